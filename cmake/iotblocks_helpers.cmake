@@ -1,0 +1,74 @@
+# Helpers shared by every component, test and program.
+
+# Warning set of the project; -Werror when IOTBLOCKS_WERROR is on (CI).
+add_library(iotblocks_warnings INTERFACE)
+target_compile_options(iotblocks_warnings INTERFACE
+  $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wpedantic -Wconversion -Wshadow>
+  $<$<AND:$<BOOL:${IOTBLOCKS_WERROR}>,$<CXX_COMPILER_ID:GNU,Clang>>:-Werror>)
+
+# RapidJSON 1.1 offsets a null pointer when its stacks first grow (harmless, but
+# UBSan's pointer-overflow check aborts on it), so that one check is off.
+add_library(iotblocks_sanitizers INTERFACE)
+if(IOTBLOCKS_SANITIZE)
+  target_compile_options(iotblocks_sanitizers INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+    -fno-sanitize=pointer-overflow)
+  target_link_options(iotblocks_sanitizers INTERFACE -fsanitize=address,undefined)
+endif()
+if(IOTBLOCKS_FUZZ)
+  # Instrument every library for coverage; only fuzzer programs get the libFuzzer main.
+  target_compile_options(iotblocks_sanitizers INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+    -fno-sanitize=pointer-overflow)
+  target_link_options(iotblocks_sanitizers INTERFACE -fsanitize=address,undefined)
+endif()
+
+# iotblocks_add_component(<name> SOURCES ... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...])
+# Creates the static (or shared) library iotblocks_<name>, alias iotblocks::<name>,
+# exported as iotblocks::<name>.
+function(iotblocks_add_component name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  # Header-only private dependencies must not reach the exported link interface.
+  list(TRANSFORM ARG_PRIVATE_DEPS REPLACE "^(RapidJSON::RapidJSON|Boost::headers)$"
+                                          "$<BUILD_INTERFACE:\\1>")
+  add_library(iotblocks_${name} ${ARG_SOURCES})
+  add_library(iotblocks::${name} ALIAS iotblocks_${name})
+  set_target_properties(iotblocks_${name} PROPERTIES
+    EXPORT_NAME ${name}
+    OUTPUT_NAME iotblocks_${name}
+    POSITION_INDEPENDENT_CODE ON
+    VERSION ${PROJECT_VERSION}
+    SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
+  target_compile_features(iotblocks_${name} PUBLIC cxx_std_20)
+  target_include_directories(iotblocks_${name}
+    PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+           $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
+    PRIVATE ${PROJECT_SOURCE_DIR}/lib)
+  target_link_libraries(iotblocks_${name}
+    PUBLIC ${ARG_PUBLIC_DEPS}
+    PRIVATE ${ARG_PRIVATE_DEPS}
+            $<BUILD_INTERFACE:iotblocks_warnings>
+            $<BUILD_INTERFACE:iotblocks_sanitizers>)
+  install(TARGETS iotblocks_${name} EXPORT iotblocks-targets
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime
+            NAMELINK_COMPONENT development
+    RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
+  set_property(GLOBAL APPEND PROPERTY IOTBLOCKS_INSTALLED_COMPONENTS ${name})
+endfunction()
+
+# iotblocks_add_tests(<component> SOURCES ... [DEPS ...])
+# One GoogleTest program per component: <component>_tests, discovered by ctest.
+# Tests run with the source tree as working directory so tests/data/... paths work.
+function(iotblocks_add_tests component)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${component}_tests ${ARG_SOURCES})
+  target_link_libraries(${component}_tests PRIVATE iotblocks::${component} ${ARG_DEPS}
+    GTest::gtest GTest::gmock GTest::gtest_main iotblocks_warnings iotblocks_sanitizers)
+  target_include_directories(${component}_tests PRIVATE ${PROJECT_SOURCE_DIR}/lib
+                                                        ${PROJECT_SOURCE_DIR}/tests)
+  gtest_discover_tests(${component}_tests
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+    PROPERTIES LABELS "unit;${component}"
+    DISCOVERY_TIMEOUT 60)
+endfunction()

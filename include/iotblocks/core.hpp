@@ -1,0 +1,9 @@
+// iotblocks core: error codes, result type, byte helpers and the injectable clock.
+#pragma once
+
+#include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/clock.hpp>
+#include <iotblocks/core/error.hpp>
+#include <iotblocks/core/result.hpp>
+#include <iotblocks/core/utf8.hpp>
+#include <iotblocks/core/version.hpp>

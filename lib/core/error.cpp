@@ -1,0 +1,27 @@
+#include <iotblocks/core/error.hpp>
+
+namespace iotblocks::core {
+namespace {
+
+const char* message(int ev) noexcept {
+  switch (static_cast<error>(ev)) {
+    case error::invalid_json: return "invalid JSON";
+    case error::json_too_deep: return "JSON nesting too deep";
+    case error::invalid_argument: return "invalid argument";
+    case error::limit_exceeded: return "limit exceeded";
+    case error::not_found: return "not found";
+    case error::io_error: return "I/O error";
+    case error::invalid_hex: return "invalid hex string";
+    case error::invalid_base64: return "invalid base64 string";
+  }
+  return "unknown iotblocks.core error";
+}
+
+}  // namespace
+
+const std::error_category& error_category() noexcept {
+  static const detail::error_category_impl category{"iotblocks.core", &message};
+  return category;
+}
+
+}  // namespace iotblocks::core
