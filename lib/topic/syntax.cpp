@@ -1,0 +1,108 @@
+#include <iotblocks/core/error.hpp>
+#include <iotblocks/core/utf8.hpp>
+#include <iotblocks/topic/syntax.hpp>
+
+#include <cstring>
+
+namespace iotblocks::topic {
+namespace {
+
+const char* message(int ev) noexcept {
+  switch (static_cast<error>(ev)) {
+    case error::empty: return "topic is empty";
+    case error::too_long: return "topic is too long";
+    case error::too_many_levels: return "topic has too many levels";
+    case error::invalid_utf8: return "topic is not valid UTF-8 or contains U+0000";
+    case error::wildcard_in_name: return "topic name contains a wildcard";
+    case error::wildcard_not_whole_level: return "wildcard does not occupy a whole level";
+    case error::multi_level_not_last: return "'#' is not the last level of the filter";
+    case error::invalid_shared: return "malformed shared subscription ($share/{group}/{filter})";
+  }
+  return "unknown iotblocks.topic error";
+}
+
+std::error_code check_common(std::string_view s, const limits& l) noexcept {
+  if (s.empty()) return error::empty;
+  if (s.size() > l.max_length) return error::too_long;
+  if (!is_valid_utf8(s, false)) return error::invalid_utf8;
+  return {};
+}
+
+}  // namespace
+
+const std::error_category& error_category() noexcept {
+  static const detail::error_category_impl category{"iotblocks.topic", &message};
+  return category;
+}
+
+bool has_wildcards(std::string_view filter) noexcept {
+  return filter.find_first_of("+#") != std::string_view::npos;
+}
+
+std::error_code validate_name(std::string_view name, const limits& l) noexcept {
+  if (auto ec = check_common(name, l)) return ec;
+  if (has_wildcards(name)) return error::wildcard_in_name;
+  std::size_t level_count = 1;
+  for (const char *p = name.data(), *end = p + name.size();
+       (p = static_cast<const char*>(std::memchr(p, '/', static_cast<std::size_t>(end - p)))) !=
+       nullptr;
+       ++p) {
+    if (++level_count > l.max_levels) return error::too_many_levels;
+  }
+  return {};
+}
+
+std::error_code validate_filter(std::string_view filter, const limits& l) noexcept {
+  if (is_shared(filter)) {
+    shared_filter ignored;
+    return parse_shared(filter, ignored, l);
+  }
+  if (auto ec = check_common(filter, l)) return ec;
+  std::size_t level_count = 0;
+  bool seen_hash = false;
+  for (std::string_view level : levels(filter)) {
+    if (++level_count > l.max_levels) return error::too_many_levels;
+    if (seen_hash) return error::multi_level_not_last;
+    if (level.size() == 1 && (level[0] == '+' || level[0] == '#')) {
+      seen_hash = level[0] == '#';
+      continue;
+    }
+    if (has_wildcards(level)) return error::wildcard_not_whole_level;
+  }
+  return {};
+}
+
+std::error_code parse_shared(std::string_view filter, shared_filter& out,
+                             const limits& l) noexcept {
+  if (filter.size() > l.max_length) return error::too_long;
+  if (!is_shared(filter)) return error::invalid_shared;
+  const std::string_view rest = filter.substr(7);  // after "$share/"
+  const auto slash = rest.find('/');
+  if (slash == 0 || slash == std::string_view::npos) return error::invalid_shared;
+  const std::string_view group = rest.substr(0, slash);
+  const std::string_view inner = rest.substr(slash + 1);
+  if (has_wildcards(group) || !is_valid_utf8(group, false)) return error::invalid_shared;
+  if (inner.empty() || is_shared(inner)) return error::invalid_shared;
+  if (auto ec = validate_filter(inner, l)) return ec;
+  out = {group, inner};
+  return {};
+}
+
+bool matches(std::string_view filter, std::string_view name) noexcept {
+  if (!name.empty() && name[0] == '$' && !filter.empty() &&
+      (filter[0] == '+' || filter[0] == '#')) {
+    return false;
+  }
+  auto f = levels(filter).begin();
+  auto n = levels(name).begin();
+  const auto end = level_range::iterator{};
+  for (; f != end; ++f) {
+    if (*f == "#") return true;  // also matches the parent level ("a/#" matches "a")
+    if (n == end) return false;
+    if (*f != "+" && *f != *n) return false;
+    ++n;
+  }
+  return n == end;
+}
+
+}  // namespace iotblocks::topic
