@@ -72,3 +72,18 @@ function(iotblocks_add_tests component)
     PROPERTIES LABELS "unit;${component}"
     DISCOVERY_TIMEOUT 60)
 endfunction()
+
+# iotblocks_filter_by_component(<list-var>): keeps the files whose name starts
+# with "<component>_" for a component of this build (commands, fuzzers,
+# benchmarks are named that way).
+function(iotblocks_filter_by_component var)
+  set(kept "")
+  foreach(file IN LISTS ${var})
+    get_filename_component(name ${file} NAME)
+    string(REGEX MATCH "^[a-z0-9]+" component ${name})
+    if(component IN_LIST IOTBLOCKS_COMPONENTS)
+      list(APPEND kept ${file})
+    endif()
+  endforeach()
+  set(${var} ${kept} PARENT_SCOPE)
+endfunction()
