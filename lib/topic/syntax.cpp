@@ -17,6 +17,8 @@ const char* message(int ev) noexcept {
     case error::wildcard_not_whole_level: return "wildcard does not occupy a whole level";
     case error::multi_level_not_last: return "'#' is not the last level of the filter";
     case error::invalid_shared: return "malformed shared subscription ($share/{group}/{filter})";
+    case error::invalid_options: return "subscription options out of range";
+    case error::index_full: return "the topic index is full";
   }
   return "unknown iotblocks.topic error";
 }

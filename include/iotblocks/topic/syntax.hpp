@@ -27,6 +27,8 @@ enum class error {
   wildcard_not_whole_level,  ///< '+' or '#' sharing a level with other characters
   multi_level_not_last,      ///< '#' not the last level of a filter
   invalid_shared,            ///< malformed $share/{group}/{filter}
+  invalid_options,           ///< subscription options out of range (subscription_index)
+  index_full,                ///< an index reached its capacity (2^30 subscriptions or nodes)
 };
 
 const std::error_category& error_category() noexcept;
