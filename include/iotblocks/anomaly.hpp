@@ -1,0 +1,7 @@
+// iotblocks anomaly: streaming anomaly detection (PEWMA and better detectors),
+// keyed per-series state with snapshots, series CSV input and the NAB scorer.
+#pragma once
+
+#include <iotblocks/anomaly/detector.hpp>
+#include <iotblocks/anomaly/error.hpp>
+#include <iotblocks/anomaly/pewma.hpp>

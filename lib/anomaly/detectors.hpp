@@ -1,0 +1,13 @@
+// Private: factories of the detectors other than PEWMA (registry.cpp calls them).
+#pragma once
+
+#include <iotblocks/anomaly/detector.hpp>
+
+#include <memory>
+#include <string_view>
+
+namespace iotblocks::anomaly::detail {
+
+result<std::shared_ptr<const detector>> make_ewma(std::string_view parameters);
+
+}  // namespace iotblocks::anomaly::detail
