@@ -1,0 +1,10 @@
+// iotblocks policy: AWS IoT policy documents (Allow/Deny statements with
+// variables, wildcards and conditions), their evaluation, a decision cache,
+// the persistent policy store and resource policies for rule destinations.
+#pragma once
+
+#include <iotblocks/policy/action.hpp>
+#include <iotblocks/policy/context.hpp>
+#include <iotblocks/policy/document.hpp>
+#include <iotblocks/policy/error.hpp>
+#include <iotblocks/policy/evaluate.hpp>

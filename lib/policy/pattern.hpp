@@ -1,0 +1,60 @@
+// Private: compiling and matching the strings of a policy: Resource ARNs with
+// IAM wildcards and variables, StringLike values, Action names.
+#pragma once
+
+#include <iotblocks/policy/context.hpp>
+
+#include "policy/compiled.hpp"
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace iotblocks::policy::detail {
+
+struct template_options {
+  bool wildcards = true;  // '*' and '?' are wildcards (false: StringEquals)
+  bool variables = true;  // "${...}" is a variable (false: 2008-10-17, numeric values)
+};
+
+/// Why a string did not compile; `offset` is the byte in the string.
+struct template_error {
+  std::string message;
+  std::size_t offset = 0;
+  bool variable = false;  // the fault is in a "${...}"
+};
+
+/// Compiles `text`. Unknown variable names (see parse_var) are reported through
+/// `unknown_variable` (offset of the "${"), not as errors.
+bool compile_template(std::string_view text, const template_options& o, text_template& out,
+                      template_error& err, std::string* unknown_variable = nullptr);
+
+/// Compiles a Resource entry or ARN value: "*" or "arn:p:s:r:a:rest". Variables
+/// are allowed only in the resource part, as IAM demands.
+bool compile_arn(std::string_view text, const template_options& o, arn_pattern& out,
+                 template_error& err, std::string* unknown_variable = nullptr);
+
+/// A request resource split at its first five colons (not an ARN when !arn).
+struct split_arn {
+  bool arn = false;
+  std::array<std::string_view, 5> head;
+  std::string_view tail;
+  std::string_view whole;
+};
+split_arn split(std::string_view resource) noexcept;
+
+enum class match_result : std::uint8_t { no, yes, unresolved };
+
+/// Matches `s` against a template; variables are substituted as literal text.
+/// `unresolved` when a variable has no value in `ctx`.
+match_result match(const text_template& t, std::string_view s, const context& ctx,
+                   bool ignore_case = false) noexcept;
+
+match_result match(const arn_pattern& p, const split_arn& r, const context& ctx) noexcept;
+
+/// Plain IAM wildcard match without variables ('*' any run, '?' one character),
+/// optionally ASCII case-insensitive (Action names).
+bool wildcard_match(std::string_view pattern, std::string_view s, bool ignore_case) noexcept;
+
+}  // namespace iotblocks::policy::detail
