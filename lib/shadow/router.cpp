@@ -1,0 +1,286 @@
+#include <iotblocks/shadow/service.hpp>
+
+#include <mutex>
+#include <unordered_map>
+#include <utility>
+
+namespace iotblocks::shadow {
+namespace {
+
+constexpr std::string_view things_prefix = "$aws/things/";
+
+std::string_view op_name(operation op) noexcept {
+  switch (op) {
+    case operation::get: return "get";
+    case operation::update: return "update";
+    case operation::remove: return "delete";
+  }
+  return "get";
+}
+
+int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decoding of one path segment or query value ('+' stays '+').
+std::optional<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    const int hi = hex_digit(s[i + 1]);
+    const int lo = hex_digit(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+}  // namespace
+
+result<shadow_topic> parse_topic(std::string_view topic) {
+  const auto not_shadow = [] { return result<shadow_topic>{error::not_a_shadow_topic}; };
+  if (!topic.starts_with(things_prefix)) return not_shadow();
+  std::string_view rest = topic.substr(things_prefix.size());
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos) return not_shadow();
+  shadow_topic t;
+  t.thing = rest.substr(0, slash);
+  rest = rest.substr(slash + 1);
+  if (!rest.starts_with("shadow/")) return not_shadow();
+  rest = rest.substr(7);
+  if (rest.starts_with("name/")) {
+    rest = rest.substr(5);
+    const auto end = rest.find('/');
+    if (end == std::string_view::npos) return not_shadow();
+    t.name = rest.substr(0, end);
+    t.named = true;
+    rest = rest.substr(end + 1);
+  }
+  if (rest == "get") {
+    t.op = operation::get;
+  } else if (rest == "update") {
+    t.op = operation::update;
+  } else if (rest == "delete") {
+    t.op = operation::remove;
+  } else {
+    return not_shadow();
+  }
+  return t;
+}
+
+std::string topic_prefix(std::string_view thing, std::string_view name) {
+  std::string out;
+  out.reserve(things_prefix.size() + thing.size() + 12 + name.size());
+  out.append(things_prefix).append(thing).append("/shadow");
+  if (!name.empty()) out.append("/name/").append(name);
+  return out;
+}
+
+struct router::impl {
+  service& svc;
+  std::function<bool(std::string_view)> filter;
+  std::mutex mu;
+  std::unordered_map<std::string, std::size_t> in_flight;
+
+  explicit impl(service& s) : svc(s) {}
+
+  bool wants(const std::string& topic) const { return !filter || filter(topic); }
+
+  // Counts a request against its connection; false: 429.
+  bool enter(std::string_view connection) {
+    if (connection.empty()) return true;
+    std::lock_guard lock(mu);
+    std::size_t& n = in_flight[std::string(connection)];
+    if (n >= svc.limits().max_in_flight()) return false;
+    ++n;
+    return true;
+  }
+  void leave(const std::string& connection) {
+    if (connection.empty()) return;
+    std::lock_guard lock(mu);
+    auto it = in_flight.find(connection);
+    if (it != in_flight.end() && --it->second == 0) in_flight.erase(it);
+  }
+
+  struct plan {
+    std::string prefix;  // "$aws/things/t/shadow[/name/n]/op"
+    outputs what;
+    bool rejected = true;
+  };
+
+  plan plan_for(const shadow_topic& t) const {
+    plan p;
+    p.prefix = topic_prefix(t.thing, {});
+    if (t.named) p.prefix.append("/name/").append(t.name);
+    p.prefix.push_back('/');
+    p.prefix.append(op_name(t.op));
+    if (!filter) return p;
+    p.what.response = wants(p.prefix + "/accepted");
+    p.rejected = wants(p.prefix + "/rejected");
+    const std::string base = p.prefix.substr(0, p.prefix.size() - op_name(t.op).size());
+    p.what.delta = t.op == operation::update && wants(base + "update/delta");
+    p.what.documents = t.op == operation::update && wants(base + "update/documents");
+    return p;
+  }
+
+  static std::vector<message> messages(const plan& p, operation op, outcome&& out) {
+    std::vector<message> msgs;
+    if (!out.accepted()) {
+      if (p.rejected) msgs.push_back({p.prefix + "/rejected", std::move(out.body)});
+      return msgs;
+    }
+    if (p.what.response && !out.body.empty()) {
+      msgs.push_back({p.prefix + "/accepted", std::move(out.body)});
+    }
+    if (op == operation::update) {
+      const std::string base = p.prefix.substr(0, p.prefix.size() - 6);  // drop "update"
+      if (!out.delta.empty()) msgs.push_back({base + "update/delta", std::move(out.delta)});
+      if (!out.documents.empty()) {
+        msgs.push_back({base + "update/documents", std::move(out.documents)});
+      }
+    }
+    return msgs;
+  }
+
+  // Requests the service refuses before looking at the store (bad shadow name form).
+  std::optional<outcome> malformed(const shadow_topic& t, std::string_view payload) const {
+    if (t.named && t.name.empty()) {
+      return rejection(error::invalid_shadow_name, {}, svc.now(),
+                       client_token_of(payload, svc.limits()));
+    }
+    return std::nullopt;
+  }
+};
+
+router::router(service& s) : p_(std::make_unique<impl>(s)) {}
+router::~router() = default;
+
+router& router::publish_filter(std::function<bool(std::string_view)> f) {
+  p_->filter = std::move(f);
+  return *this;
+}
+
+std::optional<std::vector<message>> router::route(std::string_view topic, std::string_view payload,
+                                                  const request_context& ctx) {
+  auto parsed = parse_topic(topic);
+  if (!parsed) return std::nullopt;
+  const shadow_topic& t = *parsed;
+  const impl::plan plan = p_->plan_for(t);
+  if (auto bad = p_->malformed(t, payload)) return impl::messages(plan, t.op, std::move(*bad));
+  if (!p_->enter(ctx.connection)) {
+    return impl::messages(plan, t.op, rejection(error::too_many_requests, {}, p_->svc.now()));
+  }
+  const shadow_key key{std::string(t.thing), std::string(t.name)};
+  outcome out;
+  switch (t.op) {
+    case operation::get: out = p_->svc.get(key, payload, ctx, plan.what); break;
+    case operation::update: out = p_->svc.update(key, payload, ctx, plan.what); break;
+    case operation::remove: out = p_->svc.remove(key, payload, ctx, plan.what); break;
+  }
+  p_->leave(std::string(ctx.connection));
+  return impl::messages(plan, t.op, std::move(out));
+}
+
+bool router::route_async(std::string_view topic, std::string_view payload,
+                         const request_context& ctx,
+                         std::function<void(std::vector<message>)> done) {
+  auto parsed = parse_topic(topic);
+  if (!parsed) return false;
+  const shadow_topic t = *parsed;
+  auto plan = std::make_shared<impl::plan>(p_->plan_for(t));
+  if (auto bad = p_->malformed(t, payload)) {
+    done(impl::messages(*plan, t.op, std::move(*bad)));
+    return true;
+  }
+  if (!p_->enter(ctx.connection)) {
+    done(impl::messages(*plan, t.op, rejection(error::too_many_requests, {}, p_->svc.now())));
+    return true;
+  }
+  const shadow_key key{std::string(t.thing), std::string(t.name)};
+  auto finish = [this, plan, op = t.op, connection = std::string(ctx.connection),
+                 done = std::move(done)](outcome out) {
+    p_->leave(connection);
+    done(impl::messages(*plan, op, std::move(out)));
+  };
+  switch (t.op) {
+    case operation::get: finish(p_->svc.get(key, payload, ctx, plan->what)); break;
+    case operation::update:
+      p_->svc.update_async(key, payload, ctx, plan->what, std::move(finish));
+      break;
+    case operation::remove:
+      p_->svc.remove_async(key, payload, ctx, plan->what, std::move(finish));
+      break;
+  }
+  return true;
+}
+
+http_response router::http(std::string_view method, std::string_view target, std::string_view body,
+                           const request_context& ctx) {
+  service& svc = p_->svc;
+  auto fail = [&](error e, std::string_view message = {}) {
+    outcome o = rejection(e, message, svc.now());
+    return http_response{o.status, std::move(o.body), {}};
+  };
+  std::string_view path = target;
+  std::string_view query;
+  if (auto q = target.find('?'); q != std::string_view::npos) {
+    path = target.substr(0, q);
+    query = target.substr(q + 1);
+  }
+  constexpr std::string_view head = "/things/";
+  constexpr std::string_view tail = "/shadow";
+  if (!path.starts_with(head) || !path.ends_with(tail) || path.size() < head.size() + tail.size()) {
+    return fail(error::not_a_shadow_topic, "Not Found");
+  }
+  auto thing = percent_decode(path.substr(head.size(), path.size() - head.size() - tail.size()));
+  std::optional<std::string> name = std::string{};
+  bool named = false;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view param = query.substr(0, amp);
+    if (param.starts_with("name=")) {
+      name = percent_decode(param.substr(5));
+      named = true;
+    }
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+  }
+  if (!thing || thing->find('/') != std::string::npos) return fail(error::invalid_thing_name);
+  if (!name || (named && name->empty())) return fail(error::invalid_shadow_name);
+  const shadow_key key{std::move(*thing), std::move(*name)};
+  shadow_topic t{key.thing, key.name, named, operation::get};
+  if (method == "GET") {
+    t.op = operation::get;
+  } else if (method == "POST") {
+    t.op = operation::update;
+  } else if (method == "DELETE") {
+    t.op = operation::remove;
+  } else {
+    return fail(error::method_not_allowed);
+  }
+  impl::plan plan = p_->plan_for(t);
+  plan.what.response = true;  // the HTTP body
+  outcome out;
+  switch (t.op) {
+    case operation::get: out = svc.get(key, body, ctx, plan.what); break;
+    case operation::update: out = svc.update(key, body, ctx, plan.what); break;
+    case operation::remove: out = svc.remove(key, body, ctx, plan.what); break;
+  }
+  http_response resp{out.status, out.body, {}};
+  if (out.accepted() && t.op != operation::get) {
+    plan.what.response = !p_->filter || p_->wants(plan.prefix + "/accepted");
+    if (!plan.what.response) out.body.clear();
+    resp.publish = impl::messages(plan, t.op, std::move(out));
+  }
+  return resp;
+}
+
+}  // namespace iotblocks::shadow

@@ -1,0 +1,295 @@
+#include <iotblocks/core/error.hpp>
+#include <iotblocks/shadow/store.hpp>
+
+#include "core/sqlite.hpp"
+#include "shadow/shards.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace iotblocks::shadow {
+namespace {
+
+constexpr const char* schema = R"sql(
+CREATE TABLE IF NOT EXISTS shadows(
+  thing TEXT NOT NULL,
+  name TEXT NOT NULL,          -- '' for the classic shadow
+  version INTEGER NOT NULL,
+  deleted_at INTEGER NOT NULL, -- 0 while the shadow exists
+  document TEXT NOT NULL,      -- shadow::document::to_storage()
+  PRIMARY KEY(thing, name)) WITHOUT ROWID
+)sql";
+
+constexpr const char* upsert_sql =
+    "INSERT INTO shadows(thing, name, version, deleted_at, document) VALUES(?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT(thing, name) DO UPDATE SET version = excluded.version, "
+    "deleted_at = excluded.deleted_at, document = excluded.document";
+
+constexpr const char* select_sql = "SELECT document FROM shadows WHERE thing = ?1 AND name = ?2";
+
+// Stored documents were validated when written; parse them with roomy limits.
+const limits& storage_limits() {
+  static const limits l = limits{}.max_depth(64).max_request_size(SIZE_MAX);
+  return l;
+}
+
+struct pending {
+  shadow_key key;
+  std::string document;
+  std::int64_t version = 0;
+  std::int64_t deleted_at = 0;
+  store::done on_done;
+};
+
+std::error_code code_of(const failure& f) { return f.code; }
+
+}  // namespace
+
+struct sqlite_store::impl {
+  options opt;
+  std::unique_ptr<detail::shard_map[]> shards =
+      std::make_unique<detail::shard_map[]>(detail::shard_count);
+
+  std::mutex write_mu;  // the writer connection and its statement
+  sqlite::database writer;
+  sqlite::statement upsert;
+
+  std::mutex read_mu;  // the reader connection (WAL: reads never wait for the writer)
+  sqlite::database reader;
+  sqlite::statement select;
+
+  std::mutex queue_mu;
+  std::condition_variable queue_cv;
+  std::deque<pending> queue;
+  bool stopping = false;
+  std::thread committer;
+  std::atomic<std::uint64_t> commits{0};
+
+  impl(sqlite::database w, sqlite::statement u, sqlite::database r, sqlite::statement s)
+      : writer(std::move(w)), upsert(std::move(u)), reader(std::move(r)), select(std::move(s)) {}
+
+  // The cached document for `flat`, loaded from the file on a miss. Caller holds the shard.
+  result<document*> entry(detail::shard_map& shard, const std::string& flat,
+                          const shadow_key& key) {
+    if (auto it = shard.docs.find(flat); it != shard.docs.end()) return &it->second;
+    auto loaded = load(key);
+    if (!loaded) return std::move(loaded).take_failure();
+    return &shard.docs.emplace(flat, std::move(*loaded)).first->second;
+  }
+
+  result<document> load(const shadow_key& key) {
+    std::lock_guard lock(read_mu);
+    select.bind(1, std::string_view(key.thing)).bind(2, std::string_view(key.name));
+    auto row = select.step();
+    if (!row) return std::move(row).take_failure();
+    result<document> doc = document{};
+    if (*row) doc = document::parse(select.column_text(0), storage_limits());
+    select.reset();
+    return doc;
+  }
+
+  result<void> write(const std::vector<const pending*>& batch) {
+    std::lock_guard lock(write_mu);
+    sqlite::transaction tx{writer};
+    if (!tx.begun()) return tx.begun();
+    for (const pending* p : batch) {
+      upsert.bind(1, std::string_view(p->key.thing))
+          .bind(2, std::string_view(p->key.name))
+          .bind(3, p->version)
+          .bind(4, p->deleted_at)
+          .bind(5, std::string_view(p->document));
+      if (auto r = upsert.run(); !r) {
+        upsert.reset();
+        return r;
+      }
+    }
+    auto r = tx.commit();
+    if (r) commits.fetch_add(1, std::memory_order_relaxed);
+    return r;
+  }
+
+  // Writes a group; the last change of each shadow in it is the one that matters.
+  result<void> write_group(std::deque<pending>& group) {
+    std::unordered_map<std::string, const pending*> last;
+    std::vector<const pending*> order;
+    for (const auto& p : group) {
+      auto [it, fresh] = last.try_emplace(detail::flat_key(p.key), &p);
+      if (fresh) {
+        order.push_back(&p);
+      } else {
+        std::replace(order.begin(), order.end(), it->second, &p);
+        it->second = &p;
+      }
+    }
+    return write(order);
+  }
+
+  // After a failed commit nothing cached can be trusted: every change waiting was made
+  // on top of the lost ones. Drop the cache, fail them all; later requests reload.
+  void fail_all(std::deque<pending>& group, std::error_code ec) {
+    std::vector<std::unique_lock<std::mutex>> locks;
+    locks.reserve(detail::shard_count);
+    for (std::size_t i = 0; i < detail::shard_count; ++i) locks.emplace_back(shards[i].mu);
+    for (std::size_t i = 0; i < detail::shard_count; ++i) shards[i].docs.clear();
+    {
+      std::lock_guard q(queue_mu);
+      for (auto& p : queue) group.push_back(std::move(p));
+      queue.clear();
+    }
+    locks.clear();
+    for (auto& p : group) {
+      if (p.on_done) p.on_done(ec);
+    }
+  }
+
+  void run() {
+    for (;;) {
+      std::deque<pending> group;
+      {
+        std::unique_lock q(queue_mu);
+        queue_cv.wait(q, [&] { return stopping || !queue.empty(); });
+        if (queue.empty()) return;  // stopping, nothing left
+        const std::size_t n = std::min(queue.size(), opt.max_batch);
+        for (std::size_t i = 0; i < n; ++i) {
+          group.push_back(std::move(queue.front()));
+          queue.pop_front();
+        }
+      }
+      if (auto r = write_group(group); !r) {
+        fail_all(group, code_of(r.fail()));
+        continue;
+      }
+      for (auto& p : group) {
+        if (p.on_done) p.on_done({});
+      }
+    }
+  }
+};
+
+result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path,
+                                                         const options& o) {
+  auto w = sqlite::database::open(path);
+  if (!w) return std::move(w).take_failure();
+  if (auto r = w->exec(schema); !r) return std::move(r).take_failure();
+  auto u = w->prepare(upsert_sql);
+  if (!u) return std::move(u).take_failure();
+  auto rd = sqlite::database::open(path);
+  if (!rd) return std::move(rd).take_failure();
+  auto s = rd->prepare(select_sql);
+  if (!s) return std::move(s).take_failure();
+  auto p = std::make_unique<impl>(std::move(*w), std::move(*u), std::move(*rd), std::move(*s));
+  p->opt = o;
+  if (p->opt.max_batch == 0) p->opt.max_batch = 1;
+  if (o.group_commit) p->committer = std::thread([raw = p.get()] { raw->run(); });
+  return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(p)));
+}
+
+sqlite_store::sqlite_store(std::unique_ptr<impl> p) : p_(std::move(p)) {}
+
+sqlite_store::~sqlite_store() {
+  if (p_->committer.joinable()) {
+    {
+      std::lock_guard q(p_->queue_mu);
+      p_->stopping = true;
+    }
+    p_->queue_cv.notify_one();
+    p_->committer.join();  // drains what is queued first
+  }
+}
+
+void sqlite_store::modify_async(const shadow_key& key, edit fn, done on_done) {
+  if (!p_->opt.group_commit) {
+    store::modify_async(key, fn, std::move(on_done));
+    return;
+  }
+  const std::string flat = detail::flat_key(key);
+  detail::shard_map& shard = p_->shards[detail::shard_of(flat)];
+  std::unique_lock lock(shard.mu);
+  auto doc = p_->entry(shard, flat, key);
+  if (!doc) {
+    lock.unlock();
+    if (on_done) on_done(code_of(doc.fail()));
+    return;
+  }
+  if (!fn(**doc)) {
+    if (!(*doc)->exists() && (*doc)->version() == 0) shard.docs.erase(flat);
+    lock.unlock();
+    if (on_done) on_done({});
+    return;
+  }
+  pending p{key, (*doc)->to_storage(), (*doc)->version(), (*doc)->deleted_at(), std::move(on_done)};
+  {
+    std::lock_guard q(p_->queue_mu);  // under the shard lock: fail_all sees it queued
+    p_->queue.push_back(std::move(p));
+  }
+  lock.unlock();
+  p_->queue_cv.notify_one();
+}
+
+std::error_code sqlite_store::modify(const shadow_key& key, edit fn) {
+  if (p_->opt.group_commit) {
+    std::promise<std::error_code> committed;
+    auto result = committed.get_future();
+    modify_async(key, fn, [&committed](std::error_code ec) { committed.set_value(ec); });
+    return result.get();
+  }
+  const std::string flat = detail::flat_key(key);
+  detail::shard_map& shard = p_->shards[detail::shard_of(flat)];
+  std::lock_guard lock(shard.mu);
+  auto doc = p_->entry(shard, flat, key);
+  if (!doc) return code_of(doc.fail());
+  if (!fn(**doc)) {
+    if (!(*doc)->exists() && (*doc)->version() == 0) shard.docs.erase(flat);
+    return {};
+  }
+  const pending p{key, (*doc)->to_storage(), (*doc)->version(), (*doc)->deleted_at(), {}};
+  if (auto r = p_->write({&p}); !r) {
+    shard.docs.erase(flat);  // the cache ran ahead of the file: reload next time
+    return code_of(r.fail());
+  }
+  return {};
+}
+
+std::error_code sqlite_store::read(const shadow_key& key, function_ref<void(const document&)> fn) {
+  const std::string flat = detail::flat_key(key);
+  detail::shard_map& shard = p_->shards[detail::shard_of(flat)];
+  std::lock_guard lock(shard.mu);
+  if (auto it = shard.docs.find(flat); it != shard.docs.end()) {
+    fn(it->second);
+    return {};
+  }
+  auto doc = p_->load(key);
+  if (!doc) return code_of(doc.fail());
+  fn(*doc);
+  if (doc->exists()) shard.docs.emplace(flat, std::move(*doc));
+  return {};
+}
+
+result<std::size_t> sqlite_store::purge_tombstones(std::int64_t before) {
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (std::size_t i = 0; i < detail::shard_count; ++i) locks.emplace_back(p_->shards[i].mu);
+  std::lock_guard lock(p_->write_mu);
+  auto del = p_->writer.prepare("DELETE FROM shadows WHERE deleted_at > 0 AND deleted_at < ?1");
+  if (!del) return std::move(del).take_failure();
+  del->bind(1, before);
+  if (auto r = del->run(); !r) return std::move(r).take_failure();
+  const auto n = static_cast<std::size_t>(p_->writer.changes());
+  for (std::size_t i = 0; i < detail::shard_count; ++i) {
+    std::erase_if(p_->shards[i].docs, [before](const auto& kv) {
+      return !kv.second.exists() && kv.second.deleted_at() > 0 && kv.second.deleted_at() < before;
+    });
+  }
+  return n;
+}
+
+std::uint64_t sqlite_store::commits() const noexcept {
+  return p_->commits.load(std::memory_order_relaxed);
+}
+
+}  // namespace iotblocks::shadow
