@@ -1,0 +1,102 @@
+// The Numenta Anomaly Benchmark (NAB) scoring method, and a runner over a NAB
+// corpus directory. Used by `iotblocks anomaly nab`, benchmarks/nab and the tests.
+//
+//   auto corpus = nab::load_corpus("/data/nab").value();
+//   auto model = anomaly::make_detector("pewma").value();
+//   auto files = nab::run(*model, corpus).value();
+//   for (const auto& profile : corpus.profiles)
+//     nab::score(files, profile).value().normalized;   // 0 = null detector, 100 = perfect
+//
+// Scoring, as NAB 1.x's sweeper does it: per file the first
+// min(floor(0.15 N), 750) rows are a probationary period and not scored. A
+// detection (score >= threshold) inside a label window at relative position
+// y = -(right - i + 1) / width in [-1, 0) earns tp_weight * s(y) / s(-1), with the
+// scaled sigmoid s(y) = 2 / (1 + e^(5y)) - 1; only the best (earliest) detection of
+// a window counts, and a window without one costs fn_weight. A detection outside
+// windows costs fp_weight * s(y) with y = (i - right_prev) / (width_prev - 1), the
+// distance past the previous window (-fp_weight when there is none, or y >= 3).
+// The threshold is the one maximising the corpus total, and the total is
+// normalised as 100 (S - S_null) / (S_perfect - S_null), S_perfect = windows *
+// tp_weight, S_null = the same optimisation over a detector that scores all rows 0.
+#pragma once
+
+#include <iotblocks/anomaly/detector.hpp>
+#include <iotblocks/anomaly/series_csv.hpp>
+#include <iotblocks/core/result.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace iotblocks::anomaly::nab {
+
+struct cost_profile {
+  std::string name;
+  double tp_weight = 1.0;
+  double fp_weight = 0.11;
+  double fn_weight = 1.0;
+};
+
+/// NAB's three profiles: standard, reward_low_FP_rate, reward_low_FN_rate.
+std::vector<cost_profile> standard_profiles();
+
+/// A label window, both ends inclusive.
+struct window {
+  std::int64_t begin_ms = 0;
+  std::int64_t end_ms = 0;
+};
+
+/// One data file with a detector's score for each row.
+struct scored_file {
+  std::string name;
+  std::vector<std::int64_t> time_ms;  ///< ascending
+  std::vector<double> scores;         ///< same length; higher = more anomalous, no NaN
+  std::vector<window> windows;        ///< sorted, not overlapping
+};
+
+struct scoring_options {
+  double probationary_fraction = 0.15;
+  std::size_t max_probationary_rows = 750;
+};
+
+struct profile_score {
+  std::string profile;
+  double threshold = 0;              ///< detections are scores >= threshold (+inf: none)
+  double raw = 0;                    ///< S at that threshold
+  double null_score = 0;             ///< S of the null detector
+  double perfect_score = 0;          ///< windows * tp_weight
+  double normalized = 0;             ///< 100 (S - S_null) / (S_perfect - S_null)
+  std::size_t windows = 0;           ///< label windows in the corpus
+  std::size_t detected_windows = 0;  ///< windows with a detection
+  std::size_t false_positives = 0;   ///< scored rows detected outside windows
+};
+
+/// Scores a corpus for one profile. Errors: error::invalid_corpus (length mismatch,
+/// NaN score, unsorted timestamps, overlapping windows).
+result<profile_score> score(std::span<const scored_file> files, const cost_profile& profile,
+                            const scoring_options& options = {});
+
+/// A NAB data file with its label windows.
+struct data_file {
+  std::string name;  ///< relative path, e.g. "realTweets/Twitter_volume_AAPL.csv"
+  std::vector<series_point> points;
+  std::vector<window> windows;
+};
+
+struct corpus {
+  std::vector<data_file> files;        ///< sorted by name
+  std::vector<cost_profile> profiles;  ///< from profiles.json, else standard_profiles()
+};
+
+/// Loads `dir`/data/*/*.csv, `dir`/labels/combined_windows.json and, when present,
+/// `dir`/profiles.json. Errors: error::invalid_corpus, error::invalid_csv (with the file
+/// name in the message).
+result<corpus> load_corpus(const std::string& dir);
+
+/// Runs `model` over every file (a fresh state per file), one score per row.
+/// A value the detector rejects scores 0 and leaves its state as it was.
+std::vector<scored_file> run(const detector& model, const corpus& c);
+
+}  // namespace iotblocks::anomaly::nab
