@@ -53,7 +53,7 @@ outcome service::update(const shadow_key& key, std::string_view payload, const r
     out = d.update(payload, now(), limits_, what);
     return out.accepted();
   });
-  if (ec) return rejection(error::internal_failure, {}, now(), out.client_token);
+  if (ec) return rejection(error::internal_failure, {}, now(), client_token_of(payload, limits_));
   return out;
 }
 
@@ -75,7 +75,7 @@ outcome service::remove(const shadow_key& key, std::string_view payload, const r
     out = d.remove(payload, now(), key.label(), limits_, what);
     return out.accepted();
   });
-  if (ec) return rejection(error::internal_failure, {}, now(), out.client_token);
+  if (ec) return rejection(error::internal_failure, {}, now(), client_token_of(payload, limits_));
   return out;
 }
 

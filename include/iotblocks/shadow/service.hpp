@@ -32,8 +32,8 @@ enum class operation { get, update, remove };
 
 /// Who sends a request, for the authorizer and the per-connection in-flight limit.
 struct request_context {
-  std::string_view connection;  ///< MQTT client id; empty: no in-flight limit
-  std::string_view principal;   ///< the authenticated identity, for the authorizer
+  std::string_view connection{};  ///< MQTT client id; empty: no in-flight limit
+  std::string_view principal{};   ///< the authenticated identity, for the authorizer
 };
 
 struct access_request {
