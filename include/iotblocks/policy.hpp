@@ -4,7 +4,10 @@
 #pragma once
 
 #include <iotblocks/policy/action.hpp>
+#include <iotblocks/policy/cache.hpp>
 #include <iotblocks/policy/context.hpp>
 #include <iotblocks/policy/document.hpp>
 #include <iotblocks/policy/error.hpp>
 #include <iotblocks/policy/evaluate.hpp>
+#include <iotblocks/policy/resource_policy.hpp>
+#include <iotblocks/policy/store.hpp>

@@ -1,0 +1,489 @@
+// The policy store: SQLite for durability, maps in memory for lookups.
+// Every mutation commits a transaction first and changes memory only after
+// the commit succeeded, so memory never runs ahead of the file.
+#include <iotblocks/policy/store.hpp>
+
+#include "core/sqlite.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <variant>
+
+namespace iotblocks::policy {
+namespace {
+
+constexpr std::string_view schema = R"sql(
+CREATE TABLE IF NOT EXISTS policy(
+  name TEXT PRIMARY KEY,
+  default_version INTEGER NOT NULL,
+  next_version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS policy_version(
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  document TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY(name, version));
+CREATE TABLE IF NOT EXISTS policy_attachment(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  principal TEXT NOT NULL,
+  name TEXT NOT NULL,
+  UNIQUE(principal, name));
+CREATE TABLE IF NOT EXISTS resource_policy(
+  arn TEXT PRIMARY KEY,
+  document TEXT NOT NULL);
+)sql";
+
+struct version_rec {
+  document doc;
+  std::string text;
+  std::int64_t created_ms = 0;
+};
+
+struct policy_rec {
+  std::uint32_t default_version = 1;
+  std::uint32_t next_version = 2;
+  std::map<std::uint32_t, version_rec> versions;
+};
+
+bool valid_name(std::string_view n) noexcept {
+  if (n.empty() || n.size() > 128) return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '+' || c == '=' || c == ',' || c == '.' || c == '@' || c == '-';
+  });
+}
+
+failure no_policy(std::string_view name) {
+  return {error::no_such_policy, fmt::format("no policy named '{}'", name), {}};
+}
+
+// Runs `body` (which adds statements) in one transaction and commits it.
+template <class F>
+result<void> in_transaction(sqlite::database& db, F&& body) {
+  sqlite::transaction tx{db};
+  if (!tx.begun()) return tx.begun();
+  if (auto r = body(); !r) return r;
+  return tx.commit();
+}
+
+result<void> run(sqlite::database& db, std::string_view sql,
+                 std::initializer_list<std::variant<std::string_view, std::int64_t>> args) {
+  auto st = db.prepare(sql);
+  if (!st) return std::move(st).take_failure();
+  int i = 1;
+  for (const auto& a : args) {
+    if (const auto* s = std::get_if<std::string_view>(&a)) {
+      st->bind(i++, *s);
+    } else {
+      st->bind(i++, std::get<std::int64_t>(a));
+    }
+  }
+  return st->run();
+}
+
+}  // namespace
+
+struct store::impl {
+  sqlite::database db;
+  store_options options;
+  const clock* clk = nullptr;
+  mutable std::mutex mutex;
+  std::map<std::string, policy_rec, std::less<>> policies;
+  std::map<std::string, std::vector<std::string>, std::less<>> attachments;  // principal -> names
+  std::map<std::string, std::pair<std::string, document>, std::less<>> resource_policies;
+  std::atomic<std::uint64_t> generation{1};
+  mutable std::map<std::string, std::shared_ptr<const policy_set>, std::less<>> snapshots;
+
+  explicit impl(sqlite::database d) : db(std::move(d)) {}
+
+  void changed() {
+    snapshots.clear();
+    generation.fetch_add(1, std::memory_order_acq_rel);
+  }
+
+  result<void> load();
+  policy_rec* find(std::string_view name) {
+    auto it = policies.find(name);
+    return it == policies.end() ? nullptr : &it->second;
+  }
+};
+
+result<void> store::impl::load() {
+  {
+    auto st = db.prepare("SELECT name, default_version, next_version FROM policy");
+    if (!st) return std::move(st).take_failure();
+    while (true) {
+      auto row = st->step();
+      if (!row) return std::move(row).take_failure();
+      if (!*row) break;
+      policy_rec rec;
+      rec.default_version = static_cast<std::uint32_t>(st->column_int64(1));
+      rec.next_version = static_cast<std::uint32_t>(st->column_int64(2));
+      policies.emplace(std::string(st->column_text(0)), std::move(rec));
+    }
+  }
+  {
+    auto st = db.prepare("SELECT name, version, document, created_ms FROM policy_version");
+    if (!st) return std::move(st).take_failure();
+    while (true) {
+      auto row = st->step();
+      if (!row) return std::move(row).take_failure();
+      if (!*row) break;
+      const std::string name(st->column_text(0));
+      const auto version = static_cast<std::uint32_t>(st->column_int64(1));
+      std::string text(st->column_text(2));
+      auto doc = parse_document(text, options.documents);
+      if (!doc) {
+        failure f = std::move(doc).take_failure();
+        f.message = fmt::format("stored policy '{}' version {}: {}", name, version, f.describe());
+        return f;
+      }
+      policy_rec* rec = find(name);
+      if (rec == nullptr) continue;  // orphan row; ignore
+      rec->versions[version] = {std::move(*doc), std::move(text), st->column_int64(3)};
+    }
+  }
+  {
+    auto st = db.prepare("SELECT principal, name FROM policy_attachment ORDER BY seq");
+    if (!st) return std::move(st).take_failure();
+    while (true) {
+      auto row = st->step();
+      if (!row) return std::move(row).take_failure();
+      if (!*row) break;
+      attachments[std::string(st->column_text(0))].emplace_back(st->column_text(1));
+    }
+  }
+  {
+    auto st = db.prepare("SELECT arn, document FROM resource_policy");
+    if (!st) return std::move(st).take_failure();
+    while (true) {
+      auto row = st->step();
+      if (!row) return std::move(row).take_failure();
+      if (!*row) break;
+      std::string text(st->column_text(1));
+      auto doc = parse_document(text, options.resource_documents);
+      if (!doc) return std::move(doc).take_failure();
+      resource_policies[std::string(st->column_text(0))] = {std::move(text), std::move(*doc)};
+    }
+  }
+  return {};
+}
+
+result<store> store::open(const std::string& path, const store_options& options,
+                          const clock& clock) {
+  auto db = sqlite::database::open(path);
+  if (!db) return std::move(db).take_failure();
+  if (auto r = db->exec(schema); !r) return std::move(r).take_failure();
+  auto p = std::make_unique<impl>(std::move(*db));
+  p->options = options;
+  p->clk = &clock;
+  if (auto r = p->load(); !r) return std::move(r).take_failure();
+  return store{std::move(p)};
+}
+
+store::store(std::unique_ptr<impl> p) noexcept : impl_(std::move(p)) {}
+store::store(store&&) noexcept = default;
+store& store::operator=(store&&) noexcept = default;
+store::~store() = default;
+
+result<policy_info> store::create_policy(std::string_view name, std::string_view text) {
+  if (!valid_name(name)) {
+    return failure{error::invalid_name,
+                   fmt::format("'{}' is not a policy name ([A-Za-z0-9_+=,.@-], 1 to 128)", name),
+                   {}};
+  }
+  auto doc = parse_document(text, impl_->options.documents);
+  if (!doc) return std::move(doc).take_failure();
+  std::lock_guard lock(impl_->mutex);
+  if (impl_->find(name) != nullptr) {
+    return failure{error::policy_exists, fmt::format("policy '{}' exists", name), {}};
+  }
+  const std::int64_t now = impl_->clk->now_ms();
+  auto committed = in_transaction(impl_->db, [&]() -> result<void> {
+    if (auto r = run(impl_->db, "INSERT INTO policy VALUES(?1, 1, 2)", {name}); !r) return r;
+    return run(impl_->db, "INSERT INTO policy_version VALUES(?1, 1, ?2, ?3)", {name, text, now});
+  });
+  if (!committed) return std::move(committed).take_failure();
+  policy_rec rec;
+  rec.versions[1] = {std::move(*doc), std::string(text), now};
+  impl_->policies.emplace(std::string(name), std::move(rec));
+  impl_->changed();
+  return policy_info{std::string(name), 1, {{1, true, std::string(text), now}}};
+}
+
+result<std::uint32_t> store::create_policy_version(std::string_view name, std::string_view text,
+                                                   bool set_as_default) {
+  auto doc = parse_document(text, impl_->options.documents);
+  if (!doc) return std::move(doc).take_failure();
+  std::lock_guard lock(impl_->mutex);
+  policy_rec* rec = impl_->find(name);
+  if (rec == nullptr) return no_policy(name);
+  if (rec->versions.size() >= impl_->options.max_versions) {
+    return failure{
+        error::version_limit,
+        fmt::format("policy '{}' has {} versions; delete one first", name, rec->versions.size()),
+        {}};
+  }
+  const std::uint32_t version = rec->next_version;
+  const std::uint32_t new_default = set_as_default ? version : rec->default_version;
+  const std::int64_t now = impl_->clk->now_ms();
+  auto committed = in_transaction(impl_->db, [&]() -> result<void> {
+    if (auto r = run(impl_->db, "INSERT INTO policy_version VALUES(?1, ?2, ?3, ?4)",
+                     {name, std::int64_t{version}, text, now});
+        !r) {
+      return r;
+    }
+    return run(impl_->db,
+               "UPDATE policy SET default_version = ?2, next_version = ?3 WHERE name = ?1",
+               {name, std::int64_t{new_default}, std::int64_t{version} + 1});
+  });
+  if (!committed) return std::move(committed).take_failure();
+  rec->versions[version] = {std::move(*doc), std::string(text), now};
+  rec->next_version = version + 1;
+  rec->default_version = new_default;
+  impl_->changed();
+  return version;
+}
+
+result<void> store::set_default_version(std::string_view name, std::uint32_t version) {
+  std::lock_guard lock(impl_->mutex);
+  policy_rec* rec = impl_->find(name);
+  if (rec == nullptr) return no_policy(name);
+  if (!rec->versions.count(version)) {
+    return {error::no_such_version, fmt::format("policy '{}' has no version {}", name, version)};
+  }
+  auto committed = in_transaction(impl_->db, [&] {
+    return run(impl_->db, "UPDATE policy SET default_version = ?2 WHERE name = ?1",
+               {name, std::int64_t{version}});
+  });
+  if (!committed) return committed;
+  rec->default_version = version;
+  impl_->changed();
+  return {};
+}
+
+result<void> store::delete_policy_version(std::string_view name, std::uint32_t version) {
+  std::lock_guard lock(impl_->mutex);
+  policy_rec* rec = impl_->find(name);
+  if (rec == nullptr) return no_policy(name);
+  if (!rec->versions.count(version)) {
+    return {error::no_such_version, fmt::format("policy '{}' has no version {}", name, version)};
+  }
+  if (version == rec->default_version) {
+    return {
+        error::default_version,
+        fmt::format("version {} is the default of '{}'; set another default first", version, name)};
+  }
+  auto committed = in_transaction(impl_->db, [&] {
+    return run(impl_->db, "DELETE FROM policy_version WHERE name = ?1 AND version = ?2",
+               {name, std::int64_t{version}});
+  });
+  if (!committed) return committed;
+  rec->versions.erase(version);
+  impl_->changed();  // a non-default version does not decide, but keep the rule simple
+  return {};
+}
+
+result<void> store::delete_policy(std::string_view name) {
+  std::lock_guard lock(impl_->mutex);
+  policy_rec* rec = impl_->find(name);
+  if (rec == nullptr) return no_policy(name);
+  if (rec->versions.size() > 1) {
+    return {error::policy_in_use,
+            fmt::format("policy '{}' has versions besides the default; delete them first", name)};
+  }
+  for (const auto& [principal, names] : impl_->attachments) {
+    if (std::find(names.begin(), names.end(), name) != names.end()) {
+      return {error::policy_in_use,
+              fmt::format("policy '{}' is attached to '{}'; detach it first", name, principal)};
+    }
+  }
+  auto committed = in_transaction(impl_->db, [&]() -> result<void> {
+    if (auto r = run(impl_->db, "DELETE FROM policy_version WHERE name = ?1", {name}); !r) return r;
+    return run(impl_->db, "DELETE FROM policy WHERE name = ?1", {name});
+  });
+  if (!committed) return committed;
+  impl_->policies.erase(impl_->policies.find(name));
+  impl_->changed();
+  return {};
+}
+
+result<policy_info> store::get_policy(std::string_view name) const {
+  std::lock_guard lock(impl_->mutex);
+  const policy_rec* rec = impl_->find(name);
+  if (rec == nullptr) return no_policy(name);
+  policy_info info{std::string(name), rec->default_version, {}};
+  for (const auto& [v, r] : rec->versions) {
+    info.versions.push_back({v, v == rec->default_version, r.text, r.created_ms});
+  }
+  return info;
+}
+
+std::vector<std::string> store::list_policies() const {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<std::string> out;
+  for (const auto& [name, rec] : impl_->policies) out.push_back(name);
+  return out;
+}
+
+result<void> store::attach_policy(std::string_view name, std::string_view principal) {
+  if (principal.empty() || principal.size() > impl_->options.max_principal_length) {
+    return {core::error::invalid_argument, "a principal is 1 to max_principal_length characters"};
+  }
+  std::lock_guard lock(impl_->mutex);
+  if (impl_->find(name) == nullptr) return no_policy(name);
+  auto it = impl_->attachments.find(principal);
+  if (it != impl_->attachments.end()) {
+    if (std::find(it->second.begin(), it->second.end(), name) != it->second.end()) return {};
+    if (it->second.size() >= impl_->options.max_policies_per_principal) {
+      return {error::attachment_limit,
+              fmt::format("'{}' already has {} policies", principal, it->second.size())};
+    }
+  }
+  auto committed = in_transaction(impl_->db, [&] {
+    return run(impl_->db, "INSERT INTO policy_attachment(principal, name) VALUES(?1, ?2)",
+               {principal, name});
+  });
+  if (!committed) return committed;
+  impl_->attachments[std::string(principal)].emplace_back(name);
+  impl_->changed();
+  return {};
+}
+
+result<void> store::detach_policy(std::string_view name, std::string_view principal) {
+  std::lock_guard lock(impl_->mutex);
+  auto it = impl_->attachments.find(principal);
+  if (it == impl_->attachments.end()) return {};
+  auto pos = std::find(it->second.begin(), it->second.end(), name);
+  if (pos == it->second.end()) return {};
+  auto committed = in_transaction(impl_->db, [&] {
+    return run(impl_->db, "DELETE FROM policy_attachment WHERE principal = ?1 AND name = ?2",
+               {principal, name});
+  });
+  if (!committed) return committed;
+  it->second.erase(pos);
+  if (it->second.empty()) impl_->attachments.erase(it);
+  impl_->changed();
+  return {};
+}
+
+std::vector<std::string> store::attached_policies(std::string_view principal) const {
+  std::lock_guard lock(impl_->mutex);
+  auto it = impl_->attachments.find(principal);
+  return it == impl_->attachments.end() ? std::vector<std::string>{} : it->second;
+}
+
+std::vector<std::string> store::targets_for_policy(std::string_view name) const {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<std::string> out;
+  for (const auto& [principal, names] : impl_->attachments) {
+    if (std::find(names.begin(), names.end(), name) != names.end()) out.push_back(principal);
+  }
+  return out;
+}
+
+std::shared_ptr<const policy_set> store::effective_policies(std::string_view principal,
+                                                            std::uint64_t* generation) const {
+  std::lock_guard lock(impl_->mutex);
+  if (generation != nullptr) *generation = impl_->generation.load(std::memory_order_acquire);
+  if (auto it = impl_->snapshots.find(principal); it != impl_->snapshots.end()) return it->second;
+  auto set = std::make_shared<policy_set>();
+  if (auto it = impl_->attachments.find(principal); it != impl_->attachments.end()) {
+    for (const auto& name : it->second) {
+      const auto& rec = impl_->policies.find(name)->second;
+      set->add(name, rec.default_version, rec.versions.at(rec.default_version).doc);
+    }
+  }
+  impl_->snapshots[std::string(principal)] = set;
+  return set;
+}
+
+std::uint64_t store::generation() const noexcept {
+  return impl_->generation.load(std::memory_order_acquire);
+}
+
+void store::invalidate() noexcept { impl_->generation.fetch_add(1, std::memory_order_acq_rel); }
+
+result<void> store::set_resource_policy(std::string_view arn, std::string_view text) {
+  auto doc = parse_document(text, impl_->options.resource_documents);
+  if (!doc) return std::move(doc).take_failure();
+  std::lock_guard lock(impl_->mutex);
+  auto committed = in_transaction(impl_->db, [&] {
+    return run(impl_->db, "INSERT OR REPLACE INTO resource_policy VALUES(?1, ?2)", {arn, text});
+  });
+  if (!committed) return committed;
+  impl_->resource_policies[std::string(arn)] = {std::string(text), std::move(*doc)};
+  impl_->changed();
+  return {};
+}
+
+result<void> store::add_permission(const permission& p) {
+  const std::string existing = resource_policy(p.destination_arn).value_or("");
+  auto text = policy::add_permission(existing, p);
+  if (!text) return std::move(text).take_failure();
+  return set_resource_policy(p.destination_arn, *text);
+}
+
+result<void> store::remove_permission(std::string_view arn, std::string_view statement_id) {
+  const auto existing = resource_policy(arn);
+  if (!existing) return {core::error::not_found, fmt::format("no resource policy on '{}'", arn)};
+  auto text = policy::remove_permission(*existing, statement_id);
+  if (!text) return std::move(text).take_failure();
+  return set_resource_policy(arn, *text);
+}
+
+result<void> store::remove_resource_policy(std::string_view arn) {
+  std::lock_guard lock(impl_->mutex);
+  auto it = impl_->resource_policies.find(arn);
+  if (it == impl_->resource_policies.end()) return {};
+  auto committed = in_transaction(impl_->db, [&] {
+    return run(impl_->db, "DELETE FROM resource_policy WHERE arn = ?1", {arn});
+  });
+  if (!committed) return committed;
+  impl_->resource_policies.erase(it);
+  impl_->changed();
+  return {};
+}
+
+std::optional<std::string> store::resource_policy(std::string_view arn) const {
+  std::lock_guard lock(impl_->mutex);
+  auto it = impl_->resource_policies.find(arn);
+  if (it == impl_->resource_policies.end()) return std::nullopt;
+  return it->second.first;
+}
+
+invocation_decision store::authorize_invocation(const invocation& inv) const {
+  document doc;
+  {
+    std::lock_guard lock(impl_->mutex);
+    auto it = impl_->resource_policies.find(inv.destination_arn);
+    if (it != impl_->resource_policies.end()) doc = it->second.second;
+  }
+  return policy::authorize_invocation(doc, inv);
+}
+
+session::session(const store& s, std::string principal, context ctx, std::size_t cache_capacity)
+    : store_(&s), principal_(std::move(principal)), ctx_(std::move(ctx)), cache_(cache_capacity) {}
+
+decision session::authorize(const request& req) {
+  const std::uint64_t g = store_->generation();
+  if (!loaded_ || g != generation_) {
+    policies_ = store_->effective_policies(principal_, &generation_);
+    loaded_ = true;
+  }
+  if (const decision* hit = cache_.find(generation_, req)) return *hit;
+  const decision d = evaluate(*policies_, req, ctx_);
+  cache_.insert(generation_, req, d);
+  return d;
+}
+
+void session::set_context(context ctx) {
+  ctx_ = std::move(ctx);
+  cache_.clear();
+}
+
+}  // namespace iotblocks::policy
