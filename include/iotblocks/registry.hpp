@@ -1,0 +1,7 @@
+// iotblocks registry: bring-your-own CA, device certificates with statuses,
+// things, and authentication with just-in-time registration.
+#pragma once
+
+#include <iotblocks/registry/error.hpp>
+#include <iotblocks/registry/registry.hpp>
+#include <iotblocks/registry/types.hpp>

@@ -1,0 +1,56 @@
+// Private: the registry's in-memory state, shared by its translation units.
+#pragma once
+
+#include <iotblocks/registry/registry.hpp>
+
+#include "registry/chain_cache.hpp"
+#include "registry/store.hpp"
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace iotblocks::registry::detail {
+
+/// Hash and equality that accept std::string_view keys without copying.
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+template <class V>
+using string_map = std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
+
+struct registry_impl {
+  registry_impl(store s, options o) : db(std::move(s)), opts(std::move(o)) {}
+
+  const iotblocks::clock& clock() const noexcept {
+    return opts.clock != nullptr ? *opts.clock : default_clock();
+  }
+  std::int64_t now_ms() const noexcept { return clock().now_ms(); }
+
+  /// Rebuilds the record of certificate `id` with its current things.
+  std::shared_ptr<const certificate_record> with_things(const certificate_record& base) const;
+  /// Replaces the record of `id` (status, things) after a committed change.
+  void refresh(std::string_view id, certificate_status status, std::int64_t updated_ms);
+
+  mutable std::mutex mutex;
+  store db;
+  options opts;
+  std::optional<std::string> registration_code;
+  string_map<ca_record> cas;
+  string_map<std::shared_ptr<const certificate_record>> certificates;
+  std::map<std::string, thing, std::less<>> things;
+  string_map<std::set<std::string>> thing_principals;    ///< thing → certificate ids
+  string_map<std::set<std::string>> certificate_things;  ///< certificate id → things
+  x509::verifier trust;                                  ///< every registered CA, ACTIVE or not
+  chain_cache cache;
+  statistics stats;
+};
+
+}  // namespace iotblocks::registry::detail
