@@ -30,14 +30,29 @@ bool action_matches(const statement& st, const request& req) noexcept {
   return in != st.not_action;
 }
 
+// A statement with a variable that does not resolve does not apply, whichever
+// entry of its Resource list would match.
+bool all_resolvable(const statement& st, const context& ctx) noexcept {
+  for (const auto& p : st.resources) {
+    if (!resolvable(p, ctx)) return false;
+  }
+  return true;
+}
+
 tri resource_matches(const statement& st, const split_arn& r, const context& ctx) noexcept {
+  if (st.not_resource && !all_resolvable(st, ctx)) return tri::unresolved;
   bool any = false;
   for (const auto& p : st.resources) {
     const match_result m = match(p, r, ctx);
     if (m == match_result::unresolved) return tri::unresolved;
-    any = any || m == match_result::yes;
+    if (m == match_result::yes) {
+      any = true;
+      break;
+    }
   }
-  return (any != st.not_resource) ? tri::yes : tri::no;
+  if (st.not_resource) return any ? tri::no : tri::yes;
+  if (!any) return tri::no;
+  return all_resolvable(st, ctx) ? tri::yes : tri::unresolved;
 }
 
 bool parse_double(std::string_view s, double& d) noexcept {
@@ -135,12 +150,10 @@ tri condition_holds(const condition& c, const context& ctx) noexcept {
   }
   // Variables in the condition's own values must resolve, whatever the request holds.
   for (const auto& t : c.strings) {
-    if (!t.plain && match(t, {}, ctx) == match_result::unresolved) return tri::unresolved;
+    if (!t.plain && !resolvable(t, ctx)) return tri::unresolved;
   }
   for (const auto& p : c.arns) {
-    if (!p.any && !p.tail.plain && match(p, split_arn{}, ctx) == match_result::unresolved) {
-      return tri::unresolved;
-    }
+    if (!resolvable(p, ctx)) return tri::unresolved;
   }
   if (absent) {
     if (c.if_exists || c.qualifier == set_qualifier::for_all_values) return tri::yes;

@@ -74,6 +74,8 @@ void flush(text_template& t, std::string& lit) {
   lit.clear();
 }
 
+}  // namespace
+
 bool resolvable(const text_template& t, const context& ctx) noexcept {
   for (const auto& tok : t.tokens) {
     if (tok.k == text_template::kind::variable && !resolve_one(tok.var, ctx)) return false;
@@ -81,7 +83,9 @@ bool resolvable(const text_template& t, const context& ctx) noexcept {
   return true;
 }
 
-}  // namespace
+bool resolvable(const arn_pattern& p, const context& ctx) noexcept {
+  return p.any || p.tail.plain || resolvable(p.tail, ctx);
+}
 
 bool compile_template(std::string_view text, const template_options& o, text_template& out,
                       template_error& err, std::string* unknown_variable) {
@@ -194,7 +198,6 @@ match_result match(const text_template& t, std::string_view s, const context& ct
     return (t.literal.size() == s.size() && piece_at(s, 0, t.literal, ci)) ? match_result::yes
                                                                            : match_result::no;
   }
-  if (!resolvable(t, ctx)) return match_result::unresolved;
   const auto& toks = t.tokens;
   std::size_t ti = 0;
   std::size_t si = 0;
@@ -224,9 +227,10 @@ match_result match(const text_template& t, std::string_view s, const context& ct
           }
           break;
         case kind::variable: {
-          const std::string_view v = *resolve_one(tok.var, ctx);
-          if (piece_at(s, si, v, ci)) {
-            si += v.size();
+          const auto v = resolve_one(tok.var, ctx);
+          if (!v) return match_result::unresolved;
+          if (piece_at(s, si, *v, ci)) {
+            si += v->size();
             ++ti;
             ok = true;
           }
@@ -247,8 +251,7 @@ match_result match(const text_template& t, std::string_view s, const context& ct
 
 match_result match(const arn_pattern& p, const split_arn& r, const context& ctx) noexcept {
   if (p.any) return match_result::yes;
-  if (!p.tail.plain && !resolvable(p.tail, ctx)) return match_result::unresolved;
-  if (!r.arn) return match_result::no;
+  if (!r.arn) return resolvable(p, ctx) ? match_result::no : match_result::unresolved;
   for (std::size_t k = 0; k < 5; ++k) {
     const auto& h = p.head[k];
     if (h.plain) {

@@ -46,8 +46,14 @@ split_arn split(std::string_view resource) noexcept;
 
 enum class match_result : std::uint8_t { no, yes, unresolved };
 
+/// Whether every variable of the template / pattern has a value in `ctx`.
+bool resolvable(const text_template& t, const context& ctx) noexcept;
+bool resolvable(const arn_pattern& p, const context& ctx) noexcept;
+
 /// Matches `s` against a template; variables are substituted as literal text.
-/// `unresolved` when a variable has no value in `ctx`.
+/// `unresolved` when the match reaches a variable without a value in `ctx`; a
+/// mismatch found before reaching it is `no` (callers that need to know
+/// whether everything resolves ask resolvable()).
 match_result match(const text_template& t, std::string_view s, const context& ctx,
                    bool ignore_case = false) noexcept;
 
