@@ -111,7 +111,7 @@ void score_command(const detector_options& o, const std::string& input) {
 }
 
 void nab_command(const std::vector<std::string>& names, const std::vector<std::string>& sets,
-                 const std::string& data, bool json) {
+                 const std::string& data, bool json, bool per_file) {
   auto corpus = anomaly::nab::load_corpus(data);
   if (!corpus) throw error(bad_input, corpus.describe());
   std::vector<std::string> detectors = names;
@@ -151,6 +151,13 @@ void nab_command(const std::vector<std::string>& names, const std::vector<std::s
             s->detected_windows, s->false_positives));
       }
       line += fmt::format(" {:.1f} |", s->normalized);
+      if (per_file && &profile == &corpus->profiles.front()) {
+        auto parts = anomaly::nab::score_files(files, profile, s->threshold).value();
+        for (const auto& f : parts) {
+          print_line(fmt::format("  {:<52} windows {}/{} fp {:>3} raw {:+.3f}", f.name,
+                                 f.detected_windows, f.windows, f.false_positives, f.raw));
+        }
+      }
     }
     if (!json) print_line(line + fmt::format(" {:.2f} |", seconds));
   }
@@ -170,13 +177,14 @@ void setup(CLI::App& root) {
 
   static std::vector<std::string> nab_detectors, nab_sets;
   static std::string data = "/work/shared/data/nab";
-  static bool json = false;
+  static bool json = false, per_file = false;
   auto* nab = cmd->add_subcommand("nab", "Run detectors over a NAB corpus and print the scores");
   nab->add_option("--detector,-d", nab_detectors, "Detector(s), or 'all' (default)");
   nab->add_option("--set", nab_sets, "Detector parameter key=value (repeatable)");
   nab->add_option("--data", data, "NAB corpus directory")->capture_default_str();
   nab->add_flag("--json", json, "One JSON line per detector and profile");
-  nab->callback([] { nab_command(nab_detectors, nab_sets, data, json); });
+  nab->add_flag("--files", per_file, "Per-file breakdown (first profile, its best threshold)");
+  nab->callback([] { nab_command(nab_detectors, nab_sets, data, json, per_file); });
 
   auto* list = cmd->add_subcommand("detectors", "List detectors with their default parameters");
   list->callback([] {

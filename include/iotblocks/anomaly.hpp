@@ -4,6 +4,7 @@
 
 #include <iotblocks/anomaly/detector.hpp>
 #include <iotblocks/anomaly/error.hpp>
-#include <iotblocks/anomaly/pewma.hpp>
+#include <iotblocks/anomaly/keyed_store.hpp>
 #include <iotblocks/anomaly/nab.hpp>
+#include <iotblocks/anomaly/pewma.hpp>
 #include <iotblocks/anomaly/series_csv.hpp>

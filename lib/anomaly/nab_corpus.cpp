@@ -62,7 +62,7 @@ result<corpus> load_corpus(const std::string& dir) {
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (!it->is_regular_file() || it->path().extension() != ".csv") continue;
     data_file f;
-    f.name = fs::relative(it->path(), root / "data").generic_string();
+    f.name = it->path().lexically_relative(root / "data").generic_string();
     auto text = read_file(it->path());
     if (!text) return std::move(text).take_failure();
     auto points = parse_series_csv(*text);

@@ -16,6 +16,7 @@ double scaled_sigmoid(double y) noexcept {
 }
 
 struct scored_row {
+  std::size_t file;
   double score;
   double weight;          // contribution if detected (TP weight in a window, FP cost outside)
   std::ptrdiff_t window;  // global window index, -1 outside windows
@@ -30,7 +31,8 @@ struct prepared {
 result<void> prepare(std::span<const scored_file> files, const cost_profile& profile,
                      const scoring_options& options, prepared& out) {
   const double max_tp = scaled_sigmoid(-1.0);
-  for (const auto& f : files) {
+  for (std::size_t file = 0; file < files.size(); ++file) {
+    const auto& f = files[file];
     const std::size_t n = f.time_ms.size();
     if (f.scores.size() != n) {
       return failure{
@@ -70,7 +72,7 @@ result<void> prepare(std::span<const scored_file> files, const cost_profile& pro
       }
       while (next < ranges.size() && ranges[next].right < i) prev = &ranges[next++];
       const range* in = (next < ranges.size() && ranges[next].left <= i) ? &ranges[next] : nullptr;
-      scored_row row{f.scores[i], 0.0, -1};
+      scored_row row{file, f.scores[i], 0.0, -1};
       if (in != nullptr) {
         const double width = static_cast<double>(in->right - in->left + 1);
         const double y = -static_cast<double>(in->right - i + 1) / width;
@@ -132,6 +134,35 @@ sweep_result sweep(std::vector<scored_row> rows, const prepared& p, const cost_p
 }
 
 }  // namespace
+
+result<std::vector<file_score>> score_files(std::span<const scored_file> files,
+                                            const cost_profile& profile, double threshold,
+                                            const scoring_options& options) {
+  prepared p;
+  if (auto r = prepare(files, profile, options, p); !r) return std::move(r).take_failure();
+  std::vector<file_score> out(files.size());
+  std::vector<double> best(p.windows, -profile.fn_weight);
+  std::vector<std::size_t> window_file(p.windows, files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) out[i].name = files[i].name;
+  for (const auto& r : p.rows) {
+    if (r.window >= 0) {
+      const auto w = static_cast<std::size_t>(r.window);
+      window_file[w] = r.file;
+      if (r.score >= threshold) best[w] = std::max(best[w], r.weight);
+    } else if (r.score >= threshold) {
+      out[r.file].raw += r.weight;
+      ++out[r.file].false_positives;
+    }
+  }
+  for (std::size_t w = 0; w < p.windows; ++w) {
+    if (!p.window_scorable[w]) continue;
+    auto& f = out[window_file[w]];
+    ++f.windows;
+    f.raw += best[w];
+    if (best[w] > -profile.fn_weight) ++f.detected_windows;
+  }
+  return out;
+}
 
 std::vector<cost_profile> standard_profiles() {
   return {{"standard", 1.0, 0.11, 1.0},

@@ -78,6 +78,18 @@ struct profile_score {
 result<profile_score> score(std::span<const scored_file> files, const cost_profile& profile,
                             const scoring_options& options = {});
 
+/// One file's part of a corpus score at a given threshold.
+struct file_score {
+  std::string name;
+  double raw = 0;  ///< this file's contribution to S
+  std::size_t windows = 0, detected_windows = 0, false_positives = 0;
+};
+
+/// Per-file contributions at `threshold` (e.g. the one score() chose).
+result<std::vector<file_score>> score_files(std::span<const scored_file> files,
+                                            const cost_profile& profile, double threshold,
+                                            const scoring_options& options = {});
+
 /// A NAB data file with its label windows.
 struct data_file {
   std::string name;  ///< relative path, e.g. "realTweets/Twitter_volume_AAPL.csv"

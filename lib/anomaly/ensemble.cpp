@@ -1,0 +1,310 @@
+// "ensemble": several simple statistics of a series, each calibrated against the
+// series' own history, combined by their maximum, with a rest period after an
+// alarm. Constant memory (about 2.6 KB per series), no look-ahead.
+//
+// Features of point x (all from state before x):
+//   deviation  |x - m| / s               m, s: EWMA mean and std (weight alpha)
+//   level      |l - m| / s               l: short EWMA mean (weight level_alpha)
+//   spread     |ln(v_l / s^2)|           v_l: short EWMA variance
+//   season     |x - m_k| / s_k           m_k, s_k: EWMA stats of time-of-day slot k
+// Each raw feature r is ranked against its own past values (a histogram over
+// log10 r, 8 bins per decade): calibrated = -log10 P(past >= r), plus
+// record_weight * log2(r / max past r) when r beats every past value. The score
+// is the largest calibrated feature plus novelty_weight * (distance beyond the
+// range of all past values, in range widths). A score >= alarm flags an anomaly
+// and zeroes the scores of the next `rest` points (one alarm per event).
+#include "anomaly/detectors.hpp"
+#include "anomaly/internal.hpp"
+
+#include <iotblocks/anomaly/error.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+namespace iotblocks::anomaly::detail {
+namespace {
+
+constexpr int bins = 96;  // log10 r from -6 to +6, 8 bins per decade
+constexpr int features = 4;
+constexpr int slots = 48;  // half-hour slots of the day
+constexpr std::int64_t day_ms = 86'400'000;
+constexpr double max_raw = 1e6;
+
+struct ensemble_params {
+  double alpha = 0.012;
+  double level_alpha = 0.03;
+  double season_alpha = 0.03;
+  std::uint32_t training = 150;
+  double novelty_weight = 20;
+  double record_weight = 8;
+  double alarm = 3.5;
+  std::uint32_t rest = 50;
+  double half_life = 50000;  // points; 0: calibration and range never forget
+  std::uint32_t season = 1;
+  double max_abs_value = 1e150;
+};
+
+// Ranks raw values against the past: decayed counts in log10 bins. Counts are
+// stored scaled by `scale` (lazy exponential decay: new points weigh more).
+struct calibrator {
+  double total;  // scaled
+  double max;    // largest past raw value (decays toward 0 with half_life)
+  double scale;  // weight of a new point
+  float count[bins];
+
+  static double position(double raw) noexcept {
+    return std::clamp((std::log10(std::max(raw, 1e-6)) + 6) * 8, 0.0, bins - 0.001);
+  }
+  double score(double raw, double record_weight) const noexcept {
+    const double pos = position(raw);
+    const int b = static_cast<int>(pos);
+    double above = count[b] * (1 - (pos - b));
+    for (int i = b + 1; i < bins; ++i) above += count[i];
+    double s = -std::log10((above + scale) / (total + scale));
+    if (raw > max && max > 0) s += record_weight * std::log2(raw / max);
+    return s;
+  }
+  void add(double raw, double decay) noexcept {
+    if (decay > 0) {
+      scale /= 1 - decay;
+      max *= 1 - decay;
+      if (scale > 1e30) {
+        for (float& c : count) c = static_cast<float>(c / scale);
+        total /= scale;
+        scale = 1;
+      }
+    }
+    count[static_cast<int>(position(raw))] += static_cast<float>(scale);
+    total += scale;
+    max = std::max(max, raw);
+  }
+};
+
+struct ewma {
+  double mean, var;
+  void add(double x, double w) noexcept {
+    const double d = x - mean;
+    mean += w * d;
+    var = (1 - w) * (var + w * d * d);
+  }
+};
+
+double ratio(double d, double sd) noexcept {
+  d = std::fabs(d);
+  if (sd > 0) return std::min(d / sd, max_raw);
+  return d == 0 ? 0.0 : max_raw;
+}
+
+struct ensemble_state {
+  std::uint64_t count;
+  std::uint64_t since_alarm;
+  double low, high;  // range of past values
+  ewma base, level;
+  ewma season[slots];
+  float season_count[slots];
+  calibrator cal[features];
+};
+
+class ensemble final : public detector {
+ public:
+  explicit ensemble(const ensemble_params& p) : p_(p) {
+    decay_ = p.half_life > 0 ? 1 - std::exp2(-1 / p.half_life) : 0.0;
+  }
+
+  std::string_view name() const noexcept override { return "ensemble"; }
+  std::string parameters() const override {
+    return "alpha=" + format_double(p_.alpha) + ",level_alpha=" + format_double(p_.level_alpha) +
+           ",season_alpha=" + format_double(p_.season_alpha) +
+           ",training=" + std::to_string(p_.training) +
+           ",novelty_weight=" + format_double(p_.novelty_weight) +
+           ",record_weight=" + format_double(p_.record_weight) +
+           ",alarm=" + format_double(p_.alarm) + ",rest=" + std::to_string(p_.rest) +
+           ",half_life=" + format_double(p_.half_life) + ",season=" + std::to_string(p_.season) +
+           ",max_abs_value=" + format_double(p_.max_abs_value);
+  }
+  std::size_t state_size() const noexcept override { return sizeof(ensemble_state); }
+  void init(mutable_bytes_view s) const noexcept override {
+    auto* st = new (s.data()) ensemble_state{};
+    st->since_alarm = ~std::uint64_t{0};
+    st->low = HUGE_VAL;
+    st->high = -HUGE_VAL;
+    for (auto& c : st->cal) c.scale = 1;
+  }
+
+  std::error_code update(mutable_bytes_view state, double x, std::int64_t time_ms,
+                         point_result& out) const noexcept override {
+    if (!std::isfinite(x)) return error::non_finite_value;
+    if (std::fabs(x) > p_.max_abs_value) return error::value_out_of_range;
+    auto& s = state_as<ensemble_state>(state);
+    out = point_result{};
+    out.value = x;
+    const double n = static_cast<double>(++s.count);
+    const double sd = std::sqrt(s.base.var);
+    const int slot =
+        p_.season ? static_cast<int>((time_ms % day_ms + day_ms) % day_ms / (day_ms / slots)) : 0;
+    double raw[features] = {0, 0, 0, 0};
+    double novelty = 0;
+    if (s.count > 1) {
+      raw[0] = ratio(x - s.base.mean, sd);
+      raw[1] = ratio(s.level.mean - s.base.mean, sd);
+      if (s.base.var > 0) raw[2] = std::fabs(std::log((s.level.var + 1e-300) / s.base.var));
+      if (p_.season && s.season_count[slot] > 3) {
+        raw[3] = ratio(x - s.season[slot].mean, std::sqrt(s.season[slot].var));
+      }
+      const double range = s.high - s.low;
+      if (s.count > 2 && range > 0) {
+        novelty = std::max({0.0, (x - s.high) / range, (s.low - x) / range});
+      }
+      out.mean = s.base.mean;
+      out.stddev = sd;
+      out.z = sd > 0 ? (x - s.base.mean) / sd
+                     : (x == s.base.mean ? 0.0 : std::copysign(HUGE_VAL, x - s.base.mean));
+    } else {
+      out.mean = x;
+      out.stddev = out.z = 0;
+    }
+    // Learn.
+    s.base.add(x, std::max(1 / n, p_.alpha));
+    s.level.add(x, std::max(1 / n, p_.level_alpha));
+    if (p_.season) {
+      s.season[slot].add(x, std::max(1.0 / (s.season_count[slot] + 1), p_.season_alpha));
+      s.season_count[slot] = std::min(s.season_count[slot] + 1, 1e9f);
+    }
+    if (decay_ > 0 && s.count > 1) {  // the range forgets too
+      s.high -= decay_ * (s.high - s.base.mean);
+      s.low += decay_ * (s.base.mean - s.low);
+    }
+    s.low = std::min(s.low, x);
+    s.high = std::max(s.high, x);
+    double score = 0;
+    out.warming_up = s.count < p_.training;
+    if (!out.warming_up) {
+      for (int i = 0; i < features; ++i) {
+        if (i == 3 && !p_.season) continue;
+        score = std::max(score, s.cal[i].score(raw[i], p_.record_weight));
+      }
+      score += p_.novelty_weight * novelty;
+    }
+    if (s.count >= 3) {
+      for (int i = 0; i < features; ++i) s.cal[i].add(raw[i], decay_);
+    }
+    if (s.since_alarm < p_.rest) score = 0;
+    if (s.since_alarm != ~std::uint64_t{0}) ++s.since_alarm;
+    if (score >= p_.alarm) s.since_alarm = 0;
+    out.score = score;
+    out.anomaly = score >= p_.alarm;
+    return {};
+  }
+
+  std::size_t encoded_size() const noexcept override {
+    return 8 + 8 + 8 * 2 + 8 * 4 + slots * (16 + 4) + features * (24 + 4 * bins);
+  }
+  void encode(bytes_view state, byte_buffer& out) const override {
+    const auto& s = state_as<ensemble_state>(state);
+    put_u64(out, s.count);
+    put_u64(out, s.since_alarm);
+    put_f64(out, s.low);
+    put_f64(out, s.high);
+    for (const ewma* e : {&s.base, &s.level}) put_f64(out, e->mean), put_f64(out, e->var);
+    for (const auto& e : s.season) put_f64(out, e.mean), put_f64(out, e.var);
+    for (float c : s.season_count) put_u32(out, std::bit_cast<std::uint32_t>(c));
+    for (const auto& c : s.cal) {
+      put_f64(out, c.total);
+      put_f64(out, c.max);
+      put_f64(out, c.scale);
+      for (float b : c.count) put_u32(out, std::bit_cast<std::uint32_t>(b));
+    }
+  }
+  std::error_code decode(bytes_view in, mutable_bytes_view state) const noexcept override {
+    reader r{in};
+    ensemble_state s{};
+    bool ok = true;
+    auto f64 = [&](double& v, bool nonneg) {
+      v = r.f64();
+      ok &= std::isfinite(v) && (!nonneg || v >= 0);
+    };
+    auto f32 = [&](float& v) {
+      v = std::bit_cast<float>(r.u32());
+      ok &= std::isfinite(v) && v >= 0;
+    };
+    s.count = r.u64();
+    s.since_alarm = r.u64();
+    s.low = r.f64();
+    s.high = r.f64();
+    ok &= s.count == 0 ? (s.low == HUGE_VAL && s.high == -HUGE_VAL)
+                       : (std::isfinite(s.low) && std::isfinite(s.high) && s.low <= s.high);
+    for (ewma* e : {&s.base, &s.level}) f64(e->mean, false), f64(e->var, true);
+    for (auto& e : s.season) f64(e.mean, false), f64(e.var, true);
+    for (float& c : s.season_count) f32(c);
+    for (auto& c : s.cal) {
+      f64(c.total, true);
+      f64(c.max, true);
+      f64(c.scale, true);
+      ok &= c.scale >= 1 && c.scale <= 1e30;
+      for (float& b : c.count) f32(b);
+    }
+    if (!ok || !r.ok() || r.remaining() != 0) return error::invalid_snapshot;
+    new (state.data()) ensemble_state{s};
+    return {};
+  }
+
+ private:
+  ensemble_params p_;
+  double decay_;
+};
+
+}  // namespace
+
+result<std::shared_ptr<const detector>> make_ensemble(std::string_view text) {
+  ensemble_params p;
+  auto r = parse_parameters(text, [&](std::string_view k, std::string_view v) -> result<void> {
+    struct real {
+      const char* key;
+      double* field;
+      double lo, hi;
+    };
+    const real reals[] = {{"alpha", &p.alpha, 1e-9, 1},
+                          {"level_alpha", &p.level_alpha, 1e-9, 1},
+                          {"season_alpha", &p.season_alpha, 1e-9, 1},
+                          {"novelty_weight", &p.novelty_weight, 0, 1e6},
+                          {"record_weight", &p.record_weight, 0, 1e6},
+                          {"alarm", &p.alarm, 0, 1e6},
+                          {"half_life", &p.half_life, 0, 1e15},
+                          {"max_abs_value", &p.max_abs_value, 1e-300, 1e150}};
+    for (const auto& f : reals) {
+      if (k != f.key) continue;
+      auto d = parse_double(v);
+      if (!d || *d < f.lo || *d > f.hi) {
+        return bad_parameter(
+            k, "must be a number in [" + format_double(f.lo) + ", " + format_double(f.hi) + "]");
+      }
+      *f.field = *d;
+      return {};
+    }
+    struct whole {
+      const char* key;
+      std::uint32_t* field;
+      std::uint64_t lo, hi;
+    };
+    const whole wholes[] = {{"training", &p.training, 3, 1'000'000'000},
+                            {"rest", &p.rest, 0, 1'000'000'000},
+                            {"season", &p.season, 0, 1}};
+    for (const auto& f : wholes) {
+      if (k != f.key) continue;
+      auto u = parse_uint(v);
+      if (!u || *u < f.lo || *u > f.hi) {
+        return bad_parameter(k, "must be an integer in [" + std::to_string(f.lo) + ", " +
+                                    std::to_string(f.hi) + "]");
+      }
+      *f.field = static_cast<std::uint32_t>(*u);
+      return {};
+    }
+    return bad_parameter(k, "not a parameter of ensemble");
+  });
+  if (!r) return std::move(r).take_failure();
+  return std::shared_ptr<const detector>(std::make_shared<ensemble>(p));
+}
+
+}  // namespace iotblocks::anomaly::detail

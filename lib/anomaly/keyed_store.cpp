@@ -1,0 +1,299 @@
+// keyed_store: open addressing over an arena of records.
+//
+// Record (8-byte words, at a word offset in the arena):
+//   word 0: 64-bit hash of (key, field)
+//   word 1: key length (bits 0..15), field length (16..31), flags (32..)
+//   state_size bytes of detector state, then key and field bytes, padded to 8.
+// Slots hold (32-bit hash tag, word offset + 1); 0 marks an empty slot. Linear
+// probing, load <= 1/2, backward-shift deletion; erased records are garbage
+// until a compaction rewrites the arena.
+#include "anomaly/keyed_store_impl.hpp"
+
+#include <iotblocks/anomaly/error.hpp>
+#include <iotblocks/anomaly/keyed_store.hpp>
+#include <iotblocks/core/utf8.hpp>
+
+#include <cstring>
+#include <random>
+
+namespace iotblocks::anomaly {
+
+using detail::store_core;
+
+namespace detail {
+namespace {
+
+__extension__ typedef unsigned __int128 u128;
+
+inline std::uint64_t mix(std::uint64_t a, std::uint64_t b) noexcept {
+  const u128 r = static_cast<u128>(a) * b;
+  return static_cast<std::uint64_t>(r) ^ static_cast<std::uint64_t>(r >> 64);
+}
+
+std::uint64_t hash_bytes(std::string_view s, std::uint64_t h) noexcept {
+  constexpr std::uint64_t k1 = 0xa0761d6478bd642full, k2 = 0xe7037ed1a0b428dbull;
+  h = mix(h ^ s.size(), k1);
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = mix(h ^ w, k2);
+  }
+  if (i < s.size()) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, s.size() - i);
+    h = mix(h ^ w, k1);
+  }
+  return h;
+}
+
+}  // namespace
+
+store_core::store_core(std::shared_ptr<const detector> m)
+    : model(std::move(m)),
+      state_words((model->state_size() + 7) / 8),
+      seed(std::random_device{}() * 0x9E3779B97F4A7C15ull ^ 0x5851F42D4C957F2Dull) {
+  slots.assign(16, slot{});
+}
+
+std::uint64_t store_core::hash(std::string_view key, std::string_view field) const noexcept {
+  return mix(hash_bytes(field, hash_bytes(key, seed)), 0x8ebc6af09c88c6e3ull);
+}
+
+std::size_t store_core::record_words(std::size_t key_len, std::size_t field_len) const noexcept {
+  return 2 + state_words + (key_len + field_len + 7) / 8;
+}
+
+bool store_core::matches(std::uint32_t off, std::uint64_t h, std::string_view key,
+                         std::string_view field) const noexcept {
+  const std::uint64_t* r = arena.data() + off;
+  if (r[0] != h) return false;
+  if ((r[1] & 0xFFFF) != key.size() || ((r[1] >> 16) & 0xFFFF) != field.size()) return false;
+  const char* k = reinterpret_cast<const char*>(r + 2 + state_words);
+  return std::memcmp(k, key.data(), key.size()) == 0 &&
+         std::memcmp(k + key.size(), field.data(), field.size()) == 0;
+}
+
+std::size_t store_core::find_slot(std::uint64_t h, std::string_view key, std::string_view field,
+                                  bool& found) const noexcept {
+  const std::size_t mask = slots.size() - 1;
+  const auto tag = static_cast<std::uint32_t>(h >> 32);
+  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    const slot s = slots[i];
+    if (s.offset == 0) {
+      found = false;
+      return i;
+    }
+    if (s.tag == tag && matches(s.offset - 1, h, key, field)) {
+      found = true;
+      return i;
+    }
+  }
+}
+
+void store_core::grow() {
+  std::vector<slot> bigger(slots.size() * 2);
+  const std::size_t mask = bigger.size() - 1;
+  for (const slot s : slots) {
+    if (s.offset == 0) continue;
+    const std::uint64_t h = arena[s.offset - 1];
+    std::size_t i = h & mask;
+    while (bigger[i].offset != 0) i = (i + 1) & mask;
+    bigger[i] = s;
+  }
+  slots.swap(bigger);
+}
+
+std::error_code store_core::check_key(std::string_view key, std::string_view field) const noexcept {
+  if (key.empty() || field.empty() || key.size() > max_key_length ||
+      field.size() > max_key_length || !is_valid_utf8(key, false) || !is_valid_utf8(field, false)) {
+    return error::invalid_key;
+  }
+  return {};
+}
+
+std::uint64_t* store_core::insert(std::size_t slot_index, std::uint64_t h, std::string_view key,
+                                  std::string_view field) {
+  const std::size_t words = record_words(key.size(), field.size());
+  const std::size_t off = arena.size();
+  arena.resize(off + words, 0);
+  std::uint64_t* r = arena.data() + off;
+  r[0] = h;
+  r[1] = key.size() | (field.size() << 16) | dirty_flag;
+  model->init({reinterpret_cast<std::byte*>(r + 2), model->state_size()});
+  char* k = reinterpret_cast<char*>(r + 2 + state_words);
+  std::memcpy(k, key.data(), key.size());
+  std::memcpy(k + key.size(), field.data(), field.size());
+  slots[slot_index] = {static_cast<std::uint32_t>(h >> 32), static_cast<std::uint32_t>(off + 1)};
+  ++live;
+  if (live * 2 > slots.size()) grow();
+  return arena.data() + off;
+}
+
+std::uint64_t* store_core::find_or_insert(std::string_view key, std::string_view field,
+                                          std::error_code& ec) {
+  ec = check_key(key, field);
+  if (ec) return nullptr;
+  const std::uint64_t h = hash(key, field);
+  bool found = false;
+  const std::size_t i = find_slot(h, key, field, found);
+  if (found) return arena.data() + (slots[i].offset - 1);
+  if (live >= max_series) {
+    ec = error::too_many_series;
+    return nullptr;
+  }
+  if (arena.size() + record_words(key.size(), field.size()) >= 0xFFFFFFFFu) {
+    compact();
+    if (arena.size() + record_words(key.size(), field.size()) >= 0xFFFFFFFFu) {
+      ec = error::too_many_series;  // the arena is limited to 2^32 words (32 GiB)
+      return nullptr;
+    }
+    return find_or_insert(key, field, ec);
+  }
+  return insert(i, h, key, field);
+}
+
+const std::uint64_t* store_core::find(std::string_view key, std::string_view field) const noexcept {
+  if (check_key(key, field)) return nullptr;
+  bool found = false;
+  const std::size_t i = find_slot(hash(key, field), key, field, found);
+  return found ? arena.data() + (slots[i].offset - 1) : nullptr;
+}
+
+bool store_core::erase(std::string_view key, std::string_view field) {
+  if (check_key(key, field)) return false;
+  bool found = false;
+  std::size_t i = find_slot(hash(key, field), key, field, found);
+  if (!found) return false;
+  std::uint64_t* r = arena.data() + (slots[i].offset - 1);
+  r[1] |= erased_flag;
+  garbage += record_words(r[1] & 0xFFFF, (r[1] >> 16) & 0xFFFF);
+  if (!db_path.empty()) erased.emplace_back(std::string(key), std::string(field));
+  --live;
+  // Backward-shift deletion keeps probe sequences intact without tombstones.
+  const std::size_t mask = slots.size() - 1;
+  for (std::size_t j = (i + 1) & mask; slots[j].offset != 0; j = (j + 1) & mask) {
+    const std::size_t home = arena[slots[j].offset - 1] & mask;
+    if (((j - home) & mask) >= ((j - i) & mask)) {
+      slots[i] = slots[j];
+      i = j;
+    }
+  }
+  slots[i] = slot{};
+  if (garbage > 1024 && garbage * 2 > arena.size()) compact();
+  return true;
+}
+
+void store_core::compact() {
+  std::vector<std::uint64_t> fresh;
+  fresh.reserve(arena.size() - garbage);
+  std::vector<slot> table(slots.size());
+  const std::size_t mask = table.size() - 1;
+  for_each_record([&](const std::uint64_t* r) {
+    const std::size_t off = fresh.size();
+    const std::size_t words = record_words(r[1] & 0xFFFF, (r[1] >> 16) & 0xFFFF);
+    fresh.insert(fresh.end(), r, r + words);
+    std::size_t i = r[0] & mask;
+    while (table[i].offset != 0) i = (i + 1) & mask;
+    table[i] = {static_cast<std::uint32_t>(r[0] >> 32), static_cast<std::uint32_t>(off + 1)};
+  });
+  arena.swap(fresh);
+  slots.swap(table);
+  garbage = 0;
+}
+
+void store_core::clear() {
+  if (!db_path.empty()) {
+    for_each_record([&](const std::uint64_t* r) {
+      erased.emplace_back(std::string(record_key(r)), std::string(record_field(r)));
+    });
+  }
+  arena.clear();
+  slots.assign(16, slot{});
+  live = garbage = 0;
+}
+
+std::string_view store_core::record_key(const std::uint64_t* r) const noexcept {
+  return {reinterpret_cast<const char*>(r + 2 + state_words), r[1] & 0xFFFF};
+}
+std::string_view store_core::record_field(const std::uint64_t* r) const noexcept {
+  return {reinterpret_cast<const char*>(r + 2 + state_words) + (r[1] & 0xFFFF),
+          (r[1] >> 16) & 0xFFFF};
+}
+
+}  // namespace detail
+
+// ---- keyed_store
+
+keyed_store::keyed_store(std::shared_ptr<const detector> model)
+    : impl_(std::make_unique<impl>(std::move(model))) {}
+keyed_store::keyed_store(std::unique_ptr<impl> p) noexcept : impl_(std::move(p)) {}
+keyed_store::keyed_store(keyed_store&&) noexcept = default;
+keyed_store& keyed_store::operator=(keyed_store&&) noexcept = default;
+keyed_store::~keyed_store() = default;
+
+keyed_store& keyed_store::max_series(std::size_t n) noexcept {
+  impl_->max_series = n;
+  return *this;
+}
+std::size_t keyed_store::max_series() const noexcept { return impl_->max_series; }
+keyed_store& keyed_store::max_key_length(std::size_t n) noexcept {
+  impl_->max_key_length = std::min<std::size_t>(n, 0xFFFF);
+  return *this;
+}
+std::size_t keyed_store::max_key_length() const noexcept { return impl_->max_key_length; }
+
+std::error_code keyed_store::score(std::string_view key, std::string_view field, double value,
+                                   std::int64_t time_ms, point_result& out) {
+  std::error_code ec;
+  const std::size_t before = impl_->live;
+  std::uint64_t* r = impl_->find_or_insert(key, field, ec);
+  if (ec) return ec;
+  ec = impl_->model->update({reinterpret_cast<std::byte*>(r + 2), impl_->model->state_size()},
+                            value, time_ms, out);
+  if (!ec) {
+    r[1] |= store_core::dirty_flag;
+  } else if (impl_->live != before) {  // a rejected first value creates no series
+    impl_->erase(key, field);
+  }
+  return ec;
+}
+
+result<point_result> keyed_store::score(std::string_view key, std::string_view field, double value,
+                                        std::int64_t time_ms) {
+  point_result out;
+  if (auto ec = score(key, field, value, time_ms, out)) {
+    return failure{ec, ec.message(), {}};
+  }
+  return out;
+}
+
+bool keyed_store::contains(std::string_view key, std::string_view field) const noexcept {
+  return impl_->find(key, field) != nullptr;
+}
+bool keyed_store::erase(std::string_view key, std::string_view field) {
+  return impl_->erase(key, field);
+}
+void keyed_store::clear() { impl_->clear(); }
+std::size_t keyed_store::size() const noexcept { return impl_->live; }
+std::size_t keyed_store::memory_bytes() const noexcept {
+  std::size_t erased_bytes = 0;
+  for (const auto& [k, f] : impl_->erased)
+    erased_bytes += sizeof(k) * 2 + k.capacity() + f.capacity();
+  return sizeof(impl) + impl_->arena.capacity() * 8 +
+         impl_->slots.capacity() * sizeof(store_core::slot) + erased_bytes;
+}
+const detector& keyed_store::model() const noexcept { return *impl_->model; }
+const std::shared_ptr<const detector>& keyed_store::model_ptr() const noexcept {
+  return impl_->model;
+}
+
+void keyed_store::for_each(
+    const std::function<void(std::string_view, std::string_view, bytes_view)>& visit) const {
+  impl_->for_each_record([&](const std::uint64_t* r) {
+    visit(impl_->record_key(r), impl_->record_field(r),
+          {reinterpret_cast<const std::byte*>(r + 2), impl_->model->state_size()});
+  });
+}
+
+}  // namespace iotblocks::anomaly

@@ -1,0 +1,83 @@
+// Private: the data structure behind keyed_store (see keyed_store.cpp), shared
+// with the snapshot and SQLite code.
+#pragma once
+
+#include <iotblocks/anomaly/detector.hpp>
+#include <iotblocks/anomaly/keyed_store.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace iotblocks::anomaly::detail {
+
+struct store_core {
+  static constexpr std::uint64_t dirty_flag = std::uint64_t{1} << 32;
+  static constexpr std::uint64_t erased_flag = std::uint64_t{1} << 33;
+
+  struct slot {
+    std::uint32_t tag = 0;
+    std::uint32_t offset = 0;  // word offset + 1; 0: empty
+  };
+
+  explicit store_core(std::shared_ptr<const detector> m);
+
+  std::shared_ptr<const detector> model;
+  std::size_t state_words;
+  std::uint64_t seed;
+  std::vector<std::uint64_t> arena;
+  std::vector<slot> slots;
+  std::size_t live = 0, garbage = 0;
+  std::size_t max_series = 16'777'216;
+  std::size_t max_key_length = 256;
+  std::vector<std::pair<std::string, std::string>> erased;  // since the last save
+  std::uint64_t db_owner = 0;  // owner id written to / read from the SQLite file
+  std::string db_path;         // the file it belongs to
+
+  std::uint64_t hash(std::string_view key, std::string_view field) const noexcept;
+  std::size_t record_words(std::size_t key_len, std::size_t field_len) const noexcept;
+  std::error_code check_key(std::string_view key, std::string_view field) const noexcept;
+  bool matches(std::uint32_t off, std::uint64_t h, std::string_view key,
+               std::string_view field) const noexcept;
+  std::size_t find_slot(std::uint64_t h, std::string_view key, std::string_view field,
+                        bool& found) const noexcept;
+  std::uint64_t* find_or_insert(std::string_view key, std::string_view field, std::error_code& ec);
+  const std::uint64_t* find(std::string_view key, std::string_view field) const noexcept;
+  std::uint64_t* insert(std::size_t slot_index, std::uint64_t h, std::string_view key,
+                        std::string_view field);
+  bool erase(std::string_view key, std::string_view field);
+  void grow();
+  void compact();
+  void clear();
+  std::string_view record_key(const std::uint64_t* r) const noexcept;
+  std::string_view record_field(const std::uint64_t* r) const noexcept;
+
+  template <class F>
+  void for_each_record(F&& f) const {
+    for (std::size_t off = 0; off < arena.size();) {
+      const std::uint64_t* r = arena.data() + off;
+      off += record_words(r[1] & 0xFFFF, (r[1] >> 16) & 0xFFFF);
+      if ((r[1] & erased_flag) == 0) f(r);
+    }
+  }
+  template <class F>
+  void for_each_record_mut(F&& f) {
+    for (std::size_t off = 0; off < arena.size();) {
+      std::uint64_t* r = arena.data() + off;
+      off += record_words(r[1] & 0xFFFF, (r[1] >> 16) & 0xFFFF);
+      if ((r[1] & erased_flag) == 0) f(r);
+    }
+  }
+};
+
+}  // namespace iotblocks::anomaly::detail
+
+namespace iotblocks::anomaly {
+struct keyed_store::impl : detail::store_core {
+  using store_core::store_core;
+};
+}  // namespace iotblocks::anomaly
