@@ -82,7 +82,7 @@ class parser {
   }
   bool unique_members(const value& obj);
   bool string_list(const value& v, std::string_view element, std::vector<const value*>& out);
-  bool parse_statement(const value& s, std::size_t index);
+  bool parse_statement(const value& s);
   bool parse_actions(const value& v, statement& st);
   bool parse_resources(const value& v, statement& st);
   bool parse_principal(const value& v, statement& st);
@@ -174,7 +174,7 @@ bool parser::root(const value& root) {
   if (statements == nullptr)
     return fail(error::missing_element, "the document has no Statement", root);
   if (statements->IsObject()) {
-    if (!parse_statement(*statements, 0)) return false;
+    if (!parse_statement(*statements)) return false;
   } else if (statements->IsArray()) {
     if (statements->Size() > options_.max_statements) {
       return fail(error::too_large, fmt::format("more than {} statements", options_.max_statements),
@@ -182,9 +182,8 @@ bool parser::root(const value& root) {
     }
     if (statements->Empty())
       warn("the Statement list is empty: every request is denied", *statements);
-    std::size_t index = 0;
     for (const auto& s : statements->GetArray()) {
-      if (!parse_statement(s, index++)) return false;
+      if (!parse_statement(s)) return false;
     }
   } else {
     return fail(error::invalid_document, "Statement is an object or an array of objects",
@@ -202,7 +201,7 @@ bool parser::root(const value& root) {
   return true;
 }
 
-bool parser::parse_statement(const value& s, std::size_t index) {
+bool parser::parse_statement(const value& s) {
   if (!s.IsObject()) return fail(error::invalid_document, "a statement is a JSON object", s);
   if (!unique_members(s)) return false;
   statement st;
@@ -274,7 +273,6 @@ bool parser::parse_statement(const value& s, std::size_t index) {
     if (!parse_principal(*principal_value, st)) return false;
   }
   if (condition_value != nullptr && !parse_conditions(*condition_value, st)) return false;
-  (void)index;
   doc_.statements.push_back(std::move(st));
   return true;
 }
