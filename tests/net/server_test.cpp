@@ -1,0 +1,295 @@
+// The transports against real sockets on 127.0.0.1: TCP, TLS with client
+// certificates (made by the openssl command), WebSocket; hostile clients.
+#include <iotblocks/mqtt.hpp>
+#include <iotblocks/net/server.hpp>
+
+#include <gtest/gtest.h>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace iotblocks::net {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// Answers CONNECT with CONNACK and PINGREQ with PINGRESP; records what it saw.
+struct test_handler : handler {
+  void on_packet(const connection_ptr& c, const mqtt::packet_view& p) override {
+    packets.fetch_add(1);
+    byte_buffer out;
+    if (std::holds_alternative<mqtt::connect_view>(p)) {
+      c->set_protocol(std::get<mqtt::connect_view>(p).version);
+      (void)mqtt::encode(mqtt::packet{mqtt::connack{}}, mqtt::protocol_version::v3_1_1, out);
+      c->send(std::move(out));
+    } else if (std::holds_alternative<mqtt::pingreq_view>(p)) {
+      (void)mqtt::encode(mqtt::packet{mqtt::pingresp{}}, mqtt::protocol_version::v3_1_1, out);
+      c->send(std::move(out));
+    }
+  }
+  void on_protocol_error(const connection_ptr& c, mqtt::reason_code r, const failure& f) override {
+    last_reason = r;
+    std::lock_guard lock(mutex);
+    last_error = f.describe();
+    handler::on_protocol_error(c, r, f);
+  }
+  bool on_tls_peer(const peer_info& p) override {
+    std::lock_guard lock(mutex);
+    chain_size = p.chain.size();
+    return allow_tls;
+  }
+  void on_close(const connection_ptr&, std::error_code) override { closed.fetch_add(1); }
+
+  std::atomic<int> packets{0};
+  std::atomic<int> closed{0};
+  std::atomic<mqtt::reason_code> last_reason{mqtt::reason_code::success};
+  std::mutex mutex;
+  std::string last_error;
+  std::size_t chain_size = 0;
+  bool allow_tls = true;
+};
+
+// CONNECT (3.1.1, client id "c1", keep-alive 60) followed by PINGREQ.
+const std::string connect_and_ping = std::string(
+                                         "\x10\x0E\x00\x04MQTT\x04\x02\x00\x3C\x00\x02"
+                                         "c1",
+                                         16) +
+                                     std::string("\xC0\x00", 2);
+server_options opts(std::size_t threads) {
+  server_options o;
+  o.threads = threads;
+  return o;
+}
+
+listener_options on(transport kind) {
+  listener_options l;
+  l.kind = kind;
+  l.port = 0;
+  return l;
+}
+
+const std::string connack_and_pingresp = std::string("\x20\x02\x00\x00\xD0\x00", 6);
+
+std::string read_exactly(tcp::socket& s, std::size_t n) {
+  std::string buf(n, '\0');
+  asio::read(s, asio::buffer(buf));
+  return buf;
+}
+
+TEST(NetServer, TcpRoundTrip) {
+  test_handler h;
+  server s{opts(2)};
+  const auto port = s.listen(on(transport::tcp)).value();
+  s.start(h);
+  asio::io_context io;
+  tcp::socket sock(io);
+  sock.connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(sock, asio::buffer(connect_and_ping));
+  EXPECT_EQ(read_exactly(sock, 6), connack_and_pingresp);
+  EXPECT_EQ(h.packets.load(), 2);
+  s.stop();
+}
+
+TEST(NetServer, MalformedPacketClosesOnlyThatClient) {
+  test_handler h;
+  server s{opts(1)};
+  const auto port = s.listen(on(transport::tcp)).value();
+  s.start(h);
+  asio::io_context io;
+  tcp::socket good(io), bad(io);
+  good.connect({asio::ip::make_address("127.0.0.1"), port});
+  bad.connect({asio::ip::make_address("127.0.0.1"), port});
+  // A remaining length of five bytes (MQTT allows four): malformed.
+  asio::write(bad, asio::buffer(std::string("\x10\xFF\xFF\xFF\xFF\x7F", 6)));
+  boost::system::error_code ec;
+  char byte;
+  asio::read(bad, asio::buffer(&byte, 1), ec);
+  EXPECT_EQ(ec, asio::error::eof);
+  EXPECT_EQ(h.last_reason.load(), mqtt::reason_code::malformed_packet);
+  asio::write(good, asio::buffer(connect_and_ping));
+  EXPECT_EQ(read_exactly(good, 6), connack_and_pingresp);
+  s.stop();
+}
+
+TEST(NetServer, SilentClientIsClosedAfterConnectTimeout) {
+  test_handler h;
+  auto o = opts(1);
+  o.connect_timeout = std::chrono::milliseconds(150);
+  server s{o};
+  const auto port = s.listen(on(transport::tcp)).value();
+  s.start(h);
+  asio::io_context io;
+  tcp::socket sock(io);
+  sock.connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(sock, asio::buffer(std::string("\x10", 1)));  // one byte, then silence
+  boost::system::error_code ec;
+  char byte;
+  const auto start = std::chrono::steady_clock::now();
+  asio::read(sock, asio::buffer(&byte, 1), ec);
+  EXPECT_EQ(ec, asio::error::eof);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  s.stop();
+}
+
+TEST(NetServer, ConnectionLimitRejectsExtraClients) {
+  test_handler h;
+  auto o = opts(1);
+  o.max_connections = 1;
+  server s{o};
+  const auto port = s.listen(on(transport::tcp)).value();
+  s.start(h);
+  asio::io_context io;
+  tcp::socket first(io), second(io);
+  first.connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(first, asio::buffer(connect_and_ping));
+  EXPECT_EQ(read_exactly(first, 6), connack_and_pingresp);
+  second.connect({asio::ip::make_address("127.0.0.1"), port});
+  boost::system::error_code ec;
+  char byte;
+  asio::read(second, asio::buffer(&byte, 1), ec);
+  EXPECT_EQ(ec, asio::error::eof);
+  EXPECT_EQ(s.stats().rejected, 1u);
+  s.stop();
+}
+
+TEST(NetServer, WebSocketWithMqttSubprotocol) {
+  test_handler h;
+  server s{opts(1)};
+  const auto port = s.listen(on(transport::ws)).value();
+  s.start(h);
+  asio::io_context io;
+  boost::beast::websocket::stream<tcp::socket> ws(io);
+  ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
+  ws.set_option(boost::beast::websocket::stream_base::decorator(
+      [](auto& req) { req.set(boost::beast::http::field::sec_websocket_protocol, "mqtt"); }));
+  boost::beast::websocket::response_type res;
+  ws.handshake(res, "127.0.0.1", "/mqtt");
+  EXPECT_EQ(res[boost::beast::http::field::sec_websocket_protocol], "mqtt");
+  ws.binary(true);
+  ws.write(asio::buffer(connect_and_ping));
+  std::string got;
+  while (got.size() < 6) {
+    boost::beast::flat_buffer b;
+    ws.read(b);
+    got += boost::beast::buffers_to_string(b.data());
+  }
+  EXPECT_EQ(got, connack_and_pingresp);
+  s.stop();
+}
+
+class NetTls : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = std::filesystem::temp_directory_path() / "iotblocks-net-tls";
+    std::filesystem::create_directories(dir_);
+    const std::string d = dir_.string();
+    const std::string script =
+        "cd " + d +
+        " && "
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
+        "-subj /CN=TestCA -keyout ca.key -out ca.pem 2>/dev/null && "
+        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 "
+        "-keyout server.key -out server.csr 2>/dev/null && "
+        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+        "-out server.pem 2>/dev/null && "
+        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=probe_1 "
+        "-keyout device.key -out device.csr 2>/dev/null && "
+        "openssl x509 -req -in device.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+        "-out device.pem 2>/dev/null";
+    ASSERT_EQ(std::system(script.c_str()), 0);
+  }
+  static void TearDownTestSuite() { std::filesystem::remove_all(dir_); }
+  static std::string file(const char* name) { return (dir_ / name).string(); }
+
+  static listener_options tls_listener(bool with_ca_file) {
+    auto l = on(transport::tls);
+    l.tls.cert_file = file("server.pem");
+    l.tls.key_file = file("server.key");
+    if (with_ca_file) l.tls.ca_file = file("ca.pem");
+    l.tls.require_client_cert = true;
+    return l;
+  }
+
+  // Connects with the device certificate, sends CONNECT+PINGREQ, returns the
+  // bytes read (empty when the handshake fails).
+  static std::string exchange(std::uint16_t port, bool with_cert, const std::string& alpn = "") {
+    asio::io_context io;
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    ctx.load_verify_file(file("ca.pem"));
+    ctx.set_verify_mode(asio::ssl::verify_peer);
+    if (with_cert) {
+      ctx.use_certificate_file(file("device.pem"), asio::ssl::context::pem);
+      ctx.use_private_key_file(file("device.key"), asio::ssl::context::pem);
+    }
+    asio::ssl::stream<tcp::socket> tls(io, ctx);
+    if (!alpn.empty()) {
+      std::string wire = std::string(1, static_cast<char>(alpn.size())) + alpn;
+      SSL_set_alpn_protos(tls.native_handle(), reinterpret_cast<const unsigned char*>(wire.data()),
+                          static_cast<unsigned>(wire.size()));
+    }
+    tls.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
+    boost::system::error_code ec;
+    tls.handshake(asio::ssl::stream_base::client, ec);
+    if (ec) return {};
+    asio::write(tls, asio::buffer(connect_and_ping), ec);
+    std::string got(6, '\0');
+    asio::read(tls, asio::buffer(got), ec);
+    return ec ? std::string{} : got;
+  }
+
+  static std::filesystem::path dir_;
+};
+std::filesystem::path NetTls::dir_;
+
+TEST_F(NetTls, MutualTlsHandsThePeerChainToTheHandler) {
+  test_handler h;
+  server s{opts(1)};
+  const auto port = s.listen(tls_listener(false)).value();
+  s.start(h);
+  EXPECT_EQ(exchange(port, true, "x-amzn-mqtt-ca"), connack_and_pingresp);
+  {
+    std::lock_guard lock(h.mutex);
+    EXPECT_GE(h.chain_size, 1u);  // the leaf, and the CA when the client sends it
+  }
+  EXPECT_EQ(exchange(port, false), "");  // no client certificate: handshake fails
+  h.allow_tls = false;
+  EXPECT_EQ(exchange(port, true), "");  // the handler refuses the certificate
+  EXPECT_EQ(s.stats().handshake_failures, 2u);
+  s.stop();
+}
+
+TEST_F(NetTls, StandardVerificationAgainstCaFile) {
+  test_handler h;
+  server s{opts(1)};
+  const auto port = s.listen(tls_listener(true)).value();
+  s.start(h);
+  EXPECT_EQ(exchange(port, true), connack_and_pingresp);
+  s.stop();
+}
+
+TEST(NetServer, BadTlsFilesAreReported) {
+  server s{opts(1)};
+  auto l = on(transport::tls);
+  l.tls.cert_file = "/nonexistent.pem";
+  auto r = s.listen(l);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.describe().find("/nonexistent.pem"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace iotblocks::net
