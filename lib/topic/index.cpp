@@ -5,7 +5,8 @@
 //    deletion) maps (parent node, level) to the child for every node; '+' and '#'
 //    are children labelled "+" and "#", announced by flags on the parent so a
 //    lookup probes for them only where they exist;
-//  - subscription records (16 bytes) in pages, a singly linked list per node;
+//  - a node with one subscriber points to a 16-byte record in pages; a node with
+//    more points to a contiguous list, so a fan-out reads sequential memory;
 //  - shared groups in a side map, flagged on the node.
 #include "topic/detail.hpp"
 
@@ -34,10 +35,11 @@ enum node_flags : std::uint8_t {
   has_hash = 2,
   has_shared = 4,
   is_free = 8,
+  has_list = 16,  // node::subs indexes lists, not records
 };
 
 struct node {
-  std::uint32_t subs;      // head of the subscription list, 0 = none
+  std::uint32_t subs;      // a record, or a list with has_list; 0 = none
   std::uint32_t children;  // number of child edges ('+' and '#' included)
   std::uint16_t len;       // label length
   std::uint8_t flags;
@@ -47,24 +49,21 @@ struct node {
 static_assert(sizeof(node) == 24);
 
 struct record {
-  std::uint32_t next_rh;  // next record (30 bits), retain handling (2 bits)
-  std::uint32_t lo, hi;   // subscriber
+  std::uint32_t lo, hi;   // subscriber (lo: next free record while on the free list)
   std::uint32_t id_opts;  // identifier (28 bits), qos (2), no_local (1), retain_as_published (1)
+  std::uint32_t extra;    // retain handling (2 bits)
 
   subscriber_id subscriber() const noexcept { return (std::uint64_t{hi} << 32) | lo; }
-  std::uint32_t next() const noexcept { return next_rh & max_records; }
   subscription_options options() const noexcept {
     return {static_cast<std::uint8_t>((id_opts >> 28) & 3u), ((id_opts >> 30) & 1u) != 0,
-            (id_opts >> 31) != 0, static_cast<std::uint8_t>(next_rh >> 30), id_opts & 0x0FFF'FFFFu};
+            (id_opts >> 31) != 0, static_cast<std::uint8_t>(extra & 3u), id_opts & 0x0FFF'FFFFu};
   }
-  void set(subscriber_id s, const subscription_options& o, std::uint32_t next) noexcept {
-    lo = static_cast<std::uint32_t>(s);
-    hi = static_cast<std::uint32_t>(s >> 32);
-    next_rh = next | (std::uint32_t{o.retain_handling} << 30);
-    id_opts = o.identifier | (std::uint32_t{o.qos} << 28) | (o.no_local ? 1u << 30 : 0u) |
-              (o.retain_as_published ? 1u << 31 : 0u);
+  static record make(subscriber_id s, const subscription_options& o) noexcept {
+    return {static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(s >> 32),
+            o.identifier | (std::uint32_t{o.qos} << 28) | (o.no_local ? 1u << 30 : 0u) |
+                (o.retain_as_published ? 1u << 31 : 0u),
+            o.retain_handling};
   }
-  void set_next(std::uint32_t next) noexcept { next_rh = (next_rh & ~max_records) | next; }
 };
 static_assert(sizeof(record) == 16);
 
@@ -96,6 +95,7 @@ struct frame {
 
 struct scratch {
   std::vector<std::string_view> levels;
+  std::vector<std::uint64_t> hashes;
   std::vector<frame> stack;
 };
 
@@ -111,7 +111,9 @@ struct subscription_index::impl {
   std::uint32_t free_node = 0;  // free list through node::subs
   std::uint32_t live_nodes = 0;
   detail::paged_vector<record> records;
-  std::uint32_t free_record = 0;  // free list through record::next
+  std::uint32_t free_record = 0;           // free list through record::lo
+  std::vector<std::vector<record>> lists;  // lists[0] unused
+  std::vector<std::uint32_t> free_lists;
   std::vector<edge> edges;
   std::uint32_t edge_bits = 0;
   std::uint32_t edge_count = 0;
@@ -126,8 +128,12 @@ struct subscription_index::impl {
     nodes.clear();
     records.clear();
     nodes.push();    // root
-    records.push();  // record 0 = end of list
+    records.push();  // record 0 = none
     free_node = free_record = 0;
+    lists.assign(1, {});
+    lists.shrink_to_fit();
+    free_lists.clear();
+    free_lists.shrink_to_fit();
     live_nodes = 1;
     edge_bits = 4;
     edges.assign(std::size_t{1} << edge_bits, edge{});
@@ -305,23 +311,62 @@ struct subscription_index::impl {
       n = c;
     }
     if (is_share) return join(n, sf.group, s, o);
-    for (std::uint32_t r = nodes[n].subs; r != 0; r = records[r].next()) {
-      if (records[r].subscriber() == s) {
-        records[r].set(s, o, records[r].next());
+    if (!add(nodes[n], record::make(s, o))) return false;
+    ++subscriptions;
+    return true;
+  }
+
+  // Adds or replaces `rec` in the subscriptions of `n`; false when replaced.
+  bool add(node& n, const record& rec) {
+    if (n.subs == 0) {
+      n.subs = new_record(rec);
+      return true;
+    }
+    if ((n.flags & has_list) == 0) {
+      record& only = records[n.subs];
+      if (only.subscriber() == rec.subscriber()) {
+        only = rec;
+        return false;
+      }
+      std::uint32_t l;
+      if (!free_lists.empty()) {
+        l = free_lists.back();
+        free_lists.pop_back();
+      } else {
+        l = static_cast<std::uint32_t>(lists.size());
+        lists.emplace_back();
+      }
+      lists[l].reserve(2);
+      lists[l].push_back(only);
+      free_record_at(n.subs);
+      n.subs = l;
+      n.flags |= has_list;
+    }
+    auto& list = lists[n.subs];
+    for (record& r : list) {
+      if (r.subscriber() == rec.subscriber()) {
+        r = rec;
         return false;
       }
     }
+    list.push_back(rec);
+    return true;
+  }
+
+  std::uint32_t new_record(const record& rec) {
     std::uint32_t r;
     if (free_record != 0) {
       r = free_record;
-      free_record = records[r].next();
+      free_record = records[r].lo;
     } else {
       r = records.push();
     }
-    records[r].set(s, o, nodes[n].subs);
-    nodes[n].subs = r;
-    ++subscriptions;
-    return true;
+    records[r] = rec;
+    return r;
+  }
+  void free_record_at(std::uint32_t r) noexcept {
+    records[r].lo = free_record;
+    free_record = r;
   }
 
   bool join(std::uint32_t n, std::string_view name, subscriber_id s,
@@ -369,20 +414,28 @@ struct subscription_index::impl {
     return true;
   }
 
-  bool unlink(std::uint32_t n, subscriber_id s) {
-    std::uint32_t prev = 0;
-    for (std::uint32_t r = nodes[n].subs; r != 0; prev = r, r = records[r].next()) {
-      if (records[r].subscriber() != s) continue;
-      if (prev == 0) {
-        nodes[n].subs = records[r].next();
-      } else {
-        records[prev].set_next(records[r].next());
-      }
-      records[r].set_next(free_record);
-      free_record = r;
+  bool unlink(std::uint32_t id, subscriber_id s) {
+    node& n = nodes[id];
+    if (n.subs == 0) return false;
+    if ((n.flags & has_list) == 0) {
+      if (records[n.subs].subscriber() != s) return false;
+      free_record_at(n.subs);
+      n.subs = 0;
       return true;
     }
-    return false;
+    auto& list = lists[n.subs];
+    auto it = std::find_if(list.begin(), list.end(),
+                           [&](const record& r) { return r.subscriber() == s; });
+    if (it == list.end()) return false;
+    *it = list.back();
+    list.pop_back();
+    if (list.empty()) {
+      std::vector<record>{}.swap(list);
+      free_lists.push_back(n.subs);
+      n.subs = 0;
+      n.flags &= static_cast<std::uint8_t>(~has_list);
+    }
+    return true;
   }
 
   bool leave(std::uint32_t n, std::string_view name, subscriber_id s) {
@@ -425,8 +478,13 @@ struct subscription_index::impl {
   void walk(std::string_view topic, const match_context& ctx, bool pick_shared, Sink&& sink) const {
     thread_local scratch tls;
     auto& lv = tls.levels;
+    auto& hv = tls.hashes;
     lv.clear();
-    for (auto l : levels(topic)) lv.push_back(l);
+    hv.clear();
+    for (auto l : levels(topic)) {
+      lv.push_back(l);
+      hv.push_back(hash_bytes(l));
+    }
     const auto count = static_cast<std::uint32_t>(lv.size());
     const bool dollar = !topic.empty() && topic[0] == '$';
     static const std::uint64_t plus_hash = hash_bytes("+");
@@ -434,11 +492,17 @@ struct subscription_index::impl {
 
     auto emit = [&](std::uint32_t id) -> bool {
       const node& n = nodes[id];
-      for (std::uint32_t r = n.subs; r != 0; r = records[r].next()) {
-        const record& rec = records[r];
+      auto one = [&](const record& rec) {
         const subscription_options o = rec.options();
-        if (o.no_local && rec.subscriber() == ctx.publisher) continue;
-        if (!sink(match_entry{rec.subscriber(), o, false})) return false;
+        if (o.no_local && rec.subscriber() == ctx.publisher) return true;
+        return sink(match_entry{rec.subscriber(), o, false});
+      };
+      if ((n.flags & has_list) != 0) {
+        for (const record& rec : lists[n.subs]) {
+          if (!one(rec)) return false;
+        }
+      } else if (n.subs != 0 && !one(records[n.subs])) {
+        return false;
       }
       if ((n.flags & has_shared) != 0) {
         for (const auto& g : shared.find(id)->second) {
@@ -450,6 +514,13 @@ struct subscription_index::impl {
       return true;
     };
 
+    // A pushed child is looked at soon: fetch it and its next-level edge slot now,
+    // so the two cache misses of a level overlap.
+    auto push = [&](std::uint32_t c, std::uint32_t level) {
+      __builtin_prefetch(&nodes[c]);
+      if (level < count) __builtin_prefetch(&edges[home(tag_of(c, hv[level]))]);
+      stack_push(tls.stack, c, level);
+    };
     auto& stack = tls.stack;
     stack.clear();
     stack.push_back({0, 0});
@@ -466,20 +537,25 @@ struct subscription_index::impl {
         continue;
       }
       if ((n.flags & has_plus) != 0 && wild) {
-        stack.push_back({find_child(f.node, "+", plus_hash), f.level + 1});
+        push(find_child(f.node, "+", plus_hash), f.level + 1);
       }
       if (n.children != 0) {
-        const std::string_view l = lv[f.level];
-        if (const std::uint32_t c = find_child(f.node, l, hash_bytes(l))) {
-          stack.push_back({c, f.level + 1});
+        if (const std::uint32_t c = find_child(f.node, lv[f.level], hv[f.level])) {
+          push(c, f.level + 1);
         }
       }
     }
   }
 
+  static void stack_push(std::vector<frame>& stack, std::uint32_t c, std::uint32_t level) {
+    stack.push_back({c, level});
+  }
+
   std::size_t memory() const noexcept {
     std::size_t bytes = sizeof(impl) + nodes.bytes() + records.bytes() +
-                        edges.capacity() * sizeof(edge) + arena.capacity();
+                        edges.capacity() * sizeof(edge) + arena.capacity() +
+                        lists.capacity() * sizeof(lists[0]) + free_lists.capacity() * 4;
+    for (const auto& l : lists) bytes += l.capacity() * sizeof(record);
     for (const auto& [id, groups] : shared) {
       bytes += 32 + groups.capacity() * sizeof(void*);
       for (const auto& g : groups) {

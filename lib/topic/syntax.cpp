@@ -2,6 +2,7 @@
 #include <iotblocks/core/utf8.hpp>
 #include <iotblocks/topic/syntax.hpp>
 
+#include <cstdint>
 #include <cstring>
 
 namespace iotblocks::topic {
@@ -51,6 +52,42 @@ std::error_code validate_name(std::string_view name, const limits& l) noexcept {
        ++p) {
     if (++level_count > l.max_levels) return error::too_many_levels;
   }
+  return {};
+}
+
+// For ASCII-only names without U+0000, '+' and '#' validate_name's answer
+// depends only on the level count; any other name goes to validate_name.
+std::error_code validate_name_fast(std::string_view name, const limits& l) noexcept {
+  if (name.empty() || name.size() > l.max_length) return validate_name(name, l);
+  constexpr std::uint64_t ones = 0x0101010101010101ull;
+  constexpr std::uint64_t low7 = 0x7F7F7F7F7F7F7F7Full;
+  constexpr std::uint64_t high = 0x8080808080808080ull;
+  // Per-byte "equals zero" mask, exact for bytes below 0x80 (no borrow between bytes).
+  auto zero_bytes = [](std::uint64_t v) { return ~(((v & low7) + low7) | v) & high; };
+  const char* p = name.data();
+  const std::size_t n = name.size();
+  const bool count = n >= l.max_levels;  // shorter names cannot have too many levels
+  std::uint64_t seen_high = 0, special = 0;
+  std::size_t slashes = 0, i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    seen_high |= w;
+    special |= zero_bytes(w) | zero_bytes(w ^ ('+' * ones)) | zero_bytes(w ^ ('#' * ones));
+    if (count) {  // one bit per '/', summed by a multiply
+      slashes += static_cast<std::size_t>(((zero_bytes(w ^ ('/' * ones)) >> 7) * ones) >> 56);
+    }
+  }
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(p[i]);
+    seen_high |= c;
+    special |= (c == 0 || c == '+' || c == '#') ? 1 : 0;
+    slashes += c == '/' ? 1 : 0;
+  }
+  if ((seen_high & high) != 0 || special != 0) {
+    return validate_name(name, l);
+  }
+  if (count && slashes > 0 && slashes + 1 > l.max_levels) return error::too_many_levels;
   return {};
 }
 
