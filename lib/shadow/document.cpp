@@ -7,6 +7,7 @@
 #include <cmath>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -48,8 +49,10 @@ void end_response(writer& w, std::int64_t now, std::string_view token) {
 
 std::string snapshot_of(const shadow_state& s) {
   std::string out;
-  writer w(out);
-  detail::write_snapshot(w, s);
+  {
+    writer w(out);  // complete when destroyed
+    detail::write_snapshot(w, s);
+  }
   return out;
 }
 
@@ -69,7 +72,7 @@ void stamp_from(node& n, const node* meta, std::int64_t fallback) {
   }
   // Leaves have {"timestamp":T}; arrays an array of those (all equal): take the first.
   while (meta != nullptr && meta->is_array()) {
-    meta = meta->items.empty() ? nullptr : &meta->items.front();
+    meta = meta->members.empty() ? nullptr : &meta->members.front().value;
   }
   while (meta != nullptr && meta->is_object() && detail::find(*meta, "timestamp") == nullptr) {
     meta = meta->members.empty() ? nullptr : &meta->members.front().value;
@@ -84,9 +87,6 @@ bool has_null(const node& n) noexcept {
   for (const auto& m : n.members) {
     if (has_null(m.value)) return true;
   }
-  for (const auto& v : n.items) {
-    if (has_null(v)) return true;
-  }
   return false;
 }
 
@@ -98,10 +98,13 @@ outcome rejection(std::error_code ec, std::string_view message, std::int64_t now
   out.error = ec;
   out.status = http_status(ec);
   out.client_token = std::string(client_token);
-  writer w(out.body);
-  w.begin_object().key("code").value(std::int64_t{out.status});
-  w.key("message").value(message.empty() ? std::string_view(ec.message()) : message);
-  end_response(w, now, client_token);
+  const std::string text = message.empty() ? ec.message() : std::string(message);
+  {
+    writer w(out.body);
+    w.begin_object().key("code").value(std::int64_t{out.status});
+    w.key("message").value(text);
+    end_response(w, now, client_token);
+  }
   return out;
 }
 
@@ -206,7 +209,7 @@ outcome document::update(std::string_view request, std::int64_t now, const limit
     return rejection(error::payload_too_large, {}, now);
   }
   if (!is_valid_utf8(request)) return rejection(error::unsupported_encoding, {}, now);
-  auto parsed = detail::parse(request, l.max_depth() + 1);  // + the root object
+  auto parsed = detail::parse(request, l.max_depth() + 1, true);  // + the root object
   if (!parsed) {
     if (parsed.error() == core::error::json_too_deep) {
       return rejection(
@@ -277,7 +280,17 @@ outcome document::update(std::string_view request, std::int64_t now, const limit
   }
 
   std::string previous;
-  if (what.documents) previous = s.exists ? snapshot_of(s) : "null";
+  if (what.documents) {
+    if (!s.exists) {
+      previous = "null";
+    } else if (s.snapshot_version == s.version && !s.snapshot.empty()) {
+      previous = std::move(s.snapshot);
+    } else {
+      previous = snapshot_of(s);
+    }
+  }
+  s.snapshot.clear();
+  s.snapshot_version = 0;
   if (!s.exists) {  // (re-)created: start from nothing
     s.desired = node{};
     s.reported = node{};
@@ -296,7 +309,9 @@ outcome document::update(std::string_view request, std::int64_t now, const limit
     s.size_bound += patch_size;
     s.size_exact = false;
   } else {  // near the limit: merge a copy, measure, then keep or reject
-    shadow_state copy{s.desired, s.reported};
+    shadow_state copy;
+    copy.desired = s.desired;
+    copy.reported = s.reported;
     apply(copy);
     const std::size_t size = detail::state_size(copy);
     if (size > max) return rejection(error::payload_too_large, {}, now, token);
@@ -312,6 +327,7 @@ outcome document::update(std::string_view request, std::int64_t now, const limit
   outcome out;
   out.client_token = std::string(token);
   if (what.response) {
+    out.body.reserve(request.size() * 2 + 96);
     writer w(out.body);
     w.begin_object().key("state").value(*state).key("metadata");
     detail::write_metadata_at(w, *state, now);
@@ -319,19 +335,23 @@ outcome document::update(std::string_view request, std::int64_t now, const limit
     end_response(w, now, token);
   }
   const node* rep = s.reported.is_object() ? &s.reported : nullptr;
-  if (what.delta && s.desired.is_object() && detail::has_delta(s.desired, rep)) {
+  thread_local std::vector<std::uint8_t> marks;
+  marks.clear();
+  if (what.delta && s.desired.is_object() && detail::mark_delta(s.desired, rep, marks)) {
+    out.delta.reserve(512);
     writer w(out.delta);
     w.begin_object().key("version").value(s.version).key("timestamp").value(now).key("state");
-    detail::write_delta(w, s.desired, rep);
+    detail::write_delta(w, s.desired, marks);
     w.key("metadata");
-    detail::write_delta_metadata(w, s.desired, rep);
+    detail::write_delta_metadata(w, s.desired, marks);
     if (!token.empty()) w.key("clientToken").value(token);
     w.end_object();
   }
   if (what.documents) {
+    s.snapshot = snapshot_of(s);
+    s.snapshot_version = s.version;
     writer w(out.documents);
-    w.begin_object().key("previous").raw(previous).key("current");
-    detail::write_snapshot(w, s);
+    w.begin_object().key("previous").raw(previous).key("current").raw(s.snapshot);
     end_response(w, now, token);
   }
   return out;
@@ -345,26 +365,30 @@ outcome document::get(std::string_view request, std::int64_t now, std::string_vi
   outcome out;
   out.client_token = token;
   if (!what.response) return out;
-  writer w(out.body);
-  w.begin_object().key("state").begin_object();
-  if (s.desired.is_object()) w.key("desired").value(s.desired);
-  if (s.reported.is_object()) w.key("reported").value(s.reported);
-  const node* rep = s.reported.is_object() ? &s.reported : nullptr;
-  if (s.desired.is_object() && detail::has_delta(s.desired, rep)) {
-    w.key("delta");
-    detail::write_delta(w, s.desired, rep);
+  {
+    writer w(out.body);
+    w.begin_object().key("state").begin_object();
+    if (s.desired.is_object()) w.key("desired").value(s.desired);
+    if (s.reported.is_object()) w.key("reported").value(s.reported);
+    const node* rep = s.reported.is_object() ? &s.reported : nullptr;
+    thread_local std::vector<std::uint8_t> marks;
+    marks.clear();
+    if (s.desired.is_object() && detail::mark_delta(s.desired, rep, marks)) {
+      w.key("delta");
+      detail::write_delta(w, s.desired, marks);
+    }
+    w.end_object().key("metadata").begin_object();
+    if (s.desired.is_object()) {
+      w.key("desired");
+      detail::write_metadata(w, s.desired);
+    }
+    if (s.reported.is_object()) {
+      w.key("reported");
+      detail::write_metadata(w, s.reported);
+    }
+    w.end_object().key("version").value(s.version);
+    end_response(w, now, token);
   }
-  w.end_object().key("metadata").begin_object();
-  if (s.desired.is_object()) {
-    w.key("desired");
-    detail::write_metadata(w, s.desired);
-  }
-  if (s.reported.is_object()) {
-    w.key("reported");
-    detail::write_metadata(w, s.reported);
-  }
-  w.end_object().key("version").value(s.version);
-  end_response(w, now, token);
   return out;
 }
 
@@ -377,6 +401,8 @@ outcome document::remove(std::string_view request, std::int64_t now, std::string
   s.deleted_at = now;
   s.desired = node{};
   s.reported = node{};
+  s.snapshot.clear();
+  s.snapshot_version = 0;
   s.size_bound = 0;
   s.size_exact = true;
   outcome out;

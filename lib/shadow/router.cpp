@@ -111,42 +111,64 @@ struct router::impl {
     if (it != in_flight.end() && --it->second == 0) in_flight.erase(it);
   }
 
+  // The response topics of one request, built once (and asked of the filter once).
   struct plan {
-    std::string prefix;  // "$aws/things/t/shadow[/name/n]/op"
+    std::string base;  // "$aws/things/t/shadow[/name/n]/"
+    operation op = operation::get;
     outputs what;
     bool rejected = true;
+    std::string accepted_topic, rejected_topic, delta_topic, documents_topic;
+
+    std::string topic(std::string_view a, std::string_view b) const {
+      std::string t;
+      t.reserve(base.size() + a.size() + b.size());
+      t.append(base).append(a).append(b);
+      return t;
+    }
+    std::string take(std::string& cached, std::string_view a, std::string_view b) const {
+      return cached.empty() ? topic(a, b) : std::move(cached);
+    }
   };
 
   plan plan_for(const shadow_topic& t) const {
     plan p;
-    p.prefix = topic_prefix(t.thing, {});
-    if (t.named) p.prefix.append("/name/").append(t.name);
-    p.prefix.push_back('/');
-    p.prefix.append(op_name(t.op));
+    p.op = t.op;
+    p.base.reserve(things_prefix.size() + t.thing.size() + 14 + t.name.size());
+    p.base.append(things_prefix).append(t.thing).append("/shadow/");
+    if (t.named) p.base.append("name/").append(t.name).push_back('/');
     if (!filter) return p;
-    p.what.response = wants(p.prefix + "/accepted");
-    p.rejected = wants(p.prefix + "/rejected");
-    const std::string base = p.prefix.substr(0, p.prefix.size() - op_name(t.op).size());
-    p.what.delta = t.op == operation::update && wants(base + "update/delta");
-    p.what.documents = t.op == operation::update && wants(base + "update/documents");
+    const std::string_view op = op_name(t.op);
+    p.accepted_topic = p.topic(op, "/accepted");
+    p.rejected_topic = p.topic(op, "/rejected");
+    p.what.response = wants(p.accepted_topic);
+    p.rejected = wants(p.rejected_topic);
+    p.what.delta = p.what.documents = false;
+    if (t.op == operation::update) {
+      p.delta_topic = p.topic("update", "/delta");
+      p.documents_topic = p.topic("update", "/documents");
+      p.what.delta = wants(p.delta_topic);
+      p.what.documents = wants(p.documents_topic);
+    }
     return p;
   }
 
-  static std::vector<message> messages(const plan& p, operation op, outcome&& out) {
+  static std::vector<message> messages(plan& p, outcome&& out) {
     std::vector<message> msgs;
+    const std::string_view op = op_name(p.op);
     if (!out.accepted()) {
-      if (p.rejected) msgs.push_back({p.prefix + "/rejected", std::move(out.body)});
+      if (p.rejected)
+        msgs.push_back({p.take(p.rejected_topic, op, "/rejected"), std::move(out.body)});
       return msgs;
     }
+    msgs.reserve(3);
     if (p.what.response && !out.body.empty()) {
-      msgs.push_back({p.prefix + "/accepted", std::move(out.body)});
+      msgs.push_back({p.take(p.accepted_topic, op, "/accepted"), std::move(out.body)});
     }
-    if (op == operation::update) {
-      const std::string base = p.prefix.substr(0, p.prefix.size() - 6);  // drop "update"
-      if (!out.delta.empty()) msgs.push_back({base + "update/delta", std::move(out.delta)});
-      if (!out.documents.empty()) {
-        msgs.push_back({base + "update/documents", std::move(out.documents)});
-      }
+    if (!out.delta.empty()) {
+      msgs.push_back({p.take(p.delta_topic, "update", "/delta"), std::move(out.delta)});
+    }
+    if (!out.documents.empty()) {
+      msgs.push_back({p.take(p.documents_topic, "update", "/documents"), std::move(out.documents)});
     }
     return msgs;
   }
@@ -174,10 +196,10 @@ std::optional<std::vector<message>> router::route(std::string_view topic, std::s
   auto parsed = parse_topic(topic);
   if (!parsed) return std::nullopt;
   const shadow_topic& t = *parsed;
-  const impl::plan plan = p_->plan_for(t);
-  if (auto bad = p_->malformed(t, payload)) return impl::messages(plan, t.op, std::move(*bad));
+  impl::plan plan = p_->plan_for(t);
+  if (auto bad = p_->malformed(t, payload)) return impl::messages(plan, std::move(*bad));
   if (!p_->enter(ctx.connection)) {
-    return impl::messages(plan, t.op, rejection(error::too_many_requests, {}, p_->svc.now()));
+    return impl::messages(plan, rejection(error::too_many_requests, {}, p_->svc.now()));
   }
   const shadow_key key{std::string(t.thing), std::string(t.name)};
   outcome out;
@@ -187,7 +209,7 @@ std::optional<std::vector<message>> router::route(std::string_view topic, std::s
     case operation::remove: out = p_->svc.remove(key, payload, ctx, plan.what); break;
   }
   p_->leave(std::string(ctx.connection));
-  return impl::messages(plan, t.op, std::move(out));
+  return impl::messages(plan, std::move(out));
 }
 
 bool router::route_async(std::string_view topic, std::string_view payload,
@@ -198,18 +220,18 @@ bool router::route_async(std::string_view topic, std::string_view payload,
   const shadow_topic t = *parsed;
   auto plan = std::make_shared<impl::plan>(p_->plan_for(t));
   if (auto bad = p_->malformed(t, payload)) {
-    done(impl::messages(*plan, t.op, std::move(*bad)));
+    done(impl::messages(*plan, std::move(*bad)));
     return true;
   }
   if (!p_->enter(ctx.connection)) {
-    done(impl::messages(*plan, t.op, rejection(error::too_many_requests, {}, p_->svc.now())));
+    done(impl::messages(*plan, rejection(error::too_many_requests, {}, p_->svc.now())));
     return true;
   }
   const shadow_key key{std::string(t.thing), std::string(t.name)};
-  auto finish = [this, plan, op = t.op, connection = std::string(ctx.connection),
+  auto finish = [this, plan, connection = std::string(ctx.connection),
                  done = std::move(done)](outcome out) {
     p_->leave(connection);
-    done(impl::messages(*plan, op, std::move(out)));
+    done(impl::messages(*plan, std::move(out)));
   };
   switch (t.op) {
     case operation::get: finish(p_->svc.get(key, payload, ctx, plan->what)); break;
@@ -276,9 +298,8 @@ http_response router::http(std::string_view method, std::string_view target, std
   }
   http_response resp{out.status, out.body, {}};
   if (out.accepted() && t.op != operation::get) {
-    plan.what.response = !p_->filter || p_->wants(plan.prefix + "/accepted");
-    if (!plan.what.response) out.body.clear();
-    resp.publish = impl::messages(plan, t.op, std::move(out));
+    if (p_->filter && !p_->wants(plan.accepted_topic)) out.body.clear();
+    resp.publish = impl::messages(plan, std::move(out));
   }
   return resp;
 }

@@ -16,6 +16,8 @@
 namespace iotblocks::shadow {
 namespace {
 
+// A rowid table (not WITHOUT ROWID): a ~2 KB document then stays on its leaf page
+// instead of spilling to overflow pages, so an update rewrites one page.
 constexpr const char* schema = R"sql(
 CREATE TABLE IF NOT EXISTS shadows(
   thing TEXT NOT NULL,
@@ -23,8 +25,12 @@ CREATE TABLE IF NOT EXISTS shadows(
   version INTEGER NOT NULL,
   deleted_at INTEGER NOT NULL, -- 0 while the shadow exists
   document TEXT NOT NULL,      -- shadow::document::to_storage()
-  PRIMARY KEY(thing, name)) WITHOUT ROWID
+  UNIQUE(thing, name))
 )sql";
+
+// Page cache of 32 MiB per connection (SQLite's default is 2 MiB): updates of many
+// shadows touch pages all over the table.
+constexpr const char* tuning = "PRAGMA cache_size=-32768";
 
 constexpr const char* upsert_sql =
     "INSERT INTO shadows(thing, name, version, deleted_at, document) VALUES(?1, ?2, ?3, ?4, ?5) "
@@ -39,13 +45,23 @@ const limits& storage_limits() {
   return l;
 }
 
-struct pending {
+// One row to write: a shadow's stored form (or, when `remove`, that it has no row).
+struct row {
   shadow_key key;
   std::string document;
   std::int64_t version = 0;
   std::int64_t deleted_at = 0;
+  bool remove = false;
+};
+
+// A change waiting for its group's COMMIT. The committer serialises each shadow of a
+// group once, from the cache, when it writes the group.
+struct pending {
+  shadow_key key;
   store::done on_done;
 };
+
+constexpr const char* delete_sql = "DELETE FROM shadows WHERE thing = ?1 AND name = ?2";
 
 std::error_code code_of(const failure& f) { return f.code; }
 
@@ -56,9 +72,10 @@ struct sqlite_store::impl {
   std::unique_ptr<detail::shard_map[]> shards =
       std::make_unique<detail::shard_map[]>(detail::shard_count);
 
-  std::mutex write_mu;  // the writer connection and its statement
+  std::mutex write_mu;  // the writer connection and its statements
   sqlite::database writer;
   sqlite::statement upsert;
+  sqlite::statement erase;
 
   std::mutex read_mu;  // the reader connection (WAL: reads never wait for the writer)
   sqlite::database reader;
@@ -71,8 +88,13 @@ struct sqlite_store::impl {
   std::thread committer;
   std::atomic<std::uint64_t> commits{0};
 
-  impl(sqlite::database w, sqlite::statement u, sqlite::database r, sqlite::statement s)
-      : writer(std::move(w)), upsert(std::move(u)), reader(std::move(r)), select(std::move(s)) {}
+  impl(sqlite::database w, sqlite::statement u, sqlite::statement e, sqlite::database r,
+       sqlite::statement s)
+      : writer(std::move(w)),
+        upsert(std::move(u)),
+        erase(std::move(e)),
+        reader(std::move(r)),
+        select(std::move(s)) {}
 
   // The cached document for `flat`, loaded from the file on a miss. Caller holds the shard.
   result<document*> entry(detail::shard_map& shard, const std::string& flat,
@@ -94,40 +116,43 @@ struct sqlite_store::impl {
     return doc;
   }
 
-  result<void> write(const std::vector<const pending*>& batch) {
+  result<void> write(const std::vector<row>& rows) {
     std::lock_guard lock(write_mu);
     sqlite::transaction tx{writer};
     if (!tx.begun()) return tx.begun();
-    for (const pending* p : batch) {
-      upsert.bind(1, std::string_view(p->key.thing))
-          .bind(2, std::string_view(p->key.name))
-          .bind(3, p->version)
-          .bind(4, p->deleted_at)
-          .bind(5, std::string_view(p->document));
-      if (auto r = upsert.run(); !r) {
-        upsert.reset();
-        return r;
+    for (const row& r : rows) {
+      sqlite::statement& st = r.remove ? erase : upsert;
+      st.bind(1, std::string_view(r.key.thing)).bind(2, std::string_view(r.key.name));
+      if (!r.remove)
+        st.bind(3, r.version).bind(4, r.deleted_at).bind(5, std::string_view(r.document));
+      if (auto res = st.run(); !res) {
+        st.reset();
+        return res;
       }
     }
-    auto r = tx.commit();
-    if (r) commits.fetch_add(1, std::memory_order_relaxed);
-    return r;
+    auto res = tx.commit();
+    if (res) commits.fetch_add(1, std::memory_order_relaxed);
+    return res;
   }
 
-  // Writes a group; the last change of each shadow in it is the one that matters.
-  result<void> write_group(std::deque<pending>& group) {
-    std::unordered_map<std::string, const pending*> last;
-    std::vector<const pending*> order;
-    for (const auto& p : group) {
-      auto [it, fresh] = last.try_emplace(detail::flat_key(p.key), &p);
-      if (fresh) {
-        order.push_back(&p);
-      } else {
-        std::replace(order.begin(), order.end(), it->second, &p);
-        it->second = &p;
-      }
+  static row row_of(const shadow_key& key, const document& d) {
+    return row{key, d.to_storage(), d.version(), d.deleted_at(), false};
+  }
+
+  // Writes a group: each shadow in it once, as the cache holds it now (which includes
+  // every change of the group). A shadow no longer cached was purged: no row.
+  result<void> write_group(const std::deque<pending>& group) {
+    std::unordered_map<std::string, const shadow_key*> unique;
+    for (const auto& p : group) unique.try_emplace(detail::flat_key(p.key), &p.key);
+    std::vector<row> rows;
+    rows.reserve(unique.size());
+    for (const auto& [flat, key] : unique) {
+      detail::shard_map& shard = shards[detail::shard_of(flat)];
+      std::lock_guard lock(shard.mu);
+      auto it = shard.docs.find(flat);
+      rows.push_back(it != shard.docs.end() ? row_of(*key, it->second) : row{*key, {}, 0, 0, true});
     }
-    return write(order);
+    return write(rows);
   }
 
   // After a failed commit nothing cached can be trusted: every change waiting was made
@@ -176,14 +201,19 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path
                                                          const options& o) {
   auto w = sqlite::database::open(path);
   if (!w) return std::move(w).take_failure();
+  if (auto r = w->exec(tuning); !r) return std::move(r).take_failure();
   if (auto r = w->exec(schema); !r) return std::move(r).take_failure();
   auto u = w->prepare(upsert_sql);
   if (!u) return std::move(u).take_failure();
+  auto e = w->prepare(delete_sql);
+  if (!e) return std::move(e).take_failure();
   auto rd = sqlite::database::open(path);
   if (!rd) return std::move(rd).take_failure();
+  if (auto r = rd->exec(tuning); !r) return std::move(r).take_failure();
   auto s = rd->prepare(select_sql);
   if (!s) return std::move(s).take_failure();
-  auto p = std::make_unique<impl>(std::move(*w), std::move(*u), std::move(*rd), std::move(*s));
+  auto p = std::make_unique<impl>(std::move(*w), std::move(*u), std::move(*e), std::move(*rd),
+                                  std::move(*s));
   p->opt = o;
   if (p->opt.max_batch == 0) p->opt.max_batch = 1;
   if (o.group_commit) p->committer = std::thread([raw = p.get()] { raw->run(); });
@@ -223,7 +253,7 @@ void sqlite_store::modify_async(const shadow_key& key, edit fn, done on_done) {
     if (on_done) on_done({});
     return;
   }
-  pending p{key, (*doc)->to_storage(), (*doc)->version(), (*doc)->deleted_at(), std::move(on_done)};
+  pending p{key, std::move(on_done)};
   {
     std::lock_guard q(p_->queue_mu);  // under the shard lock: fail_all sees it queued
     p_->queue.push_back(std::move(p));
@@ -248,8 +278,7 @@ std::error_code sqlite_store::modify(const shadow_key& key, edit fn) {
     if (!(*doc)->exists() && (*doc)->version() == 0) shard.docs.erase(flat);
     return {};
   }
-  const pending p{key, (*doc)->to_storage(), (*doc)->version(), (*doc)->deleted_at(), {}};
-  if (auto r = p_->write({&p}); !r) {
+  if (auto r = p_->write({impl::row_of(key, **doc)}); !r) {
     shard.docs.erase(flat);  // the cache ran ahead of the file: reload next time
     return code_of(r.fail());
   }

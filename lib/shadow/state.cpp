@@ -1,5 +1,6 @@
 #include "shadow/state.hpp"
 
+#include <climits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -131,8 +132,22 @@ void merge_object(node& target, const node& patch, std::int64_t ts) {
   }
 }
 
+// {"timestamp":T}, formatted once per distinct T: a small cache, as a message's leaves
+// share a few timestamps.
 void write_leaf_metadata(writer& w, std::int64_t ts) {
-  w.begin_object().key("timestamp").value(ts).end_object();
+  struct entry {
+    std::int64_t ts = INT64_MIN;
+    std::string text;
+  };
+  thread_local entry cache[8];
+  entry& e = cache[static_cast<std::uint64_t>(ts) % 8];
+  if (e.ts != ts) {
+    e.text.assign(R"({"timestamp":)");
+    append_int(e.text, ts);
+    e.text.push_back('}');
+    e.ts = ts;
+  }
+  w.raw(e.text);
 }
 
 }  // namespace
@@ -183,7 +198,7 @@ void write_metadata_at(writer& w, const node& n, std::int64_t ts) {
       return;
     case kind::array:
       w.begin_array();
-      for (const auto& v : n.items) write_metadata_at(w, v, ts);
+      for (const auto& v : n.members) write_metadata_at(w, v.value, ts);
       w.end_array();
       return;
     default: write_leaf_metadata(w, ts);
@@ -205,37 +220,52 @@ void write_metadata(writer& w, const node& n) {
   }
 }
 
-bool has_delta(const node& desired, const node* reported) noexcept {
+bool mark_delta(const node& desired, const node* reported, std::vector<std::uint8_t>& marks) {
+  bool any = false;
   for (const auto& m : desired.members) {
-    if (m.value.is_object() && m.value.members.empty()) continue;  // {} desires nothing
+    if (m.value.is_object() && m.value.members.empty()) {  // {} desires nothing
+      marks.push_back(delta_skip);
+      continue;
+    }
     const node* r = reported != nullptr ? find(*reported, m.key) : nullptr;
-    if (r == nullptr) return true;
-    if (m.value.is_object() && r->is_object()) {
-      if (has_delta(m.value, r)) return true;
-    } else if (!equal(m.value, *r)) {
-      return true;
+    if (r != nullptr && m.value.is_object() && r->is_object()) {
+      const std::size_t at = marks.size();
+      marks.push_back(delta_descend);
+      if (mark_delta(m.value, r, marks)) {
+        any = true;
+      } else {
+        marks.resize(at);
+        marks.push_back(delta_skip);
+      }
+    } else if (r == nullptr || !equal(m.value, *r)) {
+      marks.push_back(delta_whole);
+      any = true;
+    } else {
+      marks.push_back(delta_skip);
     }
   }
-  return false;
+  return any;
+}
+
+bool has_delta(const node& desired, const node* reported) {
+  thread_local std::vector<std::uint8_t> marks;
+  marks.clear();
+  return mark_delta(desired, reported, marks);
 }
 
 namespace {
 
 template <bool Metadata>
-void write_delta_impl(writer& w, const node& desired, const node* reported) {
+void write_marked(writer& w, const node& desired, const std::vector<std::uint8_t>& marks,
+                  std::size_t& pos) {
   w.begin_object();
   for (const auto& m : desired.members) {
-    if (m.value.is_object() && m.value.members.empty()) continue;
-    const node* r = reported != nullptr ? find(*reported, m.key) : nullptr;
-    if (r != nullptr && m.value.is_object() && r->is_object()) {
-      if (!has_delta(m.value, r)) continue;
-      w.key(m.key);
-      write_delta_impl<Metadata>(w, m.value, r);
-      continue;
-    }
-    if (r != nullptr && equal(m.value, *r)) continue;
+    const std::uint8_t mark = marks[pos++];
+    if (mark == delta_skip) continue;
     w.key(m.key);
-    if constexpr (Metadata) {
+    if (mark == delta_descend) {
+      write_marked<Metadata>(w, m.value, marks, pos);
+    } else if constexpr (Metadata) {
       write_metadata(w, m.value);
     } else {
       w.value(m.value);
@@ -259,12 +289,14 @@ void write_sections(writer& w, const shadow_state& s, bool metadata) {
 
 }  // namespace
 
-void write_delta(writer& w, const node& desired, const node* reported) {
-  write_delta_impl<false>(w, desired, reported);
+void write_delta(writer& w, const node& desired, const std::vector<std::uint8_t>& marks) {
+  std::size_t pos = 0;
+  write_marked<false>(w, desired, marks, pos);
 }
 
-void write_delta_metadata(writer& w, const node& desired, const node* reported) {
-  write_delta_impl<true>(w, desired, reported);
+void write_delta_metadata(writer& w, const node& desired, const std::vector<std::uint8_t>& marks) {
+  std::size_t pos = 0;
+  write_marked<true>(w, desired, marks, pos);
 }
 
 void write_snapshot(writer& w, const shadow_state& s) {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace iotblocks::shadow::detail {
 
@@ -19,6 +20,10 @@ struct shadow_state {
   /// An upper bound of serialized_size(desired) + serialized_size(reported).
   std::size_t size_bound = 0;
   bool size_exact = true;
+  /// write_snapshot() of this state when it was at `snapshot_version` (0: none): the
+  /// next update's update/documents "previous", without serialising it again.
+  std::string snapshot;
+  std::int64_t snapshot_version = 0;
 };
 
 /// Compact size of the present sections (the 413 measure).
@@ -37,11 +42,18 @@ void write_metadata(writer& w, const node& n);
 /// Metadata of a freshly written value: every leaf (null included) gets `ts`.
 void write_metadata_at(writer& w, const node& n, std::int64_t ts);
 
-/// Whether desired (an object) has attributes that differ from reported (object or null).
-bool has_delta(const node& desired, const node* reported) noexcept;
-/// The delta object, or its metadata (desired's timestamps for the delta's leaves).
-void write_delta(writer& w, const node& desired, const node* reported);
-void write_delta_metadata(writer& w, const node& desired, const node* reported);
+/// What the delta takes from each desired member, in pre-order (mark_delta).
+inline constexpr std::uint8_t delta_skip = 0;
+inline constexpr std::uint8_t delta_whole = 1;
+inline constexpr std::uint8_t delta_descend = 2;
+
+/// Marks, in one pass, which desired attributes (desired is an object) differ from
+/// reported (an object or null); true if any does.
+bool mark_delta(const node& desired, const node* reported, std::vector<std::uint8_t>& marks);
+bool has_delta(const node& desired, const node* reported);
+/// The delta object, or its metadata (desired's timestamps), from the marks.
+void write_delta(writer& w, const node& desired, const std::vector<std::uint8_t>& marks);
+void write_delta_metadata(writer& w, const node& desired, const std::vector<std::uint8_t>& marks);
 
 /// {"state":{…},"metadata":{…},"version":N} (update/documents previous and current).
 void write_snapshot(writer& w, const shadow_state& s);

@@ -4,9 +4,11 @@
 #include <iotblocks/core/utf8.hpp>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -20,14 +22,29 @@ namespace {
 // nesting costs no C++ stack; converts numbers itself (as core's JSON helpers do).
 class builder {
  public:
-  explicit builder(unsigned max_depth) : max_depth_(max_depth) {}
+  builder(unsigned max_depth, bool utf8_checked)
+      : max_depth_(max_depth),
+        utf8_checked_(utf8_checked),
+        frames_(scratch().frames),
+        values_(scratch().values) {
+    frames_.clear();
+    values_.clear();
+  }
+  ~builder() {
+    if (values_.capacity() > 4096) std::vector<member>().swap(values_);  // don't hoard
+  }
+  builder(const builder&) = delete;
+  builder& operator=(const builder&) = delete;
 
-  bool Null() { return put(node{}); }
+  bool Null() {
+    (void)slot();
+    return true;
+  }
   bool Bool(bool v) {
-    node n;
+    node& n = slot();
     n.k = kind::boolean;
     n.b = v;
-    return put(std::move(n));
+    return true;
   }
   bool Int(int) { return false; }  // unused: numbers arrive as text
   bool Uint(unsigned) { return false; }
@@ -37,23 +54,22 @@ class builder {
   bool RawNumber(const char* s, rapidjson::SizeType n, bool) { return number({s, n}); }
   bool String(const char* s, rapidjson::SizeType n, bool) {
     if (!valid({s, n})) return false;
-    node v;
+    node& v = slot();
     v.k = kind::string;
     v.s.assign(s, n);
-    return put(std::move(v));
+    return true;
   }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
     if (!valid({s, n})) return false;
-    stack_.back().key.assign(s, n);
+    values_.emplace_back();
+    values_.back().key.assign(s, n);
+    key_pending_ = true;
     return true;
   }
   bool StartObject() { return open(kind::object); }
   bool StartArray() { return open(kind::array); }
-  bool EndObject(rapidjson::SizeType) {
-    dedupe(stack_.back().container.members);
-    return close();
-  }
-  bool EndArray(rapidjson::SizeType) { return close(); }
+  bool EndObject(rapidjson::SizeType) { return close(true); }
+  bool EndArray(rapidjson::SizeType) { return close(false); }
 
   node root;
   bool too_deep = false;
@@ -61,56 +77,74 @@ class builder {
   bool bad_number = false;
 
  private:
+  // Open containers; their members sit on values_ from `first` on, so each container
+  // gets one exactly-sized allocation when it closes. Both stacks are per-thread
+  // scratch space, reused from parse to parse.
   struct frame {
-    node container;
-    std::string key;
+    kind k;
+    std::size_t first;
   };
+  struct scratch_space {
+    std::vector<frame> frames;
+    std::vector<member> values;
+  };
+  static scratch_space& scratch() {
+    thread_local scratch_space s;
+    return s;
+  }
 
+  // Where the next value goes: the root, the member whose key came last, or a new item.
+  node& slot() {
+    if (frames_.empty()) return root;
+    if (key_pending_) {
+      key_pending_ = false;
+      return values_.back().value;
+    }
+    values_.emplace_back();
+    return values_.back().value;
+  }
   bool open(kind k) {
-    if (stack_.size() >= max_depth_) {
+    if (frames_.size() >= max_depth_) {
       too_deep = true;
       return false;
     }
-    stack_.emplace_back();
-    stack_.back().container.k = k;
+    if (!frames_.empty()) (void)slot();  // the container's place in its parent
+    frames_.push_back({k, values_.size()});
     return true;
   }
-  bool close() {
-    node done = std::move(stack_.back().container);
-    stack_.pop_back();
-    return put(std::move(done));
-  }
-  bool put(node v) {
-    if (stack_.empty()) {
-      root = std::move(v);
-      return true;
-    }
-    frame& top = stack_.back();
-    if (top.container.k == kind::array) {
-      top.container.items.push_back(std::move(v));
-    } else {
-      top.container.members.push_back(member{std::move(top.key), std::move(v)});
-    }
+  bool close(bool object) {
+    const frame f = frames_.back();
+    frames_.pop_back();
+    node done;
+    done.k = f.k;
+    done.members.assign(
+        std::make_move_iterator(values_.begin() + static_cast<std::ptrdiff_t>(f.first)),
+        std::make_move_iterator(values_.end()));
+    values_.resize(f.first);
+    if (object) dedupe(done.members);
+    (frames_.empty() ? root : values_.back().value) = std::move(done);
     return true;
   }
   bool valid(std::string_view s) {
+    // Raw input already checked: only an escape can have made a surrogate (ED A0..BF).
+    if (utf8_checked_ && std::memchr(s.data(), 0xED, s.size()) == nullptr) return true;
     if (is_valid_utf8(s)) return true;
     bad_string = true;  // RapidJSON 1.1 lets a lone low surrogate escape through
     return false;
   }
   bool number(std::string_view text) {
-    node n;
+    node& n = slot();
     const char* first = text.data();
     const char* last = first + text.size();
     if (text.find_first_of(".eE") == std::string_view::npos) {
       if (text.front() == '-') {
         if (std::from_chars(first, last, n.i).ec == std::errc{}) {
           n.k = kind::int64;
-          return put(std::move(n));
+          return true;
         }
       } else if (std::from_chars(first, last, n.u).ec == std::errc{}) {
         n.k = n.u <= static_cast<std::uint64_t>(INT64_MAX) ? kind::int64 : kind::uint64;
-        return put(std::move(n));
+        return true;
       }
     }
     n.k = kind::real;
@@ -121,48 +155,50 @@ class builder {
         return false;
       }
     }
-    return put(std::move(n));
+    return true;
   }
   // Duplicate keys: first position, last value (what Jackson's ObjectNode does).
   static void dedupe(std::vector<member>& m) {
     if (m.size() < 2) return;
-    std::vector<member> out;
     if (m.size() <= 16) {
-      for (auto& x : m) {
-        auto it =
-            std::find_if(out.begin(), out.end(), [&](const member& y) { return y.key == x.key; });
-        if (it == out.end())
-          out.push_back(std::move(x));
-        else
-          it->value = std::move(x.value);
+      bool dup = false;
+      for (std::size_t i = 1; i < m.size() && !dup; ++i) {
+        for (std::size_t j = 0; j < i; ++j) {
+          if (m[i].key == m[j].key) {
+            dup = true;
+            break;
+          }
+        }
       }
-      if (out.size() == m.size()) {
-        m = std::move(out);
-        return;
-      }
+      if (!dup) return;
     } else {
       std::unordered_map<std::string_view, std::size_t> seen;
       seen.reserve(m.size());
       bool dup = false;
       for (auto& x : m) dup |= !seen.emplace(x.key, 0).second;
       if (!dup) return;
-      seen.clear();
-      out.reserve(m.size());
-      for (auto& x : m) {  // views into `out`, which never reallocates
-        auto it = seen.find(std::string_view(x.key));
-        if (it != seen.end()) {
-          out[it->second].value = std::move(x.value);
-          continue;
-        }
-        out.push_back(std::move(x));
-        seen.emplace(out.back().key, out.size() - 1);
+    }
+    std::vector<member> out;
+    out.reserve(m.size());
+    std::unordered_map<std::string_view, std::size_t> seen;
+    seen.reserve(m.size());
+    for (auto& x : m) {  // views into `out`, which never reallocates
+      auto it = seen.find(std::string_view(x.key));
+      if (it != seen.end()) {
+        out[it->second].value = std::move(x.value);
+        continue;
       }
+      out.push_back(std::move(x));
+      seen.emplace(out.back().key, out.size() - 1);
     }
     m = std::move(out);
   }
 
   unsigned max_depth_;
-  std::vector<frame> stack_;
+  bool utf8_checked_;
+  std::vector<frame>& frames_;
+  std::vector<member>& values_;
+  bool key_pending_ = false;
 };
 
 constexpr unsigned parse_flags = rapidjson::kParseIterativeFlag |
@@ -213,7 +249,7 @@ std::size_t double_size(double d) {
 
 std::size_t string_size(std::string_view s) noexcept {
   std::size_t n = 2;
-  for (unsigned char c : s) n += escaped_length(c);
+  for (char c : s) n += escaped_length(static_cast<unsigned char>(c));
   return n;
 }
 
@@ -231,12 +267,15 @@ node* find(node& n, std::string_view key) noexcept {
   return nullptr;
 }
 
-result<node> parse(std::string_view text, unsigned max_depth) {
-  builder b(max_depth);
+result<node> parse(std::string_view text, unsigned max_depth, bool utf8_checked) {
+  builder b(max_depth, utf8_checked);
   rapidjson::MemoryStream ms(text.data(), text.size());
   rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
   rapidjson::Reader reader;
-  rapidjson::ParseResult r = reader.Parse<parse_flags>(in, b);
+  rapidjson::ParseResult r =
+      utf8_checked
+          ? reader.Parse<parse_flags & ~unsigned{rapidjson::kParseValidateEncodingFlag}>(in, b)
+          : reader.Parse<parse_flags>(in, b);
   if (!r.IsError()) return std::move(b.root);
   const position where = position_in(text, r.Offset());
   if (b.too_deep) {
@@ -258,9 +297,9 @@ bool equal(const node& a, const node& b) noexcept {
     case kind::boolean: return a.b == b.b;
     case kind::string: return a.s == b.s;
     case kind::array:
-      if (a.items.size() != b.items.size()) return false;
-      for (std::size_t i = 0; i < a.items.size(); ++i) {
-        if (!equal(a.items[i], b.items[i])) return false;
+      if (a.members.size() != b.members.size()) return false;
+      for (std::size_t i = 0; i < a.members.size(); ++i) {
+        if (!equal(a.members[i].value, b.members[i].value)) return false;
       }
       return true;
     case kind::object: {
@@ -278,11 +317,9 @@ bool equal(const node& a, const node& b) noexcept {
 namespace {
 bool null_below(const node& n, bool in_array) noexcept {
   if (n.is_null()) return in_array;
+  const bool array = n.is_array();
   for (const auto& m : n.members) {
-    if (null_below(m.value, in_array)) return true;
-  }
-  for (const auto& v : n.items) {
-    if (null_below(v, true)) return true;
+    if (null_below(m.value, in_array || array)) return true;
   }
   return false;
 }
@@ -290,78 +327,118 @@ bool null_below(const node& n, bool in_array) noexcept {
 
 bool null_in_array(const node& n) noexcept { return null_below(n, false); }
 
-void append_string(std::string& out, std::string_view s) {
+namespace {
+// 1 for the bytes a JSON writer must escape: control characters, '"' and '\\'.
+constexpr auto escape_table = [] {
+  std::array<unsigned char, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = 1;
+  t['"'] = 1;
+  t['\\'] = 1;
+  return t;
+}();
+}  // namespace
+
+// True if one of the 8 bytes in `x` must be escaped (< 0x20, '"' or '\\').
+inline bool special_in(std::uint64_t x) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t highs = 0x8080808080808080ULL;
+  const std::uint64_t below = (x - ones * 0x20) & ~x;
+  const std::uint64_t quote = (x ^ (ones * 0x22));
+  const std::uint64_t slash = (x ^ (ones * 0x5C));
+  return ((below | ((quote - ones) & ~quote) | ((slash - ones) & ~slash)) & highs) != 0;
+}
+
+void append_string(out_buffer& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
-  out.push_back('"');
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t x;
+    std::memcpy(&x, s.data() + i, 8);
+    if (special_in(x)) break;
+  }
+  while (i < s.size() && escape_table[static_cast<unsigned char>(s[i])] == 0) ++i;
+  if (i == s.size()) {  // nothing to escape: one copy
+    char* p = out.claim(s.size() + 2);
+    p[0] = '"';
+    std::memcpy(p + 1, s.data(), s.size());
+    p[s.size() + 1] = '"';
+    out.commit(s.size() + 2);
+    return;
+  }
+  out.put('"');
   std::size_t start = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
+  for (; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + start, i - start);
+    if (escape_table[c] == 0) continue;
+    out.put(s.substr(start, i - start));
     start = i + 1;
-    out.push_back('\\');
+    out.put('\\');
     switch (c) {
-      case '"': out.push_back('"'); break;
-      case '\\': out.push_back('\\'); break;
-      case '\b': out.push_back('b'); break;
-      case '\f': out.push_back('f'); break;
-      case '\n': out.push_back('n'); break;
-      case '\r': out.push_back('r'); break;
-      case '\t': out.push_back('t'); break;
-      default:
-        out.append("u00");
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 0xF]);
+      case '"': out.put('"'); break;
+      case '\\': out.put('\\'); break;
+      case '\b': out.put('b'); break;
+      case '\f': out.put('f'); break;
+      case '\n': out.put('n'); break;
+      case '\r': out.put('r'); break;
+      case '\t': out.put('t'); break;
+      default: {
+        const char esc[] = {'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+        out.put(std::string_view(esc, 5));
+      }
     }
   }
-  out.append(s.data() + start, s.size() - start);
-  out.push_back('"');
+  out.put(s.substr(start));
+  out.put('"');
 }
 
-void append_int(std::string& out, std::int64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
+void append_int(out_buffer& out, std::int64_t v) {
+  char* p = out.claim(20);
+  auto r = std::to_chars(p, p + 20, v);
+  out.commit(static_cast<std::size_t>(r.ptr - p));
 }
 
-void append_value(std::string& out, const node& n) {
+void append_value(out_buffer& out, const node& n) {
   switch (n.k) {
-    case kind::null: out.append("null"); return;
-    case kind::boolean: out.append(n.b ? "true" : "false"); return;
+    case kind::null: out.put("null"); return;
+    case kind::boolean: out.put(n.b ? std::string_view("true") : std::string_view("false")); return;
     case kind::int64: append_int(out, n.i); return;
     case kind::uint64: {
-      char buf[24];
-      auto r = std::to_chars(buf, buf + sizeof buf, n.u);
-      out.append(buf, r.ptr);
+      char* p = out.claim(20);
+      auto r = std::to_chars(p, p + 20, n.u);
+      out.commit(static_cast<std::size_t>(r.ptr - p));
       return;
     }
     case kind::real: {
-      char buf[32];
-      auto r = std::to_chars(buf, buf + sizeof buf, n.d);
-      std::string_view t(buf, static_cast<std::size_t>(r.ptr - buf));
-      out.append(t);
-      if (t.find_first_of(".e") == std::string_view::npos) out.append(".0");
+      char* p = out.claim(32);
+      auto r = std::to_chars(p, p + 30, n.d);
+      const std::string_view t(p, static_cast<std::size_t>(r.ptr - p));
+      std::size_t len = t.size();
+      if (t.find_first_of(".e") == std::string_view::npos) {
+        p[len++] = '.';
+        p[len++] = '0';
+      }
+      out.commit(len);
       return;
     }
     case kind::string: append_string(out, n.s); return;
     case kind::array: {
-      out.push_back('[');
-      for (std::size_t i = 0; i < n.items.size(); ++i) {
-        if (i != 0) out.push_back(',');
-        append_value(out, n.items[i]);
+      out.put('[');
+      for (std::size_t i = 0; i < n.members.size(); ++i) {
+        if (i != 0) out.put(',');
+        append_value(out, n.members[i].value);
       }
-      out.push_back(']');
+      out.put(']');
       return;
     }
     case kind::object: {
-      out.push_back('{');
+      out.put('{');
       for (std::size_t i = 0; i < n.members.size(); ++i) {
-        if (i != 0) out.push_back(',');
+        if (i != 0) out.put(',');
         append_string(out, n.members[i].key);
-        out.push_back(':');
+        out.put(':');
         append_value(out, n.members[i].value);
       }
-      out.push_back('}');
+      out.put('}');
       return;
     }
   }
@@ -381,8 +458,8 @@ std::size_t serialized_size(const node& n) noexcept {
     case kind::real: return double_size(n.d);
     case kind::string: return string_size(n.s);
     case kind::array: {
-      std::size_t size = 2 + (n.items.empty() ? 0 : n.items.size() - 1);
-      for (const auto& v : n.items) size += serialized_size(v);
+      std::size_t size = 2 + (n.members.empty() ? 0 : n.members.size() - 1);
+      for (const auto& v : n.members) size += serialized_size(v.value);
       return size;
     }
     case kind::object: {

@@ -6,8 +6,10 @@
 
 #include <iotblocks/core/result.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,16 +32,11 @@ struct node {
     double d;
   };
   std::int64_t ts = 0;
-  std::string s;
-  std::vector<node> items;
-  std::vector<member> members;
+  std::string s;                ///< a string's value
+  std::vector<member> members;  ///< an object's members, or an array's items (empty keys)
 
-  node() : i(0) {}
-  static node object() {
-    node n;
-    n.k = kind::object;
-    return n;
-  }
+  node() noexcept;  // defined below, once `member` is complete
+  static node object();
   bool is_null() const noexcept { return k == kind::null; }
   bool is_object() const noexcept { return k == kind::object; }
   bool is_array() const noexcept { return k == kind::array; }
@@ -53,6 +50,13 @@ struct member {
   node value;
 };
 
+inline node::node() noexcept : i(0) {}
+inline node node::object() {
+  node n;
+  n.k = kind::object;
+  return n;
+}
+
 /// The member `key` of object `n`, or nullptr.
 const node* find(const node& n, std::string_view key) noexcept;
 node* find(node& n, std::string_view key) noexcept;
@@ -60,7 +64,8 @@ node* find(node& n, std::string_view key) noexcept;
 /// Parses one JSON value. Strings must be valid UTF-8 (escapes included); duplicate
 /// keys keep the first position and the last value. Errors: core::error::invalid_json
 /// or json_too_deep (more than `max_depth` nested containers), with line and column.
-result<node> parse(std::string_view text, unsigned max_depth);
+/// `utf8_checked`: the caller already validated `text` as UTF-8.
+result<node> parse(std::string_view text, unsigned max_depth, bool utf8_checked = false);
 
 /// Deep equality; numbers compare by value, object members regardless of order.
 bool equal(const node& a, const node& b) noexcept;
@@ -68,46 +73,90 @@ bool equal(const node& a, const node& b) noexcept;
 /// True if an array anywhere in `n` holds a null (shadows reject those).
 bool null_in_array(const node& n) noexcept;
 
+/// Appends to a std::string with inline, unchecked-after-reserve writes. The string
+/// holds exactly the bytes written once the buffer is destroyed.
+class out_buffer {
+ public:
+  explicit out_buffer(std::string& s) noexcept : s_(s), len_(s.size()) {}
+  ~out_buffer() { s_.resize(len_); }
+  out_buffer(const out_buffer&) = delete;
+  out_buffer& operator=(const out_buffer&) = delete;
+
+  void put(char c) {
+    room(1);
+    s_[len_++] = c;
+  }
+  void put(std::string_view v) {
+    room(v.size());
+    std::memcpy(s_.data() + len_, v.data(), v.size());
+    len_ += v.size();
+  }
+  /// Space for `n` bytes; commit() what was written.
+  char* claim(std::size_t n) {
+    room(n);
+    return s_.data() + len_;
+  }
+  void commit(std::size_t n) noexcept { len_ += n; }
+
+ private:
+  void room(std::size_t n) {
+    if (len_ + n > s_.size()) [[unlikely]]
+      grow(n);
+  }
+  [[gnu::noinline]] void grow(std::size_t n) { s_.resize(std::max(s_.size() * 2, len_ + n + 64)); }
+  std::string& s_;
+  std::size_t len_;
+};
+
 /// Appends JSON text: compact, non-ASCII raw, doubles always with a '.' or exponent.
-void append_string(std::string& out, std::string_view s);
-void append_value(std::string& out, const node& n);
-void append_int(std::string& out, std::int64_t v);
+void append_string(out_buffer& out, std::string_view s);
+void append_value(out_buffer& out, const node& n);
+void append_int(out_buffer& out, std::int64_t v);
+inline void append_value(std::string& out, const node& n) {
+  out_buffer b(out);
+  append_value(b, n);
+}
+inline void append_int(std::string& out, std::int64_t v) {
+  out_buffer b(out);
+  append_int(b, v);
+}
 
 /// The size append_value would write, without writing it.
 std::size_t serialized_size(const node& n) noexcept;
 /// The size append_string would write.
 std::size_t string_size(std::string_view s) noexcept;
 
-/// Minimal streaming writer with comma bookkeeping, over a caller's string.
+/// Minimal streaming writer with comma bookkeeping over a caller's string, which is
+/// complete when the writer is destroyed.
 class writer {
  public:
   explicit writer(std::string& out) noexcept : out_(out) {}
   writer& begin_object() {
     sep();
-    out_.push_back('{');
+    out_.put('{');
     comma_ = false;
     return *this;
   }
   writer& end_object() {
-    out_.push_back('}');
+    out_.put('}');
     comma_ = true;
     return *this;
   }
   writer& begin_array() {
     sep();
-    out_.push_back('[');
+    out_.put('[');
     comma_ = false;
     return *this;
   }
   writer& end_array() {
-    out_.push_back(']');
+    out_.put(']');
     comma_ = true;
     return *this;
   }
   writer& key(std::string_view k) {
     sep();
     append_string(out_, k);
-    out_.push_back(':');
+    out_.put(':');
     comma_ = false;
     return *this;
   }
@@ -131,24 +180,23 @@ class writer {
   }
   writer& null() {
     sep();
-    out_.append("null");
+    out_.put("null");
     comma_ = true;
     return *this;
   }
   /// Inserts already-serialised JSON as a value.
   writer& raw(std::string_view json) {
     sep();
-    out_.append(json);
+    out_.put(json);
     comma_ = true;
     return *this;
   }
-  std::string& out() noexcept { return out_; }
 
  private:
   void sep() {
-    if (comma_) out_.push_back(',');
+    if (comma_) out_.put(',');
   }
-  std::string& out_;
+  out_buffer out_;
   bool comma_ = false;
 };
 

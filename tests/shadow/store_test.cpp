@@ -144,7 +144,7 @@ TEST(SqliteStore, FailedCommitFailsTheGroupAndReloads) {
     ASSERT_TRUE(raw);
     ASSERT_TRUE(raw->exec(R"sql(
       CREATE TABLE shadows(thing TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,
-        deleted_at INTEGER NOT NULL, document TEXT NOT NULL, PRIMARY KEY(thing, name)) WITHOUT ROWID;
+        deleted_at INTEGER NOT NULL, document TEXT NOT NULL, UNIQUE(thing, name));
       CREATE TRIGGER boom BEFORE INSERT ON shadows WHEN NEW.thing = 'boom'
         BEGIN SELECT RAISE(ABORT, 'injected failure'); END;)sql"));
   }
