@@ -1,6 +1,6 @@
 // "ensemble": several simple statistics of a series, each calibrated against the
 // series' own history, combined by their maximum, with a rest period after an
-// alarm. Constant memory (about 2.6 KB per series), no look-ahead.
+// alarm. Constant memory (about 3 KB per series), no look-ahead.
 //
 // Features of point x (all from state before x):
 //   deviation  |x - m| / s               m, s: EWMA mean and std (weight alpha)
@@ -47,36 +47,44 @@ struct ensemble_params {
 };
 
 // Ranks raw values against the past: decayed counts in log10 bins. Counts are
-// stored scaled by `scale` (lazy exponential decay: new points weigh more).
+// stored scaled by `scale` (lazy exponential decay: new points weigh more), with
+// per-group sums so a tail sum costs at most groups + group_size additions.
 struct calibrator {
+  static constexpr int group_size = 8;
+  static constexpr int groups = bins / group_size;
   double total;  // scaled
   double max;    // largest past raw value (decays toward 0 with half_life)
   double scale;  // weight of a new point
+  double group_total[groups];
   float count[bins];
 
   static double position(double raw) noexcept {
     return std::clamp((std::log10(std::max(raw, 1e-6)) + 6) * 8, 0.0, bins - 0.001);
   }
-  double score(double raw, double record_weight) const noexcept {
-    const double pos = position(raw);
+  double score(double raw, double pos, double record_weight) const noexcept {
     const int b = static_cast<int>(pos);
     double above = count[b] * (1 - (pos - b));
-    for (int i = b + 1; i < bins; ++i) above += count[i];
+    const int g = b / group_size;
+    for (int i = b + 1; i < (g + 1) * group_size; ++i) above += count[i];
+    for (int i = g + 1; i < groups; ++i) above += group_total[i];
     double s = -std::log10((above + scale) / (total + scale));
     if (raw > max && max > 0) s += record_weight * std::log2(raw / max);
     return s;
   }
-  void add(double raw, double decay) noexcept {
+  void add(double raw, double pos, double decay) noexcept {
     if (decay > 0) {
       scale /= 1 - decay;
       max *= 1 - decay;
       if (scale > 1e30) {
         for (float& c : count) c = static_cast<float>(c / scale);
+        for (double& t : group_total) t /= scale;
         total /= scale;
         scale = 1;
       }
     }
-    count[static_cast<int>(position(raw))] += static_cast<float>(scale);
+    const int b = static_cast<int>(pos);
+    count[b] += static_cast<float>(scale);
+    group_total[b / group_size] += scale;
     total += scale;
     max = std::max(max, raw);
   }
@@ -179,16 +187,18 @@ class ensemble final : public detector {
     s.low = std::min(s.low, x);
     s.high = std::max(s.high, x);
     double score = 0;
-    out.warming_up = s.count < p_.training;
+    out.warming_up = s.count <= p_.training;
+    double pos[features];
+    for (int i = 0; i < features; ++i) pos[i] = calibrator::position(raw[i]);
     if (!out.warming_up) {
       for (int i = 0; i < features; ++i) {
         if (i == 3 && !p_.season) continue;
-        score = std::max(score, s.cal[i].score(raw[i], p_.record_weight));
+        score = std::max(score, s.cal[i].score(raw[i], pos[i], p_.record_weight));
       }
       score += p_.novelty_weight * novelty;
     }
     if (s.count >= 3) {
-      for (int i = 0; i < features; ++i) s.cal[i].add(raw[i], decay_);
+      for (int i = 0; i < features; ++i) s.cal[i].add(raw[i], pos[i], decay_);
     }
     if (s.since_alarm < p_.rest) score = 0;
     if (s.since_alarm != ~std::uint64_t{0}) ++s.since_alarm;
@@ -199,7 +209,8 @@ class ensemble final : public detector {
   }
 
   std::size_t encoded_size() const noexcept override {
-    return 8 + 8 + 8 * 2 + 8 * 4 + slots * (16 + 4) + features * (24 + 4 * bins);
+    return 8 + 8 + 8 * 2 + 8 * 4 + slots * (16 + 4) +
+           features * (24 + 8 * calibrator::groups + 4 * bins);
   }
   void encode(bytes_view state, byte_buffer& out) const override {
     const auto& s = state_as<ensemble_state>(state);
@@ -214,6 +225,7 @@ class ensemble final : public detector {
       put_f64(out, c.total);
       put_f64(out, c.max);
       put_f64(out, c.scale);
+      for (double t : c.group_total) put_f64(out, t);
       for (float b : c.count) put_u32(out, std::bit_cast<std::uint32_t>(b));
     }
   }
@@ -243,6 +255,7 @@ class ensemble final : public detector {
       f64(c.max, true);
       f64(c.scale, true);
       ok &= c.scale >= 1 && c.scale <= 1e30;
+      for (double& t : c.group_total) f64(t, true);
       for (float& b : c.count) f32(b);
     }
     if (!ok || !r.ok() || r.remaining() != 0) return error::invalid_snapshot;

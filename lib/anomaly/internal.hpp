@@ -44,8 +44,9 @@ inline void put_u64(byte_buffer& out, std::uint64_t v) {
 }
 inline void put_f64(byte_buffer& out, double v) { put_u64(out, std::bit_cast<std::uint64_t>(v)); }
 inline void put_bytes(byte_buffer& out, std::string_view s) {
-  const auto b = as_bytes(s);
-  out.insert(out.end(), b.begin(), b.end());
+  const std::size_t n = out.size();
+  out.resize(n + s.size());
+  if (!s.empty()) std::memcpy(out.data() + n, s.data(), s.size());
 }
 
 /// Bounds-checked little-endian reader; after any short read ok() is false.
@@ -79,7 +80,9 @@ class reader {
       return 0;
     }
     std::uint64_t v = 0;
-    for (int i = 0; i < n; ++i) v |= std::to_integer<std::uint64_t>(in_[pos_ + i]) << (8 * i);
+    for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
+      v |= std::to_integer<std::uint64_t>(in_[pos_ + i]) << (8 * i);
+    }
     pos_ += static_cast<std::size_t>(n);
     return v;
   }

@@ -13,6 +13,7 @@
 #include <iotblocks/anomaly/keyed_store.hpp>
 #include <iotblocks/core/utf8.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 
@@ -132,12 +133,22 @@ std::uint64_t* store_core::insert(std::size_t slot_index, std::uint64_t h, std::
 
 std::uint64_t* store_core::find_or_insert(std::string_view key, std::string_view field,
                                           std::error_code& ec) {
-  ec = check_key(key, field);
-  if (ec) return nullptr;
-  const std::uint64_t h = hash(key, field);
+  if (!lengths_ok(key, field)) {
+    ec = error::invalid_key;
+    return nullptr;
+  }
+  return find_or_insert(hash(key, field), key, field, ec);
+}
+
+// Keys are checked for UTF-8 only when they are new: a stored key was valid.
+std::uint64_t* store_core::find_or_insert(std::uint64_t h, std::string_view key,
+                                          std::string_view field, std::error_code& ec) {
+  ec = {};
   bool found = false;
   const std::size_t i = find_slot(h, key, field, found);
   if (found) return arena.data() + (slots[i].offset - 1);
+  ec = check_key(key, field);
+  if (ec) return nullptr;
   if (live >= max_series) {
     ec = error::too_many_series;
     return nullptr;
@@ -148,7 +159,7 @@ std::uint64_t* store_core::find_or_insert(std::string_view key, std::string_view
       ec = error::too_many_series;  // the arena is limited to 2^32 words (32 GiB)
       return nullptr;
     }
-    return find_or_insert(key, field, ec);
+    return find_or_insert(h, key, field, ec);
   }
   return insert(i, h, key, field);
 }
@@ -266,6 +277,62 @@ result<point_result> keyed_store::score(std::string_view key, std::string_view f
     return failure{ec, ec.message(), {}};
   }
   return out;
+}
+
+void keyed_store::score(std::span<const keyed_point> points, std::span<point_result> results,
+                        std::span<std::error_code> errors) {
+  // A three-stage software pipeline over groups of 16 points: hash and prefetch
+  // the home slot (group g), prefetch the record a matching slot points to (g - 1),
+  // score (g - 2). Prefetches are hints; scoring redoes the full lookup, in order.
+  constexpr std::size_t group = 16;
+  const std::size_t n = std::min({points.size(), results.size(), errors.size()});
+  const std::size_t groups = (n + group - 1) / group;
+  std::uint64_t hashes[3][group];
+  auto& core = *impl_;
+  const auto state_size = core.model->state_size();
+  auto size_of = [&](std::size_t g) { return std::min(group, n - g * group); };
+  for (std::size_t g = 0; g < groups + 2; ++g) {
+    if (g < groups) {
+      for (std::size_t j = 0; j < size_of(g); ++j) {
+        const auto& p = points[g * group + j];
+        const std::uint64_t h = core.hash(p.key, p.field);
+        hashes[g % 3][j] = h;
+        __builtin_prefetch(&core.slots[h & (core.slots.size() - 1)]);
+      }
+    }
+    if (g >= 1 && g - 1 < groups) {
+      for (std::size_t j = 0; j < size_of(g - 1); ++j) {
+        const std::uint64_t h = hashes[(g - 1) % 3][j];
+        const auto s = core.slots[h & (core.slots.size() - 1)];
+        if (s.offset != 0 && s.tag == static_cast<std::uint32_t>(h >> 32)) {
+          const std::uint64_t* r = core.arena.data() + (s.offset - 1);
+          __builtin_prefetch(r);
+          __builtin_prefetch(r + 7);
+        }
+      }
+    }
+    if (g < 2) continue;
+    const std::size_t done = g - 2;
+    for (std::size_t j = 0; j < size_of(done); ++j) {
+      const std::size_t i = done * group + j;
+      const auto& p = points[i];
+      auto& ec = errors[i];
+      if (!core.lengths_ok(p.key, p.field)) {
+        ec = error::invalid_key;
+        continue;
+      }
+      const std::size_t before = core.live;
+      std::uint64_t* r = core.find_or_insert(hashes[done % 3][j], p.key, p.field, ec);
+      if (ec) continue;
+      ec = core.model->update({reinterpret_cast<std::byte*>(r + 2), state_size}, p.value, p.time_ms,
+                              results[i]);
+      if (!ec) {
+        r[1] |= store_core::dirty_flag;
+      } else if (core.live != before) {
+        core.erase(p.key, p.field);
+      }
+    }
+  }
 }
 
 bool keyed_store::contains(std::string_view key, std::string_view field) const noexcept {

@@ -46,6 +46,12 @@ struct store_core {
   std::size_t find_slot(std::uint64_t h, std::string_view key, std::string_view field,
                         bool& found) const noexcept;
   std::uint64_t* find_or_insert(std::string_view key, std::string_view field, std::error_code& ec);
+  std::uint64_t* find_or_insert(std::uint64_t h, std::string_view key, std::string_view field,
+                                std::error_code& ec);
+  bool lengths_ok(std::string_view key, std::string_view field) const noexcept {
+    return !key.empty() && !field.empty() && key.size() <= max_key_length &&
+           field.size() <= max_key_length;
+  }
   const std::uint64_t* find(std::string_view key, std::string_view field) const noexcept;
   std::uint64_t* insert(std::size_t slot_index, std::uint64_t h, std::string_view key,
                         std::string_view field);

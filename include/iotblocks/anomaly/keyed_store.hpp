@@ -22,12 +22,21 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
 
 namespace iotblocks::anomaly {
+
+/// One input of the batch form of keyed_store::score. Views; not owned.
+struct keyed_point {
+  std::string_view key;
+  std::string_view field;
+  double value = 0;
+  std::int64_t time_ms = 0;
+};
 
 class keyed_store {
  public:
@@ -52,6 +61,12 @@ class keyed_store {
                         std::int64_t time_ms, point_result& out);
   result<point_result> score(std::string_view key, std::string_view field, double value,
                              std::int64_t time_ms = 0);
+
+  /// Scores points in order, as one score() call each (a series appearing twice sees
+  /// its first point before its second), with results[i] and errors[i] for points[i].
+  /// Faster on large stores: it prefetches the memory of 16 points at a time.
+  void score(std::span<const keyed_point> points, std::span<point_result> results,
+             std::span<std::error_code> errors);
 
   bool contains(std::string_view key, std::string_view field) const noexcept;
   /// Forgets one series; false when it was not there.

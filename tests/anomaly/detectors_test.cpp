@@ -1,0 +1,156 @@
+// The detector interface, the registry, and the ensemble detector's behaviour.
+#include <iotblocks/anomaly/detector.hpp>
+#include <iotblocks/anomaly/error.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace iotblocks::anomaly {
+namespace {
+
+constexpr std::int64_t five_minutes = 300'000;
+
+TEST(Registry, NamesParametersAndErrors) {
+  const auto names = detector_names();
+  ASSERT_EQ(names.front(), "ensemble");  // best NAB score first
+  for (auto name : names) {
+    const auto d = make_detector(name).value();
+    EXPECT_EQ(d->name(), name);
+    EXPECT_EQ(d->state_size() % 8, 0u);
+    // parameters() rebuilds an identical detector.
+    const auto again = make_detector(name, d->parameters()).value();
+    EXPECT_EQ(again->parameters(), d->parameters());
+  }
+  EXPECT_EQ(make_detector("nope").error(), error::unknown_detector);
+  auto bad = make_detector("pewma", "alpha0=0.9, bogus=1");
+  EXPECT_EQ(bad.error(), error::invalid_parameter);
+  EXPECT_EQ(bad.fail().where.column, 13u);
+  EXPECT_EQ(make_detector("pewma", "alpha0").error(), error::invalid_parameter);
+  EXPECT_EQ(make_detector("pewma", "alpha0=x").error(), error::invalid_parameter);
+  EXPECT_EQ(make_detector("ensemble", "rest=-1").error(), error::invalid_parameter);
+  EXPECT_EQ(make_detector("ensemble", "alpha=2").error(), error::invalid_parameter);
+  EXPECT_EQ(make_detector("ewma", "alpha=0").error(), error::invalid_parameter);
+  EXPECT_EQ(make_detector("pewma", "alpha0=0.9 beta=0.1").value()->parameters().substr(0, 20),
+            "alpha0=0.9,beta=0.1,");
+}
+
+class EveryDetector : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(EveryDetector, RejectedValuesLeaveTheStateUntouched) {
+  series s{make_detector(GetParam()).value()};
+  for (int i = 0; i < 300; ++i) s.update(std::sin(i / 10.0), i * five_minutes).value();
+  const byte_buffer before{s.state().begin(), s.state().end()};
+  point_result r;
+  EXPECT_EQ(s.update(std::nan(""), 0, r), error::non_finite_value);
+  EXPECT_EQ(s.update(HUGE_VAL, 0, r), error::non_finite_value);
+  EXPECT_EQ(s.update(1e200, 0, r), error::value_out_of_range);
+  EXPECT_EQ(byte_buffer(s.state().begin(), s.state().end()), before);
+}
+
+TEST_P(EveryDetector, EncodeDecodeRoundTripsAndValidates) {
+  const auto d = make_detector(GetParam()).value();
+  series s{d};
+  for (int i = 0; i < 500; ++i)
+    s.update(10 + std::sin(i / 7.0) + (i == 400 ? 9 : 0), i * five_minutes).value();
+  byte_buffer encoded;
+  d->encode(s.state(), encoded);
+  ASSERT_EQ(encoded.size(), d->encoded_size());
+  series copy{d};
+  ASSERT_FALSE(d->decode(encoded, copy.state()));
+  byte_buffer again;
+  d->encode(copy.state(), again);
+  EXPECT_EQ(again, encoded);
+  // Continues identically.
+  for (int i = 500; i < 700; ++i) {
+    const double x = 10 + std::cos(i / 5.0);
+    EXPECT_EQ(s.update(x, i * five_minutes).value().score,
+              copy.update(x, i * five_minutes).value().score);
+  }
+  // Wrong size, NaN in a field.
+  EXPECT_EQ(d->decode(bytes_view{encoded}.first(encoded.size() - 1), copy.state()),
+            error::invalid_snapshot);
+  byte_buffer nan = encoded;  // a NaN in the second double field (variance / range)
+  const int at = std::string_view(GetParam()) == "ensemble" ? 16 : 8;
+  for (int i = at; i < at + 8; ++i) nan[i] = std::byte{0xFF};
+  EXPECT_EQ(d->decode(nan, copy.state()), error::invalid_snapshot);
+  // A fresh state encodes and decodes too.
+  series fresh{d};
+  byte_buffer f;
+  d->encode(fresh.state(), f);
+  EXPECT_FALSE(d->decode(f, copy.state()));
+}
+
+INSTANTIATE_TEST_SUITE_P(All, EveryDetector, ::testing::Values("pewma", "ewma", "ensemble"));
+
+std::vector<double> noise(std::size_t n, double mean, double sd, unsigned seed) {
+  std::mt19937_64 rng{seed};
+  std::normal_distribution<double> g{mean, sd};
+  std::vector<double> v(n);
+  for (auto& x : v) x = g(rng);
+  return v;
+}
+
+TEST(Ensemble, FlagsASpikeOnceAndRestsAfterwards) {
+  series s{make_detector("ensemble").value()};
+  auto data = noise(3000, 50, 2, 1);
+  data[2000] = 90;
+  data[2001] = 88;
+  std::vector<std::size_t> alarms;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const auto r = s.update(data[i], static_cast<std::int64_t>(i) * five_minutes).value();
+    if (i < 150) {
+      EXPECT_TRUE(r.warming_up);
+      EXPECT_EQ(r.score, 0.0);
+    }
+    if (r.anomaly) alarms.push_back(i);
+    if (i == 2001) {
+      EXPECT_EQ(r.score, 0.0);  // inside the rest period
+    }
+  }
+  ASSERT_FALSE(alarms.empty());
+  EXPECT_NE(std::find(alarms.begin(), alarms.end(), 2000u), alarms.end());
+  EXPECT_LE(alarms.size(), 6u);  // Gaussian noise alone rarely alarms
+}
+
+TEST(Ensemble, FlagsALevelShiftAndAMissingDailyPeak) {
+  // Daily square wave (5-minute points): high from 08:00 to 18:00, plus noise.
+  auto day = [](std::size_t i) {
+    const std::size_t minute = (i * 5) % 1440;
+    return minute >= 480 && minute < 1080 ? 80.0 : 20.0;
+  };
+  const auto eps = noise(288 * 20, 0, 1, 2);
+  series s{make_detector("ensemble").value()};
+  std::size_t first_alarm_on_day_15 = 0;
+  for (std::size_t i = 0; i < eps.size(); ++i) {
+    double x = day(i) + eps[i];
+    const bool day15 = i / 288 == 15;
+    if (day15) x = 20 + eps[i];  // the peak never comes
+    const auto r = s.update(x, static_cast<std::int64_t>(i) * five_minutes).value();
+    if (i >= 288 * 3 && !day15 && i / 288 != 16) {
+      EXPECT_FALSE(r.anomaly) << "day " << i / 288 << " minute " << (i * 5) % 1440;
+    }
+    if (day15 && r.anomaly && first_alarm_on_day_15 == 0) first_alarm_on_day_15 = i % 288;
+  }
+  // Seen within an hour of 08:00, when the peak should have started.
+  EXPECT_GE(first_alarm_on_day_15, 96u);
+  EXPECT_LE(first_alarm_on_day_15, 108u);
+}
+
+TEST(Ensemble, WorksWithoutTimestamps) {
+  series s{make_detector("ensemble").value()};
+  const auto data = noise(2000, 5, 1, 3);
+  std::size_t alarms = 0;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    alarms += s.update(i == 1500 ? 25 : data[i]).value().anomaly;
+  }
+  EXPECT_GE(alarms, 1u);
+  EXPECT_LE(alarms, 4u);
+}
+
+}  // namespace
+}  // namespace iotblocks::anomaly

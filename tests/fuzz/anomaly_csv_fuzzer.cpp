@@ -1,0 +1,33 @@
+// Series CSV, timestamps and detector parameter text on hostile input: errors,
+// never crashes. Parsed series are run through every detector.
+#include <iotblocks/anomaly/detector.hpp>
+#include <iotblocks/anomaly/series_csv.hpp>
+
+#include <cstdlib>
+#include <string_view>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace iotblocks::anomaly;
+  const std::string_view text{reinterpret_cast<const char*>(data), size};
+  if (auto points = parse_series_csv(text, {.max_rows = 10000, .max_line_length = 512})) {
+    for (auto name : detector_names()) {
+      series s{make_detector(name).value()};
+      point_result r;
+      for (const auto& p : *points) {
+        if (s.update(p.value, p.time_ms, r)) continue;
+        if (r.score < 0 || r.score != r.score) std::abort();  // scores are >= 0, never NaN
+      }
+    }
+  } else if (!points.fail().where.known()) {
+    std::abort();  // CSV errors always carry a position
+  }
+  (void)parse_timestamp(text.substr(0, 64));
+  for (auto name : detector_names()) {
+    if (auto d = make_detector(name, text)) {
+      // Canonical parameters rebuild the same detector.
+      auto again = make_detector(name, (*d)->parameters());
+      if (!again || (*again)->parameters() != (*d)->parameters()) std::abort();
+    }
+  }
+  return 0;
+}
