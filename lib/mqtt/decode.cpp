@@ -168,7 +168,7 @@ bool body_decoder::topic_name(std::string_view& name, const char* what) noexcept
   const std::size_t at = r_.pos;
   if (!r_.string(name)) return fail(error::truncated, at, what);
   if (name.empty()) return true;  // the caller decides (topic alias)
-  const std::error_code ec = topic::validate_name(name, topic_limits(ctx_.limits));
+  const std::error_code ec = topic::validate_name_fast(name, topic_limits(ctx_.limits));
   if (!ec) return true;
   if (ec == topic::error::invalid_utf8) {
     return fail(error::utf8_invalid, at + 2 + utf8_check(name, false), what);
@@ -177,7 +177,7 @@ bool body_decoder::topic_name(std::string_view& name, const char* what) noexcept
 }
 
 bool body_decoder::topic_filter(std::string_view& filter, std::size_t at) noexcept {
-  const std::error_code ec = topic::validate_filter(filter, topic_limits(ctx_.limits));
+  const std::error_code ec = topic::validate_filter_fast(filter, topic_limits(ctx_.limits));
   return !ec || fail(error::topic_filter_invalid, at, "topic filter");
 }
 

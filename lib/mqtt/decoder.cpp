@@ -3,12 +3,16 @@
 #include <iotblocks/mqtt/decoder.hpp>
 
 #include "mqtt/decode.hpp"
+#include "mqtt/wire.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <string>
 
 namespace iotblocks::mqtt {
+namespace {
+const std::error_code no_error{};
+}  // namespace
 
 decoder::decoder(role self) noexcept : self_(self) {
   if (self == role::client) protocol(protocol_version::v5);
@@ -158,7 +162,7 @@ bool decoder::decode(bytes_view body, std::error_code& ec) noexcept {
     connect_seen_ = true;
   }
   has_packet_ = true;
-  ec.clear();
+  ec = no_error;  // clear() would call system_category() every time
   return true;
 }
 
@@ -170,6 +174,26 @@ std::size_t decoder::put(bytes_view in, std::error_code& ec) {
   }
   const std::byte* data = in.data();
   const std::size_t n = in.size();
+  // Fast path: a whole packet at the start of `in`. Anything else (and every
+  // error in the length) takes the byte-by-byte loop below.
+  std::uint32_t length = 0;
+  std::size_t used = 0;
+  if (state_ == state::fixed_header && n >= 2 &&
+      wire::read_variable_integer(data + 1, n - 1, length, used) == wire::status::ok &&
+      n - 1 - used >= length) {
+    packet_start_ = offset_;
+    first_byte_ = std::to_integer<std::uint8_t>(data[0]);
+    if (!on_type_byte(first_byte_, ec)) return 0;
+    length_bytes_ = static_cast<std::uint8_t>(used);
+    remaining_ = length;
+    const std::size_t total = 1 + used + length;
+    if (total > limits_.max_packet_size) {
+      return fail(error::packet_too_large, packet_start_ + 1, nullptr, ec);
+    }
+    offset_ += total;
+    buffered_ = false;
+    return decode(bytes_view{data + 1 + used, length}, ec) ? total : 0;
+  }
   std::size_t i = 0;
   while (i < n) {
     switch (state_) {
