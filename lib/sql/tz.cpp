@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -331,11 +332,15 @@ std::shared_ptr<const time_zone> find_zone(std::string_view id) {
   const char* dir = std::getenv("TZDIR");
   const std::string path =
       std::string(dir && *dir ? dir : "/usr/share/zoneinfo") + "/" + std::string(id);
-  std::ifstream in(path, std::ios::binary);
   std::shared_ptr<const time_zone> z;
-  if (in) {
-    std::string data{std::istreambuf_iterator<char>(in), {}};
-    if (data.size() < (1u << 20)) z = load_tzif(std::string(id), data);
+  std::error_code ec;
+  // Only regular files: a directory such as "America" must not be read.
+  if (std::filesystem::is_regular_file(path, ec) &&
+      std::filesystem::file_size(path, ec) < (1u << 20) && !ec) {
+    std::ifstream in(path, std::ios::binary);
+    std::string data;
+    if (in) data.assign(std::istreambuf_iterator<char>(in), {});
+    if (in.good() || in.eof()) z = load_tzif(std::string(id), data);
   }
   if (cache.size() < 512) cache.emplace(std::string(id), z);
   return z;
