@@ -58,11 +58,11 @@ struct share_member {
 
 /// What a custom share picker sees. Views are valid during the call only.
 struct share_pick_input {
-  std::string_view group;                 ///< the ShareName
-  std::span<const share_member> members;  ///< non-empty, in subscription order
-  std::string_view topic;                 ///< the topic being published
-  std::string_view publisher_client_id;   ///< from match_context, may be empty
-  std::uint64_t sequence = 0;             ///< per-group message counter
+  std::string_view group = {};                 ///< the ShareName
+  std::span<const share_member> members = {};  ///< non-empty, in subscription order
+  std::string_view topic = {};                 ///< the topic being published
+  std::string_view publisher_client_id = {};   ///< from match_context, may be empty
+  std::uint64_t sequence = 0;                  ///< per-group message counter
 };
 
 /// A custom strategy: returns the index of the member (taken modulo the member
@@ -73,8 +73,8 @@ using share_picker = std::function<std::size_t(const share_pick_input&)>;
 /// The publisher of the message being matched.
 struct match_context {
   static constexpr subscriber_id nobody = ~subscriber_id{0};
-  subscriber_id publisher = nobody;      ///< subscriptions with no_local skip this subscriber
-  std::string_view publisher_client_id;  ///< for share_strategy::hash_client
+  subscriber_id publisher = nobody;           ///< subscriptions with no_local skip this subscriber
+  std::string_view publisher_client_id = {};  ///< for share_strategy::hash_client
 };
 
 /// One matching subscription, or the member a shared group picked.
