@@ -183,7 +183,11 @@ const workload& emqx() {
 }
 
 // ---- helpers ------------------------------------------------------------------
-std::size_t heap_in_use() { return mallinfo2().uordblks; }
+// Bytes in use from malloc: small chunks plus mmap-backed large blocks.
+std::size_t heap_in_use() {
+  const auto m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
 
 void fill(subscription_index& index, const workload& w) {
   for (std::size_t i = 0; i < w.filters.size(); ++i) {
