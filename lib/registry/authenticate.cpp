@@ -41,9 +41,9 @@ void reject(authentication& out, std::error_code reason, std::string message) {
 // Decides for a chain that verified (now or earlier) up to the CA `anchor_id`.
 void decide(detail::registry_impl& d, const x509::certificate& leaf, const std::string& anchor_id,
             time_point now, authentication& out) {
-  if (auto it = d.certificates.find(leaf.id()); it != d.certificates.end()) {
-    out.principal = it->second;
-    switch (it->second->status) {
+  if (const auto* known = d.certificates.find(leaf.id())) {
+    out.principal = *known;
+    switch ((*known)->status) {
       case certificate_status::active: return;
       case certificate_status::inactive:
         return reject(out, error::certificate_inactive, "the certificate is INACTIVE");
@@ -54,7 +54,7 @@ void decide(detail::registry_impl& d, const x509::certificate& leaf, const std::
                       "the certificate is PENDING_TRANSFER");
       case certificate_status::pending_activation:
         out.event =
-            make_event(d, leaf.id(), it->second->ca_id, to_unix_ms(now), it->second->registered_ms);
+            make_event(d, leaf.id(), (*known)->ca_id, to_unix_ms(now), (*known)->registered_ms);
         return reject(out, error::pending_activation,
                       "the certificate is PENDING_ACTIVATION: activate it to connect");
     }
@@ -81,9 +81,9 @@ void decide(detail::registry_impl& d, const x509::certificate& leaf, const std::
   if (auto r = d.db.insert_certificate(leaf.id(), row); !r) {
     return reject(out, r.error(), r.fail().message);
   }
-  auto rec = std::make_shared<const certificate_record>(
+  auto rec = d.make_record(
       certificate_record{leaf, anchor_id, certificate_status::pending_activation, ms, ms, {}});
-  d.certificates.emplace(leaf.id(), rec);
+  d.certificates.put(leaf.id(), rec);
   ++d.stats.registrations;
   out.principal = std::move(rec);
   out.event = make_event(d, leaf.id(), anchor_id, ms, ms);

@@ -4,9 +4,11 @@
 #include <iotblocks/registry/registry.hpp>
 
 #include "registry/chain_cache.hpp"
+#include "registry/id_index.hpp"
 #include "registry/store.hpp"
 
 #include <map>
+#include <memory_resource>
 #include <mutex>
 #include <set>
 #include <string>
@@ -26,6 +28,25 @@ struct string_hash {
 template <class V>
 using string_map = std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
 
+/// Allocates records from a pool shared with every record (it lives as long
+/// as the last one), so records and their reference counts sit together in
+/// memory and a lookup by id stays in cache.
+template <class T>
+struct pool_allocator {
+  using value_type = T;
+  explicit pool_allocator(std::shared_ptr<std::pmr::synchronized_pool_resource> p) noexcept
+      : pool(std::move(p)) {}
+  template <class U>
+  pool_allocator(const pool_allocator<U>& o) noexcept : pool(o.pool) {}  // NOLINT
+  T* allocate(std::size_t n) { return static_cast<T*>(pool->allocate(n * sizeof(T), alignof(T))); }
+  void deallocate(T* p, std::size_t n) noexcept { pool->deallocate(p, n * sizeof(T), alignof(T)); }
+  template <class U>
+  bool operator==(const pool_allocator<U>& o) const noexcept {
+    return pool == o.pool;
+  }
+  std::shared_ptr<std::pmr::synchronized_pool_resource> pool;
+};
+
 struct registry_impl {
   registry_impl(store s, options o) : db(std::move(s)), opts(std::move(o)) {}
 
@@ -34,17 +55,23 @@ struct registry_impl {
   }
   std::int64_t now_ms() const noexcept { return clock().now_ms(); }
 
+  std::shared_ptr<const certificate_record> make_record(certificate_record r) const {
+    return std::allocate_shared<const certificate_record>(
+        pool_allocator<certificate_record>{record_pool}, std::move(r));
+  }
   /// Rebuilds the record of certificate `id` with its current things.
   std::shared_ptr<const certificate_record> with_things(const certificate_record& base) const;
   /// Replaces the record of `id` (status, things) after a committed change.
   void refresh(std::string_view id, certificate_status status, std::int64_t updated_ms);
 
+  std::shared_ptr<std::pmr::synchronized_pool_resource> record_pool =
+      std::make_shared<std::pmr::synchronized_pool_resource>();
   mutable std::mutex mutex;
   store db;
   options opts;
   std::optional<std::string> registration_code;
   string_map<ca_record> cas;
-  string_map<std::shared_ptr<const certificate_record>> certificates;
+  id_index certificates;  ///< device certificates by id
   std::map<std::string, thing, std::less<>> things;
   string_map<std::set<std::string>> thing_principals;    ///< thing → certificate ids
   string_map<std::set<std::string>> certificate_things;  ///< certificate id → things

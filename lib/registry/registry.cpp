@@ -17,24 +17,24 @@ namespace detail {
 
 std::shared_ptr<const certificate_record> registry_impl::with_things(
     const certificate_record& base) const {
-  auto rec = std::make_shared<certificate_record>(base);
-  rec->things.clear();
+  certificate_record rec = base;
+  rec.things.clear();
   if (auto it = certificate_things.find(base.id()); it != certificate_things.end()) {
     for (const auto& name : it->second) {
-      if (auto t = things.find(name); t != things.end()) rec->things.push_back(t->second);
+      if (auto t = things.find(name); t != things.end()) rec.things.push_back(t->second);
     }
   }
-  return rec;
+  return make_record(std::move(rec));
 }
 
 void registry_impl::refresh(std::string_view id, certificate_status status,
                             std::int64_t updated_ms) {
-  auto it = certificates.find(id);
-  if (it == certificates.end()) return;
-  certificate_record base = *it->second;
+  auto* rec = certificates.find(id);
+  if (rec == nullptr) return;
+  certificate_record base = **rec;
   base.status = status;
   base.updated_ms = updated_ms;
-  it->second = with_things(base);
+  *rec = with_things(base);
 }
 
 }  // namespace detail
@@ -89,8 +89,8 @@ result<registry> registry::open(const std::string& path, options opts) {
     auto cert = x509::certificate::from_der(row.der);
     if (!cert) return prefixed(std::move(cert).take_failure(), "stored certificate");
     const std::string id = cert->id();
-    d->certificates.emplace(
-        id, std::make_shared<const certificate_record>(certificate_record{
+    d->certificates.put(
+        id, d->make_record(certificate_record{
                 std::move(*cert), row.ca_id, row.status, row.registered_ms, row.updated_ms, {}}));
   }
   for (auto& t : state->things) {
@@ -102,9 +102,7 @@ result<registry> registry::open(const std::string& path, options opts) {
     d->certificate_things[cert_id].insert(thing_name);
   }
   for (const auto& [cert_id, names] : d->certificate_things) {
-    if (auto it = d->certificates.find(cert_id); it != d->certificates.end()) {
-      it->second = d->with_things(*it->second);
-    }
+    if (auto* rec = d->certificates.find(cert_id)) *rec = d->with_things(**rec);
   }
   return registry{std::move(d)};
 }
@@ -248,10 +246,12 @@ result<void> registry::delete_ca(std::string_view id) {
   if (it->second.status == ca_status::active) {
     return fail(error::invalid_transition, "deactivate the CA before deleting it");
   }
-  for (const auto& [cid, rec] : d.certificates) {
-    if (rec->ca_id == id) {
-      return fail(error::in_use, fmt::format("certificate {} was issued under this CA", cid));
-    }
+  std::string user;
+  d.certificates.for_each([&](const auto& rec) {
+    if (rec->ca_id == id) user = rec->id();
+  });
+  if (!user.empty()) {
+    return fail(error::in_use, fmt::format("certificate {} was issued under this CA", user));
   }
   if (auto r = d.db.delete_ca(id); !r) return r;
   d.trust.remove_trusted(id);
@@ -310,19 +310,19 @@ result<std::string> registry::register_certificate(std::string_view pem, certifi
   detail::stored_certificate row{to_buffer(cert->der()), issuer->id(), status, ms, ms};
   if (auto r = d.db.insert_certificate(cert->id(), row); !r) return std::move(r).take_failure();
   std::string id = cert->id();
-  d.certificates.emplace(id, std::make_shared<const certificate_record>(certificate_record{
-                                 std::move(*cert), row.ca_id, status, ms, ms, {}}));
+  d.certificates.put(
+      id, d.make_record(certificate_record{std::move(*cert), row.ca_id, status, ms, ms, {}}));
   return id;
 }
 
 namespace {
 
 result<void> set_status(detail::registry_impl& d, std::string_view id, certificate_status to) {
-  auto it = d.certificates.find(id);
-  if (it == d.certificates.end()) {
+  auto* rec = d.certificates.find(id);
+  if (rec == nullptr) {
     return fail(error::not_found, fmt::format("no certificate {}", id.substr(0, 64)));
   }
-  if (it->second->status == to) return {};
+  if ((*rec)->status == to) return {};
   const std::int64_t ms = d.now_ms();
   if (auto r = d.db.update_certificate(id, to, ms); !r) return r;
   d.refresh(id, to, ms);
@@ -333,21 +333,21 @@ result<void> set_status(detail::registry_impl& d, std::string_view id, certifica
 
 result<void> registry::update_certificate(std::string_view id, certificate_status status) {
   lock l{d_->mutex};
-  auto it = d_->certificates.find(id);
-  if (it == d_->certificates.end()) {
+  const auto* it = d_->certificates.find(id);
+  if (it == nullptr) {
     return fail(error::not_found, fmt::format("no certificate {}", id.substr(0, 64)));
   }
-  if (auto r = check_transition(it->second->status, status); !r) return r;
+  if (auto r = check_transition((*it)->status, status); !r) return r;
   return set_status(*d_, id, status);
 }
 
 result<void> registry::start_transfer(std::string_view id) {
   lock l{d_->mutex};
-  auto it = d_->certificates.find(id);
-  if (it == d_->certificates.end()) {
+  const auto* it = d_->certificates.find(id);
+  if (it == nullptr) {
     return fail(error::not_found, fmt::format("no certificate {}", id.substr(0, 64)));
   }
-  if (it->second->status != certificate_status::inactive) {
+  if ((*it)->status != certificate_status::inactive) {
     return fail(error::invalid_transition, "only an INACTIVE certificate can be transferred");
   }
   return set_status(*d_, id, certificate_status::pending_transfer);
@@ -355,14 +355,14 @@ result<void> registry::start_transfer(std::string_view id) {
 
 result<void> registry::end_transfer(std::string_view id, certificate_status next) {
   lock l{d_->mutex};
-  auto it = d_->certificates.find(id);
-  if (it == d_->certificates.end()) {
+  const auto* it = d_->certificates.find(id);
+  if (it == nullptr) {
     return fail(error::not_found, fmt::format("no certificate {}", id.substr(0, 64)));
   }
   if (next != certificate_status::active && next != certificate_status::inactive) {
     return fail(error::invalid_status, "a transfer ends ACTIVE or INACTIVE");
   }
-  if (it->second->status != certificate_status::pending_transfer) {
+  if ((*it)->status != certificate_status::pending_transfer) {
     return fail(error::invalid_transition, "the certificate is not PENDING_TRANSFER");
   }
   return set_status(*d_, id, next);
@@ -370,8 +370,8 @@ result<void> registry::end_transfer(std::string_view id, certificate_status next
 
 std::shared_ptr<const certificate_record> registry::find_certificate(std::string_view id) const {
   lock l{d_->mutex};
-  auto it = d_->certificates.find(id);
-  return it == d_->certificates.end() ? nullptr : it->second;
+  const auto* rec = d_->certificates.find(id);
+  return rec == nullptr ? nullptr : *rec;
 }
 
 result<std::shared_ptr<const certificate_record>> registry::describe_certificate(
@@ -385,7 +385,7 @@ std::vector<std::shared_ptr<const certificate_record>> registry::list_certificat
   lock l{d_->mutex};
   std::vector<std::shared_ptr<const certificate_record>> out;
   out.reserve(d_->certificates.size());
-  for (const auto& [id, rec] : d_->certificates) out.push_back(rec);
+  d_->certificates.for_each([&](const auto& rec) { out.push_back(rec); });
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a->id() < b->id(); });
   return out;
 }
@@ -394,9 +394,9 @@ std::vector<std::shared_ptr<const certificate_record>> registry::list_certificat
     std::string_view ca_id) const {
   lock l{d_->mutex};
   std::vector<std::shared_ptr<const certificate_record>> out;
-  for (const auto& [id, rec] : d_->certificates) {
+  d_->certificates.for_each([&](const auto& rec) {
     if (rec->ca_id == ca_id) out.push_back(rec);
-  }
+  });
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return std::tie(a->registered_ms, a->id()) < std::tie(b->registered_ms, b->id());
   });
@@ -406,11 +406,11 @@ std::vector<std::shared_ptr<const certificate_record>> registry::list_certificat
 result<void> registry::delete_certificate(std::string_view id) {
   lock l{d_->mutex};
   auto& d = *d_;
-  auto it = d.certificates.find(id);
-  if (it == d.certificates.end()) {
+  const auto* it = d.certificates.find(id);
+  if (it == nullptr) {
     return fail(error::not_found, fmt::format("no certificate {}", id.substr(0, 64)));
   }
-  const auto status = it->second->status;
+  const auto status = (*it)->status;
   if (status == certificate_status::active || status == certificate_status::pending_transfer) {
     return fail(error::invalid_transition,
                 fmt::format("a {} certificate cannot be deleted", to_string(status)));
@@ -421,7 +421,7 @@ result<void> registry::delete_certificate(std::string_view id) {
   }
   if (auto r = d.db.delete_certificate(id); !r) return r;
   d.certificate_things.erase(std::string{id});
-  d.certificates.erase(it);
+  d.certificates.erase(id);
   return {};
 }
 

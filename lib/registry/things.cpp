@@ -50,9 +50,7 @@ void refresh_attached(detail::registry_impl& d, std::string_view thing_name) {
   auto it = d.thing_principals.find(thing_name);
   if (it == d.thing_principals.end()) return;
   for (const auto& cert_id : it->second) {
-    if (auto c = d.certificates.find(cert_id); c != d.certificates.end()) {
-      c->second = d.with_things(*c->second);
-    }
+    if (auto* rec = d.certificates.find(cert_id)) *rec = d.with_things(**rec);
   }
 }
 
@@ -146,8 +144,8 @@ result<void> registry::attach_thing(std::string_view thing_name, std::string_vie
   if (auto r = d.db.attach(thing_name, certificate_id); !r) return r;
   attached.emplace(thing_name);
   d.thing_principals[std::string{thing_name}].emplace(certificate_id);
-  auto c = d.certificates.find(certificate_id);
-  c->second = d.with_things(*c->second);
+  auto* rec = d.certificates.find(certificate_id);
+  *rec = d.with_things(**rec);
   return {};
 }
 
@@ -157,8 +155,8 @@ result<void> registry::detach_thing(std::string_view thing_name, std::string_vie
   if (!d.things.contains(thing_name)) {
     return fail(error::not_found, fmt::format("no thing '{}'", thing_name.substr(0, 140)));
   }
-  auto c = d.certificates.find(certificate_id);
-  if (c == d.certificates.end()) {
+  auto* rec = d.certificates.find(certificate_id);
+  if (rec == nullptr) {
     return fail(error::not_found, fmt::format("no certificate {}", certificate_id.substr(0, 64)));
   }
   auto attached = d.certificate_things.find(certificate_id);
@@ -171,7 +169,7 @@ result<void> registry::detach_thing(std::string_view thing_name, std::string_vie
   if (auto p = d.thing_principals.find(thing_name); p != d.thing_principals.end()) {
     p->second.erase(std::string{certificate_id});
   }
-  c->second = d.with_things(*c->second);
+  *rec = d.with_things(**rec);
   return {};
 }
 

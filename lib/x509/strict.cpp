@@ -137,30 +137,23 @@ result<void> check_authority_key_id(int depth, X509* x, bool anchor) {
 
 }  // namespace
 
-result<void> check_chain(STACK_OF(X509) * chain, const verify_options& options) {
-  (void)options;
-  const int n = sk_X509_num(chain);
-  for (int i = 0; i < n; ++i) {
-    X509* x = sk_X509_value(chain, i);
-    const bool leaf = i == 0;
-    const bool ca = (X509_get_extension_flags(x) & EXFLAG_CA) != 0;
-    if (!allowed_key(x)) return reject(i, x, "public key algorithm not allowed (RSA, EC, EdDSA)");
-    if (!extensions_decode(x)) return reject(i, x, "malformed extension");
-    const ASN1_INTEGER* serial = X509_get0_serialNumber(x);
-    if (ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER || ASN1_STRING_length(serial) > 20 ||
-        ASN1_STRING_length(serial) == 0 ||
-        (ASN1_STRING_length(serial) == 1 && ASN1_STRING_get0_data(serial)[0] == 0)) {
-      return reject(i, x, "serial number is not a positive integer of at most 20 octets");
-    }
-    if (ca && (X509_get_extension_flags(x) & EXFLAG_KUSAGE) &&
-        (X509_get_key_usage(x) & KU_KEY_CERT_SIGN) == 0) {
-      return reject(i, x, "CA certificate whose keyUsage lacks keyCertSign");
-    }
-    if (auto r = check_names(i, x, leaf); !r) return r;
-    if (auto r = check_name_constraints(i, x, ca); !r) return r;
-    if (auto r = check_authority_key_id(i, x, i == n - 1); !r) return r;
+result<void> check_certificate(X509* x, int depth, bool leaf, bool anchor) {
+  const bool ca = (X509_get_extension_flags(x) & EXFLAG_CA) != 0;
+  if (!allowed_key(x)) return reject(depth, x, "public key algorithm not allowed (RSA, EC, EdDSA)");
+  if (!extensions_decode(x)) return reject(depth, x, "malformed extension");
+  const ASN1_INTEGER* serial = X509_get0_serialNumber(x);
+  if (ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER || ASN1_STRING_length(serial) > 20 ||
+      ASN1_STRING_length(serial) == 0 ||
+      (ASN1_STRING_length(serial) == 1 && ASN1_STRING_get0_data(serial)[0] == 0)) {
+    return reject(depth, x, "serial number is not a positive integer of at most 20 octets");
   }
-  return {};
+  if (ca && (X509_get_extension_flags(x) & EXFLAG_KUSAGE) &&
+      (X509_get_key_usage(x) & KU_KEY_CERT_SIGN) == 0) {
+    return reject(depth, x, "CA certificate whose keyUsage lacks keyCertSign");
+  }
+  if (auto r = check_names(depth, x, leaf); !r) return r;
+  if (auto r = check_name_constraints(depth, x, ca); !r) return r;
+  return check_authority_key_id(depth, x, anchor);
 }
 
 }  // namespace iotblocks::x509::strict

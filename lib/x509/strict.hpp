@@ -9,7 +9,8 @@
 
 namespace iotblocks::x509::strict {
 
-/// Extra RFC 5280 / CA/B Forum checks on the built chain (leaf first, anchor last).
-result<void> check_chain(STACK_OF(X509) * chain, const verify_options& options);
+/// Extra RFC 5280 / CA/B Forum checks of one certificate at `depth` of a built
+/// chain (0 = leaf); `anchor` when it is the chain's last (trusted) certificate.
+result<void> check_certificate(X509* x, int depth, bool leaf, bool anchor);
 
 }  // namespace iotblocks::x509::strict

@@ -28,6 +28,9 @@ struct crl_data {
 struct verifier_data {
   ossl::store_ptr store{X509_STORE_new()};
   std::vector<certificate> trusted;
+  /// Strict-mode verdict on each trusted certificate as a chain's anchor,
+  /// computed once (empty message: fine).
+  std::vector<std::optional<failure>> anchor_verdicts;
   std::unordered_map<std::string, std::size_t> by_id;
   std::unordered_map<const X509*, std::size_t> by_ptr;
   std::vector<crl> crls;
@@ -35,10 +38,16 @@ struct verifier_data {
   void index() {
     by_id.clear();
     by_ptr.clear();
+    anchor_verdicts.clear();
     for (std::size_t i = 0; i < trusted.size(); ++i) {
+      anchor_verdicts.push_back(verdict(trusted[i]));
       by_id.emplace(trusted[i].id(), i);
       by_ptr.emplace(static_cast<const X509*>(trusted[i].native_handle()), i);
     }
+  }
+  static std::optional<failure> verdict(const certificate& c) {
+    auto r = strict::check_certificate(static_cast<X509*>(c.native_handle()), -1, false, true);
+    return r ? std::nullopt : std::optional<failure>{r.fail()};
   }
   void rebuild() {
     store.reset(X509_STORE_new());
@@ -240,13 +249,26 @@ result<verified_chain> run_verify(const verifier_data& d, X509* leaf, STACK_OF(X
   }
   STACK_OF(X509)* built = X509_STORE_CTX_get0_chain(ctx.get());
   const int n = sk_X509_num(built);
-  if (o.strict) {
-    if (auto r = strict::check_chain(built, o); !r) return std::move(r).take_failure();
-  }
   X509* anchor = sk_X509_value(built, n - 1);
+  const auto anchor_index = d.by_ptr.find(anchor);
+  if (o.strict) {
+    for (int i = 0; i + 1 < n; ++i) {
+      if (auto r = strict::check_certificate(sk_X509_value(built, i), i, i == 0, false); !r)
+        return r.fail();
+    }
+    if (n == 1 || anchor_index == d.by_ptr.end()) {
+      if (auto r = strict::check_certificate(anchor, n - 1, n == 1, true); !r) return r.fail();
+    } else if (const auto& v = d.anchor_verdicts[anchor_index->second]) {
+      failure f = *v;  // recorded with depth -1
+      if (const auto at = f.message.find("(depth -1"); at != std::string::npos) {
+        f.message.replace(at, 9, fmt::format("(depth {}", n - 1));
+      }
+      return f;
+    }
+  }
   std::optional<certificate> anchor_cert;
-  if (auto it = d.by_ptr.find(anchor); it != d.by_ptr.end()) {
-    anchor_cert = d.trusted[it->second];
+  if (anchor_index != d.by_ptr.end()) {
+    anchor_cert = d.trusted[anchor_index->second];
   } else {
     auto copy = certificate::from_native(anchor);
     if (!copy) return std::move(copy).take_failure();
@@ -257,7 +279,9 @@ result<verified_chain> run_verify(const verifier_data& d, X509* leaf, STACK_OF(X
                      .length = static_cast<std::size_t>(n),
                      .not_before = time_point::min(),
                      .not_after = time_point::max()};
-  for (int i = 0; i < n; ++i) {
+  out.not_before = out.anchor.not_before();
+  out.not_after = out.anchor.not_after();
+  for (int i = 0; i + 1 < n; ++i) {
     X509* x = sk_X509_value(built, i);
     out.not_before = std::max(out.not_before, ossl::to_time_point(X509_get0_notBefore(x)));
     out.not_after = std::min(out.not_after, ossl::to_time_point(X509_get0_notAfter(x)));
@@ -279,6 +303,7 @@ result<void> verifier::add_trusted(const certificate& ca) {
         error::invalid_certificate, ossl::last_error("cannot add to the trust store"), {}};
   }
   d_->trusted.push_back(ca);
+  d_->anchor_verdicts.push_back(detail::verifier_data::verdict(ca));
   d_->by_id.emplace(ca.id(), d_->trusted.size() - 1);
   d_->by_ptr.emplace(static_cast<const X509*>(ca.native_handle()), d_->trusted.size() - 1);
   return {};
