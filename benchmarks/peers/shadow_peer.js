@@ -6,19 +6,44 @@
 'use strict';
 
 const base = {
-  desired: {
-    light: { power: 'on', brightness: 80, color: { r: 255, g: 180, b: 40 } },
-    schedule: { wake: '06:30', sleep: '23:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] },
-    firmware: '2.4.1-stable-build-20240101',
+  "desired": {
+    "light": {
+      "power": "on",
+      "brightness": 80,
+      "color": {
+        "r": 255,
+        "g": 180,
+        "b": 40
+      }
+    },
+    "firmware": "https://updates.example.com/devices/lamp/firmware/channel/stable/2.4.1/lamp-2.4.1-20240101-release-signed.bin"
   },
-  reported: {
-    light: { power: 'off', brightness: 75, color: { r: 255, g: 170, b: 40 } },
-    schedule: { wake: '06:30', sleep: '22:30', days: ['mon', 'tue', 'wed', 'thu'] },
-    firmware: '2.4.0-stable-build-20231101',
-    sensors: { temperature: 21.5, humidity: 41.25, lux: 312,
-               location: 'kitchen ceiling, north-east corner next to the window' },
-    network: { rssi: -61, ssid: 'home-iot-2.4GHz-network', ip: '192.168.100.243' },
-  },
+  "reported": {
+    "light": {
+      "power": "off",
+      "brightness": 75,
+      "color": {
+        "r": 255,
+        "g": 170,
+        "b": 40
+      }
+    },
+    "firmware": "https://updates.example.com/devices/lamp/firmware/channel/stable/2.4.0/lamp-2.4.0-20231101-release-signed.bin",
+    "schedule": {
+      "wake": "weekdays 06:30 ramp 15 min to 80 percent, weekends 08:00",
+      "sleep": "every day 22:30 fade out over 30 minutes unless motion detected"
+    },
+    "sensors": {
+      "temperature": 21.5,
+      "humidity": 41.25,
+      "location": "kitchen ceiling, north-east corner next to the window, above the sink, mounted on the second rail from the wall, installed 2023-11-01 by the landlord's electrician, circuit 12, dimmable warm-white 2700K driver, serial LMP-2023-004417"
+    },
+    "network": {
+      "rssi": -61,
+      "ssid": "home-iot-2.4GHz-network-second-floor-kitchen-access-point-guest-isolated",
+      "ip": "192.168.100.243"
+    }
+  }
 };
 
 function requests() {  // the benchmark's 256 payloads, byte for byte

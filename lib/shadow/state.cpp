@@ -247,12 +247,6 @@ bool mark_delta(const node& desired, const node* reported, std::vector<std::uint
   return any;
 }
 
-bool has_delta(const node& desired, const node* reported) {
-  thread_local std::vector<std::uint8_t> marks;
-  marks.clear();
-  return mark_delta(desired, reported, marks);
-}
-
 namespace {
 
 template <bool Metadata>

@@ -50,7 +50,6 @@ inline constexpr std::uint8_t delta_descend = 2;
 /// Marks, in one pass, which desired attributes (desired is an object) differ from
 /// reported (an object or null); true if any does.
 bool mark_delta(const node& desired, const node* reported, std::vector<std::uint8_t>& marks);
-bool has_delta(const node& desired, const node* reported);
 /// The delta object, or its metadata (desired's timestamps), from the marks.
 void write_delta(writer& w, const node& desired, const std::vector<std::uint8_t>& marks);
 void write_delta_metadata(writer& w, const node& desired, const std::vector<std::uint8_t>& marks);
