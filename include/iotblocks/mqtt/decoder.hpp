@@ -117,6 +117,13 @@ class decoder {
     if (state_ != state::body) byte_buffer{}.swap(buffer_);
   }
 
+  /// True when the bytes consumed so far end inside a packet (more are needed).
+  bool in_packet() const noexcept {
+    return state_ == state::remaining_length || state_ == state::body;
+  }
+  /// Stream offset of the first byte of the packet being (or last) decoded.
+  std::uint64_t packet_offset() const noexcept { return packet_start_; }
+
   /// Total bytes consumed since construction or reset().
   std::uint64_t offset() const noexcept { return offset_; }
   /// The reason code of the last error (success if none).
