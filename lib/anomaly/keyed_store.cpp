@@ -17,6 +17,10 @@
 #include <cstring>
 #include <random>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 namespace iotblocks::anomaly {
 
 using detail::store_core;
@@ -49,6 +53,15 @@ std::uint64_t hash_bytes(std::string_view s, std::uint64_t h) noexcept {
 }
 
 }  // namespace
+
+void advise_huge(void* p, std::size_t bytes) noexcept {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  (void)::madvise(p, bytes, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
 
 store_core::store_core(std::shared_ptr<const detector> m)
     : model(std::move(m)),
@@ -93,7 +106,7 @@ std::size_t store_core::find_slot(std::uint64_t h, std::string_view key, std::st
 }
 
 void store_core::grow() {
-  std::vector<slot> bigger(slots.size() * 2);
+  std::vector<slot, big_allocator<slot>> bigger(slots.size() * 2);
   const std::size_t mask = bigger.size() - 1;
   for (const slot s : slots) {
     if (s.offset == 0) continue;
@@ -196,9 +209,9 @@ bool store_core::erase(std::string_view key, std::string_view field) {
 }
 
 void store_core::compact() {
-  std::vector<std::uint64_t> fresh;
+  std::vector<std::uint64_t, big_allocator<std::uint64_t>> fresh;
   fresh.reserve(arena.size() - garbage);
-  std::vector<slot> table(slots.size());
+  std::vector<slot, big_allocator<slot>> table(slots.size());
   const std::size_t mask = table.size() - 1;
   for_each_record([&](const std::uint64_t* r) {
     const std::size_t off = fresh.size();
@@ -281,28 +294,29 @@ result<point_result> keyed_store::score(std::string_view key, std::string_view f
 
 void keyed_store::score(std::span<const keyed_point> points, std::span<point_result> results,
                         std::span<std::error_code> errors) {
-  // A three-stage software pipeline over groups of 16 points: hash and prefetch
-  // the home slot (group g), prefetch the record a matching slot points to (g - 1),
-  // score (g - 2). Prefetches are hints; scoring redoes the full lookup, in order.
-  constexpr std::size_t group = 16;
+  // A software pipeline over groups of 8 points: hash and prefetch the home slot
+  // (group g), prefetch the record a matching slot points to (g - lag), score
+  // (g - 2 lag). Prefetches are hints; scoring redoes the full lookup, in order.
+  constexpr std::size_t group = 8, lag = 3, ring = 2 * lag + 1;
   const std::size_t n = std::min({points.size(), results.size(), errors.size()});
   const std::size_t groups = (n + group - 1) / group;
-  std::uint64_t hashes[3][group];
+  std::uint64_t hashes[ring][group];
   auto& core = *impl_;
   const auto state_size = core.model->state_size();
   auto size_of = [&](std::size_t g) { return std::min(group, n - g * group); };
-  for (std::size_t g = 0; g < groups + 2; ++g) {
+  for (std::size_t g = 0; g < groups + 2 * lag; ++g) {
     if (g < groups) {
       for (std::size_t j = 0; j < size_of(g); ++j) {
         const auto& p = points[g * group + j];
         const std::uint64_t h = core.hash(p.key, p.field);
-        hashes[g % 3][j] = h;
+        hashes[g % ring][j] = h;
         __builtin_prefetch(&core.slots[h & (core.slots.size() - 1)]);
       }
     }
-    if (g >= 1 && g - 1 < groups) {
-      for (std::size_t j = 0; j < size_of(g - 1); ++j) {
-        const std::uint64_t h = hashes[(g - 1) % 3][j];
+    if (g >= lag && g - lag < groups) {
+      const std::size_t k = g - lag;
+      for (std::size_t j = 0; j < size_of(k); ++j) {
+        const std::uint64_t h = hashes[k % ring][j];
         const auto s = core.slots[h & (core.slots.size() - 1)];
         if (s.offset != 0 && s.tag == static_cast<std::uint32_t>(h >> 32)) {
           const std::uint64_t* r = core.arena.data() + (s.offset - 1);
@@ -311,8 +325,8 @@ void keyed_store::score(std::span<const keyed_point> points, std::span<point_res
         }
       }
     }
-    if (g < 2) continue;
-    const std::size_t done = g - 2;
+    if (g < 2 * lag) continue;
+    const std::size_t done = g - 2 * lag;
     for (std::size_t j = 0; j < size_of(done); ++j) {
       const std::size_t i = done * group + j;
       const auto& p = points[i];
@@ -322,7 +336,7 @@ void keyed_store::score(std::span<const keyed_point> points, std::span<point_res
         continue;
       }
       const std::size_t before = core.live;
-      std::uint64_t* r = core.find_or_insert(hashes[done % 3][j], p.key, p.field, ec);
+      std::uint64_t* r = core.find_or_insert(hashes[done % ring][j], p.key, p.field, ec);
       if (ec) continue;
       ec = core.model->update({reinterpret_cast<std::byte*>(r + 2), state_size}, p.value, p.time_ms,
                               results[i]);

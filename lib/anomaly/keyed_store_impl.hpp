@@ -6,7 +6,9 @@
 #include <iotblocks/anomaly/keyed_store.hpp>
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -14,6 +16,38 @@
 #include <vector>
 
 namespace iotblocks::anomaly::detail {
+
+/// madvise(MADV_HUGEPAGE) where available; a hint, failures are ignored.
+void advise_huge(void* p, std::size_t bytes) noexcept;
+
+/// Allocator for the big tables: blocks of 2 MiB or more are 2 MiB-aligned and, on
+/// Linux, marked for transparent huge pages, so random lookups over millions of
+/// series do not also miss the TLB on every access.
+template <class T>
+struct big_allocator {
+  using value_type = T;
+  static constexpr std::size_t huge = std::size_t{2} << 20;
+  big_allocator() = default;
+  template <class U>
+  big_allocator(const big_allocator<U>&) noexcept {}  // NOLINT
+  T* allocate(std::size_t n) {
+    const std::size_t bytes = n * sizeof(T);
+    if (bytes < huge) return std::allocator<T>{}.allocate(n);
+    const std::size_t rounded = (bytes + huge - 1) / huge * huge;
+    void* p = std::aligned_alloc(huge, rounded);
+    if (p == nullptr) throw std::bad_alloc{};
+    advise_huge(p, rounded);
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    if (n * sizeof(T) < huge) {
+      std::allocator<T>{}.deallocate(p, n);
+    } else {
+      std::free(p);
+    }
+  }
+  friend bool operator==(const big_allocator&, const big_allocator&) noexcept { return true; }
+};
 
 struct store_core {
   static constexpr std::uint64_t dirty_flag = std::uint64_t{1} << 32;
@@ -29,8 +63,8 @@ struct store_core {
   std::shared_ptr<const detector> model;
   std::size_t state_words;
   std::uint64_t seed;
-  std::vector<std::uint64_t> arena;
-  std::vector<slot> slots;
+  std::vector<std::uint64_t, big_allocator<std::uint64_t>> arena;
+  std::vector<slot, big_allocator<slot>> slots;
   std::size_t live = 0, garbage = 0;
   std::size_t max_series = 16'777'216;
   std::size_t max_key_length = 256;

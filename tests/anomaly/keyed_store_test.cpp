@@ -10,8 +10,10 @@
 #include <filesystem>
 #include <map>
 #include <random>
+#include <span>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/sqlite.hpp"
 
@@ -52,6 +54,37 @@ TEST(KeyedStore, EachKeyFieldPairIsItsOwnSeries) {
   EXPECT_TRUE(store.contains("station-3", "temperature"));
   EXPECT_FALSE(store.contains("station-3", "humidity"));
   EXPECT_GT(store.memory_bytes(), 10 * sizeof(pewma_state));
+}
+
+TEST(KeyedStore, BatchScoringEqualsOneAtATime) {
+  const auto model = make_detector("pewma").value();
+  keyed_store one{model}, batch{model};
+  std::mt19937 rng{5};
+  std::vector<std::string> keys;
+  std::vector<keyed_point> points;
+  for (int i = 0; i < 5000; ++i) keys.push_back("dev" + std::to_string(rng() % 300));
+  keys[17] = "";  // invalid key
+  for (int i = 0; i < 5000; ++i) {
+    const double v = i == 99 ? std::nan("") : static_cast<double>(rng() % 100);
+    points.push_back({keys[static_cast<std::size_t>(i)], "f", v, i});
+  }
+  std::vector<point_result> results(points.size());
+  std::vector<std::error_code> errors(points.size());
+  for (std::size_t at = 0; at < points.size(); at += 777) {  // uneven batches
+    const std::size_t n = std::min<std::size_t>(777, points.size() - at);
+    batch.score(std::span{points}.subspan(at, n), std::span{results}.subspan(at, n),
+                std::span{errors}.subspan(at, n));
+  }
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    point_result r;
+    const auto ec =
+        one.score(points[i].key, points[i].field, points[i].value, points[i].time_ms, r);
+    ASSERT_EQ(ec, errors[i]) << i;
+    if (!ec) expect_same(r, results[i]);
+  }
+  EXPECT_EQ(errors[17], error::invalid_key);
+  EXPECT_EQ(errors[99], error::non_finite_value);
+  EXPECT_EQ(one.size(), batch.size());
 }
 
 TEST(KeyedStore, RejectsBadKeysAndValuesWithoutCreatingSeries) {
