@@ -76,6 +76,7 @@ std::optional<std::int32_t> compiler::root_path(const ast& a) {
     }
   }
   p_.paths.push_back({parent, a.text});
+  if (parent < 0) p_.root_paths.push_back(static_cast<std::uint32_t>(p_.paths.size() - 1));
   return static_cast<std::int32_t>(p_.paths.size() - 1);
 }
 

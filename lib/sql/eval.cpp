@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 namespace iotblocks::sql::detail {
 namespace {
 
@@ -94,9 +96,43 @@ val b_freeze(eval_state& st, std::int32_t idx) {
 }
 
 // --- expressions -----------------------------------------------------------------
+// Root-level paths: one pass over the payload object, resumed on demand, that
+// records every wanted key it meets (first occurrence) and stops at the one asked for.
+val scan_root_for(eval_state& st, std::uint32_t want) {
+  const auto& ids = st.prog->root_paths;
+  if (!st.root_scan_started) {
+    st.root_scan_started = true;
+    st.root_reader = json::object_reader(
+        st.root.k == kind::object && st.root.raw ? st.root.text() : std::string_view{});
+  }
+  std::string_view k, v;
+  while (!st.path_done[want] && st.root_reader.next(k, v)) {
+    std::string_view key = k;
+    if (std::memchr(k.data(), '\\', k.size()) != nullptr && !json::unescape(k, st.mem, key)) {
+      continue;
+    }
+    for (const auto id : ids) {
+      if (!st.path_done[id] && st.prog->paths[id].key == key) {
+        st.path_vals[id] = json::to_val(v, st.mem);
+        st.path_done[id] = 1;
+      }
+    }
+  }
+  if (!st.path_done[want]) {  // end of the object: the rest are absent
+    for (const auto id : ids) {
+      if (!st.path_done[id]) {
+        st.path_vals[id] = val::undef();
+        st.path_done[id] = 1;
+      }
+    }
+  }
+  return st.path_vals[want];
+}
+
 val resolve_path(eval_state& st, std::uint32_t id) {
   if (st.path_done[id]) return st.path_vals[id];
   const path_node& pn = st.prog->paths[id];
+  if (pn.parent < 0) return scan_root_for(st, id);
   const val base =
       pn.parent < 0 ? st.root : resolve_path(st, static_cast<std::uint32_t>(pn.parent));
   const val v = get_member(st, base, pn.key);
@@ -197,6 +233,7 @@ void begin(eval_state& st, const program& p, const message& m) {
   st.mem.clear_exhausted();
   st.path_vals.resize(p.paths.size());
   st.path_done.assign(p.paths.size(), 0);
+  st.root_scan_started = false;
   st.var_vals.resize(p.var_names.size());
   st.var_state.assign(p.var_names.size(), 0);
   st.scope.clear();
@@ -222,6 +259,7 @@ void switch_to_binary(eval_state& st) {
   st.mode = payload_mode::binary;
   st.root = val::binary(as_string_view(st.msg->payload));
   std::fill(st.path_done.begin(), st.path_done.end(), 0);
+  st.root_scan_started = false;
   std::fill(st.var_state.begin(), st.var_state.end(), 0);
 }
 

@@ -36,7 +36,7 @@ class validator {
     if (r.error() == simdjson::NUMBER_ERROR || r.error() == simdjson::NUMBER_OUT_OF_RANGE) {
       // simdjson stops at integers beyond 64 bits; JSON allows them (AWS keeps 34
       // digits), so such payloads are checked again by the slower RapidJSON path.
-      auto doc = json::parse(text, {.max_depth = static_cast<unsigned>(max_depth)});
+      auto doc = iotblocks::json::parse(text, {.max_depth = static_cast<unsigned>(max_depth)});
       if (doc) return verdict::json;
       return doc.error() == core::error::json_too_deep ? verdict::too_deep : verdict::not_json;
     }

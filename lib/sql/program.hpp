@@ -89,6 +89,7 @@ struct program {
   std::vector<node> nodes;
   std::vector<std::uint32_t> kids;
   std::vector<path_node> paths;
+  std::vector<std::uint32_t> root_paths;  ///< ids of paths directly under the payload root
   std::vector<std::string> var_names;
   std::vector<std::int32_t> var_exprs;
   std::vector<select_spec> selects;  ///< [0]: the statement's SELECT (rules only)

@@ -1,6 +1,7 @@
 // Private: everything one evaluation needs, kept in the evaluator and reused.
 #pragma once
 
+#include "sql/json_scan.hpp"
 #include "sql/program.hpp"
 #include "sql/val.hpp"
 
@@ -53,6 +54,9 @@ struct eval_state {
   val root;
   std::vector<val> path_vals;
   std::vector<std::uint8_t> path_done;
+  /// Root-level paths are read in one resumable pass over the payload object.
+  json::object_reader root_reader{std::string_view{}};
+  bool root_scan_started = false;
   std::vector<val> var_vals;
   std::vector<std::uint8_t> var_state;  ///< 0 not yet, 1 evaluating, 2 done
   std::vector<val> scope;
