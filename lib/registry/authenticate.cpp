@@ -39,9 +39,11 @@ void reject(authentication& out, std::error_code reason, std::string message) {
 }
 
 // Decides for a chain that verified (now or earlier) up to the CA `anchor_id`.
-void decide(detail::registry_impl& d, const x509::certificate& leaf, const std::string& anchor_id,
-            time_point now, authentication& out) {
-  if (const auto* known = d.certificates.find(leaf.id())) {
+// `parsed` is the leaf when at hand; a cached chain is re-parsed only to register it.
+void decide(detail::registry_impl& d, const std::string& leaf_id, bytes_view leaf_der,
+            const x509::certificate* parsed, const std::string& anchor_id, time_point now,
+            authentication& out) {
+  if (const auto* known = d.certificates.find(leaf_id)) {
     out.principal = *known;
     switch ((*known)->status) {
       case certificate_status::active: return;
@@ -54,7 +56,7 @@ void decide(detail::registry_impl& d, const x509::certificate& leaf, const std::
                       "the certificate is PENDING_TRANSFER");
       case certificate_status::pending_activation:
         out.event =
-            make_event(d, leaf.id(), (*known)->ca_id, to_unix_ms(now), (*known)->registered_ms);
+            make_event(d, leaf_id, (*known)->ca_id, to_unix_ms(now), (*known)->registered_ms);
         return reject(out, error::pending_activation,
                       "the certificate is PENDING_ACTIVATION: activate it to connect");
     }
@@ -75,18 +77,25 @@ void decide(detail::registry_impl& d, const x509::certificate& leaf, const std::
                               "auto-register",
                               anchor_id));
   }
+  std::optional<x509::certificate> reparsed;
+  if (parsed == nullptr) {
+    auto c = x509::certificate::from_der(leaf_der, d.opts.verify.limits);
+    if (!c) return reject(out, c.error(), c.fail().message);
+    reparsed = std::move(*c);
+    parsed = &*reparsed;
+  }
   const std::int64_t ms = to_unix_ms(now);
-  detail::stored_certificate row{to_buffer(leaf.der()), anchor_id,
+  detail::stored_certificate row{to_buffer(leaf_der), anchor_id,
                                  certificate_status::pending_activation, ms, ms};
-  if (auto r = d.db.insert_certificate(leaf.id(), row); !r) {
+  if (auto r = d.db.insert_certificate(leaf_id, row); !r) {
     return reject(out, r.error(), r.fail().message);
   }
   auto rec = d.make_record(
-      certificate_record{leaf, anchor_id, certificate_status::pending_activation, ms, ms, {}});
-  d.certificates.put(leaf.id(), rec);
+      certificate_record{*parsed, anchor_id, certificate_status::pending_activation, ms, ms, {}});
+  d.certificates.put(leaf_id, rec);
   ++d.stats.registrations;
   out.principal = std::move(rec);
-  out.event = make_event(d, leaf.id(), anchor_id, ms, ms);
+  out.event = make_event(d, leaf_id, anchor_id, ms, ms);
   reject(out, error::pending_activation,
          "the certificate was registered PENDING_ACTIVATION; activate it to connect");
 }
@@ -110,26 +119,39 @@ authentication registry::authenticate(std::span<const bytes_view> chain) {
     } else if (now > hit->not_after) {
       reject(out, x509::error::expired, "a certificate of the chain has expired");
     } else {
-      decide(d, hit->leaf, hit->anchor_id, now, out);
+      decide(d, hit->leaf_id, chain.front(), nullptr, hit->anchor_id, now, out);
     }
     return out;
   }
   ++d.stats.chain_verifications;
   x509::verify_options o = d.opts.verify;
   o.at = now;
-  auto verified = d.trust.verify(chain, o);
+  if (chain.size() > o.limits.max_chain_length) {
+    reject(out, x509::error::too_many_certificates,
+           fmt::format("more than {} certificates", o.limits.max_chain_length));
+    return out;
+  }
+  // Parsed once: the verifier works on these, and the leaf's fields are kept.
+  std::vector<x509::certificate> parsed;
+  parsed.reserve(chain.size());
+  for (const auto& der : chain) {
+    auto c = x509::certificate::from_der(der, o.limits);
+    if (!c) {
+      reject(out, c.error(),
+             fmt::format("certificate {}: {}", parsed.size() + 1, c.fail().message));
+      return out;
+    }
+    parsed.push_back(std::move(*c));
+  }
+  auto verified = d.trust.verify(std::span<const x509::certificate>(parsed), o);
   if (!verified) {
     reject(out, verified.error(), verified.fail().message);
     return out;
   }
-  auto leaf = x509::certificate::from_der(chain.front(), o.limits);
-  if (!leaf) {
-    reject(out, leaf.error(), leaf.fail().message);
-    return out;
-  }
+  const x509::certificate& leaf = parsed.front();
   const std::string anchor_id = verified->anchor.id();
-  d.cache.insert(chain, *leaf, anchor_id, verified->not_before, verified->not_after);
-  decide(d, *leaf, anchor_id, now, out);
+  d.cache.insert(chain, leaf.id(), anchor_id, verified->not_before, verified->not_after);
+  decide(d, leaf.id(), chain.front(), &leaf, anchor_id, now, out);
   return out;
 }
 

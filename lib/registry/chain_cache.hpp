@@ -6,7 +6,6 @@
 
 #include <iotblocks/core/bytes.hpp>
 #include <iotblocks/core/clock.hpp>
-#include <iotblocks/x509/certificate.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -23,7 +22,7 @@ namespace iotblocks::registry::detail {
 struct cached_chain {
   byte_buffer bytes;                 ///< the certificates, concatenated
   std::vector<std::uint32_t> sizes;  ///< of each certificate
-  x509::certificate leaf;            ///< parsed (id, fields)
+  std::string leaf_id;               ///< the leaf certificate's id
   std::string anchor_id;             ///< the registered CA the chain ends at
   time_point not_before;             ///< latest notBefore of the built chain
   time_point not_after;              ///< earliest notAfter of the built chain
@@ -55,11 +54,11 @@ class chain_cache {
     return nullptr;
   }
 
-  void insert(std::span<const bytes_view> chain, x509::certificate leaf, std::string anchor_id,
+  void insert(std::span<const bytes_view> chain, std::string leaf_id, std::string anchor_id,
               time_point not_before, time_point not_after) {
     if (capacity_ == 0 || find(chain) != nullptr) return;
     if (map_.size() >= capacity_) map_.erase(map_.begin());
-    cached_chain entry{{}, {}, std::move(leaf), std::move(anchor_id), not_before, not_after};
+    cached_chain entry{{}, {}, std::move(leaf_id), std::move(anchor_id), not_before, not_after};
     for (const auto& c : chain) {
       entry.bytes.insert(entry.bytes.end(), c.begin(), c.end());
       entry.sizes.push_back(static_cast<std::uint32_t>(c.size()));

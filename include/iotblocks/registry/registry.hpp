@@ -45,8 +45,9 @@ struct options {
   std::size_t max_cas_per_subject = 10;  ///< CAs that may share one subject (AWS: 10)
   std::size_t max_attributes = 50;       ///< attributes per thing (AWS: 50)
   std::size_t max_things_per_certificate = 128;
-  /// Verified chains remembered so that a known device skips signature checks.
-  std::size_t cache_capacity = 100'000;
+  /// Verified chains remembered (their bytes, about 1–3 KB each) so that a
+  /// known device skips signature checks.
+  std::size_t cache_capacity = 10'000;
 };
 
 /// Flags of register_ca.
