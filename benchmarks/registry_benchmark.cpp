@@ -3,7 +3,7 @@
 //   BM_AuthenticateKnownDevice/<alg>   authenticate() of registered ACTIVE devices presenting
 //                                      the chain they presented before (cached verification)
 //   BM_AuthenticateUncached/<alg>      the same with the cache off: X509_verify_cert each time
-//   BM_FindCertificate                 find_certificate(id) over 10 000 registered certificates
+//   BM_FindCertificate/<n>             find_certificate(id) cycling over n registered certificates
 //
 // alg: 0 = RSA-2048, 1 = P-256. The store lives in /dev/shm when available.
 //
@@ -106,7 +106,10 @@ void BM_AuthenticateUncached(benchmark::State& state) {
 }
 
 void BM_FindCertificate(benchmark::State& state) {
-  static population p = populate(1, 10'000, 0);
+  static std::map<std::int64_t, population> pops;
+  const auto n = state.range(0);
+  if (!pops.contains(n)) pops.emplace(n, populate(1, static_cast<std::size_t>(n), 0));
+  auto& p = pops.at(n);
   std::size_t i = 0;
   for (auto _ : state) {
     auto rec = p.reg->find_certificate(p.ids[i]);
@@ -118,7 +121,7 @@ void BM_FindCertificate(benchmark::State& state) {
 
 BENCHMARK(BM_AuthenticateKnownDevice)->ArgName("alg")->Arg(0)->Arg(1);
 BENCHMARK(BM_AuthenticateUncached)->ArgName("alg")->Arg(0)->Arg(1);
-BENCHMARK(BM_FindCertificate);
+BENCHMARK(BM_FindCertificate)->ArgName("certificates")->Arg(1'000)->Arg(10'000);
 
 }  // namespace
 
