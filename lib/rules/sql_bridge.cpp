@@ -1,0 +1,42 @@
+#include "rules/sql_bridge.hpp"
+
+#include <iotblocks/sql/evaluator.hpp>
+#include <iotblocks/sql/message.hpp>
+
+namespace iotblocks::rules::detail {
+namespace {
+
+sql::evaluator& local_evaluator() {
+  thread_local sql::evaluator ev;
+  return ev;
+}
+
+sql::message to_sql(const eval_context& c) {
+  sql::message m;
+  m.topic = c.msg.topic;
+  m.payload = c.msg.payload;
+  if (!c.msg.client_id.empty()) m.client_id = c.msg.client_id;
+  if (!c.msg.principal.empty()) m.principal = c.msg.principal;
+  if (!c.msg.source_ip.empty()) m.source_ip = c.msg.source_ip;
+  if (!c.account.empty()) m.account_id = c.account;
+  m.timestamp_ms = c.timestamp_ms;
+  return m;
+}
+
+}  // namespace
+
+result<sql::rule> compile_query(std::string_view text) { return sql::compile(text); }
+
+result<sql::substitution_template> compile_template(std::string_view text, const sql::rule& q) {
+  return sql::compile_template(text, {}, &q);
+}
+
+result<std::optional<std::string_view>> evaluate(const sql::rule& q, const eval_context& c) {
+  return local_evaluator().evaluate(q, to_sql(c));
+}
+
+result<std::string> render(const sql::substitution_template& t, const eval_context& c) {
+  return local_evaluator().render(t, to_sql(c));
+}
+
+}  // namespace iotblocks::rules::detail
