@@ -62,12 +62,16 @@ class connection_impl final : public connection,
   std::uint64_t id() const noexcept override { return id_; }
   const peer_info& peer() const noexcept override { return peer_; }
 
+  // On the connection's own thread (inside a handler callback) these act at
+  // once, so a reply queued before close() is written before the close.
   void send(byte_buffer bytes) override {
+    if (on_own_thread()) return enqueue(std::move(bytes));
     post([self = this->shared_from_this(), b = std::move(bytes)]() mutable {
       self->enqueue(std::move(b));
     });
   }
   void close() override {
+    if (on_own_thread()) return begin_close();
     post([self = this->shared_from_this()] { self->begin_close(); });
   }
   void set_protocol(mqtt::protocol_version v) override {
@@ -86,9 +90,11 @@ class connection_impl final : public connection,
 
   // Starts the handshakes and the read loop on the connection's thread.
   void start() {
+    // Coroutines start lazily: each takes a reference as a parameter, which its
+    // frame holds from creation on, so the connection outlives them.
     auto self = this->shared_from_this();
-    asio::co_spawn(stream_.get_executor(), self->watchdog(), asio::detached);
-    asio::co_spawn(stream_.get_executor(), self->run(), asio::detached);
+    asio::co_spawn(stream_.get_executor(), watchdog(self), asio::detached);
+    asio::co_spawn(stream_.get_executor(), run(self), asio::detached);
   }
 
   bool check_tls_peer(peer_info& from_tls) override {
@@ -97,8 +103,7 @@ class connection_impl final : public connection,
   }
 
  private:
-  asio::awaitable<void> run() {
-    auto self = this->shared_from_this();
+  asio::awaitable<void> run(std::shared_ptr<connection_impl> self) {
     if (!co_await handshake()) {
       srv_.stats.handshake_failures.fetch_add(1, std::memory_order_relaxed);
       shutdown_now();
@@ -117,9 +122,12 @@ class connection_impl final : public connection,
       }
       srv_.stats.bytes_in.fetch_add(n, std::memory_order_relaxed);
       if (idle_.count() > 0) deadline_ = std::chrono::steady_clock::now() + idle_;
-      if (!feed(bytes_view{buffer.data(), n})) break;
+      if (!feed(bytes_view{buffer.data(), n})) {
+        begin_close();  // after a protocol error: flush the DISCONNECT, then close
+        break;
+      }
     }
-    shutdown_now();
+    if (!closing_) shutdown_now();
     finish(why);
   }
 
@@ -170,6 +178,12 @@ class connection_impl final : public connection,
       if (aec) co_return false;
     }
     co_return true;
+  }
+
+  bool on_own_thread() {
+    auto& ctx = static_cast<asio::io_context&>(
+        asio::query(stream_.get_executor(), asio::execution::context));
+    return ctx.get_executor().running_in_this_thread();
   }
 
   auto& tls_layer() {
@@ -253,8 +267,7 @@ class connection_impl final : public connection,
 
   // Closes connections that stay silent past their deadline (handshake and
   // CONNECT before the handler sets a keep-alive, then 1.5 x keep-alive).
-  asio::awaitable<void> watchdog() {
-    auto self = this->shared_from_this();
+  asio::awaitable<void> watchdog(std::shared_ptr<connection_impl> /*keep alive*/) {
     while (!closed_) {
       timer_.expires_at(deadline_);
       (void)co_await timer_.async_wait(use_tuple);  // cancelled or expired: both re-check

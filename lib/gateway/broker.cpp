@@ -1,0 +1,651 @@
+#include "gateway/session.hpp"
+
+#include <iotblocks/mqtt/encoder.hpp>
+#include <iotblocks/topic/retained.hpp>
+
+#include <array>
+#include <random>
+#include <shared_mutex>
+
+namespace iotblocks::gateway {
+
+using namespace detail;
+using mqtt::protocol_version;
+using mqtt::reason_code;
+
+namespace {
+
+constexpr std::size_t shard_count = 16;
+
+bool is_v5(const session& s) noexcept { return s.version == protocol_version::v5; }
+
+void send_packet(const net::connection_ptr& c, const mqtt::packet& p, protocol_version v) {
+  if (!c) return;
+  byte_buffer out;
+  if (!mqtt::encode(p, v, out)) c->send(std::move(out));
+}
+
+std::string random_client_id() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return "iotblocks-" + std::to_string(rng());
+}
+
+}  // namespace
+
+struct broker::impl {
+  explicit impl(broker_options o) : options(o) {}
+
+  broker_options options;
+  broker_stats stats;
+  topic::subscription_index index;
+  std::atomic<topic::subscriber_id> next_id{1};
+  authenticate_fn authenticate;
+  authorize_fn authorize;
+  publish_hook accepted;
+
+  std::mutex clients_mutex;  // CONNECT/close only, never on the publish path
+  std::unordered_map<std::string, session_ptr> clients;
+
+  // Subscriber id -> session, read on the publish path: sharded, shared locks.
+  struct shard {
+    std::shared_mutex mutex;
+    std::unordered_map<topic::subscriber_id, session_ptr> sessions;
+  };
+  std::array<shard, shard_count> shards;
+
+  mutable std::mutex retained_mutex;
+  topic::retained_store<message_ptr> retained;
+
+  session_ptr find(topic::subscriber_id id) {
+    auto& sh = shards[id % shard_count];
+    std::shared_lock lock(sh.mutex);
+    auto it = sh.sessions.find(id);
+    return it == sh.sessions.end() ? nullptr : it->second;
+  }
+  void add(const session_ptr& s) {
+    auto& sh = shards[s->id % shard_count];
+    std::unique_lock lock(sh.mutex);
+    sh.sessions.emplace(s->id, s);
+  }
+  void remove(const session& s) {
+    auto& sh = shards[s.id % shard_count];
+    std::unique_lock lock(sh.mutex);
+    sh.sessions.erase(s.id);
+  }
+
+  bool allowed(const session& s, action a, std::string_view topic) const {
+    return !authorize || authorize(s.info, a, topic);
+  }
+
+  // --- delivery -----------------------------------------------------------
+
+  // Encodes and sends `o` (caller holds s.mutex and s.connection is set).
+  void transmit(session& s, outgoing& o, bool dup = false) {
+    mqtt::publish p;
+    p.topic = o.msg->topic;
+    p.payload = o.msg->payload;
+    p.qos = o.qos;
+    p.retain = o.retain;
+    p.dup = dup;
+    p.packet_id = o.packet_id;
+    if (is_v5(s)) {
+      p.properties = o.msg->properties;
+      p.properties.remove(mqtt::property_id::subscription_identifier);
+      p.properties.remove(mqtt::property_id::topic_alias);
+      if (auto expiry = o.msg->properties.message_expiry_interval()) {
+        const auto age =
+            std::chrono::duration_cast<std::chrono::seconds>(clock::now() - o.received);
+        const auto left = static_cast<std::int64_t>(*expiry) - age.count();
+        p.properties.remove(mqtt::property_id::message_expiry_interval);
+        p.properties.set_message_expiry_interval(
+            static_cast<std::uint32_t>(std::max<std::int64_t>(left, 0)));
+      }
+      for (auto id : o.identifiers) p.properties.add_subscription_identifier(id);
+    } else {
+      p.properties.clear();
+    }
+    byte_buffer out;
+    if (mqtt::encode(mqtt::packet{std::move(p)}, s.version, out)) return;
+    if (s.client_maximum_packet_size != 0 && out.size() > s.client_maximum_packet_size) {
+      stats.dropped.fetch_add(1, std::memory_order_relaxed);  // MQTT-3.1.2-25: discard
+      return;
+    }
+    stats.messages_out.fetch_add(1, std::memory_order_relaxed);
+    s.connection->send(std::move(out));
+  }
+
+  static bool expired(const outgoing& o, clock::time_point now) {
+    auto expiry = o.msg->properties.message_expiry_interval();
+    return expiry && now - o.received >= std::chrono::seconds(*expiry);
+  }
+
+  std::size_t window(const session& s) const {
+    return std::min<std::size_t>(s.client_receive_maximum, options.max_inflight_out);
+  }
+
+  std::uint16_t next_packet_id(session& s) {
+    for (;;) {
+      const auto id = s.next_packet_id++;
+      if (s.next_packet_id == 0) s.next_packet_id = 1;
+      if (id != 0 && !s.inflight.count(id)) return id;
+    }
+  }
+
+  // Sends queued messages while the window allows (caller holds s.mutex).
+  void pump(session& s) {
+    if (!s.connection) return;
+    const auto now = clock::now();
+    while (!s.queue.empty()) {
+      auto& o = s.queue.front();
+      if (expired(o, now)) {
+        s.queue.pop_front();
+        stats.dropped.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      if (o.qos > 0) {
+        if (s.inflight.size() >= window(s)) break;
+        o.packet_id = next_packet_id(s);
+        auto [it, added] = s.inflight.emplace(o.packet_id, std::move(o));
+        s.queue.pop_front();
+        transmit(s, it->second);
+      } else {
+        transmit(s, o);
+        s.queue.pop_front();
+      }
+    }
+  }
+
+  void deliver(session& s, outgoing o) {
+    std::lock_guard lock(s.mutex);
+    if (!s.connection) {
+      if (o.qos == 0 || s.queue.size() >= options.max_offline_messages) {
+        stats.dropped.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      s.queue.push_back(std::move(o));
+      return;
+    }
+    if (!allowed(s, action::receive, o.msg->topic)) return;
+    if (o.qos == 0 && s.queue.empty()) {
+      transmit(s, o);
+      return;
+    }
+    s.queue.push_back(std::move(o));
+    pump(s);
+  }
+
+  void route(const message_ptr& m, const session* from) {
+    static thread_local topic::match_result found;
+    topic::match_context ctx;
+    if (from != nullptr) {
+      ctx.publisher = from->id;
+      ctx.publisher_client_id = from->client_id;
+    }
+    index.match(m->topic, found, ctx);
+    const auto now = clock::now();
+    for (const auto& d : found.deliveries()) {
+      auto target = find(d.subscriber);
+      if (!target) continue;
+      outgoing o;
+      o.msg = m;
+      o.qos = std::min(m->qos, d.qos);
+      o.retain = d.retain_as_published && m->retain;
+      auto ids = found.identifiers(d);
+      o.identifiers.assign(ids.begin(), ids.end());
+      o.received = now;
+      deliver(*target, std::move(o));
+    }
+  }
+
+  void accept_message(message m, session* from) {
+    stats.messages_in.fetch_add(1, std::memory_order_relaxed);
+    auto ptr = std::make_shared<const message>(std::move(m));
+    if (ptr->retain) {
+      std::lock_guard lock(retained_mutex);
+      if (ptr->payload.empty()) {
+        retained.erase(ptr->topic);
+      } else {
+        (void)retained.set(ptr->topic, ptr);
+      }
+    }
+    route(ptr, from);
+    if (accepted) accepted(*ptr, from != nullptr ? &from->info : nullptr);
+  }
+
+  // --- packets ------------------------------------------------------------
+
+  void disconnect(session& s, reason_code why) {
+    if (s.connection && is_v5(s)) {
+      mqtt::disconnect d;
+      d.reason = why;
+      send_packet(s.connection, mqtt::packet{d}, s.version);
+    }
+    if (s.connection) s.connection->close();
+  }
+
+  void refuse(const net::connection_ptr& c, protocol_version v, reason_code why) {
+    stats.rejected_connects.fetch_add(1, std::memory_order_relaxed);
+    mqtt::connack ack;
+    ack.reason = why;
+    if (v != protocol_version::v5) {
+      // 3.1.1 return codes: 1 version, 2 identifier, 3 unavailable, 4 credentials, 5 not
+      // authorized.
+      switch (why) {
+        case reason_code::unsupported_protocol_version:
+          ack.reason = static_cast<reason_code>(1);
+          break;
+        case reason_code::client_identifier_not_valid:
+          ack.reason = static_cast<reason_code>(2);
+          break;
+        case reason_code::bad_user_name_or_password:
+          ack.reason = static_cast<reason_code>(4);
+          break;
+        case reason_code::not_authorized: ack.reason = static_cast<reason_code>(5); break;
+        default: ack.reason = static_cast<reason_code>(3); break;
+      }
+    }
+    send_packet(c, mqtt::packet{ack}, v);
+    c->close();
+  }
+
+  void on_connect(const net::connection_ptr& c, const mqtt::connect_view& p) {
+    if (c->user) {  // a second CONNECT: protocol error (MQTT-3.1.0-2)
+      auto s = std::static_pointer_cast<session>(c->user);
+      std::lock_guard lock(s->mutex);
+      disconnect(*s, reason_code::protocol_error);
+      return;
+    }
+    const auto v = p.version;
+    client_info info;
+    info.client_id = std::string(p.client_id);
+    info.username = p.username ? std::string(*p.username) : std::string{};
+    info.version = v;
+    info.peer = &c->peer();
+    bool assigned = false;
+    if (info.client_id.empty()) {
+      if (v != protocol_version::v5 && !p.clean_start) {
+        return refuse(c, v, reason_code::client_identifier_not_valid);  // MQTT-3.1.3-8
+      }
+      info.client_id = random_client_id();
+      assigned = true;
+    }
+    if (authenticate) {
+      if (auto why = authenticate(p, info); why != reason_code::success) return refuse(c, v, why);
+    }
+
+    std::uint32_t expiry = 0;
+    if (v == protocol_version::v5) {
+      expiry =
+          std::min(p.properties.session_expiry_interval().value_or(0), options.max_session_expiry);
+    } else if (!p.clean_start) {
+      expiry = options.max_session_expiry;  // 3.1.1 persistent sessions
+    }
+
+    session_ptr s;
+    bool present = false;
+    {
+      std::lock_guard lock(clients_mutex);
+      auto it = clients.find(info.client_id);
+      if (it != clients.end()) {
+        auto old = it->second;
+        std::lock_guard old_lock(old->mutex);
+        if (old->connection) {  // session taken over (MQTT-3.1.4-3)
+          disconnect(*old, reason_code::session_taken_over);
+          old->connection->user.reset();
+          old->connection = nullptr;
+          old->will.reset();
+        }
+        if (p.clean_start) {
+          drop_subscriptions(*old);
+          remove(*old);
+          clients.erase(it);
+        } else {
+          s = old;
+          present = true;
+        }
+      }
+      if (!s) {
+        s = std::make_shared<session>();
+        s->id = next_id.fetch_add(1);
+        s->client_id = info.client_id;
+        clients.emplace(info.client_id, s);
+        add(s);
+      }
+    }
+
+    std::lock_guard lock(s->mutex);
+    s->connection = c;
+    s->info = std::move(info);
+    s->version = v;
+    s->expiry_seconds = expiry;
+    s->clean_start = p.clean_start;
+    s->aliases.clear();
+    s->incoming_qos2.clear();
+    s->client_receive_maximum = p.properties.receive_maximum().value_or(65535);
+    s->client_maximum_packet_size = p.properties.maximum_packet_size().value_or(0);
+    s->will.reset();
+    if (p.will) {
+      message w;
+      w.topic = std::string(p.will->topic);
+      w.payload = to_buffer(p.will->payload);
+      w.qos = p.will->qos;
+      w.retain = p.will->retain;
+      if (v == protocol_version::v5) w.properties = mqtt::properties(p.will->properties);
+      w.properties.remove(mqtt::property_id::will_delay_interval);
+      w.publisher = s->client_id;
+      s->will = std::move(w);
+    }
+    c->user = s;
+    c->set_protocol(v);
+    if (p.keep_alive > 0)
+      c->set_idle_timeout(std::chrono::milliseconds(p.keep_alive * 1500));
+    else
+      c->set_idle_timeout(std::chrono::milliseconds(0));
+
+    mqtt::connack ack;
+    ack.session_present = present;
+    if (v == protocol_version::v5) {
+      ack.properties.set_receive_maximum(options.receive_maximum)
+          .set_topic_alias_maximum(options.topic_alias_maximum)
+          .set_maximum_packet_size(options.maximum_packet_size);
+      if (assigned) ack.properties.set_assigned_client_identifier(s->client_id);
+      if (p.properties.session_expiry_interval().value_or(0) != expiry) {
+        ack.properties.set_session_expiry_interval(expiry);
+      }
+    }
+    send_packet(c, mqtt::packet{ack}, v);
+    stats.connects.fetch_add(1, std::memory_order_relaxed);
+    stats.connected.fetch_add(1, std::memory_order_relaxed);
+
+    // Resend what was in flight (DUP), then the queue (MQTT-4.4.0-1).
+    for (auto& [id, o] : s->inflight) {
+      if (o.released) {
+        mqtt::pubrel rel;
+        rel.packet_id = id;
+        send_packet(c, mqtt::packet{rel}, v);
+      } else {
+        transmit(*s, o, true);
+      }
+    }
+    pump(*s);
+  }
+
+  void drop_subscriptions(session& s) {
+    for (const auto& [filter, opts] : s.subscriptions) index.unsubscribe(filter, s.id);
+    s.subscriptions.clear();
+  }
+
+  void on_publish(session& s, const mqtt::publish_view& p) {
+    std::string topic_name(p.topic);
+    if (is_v5(s)) {
+      if (auto alias = p.properties.topic_alias()) {
+        if (*alias == 0 || *alias > options.topic_alias_maximum) {
+          return disconnect(s, reason_code::topic_alias_invalid);
+        }
+        if (topic_name.empty()) {
+          auto it = s.aliases.find(*alias);
+          if (it == s.aliases.end()) return disconnect(s, reason_code::protocol_error);
+          topic_name = it->second;
+        } else {
+          s.aliases[*alias] = topic_name;
+        }
+      }
+    }
+    if (p.qos == 2 && s.incoming_qos2.count(p.packet_id)) {  // a retransmission: already routed
+      mqtt::pubrec rec;
+      rec.packet_id = p.packet_id;
+      return send_packet(s.connection, mqtt::packet{rec}, s.version);
+    }
+    if (p.qos > 0 && s.incoming_qos2.size() >= options.receive_maximum) {
+      return disconnect(s, reason_code::receive_maximum_exceeded);
+    }
+    bool ok = allowed(s, action::publish, topic_name) &&
+              (!p.retain || allowed(s, action::retain_publish, topic_name));
+    if (ok) {
+      message m;
+      m.topic = std::move(topic_name);
+      m.payload = to_buffer(p.payload);
+      m.qos = p.qos;
+      m.retain = p.retain;
+      if (is_v5(s)) m.properties = mqtt::properties(p.properties);
+      m.publisher = s.client_id;
+      // Route outside this session's lock: deliveries may come back to it (no-local aside).
+      s.mutex.unlock();
+      accept_message(std::move(m), &s);
+      s.mutex.lock();
+    }
+    const auto refused = ok ? reason_code::success : reason_code::not_authorized;
+    if (!ok && !is_v5(s)) {  // 3.1.1 has no way to say no: close (as AWS IoT does)
+      return disconnect(s, reason_code::not_authorized);
+    }
+    if (p.qos == 1) {
+      mqtt::puback ack;
+      ack.packet_id = p.packet_id;
+      ack.reason = refused;
+      send_packet(s.connection, mqtt::packet{ack}, s.version);
+    } else if (p.qos == 2) {
+      mqtt::pubrec rec;
+      rec.packet_id = p.packet_id;
+      rec.reason = refused;
+      if (ok) s.incoming_qos2.insert(p.packet_id);
+      send_packet(s.connection, mqtt::packet{rec}, s.version);
+    }
+  }
+
+  void on_subscribe(session& s, const mqtt::subscribe_view& p) {
+    mqtt::suback ack;
+    ack.packet_id = p.packet_id;
+    const std::uint32_t identifier =
+        is_v5(s) ? p.properties.subscription_identifier().value_or(0) : 0;
+    std::vector<std::pair<std::string, mqtt::subscribe_options>> fresh;
+    for (const auto& sub : p.subscriptions) {
+      std::string filter(sub.filter);
+      if (!allowed(s, action::subscribe, filter)) {
+        ack.reason_codes.push_back(is_v5(s) ? reason_code::not_authorized
+                                            : reason_code::unspecified_error);
+        continue;
+      }
+      topic::subscription_options o;
+      o.qos = sub.options.qos;
+      o.no_local = sub.options.no_local;
+      o.retain_as_published = sub.options.retain_as_published;
+      o.retain_handling = sub.options.retain_handling;
+      o.identifier = identifier;
+      auto added = index.subscribe(filter, s.id, o);
+      if (!added) {
+        ack.reason_codes.push_back(is_v5(s) ? reason_code::topic_filter_invalid
+                                            : reason_code::unspecified_error);
+        continue;
+      }
+      s.subscriptions[filter] = sub.options;
+      ack.reason_codes.push_back(static_cast<reason_code>(sub.options.qos));
+      const bool send_retained =
+          !topic::is_shared(filter) &&
+          (sub.options.retain_handling == 0 || (sub.options.retain_handling == 1 && *added));
+      if (send_retained) fresh.emplace_back(filter, sub.options);
+    }
+    send_packet(s.connection, mqtt::packet{std::move(ack)}, s.version);
+    // Retained messages after the SUBACK (MQTT-3.3.1-9).
+    std::vector<message_ptr> matches;
+    for (const auto& [filter, opts] : fresh) {
+      {
+        std::lock_guard lock(retained_mutex);
+        (void)retained.for_each(
+            filter, [&](std::string_view, const message_ptr& m) { matches.push_back(m); });
+      }
+      for (auto& m : matches) {
+        if (!allowed(s, action::receive, m->topic)) continue;
+        outgoing o;
+        o.msg = m;
+        o.qos = std::min(m->qos, opts.qos);
+        o.retain = true;
+        if (identifier != 0) o.identifiers.push_back(identifier);
+        o.received = clock::now();
+        s.queue.push_back(std::move(o));
+      }
+      matches.clear();
+    }
+    pump(s);
+  }
+
+  void on_unsubscribe(session& s, const mqtt::unsubscribe_view& p) {
+    mqtt::unsuback ack;
+    ack.packet_id = p.packet_id;
+    for (auto filter : p.filters) {
+      const bool had = index.unsubscribe(filter, s.id);
+      s.subscriptions.erase(std::string(filter));
+      ack.reason_codes.push_back(had ? reason_code::success : reason_code::no_subscription_existed);
+    }
+    send_packet(s.connection, mqtt::packet{std::move(ack)}, s.version);
+  }
+
+  void on_ack(session& s, std::uint16_t id, mqtt::packet_type type) {
+    auto it = s.inflight.find(id);
+    if (type == mqtt::packet_type::pubrec) {
+      if (it != s.inflight.end()) it->second.released = true;
+      mqtt::pubrel rel;
+      rel.packet_id = id;
+      if (it == s.inflight.end()) rel.reason = reason_code::packet_identifier_not_found;
+      send_packet(s.connection, mqtt::packet{rel}, s.version);
+      return;
+    }
+    if (it != s.inflight.end()) s.inflight.erase(it);
+    pump(s);
+  }
+
+  void end_session(const net::connection_ptr& c, bool send_will) {
+    if (!c->user) return;
+    auto s = std::static_pointer_cast<session>(c->user);
+    c->user.reset();
+    std::optional<message> will;
+    {
+      std::lock_guard lock(s->mutex);
+      if (s->connection != c) return;  // taken over already
+      s->connection = nullptr;
+      s->offline_since = clock::now();
+      if (send_will) will = std::move(s->will);
+      s->will.reset();
+      // A message in flight stays for the next connection; QoS 0 is gone.
+    }
+    stats.connected.fetch_sub(1, std::memory_order_relaxed);
+    stats.disconnects.fetch_add(1, std::memory_order_relaxed);
+    if (will && allowed(*s, action::publish, will->topic))
+      accept_message(std::move(*will), nullptr);
+    if (s->expiry_seconds == 0) expire(s);
+  }
+
+  void expire(const session_ptr& s) {
+    std::lock_guard lock(clients_mutex);
+    auto it = clients.find(s->client_id);
+    if (it == clients.end() || it->second != s) return;
+    std::lock_guard slock(s->mutex);
+    if (s->connection) return;  // reconnected meanwhile
+    drop_subscriptions(*s);
+    remove(*s);
+    clients.erase(it);
+  }
+};
+
+broker::broker(broker_options options) : impl_(std::make_unique<impl>(options)) {}
+broker::~broker() = default;
+
+void broker::on_authenticate(authenticate_fn fn) { impl_->authenticate = std::move(fn); }
+void broker::on_authorize(authorize_fn fn) { impl_->authorize = std::move(fn); }
+void broker::on_accepted(publish_hook fn) { impl_->accepted = std::move(fn); }
+
+void broker::publish(const message& m) { impl_->accept_message(m, nullptr); }
+
+void broker::tick(std::chrono::steady_clock::time_point now) {
+  std::vector<session_ptr> candidates;
+  {
+    std::lock_guard lock(impl_->clients_mutex);
+    for (auto& [id, s] : impl_->clients) candidates.push_back(s);
+  }
+  for (auto& s : candidates) {
+    bool gone = false;
+    {
+      std::lock_guard lock(s->mutex);
+      if (s->connection || s->expiry_seconds == 0xFFFFFFFF) continue;
+      gone = now - s->offline_since >= std::chrono::seconds(s->expiry_seconds);
+      std::erase_if(s->queue, [&](const outgoing& o) { return impl::expired(o, now); });
+    }
+    if (gone) impl_->expire(s);
+  }
+}
+
+const broker_stats& broker::stats() const noexcept { return impl_->stats; }
+
+std::size_t broker::retained_count() const {
+  std::lock_guard lock(impl_->retained_mutex);
+  return impl_->retained.size();
+}
+
+std::size_t broker::session_count() const {
+  std::lock_guard lock(impl_->clients_mutex);
+  return impl_->clients.size();
+}
+
+void broker::on_packet(const net::connection_ptr& c, const mqtt::packet_view& p) {
+  if (const auto* connect = std::get_if<mqtt::connect_view>(&p)) {
+    return impl_->on_connect(c, *connect);
+  }
+  if (!c->user) {  // anything before CONNECT (MQTT-3.1.0-1)
+    c->close();
+    return;
+  }
+  auto s = std::static_pointer_cast<session>(c->user);
+  std::unique_lock lock(s->mutex);
+  if (s->connection != c) return;
+  std::visit(
+      [&](const auto& packet) {
+        using T = std::decay_t<decltype(packet)>;
+        if constexpr (std::is_same_v<T, mqtt::publish_view>) {
+          impl_->on_publish(*s, packet);
+        } else if constexpr (std::is_same_v<T, mqtt::subscribe_view>) {
+          impl_->on_subscribe(*s, packet);
+        } else if constexpr (std::is_same_v<T, mqtt::unsubscribe_view>) {
+          impl_->on_unsubscribe(*s, packet);
+        } else if constexpr (std::is_same_v<T, mqtt::puback_view> ||
+                             std::is_same_v<T, mqtt::pubrec_view> ||
+                             std::is_same_v<T, mqtt::pubcomp_view>) {
+          impl_->on_ack(*s, packet.packet_id, T::type);
+        } else if constexpr (std::is_same_v<T, mqtt::pubrel_view>) {
+          const bool known = s->incoming_qos2.erase(packet.packet_id) > 0;
+          mqtt::pubcomp comp;
+          comp.packet_id = packet.packet_id;
+          if (!known) comp.reason = reason_code::packet_identifier_not_found;
+          send_packet(c, mqtt::packet{comp}, s->version);
+        } else if constexpr (std::is_same_v<T, mqtt::pingreq_view>) {
+          send_packet(c, mqtt::packet{mqtt::pingresp{}}, s->version);
+        } else if constexpr (std::is_same_v<T, mqtt::disconnect_view>) {
+          if (is_v5(*s)) {
+            if (auto e = packet.properties.session_expiry_interval()) {
+              s->expiry_seconds = std::min(*e, impl_->options.max_session_expiry);
+            }
+          }
+          if (packet.reason != reason_code::disconnect_with_will_message) s->will.reset();
+          c->close();
+        } else {
+          impl_->disconnect(*s, reason_code::protocol_error);  // AUTH: not supported yet
+        }
+      },
+      p);
+}
+
+void broker::on_protocol_error(const net::connection_ptr& c, mqtt::reason_code reason,
+                               const failure&) {
+  impl_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+  if (c->user) {
+    auto s = std::static_pointer_cast<session>(c->user);
+    std::lock_guard lock(s->mutex);
+    impl_->disconnect(*s, reason);
+    return;
+  }
+  c->close();
+}
+
+void broker::on_close(const net::connection_ptr& c, std::error_code) {
+  impl_->end_session(c, true);
+}
+
+}  // namespace iotblocks::gateway
