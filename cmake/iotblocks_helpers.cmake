@@ -57,11 +57,15 @@ function(iotblocks_add_component name)
   set_property(GLOBAL APPEND PROPERTY IOTBLOCKS_INSTALLED_COMPONENTS ${name})
 endfunction()
 
-# iotblocks_add_tests(<component> SOURCES ... [DEPS ...])
-# One GoogleTest program per component: <component>_tests, discovered by ctest.
+# iotblocks_add_tests(<component> SOURCES ... [DEPS ...] [LABELS ...])
+# One GoogleTest program per component: <component>_tests, discovered by ctest,
+# labelled "unit;<component>" unless LABELS says otherwise (e.g. "integration").
 # Tests run with the source tree as working directory so tests/data/... paths work.
 function(iotblocks_add_tests component)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
   add_executable(${component}_tests ${ARG_SOURCES})
   target_link_libraries(${component}_tests PRIVATE iotblocks::${component} ${ARG_DEPS}
     GTest::gtest GTest::gmock GTest::gtest_main iotblocks_warnings iotblocks_sanitizers)
@@ -69,7 +73,7 @@ function(iotblocks_add_tests component)
                                                         ${PROJECT_SOURCE_DIR}/tests)
   gtest_discover_tests(${component}_tests
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    PROPERTIES LABELS "unit;${component}"
+    PROPERTIES LABELS "${ARG_LABELS};${component}"
     DISCOVERY_TIMEOUT 60)
 endfunction()
 
