@@ -93,10 +93,15 @@ std::size_t decode_one(const char* p, const char* e, char* out, std::size_t& pro
 }  // namespace
 
 const char* skip_string(const char* p, const char* e) noexcept {
-  // Payload strings are short: a byte loop beats memchr's call overhead.
-  for (++p; p < e; ++p) {
-    if (*p == '"') return p + 1;
-    if (*p == '\\') ++p;
+  ++p;  // opening quote
+  while (p < e) {
+    const void* q = std::memchr(p, '"', static_cast<std::size_t>(e - p));
+    if (!q) return nullptr;
+    const char* quote = static_cast<const char*>(q);
+    std::size_t backslashes = 0;
+    for (const char* b = quote; b > p && b[-1] == '\\'; --b) ++backslashes;
+    if (backslashes % 2 == 0) return quote + 1;
+    p = quote + 1;
   }
   return nullptr;
 }
