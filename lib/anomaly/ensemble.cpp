@@ -157,7 +157,9 @@ class ensemble final : public detector {
     if (s.count > 1) {
       raw[0] = ratio(x - s.base.mean, sd);
       raw[1] = ratio(s.level.mean - s.base.mean, sd);
-      if (s.base.var > 0) raw[2] = std::fabs(std::log((s.level.var + 1e-300) / s.base.var));
+      if (s.base.var > 0) {
+        raw[2] = std::min(std::fabs(std::log((s.level.var + 1e-300) / s.base.var)), max_raw);
+      }
       if (p_.season && s.season_count[slot] > 3) {
         raw[3] = ratio(x - s.season[slot].mean, std::sqrt(s.season[slot].var));
       }

@@ -85,6 +85,23 @@ TEST_P(EveryDetector, EncodeDecodeRoundTripsAndValidates) {
   EXPECT_FALSE(d->decode(f, copy.state()));
 }
 
+TEST_P(EveryDetector, ExtremeValuesKeepStatesEncodable) {
+  const auto d = make_detector(GetParam()).value();
+  series s{d};
+  const double xs[] = {1e150, -1e150, 1e-300, 0, 1e150, 5e-324, -1e150, 1, 1e150};
+  for (int round = 0; round < 400; ++round) {
+    for (double x : xs) {
+      const auto r = s.update(x, round * five_minutes).value();
+      ASSERT_FALSE(std::isnan(r.score));
+      ASSERT_GE(r.score, 0.0);
+    }
+    byte_buffer e;
+    d->encode(s.state(), e);
+    series copy{d};
+    ASSERT_FALSE(d->decode(e, copy.state())) << "round " << round;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(All, EveryDetector, ::testing::Values("pewma", "ewma", "ensemble"));
 
 std::vector<double> noise(std::size_t n, double mean, double sd, unsigned seed) {
