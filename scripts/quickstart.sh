@@ -17,9 +17,7 @@ case "$what" in
     ctest --preset "$preset"
     ;;
   demo)
-    bin=build/$preset/apps/iotblocks/iotblocks
-    echo "== iotblocks info"
-    "$bin" info
+    scripts/demo.sh "build/$preset/apps/iotblocks/iotblocks"
     ;;
   *)
     echo "usage: $0 demo|test" >&2
