@@ -21,16 +21,19 @@ class id_index {
   using record_ptr = std::shared_ptr<const certificate_record>;
   using digest = std::array<std::uint8_t, 32>;
 
-  /// The 32 bytes of a 64-digit hex id (either case), or false.
+  /// The 32 bytes of a 64-digit hex id (either case), or false. Table-driven
+  /// and branch-free: random hex digits would defeat the branch predictor.
   static bool decode(std::string_view hex, digest& out) noexcept {
     if (hex.size() != 64) return false;
+    const auto* p = reinterpret_cast<const unsigned char*>(hex.data());
+    unsigned bad = 0;
     for (std::size_t i = 0; i < 32; ++i) {
-      const int hi = nibble(hex[2 * i]);
-      const int lo = nibble(hex[2 * i + 1]);
-      if ((hi | lo) < 0) return false;
-      out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+      const unsigned hi = nibbles[p[2 * i]];
+      const unsigned lo = nibbles[p[2 * i + 1]];
+      bad |= hi | lo;
+      out[i] = static_cast<std::uint8_t>((hi << 4 | lo) & 0xFF);
     }
-    return true;
+    return (bad & 0x10) == 0;
   }
 
   const record_ptr* find(std::string_view id) const noexcept {
@@ -51,7 +54,7 @@ class id_index {
       *existing = std::move(rec);
       return;
     }
-    if ((size_ + tombstones_ + 1) * 2 > slots_.size()) rehash();
+    if ((size_ + tombstones_ + 1) * 10 > slots_.size() * 7) rehash();
     const std::size_t mask = slots_.size() - 1;
     for (std::size_t i = hash(key) & mask;; i = (i + 1) & mask) {
       slot& s = slots_[i];
@@ -92,12 +95,18 @@ class id_index {
     record_ptr rec;
   };
 
-  static int nibble(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  }
+  // Hex digit values; 0x10 marks a byte that is not a hex digit.
+  static constexpr std::array<std::uint8_t, 256> nibbles = [] {
+    std::array<std::uint8_t, 256> t{};
+    for (auto& v : t) v = 0x10;
+    for (int c = 0; c < 10; ++c)
+      t[static_cast<std::size_t>('0' + c)] = static_cast<std::uint8_t>(c);
+    for (int c = 0; c < 6; ++c) {
+      t[static_cast<std::size_t>('a' + c)] = static_cast<std::uint8_t>(10 + c);
+      t[static_cast<std::size_t>('A' + c)] = static_cast<std::uint8_t>(10 + c);
+    }
+    return t;
+  }();
   static std::size_t hash(const digest& key) noexcept {
     std::uint64_t h;
     std::memcpy(&h, key.data(), sizeof h);
@@ -113,12 +122,12 @@ class id_index {
       if (s.state == used && s.key == key) return &s;
     }
   }
-  // Rebuilds at a load of at most 1/3 (sized by live records, so tombstones
+  // Rebuilds at a load of at most 1/2 (sized by live records, so tombstones
   // from churn never make the table grow without bound).
   void rehash() {
     std::vector<slot> old = std::move(slots_);
     std::size_t capacity = 16;
-    while (capacity < (size_ + 1) * 3) capacity *= 2;
+    while (capacity < (size_ + 1) * 2) capacity *= 2;
     slots_.assign(capacity, slot{});
     size_ = 0;
     tombstones_ = 0;
