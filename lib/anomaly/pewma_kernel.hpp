@@ -45,7 +45,7 @@ alignas(64) inline constexpr double exp2_table[64] = {
 /// |r| <= ln2/128 (Cody-Waite: k * ln2_64_hi is exact), then 2^(k/64) from the
 /// table and exponent bits, times a degree-5 Taylor polynomial of e^r
 /// (truncation < 4e-17). The low part of ln2/64 is applied as a factor e^-a off
-/// the critical path. Max relative error ~2.5 ulp (measured, tests/anomaly).
+/// the critical path. Max relative error 5.0e-16 (measured, tests/anomaly).
 inline double exp_neg_half(double q) noexcept {
   constexpr double shifter = 0x1.8p52;
   constexpr double minus_32_over_ln2 = -46.166241308446828;  // -0.5 * 64 / ln 2
@@ -70,7 +70,7 @@ inline double exp_neg_half(double q) noexcept {
 
 /// exp(t) for t in [-708, 0] without a table (the SIMD kernels use this form):
 /// t = k ln2 + r, |r| <= ln2/2, degree-12 Taylor polynomial by Estrin's scheme
-/// (truncation < 2e-16). Max relative error ~3 ulp (measured).
+/// (truncation < 2e-16). Max relative error 4.7e-16 (measured).
 inline double exp_poly(double t) noexcept {
   constexpr double log2e = 1.4426950408889634074;
   constexpr double shifter = 0x1.8p52;

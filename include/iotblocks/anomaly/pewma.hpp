@@ -11,7 +11,7 @@
 // update var <- alpha (var + (1 - alpha) d^2), d = x - mean, so the variance
 // never goes negative for values on a large offset (1e8 +- 0.01), where the
 // textbook s2 - s1^2 does. The update uses a fast exp (max relative error
-// ~2e-16); see docs/anomaly.md for the accuracy bound against the plain form.
+// 5e-16, measured); see docs/anomaly.md for the accuracy against the plain form.
 //
 //   auto model = anomaly::pewma::create({.alpha0 = 0.95, .beta = 0.5}).value();
 //   anomaly::pewma_state s;               // 24 bytes per series
