@@ -10,6 +10,11 @@
 
 #include <benchmark/benchmark.h>
 #include <rapidjson/document.h>
+// Same configuration as libiotblocks_sql (simdjson's CMake package defines it):
+// dom::parser's layout depends on it, and its inline functions are shared.
+#ifndef SIMDJSON_THREADS_ENABLED
+#define SIMDJSON_THREADS_ENABLED 1
+#endif
 #include <simdjson.h>
 
 #include <string>

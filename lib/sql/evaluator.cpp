@@ -1,4 +1,3 @@
-#include "core/json.hpp"
 #include "sql/eval.hpp"
 #include "sql/json_out.hpp"
 #include "sql/regex.hpp"
@@ -7,6 +6,9 @@
 #include <iotblocks/core/error.hpp>
 #include <iotblocks/sql/evaluator.hpp>
 
+#include <rapidjson/encodedstream.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 #include <simdjson.h>
 
 #include <cstring>
@@ -34,16 +36,42 @@ class validator {
     if (r.error() == simdjson::SUCCESS) return verdict::json;
     if (r.error() == simdjson::DEPTH_ERROR) return verdict::too_deep;
     if (r.error() == simdjson::NUMBER_ERROR || r.error() == simdjson::NUMBER_OUT_OF_RANGE) {
-      // simdjson stops at integers beyond 64 bits; JSON allows them (AWS keeps 34
-      // digits), so such payloads are checked again by the slower RapidJSON path.
-      auto doc = iotblocks::json::parse(text, {.max_depth = static_cast<unsigned>(max_depth)});
-      if (doc) return verdict::json;
-      return doc.error() == core::error::json_too_deep ? verdict::too_deep : verdict::not_json;
+      // simdjson stops at integers beyond 64 bits and numbers beyond a double; JSON
+      // allows them (AWS keeps 34 digits), so such payloads are checked again by
+      // RapidJSON's reader with numbers kept as text.
+      return check_slow(text, max_depth);
     }
     return verdict::not_json;
   }
 
  private:
+  struct depth_handler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, depth_handler> {
+    std::size_t depth = 0, max = 0;
+    bool too_deep = false;
+    bool Default() { return true; }
+    bool enter() {
+      if (++depth > max) return too_deep = true, false;
+      return true;
+    }
+    bool StartObject() { return enter(); }
+    bool EndObject(rapidjson::SizeType) { return --depth, true; }
+    bool StartArray() { return enter(); }
+    bool EndArray(rapidjson::SizeType) { return --depth, true; }
+  };
+
+  static verdict check_slow(std::string_view text, std::size_t max_depth) {
+    depth_handler h;
+    h.max = max_depth;
+    rapidjson::MemoryStream ms(text.data(), text.size());
+    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
+    rapidjson::Reader reader;
+    constexpr unsigned flags = rapidjson::kParseValidateEncodingFlag |
+                               rapidjson::kParseNumbersAsStringsFlag |
+                               rapidjson::kParseIterativeFlag;
+    if (reader.Parse<flags>(in, h)) return verdict::json;
+    return h.too_deep ? verdict::too_deep : verdict::not_json;
+  }
+
   simdjson::dom::parser parser_;
   std::vector<char> buf_;
   std::size_t capacity_ = 0;

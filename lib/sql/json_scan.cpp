@@ -154,6 +154,16 @@ val number(std::string_view t) noexcept {
   }
   double d = 0;
   auto [p, ec] = std::from_chars(b, e, d);
+  if (ec == std::errc::result_out_of_range && p == e) {
+    // A zero mantissa (0e10123) or an underflow (1e-400) is 0; an overflow is
+    // beyond a double and stays Undefined.
+    const auto exp = t.find_first_of("eE");
+    const auto mantissa = t.substr(0, exp);
+    const bool zero = mantissa.find_first_not_of("-0.") == std::string_view::npos;
+    const bool under = exp != std::string_view::npos && exp + 1 < t.size() && t[exp + 1] == '-';
+    if (zero || under) return val::integer(0);
+    return val::undef();
+  }
   if (ec != std::errc{} || p != e || !std::isfinite(d)) return val::undef();
   if (d == std::trunc(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0) {
     return val::integer(static_cast<std::int64_t>(d));
