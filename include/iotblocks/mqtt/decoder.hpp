@@ -50,6 +50,10 @@ class decoder {
   /// `self` is this endpoint's role: a server decodes client packets and the
   /// other way round; packets the peer may not send are a protocol error.
   explicit decoder(role self = role::server) noexcept;
+  decoder(decoder&&) noexcept = default;
+  decoder& operator=(decoder&&) noexcept = default;
+  decoder(const decoder&) = delete;  // a copy's buffered views would point into the original
+  decoder& operator=(const decoder&) = delete;
 
   /// The negotiated version. A server decoder without one takes it from the
   /// CONNECT (which must come first); with one set, CONNECT is not required
@@ -76,7 +80,8 @@ class decoder {
   decoder& validate_payload_utf8(bool on) noexcept;
   const decoder_limits& limits() const noexcept { return limits_; }
 
-  /// Consumes bytes up to the end of the next packet. Returns the bytes consumed.
+  /// Consumes bytes up to the end of the next packet. Returns the bytes consumed
+  /// (0 after an error).
   /// ec: clear when a packet is complete (has_packet()); error::need_more when all
   /// of `in` was consumed inside a packet; any other error is final until reset(),
   /// with reason() and error_offset() telling why and where.
