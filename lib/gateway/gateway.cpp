@@ -1,0 +1,223 @@
+// The reference gateway: composition of broker, transports, HTTP, rules, shadows, policies.
+#include "gateway/gateway_impl.hpp"
+
+#include <iotblocks/core/error.hpp>
+#include <iotblocks/policy/context.hpp>
+#include <iotblocks/policy/document.hpp>
+
+#include <filesystem>
+#include <mutex>
+
+namespace iotblocks::gateway {
+namespace {
+
+constexpr std::string_view shadow_prefix = "$aws/things/";
+
+/// The rules engine's republish action goes through the broker.
+class broker_publisher final : public rules::publisher {
+ public:
+  explicit broker_publisher(broker& b) : b_(b) {}
+  result<void> publish(std::string_view topic, std::string_view payload, std::uint8_t qos,
+                       bool retain) override {
+    message m;
+    m.topic = std::string(topic);
+    m.payload = to_buffer(payload);
+    m.qos = qos > 1 ? std::uint8_t{1} : qos;
+    m.retain = retain;
+    b_.publish(m);
+    return {};
+  }
+
+ private:
+  broker& b_;
+};
+
+/// What the policy engine knows about one connection (client_info::principal).
+struct connection_policy {
+  policy::context ctx;
+};
+
+policy::context base_context() {
+  policy::context ctx;
+  ctx.region = "us-east-1";
+  ctx.account = "000000000000";
+  return ctx;
+}
+
+net::transport transport_of(const std::string& type) {
+  if (type == "mqtts") return net::transport::tls;
+  if (type == "ws") return net::transport::ws;
+  if (type == "wss") return net::transport::wss;
+  return net::transport::tcp;
+}
+
+}  // namespace
+
+gateway::impl::impl(config c)
+    : cfg(std::move(c)), mqtt(cfg.broker), server([&] {
+        auto o = cfg.server;
+        o.threads = cfg.threads;
+        o.decoder.max_packet_size = cfg.broker.maximum_packet_size;
+        return o;
+      }()) {}
+
+void gateway::impl::rebuild_default_set() {
+  policy::policy_set set;
+  for (const auto& name : cfg.default_policies) {
+    for (const auto& [n, doc] : policies) {
+      if (n == name) set.add(n, 1, doc);
+    }
+  }
+  default_set = std::move(set);
+}
+
+gateway::gateway(config c) : impl_(std::make_unique<impl>(std::move(c))) {}
+gateway::~gateway() { stop(); }
+
+result<void> gateway::start() {
+  auto& g = *impl_;
+  if (g.started) return {};
+  std::error_code ec;
+  std::filesystem::create_directories(g.cfg.data_dir, ec);
+  if (ec) return failure{ec, "data directory " + g.cfg.data_dir + ": " + ec.message(), {}};
+  const std::filesystem::path dir{g.cfg.data_dir};
+
+  // Policies first: rules and connections depend on them.
+  for (const auto& p : g.cfg.policies) {
+    auto doc = policy::parse_document(p.json);
+    if (!doc) return failure{doc.error(), "policy " + p.name + ": " + doc.describe(), {}};
+    g.policies.emplace_back(p.name, std::move(*doc));
+  }
+  for (const auto& name : g.cfg.default_policies) {
+    bool found = false;
+    for (const auto& [n, d] : g.policies) found |= n == name;
+    if (!found)
+      return failure{core::error::not_found, "default policy " + name + " is not defined", {}};
+  }
+  g.rebuild_default_set();
+
+  auto store = shadow::sqlite_store::open((dir / "shadows.db").string());
+  if (!store) return failure{store.error(), "shadow store: " + store.describe(), {}};
+  g.shadow_store = std::move(*store);
+  g.shadows = std::make_unique<shadow::service>(*g.shadow_store);
+  g.shadow_router = std::make_unique<shadow::router>(*g.shadows);
+
+  rules::engine_options ro;
+  ro.store_path = (dir / "rules.db").string();
+  ro.publisher = std::make_shared<broker_publisher>(g.mqtt);
+  g.rules = std::make_unique<rules::engine>(ro);
+  for (const auto& r : g.cfg.rules) {
+    auto ok = g.rules->add_rule(r.name, r.json);
+    if (!ok) return failure{ok.fail().code, "rule " + r.name + ": " + ok.describe(), {}};
+  }
+
+  // Every accepted message: shadow requests, then the rules.
+  g.mqtt.on_accepted([&g](const message& m, const client_info* from) {
+    const std::string_view client = from != nullptr ? std::string_view(from->client_id) : "";
+    if (m.topic.starts_with(shadow_prefix)) {
+      const shadow::request_context ctx{client, client};
+      if (auto out = g.shadow_router->route(m.topic, as_string_view(m.payload), ctx)) {
+        for (auto& s : *out) {
+          message reply;
+          reply.topic = std::move(s.topic);
+          reply.payload = to_buffer(s.payload);
+          g.mqtt.publish(reply);
+        }
+      }
+    }
+    rules::message rm;
+    rm.topic = m.topic;
+    rm.payload = m.payload;
+    rm.client_id = client;
+    rm.qos = m.qos;
+    if (from != nullptr && from->peer != nullptr) rm.source_ip = from->peer->address;
+    g.rules->dispatch(rm);
+  });
+
+  if (g.cfg.authorize) {
+    g.mqtt.on_authenticate([&g](const mqtt::connect_view&, client_info& info) {
+      auto cp = std::make_shared<connection_policy>();
+      cp->ctx = base_context();
+      cp->ctx.client_id = info.client_id;
+      if (info.peer != nullptr) cp->ctx.source_ip = info.peer->address;
+      const auto resource = policy::make_arn(cp->ctx, "client", info.client_id);
+      std::shared_lock lock(g.policies_mutex);
+      const auto d = policy::evaluate(g.default_set, {policy::actions::connect, resource}, cp->ctx);
+      if (!d.allowed()) return mqtt::reason_code::not_authorized;
+      info.principal = cp;
+      return mqtt::reason_code::success;
+    });
+    g.mqtt.on_authorize([&g](const client_info& info, action a, std::string_view topic) {
+      const auto* cp = static_cast<const connection_policy*>(info.principal.get());
+      if (cp == nullptr) return false;
+      policy::action_id id = policy::actions::publish;
+      std::string_view type = "topic";
+      switch (a) {
+        case action::publish: id = policy::actions::publish; break;
+        case action::subscribe: id = policy::actions::subscribe, type = "topicfilter"; break;
+        case action::receive: id = policy::actions::receive; break;
+        case action::retain_publish: id = policy::actions::retain_publish; break;
+      }
+      const auto resource = policy::make_arn(cp->ctx, type, topic);
+      std::shared_lock lock(g.policies_mutex);
+      return policy::evaluate(g.default_set, {id, resource}, cp->ctx).allowed();
+    });
+  }
+
+  for (const auto& l : g.cfg.listeners) {
+    if (l.type == "http") continue;
+    net::listener_options lo;
+    lo.kind = transport_of(l.type);
+    lo.address = l.address;
+    lo.port = l.port;
+    lo.tls = l.tls;
+    lo.ws_path = l.ws_path;
+    auto port = g.server.listen(lo);
+    if (!port) {
+      return failure{
+          port.error(),
+          l.type + " listener " + l.address + ":" + std::to_string(l.port) + ": " + port.describe(),
+          {}};
+    }
+    g.endpoints.push_back({l.type, l.address, *port});
+  }
+  for (const auto& l : g.cfg.listeners) {
+    if (l.type != "http") continue;
+    g.add_http_routes();
+    net::http_server_options ho;
+    ho.address = l.address;
+    ho.port = l.port;
+    auto port = g.http.listen(ho);
+    if (!port) return failure{port.error(), "http listener: " + port.describe(), {}};
+    g.endpoints.push_back({l.type, l.address, *port});
+    g.http_started = true;
+  }
+  g.server.start(g.gate);
+  g.server.every(std::chrono::seconds(1), [&g] { g.mqtt.tick(); });
+  if (g.http_started) g.http.start();
+  g.started = true;
+  return {};
+}
+
+void gateway::stop() {
+  auto& g = *impl_;
+  if (!g.started) return;
+  g.started = false;
+  if (g.http_started) g.http.stop();
+  g.server.stop();
+  if (g.rules) g.rules->stop();
+}
+
+const std::vector<endpoint>& gateway::endpoints() const noexcept { return impl_->endpoints; }
+
+std::uint16_t gateway::port(std::string_view type) const noexcept {
+  for (const auto& e : impl_->endpoints) {
+    if (e.type == type) return e.port;
+  }
+  return 0;
+}
+
+broker& gateway::mqtt_broker() noexcept { return impl_->mqtt; }
+std::string gateway::metrics_text() const { return impl_->metrics_text(); }
+
+}  // namespace iotblocks::gateway
