@@ -179,6 +179,7 @@ TEST(GatewayStart, BadRuleFailsWithItsName) {
   auto ok = gw.start();
   ASSERT_FALSE(ok);
   EXPECT_NE(ok.describe().find("rule Broken"), std::string::npos) << ok.describe();
+  std::filesystem::remove_all(std::filesystem::temp_directory_path() / "iotblocks-gw-badrule");
 }
 
 }  // namespace
