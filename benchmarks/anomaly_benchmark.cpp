@@ -121,16 +121,16 @@ BENCHMARK(BM_KeyedStoreRandom)->Arg(1000)->Arg(1 << 20);
 void BM_KeyedStoreRandomBatch(benchmark::State& st) {
   keyed_fixture f{static_cast<std::size_t>(st.range(0))};
   constexpr std::size_t batch = 256;
-  std::vector<keyed_point> points(f.arrivals.size());
-  for (std::size_t k = 0; k < points.size(); ++k) {
-    points[k] = {f.arrivals[k], "wind_speed", f.data[k], 0};
+  std::vector<keyed_point> input(f.arrivals.size());
+  for (std::size_t k = 0; k < input.size(); ++k) {
+    input[k] = {f.arrivals[k], "wind_speed", f.data[k], 0};
   }
   std::vector<point_result> results(batch);
   std::vector<std::error_code> errors(batch);
   std::size_t i = 0;
   for (auto _ : st) {
-    const std::size_t k = (i++ * batch) & (points.size() - 1);
-    f.store.score(std::span{points}.subspan(k, batch), results, errors);
+    const std::size_t k = (i++ * batch) & (input.size() - 1);
+    f.store.score(std::span{input}.subspan(k, batch), results, errors);
     benchmark::DoNotOptimize(results.data());
   }
   st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations() * batch));
