@@ -7,8 +7,7 @@
 //
 // alg: 0 = RSA-2048, 1 = P-256. The store lives in /dev/shm when available.
 //
-//   build/bench-x509/benchmarks/registry_benchmark --benchmark_repetitions=5 \
-//       --benchmark_report_aggregates_only=true
+//   benchmarks/peers/x509.sh build/bench-x509   (repetitions, interleaving, ratios)
 #include <iotblocks/registry.hpp>
 #include <iotblocks/x509.hpp>
 

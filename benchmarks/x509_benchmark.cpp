@@ -8,8 +8,7 @@
 // alg: 0 = RSA-2048, 1 = P-256; levels: 2 (root → leaf) or 3 (root → intermediate → leaf).
 // The trust store holds the root; the leaf and any intermediate are presented as DER.
 //
-//   build/bench-x509/benchmarks/x509_benchmark --benchmark_repetitions=5 \
-//       --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
+//   benchmarks/peers/x509.sh build/bench-x509   (repetitions, interleaving, ratios)
 #include <iotblocks/x509.hpp>
 
 #include <benchmark/benchmark.h>
