@@ -98,8 +98,9 @@ TEST_F(Broker, WillIsPublishedWhenAClientDisappears) {
   start();
   // A client with a (retained) will is killed without DISCONNECT; a later
   // subscriber finds the will, so no sleep races the subscription.
-  run("timeout -s KILL 1 " + client("mosquitto_sub", "-t x -i dying --will-topic status/dying "
-                                                     "--will-payload gone --will-retain"));
+  run("timeout -s KILL 1 " + client("mosquitto_sub",
+                                    "-t x -i dying --will-topic status/dying "
+                                    "--will-payload gone --will-retain"));
   EXPECT_EQ(run(client("mosquitto_sub", "-t 'status/#' -C 1 -W 10 -v")), "status/dying gone\n");
 }
 

@@ -187,8 +187,7 @@ TEST(TopicIndex, MQTT_3_8_3_3_NoLocal) {
   ASSERT_TRUE(index.subscribe("chat/#", 1, {.no_local = true}).ok());
   ASSERT_TRUE(index.subscribe("chat/+", 2).ok());
   EXPECT_THAT(who(index, "chat/room", {.publisher = 1}), ElementsAre(2));
-  EXPECT_THAT(who(index, "chat/room", {.publisher = 2}),
-              ElementsAre(1, 2));
+  EXPECT_THAT(who(index, "chat/room", {.publisher = 2}), ElementsAre(1, 2));
 }
 
 // MQTT-3.8.4-3: subscribing again to the same filter replaces the subscription.
