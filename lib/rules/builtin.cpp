@@ -483,9 +483,7 @@ void register_builtins(std::map<std::string, action_factory, std::less<>>& f, co
   f["command"] = [sp](std::string_view t) { return make_command(*sp, t); };
   f["function"] = [sp](std::string_view t) { return make_function(*sp, "function", t); };
   f["lambda"] = [sp](std::string_view t) { return make_function(*sp, "lambda", t); };
-#ifdef IOTBLOCKS_RULES_ANOMALY
   register_anomaly(f, s);
-#endif
 }
 
 }  // namespace iotblocks::rules::detail
