@@ -312,6 +312,7 @@ bool read_digits(std::string_view t, std::size_t& at, std::size_t min, std::size
   std::size_t n = 0;
   v = 0;
   while (at + n < t.size() && n < max && t[at + n] >= '0' && t[at + n] <= '9') {
+    if (v > 99'999'999'999'999'999) return false;  // would overflow: no date has such fields
     v = v * 10 + (t[at + n] - '0');
     ++n;
   }
@@ -563,6 +564,8 @@ std::optional<std::int64_t> parse_java(std::string_view text, std::string_view p
   if (!parse_range(els, 0, els.size(), text, at, f) || at != text.size()) return std::nullopt;
   if (!f.year) return std::nullopt;
   std::int64_t year = f.bc ? 1 - *f.year : *f.year;
+  // Epoch milliseconds must fit in 64 bits (Java's toEpochMilli fails beyond).
+  if (year > 200'000'000 || year < -200'000'000) return std::nullopt;
   std::int64_t days = 0;
   if (f.month) {
     if (*f.month < 1 || *f.month > 12 || !f.day) return std::nullopt;
