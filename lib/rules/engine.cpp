@@ -646,6 +646,7 @@ std::size_t engine::dispatch(const message& m) {
     }
     if (group->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) impl_->finish_group(*group);
   }
+  found.clear();  // do not keep removed rules alive in this thread
   return matched;
 }
 

@@ -139,6 +139,8 @@ struct rule_info {
 /// rules changed at any time; a message sees either the old or the new rule).
 class engine {
  public:
+  /// Starts the workers (and the alarm timer). Throws std::system_error when
+  /// `store_path` cannot be opened as a SQLite database.
   explicit engine(engine_options options = {});
   /// Stops the timer, lets the workers finish what is queued (see stop()).
   ~engine();
