@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -110,10 +112,30 @@ void score_command(const detector_options& o, const std::string& input) {
   }
 }
 
+// --data, else $IOTBLOCKS_NAB_DATA, else ../shared/data/nab from the current
+// directory, else next to the source tree of this build.
+std::string nab_data_dir(const std::string& given) {
+  if (!given.empty()) return given;
+  std::vector<std::string> candidates{"../shared/data/nab"};
+#ifdef IOTBLOCKS_SOURCE_DIR
+  candidates.push_back(
+      (std::filesystem::path(IOTBLOCKS_SOURCE_DIR) / ".." / "shared" / "data" / "nab")
+          .lexically_normal()
+          .string());
+#endif
+  auto dir = anomaly::nab::locate_corpus(candidates);
+  if (!dir) throw error(bad_input, dir.describe());
+  return *dir;
+}
+
 void nab_command(const std::vector<std::string>& names, const std::vector<std::string>& sets,
-                 const std::string& data, bool json, bool per_file) {
+                 const std::string& given, bool json, bool per_file) {
+  const std::string data = nab_data_dir(given);
   auto corpus = anomaly::nab::load_corpus(data);
-  if (!corpus) throw error(bad_input, corpus.describe());
+  if (!corpus) {
+    const bool from_env = given.empty() && std::getenv("IOTBLOCKS_NAB_DATA") != nullptr;
+    throw error(bad_input, corpus.describe() + (from_env ? " (IOTBLOCKS_NAB_DATA)" : ""));
+  }
   std::vector<std::string> detectors = names;
   if (detectors.empty() || (detectors.size() == 1 && detectors[0] == "all")) {
     detectors.clear();
@@ -176,12 +198,14 @@ void setup(CLI::App& root) {
   score->callback([] { score_command(score_opts, input); });
 
   static std::vector<std::string> nab_detectors, nab_sets;
-  static std::string data = "/work/shared/data/nab";
+  static std::string data;
   static bool json = false, per_file = false;
   auto* nab = cmd->add_subcommand("nab", "Run detectors over a NAB corpus and print the scores");
   nab->add_option("--detector,-d", nab_detectors, "Detector(s), or 'all' (default)");
   nab->add_option("--set", nab_sets, "Detector parameter key=value (repeatable)");
-  nab->add_option("--data", data, "NAB corpus directory")->capture_default_str();
+  nab->add_option("--data", data,
+                  "NAB corpus directory (default: $IOTBLOCKS_NAB_DATA, else ../shared/data/nab, "
+                  "else next to the source tree)");
   nab->add_flag("--json", json, "One JSON line per detector and profile");
   nab->add_flag("--files", per_file, "Per-file breakdown (first profile, its best threshold)");
   nab->callback([] { nab_command(nab_detectors, nab_sets, data, json, per_file); });

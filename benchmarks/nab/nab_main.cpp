@@ -1,6 +1,7 @@
 // anomaly_nab [corpus-dir] [detector...]: the NAB table (normalised score per
 // profile, threshold, detected windows, false positives) and each detector's
-// throughput over the corpus. Default corpus: /work/shared/data/nab.
+// throughput over the corpus. Default corpus: $IOTBLOCKS_NAB_DATA, else
+// ../shared/data/nab, else next to the source tree (see nab::locate_corpus).
 #include <iotblocks/anomaly.hpp>
 
 #include <algorithm>
@@ -12,7 +13,17 @@
 
 int main(int argc, char** argv) {
   using namespace iotblocks::anomaly;
-  const std::string dir = argc > 1 ? argv[1] : "/work/shared/data/nab";
+  std::string dir = argc > 1 ? argv[1] : "";
+  if (dir.empty()) {
+    const std::string candidates[] = {"../shared/data/nab",
+                                      IOTBLOCKS_SOURCE_DIR "/../shared/data/nab"};
+    auto found = nab::locate_corpus(candidates);
+    if (!found) {
+      std::fprintf(stderr, "anomaly_nab: %s\n", found.describe().c_str());
+      return 1;
+    }
+    dir = *found;
+  }
   std::vector<std::string> names;
   for (int i = 2; i < argc; ++i) names.emplace_back(argv[i]);
   if (names.empty()) {

@@ -11,6 +11,7 @@
 
 #include <iotblocks/anomaly/error.hpp>
 #include <iotblocks/anomaly/keyed_store.hpp>
+#include <iotblocks/anomaly/pewma.hpp>
 #include <iotblocks/core/utf8.hpp>
 
 #include <algorithm>
@@ -65,6 +66,7 @@ void advise_huge(void* p, std::size_t bytes) noexcept {
 
 store_core::store_core(std::shared_ptr<const detector> m)
     : model(std::move(m)),
+      pewma_model(dynamic_cast<const pewma*>(model.get())),
       state_words((model->state_size() + 7) / 8),
       seed(std::random_device{}() * 0x9E3779B97F4A7C15ull ^ 0x5851F42D4C957F2Dull) {
   slots.assign(16, slot{});
@@ -76,16 +78,6 @@ std::uint64_t store_core::hash(std::string_view key, std::string_view field) con
 
 std::size_t store_core::record_words(std::size_t key_len, std::size_t field_len) const noexcept {
   return 2 + state_words + (key_len + field_len + 7) / 8;
-}
-
-bool store_core::matches(std::uint32_t off, std::uint64_t h, std::string_view key,
-                         std::string_view field) const noexcept {
-  const std::uint64_t* r = arena.data() + off;
-  if (r[0] != h) return false;
-  if ((r[1] & 0xFFFF) != key.size() || ((r[1] >> 16) & 0xFFFF) != field.size()) return false;
-  const char* k = reinterpret_cast<const char*>(r + 2 + state_words);
-  return std::memcmp(k, key.data(), key.size()) == 0 &&
-         std::memcmp(k + key.size(), field.data(), field.size()) == 0;
 }
 
 std::size_t store_core::find_slot(std::uint64_t h, std::string_view key, std::string_view field,
@@ -116,6 +108,7 @@ void store_core::grow() {
     bigger[i] = s;
   }
   slots.swap(bigger);
+  ++epoch;
 }
 
 std::error_code store_core::check_key(std::string_view key, std::string_view field) const noexcept {
@@ -204,6 +197,7 @@ bool store_core::erase(std::string_view key, std::string_view field) {
     }
   }
   slots[i] = slot{};
+  ++epoch;
   if (garbage > 1024 && garbage * 2 > arena.size()) compact();
   return true;
 }
@@ -224,6 +218,7 @@ void store_core::compact() {
   arena.swap(fresh);
   slots.swap(table);
   garbage = 0;
+  ++epoch;
 }
 
 void store_core::clear() {
@@ -235,6 +230,7 @@ void store_core::clear() {
   arena.clear();
   slots.assign(16, slot{});
   live = garbage = 0;
+  ++epoch;
 }
 
 std::string_view store_core::record_key(const std::uint64_t* r) const noexcept {
@@ -246,6 +242,20 @@ std::string_view store_core::record_field(const std::uint64_t* r) const noexcept
 }
 
 }  // namespace detail
+
+namespace {
+
+std::error_code update_state(const store_core& core, std::uint64_t* r, double value,
+                             std::int64_t time_ms, point_result& out) noexcept {
+  if (core.pewma_model != nullptr) {
+    return core.pewma_model->update(*std::launder(reinterpret_cast<pewma_state*>(r + 2)), value,
+                                    out);
+  }
+  return core.model->update({reinterpret_cast<std::byte*>(r + 2), core.model->state_size()}, value,
+                            time_ms, out);
+}
+
+}  // namespace
 
 // ---- keyed_store
 
@@ -273,8 +283,7 @@ std::error_code keyed_store::score(std::string_view key, std::string_view field,
   const std::size_t before = impl_->live;
   std::uint64_t* r = impl_->find_or_insert(key, field, ec);
   if (ec) return ec;
-  ec = impl_->model->update({reinterpret_cast<std::byte*>(r + 2), impl_->model->state_size()},
-                            value, time_ms, out);
+  ec = update_state(*impl_, r, value, time_ms, out);
   if (!ec) {
     r[1] |= store_core::dirty_flag;
   } else if (impl_->live != before) {  // a rejected first value creates no series
@@ -294,57 +303,73 @@ result<point_result> keyed_store::score(std::string_view key, std::string_view f
 
 void keyed_store::score(std::span<const keyed_point> points, std::span<point_result> results,
                         std::span<std::error_code> errors) {
-  // A software pipeline over groups of 8 points: hash and prefetch the home slot
-  // (group g), prefetch the record a matching slot points to (g - lag), score
-  // (g - 2 lag). Prefetches are hints; scoring redoes the full lookup, in order.
-  constexpr std::size_t group = 8, lag = 3, ring = 2 * lag + 1;
+  // A software pipeline, `dist` points between stages: hash point i + 2 dist and
+  // prefetch its home slot; walk the slots of point i + dist to the first tag match
+  // and prefetch that record; score point i, using the candidate record when it
+  // matches (and no insertion moved records since), the full lookup otherwise.
+  // Prefetches are hints; results are exactly those of score() point by point.
+  constexpr std::size_t dist = 16, ring = 64;
+  static_assert(ring > 2 * dist && (ring & (ring - 1)) == 0);
   const std::size_t n = std::min({points.size(), results.size(), errors.size()});
-  const std::size_t groups = (n + group - 1) / group;
-  std::uint64_t hashes[ring][group];
   auto& core = *impl_;
-  const auto state_size = core.model->state_size();
-  auto size_of = [&](std::size_t g) { return std::min(group, n - g * group); };
-  for (std::size_t g = 0; g < groups + 2 * lag; ++g) {
-    if (g < groups) {
-      for (std::size_t j = 0; j < size_of(g); ++j) {
-        const auto& p = points[g * group + j];
-        const std::uint64_t h = core.hash(p.key, p.field);
-        hashes[g % ring][j] = h;
-        __builtin_prefetch(&core.slots[h & (core.slots.size() - 1)]);
+  std::uint64_t hashes[ring];
+  std::uint32_t candidates[ring];  // word offset + 1 of the record to try; 0: none
+  std::uint64_t epochs[ring];
+  auto hash_stage = [&](std::size_t i) {
+    const auto& p = points[i];
+    const std::uint64_t h = core.hash(p.key, p.field);
+    hashes[i % ring] = h;
+    __builtin_prefetch(&core.slots[h & (core.slots.size() - 1)]);
+  };
+  auto probe_stage = [&](std::size_t i) {
+    const std::uint64_t h = hashes[i % ring];
+    const std::size_t mask = core.slots.size() - 1;
+    const auto tag = static_cast<std::uint32_t>(h >> 32);
+    std::uint32_t found = 0;
+    for (std::size_t j = h & mask, probes = 0; probes < 8; j = (j + 1) & mask, ++probes) {
+      const auto s = core.slots[j];
+      if (s.offset == 0) break;
+      if (s.tag == tag) {
+        found = s.offset;
+        break;
       }
     }
-    if (g >= lag && g - lag < groups) {
-      const std::size_t k = g - lag;
-      for (std::size_t j = 0; j < size_of(k); ++j) {
-        const std::uint64_t h = hashes[k % ring][j];
-        const auto s = core.slots[h & (core.slots.size() - 1)];
-        if (s.offset != 0 && s.tag == static_cast<std::uint32_t>(h >> 32)) {
-          const std::uint64_t* r = core.arena.data() + (s.offset - 1);
-          __builtin_prefetch(r);
-          __builtin_prefetch(r + 7);
-        }
-      }
+    candidates[i % ring] = found;
+    epochs[i % ring] = core.epoch;
+    if (found != 0) {
+      const std::uint64_t* r = core.arena.data() + (found - 1);
+      __builtin_prefetch(r, 1);
+      __builtin_prefetch(r + core.state_words + 4);  // key and field, when on the next line
     }
-    if (g < 2 * lag) continue;
-    const std::size_t done = g - 2 * lag;
-    for (std::size_t j = 0; j < size_of(done); ++j) {
-      const std::size_t i = done * group + j;
-      const auto& p = points[i];
-      auto& ec = errors[i];
-      if (!core.lengths_ok(p.key, p.field)) {
-        ec = error::invalid_key;
-        continue;
-      }
-      const std::size_t before = core.live;
-      std::uint64_t* r = core.find_or_insert(hashes[done % ring][j], p.key, p.field, ec);
+  };
+  const std::size_t lead = std::min(n, 2 * dist);
+  for (std::size_t i = 0; i < lead; ++i) hash_stage(i);
+  for (std::size_t i = 0; i < std::min(n, dist); ++i) probe_stage(i);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i + 2 * dist < n) hash_stage(i + 2 * dist);
+    if (i + dist < n) probe_stage(i + dist);
+    const auto& p = points[i];
+    auto& ec = errors[i];
+    if (!core.lengths_ok(p.key, p.field)) {
+      ec = error::invalid_key;
+      continue;
+    }
+    const std::uint64_t h = hashes[i % ring];
+    std::uint64_t* r = nullptr;
+    const std::size_t before = core.live;
+    if (const std::uint32_t c = candidates[i % ring];
+        c != 0 && epochs[i % ring] == core.epoch && core.matches(c - 1, h, p.key, p.field)) {
+      r = core.arena.data() + (c - 1);
+      ec = {};
+    } else {
+      r = core.find_or_insert(h, p.key, p.field, ec);
       if (ec) continue;
-      ec = core.model->update({reinterpret_cast<std::byte*>(r + 2), state_size}, p.value, p.time_ms,
-                              results[i]);
-      if (!ec) {
-        r[1] |= store_core::dirty_flag;
-      } else if (core.live != before) {
-        core.erase(p.key, p.field);
-      }
+    }
+    ec = update_state(core, r, p.value, p.time_ms, results[i]);
+    if (!ec) {
+      r[1] |= store_core::dirty_flag;
+    } else if (core.live != before) {
+      core.erase(p.key, p.field);
     }
   }
 }

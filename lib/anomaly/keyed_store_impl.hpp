@@ -4,9 +4,11 @@
 
 #include <iotblocks/anomaly/detector.hpp>
 #include <iotblocks/anomaly/keyed_store.hpp>
+#include <iotblocks/anomaly/pewma.hpp>
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <string>
@@ -49,6 +51,19 @@ struct big_allocator {
   friend bool operator==(const big_allocator&, const big_allocator&) noexcept { return true; }
 };
 
+/// a[0, n) == b[0, n), inline for the short keys of typical devices.
+inline bool bytes_equal(const char* a, const char* b, std::size_t n) noexcept {
+  auto load8 = [](const char* p) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+  };
+  if (n >= 8 && n <= 16) {
+    return ((load8(a) ^ load8(b)) | (load8(a + n - 8) ^ load8(b + n - 8))) == 0;
+  }
+  return std::memcmp(a, b, n) == 0;
+}
+
 struct store_core {
   static constexpr std::uint64_t dirty_flag = std::uint64_t{1} << 32;
   static constexpr std::uint64_t erased_flag = std::uint64_t{1} << 33;
@@ -61,11 +76,13 @@ struct store_core {
   explicit store_core(std::shared_ptr<const detector> m);
 
   std::shared_ptr<const detector> model;
+  const pewma* pewma_model;  // model when it is PEWMA: called directly, not virtually
   std::size_t state_words;
   std::uint64_t seed;
   std::vector<std::uint64_t, big_allocator<std::uint64_t>> arena;
   std::vector<slot, big_allocator<slot>> slots;
   std::size_t live = 0, garbage = 0;
+  std::uint64_t epoch = 0;  // bumped whenever record offsets or the slot count change
   std::size_t max_series = 16'777'216;
   std::size_t max_key_length = 256;
   std::vector<std::pair<std::string, std::string>> erased;  // since the last save
@@ -75,8 +92,17 @@ struct store_core {
   std::uint64_t hash(std::string_view key, std::string_view field) const noexcept;
   std::size_t record_words(std::size_t key_len, std::size_t field_len) const noexcept;
   std::error_code check_key(std::string_view key, std::string_view field) const noexcept;
+  bool matches(const std::uint64_t* r, std::uint64_t h, std::string_view key,
+               std::string_view field) const noexcept {
+    if (r[0] != h || (r[1] & 0xFFFFFFFF) != (key.size() | (field.size() << 16))) return false;
+    const char* k = reinterpret_cast<const char*>(r + 2 + state_words);
+    return bytes_equal(k, key.data(), key.size()) &&
+           bytes_equal(k + key.size(), field.data(), field.size());
+  }
   bool matches(std::uint32_t off, std::uint64_t h, std::string_view key,
-               std::string_view field) const noexcept;
+               std::string_view field) const noexcept {
+    return matches(arena.data() + off, h, key, field);
+  }
   std::size_t find_slot(std::uint64_t h, std::string_view key, std::string_view field,
                         bool& found) const noexcept;
   std::uint64_t* find_or_insert(std::string_view key, std::string_view field, std::error_code& ec);

@@ -5,6 +5,7 @@
 #include <iotblocks/anomaly/nab.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -45,6 +46,22 @@ result<std::vector<cost_profile>> load_profiles(const fs::path& p) {
 }
 
 }  // namespace
+
+result<std::string> locate_corpus(std::span<const std::string> candidates) {
+  if (const char* env = std::getenv("IOTBLOCKS_NAB_DATA"); env != nullptr && *env != 0) {
+    return std::string(env);
+  }
+  std::string tried = "IOTBLOCKS_NAB_DATA (not set)";
+  for (const auto& c : candidates) {
+    std::error_code ec;
+    if (fs::is_directory(fs::path(c) / "data", ec)) return c;
+    const auto abs = fs::absolute(c, ec);
+    tried += ", " + c;
+    if (!ec && abs.string() != c) tried += " (" + abs.lexically_normal().string() + ")";
+  }
+  return corpus_error("no NAB corpus found; tried " + tried +
+                      "; pass the directory (--data) or set IOTBLOCKS_NAB_DATA");
+}
 
 result<corpus> load_corpus(const std::string& dir) {
   const fs::path root{dir};

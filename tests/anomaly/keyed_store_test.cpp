@@ -56,17 +56,24 @@ TEST(KeyedStore, EachKeyFieldPairIsItsOwnSeries) {
   EXPECT_GT(store.memory_bytes(), 10 * sizeof(pewma_state));
 }
 
-TEST(KeyedStore, BatchScoringEqualsOneAtATime) {
-  const auto model = make_detector("pewma").value();
+class BatchScoring : public testing::TestWithParam<const char*> {};
+
+TEST_P(BatchScoring, EqualsOneAtATime) {
+  const auto model = make_detector(GetParam()).value();
   keyed_store one{model}, batch{model};
   std::mt19937 rng{5};
   std::vector<std::string> keys;
   std::vector<keyed_point> points;
-  for (int i = 0; i < 5000; ++i) keys.push_back("dev" + std::to_string(rng() % 300));
-  keys[17] = "";  // invalid key
   for (int i = 0; i < 5000; ++i) {
-    const double v = i == 99 ? std::nan("") : static_cast<double>(rng() % 100);
-    points.push_back({keys[static_cast<std::size_t>(i)], "f", v, i});
+    // Lengths 2..25: every path of the short-key comparison; shared prefixes.
+    const auto k = rng() % 300;
+    keys.push_back("d" + std::to_string(k) + std::string(k % 4 * 7, 'z'));
+  }
+  keys[17] = "";                                // invalid key
+  keys[200] = keys[203] = keys[204] = "fresh";  // new series whose first value is rejected
+  for (int i = 0; i < 5000; ++i) {
+    const double v = i == 99 || i == 200 ? std::nan("") : static_cast<double>(rng() % 100);
+    points.push_back({keys[static_cast<std::size_t>(i)], i % 3 == 0 ? "f" : "field", v, i});
   }
   std::vector<point_result> results(points.size());
   std::vector<std::error_code> errors(points.size());
@@ -84,8 +91,13 @@ TEST(KeyedStore, BatchScoringEqualsOneAtATime) {
   }
   EXPECT_EQ(errors[17], error::invalid_key);
   EXPECT_EQ(errors[99], error::non_finite_value);
+  EXPECT_EQ(errors[200], error::non_finite_value);
+  EXPECT_FALSE(errors[203]);
   EXPECT_EQ(one.size(), batch.size());
+  EXPECT_EQ(one.snapshot().size(), batch.snapshot().size());
 }
+
+INSTANTIATE_TEST_SUITE_P(Detectors, BatchScoring, testing::Values("pewma", "ewma", "ensemble"));
 
 TEST(KeyedStore, RejectsBadKeysAndValuesWithoutCreatingSeries) {
   keyed_store store{make_detector("pewma").value()};

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -142,3 +143,29 @@ TEST(NabProbation, IsCappedAt750Rows) {
 
 }  // namespace
 }  // namespace iotblocks::anomaly::nab
+
+namespace iotblocks::anomaly {
+namespace {
+
+TEST(NabLocate, EnvironmentThenFirstCandidateWithData) {
+  ::unsetenv("IOTBLOCKS_NAB_DATA");
+  const std::string candidates[] = {"no/such/dir", "tests/data/anomaly/nab"};
+  EXPECT_EQ(nab::locate_corpus(candidates).value(), "tests/data/anomaly/nab");
+  ::setenv("IOTBLOCKS_NAB_DATA", "/explicit/choice", 1);
+  EXPECT_EQ(nab::locate_corpus(candidates).value(), "/explicit/choice");
+  ::unsetenv("IOTBLOCKS_NAB_DATA");
+}
+
+TEST(NabLocate, ErrorNamesEveryPathTried) {
+  ::unsetenv("IOTBLOCKS_NAB_DATA");
+  const std::string candidates[] = {"no/such/dir", "/also/missing"};
+  const auto r = nab::locate_corpus(candidates);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), error::invalid_corpus);
+  for (const char* part : {"IOTBLOCKS_NAB_DATA", "no/such/dir", "/also/missing"}) {
+    EXPECT_NE(r.describe().find(part), std::string::npos) << r.describe();
+  }
+}
+
+}  // namespace
+}  // namespace iotblocks::anomaly

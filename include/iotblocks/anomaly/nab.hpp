@@ -107,6 +107,14 @@ struct corpus {
 /// name in the message).
 result<corpus> load_corpus(const std::string& dir);
 
+/// Where the corpus is when the user names none: the directory in the environment
+/// variable IOTBLOCKS_NAB_DATA when it is set (whether or not it exists: an explicit
+/// setting is not second-guessed), else the first of `candidates` that holds a
+/// `data` directory (relative paths are relative to the current directory). The
+/// CLI passes "../shared/data/nab" and, in a build from source, <source>/../shared/data/nab.
+/// Errors: error::invalid_corpus naming every path tried.
+result<std::string> locate_corpus(std::span<const std::string> candidates);
+
 /// Runs `model` over every file (a fresh state per file), one score per row.
 /// A value the detector rejects scores 0 and leaves its state as it was.
 std::vector<scored_file> run(const detector& model, const corpus& c);
