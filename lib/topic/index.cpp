@@ -1,13 +1,16 @@
-// The subscription trie. Layout, chosen for a million subscriptions:
-//  - nodes (24 bytes) in pages; a node's level label is inline up to 12 bytes,
-//    longer labels live in one arena;
-//  - one open-addressing table (12-byte entries, linear probing, backward-shift
-//    deletion) maps (parent node, level) to the child for every node; '+' and '#'
-//    are children labelled "+" and "#", announced by flags on the parent so a
-//    lookup probes for them only where they exist;
-//  - a node with one subscriber points to a 16-byte record in pages; a node with
-//    more points to a contiguous list, so a fan-out reads sequential memory;
-//  - shared groups in a side map, flagged on the node.
+// The subscription trie. Layout, chosen for a million subscriptions and lookups
+// bound by cache misses:
+//  - the trie's nodes live in one open-addressing table (32-byte slots, linear
+//    probing, load <= 0.75, backward-shift deletion) keyed by (parent id, level):
+//    finding a child and reading it is one cache line. A slot holds the node's
+//    stable id, its label (inline up to 12 bytes, zero-padded, compared as two
+//    words; longer labels in an arena), flags, child count and subscriptions;
+//  - '+' and '#' are children labelled "+" and "#", announced by flags on the
+//    parent so a lookup probes for them only where they exist;
+//  - a node with one subscriber points to a 16-byte record; with more, to a
+//    contiguous list, so a fan-out reads sequential memory;
+//  - the table and the record pages are huge-page backed (see detail::block);
+//  - shared groups in a side map keyed by node id, flagged on the node.
 #include "topic/detail.hpp"
 
 #include <iotblocks/topic/index.hpp>
@@ -19,6 +22,7 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 namespace iotblocks::topic {
 namespace {
@@ -27,31 +31,74 @@ using detail::hash_bytes;
 
 constexpr std::uint32_t inline_label = 12;
 constexpr std::uint32_t max_records = (1u << 30) - 1;
-constexpr std::uint32_t max_nodes = 1u << 31;
+constexpr std::uint32_t max_nodes = 1u << 30;
 constexpr std::uint32_t max_identifier = 268'435'455;
+constexpr std::uint32_t root_id = 1;
+constexpr std::uint32_t max_class = 12;  // record blocks up to 4,096 (one page)
+static_assert(max_class == detail::paged_vector<int>::shift);
 
 enum node_flags : std::uint8_t {
   has_plus = 1,
   has_hash = 2,
   has_shared = 4,
-  is_free = 8,
-  has_list = 16,  // node::subs indexes lists, not records
+  has_list = 8,    // slot::subs is a block of records with a header
+  has_big = 32,    // slot::subs indexes big lists
+  has_plain = 16,  // has a child other than '+' and '#'
 };
 
-struct node {
-  std::uint32_t subs;      // a record, or a list with has_list; 0 = none
-  std::uint32_t children;  // number of child edges ('+' and '#' included)
-  std::uint16_t len;       // label length
+// The hash of a filter prefix from its parent's and its last level's: a lookup
+// computes the slots of a whole exact path up front, before reading any of them.
+inline std::uint32_t chain(std::uint32_t parent_hash, std::uint64_t level_hash) noexcept {
+  const std::uint64_t h =
+      detail::mum(parent_hash ^ 0x94D049BB133111EBull, level_hash ^ 0xBF58476D1CE4E5B9ull);
+  return static_cast<std::uint32_t>(h ^ (h >> 32));
+}
+
+struct alignas(32) slot {
+  std::uint32_t parent;  // id of the parent node
+  std::uint32_t id;      // this node's id; 0 = empty slot
+  std::uint32_t subs;    // a record, or a list with has_list; 0 = none
+  std::uint32_t hash;    // hash of the filter prefix this node stands for; gives the home slot
+  std::uint16_t len;     // label length
   std::uint8_t flags;
   std::uint8_t spare;
-  char text[inline_label];  // the label, or its arena offset when len > inline_label
+  char text[inline_label];  // the label zero-padded, or its arena offset when longer
 };
-static_assert(sizeof(node) == 24);
+static_assert(sizeof(slot) == 32);
+
+// A level prepared for comparisons: its hash and, when short, its padded words.
+struct key {
+  std::uint64_t hash;
+  std::uint64_t w0;
+  std::uint32_t w1;
+  std::uint32_t len;
+  const char* data;
+
+  static key of(std::string_view l) noexcept {
+    const auto n = static_cast<std::uint32_t>(l.size());
+    const char* p = l.data();
+    key k{hash_bytes(l), 0, 0, n, p};
+    // The zero-padded words of a short label, without a variable-length copy.
+    if (n >= 8) {
+      if (n > inline_label) return k;
+      k.w0 = detail::load64(p);
+      if (n > 8) k.w1 = static_cast<std::uint32_t>(detail::load32(p + n - 4) >> (8 * (12 - n)));
+    } else if (n >= 4) {
+      k.w0 = detail::load32(p) | (detail::load32(p + n - 4) << (8 * (n - 4)));
+    } else {
+      for (std::uint32_t i = 0; i < n; ++i) {
+        k.w0 |= std::uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+      }
+    }
+    return k;
+  }
+  std::string_view view() const noexcept { return {data, len}; }
+};
 
 struct record {
-  std::uint32_t lo, hi;   // subscriber (lo: next free record while on the free list)
+  std::uint32_t lo, hi;   // subscriber
   std::uint32_t id_opts;  // identifier (28 bits), qos (2), no_local (1), retain_as_published (1)
-  std::uint32_t extra;    // retain handling (2 bits)
+  std::uint32_t extra;    // retain handling (2 bits); next free record while on the free list
 
   subscriber_id subscriber() const noexcept { return (std::uint64_t{hi} << 32) | lo; }
   subscription_options options() const noexcept {
@@ -66,12 +113,6 @@ struct record {
   }
 };
 static_assert(sizeof(record) == 16);
-
-struct edge {
-  std::uint32_t parent;
-  std::uint32_t child;  // 0 = empty slot (the root is nobody's child)
-  std::uint32_t tag;    // 32 bits of the (parent, level) hash; also gives the home slot
-};
 
 struct group {
   std::string name;
@@ -88,15 +129,10 @@ std::uint64_t thread_random() noexcept {
   return detail::mum(state, state ^ 0xe7037ed1a0b428dbull);
 }
 
-struct frame {
-  std::uint32_t node;
-  std::uint32_t level;
-};
-
+// Per-thread buffers of match(): no allocation per lookup after warm-up.
 struct scratch {
-  std::vector<std::string_view> levels;
-  std::vector<std::uint64_t> hashes;
-  std::vector<frame> stack;
+  std::vector<key> keys;
+  std::vector<const slot*> cur, next, hits;
 };
 
 }  // namespace
@@ -107,16 +143,18 @@ struct subscription_index::impl {
   share_strategy strategy = share_strategy::round_robin;
   share_picker picker;
 
-  detail::paged_vector<node> nodes;
-  std::uint32_t free_node = 0;  // free list through node::subs
-  std::uint32_t live_nodes = 0;
+  slot root{};
+  detail::block table_block;
+  slot* table = nullptr;
+  std::uint32_t bits = 0;
+  std::uint32_t used = 0;  // occupied slots = nodes besides the root
+  std::uint32_t next_id = root_id + 1;
+  std::vector<std::uint32_t> free_ids;
+  detail::paged_vector<std::uint32_t> children;  // by node id ('+' and '#' included)
   detail::paged_vector<record> records;
-  std::uint32_t free_record = 0;           // free list through record::lo
-  std::vector<std::vector<record>> lists;  // lists[0] unused
-  std::vector<std::uint32_t> free_lists;
-  std::vector<edge> edges;
-  std::uint32_t edge_bits = 0;
-  std::uint32_t edge_count = 0;
+  std::uint32_t free_block[max_class + 1] = {};  // by class, linked through record::extra
+  std::vector<std::vector<record>> big;          // big[0] unused
+  std::vector<std::uint32_t> free_big;
   std::vector<char> arena;
   std::size_t arena_garbage = 0;
   std::unordered_map<std::uint32_t, std::vector<std::unique_ptr<group>>> shared;
@@ -125,19 +163,25 @@ struct subscription_index::impl {
   impl() { reset(); }
 
   void reset() {
-    nodes.clear();
+    root = slot{};
+    root.id = root_id;
+    root.hash = 0x2545F491u;
+    bits = 4;
+    table_block = detail::block{sizeof(slot) << bits};
+    table = reinterpret_cast<slot*>(table_block.data());
+    used = 0;
+    next_id = root_id + 1;
+    free_ids.clear();
+    free_ids.shrink_to_fit();
+    children.clear();
+    while (children.size() <= root_id) children.push();
     records.clear();
-    nodes.push();    // root
     records.push();  // record 0 = none
-    free_node = free_record = 0;
-    lists.assign(1, {});
-    lists.shrink_to_fit();
-    free_lists.clear();
-    free_lists.shrink_to_fit();
-    live_nodes = 1;
-    edge_bits = 4;
-    edges.assign(std::size_t{1} << edge_bits, edge{});
-    edge_count = 0;
+    std::fill(std::begin(free_block), std::end(free_block), 0u);
+    big.assign(1, {});
+    big.shrink_to_fit();
+    free_big.clear();
+    free_big.shrink_to_fit();
     arena.clear();
     arena.shrink_to_fit();
     arena_garbage = 0;
@@ -146,23 +190,20 @@ struct subscription_index::impl {
   }
 
   // ---- labels -------------------------------------------------------------
-  const char* label_data(const node& n) const noexcept {
+  const char* label_data(const slot& n) const noexcept {
     if (n.len <= inline_label) return n.text;
     std::uint32_t off;
     std::memcpy(&off, n.text, 4);
     return arena.data() + off;
   }
-  std::string_view label(const node& n) const noexcept { return {label_data(n), n.len}; }
-  bool label_equals(const node& n, std::string_view s) const noexcept {
-    return n.len == s.size() && std::memcmp(label_data(n), s.data(), s.size()) == 0;
-  }
+  std::string_view label(const slot& n) const noexcept { return {label_data(n), n.len}; }
 
   void compact_arena() {
     std::vector<char> fresh;
     fresh.reserve(arena.size() - arena_garbage);
-    for (std::uint32_t i = 0; i < nodes.size(); ++i) {
-      node& n = nodes[i];
-      if ((n.flags & is_free) != 0 || n.len <= inline_label) continue;
+    for (std::uint32_t i = 0; i <= mask(); ++i) {
+      slot& n = table[i];
+      if (n.id == 0 || n.len <= inline_label) continue;
       const auto off = static_cast<std::uint32_t>(fresh.size());
       fresh.insert(fresh.end(), label_data(n), label_data(n) + n.len);
       std::memcpy(n.text, &off, 4);
@@ -171,115 +212,113 @@ struct subscription_index::impl {
     arena_garbage = 0;
   }
 
-  // ---- edges --------------------------------------------------------------
-  static std::uint32_t tag_of(std::uint32_t parent, std::uint64_t level_hash) noexcept {
-    const std::uint64_t h =
-        detail::mum(level_hash ^ 0x94D049BB133111EBull, parent ^ 0xBF58476D1CE4E5B9ull);
-    return static_cast<std::uint32_t>(h ^ (h >> 32));
-  }
-  std::uint32_t home(std::uint32_t tag) const noexcept {
-    return static_cast<std::uint32_t>((std::uint64_t{tag} * 0x9E3779B1u) & 0xFFFF'FFFFu) >>
-           (32 - edge_bits);
-  }
-  std::uint32_t mask() const noexcept { return (1u << edge_bits) - 1; }
+  // ---- the table ----------------------------------------------------------
+  std::uint32_t mask() const noexcept { return (1u << bits) - 1; }
+  std::uint32_t home(std::uint32_t hash) const noexcept { return hash >> (32 - bits); }
 
-  std::uint32_t find_child(std::uint32_t parent, std::string_view level,
-                           std::uint64_t level_hash) const noexcept {
-    const std::uint32_t tag = tag_of(parent, level_hash);
-    for (std::uint32_t i = home(tag);; i = (i + 1) & mask()) {
-      const edge& e = edges[i];
-      if (e.child == 0) return 0;
-      if (e.tag == tag && e.parent == parent && label_equals(nodes[e.child], level)) {
-        return e.child;
+  bool same(const slot& s, std::uint32_t parent, std::uint32_t h, const key& k) const noexcept {
+    if (s.hash != h || s.parent != parent || s.len != k.len) return false;
+    if (k.len <= inline_label) {
+      return detail::load64(s.text) == k.w0 &&
+             static_cast<std::uint32_t>(detail::load32(s.text + 8)) == k.w1;
+    }
+    return std::memcmp(label_data(s), k.data, k.len) == 0;
+  }
+
+  // The child of node `parent` (prefix hash `parent_hash`) labelled `k`, or null.
+  const slot* find(std::uint32_t parent, std::uint32_t parent_hash, const key& k) const noexcept {
+    const std::uint32_t h = chain(parent_hash, k.hash);
+    for (std::uint32_t i = home(h);; i = (i + 1) & mask()) {
+      const slot& s = table[i];
+      if (s.id == 0) return nullptr;
+      if (same(s, parent, h, k)) return &s;
+    }
+  }
+  const slot* find(const slot& parent, const key& k) const noexcept {
+    return find(parent.id, parent.hash, k);
+  }
+  slot* find(const slot& parent, const key& k) noexcept {
+    return const_cast<slot*>(std::as_const(*this).find(parent.id, parent.hash, k));
+  }
+
+  // Makes room for `more` slots without moving any during the next insertions.
+  void reserve(std::size_t more) {
+    while ((used + more) * 4 > (std::size_t{1} << bits) * 3) {
+      detail::block fresh{sizeof(slot) << (bits + 1)};
+      slot* old = table;
+      const std::uint32_t old_size = 1u << bits;
+      detail::block keep = std::move(table_block);
+      table_block = std::move(fresh);
+      table = reinterpret_cast<slot*>(table_block.data());
+      ++bits;
+      for (std::uint32_t i = 0; i < old_size; ++i) {
+        if (old[i].id == 0) continue;
+        std::uint32_t j = home(old[i].hash);
+        while (table[j].id != 0) j = (j + 1) & mask();
+        table[j] = old[i];
       }
     }
   }
 
-  void place(const edge& e) noexcept {
-    std::uint32_t i = home(e.tag);
-    while (edges[i].child != 0) i = (i + 1) & mask();
-    edges[i] = e;
-  }
-
-  void add_edge(std::uint32_t parent, std::uint32_t child, std::uint32_t tag) {
-    if ((edge_count + 1) * 4ull > (std::uint64_t{1} << edge_bits) * 3ull) {
-      std::vector<edge> old(std::size_t{1} << (edge_bits + 1), edge{});
-      old.swap(edges);
-      ++edge_bits;
-      for (const edge& e : old) {
-        if (e.child != 0) place(e);
-      }
+  // Adds a child of `p`; capacity was reserved, so no slot moves.
+  slot* add_child(slot& p, const key& k) {
+    const std::uint32_t h = chain(p.hash, k.hash);
+    std::uint32_t i = home(h);
+    while (table[i].id != 0) i = (i + 1) & mask();
+    slot& n = table[i];
+    n = slot{};
+    n.parent = p.id;
+    n.hash = h;
+    if (!free_ids.empty()) {
+      n.id = free_ids.back();
+      free_ids.pop_back();
+    } else {
+      n.id = next_id++;
+      children.push();
     }
-    place({parent, child, tag});
-    ++edge_count;
+    n.len = static_cast<std::uint16_t>(k.len);
+    if (k.len <= inline_label) {
+      std::memcpy(n.text, &k.w0, 8);
+      std::memcpy(n.text + 8, &k.w1, 4);
+    } else {
+      if (arena.size() + k.len > std::numeric_limits<std::uint32_t>::max()) compact_arena();
+      const auto off = static_cast<std::uint32_t>(arena.size());
+      arena.insert(arena.end(), k.data, k.data + k.len);
+      std::memcpy(n.text, &off, 4);
+    }
+    ++children[p.id];
+    if (k.view() == "+") {
+      p.flags |= has_plus;
+    } else if (k.view() == "#") {
+      p.flags |= has_hash;
+    } else {
+      p.flags |= has_plain;
+    }
+    ++used;
+    return &n;
   }
 
-  void remove_edge(std::uint32_t child, std::uint32_t tag) noexcept {
-    std::uint32_t i = home(tag);
-    while (edges[i].child != child) i = (i + 1) & mask();
-    for (std::uint32_t j = (i + 1) & mask(); edges[j].child != 0; j = (j + 1) & mask()) {
-      const std::uint32_t k = home(edges[j].tag);
+  // Removes the (childless, subscriber-less) node in `s` from the table; slots
+  // after it may move back.
+  void erase(slot* s) noexcept {
+    if (s->len > inline_label) arena_garbage += s->len;
+    free_ids.push_back(s->id);
+    auto i = static_cast<std::uint32_t>(s - table);
+    for (std::uint32_t j = (i + 1) & mask(); table[j].id != 0; j = (j + 1) & mask()) {
+      const std::uint32_t k = home(table[j].hash);
       // Move j back into the hole at i unless its home lies cyclically in (i, j].
       const bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
       if (!stays) {
-        edges[i] = edges[j];
+        table[i] = table[j];
         i = j;
       }
     }
-    edges[i] = edge{};
-    --edge_count;
+    table[i] = slot{};
+    --used;
   }
 
-  // ---- nodes --------------------------------------------------------------
-  std::uint32_t new_node(std::uint32_t parent, std::string_view level, std::uint64_t h) {
-    std::uint32_t id;
-    if (free_node != 0) {
-      id = free_node;
-      free_node = nodes[id].subs;
-      nodes[id] = node{};
-    } else {
-      id = nodes.push();
-    }
-    node& n = nodes[id];
-    n.len = static_cast<std::uint16_t>(level.size());
-    if (level.size() <= inline_label) {
-      std::memcpy(n.text, level.data(), level.size());
-    } else {
-      if (arena.size() + level.size() > std::numeric_limits<std::uint32_t>::max()) compact_arena();
-      const auto off = static_cast<std::uint32_t>(arena.size());
-      arena.insert(arena.end(), level.begin(), level.end());
-      std::memcpy(nodes[id].text, &off, 4);
-    }
-    add_edge(parent, id, tag_of(parent, h));
-    node& p = nodes[parent];
-    ++p.children;
-    if (level == "+") p.flags |= has_plus;
-    if (level == "#") p.flags |= has_hash;
-    ++live_nodes;
-    return id;
-  }
-
-  void free_node_at(std::uint32_t parent, std::uint32_t id) {
-    node& n = nodes[id];
-    const std::string_view l = label(n);
-    remove_edge(id, tag_of(parent, hash_bytes(l)));
-    node& p = nodes[parent];
-    --p.children;
-    if (l == "+") p.flags &= static_cast<std::uint8_t>(~has_plus);
-    if (l == "#") p.flags &= static_cast<std::uint8_t>(~has_hash);
-    if (n.len > inline_label) arena_garbage += n.len;
-    n.flags = is_free;
-    n.subs = free_node;
-    free_node = id;
-    --live_nodes;
-    if (arena_garbage > (std::size_t{1} << 20) && arena_garbage * 2 > arena.size()) {
-      compact_arena();
-    }
-  }
-
-  bool removable(std::uint32_t id) const noexcept {
-    const node& n = nodes[id];
-    return n.subs == 0 && n.children == 0 && (n.flags & has_shared) == 0;
+  bool removable(const slot& n) const noexcept {
+    return n.subs == 0 && children[n.id] == 0 && (n.flags & has_shared) == 0;
   }
 
   // ---- updates ------------------------------------------------------------
@@ -298,81 +337,125 @@ struct subscription_index::impl {
     } else {
       sf.filter = filter;
     }
-    std::size_t depth = 0;
-    for ([[maybe_unused]] auto l : levels(sf.filter)) ++depth;
-    if (std::uint64_t{nodes.size()} + depth >= max_nodes || records.size() >= max_records) {
+    const std::size_t depth =
+        static_cast<std::size_t>(std::count(sf.filter.begin(), sf.filter.end(), '/')) + 1;
+    if (std::uint64_t{used} + depth >= max_nodes ||
+        records.size() + (2u << max_class) >= max_records) {
       return {error::index_full, "subscription index is full"};
     }
-    std::uint32_t n = 0;
+    reserve(depth);
+    slot* n = &root;
     for (std::string_view level : levels(sf.filter)) {
-      const std::uint64_t h = hash_bytes(level);
-      std::uint32_t c = find_child(n, level, h);
-      if (c == 0) c = new_node(n, level, h);
+      const key k = key::of(level);
+      slot* c = find(*n, k);
+      if (c == nullptr) c = add_child(*n, k);
       n = c;
     }
-    if (is_share) return join(n, sf.group, s, o);
-    if (!add(nodes[n], record::make(s, o))) return false;
+    if (is_share) return join(*n, sf.group, s, o);
+    if (!add(*n, record::make(s, o))) return false;
     ++subscriptions;
     return true;
   }
 
+  // ---- subscription records -----------------------------------------------
+  // A node's subscriptions: one record, or (has_list) a block of 2^k records of
+  // the same pool holding a header (count, k) and up to 2^k - 1 records, so a
+  // fan-out is one contiguous read that starts on the header's cache line;
+  // beyond 4,095 subscribers (has_big) a vector of its own.
+  std::uint32_t alloc(std::uint32_t k) {
+    if (free_block[k] != 0) {
+      const std::uint32_t r = free_block[k];
+      free_block[k] = records[r].extra;
+      return r;
+    }
+    const std::uint32_t n = 1u << k;
+    const std::uint32_t top = records.size();
+    const std::uint32_t at = (top + n - 1) & ~(n - 1);  // never straddles a page
+    while (records.size() < at + n) records.push();
+    for (std::uint32_t i = top; i < at; ++i) release(i, 0);  // the gap: single records
+    return at;
+  }
+  void release(std::uint32_t r, std::uint32_t k) noexcept {
+    records[r].extra = free_block[k];
+    free_block[k] = r;
+  }
+
   // Adds or replaces `rec` in the subscriptions of `n`; false when replaced.
-  bool add(node& n, const record& rec) {
+  bool add(slot& n, const record& rec) {
     if (n.subs == 0) {
-      n.subs = new_record(rec);
+      n.subs = alloc(0);
+      records[n.subs] = rec;
       return true;
     }
-    if ((n.flags & has_list) == 0) {
-      record& only = records[n.subs];
+    if ((n.flags & (has_list | has_big)) == 0) {
+      const record only = records[n.subs];
       if (only.subscriber() == rec.subscriber()) {
-        only = rec;
+        records[n.subs] = rec;
         return false;
       }
-      std::uint32_t l;
-      if (!free_lists.empty()) {
-        l = free_lists.back();
-        free_lists.pop_back();
-      } else {
-        l = static_cast<std::uint32_t>(lists.size());
-        lists.emplace_back();
-      }
-      lists[l].reserve(2);
-      lists[l].push_back(only);
-      free_record_at(n.subs);
-      n.subs = l;
+      const std::uint32_t b = alloc(2);
+      records[b] = record{2, 2, 0, 0};
+      records[b + 1] = only;
+      records[b + 2] = rec;
+      release(n.subs, 0);
+      n.subs = b;
       n.flags |= has_list;
+      return true;
     }
-    auto& list = lists[n.subs];
-    for (record& r : list) {
-      if (r.subscriber() == rec.subscriber()) {
-        r = rec;
+    if ((n.flags & has_big) != 0) {
+      auto& list = big[n.subs];
+      for (record& r : list) {
+        if (r.subscriber() == rec.subscriber()) {
+          r = rec;
+          return false;
+        }
+      }
+      list.push_back(rec);
+      return true;
+    }
+    record* head = &records[n.subs];
+    const std::uint32_t count = head->lo, k = head->hi;
+    for (std::uint32_t i = 1; i <= count; ++i) {
+      if (head[i].subscriber() == rec.subscriber()) {
+        head[i] = rec;
         return false;
       }
     }
-    list.push_back(rec);
+    if (count + 1 < (1u << k)) {
+      head[count + 1] = rec;
+      head->lo = count + 1;
+      return true;
+    }
+    if (k < max_class) {
+      const std::uint32_t b = alloc(k + 1);
+      record* fresh = &records[b];
+      std::copy(head, head + count + 1, fresh);
+      fresh->lo = count + 1;
+      fresh->hi = k + 1;
+      fresh[count + 1] = rec;
+      release(n.subs, k);
+      n.subs = b;
+      return true;
+    }
+    std::uint32_t l;
+    if (!free_big.empty()) {
+      l = free_big.back();
+      free_big.pop_back();
+    } else {
+      l = static_cast<std::uint32_t>(big.size());
+      big.emplace_back();
+    }
+    big[l].assign(head + 1, head + count + 1);
+    big[l].push_back(rec);
+    release(n.subs, k);
+    n.subs = l;
+    n.flags = static_cast<std::uint8_t>((n.flags & ~has_list) | has_big);
     return true;
   }
 
-  std::uint32_t new_record(const record& rec) {
-    std::uint32_t r;
-    if (free_record != 0) {
-      r = free_record;
-      free_record = records[r].lo;
-    } else {
-      r = records.push();
-    }
-    records[r] = rec;
-    return r;
-  }
-  void free_record_at(std::uint32_t r) noexcept {
-    records[r].lo = free_record;
-    free_record = r;
-  }
-
-  bool join(std::uint32_t n, std::string_view name, subscriber_id s,
-            const subscription_options& o) {
-    auto& groups = shared[n];
-    nodes[n].flags |= has_shared;
+  bool join(slot& n, std::string_view name, subscriber_id s, const subscription_options& o) {
+    auto& groups = shared[n.id];
+    n.flags |= has_shared;
     auto g = std::find_if(groups.begin(), groups.end(), [&](auto& x) { return x->name == name; });
     if (g == groups.end()) {
       groups.push_back(std::make_unique<group>());
@@ -399,47 +482,84 @@ struct subscription_index::impl {
     } else {
       sf.filter = filter;
     }
-    std::vector<std::uint32_t> path{0};
+    // ids[i], hashes[i]: the node at depth i (0 = the root); keys[i]: the level to depth i + 1.
+    std::vector<std::uint32_t> ids{root_id}, hashes{root.hash};
+    std::vector<key> keys;
+    slot* n = &root;
     for (std::string_view level : levels(sf.filter)) {
-      const std::uint32_t c = find_child(path.back(), level, hash_bytes(level));
-      if (c == 0) return false;
-      path.push_back(c);
+      keys.push_back(key::of(level));
+      n = find(*n, keys.back());
+      if (n == nullptr) return false;
+      ids.push_back(n->id);
+      hashes.push_back(n->hash);
     }
-    const std::uint32_t n = path.back();
-    if (is_shared(filter) ? !leave(n, sf.group, s) : !unlink(n, s)) return false;
+    if (is_shared(filter) ? !leave(*n, sf.group, s) : !unlink(*n, s)) return false;
     --subscriptions;
-    for (std::size_t i = path.size() - 1; i > 0 && removable(path[i]); --i) {
-      free_node_at(path[i - 1], path[i]);
+    // Erasing a slot may move others: locate nodes again by key.
+    auto locate = [&](std::size_t depth) {
+      return depth == 0 ? &root
+                        : const_cast<slot*>(std::as_const(*this).find(
+                              ids[depth - 1], hashes[depth - 1], keys[depth - 1]));
+    };
+    for (std::size_t d = keys.size(); d > 0; --d) {
+      slot* c = locate(d);
+      if (!removable(*c)) break;
+      erase(c);
+      slot* p = locate(d - 1);
+      const std::uint32_t left = --children[p->id];
+      if (keys[d - 1].view() == "+") p->flags &= static_cast<std::uint8_t>(~has_plus);
+      if (keys[d - 1].view() == "#") p->flags &= static_cast<std::uint8_t>(~has_hash);
+      if (left == ((p->flags & has_plus) != 0 ? 1u : 0u) + ((p->flags & has_hash) != 0 ? 1u : 0u)) {
+        p->flags &= static_cast<std::uint8_t>(~has_plain);
+      }
+    }
+    if (arena_garbage > (std::size_t{1} << 20) && arena_garbage * 2 > arena.size()) {
+      compact_arena();
     }
     return true;
   }
 
-  bool unlink(std::uint32_t id, subscriber_id s) {
-    node& n = nodes[id];
+  bool unlink(slot& n, subscriber_id s) {
     if (n.subs == 0) return false;
-    if ((n.flags & has_list) == 0) {
+    if ((n.flags & (has_list | has_big)) == 0) {
       if (records[n.subs].subscriber() != s) return false;
-      free_record_at(n.subs);
+      release(n.subs, 0);
       n.subs = 0;
       return true;
     }
-    auto& list = lists[n.subs];
-    auto it = std::find_if(list.begin(), list.end(),
-                           [&](const record& r) { return r.subscriber() == s; });
-    if (it == list.end()) return false;
-    *it = list.back();
-    list.pop_back();
-    if (list.empty()) {
-      std::vector<record>{}.swap(list);
-      free_lists.push_back(n.subs);
-      n.subs = 0;
-      n.flags &= static_cast<std::uint8_t>(~has_list);
+    if ((n.flags & has_big) != 0) {
+      auto& list = big[n.subs];
+      auto it = std::find_if(list.begin(), list.end(),
+                             [&](const record& r) { return r.subscriber() == s; });
+      if (it == list.end()) return false;
+      *it = list.back();
+      list.pop_back();
+      if (list.empty()) {
+        std::vector<record>{}.swap(list);
+        free_big.push_back(n.subs);
+        n.subs = 0;
+        n.flags &= static_cast<std::uint8_t>(~has_big);
+      }
+      return true;
     }
-    return true;
+    record* head = &records[n.subs];
+    const std::uint32_t count = head->lo;
+    for (std::uint32_t i = 1; i <= count; ++i) {
+      if (head[i].subscriber() != s) continue;
+      head[i] = head[count];
+      head->lo = count - 1;
+      if (count == 1) {
+        release(n.subs, head->hi);
+        n.subs = 0;
+        n.flags &= static_cast<std::uint8_t>(~has_list);
+      }
+      return true;
+    }
+    return false;
   }
 
-  bool leave(std::uint32_t n, std::string_view name, subscriber_id s) {
-    auto it = shared.find(n);
+  bool leave(slot& n, std::string_view name, subscriber_id s) {
+    auto it = shared.find(n.id);
     if (it == shared.end()) return false;
     auto& groups = it->second;
     auto g = std::find_if(groups.begin(), groups.end(), [&](auto& x) { return x->name == name; });
@@ -452,7 +572,7 @@ struct subscription_index::impl {
     if (members.empty()) groups.erase(g);
     if (groups.empty()) {
       shared.erase(it);
-      nodes[n].flags &= static_cast<std::uint8_t>(~has_shared);
+      n.flags &= static_cast<std::uint8_t>(~has_shared);
     }
     return true;
   }
@@ -474,88 +594,107 @@ struct subscription_index::impl {
   }
 
   // Calls sink(entry) for every match; a sink returning false stops the walk.
+  // Breadth first, one topic level at a time, with the cache misses of a lookup
+  // overlapped rather than queued: the slots of the whole exact path (and of the
+  // '+' and '#' children along it) are computable from the topic alone and are
+  // prefetched before any is read; a '+' child found on the way gets its own
+  // path prefetched; the subscriptions of all matching nodes are fetched before
+  // any is emitted.
   template <class Sink>
   void walk(std::string_view topic, const match_context& ctx, bool pick_shared, Sink&& sink) const {
-    thread_local scratch tls;
-    auto& lv = tls.levels;
-    auto& hv = tls.hashes;
-    lv.clear();
-    hv.clear();
-    for (auto l : levels(topic)) {
-      lv.push_back(l);
-      hv.push_back(hash_bytes(l));
-    }
-    const auto count = static_cast<std::uint32_t>(lv.size());
+    thread_local scratch w;
+    w.keys.clear();
+    for (auto l : levels(topic)) w.keys.push_back(key::of(l));
+    const auto count = static_cast<std::uint32_t>(w.keys.size());
     const bool dollar = !topic.empty() && topic[0] == '$';
-    static const std::uint64_t plus_hash = hash_bytes("+");
-    static const std::uint64_t hash_hash = hash_bytes("#");
+    static const key plus_key = key::of("+");
+    static const key hash_key = key::of("#");
 
-    auto emit = [&](std::uint32_t id) -> bool {
-      const node& n = nodes[id];
-      auto one = [&](const record& rec) {
-        const subscription_options o = rec.options();
-        if (o.no_local && rec.subscriber() == ctx.publisher) return true;
-        return sink(match_entry{rec.subscriber(), o, false});
-      };
-      if ((n.flags & has_list) != 0) {
-        for (const record& rec : lists[n.subs]) {
-          if (!one(rec)) return false;
-        }
-      } else if (n.subs != 0 && !one(records[n.subs])) {
-        return false;
+    auto prefetch_path = [&](std::uint32_t h, std::uint32_t from, bool plus) {
+      for (std::uint32_t l = from;; ++l) {
+        __builtin_prefetch(&table[home(chain(h, hash_key.hash))]);
+        if (l == count) break;
+        if (plus) __builtin_prefetch(&table[home(chain(h, plus_key.hash))]);
+        h = chain(h, w.keys[l].hash);
+        __builtin_prefetch(&table[home(h)]);
       }
-      if ((n.flags & has_shared) != 0) {
-        for (const auto& g : shared.find(id)->second) {
+    };
+    auto& hits = w.hits;
+    hits.clear();
+    auto hit = [&](const slot* s) {
+      if (s->subs != 0) {
+        if ((s->flags & has_big) == 0) __builtin_prefetch(&records[s->subs]);
+      } else if ((s->flags & has_shared) == 0) {
+        return;
+      }
+      hits.push_back(s);
+    };
+    prefetch_path(root.hash, 0, true);
+    auto& cur = w.cur;
+    auto& next = w.next;
+    cur.assign(1, &root);
+    for (std::uint32_t level = 0;; ++level) {
+      const bool wild = !(dollar && level == 0);  // MQTT-4.7.2-1
+      const bool last = level == count;
+      next.clear();
+      for (const slot* n : cur) {
+        if ((n->flags & has_hash) != 0 && wild) hit(find(*n, hash_key));
+        if (last) {
+          hit(n);
+          continue;
+        }
+        if ((n->flags & has_plus) != 0 && wild) {
+          const slot* c = find(*n, plus_key);
+          prefetch_path(c->hash, level + 1, false);
+          next.push_back(c);
+        }
+        if ((n->flags & has_plain) != 0) {
+          if (const slot* c = find(*n, w.keys[level])) next.push_back(c);
+        }
+      }
+      if (last || next.empty()) break;
+      cur.swap(next);
+    }
+
+    for (const slot* s : hits) {  // the rest of each list, now that its header is here
+      if ((s->flags & has_list) == 0) continue;
+      const record* head = &records[s->subs];
+      const std::uint32_t lines = std::min(head->lo / 4, 7u);
+      for (std::uint32_t i = 1; i <= lines; ++i) __builtin_prefetch(head + 4 * i);
+    }
+    auto one = [&](const record& rec) {
+      const subscription_options o = rec.options();
+      if (o.no_local && rec.subscriber() == ctx.publisher) return true;
+      return sink(match_entry{rec.subscriber(), o, false});
+    };
+    for (const slot* s : hits) {
+      if ((s->flags & has_list) != 0) {
+        const record* head = &records[s->subs];
+        for (std::uint32_t i = 1, n = head->lo; i <= n; ++i) {
+          if (!one(head[i])) return;
+        }
+      } else if ((s->flags & has_big) != 0) {
+        for (const record& rec : big[s->subs]) {
+          if (!one(rec)) return;
+        }
+      } else if (s->subs != 0 && !one(records[s->subs])) {
+        return;
+      }
+      if ((s->flags & has_shared) != 0) {
+        for (const auto& g : shared.find(s->id)->second) {
           const share_member& m =
               pick_shared ? g->members[pick(*g, topic, ctx)] : g->members.front();
-          if (!sink(match_entry{m.subscriber, m.options, true})) return false;
-        }
-      }
-      return true;
-    };
-
-    // A pushed child is looked at soon: fetch it and its next-level edge slot now,
-    // so the two cache misses of a level overlap.
-    auto push = [&](std::uint32_t c, std::uint32_t level) {
-      __builtin_prefetch(&nodes[c]);
-      if (level < count) __builtin_prefetch(&edges[home(tag_of(c, hv[level]))]);
-      stack_push(tls.stack, c, level);
-    };
-    auto& stack = tls.stack;
-    stack.clear();
-    stack.push_back({0, 0});
-    while (!stack.empty()) {
-      const frame f = stack.back();
-      stack.pop_back();
-      const node& n = nodes[f.node];
-      const bool wild = !(dollar && f.level == 0);  // MQTT-4.7.2-1
-      if ((n.flags & has_hash) != 0 && wild) {
-        if (!emit(find_child(f.node, "#", hash_hash))) return;
-      }
-      if (f.level == count) {
-        if (!emit(f.node)) return;
-        continue;
-      }
-      if ((n.flags & has_plus) != 0 && wild) {
-        push(find_child(f.node, "+", plus_hash), f.level + 1);
-      }
-      if (n.children != 0) {
-        if (const std::uint32_t c = find_child(f.node, lv[f.level], hv[f.level])) {
-          push(c, f.level + 1);
+          if (!sink(match_entry{m.subscriber, m.options, true})) return;
         }
       }
     }
-  }
-
-  static void stack_push(std::vector<frame>& stack, std::uint32_t c, std::uint32_t level) {
-    stack.push_back({c, level});
   }
 
   std::size_t memory() const noexcept {
-    std::size_t bytes = sizeof(impl) + nodes.bytes() + records.bytes() +
-                        edges.capacity() * sizeof(edge) + arena.capacity() +
-                        lists.capacity() * sizeof(lists[0]) + free_lists.capacity() * 4;
-    for (const auto& l : lists) bytes += l.capacity() * sizeof(record);
+    std::size_t bytes = sizeof(impl) + table_block.size() + records.bytes() + children.bytes() +
+                        free_ids.capacity() * 4 + arena.capacity() +
+                        big.capacity() * sizeof(big[0]) + free_big.capacity() * 4;
+    for (const auto& l : big) bytes += l.capacity() * sizeof(record);
     for (const auto& [id, groups] : shared) {
       bytes += 32 + groups.capacity() * sizeof(void*);
       for (const auto& g : groups) {
@@ -676,7 +815,7 @@ std::size_t subscription_index::size() const noexcept {
 
 std::size_t subscription_index::node_count() const noexcept {
   detail::shared_guard guard{impl_->gate};
-  return impl_->live_nodes;
+  return impl_->used + 1;
 }
 
 std::size_t subscription_index::memory_usage() const noexcept {

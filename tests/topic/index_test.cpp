@@ -285,6 +285,77 @@ TEST(TopicIndex, ManySubscribersOnOneFilter) {
   EXPECT_FALSE(index.any_match("u/y"));
 }
 
+// Subscriber lists grow through every block size and past the largest one
+// (4,095 records), then shrink to nothing; options replace in place throughout.
+TEST(TopicIndex, SubscriberListsGrowAndShrink) {
+  subscription_index index;
+  constexpr subscriber_id n = 10'000;
+  for (subscriber_id s = 0; s < n; ++s) {
+    ASSERT_TRUE(index.subscribe("big/list", s, {.qos = 1}).value());
+    if (s % 1000 == 0) {
+      ASSERT_EQ(who(index, "big/list").size(), s + 1);
+    }
+  }
+  ASSERT_TRUE(index.subscribe("small/list", 1).ok());
+  ASSERT_TRUE(index.subscribe("small/list", 2).ok());
+  EXPECT_FALSE(index.subscribe("big/list", 4321, {.qos = 2, .identifier = 9}).value());
+  std::vector<match_entry> out;
+  index.match("big/list", out);
+  ASSERT_EQ(out.size(), n);
+  for (const auto& e : out) {
+    EXPECT_EQ(e.options.qos, e.subscriber == 4321 ? 2 : 1);
+    EXPECT_EQ(e.options.identifier, e.subscriber == 4321 ? 9u : 0u);
+  }
+  for (subscriber_id s = 0; s < n; s += 3) ASSERT_TRUE(index.unsubscribe("big/list", s));
+  auto ids = who(index, "big/list");
+  EXPECT_EQ(ids.size(), n - (n + 2) / 3);
+  EXPECT_TRUE(std::none_of(ids.begin(), ids.end(), [](auto s) { return s % 3 == 0; }));
+  for (subscriber_id s = 0; s < n; ++s) EXPECT_EQ(index.unsubscribe("big/list", s), s % 3 != 0);
+  EXPECT_THAT(who(index, "big/list"), IsEmpty());
+  EXPECT_THAT(who(index, "small/list"), ElementsAre(1, 2));
+  EXPECT_EQ(index.size(), 2u);
+}
+
+// Tens of thousands of nodes: the node table grows several times, and removals in
+// an interleaved order move slots back; every filter keeps matching exactly.
+TEST(TopicIndex, NodeTableGrowsAndShrinks) {
+  subscription_index index;
+  const std::size_t empty_nodes = index.node_count();
+  constexpr subscriber_id n = 20'000;
+  auto filter = [](subscriber_id i) {
+    switch (i % 4) {
+      case 0: return "a/" + std::to_string(i) + "/b";
+      case 1: return "a/" + std::to_string(i % 97) + "/+/" + std::to_string(i);
+      case 2:
+        return "x/" + std::to_string(i % 13) + "/a-level-longer-than-twelve-bytes-" +
+               std::to_string(i) + "/#";
+      default: return "+/" + std::to_string(i) + "/c";
+    }
+  };
+  for (subscriber_id i = 0; i < n; ++i) ASSERT_TRUE(index.subscribe(filter(i), i).value());
+  auto check = [&](subscriber_id i, bool present) {
+    const std::string t = i % 4 == 0   ? "a/" + std::to_string(i) + "/b"
+                          : i % 4 == 1 ? "a/" + std::to_string(i % 97) + "/q/" + std::to_string(i)
+                          : i % 4 == 2
+                              ? "x/" + std::to_string(i % 13) +
+                                    "/a-level-longer-than-twelve-bytes-" + std::to_string(i) + "/z"
+                              : "q/" + std::to_string(i) + "/c";
+    const auto ids = who(index, t);
+    EXPECT_EQ(std::count(ids.begin(), ids.end(), i), present ? 1 : 0) << t;
+  };
+  for (subscriber_id i = 0; i < n; i += 7) check(i, true);
+  std::vector<subscriber_id> removed;  // steps done: i is gone when one divides it
+  for (subscriber_id step : {5u, 3u, 2u, 1u}) {
+    for (subscriber_id i = 0; i < n; i += step) index.unsubscribe(filter(i), i);
+    removed.push_back(step);
+    for (subscriber_id i = 0; i < n; i += 11) {
+      check(i, std::none_of(removed.begin(), removed.end(), [&](auto d) { return i % d == 0; }));
+    }
+  }
+  EXPECT_EQ(index.size(), 0u);
+  EXPECT_EQ(index.node_count(), empty_nodes);
+}
+
 TEST(TopicIndex, StrategiesPickOneMember) {
   for (auto strategy :
        {share_strategy::random, share_strategy::hash_topic, share_strategy::hash_client}) {
