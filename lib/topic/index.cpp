@@ -34,7 +34,8 @@ constexpr std::uint32_t max_records = (1u << 30) - 1;
 constexpr std::uint32_t max_nodes = 1u << 30;
 constexpr std::uint32_t max_identifier = 268'435'455;
 constexpr std::uint32_t root_id = 1;
-constexpr std::uint32_t max_class = 12;  // record blocks up to 4,096 (one page)
+constexpr std::size_t short_filter = 32;  // levels of a filter handled without allocation
+constexpr std::uint32_t max_class = 12;   // record blocks up to 4,096 (one page)
 static_assert(max_class == detail::paged_vector<int>::shift);
 
 enum node_flags : std::uint8_t {
@@ -332,7 +333,7 @@ struct subscription_index::impl {
     if (is_share) {
       if (auto ec = parse_shared(filter, sf, lim)) return {ec, "invalid shared subscription"};
       if (o.no_local) return {error::invalid_options, "no_local on a shared subscription"};
-    } else if (auto ec = validate_filter(filter, lim)) {
+    } else if (auto ec = validate_filter_fast(filter, lim)) {
       return {ec, "invalid topic filter"};
     } else {
       sf.filter = filter;
@@ -344,11 +345,24 @@ struct subscription_index::impl {
       return {error::index_full, "subscription index is full"};
     }
     reserve(depth);
+    // Prefetch the slots of the whole path first: their cache misses overlap.
+    key on_stack[short_filter];
+    std::vector<key> on_heap;
+    key* keys = on_stack;
+    if (depth > short_filter) {
+      on_heap.resize(depth);
+      keys = on_heap.data();
+    }
+    std::size_t d = 0;
+    for (std::uint32_t h = root.hash; std::string_view level : levels(sf.filter)) {
+      keys[d] = key::of(level);
+      h = chain(h, keys[d++].hash);
+      __builtin_prefetch(&table[home(h)]);
+    }
     slot* n = &root;
-    for (std::string_view level : levels(sf.filter)) {
-      const key k = key::of(level);
-      slot* c = find(*n, k);
-      if (c == nullptr) c = add_child(*n, k);
+    for (d = 0; d < depth; ++d) {
+      slot* c = find(*n, keys[d]);
+      if (c == nullptr) c = add_child(*n, keys[d]);
       n = c;
     }
     if (is_share) return join(*n, sf.group, s, o);
@@ -477,7 +491,7 @@ struct subscription_index::impl {
     shared_filter sf{};
     if (is_shared(filter)) {
       if (parse_shared(filter, sf, lim)) return false;
-    } else if (validate_filter(filter, lim)) {
+    } else if (validate_filter_fast(filter, lim)) {
       return false;
     } else {
       sf.filter = filter;
