@@ -1,5 +1,6 @@
-// mqtt_client: one TCP socket, a write queue flushed with gather writes, the
-// codec's decoder on the read side, and the QoS state machines of the client.
+// mqtt_client: one TCP socket (optionally under TLS), a write queue flushed with
+// gather writes, the codec's decoder on the read side, and the QoS state
+// machines of the client.
 #include <iotblocks/mqtt/decoder.hpp>
 #include <iotblocks/mqtt/encoder.hpp>
 #include <iotblocks/net/mqtt_client.hpp>
@@ -9,8 +10,14 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <atomic>
@@ -26,6 +33,52 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 namespace {
+namespace ssl = asio::ssl;
+using tls_stream = ssl::stream<tcp::socket&>;
+
+// The last OpenSSL error of the calling thread (bad file, key mismatch).
+std::error_code tls_setup_error() {
+  const unsigned long e = ERR_get_error();
+  return e != 0 ? std::error_code{static_cast<int>(e), asio::error::get_ssl_category()}
+                : std::error_code{error::invalid_argument};
+}
+
+// A client context from the options; an error names nothing (OpenSSL's code says why).
+std::shared_ptr<ssl::context> make_client_context(const client_tls_options& o,
+                                                  std::error_code& ec) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  if (o.verify) {
+    const int ok = o.ca_file.empty()
+                       ? SSL_CTX_set_default_verify_paths(native)
+                       : SSL_CTX_load_verify_locations(native, o.ca_file.c_str(), nullptr);
+    if (ok != 1) return ec = tls_setup_error(), nullptr;
+    SSL_CTX_set_verify(native, SSL_VERIFY_PEER, nullptr);
+  } else {
+    SSL_CTX_set_verify(native, SSL_VERIFY_NONE, nullptr);
+  }
+  if (!o.cert_file.empty()) {
+    if (SSL_CTX_use_certificate_chain_file(native, o.cert_file.c_str()) != 1)
+      return ec = tls_setup_error(), nullptr;
+    const auto& key = o.key_file.empty() ? o.cert_file : o.key_file;
+    if (SSL_CTX_use_PrivateKey_file(native, key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(native) != 1) {
+      return ec = tls_setup_error(), nullptr;
+    }
+  }
+  if (!o.alpn.empty()) {
+    std::vector<unsigned char> wire;
+    for (const auto& p : o.alpn) {
+      if (p.empty() || p.size() > 255) continue;
+      wire.push_back(static_cast<unsigned char>(p.size()));
+      wire.insert(wire.end(), p.begin(), p.end());
+    }
+    SSL_CTX_set_alpn_protos(native, wire.data(), static_cast<unsigned>(wire.size()));
+  }
+  return ctx;
+}
+
 template <class Response>
 mqtt::packet response(std::uint16_t id, mqtt::reason_code rc = mqtt::reason_code::success) {
   Response r;
@@ -57,6 +110,8 @@ struct mqtt_client::impl : std::enable_shared_from_this<impl> {
   tcp::socket socket_;
   asio::steady_timer timer_;  // connect timeout and reconnect delay
   asio::steady_timer ping_;
+  std::shared_ptr<ssl::context> tls_context_;  // built on the first TLS connect
+  std::shared_ptr<tls_stream> tls_;            // per connection; handlers keep theirs alive
   std::minstd_rand rng_;
   mqtt::decoder decoder_{mqtt::role::client};
   std::vector<std::byte> read_buffer_ = std::vector<std::byte>(64 * 1024);
@@ -116,6 +171,37 @@ struct mqtt_client::impl : std::enable_shared_from_this<impl> {
     socket_open_ = true;
     boost::system::error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
+    if (!options_.tls.enabled) return on_transport_ready(gen);
+    std::error_code ec;
+    if (!tls_context_) tls_context_ = make_client_context(options_.tls, ec);
+    if (ec) return fail(ec, gen);
+    tls_ = std::make_shared<tls_stream>(socket_, *tls_context_);
+    SSL* ssl = tls_->native_handle();
+    const std::string& name =
+        options_.tls.server_name.empty() ? options_.host : options_.tls.server_name;
+    boost::system::error_code addr_ec;
+    asio::ip::make_address(name, addr_ec);
+    const bool is_ip = !addr_ec;
+    if (!is_ip) SSL_set_tlsext_host_name(ssl, name.c_str());
+    if (options_.tls.verify) {
+      X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+      if (is_ip) {
+        X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str());
+      } else {
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        SSL_set1_host(ssl, name.c_str());
+      }
+    }
+    auto self = shared_from_this();
+    auto s = tls_;
+    s->async_handshake(ssl::stream_base::client, [self, gen, s](boost::system::error_code e) {
+      if (self->generation_ != gen) return;
+      if (e) return self->fail(detail::to_std(e), gen);
+      self->on_transport_ready(gen);
+    });
+  }
+
+  void on_transport_ready(std::uint64_t gen) {
     decoder_.reset();
     decoder_.protocol(version()).max_packet_size(options_.max_packet_size);
     mqtt::connect c;
@@ -124,6 +210,8 @@ struct mqtt_client::impl : std::enable_shared_from_this<impl> {
     c.keep_alive = options_.keep_alive;
     c.client_id = options_.client_id;
     c.will = options_.will;
+    if (version() == mqtt::protocol_version::v5 && options_.session_expiry != 0)
+      c.properties.set_session_expiry_interval(options_.session_expiry);
     c.username = options_.username;
     if (options_.password) c.password = to_buffer(*options_.password);
     if (version() == mqtt::protocol_version::v5)
@@ -134,21 +222,24 @@ struct mqtt_client::impl : std::enable_shared_from_this<impl> {
 
   void read(std::uint64_t gen) {
     auto self = shared_from_this();
-    socket_.async_read_some(
-        asio::buffer(read_buffer_), [self, gen](boost::system::error_code e, std::size_t n) {
-          if (self->generation_ != gen) return;
-          if (e) {
-            return self->fail(e == asio::error::eof ? error::connection_closed : detail::to_std(e),
-                              gen);
-          }
-          std::error_code ec;
-          bytes_view in{self->read_buffer_.data(), n};
-          self->decoder_.put_all(
-              in, [&](const mqtt::packet_view& p) { self->handle(p); }, ec);
-          if (self->generation_ != gen) return;
-          if (ec) return self->fail(ec, gen);
-          self->read(gen);
-        });
+    auto on_read = [self, gen, keep = tls_](boost::system::error_code e, std::size_t n) {
+      if (e) {
+        return self->fail(e == asio::error::eof ? error::connection_closed : detail::to_std(e),
+                          gen);
+      }
+      std::error_code ec;
+      bytes_view in{self->read_buffer_.data(), n};
+      self->decoder_.put_all(
+          in, [&](const mqtt::packet_view& p) { self->handle(p); }, ec);
+      if (self->generation_ != gen) return;
+      if (ec) return self->fail(ec, gen);
+      self->read(gen);
+    };
+    if (tls_) {
+      tls_->async_read_some(asio::buffer(read_buffer_), std::move(on_read));
+    } else {
+      socket_.async_read_some(asio::buffer(read_buffer_), std::move(on_read));
+    }
   }
 
   // Ends the current connection (or attempt) and schedules a reconnect if asked to.
@@ -175,6 +266,7 @@ struct mqtt_client::impl : std::enable_shared_from_this<impl> {
       socket_open_ = false;
     }
     socket_.close(ignored);
+    tls_.reset();  // pending handlers hold their stream until they run
     resolver_.cancel();
     timer_.cancel();
     ping_.cancel();
@@ -256,7 +348,7 @@ struct mqtt_client::impl : std::enable_shared_from_this<impl> {
     for (auto& b : writing_) bufs.emplace_back(b.data(), b.size());
     auto self = shared_from_this();
     auto gen = generation_;
-    asio::async_write(socket_, bufs, [self, gen](boost::system::error_code e, std::size_t) {
+    auto on_written = [self, gen, keep = tls_](boost::system::error_code e, std::size_t) {
       if (self->generation_ != gen) return;
       if (e) return self->fail(detail::to_std(e), gen);
       self->write_busy_ = false;
@@ -268,7 +360,12 @@ struct mqtt_client::impl : std::enable_shared_from_this<impl> {
       if (self->generation_ != gen) return;
       if (self->stopping_ && self->queue_.empty()) return self->fail(error::connection_closed, gen);
       self->flush();
-    });
+    };
+    if (tls_) {
+      asio::async_write(*tls_, bufs, std::move(on_written));
+    } else {
+      asio::async_write(socket_, bufs, std::move(on_written));
+    }
   }
 
   // ---- keep-alive ---------------------------------------------------------

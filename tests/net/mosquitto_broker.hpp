@@ -30,13 +30,16 @@ inline std::uint16_t free_loopback_port() {
 
 class mosquitto_broker {
  public:
-  explicit mosquitto_broker(std::uint16_t port = 0) : port_(port ? port : free_loopback_port()) {
+  /// `extra_config` is appended to the generated mosquitto.conf (e.g. a TLS listener).
+  explicit mosquitto_broker(std::uint16_t port = 0, const std::string& extra_config = {})
+      : port_(port ? port : free_loopback_port()) {
     dir_ = std::filesystem::temp_directory_path() /
            ("iotblocks-mosquitto-" + std::to_string(::getpid()) + "-" + std::to_string(port_));
     std::filesystem::create_directories(dir_);
     conf_ = (dir_ / "mosquitto.conf").string();
     std::ofstream{conf_} << "listener " << port_ << " 127.0.0.1\nallow_anonymous true\n"
-                         << "persistence false\nlog_dest none\nmax_queued_messages 100000\n";
+                         << "persistence false\nlog_dest none\nmax_queued_messages 100000\n"
+                         << extra_config;
     start();
   }
   ~mosquitto_broker() {

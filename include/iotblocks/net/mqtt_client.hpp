@@ -1,8 +1,9 @@
 // An asynchronous MQTT 3.1.1 / 5.0 client over TCP on one Asio io_context, built
 // on the iotblocks codec: QoS 0/1/2 publish with packet ids and an in-flight
 // window, subscribe/unsubscribe, a message callback, keep-alive pings, clean
-// disconnect and opt-in reconnection with exponential backoff and jitter. The
-// bridge, the rules worker and `iotblocks-bench` use it.
+// disconnect, opt-in reconnection with exponential backoff and jitter, and TLS
+// (server verification, client certificates, SNI, ALPN). The bridge, the rules
+// worker and `iotblocks-bench` use it.
 //
 //   boost::asio::io_context io;
 //   net::mqtt_client_options o;
@@ -39,6 +40,17 @@
 
 namespace iotblocks::net {
 
+/// TLS towards the broker (OpenSSL, TLS 1.2 or later). Files are PEM.
+struct client_tls_options {
+  bool enabled = false;
+  std::string ca_file;            ///< CAs that verify the server; empty: OpenSSL's default paths
+  std::string cert_file;          ///< client certificate chain for mutual TLS (optional)
+  std::string key_file;           ///< its private key
+  std::string server_name;        ///< SNI and the name checked in the certificate; empty: host
+  std::vector<std::string> alpn;  ///< offered protocols, e.g. {"x-amzn-mqtt-ca"} on port 443
+  bool verify = true;  ///< false: accept any server certificate (mosquitto's bridge_insecure)
+};
+
 /// How an mqtt_client connects; fields are the documented defaults.
 struct mqtt_client_options {
   std::string host = "127.0.0.1";
@@ -46,6 +58,9 @@ struct mqtt_client_options {
   mqtt::protocol_version version = mqtt::protocol_version::v3_1_1;
   std::string client_id;  ///< empty: the broker assigns one (requires clean_start)
   bool clean_start = true;
+  /// MQTT 5 Session Expiry Interval sent in CONNECT (seconds; 0: the session ends with
+  /// the connection). Use with clean_start = false to keep a session across reconnects.
+  std::uint32_t session_expiry = 0;
   std::uint16_t keep_alive = 60;  ///< seconds; 0 disables pings
   std::optional<std::string> username;
   std::optional<std::string> password;
@@ -60,6 +75,7 @@ struct mqtt_client_options {
   bool reconnect = false;
   std::chrono::milliseconds backoff_initial{200};  ///< first delay; doubles per failure
   std::chrono::milliseconds backoff_max{30000};    ///< cap of the delay
+  client_tls_options tls;                          ///< off by default
 };
 
 /// An MQTT client connection. All callbacks run on the executor. The public
@@ -77,8 +93,9 @@ class mqtt_client {
   mqtt_client(const mqtt_client&) = delete;
   mqtt_client& operator=(const mqtt_client&) = delete;
 
-  /// Called after each CONNACK (or failed attempt). ec: socket errors,
-  /// error::timeout, error::unexpected_reply (refused: see connack_reason()).
+  /// Called after each CONNACK (or failed attempt). ec: socket errors, TLS errors
+  /// (bad files, failed verification), error::timeout, error::unexpected_reply
+  /// (refused: see connack_reason()).
   void on_connect(connect_handler h);
   /// Called for every PUBLISH from the broker (QoS 2: once per packet id).
   void on_message(message_handler h);
