@@ -211,7 +211,7 @@ struct engine::impl {
           [this](const rule_identity& r, const destination_ref& d) { return authorize(r, d); });
     }
     for (const auto& text : a->templates()) {
-      auto t = detail::compile_template(text, q);
+      auto t = detail::compile_template(text, q, opt.functions.get());
       if (!t) {
         return {t.error(), fmt::format("{}: template \"{}\": {}", where_name, text, t.describe()),
                 spec.where};
@@ -234,7 +234,7 @@ struct engine::impl {
     if (auto r = validate_rule_name(name); !r) return std::move(r).take_failure();
     auto doc = parse_rule_document(text);
     if (!doc) return std::move(doc).take_failure();
-    auto q = compile_query(doc->sql);
+    auto q = compile_query(doc->sql, opt.functions.get());
     if (!q) {
       auto f = std::move(q).take_failure();
       return {f.code, fmt::format("sql: {}", f.describe()), doc->sql_where};

@@ -25,10 +25,13 @@ sql::message to_sql(const eval_context& c) {
 
 }  // namespace
 
-result<sql::rule> compile_query(std::string_view text) { return sql::compile(text); }
+result<sql::rule> compile_query(std::string_view text, const sql::function_registry* functions) {
+  return sql::compile(text, sql::compile_options{}.functions(functions));
+}
 
-result<sql::substitution_template> compile_template(std::string_view text, const sql::rule& q) {
-  return sql::compile_template(text, {}, &q);
+result<sql::substitution_template> compile_template(std::string_view text, const sql::rule& q,
+                                                    const sql::function_registry* functions) {
+  return sql::compile_template(text, sql::compile_options{}.functions(functions), &q);
 }
 
 result<std::optional<std::string_view>> evaluate(const sql::rule& q, const eval_context& c) {

@@ -23,8 +23,11 @@ struct eval_context {
 };
 
 /// Compiles the rule SQL. Errors carry the sql component's code and the line:column in the SQL.
-result<sql::rule> compile_query(std::string_view text);
-result<sql::substitution_template> compile_template(std::string_view text, const sql::rule& q);
+/// `functions` (may be null): the application's SQL functions (engine_options::functions).
+result<sql::rule> compile_query(std::string_view text,
+                                const sql::function_registry* functions = nullptr);
+result<sql::substitution_template> compile_template(
+    std::string_view text, const sql::rule& q, const sql::function_registry* functions = nullptr);
 
 /// Evaluates; nullopt when WHERE is not true. The view lives until the next call on this thread.
 result<std::optional<std::string_view>> evaluate(const sql::rule& q, const eval_context& c);

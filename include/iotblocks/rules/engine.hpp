@@ -26,6 +26,7 @@
 #include <iotblocks/rules/item_store.hpp>
 #include <iotblocks/rules/metrics.hpp>
 #include <iotblocks/rules/notify.hpp>
+#include <iotblocks/sql/functions.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -100,6 +101,9 @@ struct engine_options {
   std::string store_path;                       ///< SQLite file of the dynamoDB action; empty: none
   std::shared_ptr<item_store> store;            ///< or an open store (wins over store_path)
   std::shared_ptr<rules::publisher> publisher;  ///< for republish; none: republish fails
+  /// SQL functions rules may call besides the built-ins (e.g. get_thing_shadow); set
+  /// before adding rules. None by default: such a call does not compile.
+  std::shared_ptr<const sql::function_registry> functions;
   /// Extra trusted CA certificates (PEM) for http actions and webhooks.
   std::string ca_pem;
   /// Alarms are evaluated on each tick(); the engine also ticks on its own at this

@@ -1,0 +1,265 @@
+// TLS authentication through the registry, passwords, and policy sessions per connection.
+#include "gateway/security.hpp"
+
+#include <iotblocks/core/error.hpp>
+#include <iotblocks/policy/context.hpp>
+#include <iotblocks/policy/document.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace iotblocks::gateway {
+
+/// What the broker keeps per connection (client_info::principal).
+struct security::connection_state {
+  std::mutex mutex;
+  policy::session session;
+  connection_state(const policy::store& s, std::string principal, policy::context ctx)
+      : session(s, std::move(principal), std::move(ctx)) {}
+};
+
+namespace {
+
+void add_names(policy::distinguished_name& out, const x509::distinguished_name& dn) {
+  for (const auto& e : dn.entries) {
+    if (auto a = policy::find_dn_attribute(e.type)) out.add(*a, e.value);
+  }
+}
+
+/// iot:Certificate.* variables of the device certificate.
+void add_certificate(policy::context& ctx, const x509::certificate& c) {
+  add_names(ctx.subject, c.subject());
+  add_names(ctx.issuer, c.issuer());
+  const auto& san = c.subject_alt_names();
+  using t = policy::alt_name_type;
+  for (const auto& v : san.dns) ctx.subject.add(t::dns_name, v);
+  for (const auto& v : san.email) ctx.subject.add(t::rfc822_name, v);
+  for (const auto& v : san.uri) ctx.subject.add(t::uniform_resource_identifier, v);
+  for (const auto& v : san.ip) ctx.subject.add(t::ip_address, v);
+  for (const auto& v : san.directory) ctx.subject.add(t::directory_name, v);
+  ctx.serial_number = c.serial();
+  ctx.certificate_id = c.id();
+  ctx.extra.push_back(
+      {"iot:Certificate.Validity.NotBefore", {std::to_string(to_unix_ms(c.not_before()))}});
+  ctx.extra.push_back(
+      {"iot:Certificate.Validity.NotAfter", {std::to_string(to_unix_ms(c.not_after()))}});
+}
+
+result<std::string> read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return failure{core::error::io_error, "cannot read " + path, {}};
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+bool registry_enabled(const config& cfg) noexcept {
+  if (cfg.security.registry) return *cfg.security.registry;
+  for (const auto& l : cfg.listeners) {
+    if ((l.type == "mqtts" || l.type == "wss") &&
+        (l.tls.request_client_cert || l.tls.require_client_cert)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+security::security(const config& cfg, broker& b) : cfg_(cfg), broker_(b) {}
+security::~security() = default;
+
+bool security::passwords_enabled() const noexcept { return cfg_.security.passwords; }
+
+void security::changed() noexcept {
+  if (policies_) policies_->invalidate();
+}
+
+result<void> security::open(const std::filesystem::path& dir) {
+  auto reg = registry::registry::open((dir / "registry.db").string());
+  if (!reg) return failure{reg.error(), "registry: " + reg.describe(), {}};
+  reg_.emplace(std::move(*reg));
+  auto store = policy::store::open((dir / "policies.db").string());
+  if (!store) return failure{store.error(), "policy store: " + store.describe(), {}};
+  policies_.emplace(std::move(*store));
+  auto users =
+      detail::user_store::open((dir / "users.db").string(), cfg_.security.password_iterations);
+  if (!users) return failure{users.error(), "users: " + users.describe(), {}};
+  users_ = std::move(*users);
+  for (const auto& [name, password] : cfg_.security.users) {
+    if (auto ok = users_->put(name, password); !ok) {
+      return failure{ok.error(), "security.users." + name + ": " + ok.describe(), {}};
+    }
+  }
+
+  // Config policies: created, or a new default version when the text changed.
+  for (const auto& p : cfg_.policies) {
+    auto info = policies_->get_policy(p.name);
+    if (!info) {
+      auto made = policies_->create_policy(p.name, p.json);
+      if (!made) return failure{made.error(), "policy " + p.name + ": " + made.describe(), {}};
+      continue;
+    }
+    const auto& versions = info->versions;
+    bool same = false;
+    for (const auto& v : versions) same |= v.is_default && v.document == p.json;
+    if (same) continue;
+    if (versions.size() >= 5) {  // drop the oldest non-default version to make room
+      for (const auto& v : versions) {
+        if (!v.is_default) {
+          (void)policies_->delete_policy_version(p.name, v.version);
+          break;
+        }
+      }
+    }
+    auto made = policies_->create_policy_version(p.name, p.json, true);
+    if (!made) return failure{made.error(), "policy " + p.name + ": " + made.describe(), {}};
+  }
+  // The default policies hang on one reserved principal.
+  for (const auto& name : policies_->attached_policies(default_principal)) {
+    (void)policies_->detach_policy(name, default_principal);
+  }
+  for (const auto& name : cfg_.default_policies) {
+    if (auto ok = policies_->attach_policy(name, default_principal); !ok) {
+      return failure{ok.error(), "default policy " + name + ": " + ok.describe(), {}};
+    }
+  }
+
+  // The device CA, registered ACTIVE (proof of possession with the registration code).
+  auto ca = detail::device_ca::load_or_create(dir);
+  if (!ca) return failure{ca.error(), "device CA: " + ca.describe(), {}};
+  ca_.emplace(std::move(*ca));
+  if (!reg_->describe_ca(ca_->certificate.id())) {
+    auto code = reg_->registration_code();
+    if (!code) return std::move(code).take_failure();
+    auto vkey = x509::private_key::generate(x509::key_algorithm::p256);
+    if (!vkey) return std::move(vkey).take_failure();
+    x509::certificate_request vr;
+    vr.subject.entries = {{"CN", *code}};
+    vr.days = 1;
+    auto verification = x509::issue(vr, *vkey, &ca_->certificate, &ca_->key);
+    if (!verification) return std::move(verification).take_failure();
+    auto id = reg_->register_ca(ca_->certificate.pem(), verification->pem(),
+                                {.active = true, .auto_registration = false});
+    if (!id) return failure{id.error(), "device CA registration: " + id.describe(), {}};
+  }
+
+  // With the registry on, the listeners' ca_file certificates become extra trust here.
+  if (registry_enabled(cfg_)) {
+    for (const auto& l : cfg_.listeners) {
+      if (l.tls.ca_file.empty()) continue;
+      auto text = read_text(l.tls.ca_file);
+      if (!text) return std::move(text).take_failure();
+      auto certs = x509::parse_pem_chain(*text);
+      if (!certs) return failure{certs.error(), l.tls.ca_file + ": " + certs.describe(), {}};
+      for (const auto& c : *certs) {
+        if (auto ok = extra_trust_.add_trusted(c); !ok) return std::move(ok).take_failure();
+        has_extra_trust_ = true;
+      }
+    }
+  }
+  return {};
+}
+
+net::tls_options security::listener_tls(const net::tls_options& tls) const {
+  net::tls_options out = tls;
+  if (registry_enabled(cfg_)) out.ca_file.clear();  // verified in on_tls_peer
+  return out;
+}
+
+void security::publish_event(const registry::registration_event& e) {
+  message m;
+  m.topic = e.topic;
+  m.payload = to_buffer(e.payload);
+  m.qos = 1;
+  broker_.publish(m);
+}
+
+bool security::on_tls_peer(const net::peer_info& peer) {
+  if (peer.chain.empty() || !registry_enabled(cfg_)) return true;
+  std::vector<bytes_view> chain;
+  chain.reserve(peer.chain.size());
+  for (const auto& c : peer.chain) chain.emplace_back(c);
+  auto a = reg_->authenticate(chain);
+  if (a.event) publish_event(*a.event);
+  if (a.accepted()) return true;
+  if (has_extra_trust_ && (a.reason == registry::error::certificate_unknown ||
+                           a.reason == registry::error::unknown_ca)) {
+    x509::verify_options o;
+    o.purpose = x509::purpose::tls_client;
+    if (extra_trust_.verify(chain, o)) return true;
+  }
+  return false;
+}
+
+void security::install() {
+  broker_.on_authenticate(
+      [this](const mqtt::connect_view& p, client_info& info) { return authenticate(p, info); });
+  if (cfg_.authorize) {
+    broker_.on_authorize([this](const client_info& info, action a, std::string_view topic) {
+      return authorize(info, a, topic);
+    });
+  }
+}
+
+mqtt::reason_code security::authenticate(const mqtt::connect_view& p, client_info& info) {
+  policy::context ctx;
+  ctx.region = "us-east-1";
+  ctx.account = "000000000000";
+  ctx.client_id = info.client_id;
+  if (info.peer != nullptr) ctx.source_ip = info.peer->address;
+  std::string principal;
+  if (info.peer != nullptr && !info.peer->chain.empty()) {
+    auto leaf = x509::certificate::from_der(info.peer->chain.front());
+    if (!leaf) return mqtt::reason_code::not_authorized;
+    add_certificate(ctx, *leaf);
+    principal = leaf->id();
+    ctx.thing_is_attached = false;
+    if (auto rec = reg_->find_certificate(principal)) {
+      if (registry_enabled(cfg_) && rec->status != registry::certificate_status::active) {
+        return mqtt::reason_code::not_authorized;  // changed since the handshake
+      }
+      for (const auto& t : rec->things) {
+        if (t.name != info.client_id) continue;
+        ctx.thing_name = t.name;
+        if (!t.type.empty()) ctx.thing_type_name = t.type;
+        for (const auto& [k, v] : t.attributes) ctx.thing_attributes.emplace_back(k, v);
+        ctx.thing_is_attached = true;
+      }
+    }
+  } else if (passwords_enabled()) {
+    if (!p.username || !p.password || !users_->check(*p.username, as_string_view(*p.password))) {
+      return mqtt::reason_code::bad_user_name_or_password;
+    }
+    principal = std::string(default_principal);
+  } else {
+    principal = std::string(default_principal);
+  }
+  if (!cfg_.authorize) return mqtt::reason_code::success;
+  auto st = std::make_shared<connection_state>(*policies_, std::move(principal), std::move(ctx));
+  const auto resource = policy::make_arn(st->session.ctx(), "client", info.client_id);
+  if (!st->session.authorize({policy::actions::connect, resource}).allowed()) {
+    return mqtt::reason_code::not_authorized;
+  }
+  info.principal = std::move(st);
+  return mqtt::reason_code::success;
+}
+
+bool security::authorize(const client_info& info, action a, std::string_view topic) {
+  auto* st = static_cast<connection_state*>(info.principal.get());
+  if (st == nullptr) return false;
+  policy::action_id id = policy::actions::publish;
+  std::string_view type = "topic";
+  switch (a) {
+    case action::publish: id = policy::actions::publish; break;
+    case action::subscribe: id = policy::actions::subscribe, type = "topicfilter"; break;
+    case action::receive: id = policy::actions::receive; break;
+    case action::retain_publish: id = policy::actions::retain_publish; break;
+  }
+  std::lock_guard lock(st->mutex);
+  const auto resource = policy::make_arn(st->session.ctx(), type, topic);
+  return st->session.authorize({id, resource}).allowed();
+}
+
+}  // namespace iotblocks::gateway

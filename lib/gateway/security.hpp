@@ -1,0 +1,138 @@
+// Private: the gateway's security layer. TLS client authentication through
+// the certificate registry (with just-in-time registration events), username
+// and password for legacy devices, policy sessions per connection built from
+// the certificate, the thing and the CONNECT, the `iot_registry` rule action,
+// the `get_thing_shadow` SQL function, the gateway's own device CA and the
+// admin REST API (admin*.cpp).
+//
+//   security sec{cfg, broker};
+//   sec.open(data_dir).value();        // registry.db, policies.db, users.db, device CA
+//   sec.install();                     // CONNECT / authorize hooks on the broker
+//   gate.tls_peer = [&](auto& p) { return sec.on_tls_peer(p); };
+#pragma once
+
+#include <iotblocks/gateway/broker.hpp>
+#include <iotblocks/gateway/config.hpp>
+#include <iotblocks/gateway/gateway.hpp>
+#include <iotblocks/policy/store.hpp>
+#include <iotblocks/registry/registry.hpp>
+#include <iotblocks/rules/engine.hpp>
+#include <iotblocks/shadow/service.hpp>
+#include <iotblocks/sql/functions.hpp>
+#include <iotblocks/x509/issue.hpp>
+#include <iotblocks/x509/verifier.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iotblocks::gateway {
+
+namespace detail {
+
+/// "pbkdf2-sha256$<iterations>$<salt base64>$<hash base64>" with a 16-byte random salt.
+result<std::string> hash_password(std::string_view password, std::uint32_t iterations);
+/// Recomputes and compares in constant time; false for a malformed encoding.
+bool verify_password(std::string_view encoded, std::string_view password);
+
+/// Usernames and password hashes in SQLite. Distinct objects: safe. Shared objects: safe.
+class user_store {
+ public:
+  static result<std::unique_ptr<user_store>> open(const std::string& path,
+                                                  std::uint32_t iterations);
+  ~user_store();
+  /// Adds or replaces; errors for an empty name or password, or names over 256 bytes.
+  result<void> put(std::string_view name, std::string_view password);
+  /// false when there was no such user.
+  result<bool> remove(std::string_view name);
+  bool check(std::string_view name, std::string_view password) const;
+  std::vector<std::string> names() const;
+
+  struct impl;
+
+ private:
+  explicit user_store(std::unique_ptr<impl> i);
+  std::unique_ptr<impl> impl_;
+};
+
+/// The gateway's device CA: an ECDSA P-256 CA made on first start and kept in
+/// data_dir (device-ca.pem, device-ca.key with mode 0600).
+struct device_ca {
+  x509::certificate certificate;
+  x509::private_key key;
+  static result<device_ca> load_or_create(const std::filesystem::path& dir);
+};
+
+}  // namespace detail
+
+/// The principal that carries the config's default_policies in the policy store.
+inline constexpr std::string_view default_principal = "iotblocks:default-policies";
+
+/// Distinct objects: safe. Shared objects: safe once open() returned (hooks run on
+/// connection threads; admin calls on the HTTP thread).
+class security {
+ public:
+  security(const config& cfg, broker& b);
+  ~security();
+
+  /// Opens registry.db (when the registry is on), policies.db and users.db in `dir`,
+  /// loads config policies and users, and the device CA.
+  result<void> open(const std::filesystem::path& dir);
+  /// The TLS options a listener gets: with the registry on, ca_file is checked
+  /// here (as extra trust) rather than by OpenSSL, so registered CAs work too.
+  net::tls_options listener_tls(const net::tls_options& tls) const;
+  /// Installs the CONNECT and authorize hooks on the broker.
+  void install();
+  /// The TLS handshake hook (net::handler::on_tls_peer).
+  bool on_tls_peer(const net::peer_info& peer);
+  /// Adds get_thing_shadow to the rules' SQL functions (call before rules are added).
+  void add_sql_functions(rules::engine_options& o, shadow::service& shadows);
+  /// Registers the iot_registry rule action.
+  void add_rule_actions(rules::engine& e);
+
+  registry::registry* reg() noexcept { return reg_ ? &*reg_ : nullptr; }
+  policy::store& policies() noexcept { return *policies_; }
+  detail::user_store& users() noexcept { return *users_; }
+  const detail::device_ca& ca() const noexcept { return *ca_; }
+  bool passwords_enabled() const noexcept;
+  /// The SQL functions given to the rules (for checking SQL in the admin API).
+  const std::shared_ptr<const sql::function_registry>& sql_functions() const noexcept {
+    return sql_functions_;
+  }
+  /// Called after attachments or things change (moves the policy generation).
+  void changed() noexcept;
+  /// Issues a device certificate under the device CA for `thing`.
+  result<std::pair<x509::certificate, x509::private_key>> issue_device(std::string_view thing);
+
+  struct connection_state;
+
+ private:
+  mqtt::reason_code authenticate(const mqtt::connect_view& p, client_info& info);
+  bool authorize(const client_info& info, action a, std::string_view topic);
+  void publish_event(const registry::registration_event& e);
+
+  const config& cfg_;
+  broker& broker_;
+  std::optional<registry::registry> reg_;
+  std::optional<policy::store> policies_;
+  std::unique_ptr<detail::user_store> users_;
+  std::optional<detail::device_ca> ca_;
+  x509::verifier extra_trust_;  ///< the listeners' ca_file certificates
+  bool has_extra_trust_ = false;
+  std::shared_ptr<const sql::function_registry> sql_functions_;
+};
+
+/// Whether the registry is on for `cfg` (explicit setting, else a TLS listener
+/// asks for client certificates).
+bool registry_enabled(const config& cfg) noexcept;
+
+/// Admin REST routes (admin*.cpp).
+void add_admin_routes(gateway::impl& g);
+
+}  // namespace iotblocks::gateway
