@@ -10,7 +10,10 @@
 // as fast as the window allows (--window publishes outstanding per publisher:
 // written to the socket at QoS 0, acknowledged at QoS 1/2). The result is one
 // JSON object on stdout: sent, received, expected, lost, msgs/s and latency
-// percentiles in microseconds.
+// percentiles in microseconds. --inflight N closes the loop end to end: a
+// publisher keeps at most N messages that have not reached every subscriber
+// yet, so a saturated broker shows its throughput at a bounded queue instead
+// of a queue (and latency) that grows for the whole run.
 #include <iotblocks/net/mqtt_client.hpp>
 
 #include <fmt/format.h>
@@ -49,6 +52,7 @@ struct config {
   std::size_t payload = 128;
   double rate = 0;
   unsigned window = 64;
+  unsigned inflight = 0;  // end-to-end window per publisher; 0: off
   double duration = 10;
   double drain = 5;
   unsigned threads = 1;
@@ -64,6 +68,7 @@ std::int64_t now_ns() {
 struct subscriber {
   std::unique_ptr<net::mqtt_client> client;
   std::vector<std::int64_t> latencies;  // ns; touched on the client's thread only
+  std::vector<std::uint32_t> next_seq;  // per publisher: the sequence expected next
   std::atomic<std::uint64_t> received{0};
   std::atomic<bool> ready{false};
   std::atomic<bool> failed{false};
@@ -79,6 +84,11 @@ struct publisher {
   clock_type::time_point next{};
   std::atomic<std::uint64_t> sent{0};
   std::atomic<std::uint64_t> errors{0};
+  // --inflight: deliveries resolved (received, or skipped over by a later sequence).
+  std::atomic<std::uint64_t> resolved{0};
+  std::atomic<bool> blocked{false};
+  std::uint64_t last_resolved = 0;  // stall check, on the publisher's thread
+  std::unique_ptr<asio::steady_timer> stall;
   std::atomic<bool> ready{false};
   std::atomic<bool> failed{false};
 };
@@ -106,6 +116,49 @@ struct runner {
 
   asio::io_context& io_for(std::size_t i) { return *ios[i % ios.size()]; }
 
+  // --inflight: messages of `p` not yet resolved at every subscriber.
+  bool credit(const publisher& p) const {
+    if (cfg.inflight == 0) return true;
+    const std::uint64_t subscribers = std::max(1u, cfg.subscribers);
+    const std::uint64_t open = std::uint64_t{p.seq} * subscribers - p.resolved.load();
+    return open < std::uint64_t{cfg.inflight} * subscribers;
+  }
+
+  // A subscriber resolved deliveries of `p`: resume it if it waits for credit.
+  void resolve(publisher& p, std::uint64_t n) {
+    p.resolved.fetch_add(n);
+    if (p.blocked.load(std::memory_order_relaxed) && p.blocked.exchange(false)) {
+      asio::post(*p.io, [this, &p] { refill(p); });
+    }
+  }
+
+  void refill(publisher& p) {
+    if (stop) return;
+    while (p.outstanding < cfg.window && credit(p)) send_one(p);
+    if (!credit(p)) {
+      p.blocked = true;
+      if (credit(p) && p.blocked.exchange(false)) refill(p);  // resolved meanwhile
+    }
+  }
+
+  // --inflight: deliveries the broker dropped would hold credit forever; a
+  // publisher without progress for 500 ms gives its open messages up.
+  void watch_stall(publisher& p) {
+    p.stall->expires_after(std::chrono::milliseconds(500));
+    p.stall->async_wait([this, &p](boost::system::error_code e) {
+      if (e || stop) return;
+      const auto now = p.resolved.load();
+      if (now == p.last_resolved && !credit(p)) {
+        const std::uint64_t all = std::uint64_t{p.seq} * std::max(1u, cfg.subscribers);
+        p.resolved.store(all);
+        p.blocked = false;
+        refill(p);
+      }
+      p.last_resolved = p.resolved.load();
+      watch_stall(p);
+    });
+  }
+
   void send_one(publisher& p) {
     iotblocks::byte_buffer payload(std::max<std::size_t>(cfg.payload, 16));
     const std::int64_t t = now_ns();
@@ -122,7 +175,7 @@ struct runner {
                         } else {
                           ++p.sent;
                         }
-                        if (cfg.rate == 0 && !stop) send_one(p);
+                        if (cfg.rate == 0 && !stop) refill(p);
                       });
   }
 
@@ -131,7 +184,7 @@ struct runner {
     const auto interval = std::chrono::duration_cast<clock_type::duration>(
         std::chrono::duration<double>(1.0 / cfg.rate));
     auto now = clock_type::now();
-    while (p.next <= now && p.outstanding < cfg.window) {
+    while (p.next <= now && p.outstanding < cfg.window && credit(p)) {
       send_one(p);
       p.next += interval;
     }
@@ -144,8 +197,9 @@ struct runner {
 
   void start_publishing(publisher& p) {
     asio::post(*p.io, [this, &p] {
+      if (cfg.inflight > 0) watch_stall(p);
       if (cfg.rate == 0) {
-        for (unsigned i = 0; i < cfg.window; ++i) send_one(p);
+        refill(p);
       } else {
         p.next = clock_type::now();
         tick(p);
@@ -179,11 +233,20 @@ struct runner {
       s->client = std::make_unique<net::mqtt_client>(io_for(i).get_executor(),
                                                      options(fmt::format("bench-sub-{}", i)));
       auto* sp = s.get();
-      s->client->on_message([sp](const mqtt::publish_view& m) {
+      sp->next_seq.assign(cfg.publishers, 0);
+      s->client->on_message([this, sp](const mqtt::publish_view& m) {
         std::int64_t t = 0;
         if (m.payload.size() >= 8) std::memcpy(&t, m.payload.data(), 8);
         sp->latencies.push_back(now_ns() - t);
         sp->received.fetch_add(1, std::memory_order_relaxed);
+        if (cfg.inflight == 0 || m.payload.size() < 16) return;
+        std::uint32_t index = 0, seq = 0;
+        std::memcpy(&index, m.payload.data() + 8, 4);
+        std::memcpy(&seq, m.payload.data() + 12, 4);
+        if (index >= pubs.size() || seq < sp->next_seq[index]) return;  // duplicate
+        const std::uint64_t n = seq + 1 - sp->next_seq[index];          // gaps count as resolved
+        sp->next_seq[index] = seq + 1;
+        resolve(*pubs[index], n);
       });
       s->client->on_connect([this, sp](std::error_code ec, bool) {
         if (ec) {
@@ -205,6 +268,7 @@ struct runner {
       p->index = i;
       p->io = &io_for(i + cfg.subscribers);
       p->timer = std::make_unique<asio::steady_timer>(*p->io);
+      p->stall = std::make_unique<asio::steady_timer>(*p->io);
       p->client = std::make_unique<net::mqtt_client>(p->io->get_executor(),
                                                      options(fmt::format("bench-pub-{}", i)));
       auto* pp = p.get();
@@ -264,7 +328,12 @@ struct runner {
     wait_for([&] { return received_total() >= expected; }, cfg.drain);
     const double total = std::chrono::duration<double>(clock_type::now() - start).count();
 
-    for (auto& p : pubs) asio::post(*p->io, [pp = p.get()] { pp->timer->cancel(); });
+    for (auto& p : pubs) {
+      asio::post(*p->io, [pp = p.get()] {
+        pp->timer->cancel();
+        pp->stall->cancel();
+      });
+    }
     std::atomic<unsigned> closed{0};
     for (auto& s : subs) s->client->disconnect([&closed](std::error_code) { ++closed; });
     for (auto& p : pubs) p->client->disconnect([&closed](std::error_code) { ++closed; });
@@ -285,13 +354,13 @@ struct runner {
     const std::uint64_t lost = expected > received ? expected - received : 0;
     fmt::print(
         "{{\"label\":\"{}\",\"host\":\"{}\",\"port\":{},\"publishers\":{},\"subscribers\":{},"
-        "\"qos\":{},\"payload\":{},\"rate\":{},\"window\":{},\"duration_s\":{:.3f},"
+        "\"qos\":{},\"payload\":{},\"rate\":{},\"window\":{},\"inflight\":{},\"duration_s\":{:.3f},"
         "\"sent\":{},\"publish_errors\":{},\"expected\":{},\"received\":{},\"lost\":{},"
         "\"sent_per_s\":{:.0f},\"received_per_s\":{:.0f},"
         "\"latency_us\":{{\"p50\":{:.1f},\"p99\":{:.1f},\"p999\":{:.1f},\"max\":{:.1f}}},"
         "\"total_s\":{:.3f}}}\n",
         cfg.label, cfg.host, cfg.port, cfg.publishers, cfg.subscribers, cfg.qos, cfg.payload,
-        cfg.rate, cfg.window, elapsed, sent, errors, expected, received, lost,
+        cfg.rate, cfg.window, cfg.inflight, elapsed, sent, errors, expected, received, lost,
         static_cast<double>(sent) / elapsed, static_cast<double>(received) / elapsed, pct(0.5),
         pct(0.99), pct(0.999), all.empty() ? 0.0 : static_cast<double>(all.back()) / 1000.0, total);
     return 0;
@@ -318,6 +387,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--window", cfg.window, "outstanding publishes per publisher")
       ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  app.add_option("--inflight", cfg.inflight,
+                 "end-to-end window: messages per publisher not yet received by every "
+                 "subscriber (0 = off)")
       ->capture_default_str();
   app.add_option("-d,--duration", cfg.duration, "seconds of publishing")->capture_default_str();
   app.add_option("--drain", cfg.drain, "seconds to wait for late deliveries")

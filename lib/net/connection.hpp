@@ -16,7 +16,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
-#include <deque>
+#include <mutex>
 #include <type_traits>
 
 namespace iotblocks::net::detail {
@@ -33,6 +33,62 @@ template <class S>
 inline constexpr bool is_websocket = std::is_same_v<S, ws_stream> || std::is_same_v<S, wss_stream>;
 template <class S>
 inline constexpr bool has_tls = std::is_same_v<S, tls_stream> || std::is_same_v<S, wss_stream>;
+
+/// Sends up to this size are copied into the connection's batch (one contiguous
+/// write); larger shared bodies are referenced until written.
+constexpr std::size_t copy_limit = 1024;
+
+/// Bytes waiting for one gather write: copies in one contiguous buffer, and the
+/// shared bodies they reference, in order. Distinct objects: safe. Shared: unsafe.
+class write_batch {
+ public:
+  void copy(bytes_view b) {
+    if (b.empty()) return;
+    if (pieces_.empty() || pieces_.back().shared) pieces_.push_back({small_.size(), 0, nullptr});
+    pieces_.back().size += b.size();
+    small_.insert(small_.end(), b.begin(), b.end());
+    bytes_ += b.size();
+  }
+  void share(shared_bytes b) {
+    if (!b || b->empty()) return;
+    bytes_ += b->size();
+    pieces_.push_back({0, b->size(), std::move(b)});
+  }
+  bool empty() const noexcept { return pieces_.empty(); }
+  std::size_t bytes() const noexcept { return bytes_; }
+  template <class F>
+  void for_each(F&& f) const {
+    for (const auto& p : pieces_) {
+      f(p.shared ? bytes_view{p.shared->data(), p.size}
+                 : bytes_view{small_.data() + p.offset, p.size});
+    }
+  }
+  /// Empties the batch; capacity a burst left behind is given back.
+  void clear() noexcept {
+    small_.clear();
+    pieces_.clear();
+    bytes_ = 0;
+    if (small_.capacity() > keep_bytes) byte_buffer{}.swap(small_);
+    if (pieces_.capacity() > keep_pieces) std::vector<piece>{}.swap(pieces_);
+  }
+  void swap(write_batch& o) noexcept {
+    small_.swap(o.small_);
+    pieces_.swap(o.pieces_);
+    std::swap(bytes_, o.bytes_);
+  }
+
+ private:
+  struct piece {
+    std::size_t offset = 0;  ///< in small_, when not shared
+    std::size_t size = 0;
+    shared_bytes shared;
+  };
+  static constexpr std::size_t keep_bytes = 4096;
+  static constexpr std::size_t keep_pieces = 16;
+  byte_buffer small_;
+  std::vector<piece> pieces_;
+  std::size_t bytes_ = 0;
+};
 
 template <class Stream>
 class connection_impl final : public connection,
@@ -62,14 +118,16 @@ class connection_impl final : public connection,
   std::uint64_t id() const noexcept override { return id_; }
   const peer_info& peer() const noexcept override { return peer_; }
 
-  // On the connection's own thread (inside a handler callback) these act at
-  // once, so a reply queued before close() is written before the close.
+  // Writes from any thread go into one batch under a small lock; the connection's
+  // thread writes the batch with one gather write (writes queued meanwhile form
+  // the next). Queued before close() on the connection's thread: written first.
   void send(byte_buffer bytes) override {
-    if (on_own_thread()) return enqueue(std::move(bytes));
-    post([self = this->shared_from_this(), b = std::move(bytes)]() mutable {
-      self->enqueue(std::move(b));
-    });
+    if (bytes.size() > copy_limit) {
+      return queue({}, std::make_shared<const byte_buffer>(std::move(bytes)));
+    }
+    queue(bytes, nullptr);
   }
+  void send(bytes_view head, shared_bytes body) override { queue(head, std::move(body)); }
   void close() override {
     if (on_own_thread()) return begin_close();
     post([self = this->shared_from_this()] { self->begin_close(); });
@@ -112,23 +170,78 @@ class connection_impl final : public connection,
     opened_ = true;
     srv_.register_connection(self);
     srv_.callbacks->on_open(self);
-    std::vector<std::byte> buffer(srv_.options.read_buffer_size);
-    std::error_code why;
-    while (!closed_) {
-      auto [ec, n] = co_await read_some(asio::buffer(buffer.data(), buffer.size()));
-      if (ec) {
-        why = ec;
-        break;
-      }
-      srv_.stats.bytes_in.fetch_add(n, std::memory_order_relaxed);
-      if (idle_.count() > 0) deadline_ = std::chrono::steady_clock::now() + idle_;
-      if (!feed(bytes_view{buffer.data(), n})) {
-        begin_close();  // after a protocol error: flush the DISCONNECT, then close
-        break;
-      }
-    }
+    const auto why = co_await read_loop();
     if (!closing_) shutdown_now();
     finish(why);
+  }
+
+  // Reads and dispatches until the peer closes, an error, or a protocol error.
+  asio::awaitable<std::error_code> read_loop() {
+    if constexpr (std::is_same_v<Stream, tcp::socket>) {
+      // Non-blocking reads into the thread's buffer; an idle connection only
+      // waits for readability and holds no buffer of its own.
+      boost::system::error_code ec;
+      stream_.non_blocking(true, ec);
+      if (ec) co_return ec;
+      auto& buffer = thread_buffer(srv_.options.read_buffer_size);
+      while (!closed_) {
+        const std::size_t n = stream_.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) {
+          auto [wec] = co_await stream_.async_wait(tcp::socket::wait_read, use_tuple);
+          if (wec) co_return wec;
+          continue;
+        }
+        if (ec) co_return ec;
+        if (!consume(bytes_view{buffer.data(), n})) break;
+        if (n == buffer.size()) {
+          co_await asio::post(stream_.get_executor(), asio::use_awaitable);  // fairness
+        } else {
+          // A short read drained the socket: wait for the next bytes. (Same thread as
+          // the reactor, so bytes arriving since the read still signal the wait.)
+          auto [wec] = co_await stream_.async_wait(tcp::socket::wait_read, use_tuple);
+          if (wec) co_return wec;
+        }
+      }
+      co_return std::error_code{};
+    } else {
+      // TLS and WebSocket streams keep their own buffers anyway: one per
+      // connection, small at first, grown while reads fill it, shrunk back.
+      const std::size_t small = std::min<std::size_t>(2048, srv_.options.read_buffer_size);
+      std::vector<std::byte> buffer(small);
+      while (!closed_) {
+        auto [ec, n] =
+            co_await stream_.async_read_some(asio::buffer(buffer.data(), buffer.size()), use_tuple);
+        if (ec) co_return ec;
+        if (!consume(bytes_view{buffer.data(), n})) break;
+        if (n == buffer.size() && buffer.size() < srv_.options.read_buffer_size) {
+          buffer.resize(std::min(buffer.size() * 2, srv_.options.read_buffer_size));
+        } else if (n < small / 2 && buffer.size() > small) {
+          std::vector<std::byte>(small).swap(buffer);
+        }
+      }
+      co_return std::error_code{};
+    }
+  }
+
+  static std::vector<std::byte>& thread_buffer(std::size_t size) {
+    static thread_local std::vector<std::byte> buffer;
+    if (const auto want = std::max<std::size_t>(size, 512); buffer.size() != want) {
+      buffer.resize(want);
+    }
+    return buffer;
+  }
+
+  // Bytes read: feeds them; false after a protocol error (the close is begun).
+  bool consume(bytes_view in) {
+    srv_.stats.bytes_in.fetch_add(in.size(), std::memory_order_relaxed);
+    if (idle_.count() > 0) deadline_ = std::chrono::steady_clock::now() + idle_;
+    if (!feed(in)) {
+      begin_close();  // after a protocol error: flush the DISCONNECT, then close
+      return false;
+    }
+    // A large packet left a large reassembly buffer: give it back.
+    if (decoder_.buffer_capacity() > 4096 && !decoder_.in_packet()) decoder_.shrink_buffer();
+    return true;
   }
 
   // Decodes and dispatches; false after a protocol error.
@@ -199,52 +312,88 @@ class connection_impl final : public connection,
     return stream_.async_read_some(b, use_tuple);
   }
 
-  void enqueue(byte_buffer b) {
-    if (closed_ || closing_) return;
-    queued_bytes_ += b.size();
-    queue_.push_back(std::move(b));
-    if (queued_bytes_ > srv_.options.max_write_queue_bytes) {
-      shutdown_now();  // a reader this slow would exhaust memory
-      return;
+  void queue(bytes_view head, shared_bytes body) {
+    bool start = false;
+    bool overflow = false;
+    {
+      std::lock_guard lock(write_mutex_);
+      if (write_closed_) return;
+      pending_.copy(head);
+      if (body && body->size() <= copy_limit) {
+        pending_.copy(*body);
+      } else if (body) {
+        pending_.share(std::move(body));
+      }
+      if (pending_.bytes() + writing_bytes_ > srv_.options.max_write_queue_bytes) {
+        overflow = true;  // a reader this slow would exhaust memory
+        write_closed_ = true;
+      } else if (!write_active_) {
+        write_active_ = true;
+        start = true;
+      }
     }
-    if (!writing_) {
-      writing_ = true;
-      asio::co_spawn(stream_.get_executor(), write_loop(this->shared_from_this()), asio::detached);
+    if (overflow) {
+      asio::post(stream_.get_executor(),
+                 [self = this->shared_from_this()] { self->shutdown_now(); });
+    } else if (start) {
+      // Posted, also from this thread: what the current callback still sends joins the batch.
+      asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->flush(); });
     }
   }
 
-  asio::awaitable<void> write_loop(std::shared_ptr<connection_impl> /*keep alive*/) {
-    std::vector<byte_buffer> batch;
-    std::vector<asio::const_buffer> buffers;
-    while (!queue_.empty() && !closed_) {
-      batch.clear();
-      buffers.clear();
-      while (!queue_.empty() && batch.size() < 64) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-        buffers.emplace_back(batch.back().data(), batch.back().size());
-      }
-      std::size_t n = 0;
-      boost::system::error_code ec;
-      if constexpr (is_websocket<Stream>) {
-        std::tie(ec, n) = co_await stream_.async_write(buffers, use_tuple);
+  // On the connection's thread: writes the pending batch, or ends the write phase.
+  void flush() {
+    {
+      std::lock_guard lock(write_mutex_);
+      if (pending_.empty() || closed_) {
+        write_active_ = false;
+        writing_bytes_ = 0;
+        pending_.clear();
       } else {
-        std::tie(ec, n) = co_await asio::async_write(stream_, buffers, use_tuple);
+        writing_.swap(pending_);
+        writing_bytes_ = writing_.bytes();
       }
-      for (const auto& b : batch) queued_bytes_ -= b.size();
-      if (ec) {
-        shutdown_now();
-        break;
-      }
-      srv_.stats.bytes_out.fetch_add(n, std::memory_order_relaxed);
     }
-    writing_ = false;
-    if (closing_ && queue_.empty()) shutdown_now();
+    if (writing_.empty()) {
+      if (closing_) shutdown_now();
+      return;
+    }
+    iov_.clear();
+    writing_.for_each([this](bytes_view b) { iov_.emplace_back(b.data(), b.size()); });
+    auto done = [self = this->shared_from_this()](boost::system::error_code ec, std::size_t n) {
+      self->written(ec, n);
+    };
+    if constexpr (is_websocket<Stream>) {
+      stream_.async_write(iov_, std::move(done));
+    } else {
+      asio::async_write(stream_, iov_, std::move(done));
+    }
+  }
+
+  void written(boost::system::error_code ec, std::size_t n) {
+    writing_.clear();
+    if (ec) {
+      {
+        std::lock_guard lock(write_mutex_);
+        write_active_ = false;
+        writing_bytes_ = 0;
+      }
+      shutdown_now();
+      return;
+    }
+    srv_.stats.bytes_out.fetch_add(n, std::memory_order_relaxed);
+    flush();
   }
 
   void begin_close() {
     closing_ = true;
-    if (!writing_) shutdown_now();
+    bool active = false;
+    {
+      std::lock_guard lock(write_mutex_);
+      write_closed_ = true;  // later sends are dropped; queued ones are still written
+      active = write_active_;
+    }
+    if (!active) shutdown_now();
   }
 
   // Closes the socket; the read loop then ends and reports on_close.
@@ -256,6 +405,9 @@ class connection_impl final : public connection,
     sock.shutdown(tcp::socket::shutdown_both, ignored);
     sock.close(ignored);
     timer_.cancel();
+    std::lock_guard lock(write_mutex_);
+    write_closed_ = true;
+    pending_.clear();
   }
 
   void finish(std::error_code why) {
@@ -286,11 +438,15 @@ class connection_impl final : public connection,
   asio::steady_timer timer_;
   mqtt::decoder decoder_;
   peer_info peer_;
-  std::deque<byte_buffer> queue_;
-  std::size_t queued_bytes_ = 0;
+  std::mutex write_mutex_;  // guards pending_, writing_bytes_, write_active_, write_closed_
+  write_batch pending_;     // queued, not being written yet
+  write_batch writing_;     // being written (connection's thread only)
+  std::vector<asio::const_buffer> iov_;
+  std::size_t writing_bytes_ = 0;
+  bool write_active_ = false;  // a flush is posted or a write is in progress
+  bool write_closed_ = false;
   std::chrono::milliseconds idle_{0};
   std::chrono::steady_clock::time_point deadline_;
-  bool writing_ = false;
   bool closing_ = false;
   bool closed_ = false;
   bool opened_ = false;

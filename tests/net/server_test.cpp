@@ -22,6 +22,8 @@
 #include <string>
 #include <thread>
 
+#include <unistd.h>
+
 namespace iotblocks::net {
 namespace {
 
@@ -195,7 +197,9 @@ TEST(NetServer, WebSocketWithMqttSubprotocol) {
 class NetTls : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = std::filesystem::temp_directory_path() / "iotblocks-net-tls";
+    // One directory per process: ctest runs the tests of this suite in parallel.
+    dir_ = std::filesystem::temp_directory_path() /
+           ("iotblocks-net-tls-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
     const std::string d = dir_.string();
     const std::string script =
@@ -289,6 +293,169 @@ TEST(NetServer, BadTlsFilesAreReported) {
   auto r = s.listen(l);
   ASSERT_FALSE(r);
   EXPECT_NE(r.describe().find("/nonexistent.pem"), std::string::npos);
+}
+
+// The bytes of round `i` of the sending test: a copied head, then a shared body
+// (small ones are copied into the batch, large ones referenced), and every
+// tenth round an owned buffer above the copy limit.
+struct round_bytes {
+  std::string head;
+  shared_bytes body;
+  byte_buffer owned;
+};
+round_bytes make_round(int i) {
+  round_bytes r;
+  r.head.assign(5, static_cast<char>('a' + i % 26));
+  auto body =
+      std::make_shared<byte_buffer>(i % 3 == 0 ? 5000 : 100, static_cast<std::byte>(i % 253));
+  r.body = std::move(body);
+  if (i % 10 == 0) r.owned.assign(3000, static_cast<std::byte>(i % 7));
+  return r;
+}
+
+// On CONNECT, another thread sends `rounds` rounds while the connection's own
+// thread answers PINGREQs: both end up in the stream, each in its order.
+struct sending_handler : handler {
+  static constexpr int rounds = 400;
+  void on_packet(const connection_ptr& c, const mqtt::packet_view& p) override {
+    if (std::holds_alternative<mqtt::connect_view>(p)) {
+      sender = std::thread([c] {
+        for (int i = 0; i < rounds; ++i) {
+          auto r = make_round(i);
+          c->send(as_bytes(r.head), r.body);
+          if (!r.owned.empty()) c->send(std::move(r.owned));
+        }
+      });
+    }
+  }
+  std::thread sender;
+};
+
+TEST(NetServer, SendsFromAnotherThreadArriveWholeAndInOrder) {
+  sending_handler h;
+  server s{opts(2)};
+  const auto port = s.listen(on(transport::tcp)).value();
+  s.start(h);
+  std::string expected;
+  for (int i = 0; i < sending_handler::rounds; ++i) {
+    auto r = make_round(i);
+    expected += r.head;
+    expected += std::string(as_string_view(*r.body));
+    expected += std::string(as_string_view(r.owned));
+  }
+  asio::io_context io;
+  tcp::socket sock(io);
+  sock.connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(sock, asio::buffer(connect_and_ping.substr(0, 16)));
+  EXPECT_EQ(read_exactly(sock, expected.size()), expected);
+  h.sender.join();
+  s.stop();
+}
+
+// Many packets in one write, and a packet that straddles many reads, over TCP
+// (reads into the thread's buffer) and WebSocket (the connection's own buffer,
+// grown and shrunk).
+struct counting_handler : test_handler {
+  void on_packet(const connection_ptr& c, const mqtt::packet_view& p) override {
+    if (const auto* pub = std::get_if<mqtt::publish_view>(&p)) {
+      std::lock_guard lock(mutex);
+      payloads.push_back(pub->payload.size());
+    }
+    test_handler::on_packet(c, p);
+  }
+  std::vector<std::size_t> payloads;
+};
+
+std::string big_publish(std::size_t payload) {
+  mqtt::publish p;
+  p.topic = "t/big";
+  p.payload.assign(payload, std::byte{'x'});
+  byte_buffer out;
+  EXPECT_FALSE(mqtt::encode(mqtt::packet{p}, mqtt::protocol_version::v3_1_1, out));
+  return std::string(as_string_view(out));
+}
+
+TEST(NetServer, PipelinedAndStraddlingPacketsOverTcp) {
+  counting_handler h;
+  server s{opts(1)};
+  const auto port = s.listen(on(transport::tcp)).value();
+  s.start(h);
+  asio::io_context io;
+  tcp::socket sock(io);
+  sock.connect({asio::ip::make_address("127.0.0.1"), port});
+  std::string pings;
+  for (int i = 0; i < 500; ++i) pings += std::string("\xC0\x00", 2);
+  asio::write(sock, asio::buffer(connect_and_ping.substr(0, 16) + pings));
+  const auto big = big_publish(200 * 1024);
+  for (std::size_t at = 0; at < big.size(); at += 1000) {
+    asio::write(sock, asio::buffer(big.data() + at, std::min<std::size_t>(1000, big.size() - at)));
+  }
+  asio::write(sock, asio::buffer(big_publish(10) + std::string("\xC0\x00", 2)));
+  std::string expected = std::string("\x20\x02\x00\x00", 4);
+  for (int i = 0; i < 501; ++i) expected += std::string("\xD0\x00", 2);
+  EXPECT_EQ(read_exactly(sock, expected.size()), expected);
+  std::lock_guard lock(h.mutex);
+  EXPECT_EQ(h.payloads, (std::vector<std::size_t>{200 * 1024, 10}));
+  s.stop();
+}
+
+TEST(NetServer, PipelinedAndStraddlingPacketsOverWebSocket) {
+  counting_handler h;
+  server s{opts(1)};
+  const auto port = s.listen(on(transport::ws)).value();
+  s.start(h);
+  asio::io_context io;
+  boost::beast::websocket::stream<tcp::socket> ws(io);
+  ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
+  ws.set_option(boost::beast::websocket::stream_base::decorator(
+      [](auto& req) { req.set(boost::beast::http::field::sec_websocket_protocol, "mqtt"); }));
+  ws.handshake("127.0.0.1", "/mqtt");
+  ws.binary(true);
+  std::string pings;
+  for (int i = 0; i < 100; ++i) pings += std::string("\xC0\x00", 2);
+  ws.write(asio::buffer(connect_and_ping.substr(0, 16) + pings));
+  ws.write(asio::buffer(big_publish(100 * 1024)));  // one frame, many reads
+  ws.write(asio::buffer(big_publish(10) + std::string("\xC0\x00", 2)));
+  std::string expected = std::string("\x20\x02\x00\x00", 4);
+  for (int i = 0; i < 101; ++i) expected += std::string("\xD0\x00", 2);
+  std::string got;
+  while (got.size() < expected.size()) {
+    boost::beast::flat_buffer b;
+    ws.read(b);
+    got += boost::beast::buffers_to_string(b.data());
+  }
+  EXPECT_EQ(got, expected);
+  std::lock_guard lock(h.mutex);
+  EXPECT_EQ(h.payloads, (std::vector<std::size_t>{100 * 1024, 10}));
+  s.stop();
+}
+
+// A client that never reads while the server keeps sending: past
+// max_write_queue_bytes the connection is closed instead of growing.
+struct flooding_handler : test_handler {
+  void on_packet(const connection_ptr& c, const mqtt::packet_view& p) override {
+    if (!std::holds_alternative<mqtt::connect_view>(p)) return;
+    auto chunk = std::make_shared<const byte_buffer>(64 * 1024, std::byte{'f'});
+    for (int i = 0; i < 1024; ++i) c->send({}, chunk);  // 64 MiB
+  }
+};
+
+TEST(NetServer, SlowReaderIsClosedPastTheWriteQueueLimit) {
+  flooding_handler h;
+  auto o = opts(1);
+  o.max_write_queue_bytes = 1u << 20;
+  server s{o};
+  const auto port = s.listen(on(transport::tcp)).value();
+  s.start(h);
+  asio::io_context io;
+  tcp::socket sock(io);
+  sock.connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(sock, asio::buffer(connect_and_ping.substr(0, 16)));
+  for (int i = 0; i < 2000 && h.closed.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(h.closed.load(), 1);
+  s.stop();
 }
 
 }  // namespace

@@ -59,11 +59,18 @@ struct server_options {
   double max_accepts_per_second = 0;                 ///< 0 = unlimited (token bucket, burst = 1 s)
   std::chrono::milliseconds connect_timeout{10000};  ///< TLS/WS handshake + CONNECT must finish
   std::size_t max_write_queue_bytes = 16u << 20;     ///< a slower reader is disconnected
-  std::size_t read_buffer_size = 16 * 1024;          ///< bytes read per read call
-  mqtt::decoder_limits decoder;                      ///< applied to every connection
+  /// Bytes read per read call. TCP connections read into one buffer per thread
+  /// (an idle connection holds none); TLS and WebSocket connections own one that
+  /// starts at 2 KiB, doubles up to this size while reads fill it, and shrinks back.
+  std::size_t read_buffer_size = 16 * 1024;
+  mqtt::decoder_limits decoder;  ///< applied to every connection
 };
 
 /// What the transport knows about the peer. Filled before on_open.
+/// Bytes shared by several writes (e.g. one PUBLISH payload sent to every
+/// subscriber); kept alive until written.
+using shared_bytes = std::shared_ptr<const byte_buffer>;
+
 struct peer_info {
   std::string address;  ///< remote IP
   std::uint16_t port = 0;
@@ -83,6 +90,13 @@ class connection {
 
   /// Queues bytes to write. Past max_write_queue_bytes the connection is closed.
   virtual void send(byte_buffer bytes) = 0;
+  /// Queues `head` (copied) followed by `body` (referenced, not copied; null: none).
+  /// Writes queued during one callback go out in one gather write.
+  virtual void send(bytes_view head, shared_bytes body) {
+    byte_buffer b(head.begin(), head.end());
+    if (body) b.insert(b.end(), body->begin(), body->end());
+    send(std::move(b));
+  }
   /// Sends what is queued, then closes.
   virtual void close() = 0;
   /// The decoder's protocol version, once the handler knows it (from CONNECT).
