@@ -1,3 +1,4 @@
+#include "gateway/persist.hpp"
 #include "gateway/session.hpp"
 
 #include <iotblocks/mqtt/encoder.hpp>
@@ -56,6 +57,22 @@ struct broker::impl {
   mutable std::mutex retained_mutex;
   topic::retained_store<message_ptr> retained;
 
+  // Wills waiting for their delay (MQTT 5 will delay interval).
+  struct pending_will {
+    clock::time_point due;
+    session_ptr owner;
+    std::uint64_t generation = 0;  // owner->connects when it went offline
+    message will;
+  };
+  std::mutex wills_mutex;
+  std::vector<pending_will> wills;
+
+  std::mutex tick_mutex;
+  const clock::time_point started = clock::now();
+  clock::time_point last_sys = started;
+
+  std::unique_ptr<store> db;  // last: joined (and flushed) first on destruction
+
   session_ptr find(topic::subscriber_id id) {
     auto& sh = shards[id % shard_count];
     std::shared_lock lock(sh.mutex);
@@ -104,9 +121,24 @@ struct broker::impl {
     } else {
       p.properties.clear();
     }
+    // Outgoing topic aliases, within the client's Topic Alias Maximum: the
+    // first topics get one, later ones go out in full.
+    std::uint16_t new_alias = 0;
+    if (s.client_alias_maximum > 0 && is_v5(s)) {
+      if (auto it = s.out_aliases.find(p.topic); it != s.out_aliases.end()) {
+        p.properties.set_topic_alias(it->second);
+        p.topic.clear();
+      } else if (s.out_aliases.size() < s.client_alias_maximum) {
+        new_alias = static_cast<std::uint16_t>(s.out_aliases.size() + 1);
+        s.out_aliases.emplace(p.topic, new_alias);
+        p.properties.set_topic_alias(new_alias);
+      }
+    }
     byte_buffer out;
+    const auto topic_name = new_alias != 0 ? p.topic : std::string{};
     if (mqtt::encode(mqtt::packet{std::move(p)}, s.version, out)) return;
     if (s.client_maximum_packet_size != 0 && out.size() > s.client_maximum_packet_size) {
+      if (new_alias != 0) s.out_aliases.erase(topic_name);    // the client never saw it
       stats.dropped.fetch_add(1, std::memory_order_relaxed);  // MQTT-3.1.2-25: discard
       return;
     }
@@ -138,6 +170,7 @@ struct broker::impl {
     while (!s.queue.empty()) {
       auto& o = s.queue.front();
       if (expired(o, now)) {
+        forget(o);
         s.queue.pop_front();
         stats.dropped.fetch_add(1, std::memory_order_relaxed);
         continue;
@@ -155,13 +188,26 @@ struct broker::impl {
     }
   }
 
+  // A QoS 1/2 message owed to a durable session gets a row (caller holds s.mutex).
+  void persist(session& s, outgoing& o) {
+    if (db && s.durable && o.qos > 0) {
+      o.seq = db->add_delivery(s.client_id, o.msg, o.qos, o.retain, o.identifiers, wall_ms());
+    }
+  }
+  void forget(outgoing& o) {
+    if (db && o.seq != 0) db->remove_delivery(o.seq);
+    o.seq = 0;
+  }
+
   void deliver(session& s, outgoing o) {
     std::lock_guard lock(s.mutex);
+    if (s.dead) return;
     if (!s.connection) {
       if (o.qos == 0 || s.queue.size() >= options.max_offline_messages) {
         stats.dropped.fetch_add(1, std::memory_order_relaxed);
         return;
       }
+      persist(s, o);
       s.queue.push_back(std::move(o));
       return;
     }
@@ -170,6 +216,7 @@ struct broker::impl {
       transmit(s, o);
       return;
     }
+    persist(s, o);
     s.queue.push_back(std::move(o));
     pump(s);
   }
@@ -197,15 +244,18 @@ struct broker::impl {
     }
   }
 
-  void accept_message(message m, session* from) {
-    stats.messages_in.fetch_add(1, std::memory_order_relaxed);
+  // `own`: the broker's $SYS and presence messages (not counted as received).
+  void accept_message(message m, session* from, bool own = false) {
+    if (!own) stats.messages_in.fetch_add(1, std::memory_order_relaxed);
     auto ptr = std::make_shared<const message>(std::move(m));
     if (ptr->retain) {
       std::lock_guard lock(retained_mutex);
+      const bool durable = db && !ptr->topic.starts_with("$SYS/");
       if (ptr->payload.empty()) {
-        retained.erase(ptr->topic);
+        if (retained.erase(ptr->topic) && durable) db->drop_retained(ptr->topic);
       } else {
         (void)retained.set(ptr->topic, ptr);
+        if (durable) db->put_retained(ptr);
       }
     }
     route(ptr, from);
@@ -215,6 +265,7 @@ struct broker::impl {
   // --- packets ------------------------------------------------------------
 
   void disconnect(session& s, reason_code why) {
+    if (s.disconnect_reason.empty()) s.disconnect_reason = "SERVER_INITIATED_DISCONNECT";
     if (s.connection && is_v5(s)) {
       mqtt::disconnect d;
       d.reason = why;
@@ -246,6 +297,44 @@ struct broker::impl {
     }
     send_packet(c, mqtt::packet{ack}, v);
     c->close();
+  }
+
+  // The presence event of `s` (caller holds s.mutex); publish it without locks.
+  std::optional<message> presence(const session& s, std::string_view event,
+                                  std::string_view reason) const {
+    if (!options.presence_events) return std::nullopt;
+    message m;
+    m.topic = "$aws/events/presence/" + std::string(event) + "/" + s.client_id;
+    const auto& principal = s.info.username.empty() ? s.client_id : s.info.username;
+    const std::string ip = s.info.peer != nullptr ? s.info.peer->address : std::string{};
+    m.payload = to_buffer(
+        presence_payload(s.client_id, event, s.session_uuid, principal, ip, s.connects, reason));
+    return m;
+  }
+  void publish_own(std::optional<message> m) {
+    if (m) accept_message(std::move(*m), nullptr, true);
+  }
+
+  // Ends a session for good (caller holds clients_mutex and s.mutex).
+  void kill_session(session& s) {
+    s.dead = true;
+    if (db && s.durable) db->drop_session(s.client_id);
+    s.durable = false;
+    drop_subscriptions(s);
+    remove(s);
+  }
+
+  // The will of a connection that ended: now, or after its delay while the
+  // session lives on (MQTT-3.1.3-9). Call without locks.
+  void will_or_delay(const session_ptr& s, message will, std::uint32_t delay, std::uint32_t expiry,
+                     std::uint64_t generation) {
+    if (delay == 0 || expiry == 0) {
+      if (allowed(*s, action::publish, will.topic)) accept_message(std::move(will), nullptr);
+      return;
+    }
+    std::lock_guard lock(wills_mutex);
+    wills.push_back({clock::now() + std::chrono::seconds(std::min(delay, expiry)), s, generation,
+                     std::move(will)});
   }
 
   void on_connect(const net::connection_ptr& c, const mqtt::connect_view& p) {
@@ -283,21 +372,29 @@ struct broker::impl {
 
     session_ptr s;
     bool present = false;
+    session_ptr taken;  // the session whose connection was taken over
+    std::optional<message> old_will, old_presence;
+    std::uint32_t old_delay = 0;
     {
       std::lock_guard lock(clients_mutex);
       auto it = clients.find(info.client_id);
       if (it != clients.end()) {
         auto old = it->second;
         std::lock_guard old_lock(old->mutex);
-        if (old->connection) {  // session taken over (MQTT-3.1.4-3)
+        if (old->connection) {  // session taken over (MQTT-3.1.4-3): DISCONNECT 0x8E
+          old_presence = presence(*old, "disconnected", "DUPLICATE_CLIENT_ID");
           disconnect(*old, reason_code::session_taken_over);
           old->connection->user.reset();
           old->connection = nullptr;
+          old_will = std::move(old->will);
+          old_delay = old->will_delay;
           old->will.reset();
+          taken = old;
+          stats.connected.fetch_sub(1, std::memory_order_relaxed);
+          stats.disconnects.fetch_add(1, std::memory_order_relaxed);
         }
         if (p.clean_start) {
-          drop_subscriptions(*old);
-          remove(*old);
+          kill_session(*old);
           clients.erase(it);
         } else {
           s = old;
@@ -312,25 +409,54 @@ struct broker::impl {
         add(s);
       }
     }
+    if (taken) {
+      publish_own(std::move(old_presence));
+      // The old connection's will: suppressed when the session goes on and the
+      // will had a delay (a new connection came first), published otherwise.
+      if (old_will && (p.clean_start || old_delay == 0)) {
+        if (allowed(*taken, action::publish, old_will->topic))
+          accept_message(std::move(*old_will), nullptr);
+      }
+    }
 
-    std::lock_guard lock(s->mutex);
+    std::unique_lock lock(s->mutex);
     s->connection = c;
     s->info = std::move(info);
     s->version = v;
     s->expiry_seconds = expiry;
     s->clean_start = p.clean_start;
     s->aliases.clear();
+    s->out_aliases.clear();
     s->incoming_qos2.clear();
+    s->unacked_in = 0;
+    s->disconnect_reason.clear();
+    s->session_uuid = random_session_id();
+    ++s->connects;  // also cancels a will waiting for its delay
     s->client_receive_maximum = p.properties.receive_maximum().value_or(65535);
     s->client_maximum_packet_size = p.properties.maximum_packet_size().value_or(0);
+    s->client_alias_maximum =
+        v == protocol_version::v5 ? p.properties.topic_alias_maximum().value_or(0) : 0;
+    if (db) {
+      if (expiry > 0) {
+        db->put_session(s->client_id, expiry, v);
+        s->durable = true;
+      } else if (s->durable) {  // was persistent, now ends with the connection
+        db->drop_session(s->client_id);
+        s->durable = false;
+      }
+    }
     s->will.reset();
+    s->will_delay = 0;
     if (p.will) {
       message w;
       w.topic = std::string(p.will->topic);
       w.payload = to_buffer(p.will->payload);
       w.qos = p.will->qos;
       w.retain = p.will->retain;
-      if (v == protocol_version::v5) w.properties = mqtt::properties(p.will->properties);
+      if (v == protocol_version::v5) {
+        w.properties = mqtt::properties(p.will->properties);
+        s->will_delay = w.properties.will_delay_interval().value_or(0);
+      }
       w.properties.remove(mqtt::property_id::will_delay_interval);
       w.publisher = s->client_id;
       s->will = std::move(w);
@@ -368,6 +494,9 @@ struct broker::impl {
       }
     }
     pump(*s);
+    auto event = presence(*s, "connected", {});
+    lock.unlock();
+    publish_own(std::move(event));
   }
 
   void drop_subscriptions(session& s) {
@@ -375,7 +504,10 @@ struct broker::impl {
     s.subscriptions.clear();
   }
 
-  void on_publish(session& s, const mqtt::publish_view& p) {
+  // Caller holds s->mutex (released while routing).
+  void on_publish(const net::connection_ptr& c, const session_ptr& sp,
+                  const mqtt::publish_view& p) {
+    auto& s = *sp;
     std::string topic_name(p.topic);
     if (is_v5(s)) {
       if (auto alias = p.properties.topic_alias()) {
@@ -394,13 +526,19 @@ struct broker::impl {
     if (p.qos == 2 && s.incoming_qos2.count(p.packet_id)) {  // a retransmission: already routed
       mqtt::pubrec rec;
       rec.packet_id = p.packet_id;
-      return send_packet(s.connection, mqtt::packet{rec}, s.version);
+      return send_ack(c, sp, mqtt::packet{rec}, false);
     }
-    if (p.qos > 0 && s.incoming_qos2.size() >= options.receive_maximum) {
+    // Receive Maximum: QoS 1 not yet acknowledged plus QoS 2 not yet released.
+    if (p.qos > 0 && s.unacked_in + s.incoming_qos2.size() >= options.receive_maximum) {
       return disconnect(s, reason_code::receive_maximum_exceeded);
     }
     bool ok = allowed(s, action::publish, topic_name) &&
               (!p.retain || allowed(s, action::retain_publish, topic_name));
+    if (!ok && !is_v5(s)) {  // 3.1.1 has no way to say no: close (as AWS IoT does)
+      return disconnect(s, reason_code::not_authorized);
+    }
+    if (ok && p.qos == 2) s.incoming_qos2.insert(p.packet_id);
+    if (ok && p.qos == 1 && db) ++s.unacked_in;
     if (ok) {
       message m;
       m.topic = std::move(topic_name);
@@ -413,23 +551,42 @@ struct broker::impl {
       s.mutex.unlock();
       accept_message(std::move(m), &s);
       s.mutex.lock();
+      if (s.connection != c) return;  // taken over meanwhile: the client resends
     }
     const auto refused = ok ? reason_code::success : reason_code::not_authorized;
-    if (!ok && !is_v5(s)) {  // 3.1.1 has no way to say no: close (as AWS IoT does)
-      return disconnect(s, reason_code::not_authorized);
-    }
     if (p.qos == 1) {
       mqtt::puback ack;
       ack.packet_id = p.packet_id;
       ack.reason = refused;
-      send_packet(s.connection, mqtt::packet{ack}, s.version);
+      send_ack(c, sp, mqtt::packet{ack}, ok);
     } else if (p.qos == 2) {
       mqtt::pubrec rec;
       rec.packet_id = p.packet_id;
       rec.reason = refused;
-      if (ok) s.incoming_qos2.insert(p.packet_id);
-      send_packet(s.connection, mqtt::packet{rec}, s.version);
+      send_ack(c, sp, mqtt::packet{rec}, false);
     }
+  }
+
+  // PUBACK/PUBREC: at once without a store; with one, after the commit of
+  // everything the PUBLISH caused (and in order with earlier acks).
+  void send_ack(const net::connection_ptr& c, const session_ptr& sp, const mqtt::packet& ack,
+                bool counted) {
+    byte_buffer bytes;
+    if (mqtt::encode(ack, sp->version, bytes)) return;
+    if (!db) {
+      c->send(std::move(bytes));
+      return;
+    }
+    std::weak_ptr<net::connection> weak = c;
+    db->after_commit([this, weak, sp, counted, bytes = std::move(bytes)](bool ok) mutable {
+      auto conn = weak.lock();
+      if (!conn) return;
+      std::lock_guard lock(sp->mutex);
+      if (sp->connection != conn) return;
+      if (counted && sp->unacked_in > 0) --sp->unacked_in;
+      if (!ok) return disconnect(*sp, reason_code::unspecified_error);  // not durable: no ack
+      conn->send(std::move(bytes));
+    });
   }
 
   void on_subscribe(session& s, const mqtt::subscribe_view& p) {
@@ -458,6 +615,7 @@ struct broker::impl {
         continue;
       }
       s.subscriptions[filter] = sub.options;
+      if (db && s.durable) db->put_subscription(s.client_id, filter, sub.options, identifier);
       ack.reason_codes.push_back(static_cast<reason_code>(sub.options.qos));
       const bool send_retained =
           !topic::is_shared(filter) &&
@@ -481,6 +639,7 @@ struct broker::impl {
         o.retain = true;
         if (identifier != 0) o.identifiers.push_back(identifier);
         o.received = clock::now();
+        persist(s, o);
         s.queue.push_back(std::move(o));
       }
       matches.clear();
@@ -494,6 +653,7 @@ struct broker::impl {
     for (auto filter : p.filters) {
       const bool had = index.unsubscribe(filter, s.id);
       s.subscriptions.erase(std::string(filter));
+      if (db && s.durable && had) db->drop_subscription(s.client_id, std::string(filter));
       ack.reason_codes.push_back(had ? reason_code::success : reason_code::no_subscription_existed);
     }
     send_packet(s.connection, mqtt::packet{std::move(ack)}, s.version);
@@ -509,7 +669,10 @@ struct broker::impl {
       send_packet(s.connection, mqtt::packet{rel}, s.version);
       return;
     }
-    if (it != s.inflight.end()) s.inflight.erase(it);
+    if (it != s.inflight.end()) {
+      forget(it->second);
+      s.inflight.erase(it);
+    }
     pump(s);
   }
 
@@ -517,7 +680,9 @@ struct broker::impl {
     if (!c->user) return;
     auto s = std::static_pointer_cast<session>(c->user);
     c->user.reset();
-    std::optional<message> will;
+    std::optional<message> will, event;
+    std::uint32_t delay = 0, expiry = 0;
+    std::uint64_t generation = 0;
     {
       std::lock_guard lock(s->mutex);
       if (s->connection != c) return;  // taken over already
@@ -525,13 +690,18 @@ struct broker::impl {
       s->offline_since = clock::now();
       if (send_will) will = std::move(s->will);
       s->will.reset();
+      delay = s->will_delay;
+      expiry = s->expiry_seconds;
+      generation = s->connects;
+      event = presence(*s, "disconnected",
+                       s->disconnect_reason.empty() ? "CONNECTION_LOST" : s->disconnect_reason);
       // A message in flight stays for the next connection; QoS 0 is gone.
     }
     stats.connected.fetch_sub(1, std::memory_order_relaxed);
     stats.disconnects.fetch_add(1, std::memory_order_relaxed);
-    if (will && allowed(*s, action::publish, will->topic))
-      accept_message(std::move(*will), nullptr);
-    if (s->expiry_seconds == 0) expire(s);
+    publish_own(std::move(event));
+    if (will) will_or_delay(s, std::move(*will), delay, expiry, generation);
+    if (expiry == 0) expire(s);
   }
 
   void expire(const session_ptr& s) {
@@ -540,9 +710,82 @@ struct broker::impl {
     if (it == clients.end() || it->second != s) return;
     std::lock_guard slock(s->mutex);
     if (s->connection) return;  // reconnected meanwhile
-    drop_subscriptions(*s);
-    remove(*s);
+    kill_session(*s);           // its rows go with it
     clients.erase(it);
+  }
+
+  // Wills whose delay is over (or whose session ends); called from tick().
+  void fire_wills(clock::time_point now) {
+    std::vector<pending_will> due;
+    {
+      std::lock_guard lock(wills_mutex);
+      std::erase_if(wills, [&](pending_will& w) {
+        if (w.due > now) return false;
+        due.push_back(std::move(w));
+        return true;
+      });
+    }
+    for (auto& w : due) {
+      bool live = false;
+      {
+        std::lock_guard lock(w.owner->mutex);
+        live = w.owner->connects == w.generation && !w.owner->connection;
+      }
+      if (live && allowed(*w.owner, action::publish, w.will.topic))
+        accept_message(std::move(w.will), nullptr);
+    }
+  }
+
+  void load(stored_state state) {
+    const auto now = clock::now();
+    const auto wall = wall_ms();
+    std::lock_guard lock(clients_mutex);
+    for (auto& st : state.sessions) {
+      auto s = std::make_shared<session>();
+      s->id = next_id.fetch_add(1);
+      s->client_id = st.client_id;
+      s->info.client_id = st.client_id;
+      s->info.version = st.version;
+      s->version = st.version;
+      s->expiry_seconds = st.expiry;
+      s->offline_since = now;  // the downtime does not count against the expiry
+      s->durable = true;
+      s->clean_start = false;
+      clients.emplace(st.client_id, s);
+      add(s);
+    }
+    for (auto& sub : state.subscriptions) {
+      auto it = clients.find(sub.client_id);
+      if (it == clients.end()) continue;
+      topic::subscription_options o;
+      o.qos = sub.options.qos;
+      o.no_local = sub.options.no_local;
+      o.retain_as_published = sub.options.retain_as_published;
+      o.retain_handling = sub.options.retain_handling;
+      o.identifier = sub.identifier;
+      if (index.subscribe(sub.filter, it->second->id, o)) {
+        it->second->subscriptions[sub.filter] = sub.options;
+      }
+    }
+    {
+      std::lock_guard rlock(retained_mutex);
+      for (auto& m : state.retained) (void)retained.set(m->topic, m);
+    }
+    for (auto& d : state.deliveries) {
+      auto it = clients.find(d.client_id);
+      if (it == clients.end()) {
+        db->remove_delivery(d.seq);
+        continue;
+      }
+      outgoing o;
+      o.msg = std::move(d.msg);
+      o.qos = d.qos;
+      o.retain = d.retain;
+      o.identifiers = std::move(d.identifiers);
+      o.received = now - std::chrono::milliseconds(std::max<std::int64_t>(wall - d.received_ms, 0));
+      o.seq = d.seq;
+      it->second->queue.push_back(std::move(o));
+    }
   }
 };
 
@@ -553,9 +796,35 @@ void broker::on_authenticate(authenticate_fn fn) { impl_->authenticate = std::mo
 void broker::on_authorize(authorize_fn fn) { impl_->authorize = std::move(fn); }
 void broker::on_accepted(publish_hook fn) { impl_->accepted = std::move(fn); }
 
+result<void> broker::open_store(const std::string& path) {
+  if (impl_->db) return {};  // open already (a gateway started again)
+  auto st = store::open(path, impl_->stats);
+  if (!st) return failure{st.fail().code, "broker store " + path + ": " + st.describe(), {}};
+  auto state = (*st)->load();
+  if (!state)
+    return failure{state.fail().code, "broker store " + path + ": " + state.describe(), {}};
+  impl_->db = std::move(*st);
+  impl_->load(std::move(*state));
+  impl_->db->start();
+  return {};
+}
+
 void broker::publish(const message& m) { impl_->accept_message(m, nullptr); }
 
 void broker::tick(std::chrono::steady_clock::time_point now) {
+  std::lock_guard tick_lock(impl_->tick_mutex);
+  impl_->fire_wills(now);
+  const auto interval = std::chrono::seconds(impl_->options.sys_interval);
+  if (interval.count() > 0 && now - impl_->last_sys >= interval) {
+    impl_->last_sys = now;
+    sys_figures f;
+    f.stats = &impl_->stats;
+    f.sessions = session_count();
+    f.retained = retained_count();
+    f.subscriptions = impl_->index.size();
+    f.uptime = std::chrono::duration_cast<std::chrono::seconds>(now - impl_->started);
+    for (auto& m : sys_messages(f)) impl_->accept_message(std::move(m), nullptr, true);
+  }
   std::vector<session_ptr> candidates;
   {
     std::lock_guard lock(impl_->clients_mutex);
@@ -567,7 +836,11 @@ void broker::tick(std::chrono::steady_clock::time_point now) {
       std::lock_guard lock(s->mutex);
       if (s->connection || s->expiry_seconds == 0xFFFFFFFF) continue;
       gone = now - s->offline_since >= std::chrono::seconds(s->expiry_seconds);
-      std::erase_if(s->queue, [&](const outgoing& o) { return impl::expired(o, now); });
+      std::erase_if(s->queue, [&](outgoing& o) {
+        if (!impl::expired(o, now)) return false;
+        impl_->forget(o);
+        return true;
+      });
     }
     if (gone) impl_->expire(s);
   }
@@ -600,7 +873,7 @@ void broker::on_packet(const net::connection_ptr& c, const mqtt::packet_view& p)
       [&](const auto& packet) {
         using T = std::decay_t<decltype(packet)>;
         if constexpr (std::is_same_v<T, mqtt::publish_view>) {
-          impl_->on_publish(*s, packet);
+          impl_->on_publish(c, s, packet);
         } else if constexpr (std::is_same_v<T, mqtt::subscribe_view>) {
           impl_->on_subscribe(*s, packet);
         } else if constexpr (std::is_same_v<T, mqtt::unsubscribe_view>) {
@@ -620,10 +893,17 @@ void broker::on_packet(const net::connection_ptr& c, const mqtt::packet_view& p)
         } else if constexpr (std::is_same_v<T, mqtt::disconnect_view>) {
           if (is_v5(*s)) {
             if (auto e = packet.properties.session_expiry_interval()) {
+              if (s->expiry_seconds == 0 && *e != 0) {  // MQTT-3.14.2-2
+                return impl_->disconnect(*s, reason_code::protocol_error);
+              }
               s->expiry_seconds = std::min(*e, impl_->options.max_session_expiry);
+              if (impl_->db && s->durable && s->expiry_seconds > 0) {
+                impl_->db->put_session(s->client_id, s->expiry_seconds, s->version);
+              }
             }
           }
           if (packet.reason != reason_code::disconnect_with_will_message) s->will.reset();
+          s->disconnect_reason = "CLIENT_INITIATED_DISCONNECT";
           c->close();
         } else {
           impl_->disconnect(*s, reason_code::protocol_error);  // AUTH: not supported yet
@@ -638,6 +918,7 @@ void broker::on_protocol_error(const net::connection_ptr& c, mqtt::reason_code r
   if (c->user) {
     auto s = std::static_pointer_cast<session>(c->user);
     std::lock_guard lock(s->mutex);
+    s->disconnect_reason = "CLIENT_ERROR";
     impl_->disconnect(*s, reason);
     return;
   }
@@ -649,3 +930,7 @@ void broker::on_close(const net::connection_ptr& c, std::error_code) {
 }
 
 }  // namespace iotblocks::gateway
+
+// TEMPORARY until lib/gateway/CMakeLists.txt lists them (its lock is held).
+#include "gateway/broker_events.cpp"  // NOLINT
+#include "gateway/persist.cpp"        // NOLINT

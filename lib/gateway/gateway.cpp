@@ -54,7 +54,13 @@ net::transport transport_of(const std::string& type) {
 }  // namespace
 
 gateway::impl::impl(config c)
-    : cfg(std::move(c)), mqtt(cfg.broker), server([&] {
+    : cfg(std::move(c)),
+      mqtt([&] {
+        auto b = cfg.broker;
+        b.presence_events = true;  // AWS IoT lifecycle events, as the rules expect
+        return b;
+      }()),
+      server([&] {
         auto o = cfg.server;
         o.threads = cfg.threads;
         o.decoder.max_packet_size = cfg.broker.maximum_packet_size;
@@ -81,6 +87,8 @@ result<void> gateway::start() {
   std::filesystem::create_directories(g.cfg.data_dir, ec);
   if (ec) return failure{ec, "data directory " + g.cfg.data_dir + ": " + ec.message(), {}};
   const std::filesystem::path dir{g.cfg.data_dir};
+  // Durable sessions, subscriptions, retained and QoS 1/2 messages (loaded first).
+  if (auto ok = g.mqtt.open_store((dir / "broker.db").string()); !ok) return ok.fail();
 
   // Policies first: rules and connections depend on them.
   for (const auto& p : g.cfg.policies) {

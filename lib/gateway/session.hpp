@@ -28,6 +28,7 @@ struct outgoing {
   clock::time_point received;
   std::uint16_t packet_id = 0;
   bool released = false;  ///< QoS 2: PUBREC seen, PUBREL sent
+  std::uint64_t seq = 0;  ///< row in the store (durable sessions), 0 = none
 };
 
 /// One client's session; `mutex` guards everything below it. Distinct
@@ -50,8 +51,39 @@ struct session {
   std::unordered_map<std::uint16_t, std::string> aliases;  ///< topic aliases from the client
   std::map<std::string, mqtt::subscribe_options> subscriptions;
   std::optional<message> will;
+  std::uint32_t will_delay = 0;  ///< seconds (MQTT 5)
   bool clean_start = true;
+  bool durable = false;                    ///< persisted in the store (expiry > 0 and a store)
+  bool dead = false;                       ///< ended: deliveries racing the end are dropped
+  std::uint32_t unacked_in = 0;            ///< QoS 1/2 PUBLISH from the client awaiting our ack
+  std::uint16_t client_alias_maximum = 0;  ///< Topic Alias Maximum of the client
+  std::unordered_map<std::string, std::uint16_t> out_aliases;  ///< ours towards the client
+  std::string disconnect_reason;  ///< for the presence event (AWS names)
+  std::string session_uuid;       ///< sessionIdentifier of the presence events
+  std::uint64_t connects = 0;     ///< versionNumber of the presence events
 };
 using session_ptr = std::shared_ptr<session>;
+
+}  // namespace iotblocks::gateway::detail
+
+namespace iotblocks::gateway::detail {
+
+/// Figures of the `$SYS/broker/...` statistics.
+struct sys_figures {
+  const broker_stats* stats = nullptr;
+  std::size_t sessions = 0, retained = 0, subscriptions = 0;
+  std::chrono::seconds uptime{0};
+};
+/// mosquitto-style `$SYS/broker/...` messages (retained, QoS 0). broker_events.cpp
+std::vector<message> sys_messages(const sys_figures& f);
+
+/// AWS IoT lifecycle event JSON; `reason` empty for "connected". broker_events.cpp
+std::string presence_payload(std::string_view client_id, std::string_view event_type,
+                             std::string_view session_id, std::string_view principal,
+                             std::string_view ip, std::uint64_t version, std::string_view reason);
+/// 32 hex digits.
+std::string random_session_id();
+/// Milliseconds since the Unix epoch.
+std::int64_t wall_ms();
 
 }  // namespace iotblocks::gateway::detail

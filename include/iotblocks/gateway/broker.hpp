@@ -8,14 +8,20 @@
 //   gateway::broker b;
 //   net::server s;
 //   s.listen(listener).value();
+//   b.open_store("data/broker.db").value();   // optional: durable sessions
 //   s.start(b);
 //   b.publish({.topic = "greeting", .payload = iotblocks::to_buffer("hi")});
 //
-// Not yet: persistence across restarts (sessions live in memory), outgoing
-// topic aliases, will delay, enhanced authentication (AUTH).
+// With a store, persistent sessions (expiry > 0), their subscriptions, retained
+// messages and the QoS 1/2 messages owed to them survive a restart, and a QoS
+// 1/2 PUBLISH is acknowledged only once committed (group commit on a store
+// thread). Not yet: enhanced authentication (AUTH), the PUBREL of an outgoing
+// QoS 2 message across a restart (it is resent as PUBLISH), will messages and
+// will delay across a restart.
 #pragma once
 
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/result.hpp>
 #include <iotblocks/mqtt/packet.hpp>
 #include <iotblocks/net/server.hpp>
 #include <iotblocks/topic/index.hpp>
@@ -57,11 +63,17 @@ struct broker_options {
   std::size_t max_offline_messages = 1000;  ///< per offline session; more are dropped and counted
   std::uint32_t max_session_expiry = 7 * 24 * 3600;  ///< seconds
   std::size_t max_inflight_out = 256;                ///< our QoS 1/2 in flight to one client (cap)
+  /// Seconds between `$SYS/broker/...` statistics (published retained); 0 = off.
+  std::uint32_t sys_interval = 10;
+  /// AWS IoT lifecycle events on `$aws/events/presence/{connected,disconnected}/<clientId>`.
+  bool presence_events = false;
 };
 
 struct broker_stats {
   std::atomic<std::uint64_t> connected{0}, connects{0}, disconnects{0}, messages_in{0},
       messages_out{0}, dropped{0}, rejected_connects{0}, protocol_errors{0};
+  /// The store: transactions committed, rows written, failed commits.
+  std::atomic<std::uint64_t> store_commits{0}, store_writes{0}, store_failures{0};
 };
 
 /// Distinct objects: safe. Shared objects: safe (callbacks come from many threads).
@@ -81,10 +93,16 @@ class broker final : public net::handler {
   /// Sees every accepted message after routing (rules, shadows, bridges).
   void on_accepted(publish_hook fn);
 
+  /// Opens (or creates) the SQLite file at `path`, loads the sessions,
+  /// subscriptions, retained and queued messages it holds, and persists them
+  /// from then on. Call before the server starts; later calls do nothing.
+  result<void> open_store(const std::string& path);
+
   /// Routes a message from the gateway itself (rules republish, HTTP, shadows).
   void publish(const message& m);
 
-  /// Drops expired sessions and messages; call about once a second.
+  /// Drops expired sessions and messages, publishes due wills (will delay) and
+  /// the `$SYS` statistics; call about once a second.
   void tick(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 
   const broker_stats& stats() const noexcept;

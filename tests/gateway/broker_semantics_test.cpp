@@ -1,0 +1,239 @@
+// Broker semantics seen by a raw MQTT 5 client on 127.0.0.1: will delay,
+// session takeover, Receive Maximum, outgoing topic aliases, $SYS statistics
+// and presence events. Timers are driven through broker::tick(now + ...), so
+// no test waits for a delay to pass.
+#include "gateway/broker_test_client.hpp"
+
+#include <iotblocks/gateway/broker.hpp>
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <thread>
+
+namespace iotblocks::gateway {
+namespace {
+
+using mqtt::reason_code;
+using testing::payload_of;
+using testing::raw_client;
+using namespace std::chrono_literals;
+
+class BrokerSemantics : public ::testing::Test {
+ protected:
+  void start(broker_options o = {}) {
+    broker_ = std::make_unique<broker>(o);
+    net::server_options so;
+    so.threads = 2;
+    server_ = std::make_unique<net::server>(so);
+    port_ = server_->listen(testing::loopback()).value();
+    server_->start(*broker_);
+  }
+  void TearDown() override {
+    if (server_) server_->stop();
+  }
+
+  // Waits (bounded) until the broker counts `n` connected clients.
+  void wait_connected(std::uint64_t n) {
+    for (int i = 0; i < 500 && broker_->stats().connected.load() != n; ++i) {
+      std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_EQ(broker_->stats().connected.load(), n);
+  }
+
+  // Publishes a marker; the next PUBLISH `sub` sees must be it (so nothing
+  // was published before it).
+  void expect_next_is_marker(raw_client& sub, const std::string& topic) {
+    raw_client m(port_);
+    m.connect("marker", true);
+    m.publish(topic, "marker", 0);
+    auto p = sub.next_of<mqtt::publish>();
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->topic, topic);
+    EXPECT_EQ(payload_of(*p), "marker");
+  }
+
+  mqtt::connect with_will(const std::string& topic, std::uint32_t delay) {
+    mqtt::connect c;
+    c.will.emplace();
+    c.will->topic = topic;
+    c.will->payload = to_buffer("gone");
+    if (delay != 0) c.will->properties.set_will_delay_interval(delay);
+    return c;
+  }
+
+  std::unique_ptr<broker> broker_;
+  std::unique_ptr<net::server> server_;
+  std::uint16_t port_ = 0;
+};
+
+TEST_F(BrokerSemantics, WillDelayPublishesAfterTheDelay) {
+  start();
+  raw_client sub(port_);
+  sub.connect("watcher", true);
+  sub.subscribe("will/#", 0);
+  {
+    raw_client dying(port_);
+    ASSERT_EQ(dying.connect("dying", true, 60, with_will("will/dying", 5)).reason,
+              reason_code::success);
+    dying.close();  // no DISCONNECT: the will applies
+  }
+  wait_connected(1);
+  const auto now = std::chrono::steady_clock::now();
+  broker_->tick(now);  // the delay has not passed
+  expect_next_is_marker(sub, "will/marker1");
+  broker_->tick(now + 6s);
+  auto p = sub.next_of<mqtt::publish>();
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->topic, "will/dying");
+  EXPECT_EQ(payload_of(*p), "gone");
+}
+
+TEST_F(BrokerSemantics, WillSuppressedWhenTheClientReconnectsWithinTheDelay) {
+  start();
+  raw_client sub(port_);
+  sub.connect("watcher", true);
+  sub.subscribe("will/#", 0);
+  {
+    raw_client flaky(port_);
+    flaky.connect("flaky", true, 60, with_will("will/flaky", 5));
+    flaky.close();
+  }
+  wait_connected(1);
+  raw_client back(port_);
+  EXPECT_TRUE(back.connect("flaky", false, 60).session_present);
+  broker_->tick(std::chrono::steady_clock::now() + 10s);
+  expect_next_is_marker(sub, "will/marker2");
+}
+
+TEST_F(BrokerSemantics, TakeoverSendsDisconnect0x8EAndKeepsADelayedWill) {
+  start();
+  raw_client sub(port_);
+  sub.connect("watcher", true);
+  sub.subscribe("will/#", 0);
+  raw_client first(port_);
+  first.connect("device", true, 60, with_will("will/device", 30));
+  raw_client second(port_);
+  EXPECT_TRUE(second.connect("device", false, 60).session_present);
+  auto d = first.next_of<mqtt::disconnect>();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->reason, reason_code::session_taken_over);
+  EXPECT_FALSE(first.next(2s));  // and the connection is closed
+  EXPECT_TRUE(first.eof());
+  // The session went on: the delayed will of the first connection is dropped.
+  broker_->tick(std::chrono::steady_clock::now() + 60s);
+  expect_next_is_marker(sub, "will/marker3");
+}
+
+TEST_F(BrokerSemantics, TakeoverWithoutDelayPublishesTheWill) {
+  start();
+  raw_client sub(port_);
+  sub.connect("watcher", true);
+  sub.subscribe("will/#", 0);
+  raw_client first(port_);
+  first.connect("device", true, 0, with_will("will/device", 0));
+  raw_client second(port_);
+  second.connect("device", true);
+  auto p = sub.next_of<mqtt::publish>();
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->topic, "will/device");
+}
+
+TEST_F(BrokerSemantics, ReceiveMaximumExceededDisconnects0x93) {
+  broker_options o;
+  o.receive_maximum = 2;
+  start(o);
+  raw_client c(port_);
+  auto ack = c.connect("eager", true);
+  EXPECT_EQ(ack.properties.receive_maximum(), 2);
+  // QoS 2 without PUBREL: each stays in flight.
+  for (int i = 0; i < 3; ++i) c.publish("flow/x", "v", 2);
+  EXPECT_TRUE(c.next_of<mqtt::pubrec>());
+  EXPECT_TRUE(c.next_of<mqtt::pubrec>());
+  auto d = c.next_of<mqtt::disconnect>();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->reason, reason_code::receive_maximum_exceeded);
+}
+
+TEST_F(BrokerSemantics, OutgoingTopicAliasesWithinTheClientsMaximum) {
+  start();
+  raw_client sub(port_);
+  mqtt::connect c;
+  c.properties.set_topic_alias_maximum(2);
+  sub.connect("aliased", true, 0, c);
+  sub.subscribe("t/#", 0);
+  raw_client plain(port_);
+  plain.connect("plain", true);
+  plain.subscribe("t/#", 0);
+  raw_client pub(port_);
+  pub.connect("pub", true);
+  for (const char* t : {"t/a", "t/a", "t/b", "t/c", "t/a"}) pub.publish(t, t, 0);
+  const std::vector<std::pair<std::string, std::optional<std::uint16_t>>> expected{
+      {"t/a", 1}, {"", 1}, {"t/b", 2}, {"t/c", std::nullopt}, {"", 1}};
+  for (const auto& [topic, alias] : expected) {
+    auto p = sub.next_of<mqtt::publish>();
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->topic, topic);
+    EXPECT_EQ(p->properties.topic_alias(), alias);
+  }
+  for (const char* t : {"t/a", "t/a", "t/b", "t/c", "t/a"}) {
+    auto p = plain.next_of<mqtt::publish>();
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->topic, t);  // no Topic Alias Maximum: never aliased
+    EXPECT_FALSE(p->properties.topic_alias());
+  }
+}
+
+TEST_F(BrokerSemantics, SysStatisticsArePublishedAndNotMatchedByHash) {
+  broker_options o;
+  o.sys_interval = 10;
+  start(o);
+  raw_client all(port_);
+  all.connect("all", true);
+  all.subscribe("#", 0);
+  raw_client sys(port_);
+  sys.connect("sys", true);
+  sys.subscribe("$SYS/broker/clients/connected", 0);
+  sys.subscribe("$SYS/broker/messages/+", 0);
+  broker_->tick(std::chrono::steady_clock::now() + 11s);
+  auto p = sys.next_of<mqtt::publish>();
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->topic, "$SYS/broker/clients/connected");
+  EXPECT_EQ(payload_of(*p), "2");
+  p = sys.next_of<mqtt::publish>();
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->topic, "$SYS/broker/messages/received");
+  expect_next_is_marker(all, "not/sys");  // "#" never matches $SYS (MQTT-4.7.2-1)
+}
+
+TEST_F(BrokerSemantics, PresenceEventsOnConnectAndDisconnect) {
+  broker_options o;
+  o.presence_events = true;
+  start(o);
+  raw_client watcher(port_);
+  watcher.connect("watcher", true);
+  watcher.subscribe("$aws/events/presence/+/dev1", 1);
+  {
+    raw_client dev(port_);
+    dev.connect("dev1", true);
+    auto p = watcher.next_of<mqtt::publish>();
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->topic, "$aws/events/presence/connected/dev1");
+    const auto body = payload_of(*p);
+    EXPECT_NE(body.find(R"("clientId":"dev1")"), std::string::npos) << body;
+    EXPECT_NE(body.find(R"("eventType":"connected")"), std::string::npos) << body;
+    EXPECT_NE(body.find(R"("ipAddress":"127.0.0.1")"), std::string::npos) << body;
+    EXPECT_NE(body.find(R"("sessionIdentifier":")"), std::string::npos) << body;
+    EXPECT_NE(body.find(R"("versionNumber":1)"), std::string::npos) << body;
+    dev.send(mqtt::packet{mqtt::disconnect{}});
+    p = watcher.next_of<mqtt::publish>();
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->topic, "$aws/events/presence/disconnected/dev1");
+    EXPECT_NE(payload_of(*p).find(R"("disconnectReason":"CLIENT_INITIATED_DISCONNECT")"),
+              std::string::npos)
+        << payload_of(*p);
+  }
+}
+
+}  // namespace
+}  // namespace iotblocks::gateway
