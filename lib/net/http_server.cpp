@@ -137,11 +137,13 @@ struct http_server::impl {
         r.authorization = std::string(req[http::field::authorization]);
         r.content_type = std::string(req[http::field::content_type]);
         r.remote_address = remote;
+        r.if_none_match = std::string(req[http::field::if_none_match]);
         keep = req.keep_alive();
         const http_reply reply = dispatch(r);
         res.result(static_cast<unsigned>(reply.status));
         res.body() = reply.body;
         res.set(http::field::content_type, reply.content_type);
+        for (const auto& [name, value] : reply.headers) res.set(name, value);
         res.version(req.version());
       }
       res.set(http::field::server, "iotblocks");

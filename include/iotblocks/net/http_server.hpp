@@ -19,6 +19,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace iotblocks::net {
 
@@ -30,6 +32,7 @@ struct incoming_request {
   std::string authorization;  ///< the Authorization header
   std::string content_type;
   std::string remote_address;
+  std::string if_none_match;  ///< the If-None-Match header (conditional GET)
 
   /// The query parameter `key` (percent-decoded), or empty.
   std::string query_param(std::string_view key) const;
@@ -39,6 +42,8 @@ struct http_reply {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  /// Extra response headers (ETag, Cache-Control, Location, ...).
+  std::vector<std::pair<std::string, std::string>> headers = {};
 };
 
 using http_route = std::function<http_reply(const incoming_request&)>;
