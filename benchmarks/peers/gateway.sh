@@ -13,7 +13,7 @@
 # BENCH: the iotblocks-bench program (default build/bench-gateway/benchmarks/bench/iotblocks-bench)
 # IOTBLOCKS: the iotblocks CLI (default: next to BENCH, ../../apps/iotblocks/iotblocks)
 # Environment: DURATION (s per run, default 5), RUNS (median of, default 3),
-#   THREADS (gateway io threads, default 2), BENCH_THREADS (bench io threads, default 1),
+#   THREADS (gateway io threads, default 1: see docs/bench.md), BENCH_THREADS (bench io threads, default 1),
 #   WINDOW (publishes outstanding per publisher, default 64), INFLIGHT_IN / INFLIGHT_OUT
 #   (end-to-end window per publisher for fan-in / fan-out, defaults 10 / 50; 0 = open loop),
 #   INFLIGHT_OUT_QOS (broker in-flight QoS 1/2 per subscriber, both brokers, default 256),
@@ -25,7 +25,7 @@ bench=${1:-$here/../../build/bench-gateway/benchmarks/bench/iotblocks-bench}
 cli=${2:-$(dirname "$bench")/../../apps/iotblocks/iotblocks}
 duration=${DURATION:-5}
 runs=${RUNS:-3}
-threads=${THREADS:-2}
+threads=${THREADS:-1}
 bench_threads=${BENCH_THREADS:-1}
 window=${WINDOW:-64}
 inflight_in=${INFLIGHT_IN:-10}
