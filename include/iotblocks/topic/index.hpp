@@ -1,7 +1,7 @@
 // The subscription index: which subscriptions match a topic name? A trie over
-// topic levels with one hash table for all edges, 16-byte subscription records
-// and `$share/{group}/{filter}` groups, built for a million subscriptions and
-// sub-microsecond lookups from many threads. The subscriber is an opaque 64-bit
+// topic levels whose nodes all live in one hash table, 16-byte subscription
+// records and `$share/{group}/{filter}` groups, built for a million subscriptions
+// and lookups of about a microsecond from many threads. The subscriber is an opaque 64-bit
 // key: a broker session, a rule of the rules engine (keyed by its FROM filter),
 // a bridge mapping.
 //
