@@ -57,7 +57,6 @@ result<std::string> read_text(const std::string& path) {
 }  // namespace
 
 bool registry_enabled(const config& cfg) noexcept {
-  if (cfg.security.registry) return *cfg.security.registry;
   for (const auto& l : cfg.listeners) {
     if ((l.type == "mqtts" || l.type == "wss") &&
         (l.tls.request_client_cert || l.tls.require_client_cert)) {
@@ -70,7 +69,7 @@ bool registry_enabled(const config& cfg) noexcept {
 security::security(const config& cfg, broker& b) : cfg_(cfg), broker_(b) {}
 security::~security() = default;
 
-bool security::passwords_enabled() const noexcept { return cfg_.security.passwords; }
+bool security::passwords_enabled() const noexcept { return users_ && !users_->empty(); }
 
 void security::changed() noexcept {
   if (policies_) policies_->invalidate();
@@ -83,15 +82,9 @@ result<void> security::open(const std::filesystem::path& dir) {
   auto store = policy::store::open((dir / "policies.db").string());
   if (!store) return failure{store.error(), "policy store: " + store.describe(), {}};
   policies_.emplace(std::move(*store));
-  auto users =
-      detail::user_store::open((dir / "users.db").string(), cfg_.security.password_iterations);
+  auto users = detail::user_store::open((dir / "users.db").string(), password_iterations);
   if (!users) return failure{users.error(), "users: " + users.describe(), {}};
   users_ = std::move(*users);
-  for (const auto& [name, password] : cfg_.security.users) {
-    if (auto ok = users_->put(name, password); !ok) {
-      return failure{ok.error(), "security.users." + name + ": " + ok.describe(), {}};
-    }
-  }
 
   // Config policies: created, or a new default version when the text changed.
   for (const auto& p : cfg_.policies) {

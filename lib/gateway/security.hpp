@@ -53,12 +53,17 @@ class user_store {
   result<bool> remove(std::string_view name);
   bool check(std::string_view name, std::string_view password) const;
   std::vector<std::string> names() const;
+  /// No users: passwords are off.
+  bool empty() const noexcept { return count_.load() == 0; }
 
   struct impl;
 
  private:
   explicit user_store(std::unique_ptr<impl> i);
+  void recount();
+  std::vector<std::string> names_locked() const;  ///< impl mutex held
   std::unique_ptr<impl> impl_;
+  std::atomic<std::size_t> count_{0};
 };
 
 /// The gateway's device CA: an ECDSA P-256 CA made on first start and kept in
@@ -70,6 +75,9 @@ struct device_ca {
 };
 
 }  // namespace detail
+
+/// PBKDF2-HMAC-SHA256 iterations of stored passwords.
+inline constexpr std::uint32_t password_iterations = 150'000;
 
 /// The principal that carries the config's default_policies in the policy store.
 inline constexpr std::string_view default_principal = "iotblocks:default-policies";

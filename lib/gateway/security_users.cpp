@@ -98,7 +98,9 @@ result<std::unique_ptr<user_store>> user_store::open(const std::string& path,
   auto dummy = hash_password("no such user", iterations);
   if (!dummy) return std::move(dummy).take_failure();
   i->dummy = std::move(*dummy);
-  return std::unique_ptr<user_store>(new user_store(std::move(i)));
+  std::unique_ptr<user_store> out(new user_store(std::move(i)));
+  out->recount();
+  return out;
 }
 
 result<void> user_store::put(std::string_view name, std::string_view password) {
@@ -111,7 +113,9 @@ result<void> user_store::put(std::string_view name, std::string_view password) {
       impl_->db.prepare("INSERT OR REPLACE INTO users(name, hash, updated_ms) VALUES(?1, ?2, ?3)");
   if (!st) return std::move(st).take_failure();
   st->bind(1, name).bind(2, std::string_view(*hash)).bind(3, default_clock().now_ms());
-  return st->run();
+  if (auto ok = st->run(); !ok) return ok;
+  count_.store(names_locked().size());
+  return {};
 }
 
 result<bool> user_store::remove(std::string_view name) {
@@ -120,7 +124,9 @@ result<bool> user_store::remove(std::string_view name) {
   if (!st) return std::move(st).take_failure();
   st->bind(1, name);
   if (auto ok = st->run(); !ok) return std::move(ok).take_failure();
-  return impl_->db.changes() > 0;
+  const bool removed = impl_->db.changes() > 0;
+  count_.store(names_locked().size());
+  return removed;
 }
 
 bool user_store::check(std::string_view name, std::string_view password) const {
@@ -140,9 +146,18 @@ bool user_store::check(std::string_view name, std::string_view password) const {
   return verify_password(hash, password);
 }
 
-std::vector<std::string> user_store::names() const {
-  std::vector<std::string> out;
+void user_store::recount() {
   std::lock_guard lock(impl_->mutex);
+  count_.store(names_locked().size());
+}
+
+std::vector<std::string> user_store::names() const {
+  std::lock_guard lock(impl_->mutex);
+  return names_locked();
+}
+
+std::vector<std::string> user_store::names_locked() const {
+  std::vector<std::string> out;
   auto st = impl_->db.prepare("SELECT name FROM users ORDER BY name");
   if (!st) return out;
   while (true) {
