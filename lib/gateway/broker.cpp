@@ -697,10 +697,11 @@ struct broker::impl {
                        s->disconnect_reason.empty() ? "CONNECTION_LOST" : s->disconnect_reason);
       // A message in flight stays for the next connection; QoS 0 is gone.
     }
-    stats.connected.fetch_sub(1, std::memory_order_relaxed);
-    stats.disconnects.fetch_add(1, std::memory_order_relaxed);
     publish_own(std::move(event));
     if (will) will_or_delay(s, std::move(*will), delay, expiry, generation);
+    // Counted last: once `connected` drops, the will is published or scheduled.
+    stats.connected.fetch_sub(1, std::memory_order_relaxed);
+    stats.disconnects.fetch_add(1, std::memory_order_relaxed);
     if (expiry == 0) expire(s);
   }
 
@@ -930,7 +931,3 @@ void broker::on_close(const net::connection_ptr& c, std::error_code) {
 }
 
 }  // namespace iotblocks::gateway
-
-// TEMPORARY until lib/gateway/CMakeLists.txt lists them (its lock is held).
-#include "gateway/broker_events.cpp"  // NOLINT
-#include "gateway/persist.cpp"        // NOLINT

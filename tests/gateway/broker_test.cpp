@@ -167,8 +167,3 @@ TEST_F(Broker, PersistentSessionQueuesQoS1WhileOffline) {
 
 }  // namespace
 }  // namespace iotblocks::gateway
-
-// TEMPORARY until tests/gateway/CMakeLists.txt lists them (its lock is held).
-#include "gateway/broker_durability_test.cpp"  // NOLINT
-#include "gateway/broker_peers_test.cpp"       // NOLINT
-#include "gateway/broker_semantics_test.cpp"   // NOLINT
