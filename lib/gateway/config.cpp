@@ -3,6 +3,7 @@
 #include <iotblocks/gateway/config.hpp>
 
 #include "core/json.hpp"
+#include "gateway/bridges.hpp"
 
 #include <fstream>
 #include <initializer_list>
@@ -212,6 +213,9 @@ result<config> parse_config(std::string_view text) {
   if (const value* b = json::find(root, "bridges")) {
     if (!b->IsArray()) return bad("bridges", "expected an array");
     c.bridges_json = json::write(*b);
+    auto bridges = read_bridges(*b);
+    if (!bridges) return std::move(bridges).take_failure();
+    c.bridges = std::move(*bridges);
   }
   return c;
 }

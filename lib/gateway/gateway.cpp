@@ -140,6 +140,7 @@ result<void> gateway::start() {
     rm.qos = m.qos;
     if (from != nullptr && from->peer != nullptr) rm.source_ip = from->peer->address;
     g.rules->dispatch(rm);
+    if (g.bridges) g.bridges->offer(m);
   });
 
   if (g.cfg.authorize) {
@@ -200,7 +201,9 @@ result<void> gateway::start() {
     g.endpoints.push_back({l.type, l.address, *port});
     g.http_started = true;
   }
+  if (!g.cfg.bridges.empty()) g.bridges = std::make_unique<bridge_set>(g.mqtt, g.cfg.bridges);
   g.server.start(g.gate);
+  if (g.bridges) g.bridges->start();
   g.server.every(std::chrono::seconds(1), [&g] { g.mqtt.tick(); });
   if (g.http_started) g.http.start();
   g.started = true;
@@ -211,6 +214,7 @@ void gateway::stop() {
   auto& g = *impl_;
   if (!g.started) return;
   g.started = false;
+  if (g.bridges) g.bridges->stop();
   if (g.http_started) g.http.stop();
   g.server.stop();
   if (g.rules) g.rules->stop();

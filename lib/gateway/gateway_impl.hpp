@@ -9,6 +9,8 @@
 #include <iotblocks/shadow/service.hpp>
 #include <iotblocks/shadow/store.hpp>
 
+#include "gateway/bridges.hpp"
+
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -45,6 +47,7 @@ struct gateway::impl {
   std::unique_ptr<shadow::service> shadows;
   std::unique_ptr<shadow::router> shadow_router;
   std::unique_ptr<rules::engine> rules;
+  std::unique_ptr<bridge_set> bridges;  ///< upstream bridges (bridges.cpp)
   mutable std::shared_mutex policies_mutex;
   std::vector<std::pair<std::string, policy::document>> policies;  ///< by name
   policy::policy_set default_set;  ///< the default_policies, attached to every client

@@ -65,6 +65,7 @@ std::string gateway::impl::metrics_text() const {
     metric("iotblocks_rules_actions_failed_total", "counter", "Rule actions that failed",
            t.actions_failed);
   }
+  if (bridges) out += bridges->metrics_text();
   return out;
 }
 

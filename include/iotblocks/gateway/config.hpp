@@ -9,6 +9,7 @@
 
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/gateway/broker.hpp>
+#include <iotblocks/net/bridge.hpp>
 #include <iotblocks/net/server.hpp>
 
 #include <cstdint>
@@ -45,7 +46,9 @@ struct config {
   bool authorize = false;
   /// Policies attached to every connecting client (by name) when `authorize` is on.
   std::vector<std::string> default_policies;
-  std::string bridges_json;  ///< "bridges" kept as written (not implemented yet)
+  std::string bridges_json;  ///< "bridges" as written
+  /// Upstream bridges (mosquitto `topic` semantics); see docs/gateway.md.
+  std::vector<net::bridge_options> bridges;
 };
 
 /// Parses a configuration file's text. Errors carry the JSON path (and, for
