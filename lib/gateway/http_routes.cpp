@@ -1,5 +1,6 @@
 // The gateway's HTTP endpoints: publish, Sigfox callback, shadow REST, health,
 // metrics, admin (rules and policies).
+#include "gateway/console.hpp"
 #include "gateway/gateway_impl.hpp"
 
 #include <iotblocks/policy/document.hpp>
@@ -70,6 +71,7 @@ std::string gateway::impl::metrics_text() const {
 }
 
 void gateway::impl::add_http_routes() {
+  add_console_routes(*this);  // GET / and /console/ (console.cpp)
   http.route("GET", "/health", [this](const net::incoming_request&) {
     return net::http_reply{
         200, fmt::format(R"({{"status":"ok","connected":{}}})", mqtt.stats().connected.load())};
