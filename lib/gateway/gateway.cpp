@@ -1,9 +1,8 @@
 // The reference gateway: composition of broker, transports, HTTP, rules, shadows, policies.
 #include "gateway/gateway_impl.hpp"
+#include "gateway/security.hpp"
 
 #include <iotblocks/core/error.hpp>
-#include <iotblocks/policy/context.hpp>
-#include <iotblocks/policy/document.hpp>
 
 #include <filesystem>
 #include <mutex>
@@ -32,18 +31,6 @@ class broker_publisher final : public rules::publisher {
   broker& b_;
 };
 
-/// What the policy engine knows about one connection (client_info::principal).
-struct connection_policy {
-  policy::context ctx;
-};
-
-policy::context base_context() {
-  policy::context ctx;
-  ctx.region = "us-east-1";
-  ctx.account = "000000000000";
-  return ctx;
-}
-
 net::transport transport_of(const std::string& type) {
   if (type == "mqtts") return net::transport::tls;
   if (type == "ws") return net::transport::ws;
@@ -67,15 +54,7 @@ gateway::impl::impl(config c)
         return o;
       }()) {}
 
-void gateway::impl::rebuild_default_set() {
-  policy::policy_set set;
-  for (const auto& name : cfg.default_policies) {
-    for (const auto& [n, doc] : policies) {
-      if (n == name) set.add(n, 1, doc);
-    }
-  }
-  default_set = std::move(set);
-}
+gateway::impl::~impl() = default;
 
 gateway::gateway(config c) : impl_(std::make_unique<impl>(std::move(c))) {}
 gateway::~gateway() { stop(); }
@@ -90,19 +69,9 @@ result<void> gateway::start() {
   // Durable sessions, subscriptions, retained and QoS 1/2 messages (loaded first).
   if (auto ok = g.mqtt.open_store((dir / "broker.db").string()); !ok) return ok.fail();
 
-  // Policies first: rules and connections depend on them.
-  for (const auto& p : g.cfg.policies) {
-    auto doc = policy::parse_document(p.json);
-    if (!doc) return failure{doc.error(), "policy " + p.name + ": " + doc.describe(), {}};
-    g.policies.emplace_back(p.name, std::move(*doc));
-  }
-  for (const auto& name : g.cfg.default_policies) {
-    bool found = false;
-    for (const auto& [n, d] : g.policies) found |= n == name;
-    if (!found)
-      return failure{core::error::not_found, "default policy " + name + " is not defined", {}};
-  }
-  g.rebuild_default_set();
+  // Registry, policy store, users and device CA first: rules and connections use them.
+  g.sec = std::make_unique<security>(g.cfg, g.mqtt);
+  if (auto ok = g.sec->open(dir); !ok) return ok;
 
   auto store = shadow::sqlite_store::open((dir / "shadows.db").string());
   if (!store) return failure{store.error(), "shadow store: " + store.describe(), {}};
@@ -113,7 +82,9 @@ result<void> gateway::start() {
   rules::engine_options ro;
   ro.store_path = (dir / "rules.db").string();
   ro.publisher = std::make_shared<broker_publisher>(g.mqtt);
+  g.sec->add_sql_functions(ro, *g.shadows);
   g.rules = std::make_unique<rules::engine>(ro);
+  g.sec->add_rule_actions(*g.rules);
   for (const auto& r : g.cfg.rules) {
     auto ok = g.rules->add_rule(r.name, r.json);
     if (!ok) return failure{ok.fail().code, "rule " + r.name + ": " + ok.describe(), {}};
@@ -123,6 +94,7 @@ result<void> gateway::start() {
   g.mqtt.on_accepted([&g](const message& m, const client_info* from) {
     const std::string_view client = from != nullptr ? std::string_view(from->client_id) : "";
     if (m.topic.starts_with(shadow_prefix)) {
+      if (m.topic.ends_with("/update/accepted")) g.shadow_updates.fetch_add(1);
       const shadow::request_context ctx{client, client};
       if (auto out = g.shadow_router->route(m.topic, as_string_view(m.payload), ctx)) {
         for (auto& s : *out) {
@@ -143,35 +115,8 @@ result<void> gateway::start() {
     if (g.bridges) g.bridges->offer(m);
   });
 
-  if (g.cfg.authorize) {
-    g.mqtt.on_authenticate([&g](const mqtt::connect_view&, client_info& info) {
-      auto cp = std::make_shared<connection_policy>();
-      cp->ctx = base_context();
-      cp->ctx.client_id = info.client_id;
-      if (info.peer != nullptr) cp->ctx.source_ip = info.peer->address;
-      const auto resource = policy::make_arn(cp->ctx, "client", info.client_id);
-      std::shared_lock lock(g.policies_mutex);
-      const auto d = policy::evaluate(g.default_set, {policy::actions::connect, resource}, cp->ctx);
-      if (!d.allowed()) return mqtt::reason_code::not_authorized;
-      info.principal = cp;
-      return mqtt::reason_code::success;
-    });
-    g.mqtt.on_authorize([&g](const client_info& info, action a, std::string_view topic) {
-      const auto* cp = static_cast<const connection_policy*>(info.principal.get());
-      if (cp == nullptr) return false;
-      policy::action_id id = policy::actions::publish;
-      std::string_view type = "topic";
-      switch (a) {
-        case action::publish: id = policy::actions::publish; break;
-        case action::subscribe: id = policy::actions::subscribe, type = "topicfilter"; break;
-        case action::receive: id = policy::actions::receive; break;
-        case action::retain_publish: id = policy::actions::retain_publish; break;
-      }
-      const auto resource = policy::make_arn(cp->ctx, type, topic);
-      std::shared_lock lock(g.policies_mutex);
-      return policy::evaluate(g.default_set, {id, resource}, cp->ctx).allowed();
-    });
-  }
+  g.sec->install();  // CONNECT (certificate, password, policy) and authorize hooks
+  g.gate.tls_peer = [&g](const net::peer_info& p) { return g.sec->on_tls_peer(p); };
 
   for (const auto& l : g.cfg.listeners) {
     if (l.type == "http") continue;
@@ -179,7 +124,7 @@ result<void> gateway::start() {
     lo.kind = transport_of(l.type);
     lo.address = l.address;
     lo.port = l.port;
-    lo.tls = l.tls;
+    lo.tls = g.sec->listener_tls(l.tls);
     lo.ws_path = l.ws_path;
     auto port = g.server.listen(lo);
     if (!port) {

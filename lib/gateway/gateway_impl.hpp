@@ -11,12 +11,16 @@
 
 #include "gateway/bridges.hpp"
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <shared_mutex>
 #include <string>
 #include <vector>
 
 namespace iotblocks::gateway {
+
+class security;
 
 /// Forwards transport callbacks to the broker (which is final) and decides TLS peers.
 class transport_gate final : public net::handler {
@@ -31,7 +35,10 @@ class transport_gate final : public net::handler {
     b_.on_protocol_error(c, reason, why);
   }
   void on_close(const net::connection_ptr& c, std::error_code ec) override { b_.on_close(c, ec); }
-  bool on_tls_peer(const net::peer_info& p) override { return b_.on_tls_peer(p); }
+  bool on_tls_peer(const net::peer_info& p) override {
+    return tls_peer ? tls_peer(p) : b_.on_tls_peer(p);
+  }
+  std::function<bool(const net::peer_info&)> tls_peer;  ///< set before start (security)
 
  private:
   broker& b_;
@@ -48,16 +55,15 @@ struct gateway::impl {
   std::unique_ptr<shadow::router> shadow_router;
   std::unique_ptr<rules::engine> rules;
   std::unique_ptr<bridge_set> bridges;  ///< upstream bridges (bridges.cpp)
-  mutable std::shared_mutex policies_mutex;
-  std::vector<std::pair<std::string, policy::document>> policies;  ///< by name
-  policy::policy_set default_set;  ///< the default_policies, attached to every client
+  std::unique_ptr<security> sec;        ///< registry, policies, users, admin (security*.cpp)
+  std::atomic<std::uint64_t> shadow_updates{0};
   std::vector<endpoint> endpoints;
   bool started = false;
   bool http_started = false;
 
   explicit impl(config c);
-  void rebuild_default_set();  ///< policies_mutex held exclusively
-  void add_http_routes();      ///< http_routes.cpp
+  ~impl();
+  void add_http_routes();  ///< http_routes.cpp
   std::string metrics_text() const;
 };
 

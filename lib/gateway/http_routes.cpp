@@ -1,9 +1,9 @@
 // The gateway's HTTP endpoints: publish, Sigfox callback, shadow REST, health,
-// metrics, admin (rules and policies).
+// metrics; the admin API lives in admin*.cpp.
 #include "gateway/console.hpp"
 #include "gateway/gateway_impl.hpp"
+#include "gateway/security.hpp"
 
-#include <iotblocks/policy/document.hpp>
 #include <iotblocks/topic/syntax.hpp>
 
 #include "core/json.hpp"
@@ -20,15 +20,6 @@ net::http_reply error_reply(int status, std::string_view message) {
   d.SetObject();
   d.AddMember("message", json::string_value(message, d.GetAllocator()), d.GetAllocator());
   return {status, json::write(d)};
-}
-
-net::http_reply json_names(const std::vector<std::string>& names, std::string_view key) {
-  rapidjson::Document d;
-  d.SetObject();
-  rapidjson::Value a(rapidjson::kArrayType);
-  for (const auto& n : names) a.PushBack(json::string_value(n, d.GetAllocator()), d.GetAllocator());
-  d.AddMember(rapidjson::Value(std::string(key).c_str(), d.GetAllocator()), a, d.GetAllocator());
-  return {200, json::write(d)};
 }
 
 }  // namespace
@@ -122,61 +113,8 @@ void gateway::impl::add_http_routes() {
     return net::http_reply{res.status, std::move(res.body)};
   });
 
-  // Admin API: bearer token from the config; disabled without one.
-  auto admin = [this](auto fn) {
-    return [this, fn](const net::incoming_request& r) {
-      if (cfg.admin_token.empty()) return error_reply(403, "admin API disabled (no admin_token)");
-      if (r.authorization != "Bearer " + cfg.admin_token)
-        return error_reply(401, "bad admin token");
-      return fn(r);
-    };
-  };
-  http.route("GET", "/admin/rules", admin([this](const net::incoming_request& r) {
-               if (r.path.size() > 13) {
-                 auto info = rules->rule(r.path.substr(13));
-                 if (!info) return error_reply(404, "no such rule");
-                 const auto m = rules->metrics(r.path.substr(13));
-                 return net::http_reply{200, m ? m->to_json() : "{}"};
-               }
-               return json_names(rules->rule_names(), "rules");
-             }));
-  http.route("PUT", "/admin/rules", admin([this](const net::incoming_request& r) {
-               if (r.path.size() <= 13) return error_reply(400, "PUT /admin/rules/{name}");
-               auto ok = rules->put_rule(r.path.substr(13), r.body);
-               if (!ok) return error_reply(400, ok.describe());
-               return net::http_reply{200, R"({"message":"OK"})"};
-             }));
-  http.route("DELETE", "/admin/rules", admin([this](const net::incoming_request& r) {
-               if (r.path.size() <= 13) return error_reply(400, "DELETE /admin/rules/{name}");
-               if (!rules->remove_rule(r.path.substr(13))) return error_reply(404, "no such rule");
-               return net::http_reply{200, R"({"message":"OK"})"};
-             }));
-  http.route("GET", "/admin/policies", admin([this](const net::incoming_request& r) {
-               std::shared_lock lock(policies_mutex);
-               if (r.path.size() > 16) {
-                 for (const auto& [n, d] : policies) {
-                   if (n == r.path.substr(16)) return net::http_reply{200, d.to_json()};
-                 }
-                 return error_reply(404, "no such policy");
-               }
-               std::vector<std::string> names;
-               for (const auto& p : policies) names.push_back(p.first);
-               return json_names(names, "policies");
-             }));
-  http.route("PUT", "/admin/policies", admin([this](const net::incoming_request& r) {
-               if (r.path.size() <= 16) return error_reply(400, "PUT /admin/policies/{name}");
-               auto doc = policy::parse_document(r.body);
-               if (!doc) return error_reply(400, doc.describe());
-               const std::string name = r.path.substr(16);
-               std::unique_lock lock(policies_mutex);
-               bool replaced = false;
-               for (auto& [n, d] : policies) {
-                 if (n == name) d = *doc, replaced = true;
-               }
-               if (!replaced) policies.emplace_back(name, std::move(*doc));
-               rebuild_default_set();
-               return net::http_reply{200, R"({"message":"OK"})"};
-             }));
+  // Admin API (admin*.cpp): bearer token from the config; disabled without one.
+  add_admin_routes(*this);
 }
 
 }  // namespace iotblocks::gateway
