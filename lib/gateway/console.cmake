@@ -9,4 +9,4 @@ add_custom_command(
   DEPENDS ${console_web_files} ${CMAKE_CURRENT_LIST_DIR}/console_embed.cmake
   COMMENT "Embedding the web console (web/)"
   VERBATIM)
-target_sources(iotblocks_gateway PRIVATE console.cpp console_stats.cpp ${console_generated})
+target_sources(iotblocks_gateway PRIVATE console.cpp ${console_generated})

@@ -26,7 +26,4 @@ std::string_view console_content_type(std::string_view path) noexcept;
 /// /console/config.json (listener ports, no secrets) to the gateway's HTTP server.
 void add_console_routes(gateway::impl& g);
 
-/// GET /admin/stats (console_stats.cpp), for gateways whose admin API lacks it.
-void add_console_stats_route(gateway::impl& g);
-
 }  // namespace iotblocks::gateway
