@@ -1,8 +1,10 @@
 // `iotblocks gateway run [--config gw.json] [--demo]`: runs the reference
-// gateway until SIGINT or SIGTERM and prints where it listens. Without a
+// gateway until SIGINT or SIGTERM and prints where it listens (`--demo` adds
+// the scenario rules and simulated devices, see gateway_demo.hpp). Without a
 // config, the embedded default (127.0.0.1: 1883 MQTT, 8083 WebSocket, 8080
 // HTTP, data in ./iotblocks-data). `gateway check-config` validates a file.
 #include "command.hpp"
+#include "gateway_demo.hpp"
 
 #include <iotblocks/gateway/config.hpp>
 #include <iotblocks/gateway/gateway.hpp>
@@ -10,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <csignal>
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -32,6 +35,7 @@ gateway::config read_config(const std::string& path) {
 void run(const run_options& o) {
   auto cfg = read_config(o.config);
   if (!o.data_dir.empty()) cfg.data_dir = o.data_dir;
+  if (o.demo) demo::add_rules(cfg);
   // Block the signals before any thread starts, then wait for one.
   sigset_t set;
   sigemptyset(&set);
@@ -49,10 +53,16 @@ void run(const run_options& o) {
     print_line(fmt::format("{:<6} {}://{}:{}", e.type, scheme, e.address, e.port));
   }
   print_line("data   " + cfg.data_dir);
-  if (o.demo) print_line("demo   not implemented yet: no simulated devices started");
+  std::unique_ptr<demo::devices> devices;
+  if (o.demo) {
+    devices = std::make_unique<demo::devices>(gw);
+    for (const auto& line : demo::hints(gw, cfg)) print_line(line);
+  }
+  std::fflush(stdout);  // scripts read the ports while the gateway runs
   int sig = 0;
   sigwait(&set, &sig);
   print_line(fmt::format("stopping ({})", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+  devices.reset();
   gw.stop();
 }
 
@@ -64,7 +74,8 @@ void setup(CLI::App& root) {
   auto* r = cmd->add_subcommand("run", "Run the gateway until SIGINT/SIGTERM");
   r->add_option("--config", opts->config, "Configuration file (JSON); none: the embedded default");
   r->add_option("--data-dir", opts->data_dir, "Override the data directory");
-  r->add_flag("--demo", opts->demo, "Add simulated devices (not implemented yet)");
+  r->add_flag("--demo", opts->demo,
+              "Add the demo rules and simulated devices (greenhouse, doorbell, Sigfox, wind)");
   r->callback([opts] { run(*opts); });
   auto path = std::make_shared<std::string>();
   auto* chk = cmd->add_subcommand("check-config", "Validate a configuration file");
