@@ -4,6 +4,7 @@
 
 #include "core/json.hpp"
 #include "gateway/bridges.hpp"
+#include "gateway/config_json.hpp"
 
 #include <fstream>
 #include <initializer_list>
@@ -15,22 +16,8 @@ namespace {
 
 using value = rapidjson::Value;
 
-failure bad(const std::string& path, const std::string& what) {
-  return failure{core::error::invalid_argument, path + ": " + what, {}};
-}
-
-// Checks that every member of `obj` is one of `keys`.
-std::optional<failure> only(const value& obj, const std::string& path,
-                            std::initializer_list<std::string_view> keys) {
-  for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) {
-    const auto k = json::view(it->name);
-    bool known = false;
-    for (auto key : keys) known |= key == k;
-    if (!known)
-      return bad(path.empty() ? std::string(k) : path + "." + std::string(k), "unknown key");
-  }
-  return std::nullopt;
-}
+using detail::bad;
+using detail::only;
 
 struct reader {
   const value& obj;
