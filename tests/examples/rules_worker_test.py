@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""examples/rules_worker end to end: a real mosquitto on a free loopback port, two
+`iotblocks rules worker` processes in group `converters` with the example's rules.json,
+and mosquitto_pub as four production lines. Phase 1: every reading is processed exactly
+once across the two workers (results counted on processed/#) and both workers did a
+share (their stats add up). Then worker A is killed with SIGKILL; once mosquitto has
+dropped it, phase 2 readings are all processed, exactly once, by worker B alone.
+Everything started here is killed at the end."""
+import json
+import queue
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+cli, example = sys.argv[1], sys.argv[2]
+LINES = ("line1", "line2", "line3", "line4")
+PHASE1, PHASE2 = 200, 100  # readings (spread over the four lines)
+started = []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(pred, what, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def collect(stream, sink):
+    """Appends the stream's lines to the list `sink` from a thread."""
+    def pump():
+        for line in stream:
+            sink.append(line.rstrip("\n"))
+    threading.Thread(target=pump, daemon=True).start()
+
+
+class Worker:
+    def __init__(self, name, port):
+        self.name, self.out = name, []
+        self.proc = subprocess.Popen(
+            [cli, "rules", "worker", "--broker", f"mqtt://127.0.0.1:{port}", "--group",
+             "converters", "--rules", f"{example}/rules.json", "--client-id", name,
+             "--stats", "1"], stdout=subprocess.PIPE, text=True)
+        started.append(self.proc)
+        collect(self.proc.stdout, self.out)
+
+    def events(self, kind):
+        return [e for e in map(json.loads, list(self.out)) if e["event"] == kind]
+
+    def received(self):
+        stats = self.events("stats")
+        return stats[-1]["received"] if stats else 0
+
+
+def publish(port, first, count):
+    """Readings first..first+count-1, round robin over the lines, one mosquitto_pub -l each."""
+    pubs = []
+    for i, line in enumerate(LINES):
+        body = "".join(json.dumps({"seq": s, "celsius": 20 + s / 4}) + "\n"
+                       for s in range(first, first + count) if s % len(LINES) == i)
+        pubs.append(subprocess.Popen(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q",
+                                      "1", "-i", f"{line}-sensor", "-t",
+                                      f"factory/{line}/temperature", "-l"],
+                                     stdin=subprocess.PIPE, text=True))
+        pubs[-1].stdin.write(body)
+        pubs[-1].stdin.close()
+    for p in pubs:
+        assert p.wait(timeout=60) == 0
+
+
+def check(results, first, count):
+    for s in range(first, first + count):
+        topic = f"processed/{LINES[s % len(LINES)]}/{s}"
+        got = results.get(topic, [])
+        assert len(got) == 1, (topic, got)  # processed exactly once
+        r = json.loads(got[0])
+        celsius = 20 + s / 4
+        assert r["seq"] == s and r["line"] == LINES[s % len(LINES)], r
+        assert abs(r["fahrenheit"] - (celsius * 1.8 + 32)) < 1e-9, r
+
+
+t0 = time.monotonic()
+try:
+    with tempfile.TemporaryDirectory() as work:
+        port = free_port()
+        with open(f"{work}/mosquitto.conf", "w") as f:
+            f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    "log_dest stderr\nlog_type notice\nlog_type information\n")
+        broker = subprocess.Popen(["/usr/sbin/mosquitto", "-c", f"{work}/mosquitto.conf"],
+                                  stderr=subprocess.PIPE, text=True)
+        started.append(broker)
+        broker_log = []
+        collect(broker.stderr, broker_log)
+        wait_for(lambda: any("running" in l for l in broker_log), "mosquitto to start")
+
+        # A watcher on the results: topic -> payloads.
+        results, watch_out = {}, queue.Queue()
+        watcher = subprocess.Popen(["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p",
+                                    str(port), "-d", "-F", "MSG %t %p", "-q", "1", "-i", "watcher",
+                                    "-t", "processed/#"], stdout=subprocess.PIPE, text=True)
+        started.append(watcher)
+        suback = threading.Event()
+
+        def watch():
+            for line in watcher.stdout:
+                line = line.rstrip("\n")
+                if not line.startswith("MSG "):  # -d debug lines
+                    if "received SUBACK" in line:
+                        suback.set()
+                    continue
+                topic, _, payload = line[4:].partition(" ")
+                results.setdefault(topic, []).append(payload)
+        threading.Thread(target=watch, daemon=True).start()
+        assert suback.wait(30), "watcher SUBACK"
+
+        a, b = Worker("worker-a", port), Worker("worker-b", port)
+        wait_for(lambda: a.events("subscribed") and b.events("subscribed"), "both workers' SUBACK")
+        print("subscribed:", a.events("subscribed")[0], b.events("subscribed")[0])
+
+        # Phase 1: both workers.
+        publish(port, 0, PHASE1)
+        wait_for(lambda: len(results) >= PHASE1, f"{PHASE1} results")
+        wait_for(lambda: a.received() + b.received() == PHASE1, "the workers' stats")
+        a1, b1 = a.received(), b.received()
+        check(results, 0, PHASE1)
+        assert a1 > 0 and b1 > 0, (a1, b1)  # the work was split
+        print(f"phase 1: {PHASE1} readings, worker-a {a1}, worker-b {b1}, each result once")
+
+        # Kill worker A (no goodbye); wait until mosquitto has dropped it from the group.
+        a.proc.kill()
+        a.proc.wait(timeout=10)
+        wait_for(lambda: any(re.search(r"(client|Client) worker-a\b.*(disconnect|closed)", l)
+                             for l in broker_log), "mosquitto to notice worker-a is gone")
+
+        # Phase 2: worker B alone processes everything published after the kill.
+        publish(port, PHASE1, PHASE2)
+        wait_for(lambda: len(results) >= PHASE1 + PHASE2, f"{PHASE1 + PHASE2} results")
+        check(results, 0, PHASE1 + PHASE2)
+        b.proc.terminate()
+        assert b.proc.wait(timeout=30) == 0
+        time.sleep(0.1)  # let the reader thread take the last line
+        stopped = b.events("stopped")
+        assert stopped and stopped[-1]["received"] == b1 + PHASE2, (b1, stopped)
+        assert stopped[-1]["actions_succeeded"] == b1 + PHASE2, stopped
+        assert stopped[-1]["actions_failed"] == 0, stopped
+
+        # A fence through the broker: any late duplicate would have arrived before it.
+        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1",
+                        "-t", "processed/fence", "-m", "end"], check=True, timeout=30)
+        wait_for(lambda: "processed/fence" in results, "the fence")
+        copies = sum(len(v) for t, v in results.items() if t != "processed/fence")
+        assert copies == PHASE1 + PHASE2, copies
+        print(f"phase 2: worker-a killed, {PHASE2} readings all by worker-b; "
+              f"{copies} results for {PHASE1 + PHASE2} readings")
+finally:
+    for p in reversed(started):
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+print(f"ok ({time.monotonic() - t0:.1f} s)")
