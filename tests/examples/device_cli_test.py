@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""examples/device_cli end to end: `iotblocks gateway run --config` (an mqtts listener
+with a server certificate made here with the openssl CLI and client certificates
+required, the admin API with a token, policies enforced), then the device_cli steps
+as a user would run them: create a thing with its certificate and policy, subscribe to
+elf/# in the background, send N messages, update and read the shadow, clean up. Each
+step's result is asserted (the subscriber got the N messages, shadow versions 1 then 2,
+the thing and certificate gone, the old certificate refused). Everything started here
+is killed at the end."""
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+cli, gateway = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+TOKEN = "elf-admin-token"
+THING = "elf_thing_1"
+N = 25
+started = []
+
+CNF = """[req]
+distinguished_name = dn
+[dn]
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+"""
+
+
+def openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+
+
+def lines_of(proc):
+    q = queue.Queue()
+
+    def pump():
+        for line in proc.stdout:
+            q.put(line.rstrip("\n"))
+    threading.Thread(target=pump, daemon=True).start()
+    return q
+
+
+def wait_line(q, pred, what, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = q.get(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if pred(line):
+            return line
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def admin(method, path):
+    req = urllib.request.Request(f"{http_url}/admin{path}", method=method,
+                                 headers={"Authorization": f"Bearer {TOKEN}"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def elf(*args, check=True):
+    t = time.monotonic()
+    out = subprocess.run([cli, "--admin", http_url, "--token", TOKEN, "--mqtt",
+                          f"127.0.0.1:{ports['mqtts']}", "--dir", "device", *args], cwd=work,
+                         capture_output=True, text=True, timeout=90)
+    print(f"$ device_cli {' '.join(args)}  -> exit {out.returncode} "
+          f"({1000 * (time.monotonic() - t):.0f} ms)\n{out.stdout}{out.stderr}", end="")
+    if check:
+        assert out.returncode == 0, out
+    return out
+
+
+t0 = time.monotonic()
+with tempfile.TemporaryDirectory() as work:
+    try:
+        with open(f"{work}/openssl.cnf", "w") as f:
+            f.write(CNF)
+        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-out", "server-ca.key", cwd=work)
+        openssl("req", "-x509", "-new", "-key", "server-ca.key", "-subj", "/CN=ELF Test Server CA",
+                "-days", "30", "-sha256", "-config", "openssl.cnf", "-extensions", "ca",
+                "-out", "server-ca.pem", cwd=work)
+        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-out", "server.key", cwd=work)
+        openssl("req", "-new", "-key", "server.key", "-subj", "/CN=localhost", "-config",
+                "openssl.cnf", "-out", "server.csr", cwd=work)
+        openssl("x509", "-req", "-in", "server.csr", "-CA", "server-ca.pem", "-CAkey",
+                "server-ca.key", "-set_serial", "7", "-days", "30", "-sha256", "-extfile",
+                "openssl.cnf", "-extensions", "server", "-out", "server-leaf.pem", cwd=work)
+        with open(f"{work}/server.pem", "w") as f:
+            f.write(open(f"{work}/server-leaf.pem").read() + open(f"{work}/server-ca.pem").read())
+        cfg = {"listeners": [
+                   {"type": "mqtts", "address": "127.0.0.1", "port": 0,
+                    "tls": {"cert_file": "server.pem", "key_file": "server.key",
+                            "require_client_cert": True}},
+                   {"type": "http", "address": "127.0.0.1", "port": 0}],
+               "data_dir": "elf-data", "admin_token": TOKEN, "authorize": True}
+        with open(f"{work}/gateway.json", "w") as f:
+            json.dump(cfg, f)
+        gw = subprocess.Popen([gateway, "gateway", "run", "--config", "gateway.json"], cwd=work,
+                              stdout=subprocess.PIPE, text=True)
+        started.append(gw)
+        gw_out = lines_of(gw)
+        ports = {}
+        while "data" not in ports:
+            line = wait_line(gw_out, lambda l: True, "the gateway's listeners")
+            kind, rest = line.split(None, 1)
+            ports[kind] = rest.rsplit(":", 1)[-1]
+        http_url = f"http://127.0.0.1:{ports['http']}"
+
+        # create: thing, certificate and policy; files in device/.
+        out = elf("create", THING)
+        cert_id = out.stdout.split()[3]
+        for name in (f"{THING}.pem", f"{THING}.key", f"{THING}.id", "ca.pem"):
+            assert os.path.getsize(f"{work}/device/{name}") > 0, name
+        status, thing = admin("GET", f"/things/{THING}")
+        assert status == 200 and thing["principals"] == [cert_id], (status, thing)
+        status, cert = admin("GET", f"/certificates/{cert_id}")
+        assert cert["status"] == "ACTIVE" and cert["policies"] == ["elf_policy"], cert
+        elf("create", "elf_thing_2")  # a second thing reuses the policy
+
+        # subscribe (background) + send N: every message arrives, in order.
+        sub = subprocess.Popen([cli, "--admin", http_url, "--token", TOKEN, "--mqtt",
+                                f"127.0.0.1:{ports['mqtts']}", "--dir", "device", "subscribe",
+                                "elf_thing_2", str(N), "60"], cwd=work, stdout=subprocess.PIPE,
+                               text=True)
+        started.append(sub)
+        sub_out = lines_of(sub)
+        wait_line(sub_out, lambda l: l == "subscribed elf/#", "the subscription")
+        out = elf("send", THING, str(N))
+        assert out.stdout.strip() == f"sent {N} on elf/{THING}", out.stdout
+        got = [wait_line(sub_out, lambda l: l.startswith("elf/"), f"message {i}")
+               for i in range(1, N + 1)]
+        assert [json.loads(l.split(" ", 1)[1])["seq"] for l in got] == list(range(1, N + 1)), got
+        assert all(l.startswith(f"elf/{THING} ") for l in got), got
+        wait_line(sub_out, lambda l: l == f"received {N}", "the subscriber's count")
+        assert sub.wait(timeout=30) == 0
+
+        # shadow update twice, then get: versions 1 and 2, the merged state.
+        out = elf("shadow", THING, "update", '{"state":{"reported":{"temp":21.5,"fan":"on"}}}')
+        doc = json.loads(out.stdout)
+        assert doc["version"] == 1 and doc["state"]["reported"]["temp"] == 21.5, doc
+        out = elf("shadow", THING, "update", '{"state":{"reported":{"fan":"off"}}}')
+        assert json.loads(out.stdout)["version"] == 2, out.stdout
+        out = elf("shadow", THING, "get")
+        doc = json.loads(out.stdout)
+        assert doc["version"] == 2, doc
+        assert doc["state"]["reported"] == {"temp": 21.5, "fan": "off"}, doc
+
+        # cleanup: certificate and thing gone, the old certificate no longer connects.
+        with open(f"{work}/device/{THING}.pem") as f:
+            old_pem = f.read()
+        with open(f"{work}/device/{THING}.key") as f:
+            old_key = f.read()
+        out = elf("cleanup", THING)
+        assert out.stdout.splitlines() == [f"deleted certificate {cert_id}",
+                                           f"deleted thing {THING}"], out.stdout
+        assert admin("GET", f"/things/{THING}")[0] == 404
+        assert admin("GET", f"/certificates/{cert_id}")[0] == 404
+        assert not os.path.exists(f"{work}/device/{THING}.pem")
+        with open(f"{work}/device/{THING}.pem", "w") as f:
+            f.write(old_pem)
+        with open(f"{work}/device/{THING}.key", "w") as f:
+            f.write(old_key)
+        out = elf("send", THING, "1", check=False)
+        assert out.returncode == 1 and "connect" in out.stderr, out
+        elf("cleanup", "elf_thing_2")
+        status, things = admin("GET", "/things")
+        assert status == 200 and things["things"] == [], things
+    finally:
+        for p in started:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+print(f"ok ({time.monotonic() - t0:.1f} s)")
