@@ -5,7 +5,7 @@
 //
 //   device_cli [--admin URL] [--token T] [--mqtt HOST:PORT] [--dir DIR] COMMAND ...
 //     create THING            policy elf_policy (made if missing) + certificate -> DIR
-//     send THING N            N messages on elf/THING (QoS 1), prints "sent N"
+//     send THING N [TOPIC]    N messages on elf/THING or TOPIC (QoS 1), prints "sent N"
 //     subscribe THING [N] [S] elf/# as THING-sub; one line per message; stops after
 //                             N messages or S seconds (default 10)
 //     shadow THING get        prints the shadow document
@@ -112,10 +112,10 @@ elf::mqtt_session open_session(const settings& s, const std::string& thing,
   return elf::mqtt_session{o};
 }
 
-int send(const settings& s, const std::string& thing, long n) {
+int send(const settings& s, const std::string& thing, long n, std::string topic) {
   auto m = open_session(s, thing, thing);
   if (auto c = m.connect(); !c) return fail(c.describe());
-  const auto topic = "elf/" + thing;
+  if (topic.empty()) topic = "elf/" + thing;
   for (long i = 1; i <= n; ++i) {
     const auto body = R"({"thing":")" + thing + R"(","seq":)" + std::to_string(i) + "}";
     if (auto p = m.publish(topic, body); !p) return fail(p.describe());
@@ -236,7 +236,7 @@ int main(int argc, char** argv) {
   const auto& cmd = args[0];
   const auto& thing = args[1];
   if (cmd == "create") return create(s, thing);
-  if (cmd == "send") return send(s, thing, std::atol(arg(2, "1").c_str()));
+  if (cmd == "send") return send(s, thing, std::atol(arg(2, "1").c_str()), arg(3));
   if (cmd == "subscribe") {
     return subscribe(s, thing, std::atol(arg(2, "0").c_str()), std::atol(arg(3, "10").c_str()));
   }

@@ -70,7 +70,9 @@ class mqtt_session {
           iotblocks::net::error::timeout, "publish " + topic + ": no PUBACK", {}};
     }
     if (auto ec = f.get()) {
-      return iotblocks::failure{ec, "publish " + topic + ": " + ec.message(), {}};
+      const bool refused = ec == iotblocks::net::error::unexpected_reply;
+      return iotblocks::failure{
+          ec, "publish " + topic + ": " + (refused ? "refused by the broker" : ec.message()), {}};
     }
     return {};
   }

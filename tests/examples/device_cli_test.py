@@ -3,7 +3,8 @@
 with a server certificate made here with the openssl CLI and client certificates
 required, the admin API with a token, policies enforced), then the device_cli steps
 as a user would run them: create a thing with its certificate and policy, subscribe to
-elf/# in the background, send N messages, update and read the shadow, clean up. Each
+elf/# in the background, send N messages, a publish outside the policy (refused), update
+and read the shadow, clean up. Each
 step's result is asserted (the subscriber got the N messages, shadow versions 1 then 2,
 the thing and certificate gone, the old certificate refused). Everything started here
 is killed at the end."""
@@ -155,6 +156,12 @@ with tempfile.TemporaryDirectory() as work:
         assert all(l.startswith(f"elf/{THING} ") for l in got), got
         wait_line(sub_out, lambda l: l == f"received {N}", "the subscriber's count")
         assert sub.wait(timeout=30) == 0
+
+        # The policy: a thing publishes on elf/<its name> only, and uses only its own shadow.
+        out = elf("send", "elf_thing_2", "1", f"elf/{THING}", check=False)
+        assert out.returncode == 1 and f"publish elf/{THING}: refused" in out.stderr, out
+        out = elf("shadow", "elf_thing_2", "get", check=False)  # no shadow yet: rejected 404
+        assert out.returncode == 1 and "rejected" in out.stderr and "404" in out.stderr, out
 
         # shadow update twice, then get: versions 1 and 2, the merged state.
         out = elf("shadow", THING, "update", '{"state":{"reported":{"temp":21.5,"fan":"on"}}}')
