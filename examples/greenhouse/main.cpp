@@ -123,13 +123,15 @@ int main(int argc, char** argv) {
   for (auto [name, code] : {named{"Sunshade_Close", ir_close}, named{"Sunshade_Open", ir_open}}) {
     auto arn = notify.create_topic(name);
     if (!arn) return fail(arn.describe());
-    (void)notify.subscribe(*arn,
-                           rules::tcp_command_sink("127.0.0.1", blaster_port, code, "completeir"));
-    (void)notify.subscribe(*arn, rules::webhook_sink(webhook));
-    (void)notify.subscribe(*arn, rules::callback_sink([](const rules::notification& n) {
-      example::say("notified " + example::alarm_summary(n.message));
-      return result<void>{};
-    }));
+    // The blaster gets the IR code, the operators a webhook POST, and we a line here.
+    for (auto sink :
+         {rules::tcp_command_sink("127.0.0.1", blaster_port, code, "completeir"),
+          rules::webhook_sink(webhook), rules::callback_sink([](const rules::notification& n) {
+            example::say("notified " + example::alarm_summary(n.message));
+            return result<void>{};
+          })}) {
+      if (auto s = notify.subscribe(*arn, sink); !s) return fail(s.describe());
+    }
   }
   for (auto [name, doc] : {named{"TooBright", too_bright}, named{"NotTooBright", not_too_bright},
                            named{"Lux_telemetry_to_store", telemetry}}) {
