@@ -63,14 +63,19 @@ class Gateway:
         path = os.path.join(d, name + ".json")
         with open(path, "w") as f:
             json.dump(cfg, f)
-        self.log = open(os.path.join(d, name + ".log"), "w")
-        self.proc = subprocess.Popen([cli, "gateway", "run", "--config", path, *extra],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.cmd = [cli, "gateway", "run", "--config", path, *extra]
+        self.log_path = os.path.join(d, name + ".log")
         self.base = "http://127.0.0.1:%d" % self.ports["http"]
+        self.start()
+
+    def start(self):
+        """Starts the gateway (again: same ports, same data) and waits for /health."""
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + WAIT
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError("gateway exited: see " + self.log.name)
+                raise RuntimeError("gateway exited: see " + self.log_path)
             try:
                 urllib.request.urlopen(self.base + "/health", timeout=1).read()
                 return
@@ -114,7 +119,8 @@ def severe_logs(driver):
 
 
 def open_page(driver, gw):
-    severe_logs(driver)  # drop what the previous page left (its WebSocket closing)
+    driver.get("about:blank")  # the previous page (retrying its lost gateway) is gone
+    severe_logs(driver)  # and what it logged is dropped
     driver.get(gw.base + "/console/anomaly.html")
     wait_for("the page to subscribe", lambda: driver.execute_script(
         "return document.getElementById('anomaly').dataset.subscribed === 'true'"))
@@ -208,6 +214,21 @@ def demo_scenario(args, driver, tmp):
         assert not logs, logs
         s = chart_state(driver, "station-1/wind_speed")
         print("demo: station-1 %d points, %d with bounds" % (s["points"], s["bounds"]))
+
+        # A gateway restart: the page says so, reconnects by itself and keeps drawing.
+        gw.stop()
+        wait_for("the page to notice the lost connection", lambda: driver.execute_script(
+            "return document.getElementById('anomaly').dataset.state === 'disconnected'"))
+        assert "reconnecting" in driver.find_element(By.ID, "error").text
+        gw.start()
+        wait_for("the page to reconnect", lambda: driver.execute_script(
+            "const m = document.getElementById('anomaly').dataset;"
+            "return m.subscribed === 'true' && m.connections === '2'"))
+        before = chart_state(driver, "station-1/wind_speed")["received"]
+        wait_for("points after the restart", lambda: chart_state(
+            driver, "station-1/wind_speed")["received"] >= before + 2)
+        severe_logs(driver)  # the refused reconnection attempts log errors; expected here
+        print("demo: reconnected after a gateway restart, points keep coming")
     finally:
         gw.stop()
 

@@ -133,26 +133,41 @@ function websocketUrl(cfg) {
   return `${l.type}://${host}:${l.port}${l.path || '/mqtt'}`;
 }
 
-async function start() {
-  document.getElementById('topic').textContent = topic;
-  summary();
-  setState('connecting');
+/** Connects and subscribes; after a lost connection, tries again (1 s doubling to 10 s). */
+async function connect(delay = 1000) {
+  let client = null;
   try {
     const url = websocketUrl(await consoleConfig());
     const id = 'iotblocks-anomaly-' + Math.random().toString(36).slice(2, 10);
-    const client = new MqttClient(url, {clientId: id, keepAlive: 30});
-    client.onState((s, detail) => setState(s === 'connected' ? 'connecting' : s, detail));
+    client = new MqttClient(url, {clientId: id, keepAlive: 30});
     client.onMessage(receive);
     await client.connect();
     const granted = await client.subscribe(topic, 0);
-    if (granted[0] >= 0x80) throw new Error(`the gateway refused the subscription to ${topic}`);
+    if (granted[0] >= 0x80) {
+      setState('refused', `the gateway refused the subscription to ${topic}`);
+      showError(`The gateway refused the subscription to ${topic} (policy?).`);
+      return;  // retrying would be refused again
+    }
     setState('connected', url);
+    document.getElementById('error').classList.add('hidden');
     main.dataset.subscribed = 'true';
-    client.onState((s, detail) => { if (s !== 'connected') showError('MQTT ' + s + (detail ? ': ' + detail : '')); });
+    main.dataset.connections = Number(main.dataset.connections || 0) + 1;
+    client.onState((s, detail) => {
+      if (s === 'connected' || main.dataset.state !== 'connected') return;
+      main.dataset.subscribed = 'false';
+      setState('disconnected', detail);
+      showError(`MQTT connection lost${detail ? ' (' + detail + ')' : ''}; reconnecting…`);
+      setTimeout(() => connect(1000), 1000);
+    });
   } catch (e) {
-    setState('error', e.message);
-    showError(e.message);
+    if (client) client.disconnect();
+    setState('disconnected', e.message);
+    showError(`${e.message}; retrying in ${delay / 1000} s`);
+    setTimeout(() => connect(Math.min(delay * 2, 10000)), delay);
   }
 }
 
-start();
+document.getElementById('topic').textContent = topic;
+summary();
+setState('connecting');
+connect();
