@@ -4,7 +4,8 @@ listener answering "completeir") and the operators' webhook (an HTTP server), ru
 the greenhouse program over the lux series, then talks to its TLS listener with
 mosquitto_pub. It computes the expected shade moves from the series on its own
 (15 one-minute periods in a row on one side of 35,000 lux) and asserts:
-the blaster gets exactly those commands in that order, each move is notified with
+the blaster gets exactly those commands in that order, each in the simulated minute
+it is due (checked without timing: see `printed`), each move is notified with
 the expected alarm and simulated time, moves are at least 15 periods apart, the
 shade does not close before 15 bright periods, every reading is stored, and
 publishes outside the probe's policy are refused and not stored."""
@@ -46,6 +47,17 @@ def expected_moves():
 moves = expected_moves()
 assert [m[1] for m in moves] == ["Shade_Open", "Shade_Close", "Shade_Open"], moves
 
+def hhmm(minute):
+    return f"{6 + minute // 60:02d}:{minute % 60:02d}"
+
+
+# The program prints "HH:MM lux ..." after each minute's alarms were evaluated and their
+# notifications delivered (it waits for them), so while the blaster holds its reply the
+# program cannot print more. A command for the alarm evaluated at minute m must find
+# HH:MM of minute m-2 printed and that of minute m-1 not: that pins when it came.
+printed = set()
+printed_cv = threading.Condition()
+
 # The blaster: one command per connection, answered like an Ethernet-to-IR device.
 commands = queue.Queue()
 blaster = socket.socket()
@@ -66,7 +78,14 @@ def serve_blaster():
                 if not chunk:
                     break
                 data += chunk
-            commands.put(data.decode())
+            i = commands.qsize()
+            when = "unexpected"
+            if i < len(moves):
+                m = moves[i][0]
+                with printed_cv:
+                    on_time = printed_cv.wait_for(lambda: hhmm(m - 2) in printed, timeout=20)
+                    when = "on time" if on_time and hhmm(m - 1) not in printed else "early/late"
+            commands.put((data.decode(), when))
             conn.sendall(b"completeir,1:1,15\r")
 
 
@@ -95,7 +114,17 @@ started = time.monotonic()
 gh = subprocess.Popen([program, data, lux_file, str(blaster.getsockname()[1]),
                        f"http://127.0.0.1:{hook.server_address[1]}/sunshade", "50"],
                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-threading.Thread(target=lambda: [lines.put(l.rstrip("\n")) for l in gh.stdout], daemon=True).start()
+
+
+def pump():
+    for line in gh.stdout:
+        with printed_cv:
+            printed.add(line.split(" ", 1)[0])
+            printed_cv.notify_all()
+        lines.put(line.rstrip("\n"))
+
+
+threading.Thread(target=pump, daemon=True).start()
 seen = []
 
 
@@ -132,7 +161,7 @@ try:
             got.append(commands.get(timeout=2 if len(got) >= len(moves) else 20))
         except queue.Empty:
             break
-    want = [IR_CLOSE if name == "Shade_Close" else IR_OPEN for _, name in moves]
+    want = [(IR_CLOSE if name == "Shade_Close" else IR_OPEN, "on time") for _, name in moves]
     assert got == want, (got, want)
 
     # Notifications: one SNS envelope per move, naming the alarm and the simulated minute.
@@ -141,8 +170,8 @@ try:
         assert envelope["Type"] == "Notification", envelope
         alarm = json.loads(envelope["Message"])
         assert alarm["AlarmName"] == name and alarm["NewStateValue"] == "ALARM", alarm
-        hhmm = f"T{6 + minute // 60:02d}:{minute % 60:02d}:00"
-        assert hhmm in alarm["StateChangeTime"], (hhmm, alarm["StateChangeTime"])
+        at = f"T{hhmm(minute)}:00"
+        assert at in alarm["StateChangeTime"], (at, alarm["StateChangeTime"])
     assert notes.empty()
     minutes = [m for m, _ in moves]
     assert all(b - a >= PERIODS for a, b in zip(minutes, minutes[1:])), minutes
