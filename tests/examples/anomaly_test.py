@@ -98,7 +98,8 @@ class Gateway:
 def chart_state(driver, series):
     """Counters and geometry of one series' chart, or None before its card exists."""
     return driver.execute_script("""
-        const card = document.querySelector(`[data-series="${arguments[0]}"]`);
+        const card = [...document.querySelectorAll('[data-series]')]
+            .find((c) => c.dataset.series === arguments[0]);
         if (!card) return null;
         const svg = card.querySelector('svg');
         const pts = (role) => (svg.querySelector(`[data-role="${role}"]`).getAttribute('points') || '')
@@ -126,6 +127,40 @@ def open_page(driver, gw):
         "return document.getElementById('anomaly').dataset.subscribed === 'true'"))
     pill = driver.find_element(By.ID, "mqtt-state").text
     assert pill == "MQTT connected", pill
+
+
+def hostile_messages(driver, gw):
+    """Anything may be published on anom/pred: the page must neither break nor run it."""
+    script = "<img src=x onerror=\"window.pwned=1\">"
+    messages = [
+        "not json",
+        '{"station": "x"}',
+        "[1, 2, 3]",
+        json.dumps({"station": script, "time": "t" * 500,
+                    "anomaly": {"wind_speed": {"value": "high", "lower": None, "upper": [1],
+                                               "anomaly": "yes"}}}),
+        json.dumps({"station": "huge", "anomaly": {"wind_speed": {
+            "value": 1e308, "lower": -1e308, "upper": 1e308, "anomaly": True}}}),
+        json.dumps({"station": "huge", "anomaly": {"wind_speed": {
+            "value": 5, "lower": 1, "upper": 9, "anomaly": False}}}),
+    ]
+    for m in messages:
+        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(gw.ports["mqtt"]),
+                        "-t", "anom/pred", "-m", m], check=True, timeout=10)
+    wait_for("the page to count the hostile messages", lambda: driver.execute_script(
+        "return document.getElementById('anomaly').dataset.messages") == str(240 + len(messages)))
+    assert driver.execute_script("return window.pwned === undefined && "
+                                 "document.querySelectorAll('main img').length === 0")
+    summary = driver.find_element(By.ID, "summary").text
+    assert "3 ignored" in summary, summary
+    titles = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "[data-series] h2")]
+    assert script + " · wind_speed" in titles, titles  # shown as text, not markup
+    odd = chart_state(driver, script + "/wind_speed")
+    assert odd["received"] == 1 and odd["points"] == 0 and odd["bounds"] == 0, odd
+    huge = chart_state(driver, "huge/wind_speed")
+    assert huge["received"] == 2 and huge["points"] == 1 and huge["bounds"] == 1, huge
+    logs = severe_logs(driver)
+    assert not logs, logs
 
 
 def replay_scenario(args, driver, tmp):
@@ -186,6 +221,7 @@ def replay_scenario(args, driver, tmp):
         assert not logs, logs
         print("replay: station-1 %d points, %d with bounds, %d flagged; station-2 %d flagged" %
               (s1["points"], s1["bounds"], s1["anomalies"], s2["anomalies"]))
+        hostile_messages(driver, gw)
     finally:
         if replay is not None and replay.poll() is None:
             replay.kill()
@@ -242,8 +278,8 @@ def main():
     ap.add_argument("--chromium", default="/usr/bin/chromium")
     ap.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     args = ap.parse_args()
-    for tool in (args.chromium, args.chromedriver):
-        if not os.path.exists(tool):
+    for tool in (args.chromium, args.chromedriver, shutil.which("mosquitto_pub")):
+        if not tool or not os.path.exists(tool):
             print("missing tool:", tool, "(see scripts/deps.txt)")
             return 1
     os.makedirs(args.artifacts, exist_ok=True)

@@ -16,11 +16,15 @@ const params = new URLSearchParams(location.search);
 const topic = params.get('topic') || 'anom/pred';
 const keyField = params.get('key');
 const capacity = Math.max(10, Math.min(2000, Number(params.get('points')) || 240));
+const maxSeries = Math.max(1, Math.min(500, Number(params.get('series')) || 50));
 const MAX_FLAGGED = 200;
+const MAX_TEXT = 64;  // longest key, field or time shown (a publisher chooses them)
 
 const main = document.getElementById('anomaly');
 const series = new Map();  // "key/field" -> {chart, latest}
-const totals = {messages: 0, ignored: 0, anomalies: 0};
+const totals = {messages: 0, ignored: 0, anomalies: 0, overflow: 0};
+
+const clip = (t) => (t.length > MAX_TEXT ? t.slice(0, MAX_TEXT) + '…' : t);
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -48,20 +52,22 @@ function summary() {
   main.dataset.anomalies = totals.anomalies;
   document.getElementById('summary').textContent =
     `${totals.messages} messages, ${series.size} series, ${totals.anomalies} flagged` +
-    (totals.ignored ? `, ${totals.ignored} ignored (not JSON or no "anomaly" object)` : '');
+    (totals.ignored ? `, ${totals.ignored} ignored (not JSON or no "anomaly" object)` : '') +
+    (totals.overflow ? `, ${totals.overflow} points of series beyond the first ${maxSeries} not drawn` : '');
 }
 
 function seriesKey(doc, msgTopic) {
   for (const k of keyField ? [keyField] : ['station', 'device', 'deviceId', 'thing']) {
     const v = doc[k];
-    if (typeof v === 'string' || typeof v === 'number') return String(v);
+    if (typeof v === 'string' || typeof v === 'number') return clip(String(v));
   }
-  return msgTopic;
+  return clip(msgTopic);
 }
 
 function seriesFor(id, key, field) {
   let s = series.get(id);
   if (s) return s;
+  if (series.size >= maxSeries) return null;
   const chart = new BandChart({capacity});
   const latest = el('p', {class: 'muted', 'data-role': 'latest'});
   const card = el('section', {class: 'card', 'data-series': id},
@@ -102,12 +108,17 @@ function receive(msg) {
     return;
   }
   const key = seriesKey(doc, msg.topic);
-  const time = typeof doc.time === 'string' ? doc.time : new Date(msg.time).toISOString().slice(11, 23);
-  for (const [field, r] of Object.entries(scores)) {
+  const time = typeof doc.time === 'string' ? clip(doc.time) : new Date(msg.time).toISOString().slice(11, 23);
+  for (const [name, r] of Object.entries(scores)) {
     if (!r || typeof r !== 'object') continue;
-    const value = typeof r.value === 'number' ? r.value : doc[field];
+    const field = clip(name);
+    const value = typeof r.value === 'number' ? r.value : doc[name];
     const id = key + '/' + field;
     const s = seriesFor(id, key, field);
+    if (!s) {
+      totals.overflow++;
+      continue;
+    }
     s.chart.push({value, lower: r.lower, upper: r.upper, score: r.score, anomaly: r.anomaly === true,
       warmingUp: r.warmingUp === true, label: time});
     s.latest.textContent = `${time}: ${formatValue(value)}, bounds ${formatValue(r.lower)} .. ` +

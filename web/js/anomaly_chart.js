@@ -13,11 +13,14 @@ function svg(tag, attrs = {}) {
   return e;
 }
 
-const finite = (x) => typeof x === 'number' && Number.isFinite(x);
+// Drawable numbers: beyond 1e300 the scaling overflows (the detector refuses |x| > 1e150
+// anyway; larger ones can only come from another publisher on the topic).
+const finite = (x) => typeof x === 'number' && Math.abs(x) <= 1e300;
 
 /** Rounds for labels: 3 significant digits, no exponent for everyday ranges. */
 export function formatValue(v) {
-  if (!finite(v)) return '–';
+  if (typeof v !== 'number' || !Number.isFinite(v)) return '–';
+  if (Math.abs(v) >= 1e6) return v.toExponential(2);
   const a = Math.abs(v);
   if (a >= 1000 || a === 0) return v.toFixed(0);
   if (a >= 10) return v.toFixed(1);
