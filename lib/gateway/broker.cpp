@@ -5,8 +5,11 @@
 #include <iotblocks/topic/retained.hpp>
 
 #include <array>
+#include <cstring>
+#include <map>
 #include <random>
 #include <shared_mutex>
+#include <unordered_set>
 
 namespace iotblocks::gateway {
 
@@ -26,6 +29,24 @@ void send_packet(const net::connection_ptr& c, const mqtt::packet& p, protocol_v
   if (!mqtt::encode(p, v, out)) c->send(std::move(out));
 }
 
+// A view of an owning CONNECT (valid while `c` is unchanged).
+mqtt::connect_view view_of(const mqtt::connect& c) {
+  mqtt::connect_view v;
+  v.version = c.version;
+  v.clean_start = c.clean_start;
+  v.keep_alive = c.keep_alive;
+  v.client_id = c.client_id;
+  if (c.will) {
+    v.will = mqtt::basic_will<mqtt::view_storage>{c.will->topic, bytes_view{c.will->payload},
+                                                  c.will->properties.view(), c.will->qos,
+                                                  c.will->retain};
+  }
+  if (c.username) v.username = std::string_view(*c.username);
+  if (c.password) v.password = bytes_view{*c.password};
+  v.properties = c.properties.view();
+  return v;
+}
+
 std::string random_client_id() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   return "iotblocks-" + std::to_string(rng());
@@ -43,6 +64,21 @@ struct broker::impl {
   authenticate_fn authenticate;
   authorize_fn authorize;
   publish_hook accepted;
+  std::map<std::string, enhanced_auth_fn, std::less<>> auth_methods;  // set before start
+
+  // CONNECTs in an enhanced authentication exchange, by connection id.
+  struct pending_auth {
+    mqtt::connect connect;
+    std::string method;
+    std::unique_ptr<auth_exchange> exchange;
+  };
+  std::mutex auth_mutex;
+  std::unordered_map<std::uint64_t, pending_auth> authenticating;
+  struct auth_done {
+    std::string method;
+    byte_buffer data;
+    std::string identity;
+  };
 
   std::mutex clients_mutex;  // CONNECT/close only, never on the publish path
   std::unordered_map<std::string, session_ptr> clients;
@@ -63,9 +99,11 @@ struct broker::impl {
     session_ptr owner;
     std::uint64_t generation = 0;  // owner->connects when it went offline
     message will;
+    bool checked = false;  // from the store: authorized when its CONNECT came
   };
-  std::mutex wills_mutex;
+  std::mutex wills_mutex;  // after a session's mutex when both are held
   std::vector<pending_will> wills;
+  std::unordered_set<std::string> will_rows;  // clients with a will in the store
 
   std::mutex tick_mutex;
   const clock::time_point started = clock::now();
@@ -96,54 +134,78 @@ struct broker::impl {
 
   // --- delivery -----------------------------------------------------------
 
-  // Encodes and sends `o` (caller holds s.mutex and s.connection is set).
+  // Encodes the PUBLISH of `o` for this subscriber (caller holds s.mutex and
+  // s.connection is set): only the head (topic or alias, packet id, properties)
+  // is encoded here; a small packet goes out as one copy from the stack, a
+  // large payload is shared with every other subscriber, never copied.
   void transmit(session& s, outgoing& o, bool dup = false) {
-    mqtt::publish p;
-    p.topic = o.msg->topic;
-    p.payload = o.msg->payload;
+    const message& m = *o.msg;
+    mqtt::publish_view p;
+    p.topic = m.topic;
+    p.payload = bytes_view{m.payload};
     p.qos = o.qos;
     p.retain = o.retain;
     p.dup = dup;
     p.packet_id = o.packet_id;
-    if (is_v5(s)) {
-      p.properties = o.msg->properties;
-      p.properties.remove(mqtt::property_id::subscription_identifier);
-      p.properties.remove(mqtt::property_id::topic_alias);
-      if (auto expiry = o.msg->properties.message_expiry_interval()) {
+    mqtt::properties props;
+    std::uint16_t new_alias = 0;
+    if (is_v5(s) &&
+        (!m.properties.bytes().empty() || !o.identifiers.empty() || s.client_alias_maximum > 0)) {
+      props = m.properties;
+      props.remove(mqtt::property_id::subscription_identifier);
+      props.remove(mqtt::property_id::topic_alias);
+      if (auto expiry = m.properties.message_expiry_interval()) {
         const auto age =
             std::chrono::duration_cast<std::chrono::seconds>(clock::now() - o.received);
         const auto left = static_cast<std::int64_t>(*expiry) - age.count();
-        p.properties.remove(mqtt::property_id::message_expiry_interval);
-        p.properties.set_message_expiry_interval(
+        props.remove(mqtt::property_id::message_expiry_interval);
+        props.set_message_expiry_interval(
             static_cast<std::uint32_t>(std::max<std::int64_t>(left, 0)));
       }
-      for (auto id : o.identifiers) p.properties.add_subscription_identifier(id);
-    } else {
-      p.properties.clear();
-    }
-    // Outgoing topic aliases, within the client's Topic Alias Maximum: the
-    // first topics get one, later ones go out in full.
-    std::uint16_t new_alias = 0;
-    if (s.client_alias_maximum > 0 && is_v5(s)) {
-      if (auto it = s.out_aliases.find(p.topic); it != s.out_aliases.end()) {
-        p.properties.set_topic_alias(it->second);
-        p.topic.clear();
-      } else if (s.out_aliases.size() < s.client_alias_maximum) {
-        new_alias = static_cast<std::uint16_t>(s.out_aliases.size() + 1);
-        s.out_aliases.emplace(p.topic, new_alias);
-        p.properties.set_topic_alias(new_alias);
+      for (auto id : o.identifiers) props.add_subscription_identifier(id);
+      // Outgoing topic aliases, within the client's Topic Alias Maximum: the
+      // first topics get one, later ones go out in full.
+      if (s.client_alias_maximum > 0) {
+        if (auto it = s.out_aliases.find(m.topic); it != s.out_aliases.end()) {
+          props.set_topic_alias(it->second);
+          p.topic = {};
+        } else if (s.out_aliases.size() < s.client_alias_maximum) {
+          new_alias = static_cast<std::uint16_t>(s.out_aliases.size() + 1);
+          s.out_aliases.emplace(m.topic, new_alias);
+          props.set_topic_alias(new_alias);
+        }
       }
+      p.properties = props.view();
     }
-    byte_buffer out;
-    const auto topic_name = new_alias != 0 ? p.topic : std::string{};
-    if (mqtt::encode(mqtt::packet{std::move(p)}, s.version, out)) return;
-    if (s.client_maximum_packet_size != 0 && out.size() > s.client_maximum_packet_size) {
-      if (new_alias != 0) s.out_aliases.erase(topic_name);    // the client never saw it
+    std::error_code ec;
+    const auto head_size = mqtt::publish_head_size(p, s.version, ec);
+    if (ec) return;
+    const auto total = head_size + m.payload.size();
+    if (s.client_maximum_packet_size != 0 && total > s.client_maximum_packet_size) {
+      if (new_alias != 0) s.out_aliases.erase(m.topic);       // the client never saw it
       stats.dropped.fetch_add(1, std::memory_order_relaxed);  // MQTT-3.1.2-25: discard
       return;
     }
+    constexpr std::size_t small = 1024;
+    std::array<std::byte, small> stack;  // NOLINT: filled below
+    byte_buffer heap;
+    mutable_bytes_view buf;
+    if (total <= small) {
+      buf = {stack.data(), total};
+    } else {
+      heap.resize(head_size);
+      buf = {heap.data(), head_size};
+    }
+    if (mqtt::encode_publish_head(p, s.version, buf.first(head_size), ec) != head_size) return;
     stats.messages_out.fetch_add(1, std::memory_order_relaxed);
-    s.connection->send(std::move(out));
+    if (total <= small) {
+      if (!m.payload.empty()) {
+        std::memcpy(buf.data() + head_size, m.payload.data(), m.payload.size());
+      }
+      s.connection->send(bytes_view{buf}, nullptr);
+    } else {
+      s.connection->send(bytes_view{buf}, net::shared_bytes(o.msg, &m.payload));
+    }
   }
 
   static bool expired(const outgoing& o, clock::time_point now) {
@@ -180,12 +242,44 @@ struct broker::impl {
         o.packet_id = next_packet_id(s);
         auto [it, added] = s.inflight.emplace(o.packet_id, std::move(o));
         s.queue.pop_front();
-        transmit(s, it->second);
+        if (db && it->second.qos == 2 && it->second.seq != 0) {
+          // Exactly once across a restart: the client sees this packet id only
+          // once it is committed, so a restarted broker resends under the same id.
+          db->set_delivery_state(it->second.seq, it->first, false);
+          after_commit(s, it->first, it->second.seq, false);
+        } else {
+          transmit(s, it->second);
+        }
       } else {
         transmit(s, o);
         s.queue.pop_front();
       }
     }
+  }
+
+  // Sends the QoS 2 PUBLISH (or its PUBREL) in flight under `id` once the store
+  // has committed its state, if the connection is still the same (a new one
+  // gets it resent on CONNECT). Caller holds s.mutex.
+  void after_commit(session& s, std::uint16_t id, std::uint64_t seq, bool pubrel) {
+    std::weak_ptr<net::connection> weak = s.connection;
+    db->after_commit([this, weak, sp = s.shared_from_this(), id, seq, pubrel](bool ok) {
+      auto conn = weak.lock();
+      if (!conn) return;
+      std::lock_guard lock(sp->mutex);
+      if (sp->connection != conn) return;
+      if (!ok) return disconnect(*sp, reason_code::unspecified_error);
+      auto it = sp->inflight.find(id);
+      if (it == sp->inflight.end() || it->second.seq != seq || it->second.released != pubrel) {
+        return;
+      }
+      if (pubrel) {
+        mqtt::pubrel rel;
+        rel.packet_id = id;
+        send_packet(conn, mqtt::packet{rel}, sp->version);
+      } else {
+        transmit(*sp, it->second);
+      }
+    });
   }
 
   // A QoS 1/2 message owed to a durable session gets a row (caller holds s.mutex).
@@ -330,19 +424,107 @@ struct broker::impl {
                      std::uint64_t generation) {
     if (delay == 0 || expiry == 0) {
       if (allowed(*s, action::publish, will.topic)) accept_message(std::move(will), nullptr);
+      drop_will_row(*s, generation);
       return;
     }
+    const auto wait = std::chrono::seconds(std::min(delay, expiry));
+    std::lock_guard slock(s->mutex);
+    if (s->connects != generation || s->connection) return;  // a new connection came first
     std::lock_guard lock(wills_mutex);
-    wills.push_back({clock::now() + std::chrono::seconds(std::min(delay, expiry)), s, generation,
-                     std::move(will)});
+    if (db && will_rows.count(s->client_id)) {  // the row now says when it is due
+      db->put_will(s->client_id, will, delay,
+                   wall_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
+    }
+    wills.push_back({clock::now() + wait, s, generation, std::move(will)});
   }
 
-  void on_connect(const net::connection_ptr& c, const mqtt::connect_view& p) {
+  // The store's will row of a connection that ended, unless a new connection
+  // of the session replaced it meanwhile. Call without locks.
+  void drop_will_row(session& s, std::uint64_t generation) {
+    if (!db) return;
+    std::lock_guard slock(s.mutex);
+    if (s.connects != generation) return;
+    std::lock_guard lock(wills_mutex);
+    if (will_rows.erase(s.client_id)) db->drop_will(s.client_id);
+  }
+
+  // --- enhanced authentication (MQTT 5 AUTH) ---------------------------------
+
+  // A CONNECT naming an Authentication Method: its exchange begins.
+  void begin_auth(const net::connection_ptr& c, const mqtt::connect_view& p,
+                  std::string_view method) {
+    auto it = auth_methods.find(method);
+    if (it == auth_methods.end()) {
+      return refuse(c, protocol_version::v5, reason_code::bad_authentication_method);
+    }
+    client_info probe;
+    probe.client_id = std::string(p.client_id);
+    probe.username = p.username ? std::string(*p.username) : std::string{};
+    probe.version = p.version;
+    probe.peer = &c->peer();
+    auto exchange = it->second(probe);
+    if (!exchange) return refuse(c, protocol_version::v5, reason_code::bad_authentication_method);
+    auto st = exchange->next(p.properties.authentication_data().value_or(bytes_view{}));
+    auth_step(c, {mqtt::to_owning(p), std::string(method), std::move(exchange)}, std::move(st));
+  }
+
+  // AUTH from a client in a CONNECT exchange (re-authentication is not supported).
+  void on_auth(const net::connection_ptr& c, const mqtt::auth_view& a) {
+    pending_auth pa;
+    std::unique_lock lock(auth_mutex);
+    auto it = authenticating.find(c->id());
+    if (it == authenticating.end()) {
+      lock.unlock();
+      if (!c->user) return c->close();  // AUTH before CONNECT
+      auto s = std::static_pointer_cast<session>(c->user);
+      std::lock_guard slock(s->mutex);
+      return disconnect(*s, reason_code::protocol_error);  // re-authentication: not supported
+    }
+    pa = std::move(it->second);
+    authenticating.erase(it);
+    lock.unlock();
+    if (a.reason != reason_code::continue_authentication ||
+        a.properties.authentication_method() != std::optional<std::string_view>(pa.method)) {
+      return refuse(c, protocol_version::v5, reason_code::protocol_error);
+    }
+    auto st = pa.exchange->next(a.properties.authentication_data().value_or(bytes_view{}));
+    auth_step(c, std::move(pa), std::move(st));
+  }
+
+  void auth_step(const net::connection_ptr& c, pending_auth pa, auth_exchange::step st) {
+    using outcome = auth_exchange::step::outcome;
+    if (st.result == outcome::failure) {
+      return refuse(c, protocol_version::v5,
+                    st.reason == reason_code::success ? reason_code::not_authorized : st.reason);
+    }
+    if (st.result == outcome::more) {
+      mqtt::auth a;
+      a.reason = reason_code::continue_authentication;
+      a.properties.set_authentication_method(pa.method).set_authentication_data(st.data);
+      send_packet(c, mqtt::packet{std::move(a)}, protocol_version::v5);
+      std::lock_guard lock(auth_mutex);
+      authenticating.insert_or_assign(c->id(), std::move(pa));
+      return;
+    }
+    auth_done done{pa.method, std::move(st.data), std::move(st.identity)};
+    on_connect(c, view_of(pa.connect), &done);
+  }
+
+  void end_auth(const net::connection_ptr& c) {
+    std::lock_guard lock(auth_mutex);
+    authenticating.erase(c->id());
+  }
+
+  void on_connect(const net::connection_ptr& c, const mqtt::connect_view& p,
+                  const auth_done* done = nullptr) {
     if (c->user) {  // a second CONNECT: protocol error (MQTT-3.1.0-2)
       auto s = std::static_pointer_cast<session>(c->user);
       std::lock_guard lock(s->mutex);
       disconnect(*s, reason_code::protocol_error);
       return;
+    }
+    if (done == nullptr && p.version == protocol_version::v5) {
+      if (auto method = p.properties.authentication_method()) return begin_auth(c, p, *method);
     }
     const auto v = p.version;
     client_info info;
@@ -350,6 +532,10 @@ struct broker::impl {
     info.username = p.username ? std::string(*p.username) : std::string{};
     info.version = v;
     info.peer = &c->peer();
+    if (done != nullptr) {
+      info.auth_method = done->method;
+      if (!done->identity.empty()) info.username = done->identity;
+    }
     bool assigned = false;
     if (info.client_id.empty()) {
       if (v != protocol_version::v5 && !p.clean_start) {
@@ -427,8 +613,8 @@ struct broker::impl {
     s->clean_start = p.clean_start;
     s->aliases.clear();
     s->out_aliases.clear();
-    s->incoming_qos2.clear();
     s->unacked_in = 0;
+    s->pending_acks = 0;
     s->disconnect_reason.clear();
     s->session_uuid = random_session_id();
     ++s->connects;  // also cancels a will waiting for its delay
@@ -461,6 +647,16 @@ struct broker::impl {
       w.publisher = s->client_id;
       s->will = std::move(w);
     }
+    if (db) {  // the will survives a restart (authorized now: after one, nobody can ask)
+      const bool keep = s->will && allowed(*s, action::publish, s->will->topic);
+      std::lock_guard wlock(wills_mutex);
+      if (keep) {
+        db->put_will(s->client_id, *s->will, s->will_delay, 0);
+        will_rows.insert(s->client_id);
+      } else if (will_rows.erase(s->client_id)) {
+        db->drop_will(s->client_id);
+      }
+    }
     c->user = s;
     c->set_protocol(v);
     if (p.keep_alive > 0)
@@ -475,6 +671,10 @@ struct broker::impl {
           .set_topic_alias_maximum(options.topic_alias_maximum)
           .set_maximum_packet_size(options.maximum_packet_size);
       if (assigned) ack.properties.set_assigned_client_identifier(s->client_id);
+      if (done != nullptr) {
+        ack.properties.set_authentication_method(done->method);
+        if (!done->data.empty()) ack.properties.set_authentication_data(done->data);
+      }
       if (p.properties.session_expiry_interval().value_or(0) != expiry) {
         ack.properties.set_session_expiry_interval(expiry);
       }
@@ -526,7 +726,7 @@ struct broker::impl {
     if (p.qos == 2 && s.incoming_qos2.count(p.packet_id)) {  // a retransmission: already routed
       mqtt::pubrec rec;
       rec.packet_id = p.packet_id;
-      return send_ack(c, sp, mqtt::packet{rec}, false);
+      return send_ack(c, sp, mqtt::packet{rec}, false, false);
     }
     // Receive Maximum: QoS 1 not yet acknowledged plus QoS 2 not yet released.
     if (p.qos > 0 && s.unacked_in + s.incoming_qos2.size() >= options.receive_maximum) {
@@ -537,8 +737,11 @@ struct broker::impl {
     if (!ok && !is_v5(s)) {  // 3.1.1 has no way to say no: close (as AWS IoT does)
       return disconnect(s, reason_code::not_authorized);
     }
-    if (ok && p.qos == 2) s.incoming_qos2.insert(p.packet_id);
-    if (ok && p.qos == 1 && db) ++s.unacked_in;
+    const auto writes = store::queued_by_this_thread();
+    if (ok && p.qos == 2) {
+      s.incoming_qos2.insert(p.packet_id);
+      if (db && s.durable) db->put_incoming_qos2(s.client_id, p.packet_id);
+    }
     if (ok) {
       message m;
       m.topic = std::move(topic_name);
@@ -553,36 +756,48 @@ struct broker::impl {
       s.mutex.lock();
       if (s.connection != c) return;  // taken over meanwhile: the client resends
     }
+    // Something durable was queued (a row for a persistent session, a retained
+    // change, a QoS 2 packet id): acknowledge only once it is committed.
+    const bool owed = store::queued_by_this_thread() != writes;
     const auto refused = ok ? reason_code::success : reason_code::not_authorized;
     if (p.qos == 1) {
       mqtt::puback ack;
       ack.packet_id = p.packet_id;
       ack.reason = refused;
-      send_ack(c, sp, mqtt::packet{ack}, ok);
+      send_ack(c, sp, mqtt::packet{ack}, ok, owed);
     } else if (p.qos == 2) {
       mqtt::pubrec rec;
       rec.packet_id = p.packet_id;
       rec.reason = refused;
-      send_ack(c, sp, mqtt::packet{rec}, false);
+      send_ack(c, sp, mqtt::packet{rec}, false, owed);
     }
   }
 
-  // PUBACK/PUBREC: at once without a store; with one, after the commit of
-  // everything the PUBLISH caused (and in order with earlier acks).
+  // PUBACK/PUBREC (caller holds sp->mutex): at once when the PUBLISH queued no
+  // store write (nothing durable is owed: no persistent session gets it, no
+  // retained change) and no earlier ack waits; otherwise after the commit of
+  // everything the PUBLISH caused, in order with the earlier acks.
   void send_ack(const net::connection_ptr& c, const session_ptr& sp, const mqtt::packet& ack,
-                bool counted) {
-    byte_buffer bytes;
-    if (mqtt::encode(ack, sp->version, bytes)) return;
-    if (!db) {
-      c->send(std::move(bytes));
+                bool counted, bool owed) {
+    std::array<std::byte, 8> small;  // PUBACK/PUBREC: at most 2 + 2 + 1 + 1 bytes here
+    std::error_code ec;
+    const auto n = mqtt::encode(ack, sp->version, mutable_bytes_view{small}, ec);
+    if (ec) return;
+    const bytes_view bytes{small.data(), n};
+    if (!db || (!owed && sp->pending_acks == 0)) {
+      c->send(bytes, nullptr);
       return;
     }
+    ++sp->pending_acks;
+    if (counted) ++sp->unacked_in;
     std::weak_ptr<net::connection> weak = c;
-    db->after_commit([this, weak, sp, counted, bytes = std::move(bytes)](bool ok) mutable {
+    db->after_commit([this, weak, sp, counted,
+                      bytes = byte_buffer(bytes.begin(), bytes.end())](bool ok) mutable {
       auto conn = weak.lock();
       if (!conn) return;
       std::lock_guard lock(sp->mutex);
       if (sp->connection != conn) return;
+      if (sp->pending_acks > 0) --sp->pending_acks;
       if (counted && sp->unacked_in > 0) --sp->unacked_in;
       if (!ok) return disconnect(*sp, reason_code::unspecified_error);  // not durable: no ack
       conn->send(std::move(bytes));
@@ -662,7 +877,13 @@ struct broker::impl {
   void on_ack(session& s, std::uint16_t id, mqtt::packet_type type) {
     auto it = s.inflight.find(id);
     if (type == mqtt::packet_type::pubrec) {
-      if (it != s.inflight.end()) it->second.released = true;
+      if (it != s.inflight.end() && !it->second.released) {
+        it->second.released = true;
+        if (db && it->second.seq != 0) {  // PUBREL once "released" is committed
+          db->set_delivery_state(it->second.seq, id, true);
+          return after_commit(s, id, it->second.seq, true);
+        }
+      }
       mqtt::pubrel rel;
       rel.packet_id = id;
       if (it == s.inflight.end()) rel.reason = reason_code::packet_identifier_not_found;
@@ -698,7 +919,11 @@ struct broker::impl {
       // A message in flight stays for the next connection; QoS 0 is gone.
     }
     publish_own(std::move(event));
-    if (will) will_or_delay(s, std::move(*will), delay, expiry, generation);
+    if (will) {
+      will_or_delay(s, std::move(*will), delay, expiry, generation);
+    } else {
+      drop_will_row(*s, generation);
+    }
     // Counted last: once `connected` drops, the will is published or scheduled.
     stats.connected.fetch_sub(1, std::memory_order_relaxed);
     stats.disconnects.fetch_add(1, std::memory_order_relaxed);
@@ -732,8 +957,9 @@ struct broker::impl {
         std::lock_guard lock(w.owner->mutex);
         live = w.owner->connects == w.generation && !w.owner->connection;
       }
-      if (live && allowed(*w.owner, action::publish, w.will.topic))
+      if (live && (w.checked || allowed(*w.owner, action::publish, w.will.topic)))
         accept_message(std::move(w.will), nullptr);
+      if (live) drop_will_row(*w.owner, w.generation);  // published: the row goes
     }
   }
 
@@ -785,7 +1011,42 @@ struct broker::impl {
       o.identifiers = std::move(d.identifiers);
       o.received = now - std::chrono::milliseconds(std::max<std::int64_t>(wall - d.received_ms, 0));
       o.seq = d.seq;
-      it->second->queue.push_back(std::move(o));
+      if (d.packet_id != 0) {  // QoS 2 the client has seen: same id (PUBLISH DUP or PUBREL)
+        o.packet_id = d.packet_id;
+        o.released = d.released;
+        it->second->inflight.emplace(d.packet_id, std::move(o));
+      } else {
+        it->second->queue.push_back(std::move(o));
+      }
+    }
+    for (auto& [client_id, id] : state.incoming_qos2) {
+      if (auto it = clients.find(client_id); it != clients.end()) {
+        it->second->incoming_qos2.insert(id);
+      }
+    }
+    // Wills: of connections open when the process stopped (lost now: due at
+    // once, or after the delay for a session that lives on), or already waiting.
+    std::lock_guard wlock(wills_mutex);
+    for (auto& w : state.wills) {
+      session_ptr owner;
+      if (auto it = clients.find(w.client_id); it != clients.end()) {
+        owner = it->second;
+      } else {  // the session ended with its connection: only the will is left
+        owner = std::make_shared<session>();
+        owner->client_id = w.client_id;
+        owner->info.client_id = w.client_id;
+      }
+      auto due = now;
+      if (w.due_ms != 0) {
+        due = now + std::chrono::milliseconds(std::max<std::int64_t>(w.due_ms - wall, 0));
+      } else if (owner->durable && w.delay > 0) {
+        const auto wait = std::chrono::seconds(std::min(w.delay, owner->expiry_seconds));
+        due = now + wait;
+        db->put_will(w.client_id, w.msg, w.delay,
+                     wall + std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
+      }
+      will_rows.insert(w.client_id);
+      wills.push_back({due, owner, owner->connects, std::move(w.msg), true});
     }
   }
 };
@@ -796,6 +1057,9 @@ broker::~broker() = default;
 void broker::on_authenticate(authenticate_fn fn) { impl_->authenticate = std::move(fn); }
 void broker::on_authorize(authorize_fn fn) { impl_->authorize = std::move(fn); }
 void broker::on_accepted(publish_hook fn) { impl_->accepted = std::move(fn); }
+void broker::on_enhanced_auth(std::string method, enhanced_auth_fn fn) {
+  impl_->auth_methods.insert_or_assign(std::move(method), std::move(fn));
+}
 
 result<void> broker::open_store(const std::string& path) {
   if (impl_->db) return {};  // open already (a gateway started again)
@@ -863,6 +1127,7 @@ void broker::on_packet(const net::connection_ptr& c, const mqtt::packet_view& p)
   if (const auto* connect = std::get_if<mqtt::connect_view>(&p)) {
     return impl_->on_connect(c, *connect);
   }
+  if (const auto* auth = std::get_if<mqtt::auth_view>(&p)) return impl_->on_auth(c, *auth);
   if (!c->user) {  // anything before CONNECT (MQTT-3.1.0-1)
     c->close();
     return;
@@ -885,6 +1150,9 @@ void broker::on_packet(const net::connection_ptr& c, const mqtt::packet_view& p)
           impl_->on_ack(*s, packet.packet_id, T::type);
         } else if constexpr (std::is_same_v<T, mqtt::pubrel_view>) {
           const bool known = s->incoming_qos2.erase(packet.packet_id) > 0;
+          if (known && impl_->db && s->durable) {
+            impl_->db->drop_incoming_qos2(s->client_id, packet.packet_id);
+          }
           mqtt::pubcomp comp;
           comp.packet_id = packet.packet_id;
           if (!known) comp.reason = reason_code::packet_identifier_not_found;
@@ -907,7 +1175,7 @@ void broker::on_packet(const net::connection_ptr& c, const mqtt::packet_view& p)
           s->disconnect_reason = "CLIENT_INITIATED_DISCONNECT";
           c->close();
         } else {
-          impl_->disconnect(*s, reason_code::protocol_error);  // AUTH: not supported yet
+          impl_->disconnect(*s, reason_code::protocol_error);
         }
       },
       p);
@@ -927,6 +1195,7 @@ void broker::on_protocol_error(const net::connection_ptr& c, mqtt::reason_code r
 }
 
 void broker::on_close(const net::connection_ptr& c, std::error_code) {
+  impl_->end_auth(c);
   impl_->end_session(c, true);
 }
 

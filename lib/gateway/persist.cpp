@@ -24,6 +24,19 @@ CREATE TABLE IF NOT EXISTS deliveries(
   properties BLOB, qos INTEGER NOT NULL, retain INTEGER NOT NULL, identifiers BLOB,
   received_ms INTEGER NOT NULL, publisher TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS deliveries_by_client ON deliveries(client_id);
+CREATE TABLE IF NOT EXISTS wills(
+  client_id TEXT PRIMARY KEY, topic TEXT NOT NULL, payload BLOB, properties BLOB,
+  qos INTEGER NOT NULL, retain INTEGER NOT NULL, publisher TEXT NOT NULL,
+  delay INTEGER NOT NULL, due_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS incoming_qos2(
+  client_id TEXT NOT NULL, packet_id INTEGER NOT NULL,
+  PRIMARY KEY(client_id, packet_id)) WITHOUT ROWID;
+)";
+
+// Columns added after the first release of the schema (a file from then is upgraded).
+constexpr std::string_view delivery_state_columns = R"(
+ALTER TABLE deliveries ADD COLUMN packet_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE deliveries ADD COLUMN released INTEGER NOT NULL DEFAULT 0;
 )";
 
 byte_buffer pack_ids(const std::vector<std::uint32_t>& ids) {
@@ -51,7 +64,11 @@ message read_message(const sqlite::statement& q, int topic, int payload, int pro
   return m;
 }
 
+thread_local std::uint64_t writes_queued = 0;
+
 }  // namespace
+
+std::uint64_t store::queued_by_this_thread() noexcept { return writes_queued; }
 
 struct store::op {
   enum class kind {
@@ -63,6 +80,11 @@ struct store::op {
     drop_retained,
     add_delivery,
     remove_delivery,
+    delivery_state,
+    put_will,
+    drop_will,
+    put_incoming,
+    drop_incoming,
     callback
   };
   kind k = kind::callback;
@@ -82,11 +104,13 @@ struct store::statements {
   sqlite::database db;
   sqlite::statement put_session, drop_session, drop_session_subs, drop_session_msgs,
       put_subscription, drop_subscription, put_retained, drop_retained, add_delivery,
-      remove_delivery;
+      remove_delivery, delivery_state, put_will, drop_will, put_incoming, drop_incoming,
+      drop_session_incoming;
   void reset_all() noexcept {
-    for (auto* st :
-         {&put_session, &drop_session, &drop_session_subs, &drop_session_msgs, &put_subscription,
-          &drop_subscription, &put_retained, &drop_retained, &add_delivery, &remove_delivery}) {
+    for (auto* st : {&put_session, &drop_session, &drop_session_subs, &drop_session_msgs,
+                     &put_subscription, &drop_subscription, &put_retained, &drop_retained,
+                     &add_delivery, &remove_delivery, &delivery_state, &put_will, &drop_will,
+                     &put_incoming, &drop_incoming, &drop_session_incoming}) {
       st->reset();
     }
   }
@@ -98,9 +122,18 @@ result<std::unique_ptr<store>> store::open(const std::string& path, broker_stats
   auto db = sqlite::database::open(path);
   if (!db) return db.fail();
   if (auto ok = db->exec(schema); !ok) return ok.fail();
+  {
+    auto has = db->prepare("SELECT 1 FROM pragma_table_info('deliveries') WHERE name = 'released'");
+    if (!has) return has.fail();
+    auto row = has->step();
+    if (!row) return row.fail();
+    if (!*row) {
+      if (auto ok = db->exec(delivery_state_columns); !ok) return ok.fail();
+    }
+  }
   std::unique_ptr<store> s(new store(stats));
   auto st = std::make_unique<statements>(
-      statements{std::move(*db), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}});
+      statements{std::move(*db), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}});
   auto prep = [&](sqlite::statement& out, std::string_view sql) -> result<void> {
     auto p = st->db.prepare(sql);
     if (!p) return p.fail();
@@ -119,8 +152,19 @@ result<std::unique_ptr<store>> store::open(const std::string& path, broker_stats
            prep(st->put_retained, "INSERT OR REPLACE INTO retained VALUES(?1, ?2, ?3, ?4, ?5)"),
            prep(st->drop_retained, "DELETE FROM retained WHERE topic = ?1"),
            prep(st->add_delivery,
-                "INSERT INTO deliveries VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+                "INSERT INTO deliveries(seq, client_id, topic, payload, properties, qos, retain, "
+                "identifiers, received_ms, publisher) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                "?10)"),
            prep(st->remove_delivery, "DELETE FROM deliveries WHERE seq = ?1"),
+           prep(st->delivery_state,
+                "UPDATE deliveries SET packet_id = ?2, released = ?3 WHERE seq = ?1"),
+           prep(st->put_will,
+                "INSERT OR REPLACE INTO wills VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+           prep(st->drop_will, "DELETE FROM wills WHERE client_id = ?1"),
+           prep(st->put_incoming, "INSERT OR REPLACE INTO incoming_qos2 VALUES(?1, ?2)"),
+           prep(st->drop_incoming,
+                "DELETE FROM incoming_qos2 WHERE client_id = ?1 AND packet_id = ?2"),
+           prep(st->drop_session_incoming, "DELETE FROM incoming_qos2 WHERE client_id = ?1"),
        }) {
     if (!r) return r.fail();
   }
@@ -177,7 +221,7 @@ result<stored_state> store::load() {
   }
   q = db.prepare(
       "SELECT seq, client_id, topic, payload, properties, qos, retain, identifiers, received_ms, "
-      "publisher FROM deliveries ORDER BY seq");
+      "publisher, packet_id, released FROM deliveries ORDER BY seq");
   if (!q) return q.fail();
   for (;;) {
     auto row = q->step();
@@ -193,8 +237,35 @@ result<stored_state> store::load() {
     d.msg = std::make_shared<const message>(std::move(m));
     d.identifiers = unpack_ids(q->column_blob(7));
     d.received_ms = q->column_int64(8);
+    d.packet_id = static_cast<std::uint16_t>(q->column_int64(10));
+    d.released = q->column_int64(11) != 0;
     if (d.seq >= next_seq_.load()) next_seq_.store(d.seq + 1);
     out.deliveries.push_back(std::move(d));
+  }
+  q = db.prepare(
+      "SELECT client_id, topic, payload, properties, qos, retain, publisher, delay, due_ms "
+      "FROM wills");
+  if (!q) return q.fail();
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.fail();
+    if (!*row) break;
+    stored_will w;
+    w.client_id = std::string(q->column_text(0));
+    w.msg = read_message(*q, 1, 2, 3, 4, 6);
+    w.msg.retain = q->column_int64(5) != 0;
+    w.delay = static_cast<std::uint32_t>(q->column_int64(7));
+    w.due_ms = q->column_int64(8);
+    out.wills.push_back(std::move(w));
+  }
+  q = db.prepare("SELECT client_id, packet_id FROM incoming_qos2");
+  if (!q) return q.fail();
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.fail();
+    if (!*row) break;
+    out.incoming_qos2.emplace_back(std::string(q->column_text(0)),
+                                   static_cast<std::uint16_t>(q->column_int64(1)));
   }
   return out;
 }
@@ -204,6 +275,7 @@ void store::start() {
 }
 
 void store::enqueue(op o) {
+  if (o.k != op::kind::callback) ++writes_queued;
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(o));
@@ -273,6 +345,7 @@ std::uint64_t store::add_delivery(const std::string& client_id, const message_pt
   o.flag = retain;
   o.ids = identifiers;
   o.t = received_ms;
+  ++writes_queued;
   // The sequence number is taken under the queue lock so rows go in in order.
   std::lock_guard lock(mutex_);
   o.n = next_seq_.fetch_add(1);
@@ -286,6 +359,49 @@ void store::remove_delivery(std::uint64_t seq) {
   op o;
   o.k = op::kind::remove_delivery;
   o.n = seq;
+  enqueue(std::move(o));
+}
+
+void store::set_delivery_state(std::uint64_t seq, std::uint16_t packet_id, bool released) {
+  op o;
+  o.k = op::kind::delivery_state;
+  o.n = seq;
+  o.u = packet_id;
+  o.flag = released;
+  enqueue(std::move(o));
+}
+
+void store::put_will(const std::string& client_id, const message& will, std::uint32_t delay,
+                     std::int64_t due_ms) {
+  op o;
+  o.k = op::kind::put_will;
+  o.key = client_id;
+  o.msg = std::make_shared<const message>(will);
+  o.u = delay;
+  o.t = due_ms;
+  enqueue(std::move(o));
+}
+
+void store::drop_will(const std::string& client_id) {
+  op o;
+  o.k = op::kind::drop_will;
+  o.key = client_id;
+  enqueue(std::move(o));
+}
+
+void store::put_incoming_qos2(const std::string& client_id, std::uint16_t packet_id) {
+  op o;
+  o.k = op::kind::put_incoming;
+  o.key = client_id;
+  o.u = packet_id;
+  enqueue(std::move(o));
+}
+
+void store::drop_incoming_qos2(const std::string& client_id, std::uint16_t packet_id) {
+  op o;
+  o.k = op::kind::drop_incoming;
+  o.key = client_id;
+  o.u = packet_id;
   enqueue(std::move(o));
 }
 
@@ -318,7 +434,8 @@ bool store::apply(const op& o) {
     case op::kind::drop_session:
       return s.drop_session.bind(1, o.key).run().ok() &&
              s.drop_session_subs.bind(1, o.key).run().ok() &&
-             s.drop_session_msgs.bind(1, o.key).run().ok();
+             s.drop_session_msgs.bind(1, o.key).run().ok() &&
+             s.drop_session_incoming.bind(1, o.key).run().ok();
     case op::kind::put_subscription:
       return s.put_subscription.bind(1, o.key)
           .bind(2, o.key2)
@@ -357,6 +474,30 @@ bool store::apply(const op& o) {
     }
     case op::kind::remove_delivery:
       return s.remove_delivery.bind(1, static_cast<std::int64_t>(o.n)).run().ok();
+    case op::kind::delivery_state:
+      return s.delivery_state.bind(1, static_cast<std::int64_t>(o.n))
+          .bind(2, static_cast<std::int64_t>(o.u))
+          .bind(3, o.flag ? 1 : 0)
+          .run()
+          .ok();
+    case op::kind::put_will: {
+      const auto& m = *o.msg;
+      auto& st = s.put_will;
+      st.bind(1, o.key).bind(2, m.topic).bind(3, bytes_view{m.payload});
+      bind_props(st, 4, m);
+      return st.bind(5, static_cast<std::int64_t>(m.qos))
+          .bind(6, m.retain ? 1 : 0)
+          .bind(7, m.publisher)
+          .bind(8, static_cast<std::int64_t>(o.u))
+          .bind(9, o.t)
+          .run()
+          .ok();
+    }
+    case op::kind::drop_will: return s.drop_will.bind(1, o.key).run().ok();
+    case op::kind::put_incoming:
+      return s.put_incoming.bind(1, o.key).bind(2, static_cast<std::int64_t>(o.u)).run().ok();
+    case op::kind::drop_incoming:
+      return s.drop_incoming.bind(1, o.key).bind(2, static_cast<std::int64_t>(o.u)).run().ok();
     case op::kind::callback: return true;
   }
   return true;

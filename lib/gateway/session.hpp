@@ -7,6 +7,7 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -33,7 +34,7 @@ struct outgoing {
 
 /// One client's session; `mutex` guards everything below it. Distinct
 /// objects: safe. Shared objects: safe under `mutex`.
-struct session {
+struct session : std::enable_shared_from_this<session> {
   topic::subscriber_id id = 0;
   std::string client_id;
   std::mutex mutex;
@@ -55,7 +56,8 @@ struct session {
   bool clean_start = true;
   bool durable = false;                    ///< persisted in the store (expiry > 0 and a store)
   bool dead = false;                       ///< ended: deliveries racing the end are dropped
-  std::uint32_t unacked_in = 0;            ///< QoS 1/2 PUBLISH from the client awaiting our ack
+  std::uint32_t unacked_in = 0;            ///< QoS 1 PUBLISH from the client awaiting a commit
+  std::uint32_t pending_acks = 0;          ///< acks waiting for a commit: later ones queue behind
   std::uint16_t client_alias_maximum = 0;  ///< Topic Alias Maximum of the client
   std::unordered_map<std::string, std::uint16_t> out_aliases;  ///< ours towards the client
   std::string disconnect_reason;  ///< for the presence event (AWS names)

@@ -1,7 +1,8 @@
 // Durability of the broker's store (SQLite): persistent sessions, their
 // subscriptions, retained messages and unacknowledged QoS 1 messages survive
-// a restart; a PUBACK means the message is committed; and `iotblocks gateway
-// run` killed with SIGKILL mid-stream loses no acknowledged message.
+// a restart; a PUBACK means the message is committed; `iotblocks gateway run`
+// killed with SIGKILL mid-stream loses no acknowledged message, keeps QoS 2
+// exactly once and keeps wills (also those waiting for their delay).
 #include "core/sqlite.hpp"
 #include "gateway/broker_test_client.hpp"
 
@@ -299,6 +300,183 @@ TEST(BrokerDurability, KillNineLosesNoAcknowledgedMessage) {
   EXPECT_GE(acked.size(), 6000u);
   std::cout << acked.size() << " acknowledged, " << received.size() << " received\n";
   EXPECT_TRUE(lost.empty()) << lost.size() << " acknowledged messages lost, e.g. " << lost.front();
+  fs::remove_all(dir);
+}
+
+// Polls a read-only view of the store until `sql` (a count) reaches `want`.
+bool wait_rows(const fs::path& db, const std::string& sql, std::int64_t want) {
+  for (int i = 0; i < 1000; ++i) {
+    if (fs::exists(db)) {
+      auto d = sqlite::database::open(db.string(), {.read_only = true});
+      if (d) {
+        auto q = d->prepare(sql);
+        if (!q) continue;
+        auto row = q->step();
+        if (row && *row && q->column_int64(0) == want) return true;
+      }
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+mqtt::connect with_will(const std::string& topic, std::uint32_t delay) {
+  mqtt::connect c;
+  mqtt::will w;
+  w.topic = topic;
+  w.payload = to_buffer("gone:" + topic);
+  w.qos = 1;
+  if (delay != 0) w.properties.set_will_delay_interval(delay);
+  c.will = std::move(w);
+  return c;
+}
+
+// QoS 2 is exactly once across kill -9 in both directions (incoming packet ids
+// awaiting PUBREL, outgoing PUBLISH ids and PUBREL state), and wills survive:
+// of connections open at the kill, and one waiting for its delay.
+TEST(BrokerDurability, KillNineKeepsQoS2ExactlyOnceAndWills) {
+  ASSERT_TRUE(fs::exists(cli_path())) << cli_path();
+  const auto dir = fresh_dir("kill9-qos2");
+  const auto port = free_port();
+  const auto config = dir / "gw.json";
+  std::ofstream(config) << R"({"listeners":[{"type":"mqtt","address":"127.0.0.1","port":)" << port
+                        << R"(}],"data_dir":")" << (dir / "data").string() << R"(","threads":2})";
+  const auto db = dir / "data" / "broker.db";
+  const auto log = dir / "gateway.log";
+  std::uint16_t x = 0, y = 0;  // ids the subscriber saw before the kill
+  {
+    const pid_t pid = spawn_gateway(config, log);
+    ASSERT_GT(pid, 0);
+    ASSERT_TRUE(wait_listening(port));
+    raw_client watch(port);
+    ASSERT_EQ(watch.connect("watch", true, 3600).reason, mqtt::reason_code::success);
+    ASSERT_EQ(watch.subscribe("will/#", 1).size(), 1u);
+    watch.send(mqtt::packet{mqtt::disconnect{}});
+    raw_client sub(port);
+    ASSERT_EQ(sub.connect("q2-sub", true, 3600).reason, mqtt::reason_code::success);
+    ASSERT_EQ(sub.subscribe("q2/#", 2).size(), 1u);
+    sub.send(mqtt::packet{mqtt::disconnect{}});
+    sub.close();
+
+    raw_client pub(port);
+    ASSERT_EQ(pub.connect("q2-pub", true, 3600).reason, mqtt::reason_code::success);
+    EXPECT_EQ(pub.publish("q2/a", "one", 2), 1);
+    EXPECT_EQ(pub.publish("q2/b", "two", 2), 2);
+    for (std::uint16_t id = 1; id <= 2; ++id) {  // PUBREC: committed; no PUBREL before the kill
+      auto rec = pub.next_of<mqtt::pubrec>();
+      ASSERT_TRUE(rec);
+      EXPECT_EQ(rec->packet_id, id);
+    }
+    raw_client sub2(port);
+    EXPECT_TRUE(sub2.connect("q2-sub", false, 3600).session_present);
+    auto a = sub2.next_of<mqtt::publish>();
+    auto b = sub2.next_of<mqtt::publish>();
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(payload_of(*a), "one");
+    EXPECT_EQ(payload_of(*b), "two");
+    x = a->packet_id;
+    y = b->packet_id;
+    sub2.ack(*a);  // PUBREC for "one" only
+    auto rel = sub2.next_of<mqtt::pubrel>();
+    ASSERT_TRUE(rel);  // sent once "released" is committed
+    EXPECT_EQ(rel->packet_id, x);
+
+    raw_client now(port), late(port), pending(port);
+    ASSERT_EQ(now.connect("w-now", true, 0, with_will("will/now", 0)).reason,
+              mqtt::reason_code::success);
+    ASSERT_EQ(late.connect("w-late", true, 3600, with_will("will/late", 2)).reason,
+              mqtt::reason_code::success);
+    ASSERT_EQ(pending.connect("w-pending", true, 3600, with_will("will/pending", 3)).reason,
+              mqtt::reason_code::success);
+    pending.close();  // connection lost: its will waits 3 s
+    ASSERT_TRUE(wait_rows(db, "SELECT count(*) FROM wills WHERE due_ms != 0", 1));
+    ASSERT_TRUE(wait_rows(db, "SELECT count(*) FROM wills", 3));
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  const pid_t pid = spawn_gateway(config, log);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(wait_listening(port));
+  {
+    // The publisher's QoS 2 ids are known: a resent PUBLISH is not routed again.
+    raw_client pub(port);
+    EXPECT_TRUE(pub.connect("q2-pub", false, 3600).session_present);
+    mqtt::publish again;
+    again.topic = "q2/a";
+    again.payload = to_buffer("one");
+    again.qos = 2;
+    again.dup = true;
+    again.packet_id = 1;
+    pub.send(mqtt::packet{again});
+    auto rec = pub.next_of<mqtt::pubrec>();
+    ASSERT_TRUE(rec);
+    EXPECT_EQ(rec->packet_id, 1);
+    for (std::uint16_t id = 1; id <= 2; ++id) {
+      mqtt::pubrel rel;
+      rel.packet_id = id;
+      pub.send(mqtt::packet{rel});
+      auto comp = pub.next_of<mqtt::pubcomp>();
+      ASSERT_TRUE(comp);
+      EXPECT_EQ(comp->packet_id, id);
+      EXPECT_EQ(comp->reason, mqtt::reason_code::success);  // the id was known
+    }
+
+    // The subscriber gets PUBREL for "one" and "two" again under its old id, once each.
+    raw_client sub(port);
+    EXPECT_TRUE(sub.connect("q2-sub", false, 3600).session_present);
+    std::vector<std::string> got;
+    bool released_x = false;
+    for (int i = 0; i < 2; ++i) {
+      auto p = sub.next();
+      ASSERT_TRUE(p);
+      if (auto* rel = std::get_if<mqtt::pubrel>(&*p)) {
+        EXPECT_EQ(rel->packet_id, x);
+        released_x = true;
+        mqtt::pubcomp comp;
+        comp.packet_id = x;
+        sub.send(mqtt::packet{comp});
+      } else if (auto* m = std::get_if<mqtt::publish>(&*p)) {
+        EXPECT_EQ(m->packet_id, y);
+        EXPECT_TRUE(m->dup);
+        got.push_back(payload_of(*m));
+        sub.ack(*m);
+        auto rel2 = sub.next_of<mqtt::pubrel>();
+        ASSERT_TRUE(rel2);
+        mqtt::pubcomp comp;
+        comp.packet_id = y;
+        sub.send(mqtt::packet{comp});
+      } else {
+        ADD_FAILURE() << "unexpected packet " << p->index();
+      }
+    }
+    EXPECT_TRUE(released_x);
+    EXPECT_EQ(got, std::vector<std::string>{"two"});
+    // Nothing else is owed: the next message is a new one.
+    pub.publish("q2/c", "three", 1);
+    ASSERT_TRUE(pub.next_of<mqtt::puback>());
+    auto p = sub.next_of<mqtt::publish>();
+    ASSERT_TRUE(p);
+    EXPECT_EQ(payload_of(*p), "three");
+    sub.ack(*p);
+
+    // Wills: "now" and "late" (open at the kill, "late" after its 2 s delay) and "pending".
+    raw_client watch(port);
+    EXPECT_TRUE(watch.connect("watch", false, 3600).session_present);
+    std::multiset<std::string> wills;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (wills.size() < 3 && std::chrono::steady_clock::now() < deadline) {
+      if (auto w = watch.next_of<mqtt::publish>(1s)) {
+        wills.insert(w->topic);
+        watch.ack(*w);
+      }
+    }
+    while (auto w = watch.next_of<mqtt::publish>(1500ms)) wills.insert(w->topic);  // no more
+    EXPECT_EQ(wills, (std::multiset<std::string>{"will/late", "will/now", "will/pending"}));
+  }
+  ::kill(pid, SIGTERM);
+  ::waitpid(pid, nullptr, 0);
+  EXPECT_EQ(count_rows(db, "wills"), 0);
+  EXPECT_EQ(count_rows(db, "incoming_qos2"), 0);
   fs::remove_all(dir);
 }
 

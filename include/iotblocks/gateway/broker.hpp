@@ -13,11 +13,12 @@
 //   b.publish({.topic = "greeting", .payload = iotblocks::to_buffer("hi")});
 //
 // With a store, persistent sessions (expiry > 0), their subscriptions, retained
-// messages and the QoS 1/2 messages owed to them survive a restart, and a QoS
-// 1/2 PUBLISH is acknowledged only once committed (group commit on a store
-// thread). Not yet: enhanced authentication (AUTH), the PUBREL of an outgoing
-// QoS 2 message across a restart (it is resent as PUBLISH), will messages and
-// will delay across a restart.
+// messages, the QoS 1/2 messages owed to them (QoS 2 with its packet id and
+// PUBREL state), the QoS 2 packet ids they sent awaiting PUBREL, and wills
+// (also those waiting for their delay) survive a restart. A QoS 1/2 PUBLISH
+// that made the broker owe something durable (a row for a persistent session,
+// a retained change) is acknowledged only once committed (group commit on a
+// store thread); one that did not is acknowledged at once.
 #pragma once
 
 #include <iotblocks/core/bytes.hpp>
@@ -52,6 +53,29 @@ struct client_info {
   mqtt::protocol_version version = mqtt::protocol_version::v5;
   const net::peer_info* peer = nullptr;
   std::shared_ptr<void> principal;  ///< set by the authenticate hook (e.g. a policy session)
+  /// MQTT 5 enhanced authentication: the method that succeeded (empty: none).
+  /// The authenticate hook still runs after it (for the policy session).
+  std::string auth_method;
+};
+
+/// One MQTT 5 enhanced authentication exchange (Authentication Method and
+/// Data carried by CONNECT, AUTH and CONNACK), made for one CONNECT or
+/// re-authentication. Distinct objects: safe. Shared objects: unsafe (the
+/// broker calls one exchange from one thread at a time).
+class auth_exchange {
+ public:
+  struct step {
+    enum class outcome : std::uint8_t { more, success, failure };
+    outcome result = outcome::failure;
+    /// Authentication Data for the client: with `more` in AUTH 0x18; with
+    /// `success` in the CONNACK (or the AUTH 0x00 ending a re-authentication).
+    byte_buffer data;
+    mqtt::reason_code reason = mqtt::reason_code::not_authorized;  ///< with `failure`
+    std::string identity;  ///< with `success`: becomes client_info::username
+  };
+  virtual ~auth_exchange() = default;
+  /// The client's Authentication Data: from the CONNECT (or AUTH 0x19), then each AUTH 0x18.
+  virtual step next(bytes_view data) = 0;
 };
 
 enum class action { publish, subscribe, receive, retain_publish };
@@ -82,6 +106,8 @@ class broker final : public net::handler {
   using authenticate_fn = std::function<mqtt::reason_code(const mqtt::connect_view&, client_info&)>;
   using authorize_fn = std::function<bool(const client_info&, action, std::string_view topic)>;
   using publish_hook = std::function<void(const message&, const client_info*)>;
+  /// Makes the exchange for one CONNECT (or re-authentication) naming the method.
+  using enhanced_auth_fn = std::function<std::unique_ptr<auth_exchange>(const client_info&)>;
 
   explicit broker(broker_options options = {});
   ~broker() override;
@@ -92,6 +118,10 @@ class broker final : public net::handler {
   void on_authorize(authorize_fn fn);
   /// Sees every accepted message after routing (rules, shadows, bridges).
   void on_accepted(publish_hook fn);
+  /// Enables an MQTT 5 Authentication Method (e.g. "SCRAM-SHA-256"). A CONNECT
+  /// naming a method with no exchange is refused with 0x8C Bad authentication
+  /// method. Call before the server starts.
+  void on_enhanced_auth(std::string method, enhanced_auth_fn fn);
 
   /// Opens (or creates) the SQLite file at `path`, loads the sessions,
   /// subscriptions, retained and queued messages it holds, and persists them
