@@ -101,6 +101,9 @@ std::vector<std::string> hints(const gateway::gateway& gw, const gateway::config
   if (const auto http = gw.port("http")) {
     out.push_back(fmt::format("demo   console http://127.0.0.1:{}/console/  (admin token {})", http,
                               c.admin_token));
+    out.push_back(fmt::format(
+        "demo   anomaly http://127.0.0.1:{}/console/anomaly.html  (wind stations, PEWMA bounds)",
+        http));
   }
   if (mqtt) {
     for (const char* topic : {"greenhouse/shade/#", "notifications/doorbell/#", "anom/pred"}) {

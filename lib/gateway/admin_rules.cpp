@@ -77,6 +77,16 @@ net::http_reply policies_route(gateway::impl& g, const net::incoming_request& r)
   return error_reply(405, "method not allowed");
 }
 
+/// Stores the rule's document as the engine now holds it, so the change survives a restart.
+net::http_reply remember(gateway::impl& g, const std::string& name) {
+  const auto info = g.rules->rule(name);
+  if (!info) return error_reply(404, "no such rule");
+  if (auto ok = g.rule_changes->save(name, info->document.to_json()); !ok) {
+    return fail_reply(ok.fail());
+  }
+  return ok_message();
+}
+
 net::http_reply rules_route(gateway::impl& g, const net::incoming_request& r) {
   auto& engine = *g.rules;
   const auto seg = segments(r.path, "/admin/rules");
@@ -93,7 +103,7 @@ net::http_reply rules_route(gateway::impl& g, const net::incoming_request& r) {
     if (auto ok = engine.set_rule_enabled(name, seg[1] == "enable"); !ok) {
       return fail_reply(ok.fail());
     }
-    return ok_message();
+    return remember(g, name);
   }
   if (seg.size() != 1) return error_reply(404, "unknown admin path");
   if (r.method == "GET") {
@@ -109,6 +119,10 @@ net::http_reply rules_route(gateway::impl& g, const net::incoming_request& r) {
     for (const auto& s : info->document.actions) actions.push_back(s.type);
     member(d, "actions", strings(actions, a), a);
     if (info->document.error_action) member(d, "errorAction", info->document.error_action->type, a);
+    auto document = json::parse(info->document.to_json());
+    rapidjson::Value full(rapidjson::kObjectType);
+    if (document) full.CopyFrom(*document, a);
+    member(d, "document", std::move(full), a);
     const auto m = engine.metrics(name);
     auto parsed = json::parse(m ? m->to_json() : "{}");
     rapidjson::Value metrics(rapidjson::kObjectType);
@@ -131,10 +145,11 @@ net::http_reply rules_route(gateway::impl& g, const net::incoming_request& r) {
     }
     auto ok = engine.put_rule(name, r.body);
     if (!ok) return error_reply(400, ok.fail());
-    return ok_message();
+    return remember(g, name);
   }
   if (r.method == "DELETE") {
     if (!engine.remove_rule(name)) return error_reply(404, "no such rule");
+    if (auto saved = g.rule_changes->erase(name); !saved) return fail_reply(saved.fail());
     return ok_message();
   }
   return error_reply(405, "method not allowed");

@@ -89,6 +89,10 @@ result<void> gateway::start() {
     auto ok = g.rules->add_rule(r.name, r.json);
     if (!ok) return failure{ok.fail().code, "rule " + r.name + ": " + ok.describe(), {}};
   }
+  auto changes = rule_store::open((dir / "admin_rules.db").string());
+  if (!changes) return failure{changes.error(), "admin rules: " + changes.describe(), {}};
+  g.rule_changes = std::make_unique<rule_store>(std::move(*changes));
+  if (auto ok = g.rule_changes->replay(*g.rules); !ok) return ok;
 
   // Every accepted message: shadow requests, then the rules.
   g.mqtt.on_accepted([&g](const message& m, const client_info* from) {

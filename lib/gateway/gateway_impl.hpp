@@ -10,6 +10,7 @@
 #include <iotblocks/shadow/store.hpp>
 
 #include "gateway/bridges.hpp"
+#include "gateway/rule_store.hpp"
 
 #include <atomic>
 #include <functional>
@@ -54,8 +55,9 @@ struct gateway::impl {
   std::unique_ptr<shadow::service> shadows;
   std::unique_ptr<shadow::router> shadow_router;
   std::unique_ptr<rules::engine> rules;
-  std::unique_ptr<bridge_set> bridges;  ///< upstream bridges (bridges.cpp)
-  std::unique_ptr<security> sec;        ///< registry, policies, users, admin (security*.cpp)
+  std::unique_ptr<rule_store> rule_changes;  ///< rules changed through the admin API
+  std::unique_ptr<bridge_set> bridges;       ///< upstream bridges (bridges.cpp)
+  std::unique_ptr<security> sec;             ///< registry, policies, users, admin (security*.cpp)
   std::atomic<std::uint64_t> shadow_updates{0};
   std::vector<endpoint> endpoints;
   bool started = false;

@@ -144,5 +144,38 @@ TEST_F(SecureGateway, AdminPoliciesRulesAndStats) {
   EXPECT_EQ(stats.body.find("\"shadow_updates\":0"), std::string::npos) << stats.body;
 }
 
+TEST_F(SecureGateway, AdminRuleChangesSurviveARestart) {
+  start(R"(, "rules": {
+      "from_config": {"sql": "SELECT * FROM 'c'", "actions": [{"republish": {"topic": "c2"}}]},
+      "dropped": {"sql": "SELECT * FROM 'd'", "actions": [{"republish": {"topic": "d2"}}]}})");
+  ASSERT_EQ(http("PUT", "/admin/rules/added",
+                 R"({"sql":"SELECT x FROM 'a'","actions":[{"republish":{"topic":"a2"}}]})")
+                .status,
+            200u);
+  ASSERT_EQ(http("POST", "/admin/rules/from_config/disable").status, 200u);
+  ASSERT_EQ(http("DELETE", "/admin/rules/dropped").status, 200u);
+  // Replaced twice: the last document is the one kept.
+  ASSERT_EQ(http("PUT", "/admin/rules/added",
+                 R"({"sql":"SELECT y FROM 'a'","actions":[{"republish":{"topic":"a3"}}]})")
+                .status,
+            200u);
+
+  restart();
+  EXPECT_EQ(http("GET", "/admin/rules").body, R"({"rules":["added","from_config"]})");
+  const auto added = http("GET", "/admin/rules/added");
+  EXPECT_EQ(field(added.body, "sql"), "SELECT y FROM 'a'");
+  EXPECT_NE(added.body.find(R"("document":{"sql":"SELECT y FROM 'a'")"), std::string::npos)
+      << added.body;
+  EXPECT_NE(added.body.find(R"("topic":"a3")"), std::string::npos) << added.body;
+  EXPECT_NE(http("GET", "/admin/rules/from_config").body.find(R"("enabled":false)"),
+            std::string::npos);
+  EXPECT_EQ(http("GET", "/admin/rules/dropped").status, 404u);
+
+  // The restored rule runs: a message on 'a' comes out on a3.
+  const auto out = until_received(tcp_client("mosquitto_sub", "-t a3 -C 1 -W 20"),
+                                  [&] { run(tcp_client("mosquitto_pub", "-t a -m '{\"y\":7}'")); });
+  EXPECT_EQ(out, "{\"y\":7}\n");
+}
+
 }  // namespace
 }  // namespace iotblocks::gateway::testing

@@ -84,7 +84,17 @@ class SecureGateway : public ::testing::Test {
         R"(","request_client_cert":true}}],
       "threads":2, "admin_token":"t0k3n", "data_dir":")" +
         (dir_ / "data").string() + "\"" + extra + "}";
-    auto c = parse_config(text);
+    config_text_ = text;
+    launch();
+  }
+  /// Stops the gateway and starts a new one on the same config and data directory.
+  void restart() {
+    gw_->stop();
+    gw_.reset();
+    launch();
+  }
+  void launch() {
+    auto c = parse_config(config_text_);
     ASSERT_TRUE(c) << c.describe();
     gw_ = std::make_unique<gateway>(*c);
     auto ok = gw_->start();
@@ -141,6 +151,7 @@ class SecureGateway : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  std::string config_text_;
   std::unique_ptr<gateway> gw_;
   std::uint16_t mqtt_ = 0, mqtts_ = 0, http_ = 0;
 };
