@@ -15,6 +15,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -52,7 +53,13 @@ int main(int argc, char** argv) {
   const std::string address = argv[1], server_ca = argv[2], thing = argv[5];
   const fs::path dir = argc == 7 ? argv[6] : ".";
   const auto colon = address.rfind(':');
-  if (colon == std::string::npos) return fail("HOST:PORT expected, got " + address);
+  unsigned port = 0;
+  const char* end = address.data() + address.size();
+  if (colon == std::string::npos ||
+      std::from_chars(address.data() + colon + 1, end, port).ptr != end || port == 0 ||
+      port > 65535) {
+    return fail("HOST:PORT expected, got " + address);
+  }
   const fs::path cert_file = dir / (thing + ".pem"), key_file = dir / (thing + ".key");
 
   // 1. A key and a certificate from the user's CA, made once (CN = the thing name).
@@ -81,7 +88,7 @@ int main(int argc, char** argv) {
   boost::asio::io_context io;
   net::mqtt_client_options o;
   o.host = address.substr(0, colon);
-  o.port = static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1)));
+  o.port = static_cast<std::uint16_t>(port);
   o.client_id = thing;
   o.version = mqtt::protocol_version::v5;
   o.tls.enabled = true;
