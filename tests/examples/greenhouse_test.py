@@ -13,6 +13,7 @@ import http.server
 import json
 import os
 import queue
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -202,6 +203,7 @@ finally:
     rc = gh.wait(timeout=30)
     hook.shutdown()
     blaster.close()
+    shutil.rmtree(data, ignore_errors=True)
 rest = []
 while not lines.empty():
     rest.append(lines.get())
