@@ -400,6 +400,7 @@ class connection_impl final : public connection,
   void shutdown_now() {
     if (closed_) return;
     closed_ = true;
+    srv_.admitted.fetch_sub(1, std::memory_order_relaxed);  // its max_connections slot
     boost::system::error_code ignored;
     auto& sock = beast::get_lowest_layer(stream_);
     sock.shutdown(tcp::socket::shutdown_both, ignored);

@@ -46,10 +46,12 @@ void server::impl::unregister_connection(std::uint64_t id) {
 namespace {
 
 // Admits a new connection under the connection limit and the accept rate.
+// A slot is taken at accept (not when the handshake is done, so a burst of
+// accepts or of slow handshakes cannot overshoot) and given back at shutdown.
 bool admit(server::impl& s) {
-  {
-    std::lock_guard lock(s.mutex);
-    if (s.open.size() >= s.options.max_connections) return false;
+  if (s.admitted.fetch_add(1, std::memory_order_relaxed) >= s.options.max_connections) {
+    s.admitted.fetch_sub(1, std::memory_order_relaxed);
+    return false;
   }
   if (s.options.max_accepts_per_second <= 0) return true;
   const auto now = std::chrono::steady_clock::now();
@@ -57,7 +59,10 @@ bool admit(server::impl& s) {
   s.last_refill = now;
   s.tokens = std::min(s.options.max_accepts_per_second,
                       s.tokens + elapsed * s.options.max_accepts_per_second);
-  if (s.tokens < 1) return false;
+  if (s.tokens < 1) {
+    s.admitted.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
   s.tokens -= 1;
   return true;
 }

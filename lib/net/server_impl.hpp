@@ -61,6 +61,8 @@ struct server::impl {
     std::atomic<std::uint64_t> accepted{0}, rejected{0}, handshake_failures{0}, bytes_in{0},
         bytes_out{0};
   } stats;
+  /// Accepted and not yet shut down (handshakes included): what max_connections counts.
+  std::atomic<std::size_t> admitted{0};
   std::mutex mutex;  // guards `open`
   std::unordered_map<std::uint64_t, std::weak_ptr<connection>> open;
   double tokens = 0;

@@ -1,5 +1,8 @@
 // The broker against real clients: mosquitto_pub / mosquitto_sub (Debian
-// mosquitto-clients) and raw sockets, on 127.0.0.1.
+// mosquitto-clients) and raw sockets, on 127.0.0.1; hostile clients (malformed,
+// oversized, slow-loris, connection flood) while a good client keeps flowing.
+#include "gateway/broker_test_client.hpp"
+
 #include <iotblocks/gateway/broker.hpp>
 #include <iotblocks/mqtt.hpp>
 
@@ -10,6 +13,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <future>
@@ -163,6 +167,156 @@ TEST_F(Broker, PersistentSessionQueuesQoS1WhileOffline) {
   run(client("mosquitto_pub", "-q 1 -t queue/a -m m1"));
   run(client("mosquitto_pub", "-q 1 -t queue/a -m m2"));
   EXPECT_EQ(run(client("mosquitto_sub", "-i keeper -c -q 1 -t 'queue/#' -C 2 -W 10")), "m1\nm2\n");
+}
+
+// Reads from a raw socket until the server closes it (or `limit`); decodes
+// what came as a client would and returns the packet types and the
+// DISCONNECT reason.
+struct ending {
+  bool closed = false;
+  std::vector<mqtt::packet_type> types;
+  mqtt::reason_code reason = mqtt::reason_code::success;
+};
+ending read_to_end(boost::asio::ip::tcp::socket& s, std::chrono::milliseconds limit = 10s) {
+  ending out;
+  std::string bytes;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd fd{s.native_handle(), POLLIN, 0};
+    if (::poll(&fd, 1, 50) <= 0) continue;
+    char buf[4096];
+    boost::system::error_code ec;
+    const auto n = s.read_some(boost::asio::buffer(buf), ec);
+    bytes.append(buf, n);
+    if (ec) {
+      out.closed = true;
+      break;
+    }
+  }
+  mqtt::decoder d{mqtt::role::client};
+  d.protocol(mqtt::protocol_version::v5);
+  std::error_code dec;
+  d.put_all(
+      as_bytes(bytes),
+      [&](const mqtt::packet_view& p) {
+        out.types.push_back(mqtt::type_of(p));
+        if (auto* dis = std::get_if<mqtt::disconnect_view>(&p)) out.reason = dis->reason;
+      },
+      dec);
+  return out;
+}
+
+// Hostile clients are cut off with the right reason code while a well-behaved
+// client publishes and receives QoS 1 throughout, losing nothing.
+TEST(BrokerHostile, HostileClientsAreCutOffWhileAGoodClientKeepsFlowing) {
+  using mqtt::packet_type;
+  broker_options bo;
+  bo.maximum_packet_size = 4096;
+  broker b(bo);
+  net::server_options so;
+  so.threads = 2;
+  so.max_connections = 16;
+  so.connect_timeout = 1s;
+  so.decoder.max_packet_size = 4096;
+  net::server server(so);
+  const auto port = server.listen(testing::loopback()).value();
+  server.start(b);
+
+  // The good client: publishes QoS 1 on its own topic and receives it back, in a loop.
+  std::atomic<bool> stop{false};
+  std::atomic<int> sent{0}, received{0}, acked{0};
+  std::promise<void> ready;
+  std::thread good([&] {
+    testing::raw_client pub(port), sub(port);
+    pub.connect("good-pub", true);
+    sub.connect("good-sub", true);
+    sub.subscribe("good/#", 1);
+    ready.set_value();
+    while (!stop.load()) {
+      pub.publish("good/data", "m" + std::to_string(sent.load()), 1);
+      ++sent;
+      if (pub.next_of<mqtt::puback>(5s)) ++acked;
+      if (auto p = sub.next_of<mqtt::publish>(5s)) {
+        ++received;
+        sub.ack(*p);
+      }
+    }
+  });
+  ready.get_future().wait();
+  auto progress = [&] {  // the good client moved on since the last call
+    const int before = received.load();
+    for (int i = 0; i < 500 && received.load() < before + 20; ++i)
+      std::this_thread::sleep_for(10ms);
+    return received.load() >= before + 20;
+  };
+  ASSERT_TRUE(progress());
+
+  boost::asio::io_context io;
+  auto open = [&] {
+    boost::asio::ip::tcp::socket s(io);
+    s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    return s;
+  };
+  const std::string connect("\x10\x0D\x00\x04MQTT\x05\x02\x00\x3C\x00\x00\x00", 15);
+
+  {  // Malformed: a PUBLISH with QoS 3 -> DISCONNECT 0x81.
+    auto s = open();
+    boost::asio::write(s,
+                       boost::asio::buffer(connect + std::string("\x36\x05\x00\x01t\x00\x01", 7)));
+    auto e = read_to_end(s);
+    EXPECT_TRUE(e.closed);
+    EXPECT_EQ(e.types, (std::vector{packet_type::connack, packet_type::disconnect}));
+    EXPECT_EQ(e.reason, mqtt::reason_code::malformed_packet);
+  }
+  EXPECT_TRUE(progress());
+  {  // Oversized: an 8 KiB PUBLISH over the 4 KiB maximum -> DISCONNECT 0x95.
+    auto s = open();
+    mqtt::publish big;
+    big.topic = "big";
+    big.payload = byte_buffer(8192, std::byte{'x'});
+    byte_buffer bytes;
+    ASSERT_FALSE(mqtt::encode(mqtt::packet{big}, mqtt::protocol_version::v5, bytes));
+    boost::system::error_code ec;
+    boost::asio::write(s, boost::asio::buffer(connect), ec);
+    boost::asio::write(s, boost::asio::buffer(bytes.data(), bytes.size()), ec);
+    auto e = read_to_end(s);
+    EXPECT_TRUE(e.closed);
+    EXPECT_EQ(e.types, (std::vector{packet_type::connack, packet_type::disconnect}));
+    EXPECT_EQ(e.reason, mqtt::reason_code::packet_too_large);
+  }
+  EXPECT_TRUE(progress());
+  {  // Slow-loris: a CONNECT trickled a byte at a time never completes: closed, no CONNACK.
+    auto s = open();
+    boost::system::error_code ec;
+    for (std::size_t i = 0; i < 6 && !ec; ++i) {
+      boost::asio::write(s, boost::asio::buffer(connect.data() + i, 1), ec);
+      std::this_thread::sleep_for(300ms);
+    }
+    auto e = read_to_end(s);
+    EXPECT_TRUE(e.closed);
+    EXPECT_TRUE(e.types.empty());
+  }
+  EXPECT_TRUE(progress());
+  {  // Flood: 40 connections over max_connections (16, two taken by the good client).
+    const auto rejected_before = server.stats().rejected;
+    std::vector<boost::asio::ip::tcp::socket> flood;
+    for (int i = 0; i < 40; ++i) flood.push_back(open());
+    for (int i = 0; i < 500 && server.stats().rejected < rejected_before + 26; ++i) {
+      std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_GE(server.stats().rejected, rejected_before + 26);
+    EXPECT_TRUE(progress());
+    int closed = 0;
+    for (auto& s : flood) closed += read_to_end(s, 3s).closed ? 1 : 0;  // and the rest time out
+    EXPECT_EQ(closed, 40);
+  }
+  EXPECT_TRUE(progress());
+  stop = true;
+  good.join();
+  server.stop();
+  EXPECT_GT(sent.load(), 100);
+  EXPECT_EQ(acked.load(), sent.load());
+  EXPECT_EQ(received.load(), sent.load()) << "the good client lost messages";
 }
 
 }  // namespace
