@@ -1,5 +1,6 @@
 // TLS authentication through the registry, passwords, and policy sessions per connection.
 #include "gateway/security.hpp"
+#include "gateway/enhanced_auth.hpp"
 
 #include <iotblocks/core/error.hpp>
 #include <iotblocks/policy/context.hpp>
@@ -189,6 +190,10 @@ bool security::on_tls_peer(const net::peer_info& peer) {
 void security::install() {
   broker_.on_authenticate(
       [this](const mqtt::connect_view& p, client_info& info) { return authenticate(p, info); });
+  // MQTT 5 enhanced authentication against the same users (broker.hpp, enhanced_auth.hpp).
+  broker_.on_enhanced_auth("SCRAM-SHA-256", detail::scram_sha256([this](std::string_view name) {
+                             return users_ ? users_->encoded(name) : std::nullopt;
+                           }));
   if (cfg_.authorize) {
     broker_.on_authorize([this](const client_info& info, action a, std::string_view topic) {
       return authorize(info, a, topic);
@@ -222,7 +227,9 @@ mqtt::reason_code security::authenticate(const mqtt::connect_view& p, client_inf
       }
     }
   } else if (passwords_enabled()) {
-    if (!p.username || !p.password || !users_->check(*p.username, as_string_view(*p.password))) {
+    // SCRAM-SHA-256 (info.auth_method) has checked the password already.
+    if (info.auth_method.empty() &&
+        (!p.username || !p.password || !users_->check(*p.username, as_string_view(*p.password)))) {
       return mqtt::reason_code::bad_user_name_or_password;
     }
     principal = std::string(default_principal);

@@ -52,6 +52,8 @@ class user_store {
   /// false when there was no such user.
   result<bool> remove(std::string_view name);
   bool check(std::string_view name, std::string_view password) const;
+  /// The stored "pbkdf2-sha256$..." encoding of `name` (for SCRAM-SHA-256), or nothing.
+  std::optional<std::string> encoded(std::string_view name) const;
   std::vector<std::string> names() const;
   /// No users: passwords are off.
   bool empty() const noexcept { return count_.load() == 0; }

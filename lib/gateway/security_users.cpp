@@ -342,6 +342,16 @@ bool user_store::check(std::string_view name, std::string_view password) const {
   return verify_password(hash, password);
 }
 
+std::optional<std::string> user_store::encoded(std::string_view name) const {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->db.prepare("SELECT hash FROM users WHERE name = ?1");
+  if (!st) return std::nullopt;
+  st->bind(1, name);
+  auto row = st->step();
+  if (!row || !*row) return std::nullopt;
+  return std::string(st->column_text(0));
+}
+
 void user_store::recount() {
   std::lock_guard lock(impl_->mutex);
   count_.store(names_locked().size());
