@@ -1,7 +1,11 @@
 // `iotblocks rules worker`: the rules engine as a client of any MQTT broker.
 // Each rule's FROM filter is subscribed as `$share/<group>/<filter>`, so N worker
 // processes with the same group split the messages between them; `republish`
-// goes back to the broker. Prints JSON lines: one when subscribed, one with the
+// goes back to the broker. At least once: a QoS 1/2 message is acknowledged only
+// when every action it started has finished (republishes included: acknowledged by
+// the broker); with --client-id the session outlives the process, so a restarted
+// worker gets again what a crashed one held. Receive Maximum (--max-in-flight)
+// bounds what a worker holds. Prints JSON lines: one when subscribed, one with the
 // counts when it stops (SIGINT/SIGTERM), and every --stats seconds if asked.
 #include "command.hpp"
 
@@ -25,6 +29,7 @@
 #include <chrono>
 #include <csignal>
 #include <functional>
+#include <future>
 #include <memory>
 #include <set>
 #include <thread>
@@ -45,20 +50,42 @@ struct worker_args {
   bool no_share = false;
   unsigned stats_seconds = 0;
   unsigned qos = 1;
+  unsigned max_in_flight = 64;
+  std::uint32_t session_expiry = 3600;
 };
 
 /// Republish through the worker's own connection (thread-safe: mqtt_client dispatches).
+/// QoS 1/2 waits (on the engine's worker thread) for the broker's acknowledgement, so
+/// the action is done only when the broker holds the message; a timeout is retried.
 class client_publisher final : public rules::publisher {
  public:
   explicit client_publisher(net::mqtt_client& c) : c_(c) {}
   result<void> publish(std::string_view topic, std::string_view payload, std::uint8_t qos,
                        bool retain) override {
-    c_.publish(std::string(topic), to_buffer(payload), qos, retain);
-    return {};
+    if (qos == 0) {
+      c_.publish(std::string(topic), to_buffer(payload), qos, retain);
+      return {};
+    }
+    auto done = std::make_shared<std::promise<std::error_code>>();
+    auto acked = done->get_future();
+    c_.publish(std::string(topic), to_buffer(payload), qos, retain,
+               [done](std::error_code ec) { done->set_value(ec); });
+    // Polls so that a worker whose connection loop has ended gives up at once.
+    for (int i = 0; i < 200; ++i) {
+      if (acked.wait_for(std::chrono::milliseconds(50)) == std::future_status::ready) {
+        if (auto ec = acked.get()) return ec;
+        return {};
+      }
+      if (closed_) break;
+    }
+    return make_error_code(net::error::timeout);
   }
+  /// The client's executor no longer runs: acknowledgements will not come.
+  void close() noexcept { closed_ = true; }
 
  private:
   net::mqtt_client& c_;
+  std::atomic<bool> closed_{false};
 };
 
 void parse_broker(const std::string& url, net::mqtt_client_options& o) {
@@ -97,6 +124,11 @@ void run_worker(const worker_args& a) {
   }
   o.client_id =
       a.client_id.empty() ? fmt::format("{}-worker-{}", a.group, ::getpid()) : a.client_id;
+  // A named worker keeps its session (and what the broker holds for it) across
+  // crashes and restarts; an anonymous one (pid in its id) starts clean.
+  o.clean_start = a.client_id.empty();
+  o.session_expiry = a.client_id.empty() ? 0 : a.session_expiry;
+  o.receive_maximum = static_cast<std::uint16_t>(a.max_in_flight);
   o.reconnect = true;
   o.backoff_initial = std::chrono::milliseconds(200);
   o.backoff_max = std::chrono::milliseconds(10000);
@@ -105,8 +137,11 @@ void run_worker(const worker_args& a) {
   net::mqtt_client client{io.get_executor(), o};
 
   rules::engine_options eo;
-  eo.publisher = std::make_shared<client_publisher>(client);
+  const auto publisher = std::make_shared<client_publisher>(client);
+  eo.publisher = publisher;
   eo.tick_interval = std::chrono::milliseconds(0);
+  // Each held message queues at most one invocation per action: no queue overflows.
+  eo.queue_capacity = std::max<std::size_t>(eo.queue_capacity, 2 * a.max_in_flight);
   rules::engine engine{eo};
 
   // Rules: an object name -> topic-rule document (the gateway config's "rules").
@@ -130,24 +165,42 @@ void run_worker(const worker_args& a) {
     subs.push_back(std::move(s));
   }
 
-  std::atomic<std::uint64_t> received{0}, matched{0};
+  // received: messages dispatched; redelivered: of those, flagged DUP by the broker;
+  // acked: acknowledged after their actions; held: dispatched, not acknowledged yet.
+  std::atomic<std::uint64_t> received{0}, matched{0}, redelivered{0}, acked{0}, unacked{0};
+  std::atomic<std::uint64_t> held{0};
+  bool stopping = false;
   auto line = [&](std::string_view event) {
     const auto t = engine.totals();
-    print_line(
-        fmt::format(R"({{"event":"{}","client_id":"{}","group":"{}","received":{},"matched":{},)"
-                    R"("actions_succeeded":{},"actions_failed":{}}})",
-                    event, o.client_id, a.group, received.load(), matched.load(),
-                    t.actions_succeeded, t.actions_failed));
+    print_line(fmt::format(
+        R"({{"event":"{}","client_id":"{}","group":"{}","received":{},"redelivered":{},)"
+        R"("matched":{},"acked":{},"not_acked":{},"actions_succeeded":{},"actions_failed":{}}})",
+        event, o.client_id, a.group, received.load(), redelivered.load(), matched.load(),
+        acked.load(), unacked.load(), t.actions_succeeded, t.actions_failed));
     std::fflush(stdout);
   };
 
-  client.on_message([&](const mqtt::publish_view& p) {
+  client.on_message_acked([&](const mqtt::publish_view& p, net::mqtt_client::ack_fn ack) {
+    // Stopping: leave new arrivals unacknowledged; the session gives them back later.
+    if (stopping) return;
     received.fetch_add(1, std::memory_order_relaxed);
+    if (p.dup) redelivered.fetch_add(1, std::memory_order_relaxed);
     rules::message m;
     m.topic = p.topic;
     m.payload = p.payload;
     m.qos = p.qos;
-    matched.fetch_add(engine.dispatch(m), std::memory_order_relaxed);
+    held.fetch_add(1, std::memory_order_relaxed);
+    auto done = [&, ack = std::move(ack)](std::error_code ec) {
+      // Every action finished (or the engine stopped first: no ack, the broker resends).
+      if (ec) {
+        unacked.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        ack();
+        acked.fetch_add(1, std::memory_order_relaxed);
+      }
+      held.fetch_sub(1, std::memory_order_release);
+    };
+    matched.fetch_add(engine.dispatch(m, std::move(done)), std::memory_order_relaxed);
   });
   bool announced = false;
   client.on_connect([&](std::error_code ec, bool) {
@@ -171,13 +224,23 @@ void run_worker(const worker_args& a) {
   });
 
   asio::signal_set signals{io, SIGINT, SIGTERM};
-  bool stopping = false;
+  asio::steady_timer drain{io};
+  std::chrono::steady_clock::time_point drain_limit;
+  // Waits (without blocking this thread: republishes complete on it) until every held
+  // message is acknowledged, up to 10 s, then leaves cleanly.
+  std::function<void()> wait_drained = [&] {
+    if (held.load(std::memory_order_acquire) != 0 &&
+        std::chrono::steady_clock::now() < drain_limit) {
+      drain.expires_after(std::chrono::milliseconds(20));
+      drain.async_wait([&](boost::system::error_code) { wait_drained(); });
+      return;
+    }
+    client.disconnect([&](std::error_code) { io.stop(); });
+  };
   signals.async_wait([&](boost::system::error_code, int) {
     stopping = true;
-    // Let queued actions (republish) finish, then leave cleanly.
-    // Republishes are posted to this executor: disconnect after them.
-    engine.flush(std::chrono::seconds(10));
-    asio::post(io, [&] { client.disconnect([&](std::error_code) { io.stop(); }); });
+    drain_limit = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    wait_drained();
   });
   asio::steady_timer stats{io};
   std::function<void()> arm = [&] {
@@ -192,7 +255,8 @@ void run_worker(const worker_args& a) {
   arm();
   client.connect();
   io.run();
-  engine.stop();
+  publisher->close();
+  engine.stop(std::chrono::seconds(0));
   line("stopped");
 }
 
@@ -211,6 +275,13 @@ void setup(CLI::App& root) {
   w->add_option("--client-id", a.client_id, "MQTT client id (default <group>-worker-<pid>)");
   w->add_option("--mqtt-version", a.version, "5 (default) or 3.1.1")->capture_default_str();
   w->add_option("--qos", a.qos, "subscription QoS")->check(CLI::Range(0, 2))->capture_default_str();
+  w->add_option("--max-in-flight", a.max_in_flight,
+                "most unacknowledged messages held (MQTT 5 Receive Maximum)")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  w->add_option("--session-expiry", a.session_expiry,
+                "seconds the broker keeps a named worker's session (--client-id, MQTT 5)")
+      ->capture_default_str();
   w->add_option("--stats", a.stats_seconds, "print counts every N seconds (0: only at exit)");
   w->add_flag("--no-share", a.no_share,
               "subscribe to the FROM filters themselves (for brokers without $share)");

@@ -138,6 +138,8 @@ struct mqtt_client::impl : std::enable_shared_from_this<impl> {
 
   connect_handler on_connect_;
   message_handler on_message_;
+  acked_message_handler on_message_acked_;
+  std::set<std::uint16_t> qos2_unacked_;  // manual acks: PUBREC not sent yet
   completion on_close_;
   std::atomic<mqtt::reason_code> connack_reason_{mqtt::reason_code::success};
   std::atomic<bool> connected_{false};
@@ -215,7 +217,8 @@ struct mqtt_client::impl : std::enable_shared_from_this<impl> {
     c.username = options_.username;
     if (options_.password) c.password = to_buffer(*options_.password);
     if (version() == mqtt::protocol_version::v5)
-      c.properties.set_receive_maximum(options_.max_in_flight);
+      c.properties.set_receive_maximum(options_.receive_maximum != 0 ? options_.receive_maximum
+                                                                     : options_.max_in_flight);
     send_packet(mqtt::packet{std::move(c)});
     read(gen);
   }
@@ -477,14 +480,46 @@ struct mqtt_client::impl : std::enable_shared_from_this<impl> {
     if (auto rm = c.properties.receive_maximum()) window_ = std::min(window_, *rm);
     if (window_ == 0) window_ = 1;
     if (auto ka = c.properties.server_keep_alive()) options_.keep_alive = *ka;
-    if (!c.session_present) received_qos2_.clear();
+    if (!c.session_present) {
+      received_qos2_.clear();
+      qos2_unacked_.clear();
+    }
     resend_in_flight();
     arm_ping(gen);
     if (on_connect_) on_connect_({}, c.session_present);
     if (generation_ == gen) pump();
   }
 
+  // The ack of a message received on connection `gen` (manual acks).
+  ack_fn make_ack(std::uint16_t id, std::uint8_t qos, std::uint64_t gen) {
+    if (qos == 0) return [] {};
+    std::weak_ptr<impl> weak = shared_from_this();
+    return [weak, id, qos, gen] {
+      auto self = weak.lock();
+      if (!self) return;
+      asio::dispatch(self->ex_, [self, id, qos, gen] {
+        if (!self->session_up_) return;
+        if (qos == 1) {
+          // A packet id is only ours to acknowledge on the connection it came on.
+          if (self->generation_ == gen) self->send_packet(response<mqtt::puback>(id));
+        } else if (self->qos2_unacked_.erase(id) != 0) {
+          self->send_packet(response<mqtt::pubrec>(id));  // the session still holds it
+        }
+      });
+    };
+  }
+
   void on(const mqtt::publish_view& p) {
+    if (on_message_acked_) {
+      if (p.qos == 2 && !received_qos2_.insert(p.packet_id).second) {
+        // A resend: acknowledge it now unless the first copy is still being processed.
+        if (!qos2_unacked_.contains(p.packet_id)) send_packet(response<mqtt::pubrec>(p.packet_id));
+        return;
+      }
+      if (p.qos == 2) qos2_unacked_.insert(p.packet_id);
+      on_message_acked_(p, make_ack(p.packet_id, p.qos, generation_));
+      return;
+    }
     if (p.qos == 0) {
       if (on_message_) on_message_(p);
     } else if (p.qos == 1) {
@@ -554,6 +589,7 @@ mqtt_client::~mqtt_client() {
   asio::dispatch(impl_->ex_, [i = impl_] {
     i->on_connect_ = {};
     i->on_message_ = {};
+    i->on_message_acked_ = {};
     i->on_close_ = {};
     i->stopping_ = true;
     ++i->generation_;
@@ -565,6 +601,11 @@ void mqtt_client::on_connect(connect_handler h) {
   asio::dispatch(impl_->ex_,
                  [i = impl_, h = std::move(h)]() mutable { i->on_connect_ = std::move(h); });
 }
+void mqtt_client::on_message_acked(acked_message_handler h) {
+  asio::dispatch(impl_->ex_,
+                 [i = impl_, h = std::move(h)]() mutable { i->on_message_acked_ = std::move(h); });
+}
+
 void mqtt_client::on_message(message_handler h) {
   asio::dispatch(impl_->ex_,
                  [i = impl_, h = std::move(h)]() mutable { i->on_message_ = std::move(h); });

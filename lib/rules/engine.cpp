@@ -16,6 +16,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <unordered_map>
+#include <utility>
 
 namespace iotblocks::rules {
 
@@ -41,8 +42,22 @@ struct failure_entry {
   std::string error_message;
 };
 
+/// Counts what one dispatch(m, done) started; the last release() calls `done`.
+struct dispatch_tracker {
+  std::atomic<std::size_t> pending{1};  // dispatch() itself holds one
+  std::atomic<bool> stopped{false};
+  engine::dispatch_done done;
+
+  void hold() noexcept { pending.fetch_add(1, std::memory_order_relaxed); }
+  void release() {
+    if (pending.fetch_sub(1, std::memory_order_acq_rel) != 1 || !done) return;
+    done(stopped.load() ? make_error_code(error::stopped) : std::error_code{});
+  }
+};
+
 struct invocation_group {
   std::shared_ptr<const rule_runtime> rule;
+  std::shared_ptr<dispatch_tracker> tracker;  ///< null: dispatch() without completion
   std::shared_ptr<const message_record> message;
   std::atomic<std::size_t> pending{0};
   std::mutex m;
@@ -307,13 +322,18 @@ struct engine::impl {
   }
 
   void finish_group(invocation_group& g) {
+    // The dispatch waiting on this group is released here, or by the errorAction.
+    const auto tracker = std::move(g.tracker);
+    const auto release = [&tracker] {
+      if (tracker) tracker->release();
+    };
     const auto& rule = *g.rule;
     std::vector<failure_entry> failures;
     {
       std::lock_guard lock{g.m};
       failures.swap(g.failures);
     }
-    if (failures.empty()) return;
+    if (failures.empty()) return release();
     rapidjson::StringBuffer sb;
     json_writer w(sb);
     w.StartObject();
@@ -336,10 +356,11 @@ struct engine::impl {
     if (!rule.error_action) {
       unreported(rule.counters.get(),
                  fmt::format("rule {} has no errorAction: {}", rule.identity->name, text));
-      return;
+      return release();
     }
     job j;
     j.slot = rule.error_action;
+    j.tracker = tracker;
     j.message = g.message;
     j.output = std::make_shared<const std::string>(std::move(text));
     j.accepted = steady::now();
@@ -350,12 +371,15 @@ struct engine::impl {
       j.values.push_back(v ? std::move(*v) : std::string{});
     }
     std::string copy = *j.output;
-    if (exec->submit(std::move(j), std::chrono::milliseconds(0)) == submit_result::accepted) {
+    const auto r = exec->submit(std::move(j), std::chrono::milliseconds(0));
+    if (r == submit_result::accepted) {
       rule.counters->error_actions_sent.fetch_add(1, std::memory_order_relaxed);
     } else {
       unreported(rule.counters.get(),
                  fmt::format("errorAction queue of rule {} full or stopped: {}",
                              rule.identity->name, copy));
+      if (tracker && r == submit_result::stopped) tracker->stopped = true;
+      release();
     }
   }
 
@@ -384,6 +408,10 @@ struct engine::impl {
     }
     if (j.group && j.group->pending.fetch_sub(1, std::memory_order_acq_rel) == 1)
       finish_group(*j.group);
+    if (j.tracker) {
+      if (s.code == error::stopped) j.tracker->stopped = true;
+      std::exchange(j.tracker, nullptr)->release();
+    }
   }
 
   void queue_alarm(const alarm_transition& t) {
@@ -560,8 +588,21 @@ result<rule_info> engine::check_rule(std::string_view name, std::string_view tex
   return rule_info{*(*built)->identity, (*built)->doc, (*built)->from};
 }
 
-std::size_t engine::dispatch(const message& m) {
-  if (impl_->stopped.load(std::memory_order_relaxed)) return 0;
+std::size_t engine::dispatch(const message& m) { return dispatch(m, dispatch_done{}); }
+
+std::size_t engine::dispatch(const message& m, dispatch_done done) {
+  std::shared_ptr<dispatch_tracker> tracker;
+  if (done) {
+    tracker = std::make_shared<dispatch_tracker>();
+    tracker->done = std::move(done);
+  }
+  // Released when this function returns, whichever way.
+  const std::unique_ptr<dispatch_tracker, void (*)(dispatch_tracker*)> own{
+      tracker.get(), [](dispatch_tracker* t) { t->release(); }};
+  if (impl_->stopped.load(std::memory_order_relaxed)) {
+    if (tracker) tracker->stopped = true;
+    return 0;
+  }
   if (topic::validate_name(m.topic)) return 0;
   thread_local std::vector<topic::match_entry> matches;
   thread_local std::vector<std::shared_ptr<rule_runtime>> found;
@@ -596,6 +637,10 @@ std::size_t engine::dispatch(const message& m) {
     auto group = std::make_shared<invocation_group>();
     group->rule = rt;
     group->message = record;
+    if (tracker) {
+      tracker->hold();
+      group->tracker = tracker;
+    }
     if (!out) {
       rt->counters->evaluation_errors.fetch_add(1, std::memory_order_relaxed);
       group->failures.push_back({"SqlEvaluation", rt->from, out.describe()});
@@ -604,7 +649,10 @@ std::size_t engine::dispatch(const message& m) {
     }
     rt->counters->matched.fetch_add(1, std::memory_order_relaxed);
     ++matched;
-    if (rt->actions.empty()) continue;
+    if (rt->actions.empty()) {
+      impl_->finish_group(*group);
+      continue;
+    }
     auto output = std::make_shared<const std::string>(**out);
     group->pending.store(rt->actions.size() + 1, std::memory_order_relaxed);
     for (const auto& slot : rt->actions) {
@@ -636,6 +684,7 @@ std::size_t engine::dispatch(const message& m) {
       const auto r = impl_->exec->submit(std::move(j), wait);
       if (r != submit_result::accepted) {
         rt->counters->dropped.fetch_add(1, std::memory_order_relaxed);
+        if (tracker && r == submit_result::stopped) tracker->stopped = true;
         impl_->add_failure(
             *group, *slot,
             r == submit_result::full

@@ -42,6 +42,7 @@ struct rule_counters {
 };
 
 struct invocation_group;
+struct dispatch_tracker;
 
 /// One configured action with its queue.
 struct action_slot {
@@ -64,7 +65,8 @@ struct action_slot {
 
 struct job {
   std::shared_ptr<action_slot> slot;
-  std::shared_ptr<invocation_group> group;  ///< null for error actions and alarm notifications
+  std::shared_ptr<invocation_group> group;    ///< null for error actions and alarm notifications
+  std::shared_ptr<dispatch_tracker> tracker;  ///< error actions: the dispatch() waiting for them
   std::shared_ptr<const message_record> message;
   std::shared_ptr<const std::string> output;
   std::vector<std::string> values;

@@ -67,6 +67,10 @@ struct mqtt_client_options {
   std::optional<mqtt::will> will;
   /// Most unacknowledged QoS 1/2 publishes (also capped by the server's Receive Maximum).
   std::uint16_t max_in_flight = 100;
+  /// MQTT 5 Receive Maximum sent in CONNECT: most QoS 1/2 messages the broker may have
+  /// unacknowledged towards this client (0: max_in_flight). With on_message_acked() it
+  /// bounds what the application holds.
+  std::uint16_t receive_maximum = 0;
   /// Publishes waiting for a window slot or for a connection; beyond: error::response_too_large.
   std::size_t max_queued = 100000;
   std::size_t max_packet_size = 1024 * 1024;        ///< largest packet accepted from the broker
@@ -99,6 +103,14 @@ class mqtt_client {
   void on_connect(connect_handler h);
   /// Called for every PUBLISH from the broker (QoS 2: once per packet id).
   void on_message(message_handler h);
+  /// Acknowledges one message (PUBACK for QoS 1, PUBREC for QoS 2). Callable from any
+  /// thread, once; does nothing for QoS 0, nor when the connection the message came
+  /// on has ended (the broker sends it again on the next connection of the session).
+  using ack_fn = std::function<void()>;
+  using acked_message_handler = std::function<void(const mqtt::publish_view&, ack_fn ack)>;
+  /// Instead of on_message(): QoS 1/2 messages are acknowledged only when the
+  /// application calls `ack`, e.g. once it has processed them (at-least-once).
+  void on_message_acked(acked_message_handler h);
   /// Called when an established connection ends (not after disconnect()).
   void on_close(completion h);
 

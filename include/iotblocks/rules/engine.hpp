@@ -36,6 +36,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 namespace iotblocks::policy {
@@ -175,6 +176,15 @@ class engine {
   /// Evaluates every enabled rule whose FROM matches the topic and queues their
   /// actions. Returns the number of rules whose WHERE matched.
   std::size_t dispatch(const message& m);
+  /// Called once when everything a dispatch started has finished (see below).
+  using dispatch_done = std::function<void(std::error_code)>;
+  /// As dispatch(m), and calls `done` once every action of every matching rule has
+  /// finished: succeeded, or failed for good and its errorAction (if any) has run or
+  /// failed too. ec is empty then; error::stopped if stop() failed an invocation
+  /// (or the engine was already stopped). Runs inside dispatch when nothing was
+  /// queued, else on an engine worker thread: keep it short, do not call the engine
+  /// from it. This is what an at-least-once consumer acknowledges on.
+  std::size_t dispatch(const message& m, dispatch_done done);
 
   /// Registers an action type (replaces a built-in of the same name).
   void register_action(std::string type, action_factory factory);
