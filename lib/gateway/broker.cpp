@@ -478,7 +478,8 @@ struct broker::impl {
       if (!c->user) return c->close();  // AUTH before CONNECT
       auto s = std::static_pointer_cast<session>(c->user);
       std::lock_guard slock(s->mutex);
-      return disconnect(*s, reason_code::protocol_error);  // re-authentication: not supported
+      if (s->connection != c) return;
+      return reauthenticate(*s, a);
     }
     pa = std::move(it->second);
     authenticating.erase(it);
@@ -489,6 +490,49 @@ struct broker::impl {
     }
     auto st = pa.exchange->next(a.properties.authentication_data().value_or(bytes_view{}));
     auth_step(c, std::move(pa), std::move(st));
+  }
+
+  // Re-authentication (MQTT-4.12.1): AUTH 0x19 with the CONNECT's method starts
+  // a new exchange; AUTH 0x18 continues it; success ends with AUTH 0x00, failure
+  // with DISCONNECT. Caller holds s.mutex.
+  void reauthenticate(session& s, const mqtt::auth_view& a) {
+    const auto method = a.properties.authentication_method();
+    if (s.info.auth_method.empty() ||
+        method != std::optional<std::string_view>(s.info.auth_method)) {
+      return disconnect(s, reason_code::protocol_error);
+    }
+    if (a.reason == reason_code::re_authenticate) {
+      auto it = auth_methods.find(s.info.auth_method);
+      if (s.reauth || it == auth_methods.end()) return disconnect(s, reason_code::protocol_error);
+      s.reauth = it->second(s.info);
+      if (!s.reauth) return disconnect(s, reason_code::not_authorized);
+    } else if (a.reason != reason_code::continue_authentication || !s.reauth) {
+      return disconnect(s, reason_code::protocol_error);
+    }
+    auto st = s.reauth->next(a.properties.authentication_data().value_or(bytes_view{}));
+    using outcome = auth_exchange::step::outcome;
+    if (st.result == outcome::more) {
+      mqtt::auth more;
+      more.reason = reason_code::continue_authentication;
+      more.properties.set_authentication_method(s.info.auth_method)
+          .set_authentication_data(st.data);
+      return send_packet(s.connection, mqtt::packet{std::move(more)}, s.version);
+    }
+    s.reauth.reset();
+    if (st.result == outcome::failure || (!st.identity.empty() && st.identity != s.info.username)) {
+      // Failed, or succeeded as somebody else: the connection ends (0x86 is no
+      // DISCONNECT reason code: 0x87 then).
+      const auto why =
+          st.result == outcome::failure && st.reason == reason_code::bad_authentication_method
+              ? st.reason
+              : reason_code::not_authorized;
+      return disconnect(s, why);
+    }
+    mqtt::auth done;
+    done.reason = reason_code::success;
+    done.properties.set_authentication_method(s.info.auth_method);
+    if (!st.data.empty()) done.properties.set_authentication_data(st.data);
+    send_packet(s.connection, mqtt::packet{std::move(done)}, s.version);
   }
 
   void auth_step(const net::connection_ptr& c, pending_auth pa, auth_exchange::step st) {

@@ -60,9 +60,10 @@ struct session : std::enable_shared_from_this<session> {
   std::uint32_t pending_acks = 0;          ///< acks waiting for a commit: later ones queue behind
   std::uint16_t client_alias_maximum = 0;  ///< Topic Alias Maximum of the client
   std::unordered_map<std::string, std::uint16_t> out_aliases;  ///< ours towards the client
-  std::string disconnect_reason;  ///< for the presence event (AWS names)
-  std::string session_uuid;       ///< sessionIdentifier of the presence events
-  std::uint64_t connects = 0;     ///< versionNumber of the presence events
+  std::string disconnect_reason;          ///< for the presence event (AWS names)
+  std::string session_uuid;               ///< sessionIdentifier of the presence events
+  std::unique_ptr<auth_exchange> reauth;  ///< a re-authentication (AUTH 0x19) in progress
+  std::uint64_t connects = 0;             ///< versionNumber of the presence events
 };
 using session_ptr = std::shared_ptr<session>;
 

@@ -396,5 +396,47 @@ TEST_F(BrokerScram, AuthWithAnotherMethodMidExchangeIsAProtocolError) {
   EXPECT_EQ(ack->reason, reason_code::protocol_error);
 }
 
+TEST_F(BrokerScram, ReauthenticationWithAuth0x19) {
+  raw_client c(port_);
+  scram_client sc{"sensor-1", "greenhouse-pass", "rOprNGfwEbeRWgbNEkqO", ""};
+  bool verified = false;
+  ASSERT_EQ(login(c, sc, verified).reason, reason_code::success);
+  // Again on the open connection, with a new nonce: AUTH 0x19, 0x18, 0x18, then AUTH 0x00.
+  auto again = [&](const std::string& password) {
+    scram_client re{"sensor-1", password, "fyko+d2lbbFgONRv9qkxdawL", ""};
+    mqtt::auth start;
+    start.reason = reason_code::re_authenticate;
+    start.properties.set_authentication_method("SCRAM-SHA-256")
+        .set_authentication_data(to_buffer(re.first()));
+    c.send(mqtt::packet{std::move(start)});
+    auto challenge = c.next_of<mqtt::auth>();
+    EXPECT_TRUE(challenge);
+    if (!challenge) return std::optional<mqtt::packet>{};
+    EXPECT_EQ(challenge->reason, reason_code::continue_authentication);
+    mqtt::auth reply;
+    reply.reason = reason_code::continue_authentication;
+    reply.properties.set_authentication_method("SCRAM-SHA-256")
+        .set_authentication_data(to_buffer(
+            re.final(as_string_view(challenge->properties.authentication_data().value()))));
+    c.send(mqtt::packet{std::move(reply)});
+    auto p = c.next();
+    if (auto* done = p ? std::get_if<mqtt::auth>(&*p) : nullptr) {
+      EXPECT_EQ(as_string_view(done->properties.authentication_data().value()),
+                re.expected_server_signature);
+    }
+    return p;
+  };
+  auto ok = again("greenhouse-pass");
+  ASSERT_TRUE(ok);
+  ASSERT_TRUE(std::holds_alternative<mqtt::auth>(*ok));
+  EXPECT_EQ(std::get<mqtt::auth>(*ok).reason, reason_code::success);
+  EXPECT_EQ(c.subscribe("lux/#", 1), std::vector<reason_code>{reason_code::granted_qos_1});
+  // A failed re-authentication ends the connection with DISCONNECT 0x87.
+  auto bad = again("wrong");
+  ASSERT_TRUE(bad);
+  ASSERT_TRUE(std::holds_alternative<mqtt::disconnect>(*bad));
+  EXPECT_EQ(std::get<mqtt::disconnect>(*bad).reason, reason_code::not_authorized);
+}
+
 }  // namespace
 }  // namespace iotblocks::gateway

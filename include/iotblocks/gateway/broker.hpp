@@ -120,7 +120,9 @@ class broker final : public net::handler {
   void on_accepted(publish_hook fn);
   /// Enables an MQTT 5 Authentication Method (e.g. "SCRAM-SHA-256"). A CONNECT
   /// naming a method with no exchange is refused with 0x8C Bad authentication
-  /// method. Call before the server starts.
+  /// method. A client authenticated so may re-authenticate (AUTH 0x19, same
+  /// method): success ends with AUTH 0x00, failure with DISCONNECT 0x87.
+  /// Call before the server starts.
   void on_enhanced_auth(std::string method, enhanced_auth_fn fn);
 
   /// Opens (or creates) the SQLite file at `path`, loads the sessions,
