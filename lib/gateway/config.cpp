@@ -5,6 +5,7 @@
 #include "core/json.hpp"
 #include "gateway/bridges.hpp"
 #include "gateway/config_json.hpp"
+#include "gateway/config_rules.hpp"
 
 #include <fstream>
 #include <initializer_list>
@@ -136,7 +137,7 @@ result<config> parse_config(std::string_view text) {
   if (!root.IsObject()) return bad("(root)", "expected an object");
   if (auto f = only(root, "",
                     {"listeners", "data_dir", "threads", "admin_token", "limits", "rules",
-                     "policies", "authorize", "default_policies", "bridges"})) {
+                     "policies", "authorize", "default_policies", "bridges", "notify", "alarms"})) {
     return *f;
   }
   config c;
@@ -187,6 +188,7 @@ result<config> parse_config(std::string_view text) {
     c.server.connect_timeout = std::chrono::milliseconds(timeout);
   }
   if (auto ok = read_documents(root, "rules", c.rules); !ok) return std::move(ok).take_failure();
+  if (auto ok = detail::read_notify_alarms(root, c); !ok) return std::move(ok).take_failure();
   if (auto ok = read_documents(root, "policies", c.policies); !ok) {
     return std::move(ok).take_failure();
   }

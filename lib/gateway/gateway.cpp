@@ -1,4 +1,5 @@
 // The reference gateway: composition of broker, transports, HTTP, rules, shadows, policies.
+#include "gateway/config_rules.hpp"
 #include "gateway/gateway_impl.hpp"
 #include "gateway/security.hpp"
 
@@ -85,6 +86,8 @@ result<void> gateway::start() {
   g.sec->add_sql_functions(ro, *g.shadows);
   g.rules = std::make_unique<rules::engine>(ro);
   g.sec->add_rule_actions(*g.rules);
+  // Notify topics first: sns actions and alarm actions name them.
+  if (auto ok = detail::apply_notify_alarms(g.cfg, *g.rules); !ok) return ok;
   for (const auto& r : g.cfg.rules) {
     auto ok = g.rules->add_rule(r.name, r.json);
     if (!ok) return failure{ok.fail().code, "rule " + r.name + ": " + ok.describe(), {}};

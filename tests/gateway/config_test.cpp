@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+
 namespace iotblocks::gateway {
 namespace {
 
@@ -65,6 +67,85 @@ TEST(GatewayConfig, ErrorsNameTheValue) {
   ASSERT_FALSE(syntax);
   EXPECT_EQ(syntax.fail().where.line, 2u) << syntax.describe();
   EXPECT_FALSE(load_config("/nonexistent/gw.json"));
+}
+
+TEST(GatewayConfig, ReadsNotifyTopicsAndAlarms) {
+  auto c = parse_config(R"({
+    "notify": {"Sunshade_Close": [
+                 {"webhook": "http://127.0.0.1:8080/hook", "rawMessageDelivery": true,
+                  "headers": {"X-Token": "abc"}, "timeoutMs": 2000},
+                 {"tcp": "192.0.2.7:4998", "payload": "sendir,1:1\r", "expect": "completeir"},
+                 {"tcp": "[::1]:4998"},
+                 {"log": true}],
+               "Empty": []},
+    "alarms": {"Trigger_SunShade_Close": {"Namespace": "Greenhouse", "MetricName": "ShadePosition",
+                 "Statistic": "Sum", "Period": 60, "EvaluationPeriods": 15,
+                 "ComparisonOperator": "GreaterThanOrEqualToThreshold", "Threshold": 1,
+                 "AlarmActions": ["arn:aws:sns:us-east-1:000000000000:Sunshade_Close"]}}
+  })");
+  ASSERT_TRUE(c) << c.describe();
+  ASSERT_EQ(c->notify.size(), 2u);
+  const auto& t = c->notify[0];
+  EXPECT_EQ(t.name, "Sunshade_Close");
+  ASSERT_EQ(t.subscriptions.size(), 4u);
+  using kind = notify_subscription::kind;
+  EXPECT_EQ(t.subscriptions[0].type, kind::webhook);
+  EXPECT_EQ(t.subscriptions[0].url, "http://127.0.0.1:8080/hook");
+  EXPECT_TRUE(t.subscriptions[0].raw_message_delivery);
+  ASSERT_EQ(t.subscriptions[0].headers.size(), 1u);
+  EXPECT_EQ(t.subscriptions[0].headers[0].second, "abc");
+  EXPECT_EQ(t.subscriptions[0].timeout_ms, 2000u);
+  EXPECT_EQ(t.subscriptions[1].type, kind::tcp);
+  EXPECT_EQ(t.subscriptions[1].host, "192.0.2.7");
+  EXPECT_EQ(t.subscriptions[1].port, 4998);
+  EXPECT_EQ(t.subscriptions[1].payload, "sendir,1:1\r");
+  EXPECT_EQ(t.subscriptions[1].expect, "completeir");
+  EXPECT_EQ(t.subscriptions[2].host, "::1");
+  EXPECT_EQ(t.subscriptions[3].type, kind::log);
+  EXPECT_TRUE(c->notify[1].subscriptions.empty());
+  ASSERT_EQ(c->alarms.size(), 1u);
+  EXPECT_EQ(c->alarms[0].name, "Trigger_SunShade_Close");
+  // The key becomes the AlarmName.
+  EXPECT_NE(c->alarms[0].json.find(R"("AlarmName":"Trigger_SunShade_Close")"), std::string::npos)
+      << c->alarms[0].json;
+}
+
+TEST(GatewayConfig, NotifyAndAlarmErrorsNameThePath) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"notify": []})", "notify: expected an object"},
+      {R"({"notify": {"a b": []}})", "notify.a b: a topic name"},
+      {R"({"notify": {"T": {}}})", "notify.T: expected an array"},
+      {R"({"notify": {"T": [7]}})", "notify.T[0]: expected an object"},
+      {R"({"notify": {"T": [{}]}})", "notify.T[0]: expected exactly one of webhook, tcp or log"},
+      {R"({"notify": {"T": [{"webhook": "http://h/x", "tcp": "h:1"}]}})",
+       "notify.T[0]: expected exactly one"},
+      {R"({"notify": {"T": [{"webhook": "ftp://h/x"}]}})", "notify.T[0].webhook: expected an http"},
+      {R"({"notify": {"T": [{"webhook": "http://h/x", "expect": "ok"}]}})",
+       "notify.T[0].expect: unknown key"},
+      {R"({"notify": {"T": [{"log": true}, {"tcp": "host"}]}})", "notify.T[1].tcp: expected"},
+      {R"({"notify": {"T": [{"tcp": "host:70000"}]}})", "notify.T[0].tcp: expected"},
+      {R"({"notify": {"T": [{"tcp": "host:1", "expect": 3}]}})",
+       "notify.T[0].expect: expected a string"},
+      {R"({"notify": {"T": [{"tcp": "host:1", "timeoutMs": 0}]}})",
+       "notify.T[0].timeoutMs: expected an integer"},
+      {R"({"notify": {"T": [{"log": false}]}})", "notify.T[0].log: expected true"},
+      {R"({"alarms": []})", "alarms: expected an object"},
+      {R"({"alarms": {"A": 1}})", "alarms.A: expected an object"},
+      {R"({"alarms": {"A": {"AlarmName": "B"}}})", "alarms.A.AlarmName: must be the key"},
+      {R"({"alarms": {"A": {"Namespace": "n", "MetricName": "m", "Period": 30}}})",
+       "alarms.A.Period: "},
+      {R"({"alarms": {"A": {"Namespace": "n", "MetricName": "m", "Statistic": "Median"}}})",
+       "alarms.A.Statistic: is one of Sum"},
+      {R"({"alarms": {"A": {"Namespace": "n", "MetricName": "m", "Colour": "red"}}})",
+       "alarms.A.Colour: is not a put-metric-alarm element"},
+      {R"({"alarms": {"A": {"Namespace": "n", "MetricName": "m", "AlarmActions": "T"}}})",
+       "alarms.A.AlarmActions: must be an array"},
+  };
+  for (const auto& [text, want] : cases) {
+    auto c = parse_config(text);
+    ASSERT_FALSE(c) << text;
+    EXPECT_NE(c.describe().find(want), std::string::npos) << text << " -> " << c.describe();
+  }
 }
 
 }  // namespace

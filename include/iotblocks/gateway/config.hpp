@@ -1,5 +1,6 @@
 // The gateway's configuration: one JSON file with listeners, TLS files, the
-// data directory, limits, threads, topic rules, policies and bridges. Unknown
+// data directory, limits, threads, topic rules, notify topics, metric alarms,
+// policies and bridges. Unknown
 // keys and wrong types are errors naming the JSON path of the value.
 //
 //   auto cfg = gateway::parse_config(R"({"listeners":[{"type":"mqtt","port":1883}]})");
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace iotblocks::gateway {
@@ -33,6 +35,26 @@ struct named_document {
   std::string json;  ///< the document as written in the config
 };
 
+/// One subscription of a notify topic: a webhook, a TCP device or a log line.
+struct notify_subscription {
+  enum class kind : std::uint8_t { webhook, tcp, log };
+  kind type = kind::log;
+  std::string url;                    ///< webhook: http:// or https:// URL
+  bool raw_message_delivery = false;  ///< webhook: POST the message alone, not SNS's envelope
+  std::vector<std::pair<std::string, std::string>> headers;  ///< webhook: extra headers
+  std::string host;                                          ///< tcp: device host
+  std::uint16_t port = 0;                                    ///< tcp: device port
+  std::string payload;           ///< tcp: sent to the device; empty: the message itself
+  std::string expect;            ///< tcp: the reply must contain it; empty: any line
+  std::uint32_t timeout_ms = 0;  ///< 0: the sink's default (webhook 10 s, tcp 5 s)
+};
+
+/// A notify topic (SNS-like) that `sns` actions and alarm actions publish to.
+struct notify_topic {
+  std::string name;
+  std::vector<notify_subscription> subscriptions;
+};
+
 struct config {
   std::vector<listener_config> listeners;
   std::string data_dir = "./iotblocks-data";
@@ -40,7 +62,10 @@ struct config {
   std::string admin_token;  ///< bearer token of the admin REST API; empty: admin API disabled
   net::server_options server;
   broker_options broker;
-  std::vector<named_document> rules;     ///< AWS topic-rule documents
+  std::vector<named_document> rules;  ///< AWS topic-rule documents
+  std::vector<notify_topic> notify;   ///< notify topics and their subscriptions
+  /// Metric alarms: put-metric-alarm JSON, AlarmName set to the key.
+  std::vector<named_document> alarms;
   std::vector<named_document> policies;  ///< AWS IoT policy documents
   /// Policy enforcement: when false (default) every client may do everything.
   bool authorize = false;
