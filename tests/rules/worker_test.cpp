@@ -198,10 +198,10 @@ class probe {
     });
     client_->connect();
   }
-  void publish(int from, int to) {
+  void publish(int from, int to, std::uint8_t qos = 1) {
     for (int i = from; i < to; ++i) {
       client_->publish("sensors/s" + std::to_string(i),
-                       to_buffer("{\"i\":" + std::to_string(i) + "}"), 1, false,
+                       to_buffer("{\"i\":" + std::to_string(i) + "}"), qos, false,
                        [this](std::error_code ec) {
                          if (!ec) ++published;
                        });
@@ -316,6 +316,26 @@ TEST(RulesWorker, KilledMidStreamEveryMessageIsProcessedAtLeastOnce) {
   RecordProperty("redelivered", static_cast<int>(redelivered));
   // A duplicate is a message the killed worker republished but had not acknowledged.
   EXPECT_LE(pr.duplicates, redelivered);
+  std::filesystem::remove_all(std::filesystem::path(rules).parent_path());
+}
+
+// QoS 2 with manual acks: PUBREC after the actions, each message processed once.
+TEST(RulesWorker, QoS2MessagesAreProcessedOnceAndAcknowledged) {
+  mosquitto_broker broker;
+  const auto rules = write_rules("qos2");
+  probe pr{broker.port()};
+  constexpr int n = 200;
+  auto args = worker(broker, rules, "qos2-a", "8");
+  args.insert(args.end(), {"--qos", "2"});
+  process a{args};
+  ASSERT_TRUE(pr.until([&] { return pr.ready && subscribed(a); })) << a.output();
+  pr.publish(0, n, 2);
+  ASSERT_TRUE(pr.until([&] { return static_cast<int>(pr.copies.size()) == n; }))
+      << pr.copies.size() << a.output();
+  EXPECT_EQ(a.terminate(), 0);
+  EXPECT_EQ(pr.duplicates, 0);
+  EXPECT_EQ(field(a.output(), "stopped", "received"), n) << a.output();
+  EXPECT_EQ(field(a.output(), "stopped", "acked"), n);
   std::filesystem::remove_all(std::filesystem::path(rules).parent_path());
 }
 
