@@ -1,5 +1,8 @@
-// The subscription trie. Layout, chosen for a million subscriptions and lookups
-// bound by cache misses:
+// The subscription index. Most non-shared filters live in the shape table
+// (shapes.hpp: one independent hash probe per wildcard pattern); this file holds
+// the trie for the rest (shared groups, long or deep filters, '+' patterns beyond
+// the budget) and the public API. Trie layout, chosen for lookups bound by cache
+// misses:
 //  - the trie's nodes live in one open-addressing table (32-byte slots, linear
 //    probing, load <= 0.75, backward-shift deletion) keyed by (parent id, level):
 //    finding a child and reading it is one cache line. A slot holds the node's
@@ -12,6 +15,7 @@
 //  - the table and the record pages are huge-page backed (see detail::block);
 //  - shared groups in a side map keyed by node id, flagged on the node.
 #include "topic/detail.hpp"
+#include "topic/shapes.hpp"
 
 #include <iotblocks/topic/index.hpp>
 
@@ -96,24 +100,7 @@ struct key {
   std::string_view view() const noexcept { return {data, len}; }
 };
 
-struct record {
-  std::uint32_t lo, hi;   // subscriber
-  std::uint32_t id_opts;  // identifier (28 bits), qos (2), no_local (1), retain_as_published (1)
-  std::uint32_t extra;    // retain handling (2 bits); next free record while on the free list
-
-  subscriber_id subscriber() const noexcept { return (std::uint64_t{hi} << 32) | lo; }
-  subscription_options options() const noexcept {
-    return {static_cast<std::uint8_t>((id_opts >> 28) & 3u), ((id_opts >> 30) & 1u) != 0,
-            (id_opts >> 31) != 0, static_cast<std::uint8_t>(extra & 3u), id_opts & 0x0FFF'FFFFu};
-  }
-  static record make(subscriber_id s, const subscription_options& o) noexcept {
-    return {static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(s >> 32),
-            o.identifier | (std::uint32_t{o.qos} << 28) | (o.no_local ? 1u << 30 : 0u) |
-                (o.retain_as_published ? 1u << 31 : 0u),
-            o.retain_handling};
-  }
-};
-static_assert(sizeof(record) == 16);
+using detail::record;
 
 struct group {
   std::string name;
@@ -160,6 +147,7 @@ struct subscription_index::impl {
   std::size_t arena_garbage = 0;
   std::unordered_map<std::uint32_t, std::vector<std::unique_ptr<group>>> shared;
   std::size_t subscriptions = 0;
+  detail::shape_table shapes;  // non-shared filters of few shapes: one probe per shape
 
   impl() { reset(); }
 
@@ -188,6 +176,7 @@ struct subscription_index::impl {
     arena_garbage = 0;
     shared.clear();
     subscriptions = 0;
+    shapes.clear();
   }
 
   // ---- labels -------------------------------------------------------------
@@ -323,6 +312,16 @@ struct subscription_index::impl {
   }
 
   // ---- updates ------------------------------------------------------------
+  // The node of `filter` (valid, not shared), or null.
+  slot* find_path(std::string_view filter) noexcept {
+    slot* n = &root;
+    for (std::string_view level : levels(filter)) {
+      n = find(*n, key::of(level));
+      if (n == nullptr) return nullptr;
+    }
+    return n;
+  }
+
   result<bool> subscribe(std::string_view filter, subscriber_id s, const subscription_options& o) {
     if (o.qos > 2 || o.retain_handling > 2 || o.identifier > max_identifier) {
       return {error::invalid_options,
@@ -341,8 +340,28 @@ struct subscription_index::impl {
     const std::size_t depth =
         static_cast<std::size_t>(std::count(sf.filter.begin(), sf.filter.end(), '/')) + 1;
     if (std::uint64_t{used} + depth >= max_nodes ||
-        records.size() + (2u << max_class) >= max_records) {
+        records.size() + (2u << max_class) >= max_records || shapes.units() > max_records) {
       return {error::index_full, "subscription index is full"};
+    }
+    detail::shape_table::parsed sp;
+    if (!is_share && detail::shape_table::parse(sf.filter, sp)) {
+      // A filter lives in one place: the shape table if its shape is there and the
+      // filter with it, else the trie if it is there, else wherever it may go.
+      const record rec = record::make(s, o);
+      const bool known = shapes.has_shape(sp);
+      int added = known ? shapes.assign(sp, sf.filter, rec, false) : -1;
+      if (added < 0 && used != 0) {
+        if (slot* n = find_path(sf.filter)) {
+          if (!add(*n, rec)) return false;
+          ++subscriptions;
+          return true;
+        }
+      }
+      if (added < 0 && shapes.may_add(sp)) added = shapes.assign(sp, sf.filter, rec, true);
+      if (added >= 0) {
+        subscriptions += static_cast<std::size_t>(added);
+        return added == 1;
+      }
     }
     reserve(depth);
     // Prefetch the slots of the whole path first: their cache misses overlap.
@@ -495,6 +514,14 @@ struct subscription_index::impl {
       return false;
     } else {
       sf.filter = filter;
+      detail::shape_table::parsed sp;
+      if (detail::shape_table::parse(sf.filter, sp) && shapes.has_shape(sp)) {
+        const int removed = shapes.remove(sp, sf.filter, s);
+        if (removed >= 0) {
+          subscriptions -= static_cast<std::size_t>(removed);
+          return removed == 1;
+        }
+      }
     }
     // ids[i], hashes[i]: the node at depth i (0 = the root); keys[i]: the level to depth i + 1.
     std::vector<std::uint32_t> ids{root_id}, hashes{root.hash};
@@ -616,6 +643,12 @@ struct subscription_index::impl {
   // any is emitted.
   template <class Sink>
   void walk(std::string_view topic, const match_context& ctx, bool pick_shared, Sink&& sink) const {
+    auto one = [&](const record& rec) {
+      const subscription_options o = rec.options();
+      if (o.no_local && rec.subscriber() == ctx.publisher) return true;
+      return sink(match_entry{rec.subscriber(), o, false});
+    };
+    if (!shapes.match(topic, one) || used == 0) return;
     thread_local scratch w;
     w.keys.clear();
     for (auto l : levels(topic)) w.keys.push_back(key::of(l));
@@ -676,11 +709,6 @@ struct subscription_index::impl {
       const std::uint32_t lines = std::min(head->lo / 4, 7u);
       for (std::uint32_t i = 1; i <= lines; ++i) __builtin_prefetch(head + 4 * i);
     }
-    auto one = [&](const record& rec) {
-      const subscription_options o = rec.options();
-      if (o.no_local && rec.subscriber() == ctx.publisher) return true;
-      return sink(match_entry{rec.subscriber(), o, false});
-    };
     for (const slot* s : hits) {
       if ((s->flags & has_list) != 0) {
         const record* head = &records[s->subs];
@@ -705,8 +733,8 @@ struct subscription_index::impl {
   }
 
   std::size_t memory() const noexcept {
-    std::size_t bytes = sizeof(impl) + table_block.size() + records.bytes() + children.bytes() +
-                        free_ids.capacity() * 4 + arena.capacity() +
+    std::size_t bytes = sizeof(impl) + shapes.memory() + table_block.size() + records.bytes() +
+                        children.bytes() + free_ids.capacity() * 4 + arena.capacity() +
                         big.capacity() * sizeof(big[0]) + free_big.capacity() * 4;
     for (const auto& l : big) bytes += l.capacity() * sizeof(record);
     for (const auto& [id, groups] : shared) {
@@ -737,6 +765,15 @@ subscription_index& subscription_index::max_length(std::size_t n) {
   return *this;
 }
 std::size_t subscription_index::max_length() const noexcept { return impl_->lim.max_length; }
+
+subscription_index& subscription_index::max_wildcard_shapes(std::size_t n) {
+  std::lock_guard lock{impl_->gate};
+  impl_->shapes.max_wildcard_shapes(static_cast<std::uint32_t>(std::min<std::size_t>(n, 4096)));
+  return *this;
+}
+std::size_t subscription_index::max_wildcard_shapes() const noexcept {
+  return impl_->shapes.max_wildcard_shapes();
+}
 
 subscription_index& subscription_index::strategy(share_strategy s) {
   std::lock_guard lock{impl_->gate};
@@ -829,7 +866,7 @@ std::size_t subscription_index::size() const noexcept {
 
 std::size_t subscription_index::node_count() const noexcept {
   detail::shared_guard guard{impl_->gate};
-  return impl_->used + 1;
+  return impl_->used + 1 + impl_->shapes.filters();
 }
 
 std::size_t subscription_index::memory_usage() const noexcept {

@@ -442,5 +442,82 @@ TEST(TopicIndex, ConcurrentMatchDuringUpdates) {
   EXPECT_EQ(index.size(), 200u);
 }
 
+// Filters live in one of two places: the shape table (one probe per '+' pattern)
+// or the trie (patterns beyond max_wildcard_shapes, long or deep filters). A
+// filter stays where it is while it has subscribers, even when its pattern later
+// fits the table, and is reported once.
+TEST(TopicIndex, WildcardPatternsBeyondTheBudgetGoToTheTrie) {
+  subscription_index index;
+  index.max_wildcard_shapes(1);
+  EXPECT_EQ(index.max_wildcard_shapes(), 1u);
+  const std::size_t empty_nodes = index.node_count();
+  ASSERT_TRUE(index.subscribe("a/+/c", 1).value());  // the one '+' pattern of the table
+  ASSERT_TRUE(index.subscribe("+/b/c", 2).value());  // second pattern: trie
+  ASSERT_TRUE(index.subscribe("x/+/z", 3).value());  // first pattern again: table
+  ASSERT_TRUE(index.subscribe("a/b/#", 4).value());  // no '+': always the table
+  EXPECT_THAT(who(index, "a/b/c"), ElementsAre(1, 2, 4));
+  EXPECT_THAT(who(index, "x/b/z"), ElementsAre(3));
+  EXPECT_TRUE(index.unsubscribe("a/+/c", 1));
+  EXPECT_TRUE(index.unsubscribe("x/+/z", 3));        // the table's pattern is free again
+  ASSERT_TRUE(index.subscribe("+/b/c", 5).value());  // joins filter "+/b/c" in the trie
+  ASSERT_TRUE(index.subscribe("+/b/d", 6).value());  // a new filter: the table
+  EXPECT_FALSE(index.subscribe("+/b/c", 5, {.qos = 2}).value());
+  std::vector<match_entry> out;
+  index.match("a/b/c", out);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_THAT(who(index, "a/b/c"), ElementsAre(2, 4, 5));
+  EXPECT_THAT(who(index, "q/b/d"), ElementsAre(6));
+  EXPECT_FALSE(index.unsubscribe("+/b/c", 6));
+  EXPECT_TRUE(index.unsubscribe("+/b/c", 2));
+  EXPECT_TRUE(index.unsubscribe("+/b/c", 5));
+  EXPECT_TRUE(index.unsubscribe("+/b/d", 6));
+  EXPECT_TRUE(index.unsubscribe("a/b/#", 4));
+  EXPECT_EQ(index.size(), 0u);
+  EXPECT_EQ(index.node_count(), empty_nodes);
+  EXPECT_THAT(who(index, "a/b/c"), IsEmpty());
+}
+
+TEST(TopicIndex, LongAndDeepFiltersMatch) {
+  subscription_index index;
+  const std::string long_level(600, 'x');
+  std::string deep, deep_topic;
+  for (int i = 0; i < 40; ++i) {
+    deep += (i ? "/" : "") + std::string(i == 20 ? "+" : "d");
+    deep_topic += (i ? "/" : "") + std::string{"d"};
+  }
+  ASSERT_TRUE(index.subscribe("a/" + long_level, 1).value());
+  ASSERT_TRUE(index.subscribe("+/" + long_level, 2).value());
+  ASSERT_TRUE(index.subscribe(deep, 3).value());
+  ASSERT_TRUE(index.subscribe(deep_topic.substr(0, 69) + "/#", 4).value());
+  ASSERT_TRUE(index.subscribe("d/#", 5).value());
+  EXPECT_THAT(who(index, "a/" + long_level), ElementsAre(1, 2));
+  EXPECT_THAT(who(index, deep_topic), ElementsAre(3, 4, 5));
+  EXPECT_THAT(who(index, deep_topic + "/d"), ElementsAre(4, 5));
+  EXPECT_TRUE(index.unsubscribe("a/" + long_level, 1));
+  EXPECT_TRUE(index.unsubscribe(deep, 3));
+  EXPECT_THAT(who(index, "a/" + long_level), ElementsAre(2));
+  EXPECT_THAT(who(index, deep_topic), ElementsAre(4, 5));
+}
+
+// Topics whose keys land on the same slots as other filters' keys: the text
+// comparison keeps '+' and '#' patterns and exact filters apart.
+TEST(TopicIndex, PatternsOfOneTopicAreKeptApart) {
+  subscription_index index;
+  ASSERT_TRUE(index.subscribe("a/b", 1).value());
+  ASSERT_TRUE(index.subscribe("a/+", 2).value());
+  ASSERT_TRUE(index.subscribe("+/b", 3).value());
+  ASSERT_TRUE(index.subscribe("+/+", 4).value());
+  ASSERT_TRUE(index.subscribe("a/#", 5).value());
+  ASSERT_TRUE(index.subscribe("#", 6).value());
+  ASSERT_TRUE(index.subscribe("a/b/#", 7).value());
+  ASSERT_TRUE(index.subscribe("b/a", 8).value());
+  EXPECT_THAT(who(index, "a/b"), ElementsAre(1, 2, 3, 4, 5, 6, 7));
+  EXPECT_THAT(who(index, "b/a"), ElementsAre(4, 6, 8));
+  EXPECT_THAT(who(index, "a"), ElementsAre(5, 6));
+  EXPECT_THAT(who(index, "$a/b"), IsEmpty());  // MQTT-4.7.2-1
+  ASSERT_TRUE(index.subscribe("$a/+", 9).value());
+  EXPECT_THAT(who(index, "$a/b"), ElementsAre(9));
+}
+
 }  // namespace
 }  // namespace iotblocks::topic

@@ -68,6 +68,8 @@ TEST_P(TopicProperty, IndexAgreesWithReferenceMatcher) {
   generator gen(GetParam());
   subscription_index index;
   index.strategy(static_cast<share_strategy>(GetParam() % 4));
+  // Some seeds leave few or no '+' patterns to the shape table: the rest go to the trie.
+  index.max_wildcard_shapes(GetParam() % 3 == 0 ? 0 : GetParam() % 3 == 1 ? 2 : 64);
   testing::reference_index ref;
   std::vector<std::string> filters;
   for (int step = 0; step < 3000; ++step) {

@@ -1,9 +1,9 @@
-// The subscription index: which subscriptions match a topic name? A trie over
-// topic levels whose nodes all live in one hash table, 16-byte subscription
-// records and `$share/{group}/{filter}` groups, built for a million subscriptions
-// and lookups of about a microsecond from many threads. The subscriber is an opaque 64-bit
-// key: a broker session, a rule of the rules engine (keyed by its FROM filter),
-// a bridge mapping.
+// The subscription index: which subscriptions match a topic name? Filters keyed
+// by their shape (one hash probe per wildcard pattern that fits the topic), a trie
+// for shared groups and unusual filters, 16-byte subscription records, built for a
+// million subscriptions and sub-microsecond lookups from many threads. The
+// subscriber is an opaque 64-bit key: a broker session, a rule of the rules engine
+// (keyed by its FROM filter), a bridge mapping.
 //
 //   topic::subscription_index index;
 //   index.subscribe("sensors/+/temperature", 7, {.qos = 1}).value();
@@ -139,6 +139,13 @@ class subscription_index {
   /// Longest filter accepted, in bytes (default and maximum 65,535).
   subscription_index& max_length(std::size_t n);
   std::size_t max_length() const noexcept;
+
+  /// Distinct '+' patterns (depth, positions of '+', trailing '#') matched by one
+  /// hash probe each (default 64, at most 4,096). Filters of further patterns, shared
+  /// subscriptions, filters over 512 bytes or 32 levels go to a trie walked level by
+  /// level. A lookup probes every pattern that fits its depth: the budget bounds it.
+  subscription_index& max_wildcard_shapes(std::size_t n);
+  std::size_t max_wildcard_shapes() const noexcept;
 
   /// Strategy of every shared group (default round_robin).
   subscription_index& strategy(share_strategy s);

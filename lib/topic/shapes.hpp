@@ -1,0 +1,237 @@
+// Filters by shape: the front of the subscription index. A filter's shape is its
+// depth, the positions of its '+' levels and whether it ends in '#'. A topic of L
+// levels can only match filters of a few shapes (exact of depth L, '+' shapes of
+// depth L, '#' shapes of depth <= L), and for each of them the one filter that
+// could match is named by a key composed from the topic's level hashes: a lookup
+// is one independent hash probe per registered shape, all issued before any is
+// read, then one read of each matching filter's block (text and subscriptions).
+//
+// Filters that would make lookups slow stay in the trie (index.cpp): shared
+// subscriptions, filters longer than max_text bytes or deeper than max_depth
+// levels, and '+' shapes beyond the budget (max_wildcard_shapes).
+#pragma once
+
+#include "topic/detail.hpp"
+
+#include <iotblocks/topic/index.hpp>
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace iotblocks::topic::detail {
+
+/// One subscription: 16 bytes in a pool of 16-byte units.
+struct record {
+  std::uint32_t lo, hi;   // subscriber
+  std::uint32_t id_opts;  // identifier (28 bits), qos (2), no_local (1), retain_as_published (1)
+  std::uint32_t extra;    // retain handling (2 bits); next free block while on a free list
+
+  subscriber_id subscriber() const noexcept { return (std::uint64_t{hi} << 32) | lo; }
+  subscription_options options() const noexcept {
+    return {static_cast<std::uint8_t>((id_opts >> 28) & 3u), ((id_opts >> 30) & 1u) != 0,
+            (id_opts >> 31) != 0, static_cast<std::uint8_t>(extra & 3u), id_opts & 0x0FFF'FFFFu};
+  }
+  static record make(subscriber_id s, const subscription_options& o) noexcept {
+    return {static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(s >> 32),
+            o.identifier | (std::uint32_t{o.qos} << 28) | (o.no_local ? 1u << 30 : 0u) |
+                (o.retain_as_published ? 1u << 31 : 0u),
+            o.retain_handling};
+  }
+};
+static_assert(sizeof(record) == 16);
+
+class shape_table {
+ public:
+  static constexpr std::uint32_t max_depth = 32;  // levels before '#'
+  static constexpr std::uint32_t max_text = 512;  // bytes
+  static constexpr std::uint32_t page = paged_vector<record>::page;
+
+  /// A filter prepared for the table.
+  struct parsed {
+    std::uint64_t key = 0;        // composed key: what a matching topic computes
+    std::uint64_t signature = 0;  // the shape: depth, '+' mask, '#'
+    std::uint32_t depth = 0;      // levels before '#'
+    std::uint32_t plus = 0;       // bit i: level i is '+'
+    bool hash = false;
+  };
+
+  shape_table();
+
+  /// False when the (valid, non-shared) filter cannot live here at all.
+  static bool parse(std::string_view filter, parsed& p) noexcept;
+  /// Whether filters of this shape are in the table.
+  bool has_shape(const parsed& p) const noexcept { return shape_of(p) != none; }
+  /// Whether a new filter of this shape may be added (shape known or within budget).
+  bool may_add(const parsed& p) const noexcept;
+
+  /// Adds or replaces the record of its subscriber in `filter`: 1 added, 0 replaced,
+  /// -1 when the filter is not here and `create` is false.
+  int assign(const parsed& p, std::string_view filter, const record& r, bool create);
+  /// 1 removed, 0 the filter is here without that subscriber, -1 the filter is not here.
+  int remove(const parsed& p, std::string_view filter, subscriber_id s);
+
+  /// Calls emit(record) for each subscription of each filter matching `topic`;
+  /// stops and returns false when emit does.
+  template <class Emit>
+  bool match(std::string_view topic, Emit&& emit) const;
+
+  void clear();
+  void max_wildcard_shapes(std::uint32_t n) noexcept { budget_ = n; }
+  std::uint32_t max_wildcard_shapes() const noexcept { return budget_; }
+  std::size_t filters() const noexcept { return used_; }
+  std::size_t units() const noexcept { return pool_.size(); }
+  std::size_t memory() const noexcept;
+
+ private:
+  static constexpr std::uint32_t none = ~0u;
+  struct slot {
+    std::uint32_t tag;    // the key's high half; its top bits are the home slot
+    std::uint32_t block;  // 0 = empty
+  };
+  struct shape {
+    std::uint32_t depth = 0, plus = 0, refs = 0;
+    bool hash = false;
+  };
+  // Block header (a record): lo = subscriptions, hi = record capacity,
+  // id_opts = text length | big << 16 | shape << 17, extra = index into big_ when big.
+  static constexpr std::uint32_t big_flag = 1u << 16;
+  static constexpr std::uint32_t max_shapes = 1u << 15;
+  static std::uint32_t shape_in(const record& head) noexcept { return head.id_opts >> 17; }
+  static std::uint32_t tag(std::uint64_t key) noexcept {
+    return static_cast<std::uint32_t>(key >> 32);
+  }
+
+  std::uint32_t shape_of(const parsed& p) const noexcept {
+    auto it = by_signature_.find(p.signature);
+    return it == by_signature_.end() ? none : it->second;
+  }
+  std::uint32_t home(std::uint32_t t) const noexcept { return t >> (32 - bits_); }
+  std::uint32_t mask() const noexcept { return (1u << bits_) - 1; }
+  static std::uint32_t text_units(std::uint32_t len) noexcept { return (len + 15) / 16; }
+  std::string_view text(std::uint32_t b) const noexcept {
+    const record& h = pool_[b];
+    return {reinterpret_cast<const char*>(&pool_[b + 1]), h.id_opts & 0xFFFFu};
+  }
+  slot* find(const parsed& p, std::uint32_t id, std::string_view filter) noexcept;
+  void grow();
+  void erase_slot(slot* s) noexcept;
+  std::uint32_t alloc(std::uint32_t units);
+  void release(std::uint32_t b, std::uint32_t units) noexcept;
+  std::uint32_t add_shape(const parsed& p);
+  void drop_shape(std::uint32_t id);
+  void rebuild_candidates();
+
+  block table_block_;
+  slot* table_ = nullptr;
+  std::uint32_t bits_ = 0;
+  std::uint32_t used_ = 0;
+  paged_vector<record> pool_;
+  std::vector<std::uint32_t> free_;  // by block size in units, linked through record::extra
+  std::vector<std::vector<record>> big_;
+  std::vector<std::uint32_t> free_big_;
+  std::vector<shape> shapes_;
+  std::vector<std::uint32_t> free_shapes_;
+  std::unordered_map<std::uint64_t, std::uint32_t> by_signature_;
+  std::uint32_t wild_shapes_ = 0;  // shapes with a '+'
+  std::uint32_t budget_ = 64;
+  // Lookup candidates: shapes without '#' by depth, and '#' shapes by depth ascending.
+  std::array<std::vector<std::uint32_t>, max_depth + 1> exact_by_depth_;
+  std::vector<std::uint32_t> hash_shapes_;
+};
+
+// ---- lookups ------------------------------------------------------------------
+
+std::uint64_t shape_level_key(std::uint32_t position, std::uint64_t level_hash) noexcept;
+std::uint64_t shape_plus_key(std::uint32_t position) noexcept;
+std::uint64_t shape_final_key(std::uint64_t x, std::uint32_t depth, bool hash) noexcept;
+bool shape_verify(std::string_view filter, std::string_view topic) noexcept;
+
+template <class Emit>
+bool shape_table::match(std::string_view topic, Emit&& emit) const {
+  if (used_ == 0) return true;
+  struct candidate {
+    std::uint32_t tag, shape, at;
+  };
+  // x[i]: the key words of the first i levels; v[i]: level i's own word.
+  std::uint64_t x[max_depth + 1], v[max_depth];
+  std::uint32_t depth = 0;
+  x[0] = 0;
+  const char* p = topic.data();
+  const char* const end = p + topic.size();
+  for (;;) {
+    const char* slash =
+        static_cast<const char*>(std::memchr(p, '/', static_cast<std::size_t>(end - p)));
+    const char* stop = slash != nullptr ? slash : end;
+    if (depth < max_depth) {
+      v[depth] = shape_level_key(depth, hash_bytes({p, static_cast<std::size_t>(stop - p)}));
+      x[depth + 1] = x[depth] ^ v[depth];
+    }
+    ++depth;
+    if (slash == nullptr) break;
+    p = slash + 1;
+  }
+  const bool dollar = !topic.empty() && topic[0] == '$';
+  thread_local std::vector<candidate> cand;
+  thread_local std::vector<std::pair<std::uint32_t, std::uint32_t>> hits;  // block, shape
+  cand.clear();
+  hits.clear();
+  auto add = [&](std::uint32_t id, std::uint32_t d, bool hash) {
+    const shape& s = shapes_[id];
+    if (dollar && ((s.plus & 1u) != 0 || (hash && d == 0))) return;  // MQTT-4.7.2-1
+    std::uint64_t k = x[d];
+    for (std::uint32_t m = s.plus; m != 0; m &= m - 1) {
+      const auto i = static_cast<std::uint32_t>(__builtin_ctz(m));
+      k ^= v[i] ^ shape_plus_key(i);
+    }
+    const std::uint32_t t = tag(shape_final_key(k, d, hash)), at = home(t);
+    __builtin_prefetch(&table_[at]);
+    cand.push_back({t, id, at});
+  };
+  if (depth <= max_depth) {
+    for (std::uint32_t id : exact_by_depth_[depth]) add(id, depth, false);
+  }
+  for (std::uint32_t id : hash_shapes_) {
+    if (shapes_[id].depth > depth || shapes_[id].depth > max_depth) break;
+    add(id, shapes_[id].depth, true);
+  }
+  // Probe; keep the blocks of the hits (fetched meanwhile).
+  for (const candidate& c : cand) {
+    for (std::uint32_t i = c.at;; i = (i + 1) & mask()) {
+      const slot& s = table_[i];
+      if (s.block == 0) break;
+      if (s.tag == c.tag) {
+        const char* b = reinterpret_cast<const char*>(&pool_[s.block]);
+        __builtin_prefetch(b);
+        __builtin_prefetch(b + 64);
+        hits.emplace_back(s.block, c.shape);
+      }
+    }
+  }
+  for (auto [b, id] : hits) {
+    const record* head = &pool_[b];
+    if ((head->id_opts & big_flag) != 0) continue;
+    const record* first = head + 1 + text_units(head->id_opts & 0xFFFFu);
+    const std::uint32_t lines = std::min(head->lo / 4, 7u);
+    for (std::uint32_t i = 1; i <= lines; ++i) __builtin_prefetch(first + 4 * i);
+  }
+  for (auto [b, id] : hits) {
+    const record* head = &pool_[b];
+    if (shape_in(*head) != id || !shape_verify(text(b), topic)) continue;
+    if ((head->id_opts & big_flag) != 0) {
+      for (const record& r : big_[head->extra]) {
+        if (!emit(r)) return false;
+      }
+      continue;
+    }
+    const record* first = head + 1 + text_units(head->id_opts & 0xFFFFu);
+    for (std::uint32_t i = 0, n = head->lo; i < n; ++i) {
+      if (!emit(first[i])) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace iotblocks::topic::detail
