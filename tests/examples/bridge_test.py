@@ -6,7 +6,7 @@ MQTT 5. mosquitto_sub on each side counts every copy: each message crosses once,
 direction and with the prefixes the config says, unmapped topics stay home, and nothing
 comes back (no loop). Everything started here is killed at the end."""
 import json
-import queue
+import os
 import re
 import socket
 import subprocess
@@ -16,32 +16,11 @@ import threading
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import free_port, run_gateway, stop, wait_until  # noqa: E402
+
 cli, example = sys.argv[1], sys.argv[2]
 started = []
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def lines_of(proc):
-    q = queue.Queue()
-
-    def pump():
-        for line in proc.stdout:
-            q.put(line.rstrip("\n"))
-    threading.Thread(target=pump, daemon=True).start()
-    return q
-
-
-def wait_for(pred, what, timeout=30):
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 class Side:
@@ -56,7 +35,7 @@ class Side:
         started.append(self.proc)
         self.subscribed = False
         threading.Thread(target=self._pump, daemon=True).start()
-        wait_for(lambda: self.subscribed, f"{name} SUBACK")
+        wait_until(lambda: self.subscribed, f"{name} SUBACK")
 
     def _pump(self):
         for line in self.proc.stdout:
@@ -97,7 +76,7 @@ def scenario(work, version):
             return True
         except OSError:
             return False
-    wait_for(hq_up, "mosquitto to listen")
+    wait_until(hq_up, "mosquitto to listen")
 
     cfg = json.load(open(f"{example}/gateway.json"))
     for listener in cfg["listeners"]:
@@ -106,16 +85,9 @@ def scenario(work, version):
     bridge["address"] = f"127.0.0.1:{hq_port}"
     bridge["protocol_version"] = version
     cfg["data_dir"] = f"{work}/data-{version}"
-    with open(f"{work}/gateway.json", "w") as f:
-        json.dump(cfg, f)
-    gw = subprocess.Popen([cli, "gateway", "run", "--config", "gateway.json"], cwd=work,
-                          stdout=subprocess.PIPE, text=True)
+    gw, ports = run_gateway(cli, work, cfg)
     started.append(gw)
-    out, ports = lines_of(gw), {}
-    while "data" not in ports:
-        kind, rest = out.get(timeout=30).split(None, 1)
-        ports[kind] = rest.rsplit(":", 1)[-1]
-    wait_for(lambda: metrics(ports["http"]).get("connected") == 1, "the bridge to connect")
+    wait_until(lambda: metrics(ports["http"]).get("connected") == 1, "the bridge to connect")
 
     site, central = Side("site", int(ports["mqtt"])), Side("hq", hq_port)
     # out: telemetry/... -> plants/plant-a/telemetry/...
@@ -143,15 +115,15 @@ def scenario(work, version):
         "plants/plant-a/config/line1": "speed=3", "plants/plant-a/config/line2": "speed=5",
         "plants/plant-b/commands/line1/stop": "another plant",
         "plants/plant-a/telemetry/line9/temp": "out-only topic published upstream"}
-    wait_for(lambda: all(site.count(t) for t in expected_site) and
-             all(central.count(t) for t in expected_hq), "every message on both sides")
+    wait_until(lambda: all(site.count(t) for t in expected_site) and
+               all(central.count(t) for t in expected_hq), "every message on both sides")
 
     # Fences: one more message each way through the bridge; any echo or loop of the
     # messages above would have arrived before them.
     central.publish("plants/plant-a/commands/fence", "end")
-    wait_for(lambda: site.count("commands/fence"), "the inbound fence")
+    wait_until(lambda: site.count("commands/fence"), "the inbound fence")
     site.publish("telemetry/fence", "end")
-    wait_for(lambda: central.count("plants/plant-a/telemetry/fence"), "the outbound fence")
+    wait_until(lambda: central.count("plants/plant-a/telemetry/fence"), "the outbound fence")
     expected_site["commands/fence"] = "end"
     expected_site["telemetry/fence"] = "end"
     expected_hq["plants/plant-a/commands/fence"] = "end"
@@ -179,8 +151,5 @@ try:
         for version in ("mqttv311", "mqttv50"):
             scenario(work, version)
 finally:
-    for p in started:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    stop(started)
 print(f"ok ({time.monotonic() - t0:.1f} s)")

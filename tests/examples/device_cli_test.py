@@ -10,14 +10,14 @@ the thing and certificate gone, the old certificate refused). Everything started
 is killed at the end."""
 import json
 import os
-import queue
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+from harness import lines_of, run_gateway, server_certificate, stop, wait_line  # noqa: E402
 
 cli, gateway = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 TOKEN = "elf-admin-token"
@@ -25,58 +25,8 @@ THING = "elf_thing_1"
 N = 25
 started = []
 
-CNF = """[req]
-distinguished_name = dn
-[dn]
-[ca]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-[server]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost, IP:127.0.0.1
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-"""
-
-
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
-def lines_of(proc):
-    q = queue.Queue()
-
-    def pump():
-        for line in proc.stdout:
-            q.put(line.rstrip("\n"))
-    threading.Thread(target=pump, daemon=True).start()
-    return q
-
-
-def wait_line(q, pred, what, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            line = q.get(timeout=max(0.01, deadline - time.monotonic()))
-        except queue.Empty:
-            break
-        if pred(line):
-            return line
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def admin(method, path):
-    req = urllib.request.Request(f"{http_url}/admin{path}", method=method,
-                                 headers={"Authorization": f"Bearer {TOKEN}"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read() or b"{}")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"{}")
+    return harness.admin(http_url, TOKEN, method, path)
 
 
 def elf(*args, check=True):
@@ -94,39 +44,15 @@ def elf(*args, check=True):
 t0 = time.monotonic()
 with tempfile.TemporaryDirectory() as work:
     try:
-        with open(f"{work}/openssl.cnf", "w") as f:
-            f.write(CNF)
-        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-                "-out", "server-ca.key", cwd=work)
-        openssl("req", "-x509", "-new", "-key", "server-ca.key", "-subj", "/CN=ELF Test Server CA",
-                "-days", "30", "-sha256", "-config", "openssl.cnf", "-extensions", "ca",
-                "-out", "server-ca.pem", cwd=work)
-        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-                "-out", "server.key", cwd=work)
-        openssl("req", "-new", "-key", "server.key", "-subj", "/CN=localhost", "-config",
-                "openssl.cnf", "-out", "server.csr", cwd=work)
-        openssl("x509", "-req", "-in", "server.csr", "-CA", "server-ca.pem", "-CAkey",
-                "server-ca.key", "-set_serial", "7", "-days", "30", "-sha256", "-extfile",
-                "openssl.cnf", "-extensions", "server", "-out", "server-leaf.pem", cwd=work)
-        with open(f"{work}/server.pem", "w") as f:
-            f.write(open(f"{work}/server-leaf.pem").read() + open(f"{work}/server-ca.pem").read())
+        server_certificate(work, "ELF Test Server CA")
         cfg = {"listeners": [
                    {"type": "mqtts", "address": "127.0.0.1", "port": 0,
                     "tls": {"cert_file": "server.pem", "key_file": "server.key",
                             "require_client_cert": True}},
                    {"type": "http", "address": "127.0.0.1", "port": 0}],
                "data_dir": "elf-data", "admin_token": TOKEN, "authorize": True}
-        with open(f"{work}/gateway.json", "w") as f:
-            json.dump(cfg, f)
-        gw = subprocess.Popen([gateway, "gateway", "run", "--config", "gateway.json"], cwd=work,
-                              stdout=subprocess.PIPE, text=True)
+        gw, ports = run_gateway(gateway, work, cfg)
         started.append(gw)
-        gw_out = lines_of(gw)
-        ports = {}
-        while "data" not in ports:
-            line = wait_line(gw_out, lambda l: True, "the gateway's listeners")
-            kind, rest = line.split(None, 1)
-            ports[kind] = rest.rsplit(":", 1)[-1]
         http_url = f"http://127.0.0.1:{ports['http']}"
 
         # create: thing, certificate and policy; files in device/.
@@ -195,11 +121,5 @@ with tempfile.TemporaryDirectory() as work:
         status, things = admin("GET", "/things")
         assert status == 200 and things["things"] == [], things
     finally:
-        for p in started:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        stop(started)
 print(f"ok ({time.monotonic() - t0:.1f} s)")

@@ -9,7 +9,6 @@ it is due (checked without timing: see `printed`), each move is notified with
 the expected alarm and simulated time, moves are at least 15 periods apart, the
 shade does not close before 15 bright periods, every reading is stored, and
 publishes outside the probe's policy are refused and not stored."""
-import http.server
 import json
 import os
 import queue
@@ -21,6 +20,9 @@ import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import webhook  # noqa: E402
 
 program, lux_file = sys.argv[1], sys.argv[2]
 IR_CLOSE = "sendir,1:1,16,37993,1,1,246,160,60,20,20\r"
@@ -93,21 +95,7 @@ def serve_blaster():
 threading.Thread(target=serve_blaster, daemon=True).start()
 
 notes = queue.Queue()
-
-
-class Hook(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        notes.put(self.rfile.read(int(self.headers.get("content-length", 0))))
-        self.send_response(200)
-        self.send_header("content-length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-threading.Thread(target=hook.serve_forever, daemon=True).start()
+hook = webhook(lambda path, body: notes.put(body))
 
 data = tempfile.mkdtemp(prefix="greenhouse-")
 lines = queue.Queue()

@@ -8,96 +8,24 @@ the device is refused again. Everything started here is killed at the end."""
 import hashlib
 import json
 import os
-import queue
 import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+from harness import (lines_of, make_ca, run_gateway, server_certificate, sign,  # noqa: E402
+                     stop, wait_line)
 
 jitr, cli, example = sys.argv[1], sys.argv[2], sys.argv[3]
 TOKEN = "change-me"
 started = []
 
-CNF = """[req]
-distinguished_name = dn
-[dn]
-[ca]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-[leaf]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-[server]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost, IP:127.0.0.1
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-"""
-
-
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
-def make_ca(cwd, name, cn):
-    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-out", f"{name}.key", cwd=cwd)
-    openssl("req", "-x509", "-new", "-key", f"{name}.key", "-subj", f"/CN={cn}", "-days", "3650",
-            "-sha256", "-config", "openssl.cnf", "-extensions", "ca", "-out", f"{name}.pem", cwd=cwd)
-
-
-def sign(cwd, name, cn, ca, extensions):
-    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-out", f"{name}.key", cwd=cwd)
-    openssl("req", "-new", "-key", f"{name}.key", "-subj", f"/CN={cn}", "-config", "openssl.cnf",
-            "-out", f"{name}.csr", cwd=cwd)
-    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
-            "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-days", "365", "-sha256",
-            "-extfile", "openssl.cnf", "-extensions", extensions, "-out", f"{name}.pem", cwd=cwd)
-
-
-def lines_of(proc):
-    """A queue fed with the process's stdout lines by a thread."""
-    q = queue.Queue()
-
-    def pump():
-        for line in proc.stdout:
-            q.put(line.rstrip("\n"))
-    threading.Thread(target=pump, daemon=True).start()
-    return q
-
-
-def wait_line(q, pred, what, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            line = q.get(timeout=max(0.01, deadline - time.monotonic()))
-        except queue.Empty:
-            break
-        if pred(line):
-            return line
-    raise AssertionError(f"timed out waiting for {what}")
-
 
 def admin(method, path, body=None):
-    req = urllib.request.Request(f"{http_url}/admin{path}", method=method,
-                                 data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Authorization": f"Bearer {TOKEN}"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read() or b"{}")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"{}")
+    return harness.admin(http_url, TOKEN, method, path, body)
 
 
 def device(thing):
@@ -112,30 +40,15 @@ def device(thing):
 t0 = time.monotonic()
 with tempfile.TemporaryDirectory() as work:
     try:
-        with open(f"{work}/openssl.cnf", "w") as f:
-            f.write(CNF)
         # The gateway's own server certificate (the device trusts server-ca.pem).
-        make_ca(work, "server-ca", "Gateway Server CA")
-        sign(work, "server-leaf", "localhost", "server-ca", "server")
-        with open(f"{work}/server.pem", "w") as f:
-            f.write(open(f"{work}/server-leaf.pem").read() + open(f"{work}/server-ca.pem").read())
-        os.rename(f"{work}/server-leaf.key", f"{work}/server.key")
+        server_certificate(work, "Gateway Server CA")
 
         # The example's config with free ports, run as a user would.
         cfg = json.load(open(f"{example}/gateway.json"))
         for listener in cfg["listeners"]:
             listener["port"] = 0
-        with open(f"{work}/gateway.json", "w") as f:
-            json.dump(cfg, f)
-        gw = subprocess.Popen([cli, "gateway", "run", "--config", "gateway.json"], cwd=work,
-                              stdout=subprocess.PIPE, text=True)
+        gw, ports = run_gateway(cli, work, cfg)
         started.append(gw)
-        gw_out = lines_of(gw)
-        ports = {}
-        while "data" not in ports:
-            line = wait_line(gw_out, lambda l: True, "the gateway's listeners")
-            kind, rest = line.split(None, 1)
-            ports[kind] = rest.rsplit(":", 1)[-1]  # "mqtts  mqtts://127.0.0.1:PORT", "data  DIR"
         http_url = f"http://127.0.0.1:{ports['http']}"
 
         # 1. Our CA, proven with the registration code, registered with auto-registration.
@@ -234,13 +147,6 @@ with tempfile.TemporaryDirectory() as work:
                 rest.append(line)
         assert rest == [], rest
     finally:
-        for p in reversed(started):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+        stop(started)
     assert gw.returncode == 0, gw.returncode
 print(f"ok ({time.monotonic() - t0:.1f} s)")

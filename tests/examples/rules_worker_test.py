@@ -9,15 +9,19 @@ held (a worker acknowledges only after its actions ran), so every reading is pro
 at least once; the duplicates (done by A, not yet acknowledged when it died) are counted
 and printed. Phase 3 (100 readings after the restart): all processed exactly once, by
 the two workers. Everything started here is killed at the end."""
+import functools
 import json
+import os
 import queue
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import free_port, stop, wait_until  # noqa: E402
 
 cli, example = sys.argv[1], sys.argv[2]
 LINES = ("line1", "line2", "line3", "line4")
@@ -25,18 +29,7 @@ PHASE1, STREAM, PHASE3 = 200, 1000, 100  # readings (spread over the four lines)
 started = []
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(pred, what, timeout=60):
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+wait_for = functools.partial(wait_until, timeout=60)
 
 
 def collect(stream, sink):
@@ -199,12 +192,5 @@ try:
         print(f"phase 3: {PHASE3} readings after the restart, each once; restarted worker-a "
               f"received {back['received']}, worker-b {final['worker-b']['received']} in all")
 finally:
-    for p in reversed(started):
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+    stop(started)
 print(f"ok ({time.monotonic() - t0:.1f} s)")
