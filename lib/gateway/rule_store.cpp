@@ -14,15 +14,16 @@ result<rule_store> rule_store::open(const std::string& path) {
   return rule_store{std::move(*db)};
 }
 
-result<void> rule_store::write(std::string_view name, const std::string* document_json) {
+result<void> rule_store::write(std::string_view name,
+                               std::optional<std::string_view> document_json) {
   const std::lock_guard lock{*mutex_};
   auto st = db_.prepare(
       "INSERT OR REPLACE INTO rule_change(name, seq, document) "
       "VALUES(?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM rule_change), ?2)");
   if (!st) return st.fail();
   st->bind(1, name);
-  if (document_json != nullptr) {
-    st->bind(2, std::string_view{*document_json});
+  if (document_json) {
+    st->bind(2, *document_json);
   } else {
     st->bind_null(2);
   }
@@ -30,11 +31,10 @@ result<void> rule_store::write(std::string_view name, const std::string* documen
 }
 
 result<void> rule_store::save(std::string_view name, std::string_view document_json) {
-  const std::string doc{document_json};
-  return write(name, &doc);
+  return write(name, document_json);
 }
 
-result<void> rule_store::erase(std::string_view name) { return write(name, nullptr); }
+result<void> rule_store::erase(std::string_view name) { return write(name, std::nullopt); }
 
 result<void> rule_store::replay(rules::engine& engine) {
   const std::lock_guard lock{*mutex_};

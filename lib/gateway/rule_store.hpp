@@ -10,6 +10,7 @@
 #include "core/sqlite.hpp"
 
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,7 +31,7 @@ class rule_store {
 
  private:
   explicit rule_store(sqlite::database db) : db_(std::move(db)) {}
-  result<void> write(std::string_view name, const std::string* document_json);
+  result<void> write(std::string_view name, std::optional<std::string_view> document_json);
 
   std::unique_ptr<std::mutex> mutex_ = std::make_unique<std::mutex>();
   sqlite::database db_;
