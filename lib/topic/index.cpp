@@ -340,7 +340,7 @@ struct subscription_index::impl {
     const std::size_t depth =
         static_cast<std::size_t>(std::count(sf.filter.begin(), sf.filter.end(), '/')) + 1;
     if (std::uint64_t{used} + depth >= max_nodes ||
-        records.size() + (2u << max_class) >= max_records || shapes.units() > max_records) {
+        records.size() + (2u << max_class) >= max_records || shapes.full()) {
       return {error::index_full, "subscription index is full"};
     }
     detail::shape_table::parsed sp;

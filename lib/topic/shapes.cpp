@@ -3,33 +3,15 @@
 #include "topic/shapes.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace iotblocks::topic::detail {
-
-// A level's word depends on its position, so "a/b" and "b/a" differ; words are
-// combined by XOR, so a lookup replaces level i by '+' with two XORs.
-std::uint64_t shape_level_key(std::uint32_t position, std::uint64_t level_hash) noexcept {
-  return mum(level_hash ^ ((position + 1) * 0xBF58476D1CE4E5B9ull), 0x9E3779B97F4A7C15ull);
-}
-
-std::uint64_t shape_plus_key(std::uint32_t position) noexcept {
-  return shape_level_key(position, 0x5851F42D4C957F2Dull);
-}
-
-std::uint64_t shape_final_key(std::uint64_t x, std::uint32_t depth, bool hash) noexcept {
-  const std::uint64_t d = ((std::uint64_t{depth} << 1) | (hash ? 1u : 0u)) + 1;
-  return mum(x ^ 0xa0761d6478bd642full, (d * 0x9E3779B97F4A7C15ull) ^ 0xe7037ed1a0b428dbull);
-}
-
-bool shape_verify(std::string_view filter, std::string_view topic) noexcept {
-  return matches(filter, topic);
-}
 
 shape_table::shape_table() { clear(); }
 
 void shape_table::clear() {
   bits_ = 4;
-  table_block_ = block{sizeof(slot) << bits_};
+  table_block_ = block{sizeof(slot) * ((1u << bits_) + window)};
   table_ = reinterpret_cast<slot*>(table_block_.data());
   used_ = 0;
   pool_.clear();
@@ -45,8 +27,7 @@ void shape_table::clear() {
   free_shapes_.clear();
   by_signature_.clear();
   wild_shapes_ = 0;
-  for (auto& l : exact_by_depth_) l.clear();
-  hash_shapes_.clear();
+  for (auto& l : candidates_) l.clear();
 }
 
 bool shape_table::parse(std::string_view filter, parsed& p) noexcept {
@@ -69,7 +50,7 @@ bool shape_table::parse(std::string_view filter, parsed& p) noexcept {
     ++i;
   }
   p.depth = i;
-  p.key = shape_final_key(x, i, p.hash);
+  p.key = shape_final_key(x, shape_depth_word(i, p.hash));
   p.signature = i | (p.hash ? 1u << 6 : 0u) | (std::uint64_t{p.plus} << 7);
   return true;
 }
@@ -80,45 +61,58 @@ bool shape_table::may_add(const parsed& p) const noexcept {
          (p.plus == 0 || wild_shapes_ < budget_);
 }
 
-shape_table::slot* shape_table::find(const parsed& p, std::uint32_t id,
-                                     std::string_view filter) noexcept {
+// The table is ordered (Robin Hood with linear probing): along a run of slots,
+// home slots never decrease and tags ascend within a home, so a search stops at
+// the first slot that would sort after its tag, and the slots of one tag are
+// adjacent. The first `window` slots are mirrored past the end, so a lookup
+// reads the window at a home slot without wrapping.
+std::uint32_t shape_table::find(const parsed& p, std::uint32_t id,
+                                std::string_view filter) const noexcept {
   const std::uint32_t t = tag(p.key);
-  for (std::uint32_t i = home(t);; i = (i + 1) & mask()) {
-    slot& s = table_[i];
-    if (s.block == 0) return nullptr;
-    if (s.tag == t && shape_in(pool_[s.block]) == id && text(s.block) == filter) return &s;
+  for (std::uint32_t i = home(t), d = 0;; i = (i + 1) & mask(), ++d) {
+    const slot& s = table_[i];
+    if (s.block == 0 || after(s, i, t, d)) return none;
+    const std::uint32_t b = s.block & block_mask;
+    if (s.tag == t && shape_in(pool_[b]) == id && text(b) == filter) return i;
+  }
+}
+
+void shape_table::put(std::uint32_t i, slot s) noexcept {
+  table_[i] = s;
+  if (i < window) table_[(1u << bits_) + i] = s;
+}
+
+void shape_table::place(slot e) noexcept {
+  std::uint32_t i = home(e.tag);
+  for (std::uint32_t d = 0; table_[i].block != 0 && !after(table_[i], i, e.tag, d); ++d) {
+    i = (i + 1) & mask();
+  }
+  for (; e.block != 0; i = (i + 1) & mask()) {  // shift the rest of the run
+    const slot next = table_[i];
+    put(i, e);
+    e = next;
   }
 }
 
 void shape_table::grow() {
   if ((std::size_t{used_} + 1) * 4 <= (std::size_t{1} << bits_) * 3) return;
-  block fresh{sizeof(slot) << (bits_ + 1)};
-  block keep = std::move(table_block_);
-  const slot* old = table_;
+  block keep = std::exchange(table_block_, block{sizeof(slot) * ((2u << bits_) + window)});
+  const slot* old = reinterpret_cast<const slot*>(keep.data());
   const std::uint32_t old_size = 1u << bits_;
-  table_block_ = std::move(fresh);
   table_ = reinterpret_cast<slot*>(table_block_.data());
   ++bits_;
   for (std::uint32_t i = 0; i < old_size; ++i) {
-    if (old[i].block == 0) continue;
-    std::uint32_t j = home(old[i].tag);
-    while (table_[j].block != 0) j = (j + 1) & mask();
-    table_[j] = old[i];
+    if (old[i].block != 0) place(old[i]);
   }
 }
 
-void shape_table::erase_slot(slot* s) noexcept {
-  auto i = static_cast<std::uint32_t>(s - table_);
-  for (std::uint32_t j = (i + 1) & mask(); table_[j].block != 0; j = (j + 1) & mask()) {
-    const std::uint32_t k = home(table_[j].tag);
-    // Move j back into the hole at i unless its home lies cyclically in (i, j].
-    const bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
-    if (!stays) {
-      table_[i] = table_[j];
-      i = j;
-    }
+void shape_table::erase_slot(std::uint32_t i) noexcept {
+  for (std::uint32_t j = (i + 1) & mask(); table_[j].block != 0 && home(table_[j].tag) != j;
+       j = (j + 1) & mask()) {
+    put(i, table_[j]);
+    i = j;
   }
-  table_[i] = slot{};
+  put(i, slot{});
   --used_;
 }
 
@@ -172,25 +166,31 @@ void shape_table::drop_shape(std::uint32_t id) {
 }
 
 void shape_table::rebuild_candidates() {
-  for (auto& l : exact_by_depth_) l.clear();
-  hash_shapes_.clear();
+  for (auto& l : candidates_) l.clear();
   for (const auto& [signature, id] : by_signature_) {
-    if (shapes_[id].hash) {
-      hash_shapes_.push_back(id);
-    } else {
-      exact_by_depth_[shapes_[id].depth].push_back(id);
+    const shape& s = shapes_[id];
+    const candidate c{s.plus,
+                      static_cast<std::uint16_t>(s.depth),
+                      s.hash,
+                      (s.plus & 1u) != 0 || (s.hash && s.depth == 0),
+                      shape_depth_word(s.depth, s.hash),
+                      id};
+    if (!s.hash) {
+      candidates_[s.depth].push_back(c);
+      continue;
+    }
+    for (std::uint32_t depth = s.depth; depth <= max_depth + 1; ++depth) {
+      candidates_[depth].push_back(c);
     }
   }
-  std::sort(hash_shapes_.begin(), hash_shapes_.end(),
-            [&](std::uint32_t a, std::uint32_t b) { return shapes_[a].depth < shapes_[b].depth; });
 }
 
 int shape_table::assign(const parsed& p, std::string_view filter, const record& r, bool create) {
   std::uint32_t id = shape_of(p);
-  slot* s = id != none ? find(p, id, filter) : nullptr;
+  const std::uint32_t at = id != none ? find(p, id, filter) : none;
   const auto len = static_cast<std::uint32_t>(filter.size());
   const std::uint32_t t = text_units(len);
-  if (s == nullptr) {
+  if (at == none) {
     if (!create) return -1;
     if (id == none) id = add_shape(p);
     grow();
@@ -201,14 +201,12 @@ int shape_table::assign(const parsed& p, std::string_view filter, const record& 
       std::memset(reinterpret_cast<char*>(&pool_[b + 1]) + len, 0, 16 * t - len);
     }
     pool_[b + 1 + t] = r;
-    std::uint32_t i = home(tag(p.key));
-    while (table_[i].block != 0) i = (i + 1) & mask();
-    table_[i] = slot{tag(p.key), b};
+    place(slot{tag(p.key), packed(b, 2 + t)});
     ++used_;
     ++shapes_[id].refs;
     return 1;
   }
-  const std::uint32_t b = s->block;
+  const std::uint32_t b = table_[at].block & block_mask;
   record& head = pool_[b];
   if ((head.id_opts & big_flag) != 0) {
     auto& list = big_[head.extra];
@@ -232,6 +230,7 @@ int shape_table::assign(const parsed& p, std::string_view filter, const record& 
   if (count < cap) {
     first[count] = r;
     ++head.lo;
+    set_block(at, packed(b, 2 + t + count));
     return 1;
   }
   const std::uint32_t fresh_cap = cap * 2;
@@ -252,7 +251,7 @@ int shape_table::assign(const parsed& p, std::string_view filter, const record& 
     pool_[nb].extra = l;
     pool_[nb].hi = 0;
     release(b, 1 + t + cap);
-    s->block = nb;
+    set_block(at, packed(nb, 1 + t));
     return 1;
   }
   const std::uint32_t nb = alloc(1 + t + fresh_cap);
@@ -261,16 +260,16 @@ int shape_table::assign(const parsed& p, std::string_view filter, const record& 
   pool_[nb].lo = count + 1;
   pool_[nb + 1 + t + count] = r;
   release(b, 1 + t + cap);
-  s->block = nb;
+  set_block(at, packed(nb, 2 + t + count));
   return 1;
 }
 
 int shape_table::remove(const parsed& p, std::string_view filter, subscriber_id who) {
   const std::uint32_t id = shape_of(p);
   if (id == none) return -1;
-  slot* s = find(p, id, filter);
-  if (s == nullptr) return -1;
-  const std::uint32_t b = s->block;
+  const std::uint32_t at = find(p, id, filter);
+  if (at == none) return -1;
+  const std::uint32_t b = table_[at].block & block_mask;
   record& head = pool_[b];
   const std::uint32_t t = text_units(head.id_opts & 0xFFFFu);
   std::uint32_t units;
@@ -293,11 +292,14 @@ int shape_table::remove(const parsed& p, std::string_view filter, subscriber_id 
     if (i == count) return 0;
     first[i] = first[count - 1];
     head.lo = count - 1;
-    if (count > 1) return 1;
+    if (count > 1) {
+      set_block(at, packed(b, t + count));
+      return 1;
+    }
     units = 1 + t + head.hi;
   }
   release(b, units);
-  erase_slot(s);
+  erase_slot(at);
   if (--shapes_[id].refs == 0) drop_shape(id);
   return 1;
 }
@@ -306,9 +308,9 @@ std::size_t shape_table::memory() const noexcept {
   std::size_t bytes = table_block_.size() + pool_.bytes() + free_.capacity() * 4 +
                       big_.capacity() * sizeof(big_[0]) + free_big_.capacity() * 4 +
                       shapes_.capacity() * sizeof(shape) + free_shapes_.capacity() * 4 +
-                      by_signature_.size() * 32 + hash_shapes_.capacity() * 4;
+                      by_signature_.size() * 32;
   for (const auto& l : big_) bytes += l.capacity() * sizeof(record);
-  for (const auto& l : exact_by_depth_) bytes += l.capacity() * 4;
+  for (const auto& l : candidates_) bytes += l.capacity() * sizeof(candidate);
   return bytes;
 }
 
