@@ -15,7 +15,7 @@
 //  - the table and the record pages are huge-page backed (see detail::block);
 //  - shared groups in a side map keyed by node id, flagged on the node.
 #include "topic/detail.hpp"
-#include "topic/shapes.hpp"
+#include "topic/shape_lookup.hpp"
 
 #include <iotblocks/topic/index.hpp>
 
@@ -643,12 +643,43 @@ struct subscription_index::impl {
   // any is emitted.
   template <class Sink>
   void walk(std::string_view topic, const match_context& ctx, bool pick_shared, Sink&& sink) const {
-    auto one = [&](const record& rec) {
+    if (shapes.match(topic, entries(ctx, sink)) && used != 0) walk_trie(topic, ctx, pick_shared, sink);
+  }
+
+  // Matches topics in groups: each step of the shape-table lookups runs for the
+  // whole group before the next, so their cache misses overlap.
+  template <class Sink, class Done>
+  void walk_batch(std::span<const std::string_view> topics, const match_context& ctx, Sink&& sink,
+                  Done&& done) const {
+    constexpr std::size_t group = 8;
+    detail::shape_table::lookup l[group];
+    auto one = entries(ctx, sink);
+    for (std::size_t at = 0; at < topics.size(); at += group) {
+      const std::size_t n = std::min(group, topics.size() - at);
+      for (std::size_t i = 0; i < n; ++i) l[i].start(shapes, topics[at + i]);
+      for (std::size_t i = 0; i < n; ++i) l[i].probe();
+      for (std::size_t i = 0; i < n; ++i) {
+        if (l[i].finish(one) && used != 0) walk_trie(topics[at + i], ctx, true, sink);
+        done();
+      }
+    }
+  }
+
+  // The shape table's records as match entries, without the publisher's own
+  // no_local subscriptions.
+  template <class Sink>
+  static auto entries(const match_context& ctx, Sink& sink) {
+    return [&ctx, &sink](const record& rec) {
       const subscription_options o = rec.options();
       if (o.no_local && rec.subscriber() == ctx.publisher) return true;
       return sink(match_entry{rec.subscriber(), o, false});
     };
-    if (!shapes.match(topic, one) || used == 0) return;
+  }
+
+  template <class Sink>
+  void walk_trie(std::string_view topic, const match_context& ctx, bool pick_shared,
+                 Sink& sink) const {
+    auto one = entries(ctx, sink);
     thread_local scratch w;
     w.keys.clear();
     for (auto l : levels(topic)) w.keys.push_back(key::of(l));
@@ -811,6 +842,19 @@ void subscription_index::match(std::string_view topic, std::vector<match_entry>&
     out.push_back(e);
     return true;
   });
+}
+
+void subscription_index::match(std::span<const std::string_view> topics,
+                               std::vector<match_entry>& out, std::vector<std::size_t>& ends,
+                               const match_context& context) const {
+  detail::shared_guard guard{impl_->gate};
+  impl_->walk_batch(
+      topics, context,
+      [&](const match_entry& e) {
+        out.push_back(e);
+        return true;
+      },
+      [&] { ends.push_back(out.size()); });
 }
 
 void subscription_index::match(std::string_view topic, match_result& out,

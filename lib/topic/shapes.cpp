@@ -1,6 +1,6 @@
 // The shape table (see shapes.hpp): filters keyed by a hash composed from their
 // levels, so a topic computes the key of every filter that could match it.
-#include "topic/shapes.hpp"
+#include "topic/shape_lookup.hpp"
 
 #include <algorithm>
 #include <utility>

@@ -173,7 +173,15 @@ class subscription_index {
   void match(std::string_view topic, std::vector<match_entry>& out,
              const match_context& context = {}) const;
 
-  /// Like the above, merged per subscriber: one delivery per subscriber of its
+  /// The same for many topics at once, faster per topic than one call each (the
+  /// cache misses of a group of lookups overlap): a broker matches the PUBLISH
+  /// packets of one read together. Appends the entries of topics[i], then
+  /// `out.size()` to `ends`; so topics[i]'s entries end at ends[k + i], k being
+  /// ends.size() before the call. Uses about 12 KiB of stack.
+  void match(std::span<const std::string_view> topics, std::vector<match_entry>& out,
+             std::vector<std::size_t>& ends, const match_context& context = {}) const;
+
+  /// Like the first, merged per subscriber: one delivery per subscriber of its
   /// non-shared matches (max QoS, all identifiers), plus one per shared group.
   /// `out` is cleared first.
   void match(std::string_view topic, match_result& out, const match_context& context = {}) const;
