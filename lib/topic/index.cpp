@@ -643,7 +643,8 @@ struct subscription_index::impl {
   // any is emitted.
   template <class Sink>
   void walk(std::string_view topic, const match_context& ctx, bool pick_shared, Sink&& sink) const {
-    if (shapes.match(topic, entries(ctx, sink)) && used != 0) walk_trie(topic, ctx, pick_shared, sink);
+    if (shapes.match(topic, entries(ctx, sink)) && used != 0)
+      walk_trie(topic, ctx, pick_shared, sink);
   }
 
   // Matches topics in groups: each step of the shape-table lookups runs for the

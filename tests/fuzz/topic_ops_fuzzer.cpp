@@ -89,13 +89,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         break;
       }
-      case 5:
-      case 6: {
+      case 5: {
         const std::string t = in.text(false);
         if (validate_name(t)) break;
         const match_context ctx{static_cast<subscriber_id>(in.byte() % 8), "client"};
         if (!ref.check(index, t, ctx).empty()) std::abort();
         if (index.any_match(t) != ref.any(t)) std::abort();
+        break;
+      }
+      case 6: {  // a batch of up to 12 valid topics
+        std::vector<std::string> topics;
+        for (int n = in.byte() % 13; n > 0; --n) {
+          if (std::string t = in.text(false); !validate_name(t)) topics.push_back(std::move(t));
+        }
+        const std::vector<std::string_view> views(topics.begin(), topics.end());
+        const match_context ctx{static_cast<subscriber_id>(in.byte() % 8), "client"};
+        if (!ref.check_batch(index, views, ctx).empty()) std::abort();
         break;
       }
       case 7: {

@@ -519,5 +519,49 @@ TEST(TopicIndex, PatternsOfOneTopicAreKeptApart) {
   EXPECT_THAT(who(index, "$a/b"), ElementsAre(9));
 }
 
+// The batch overload on what makes a lookup take more than one round: a topic
+// deeper than 32 levels, more wildcard patterns than one round of probes holds
+// (45 for the 20-level topic), '$' topics, filters in the trie, empty batches.
+TEST(TopicIndex, BatchMatchesEachTopicLikeOneLookup) {
+  subscription_index index;
+  std::string deep, deep_topic;
+  for (int i = 0; i < 20; ++i) deep_topic += (i ? "/" : "") + std::string{"d"};
+  subscriber_id next = 1;
+  for (int d = 0; d <= 20; ++d) {  // '#' patterns of every depth
+    const std::string f = d == 0 ? "#" : deep_topic.substr(0, 2 * d - 1) + "/#";
+    ASSERT_TRUE(index.subscribe(f, next++).value()) << f;
+  }
+  for (int i = 0; i < 20; ++i) {  // '+' at every level
+    std::string f = deep_topic;
+    f[static_cast<std::size_t>(2 * i)] = '+';
+    ASSERT_TRUE(index.subscribe(f, next++).value());
+  }
+  ASSERT_TRUE(index.subscribe(deep_topic, next++).value());
+  ASSERT_TRUE(index.subscribe("$share/g/d/+", next++).value());  // trie
+  ASSERT_TRUE(index.subscribe("$SYS/+", next++).value());
+  std::string deeper = deep_topic;
+  for (int i = 0; i < 30; ++i) deeper += "/e";
+  const std::vector<std::string> topics = {deep_topic, "d",    "d/x",      deeper,
+                                           "$SYS/x",   "$SYS", deep_topic, "x/y"};
+  std::vector<std::string_view> views(topics.begin(), topics.end());
+  for (int round = 0; round < 3; ++round) views.insert(views.end(), views.begin(), views.end());
+  std::vector<match_entry> out;
+  std::vector<std::size_t> ends;
+  index.match(views, out, ends);
+  ASSERT_EQ(ends.size(), views.size());
+  std::size_t from = 0;
+  for (std::size_t i = 0; i < views.size(); ++i) {
+    std::vector<subscriber_id> got;
+    for (std::size_t k = from; k < ends[i]; ++k) got.push_back(out[k].subscriber);
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, who(index, views[i])) << "'" << views[i] << "'";
+    from = ends[i];
+  }
+  EXPECT_EQ(who(index, deep_topic).size(), 21u + 20u + 1u);
+  EXPECT_EQ(who(index, deeper).size(), 21u);
+  index.match({}, out, ends);
+  EXPECT_EQ(ends.size(), views.size());
+}
+
 }  // namespace
 }  // namespace iotblocks::topic

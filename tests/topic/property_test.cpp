@@ -1,6 +1,7 @@
 // Property test: on random filters and topics ('$' topics, empty levels, '+',
 // '#', shared groups, options, unsubscribes) the index reports exactly what the
-// naive reference matcher (topic::matches, one filter at a time) reports.
+// naive reference matcher (topic::matches, one filter at a time) reports, for
+// single lookups and batches.
 #include "topic/reference_index.hpp"
 
 #include <iotblocks/topic/index.hpp>
@@ -87,10 +88,17 @@ TEST_P(TopicProperty, IndexAgreesWithReferenceMatcher) {
       const std::string& f = filters[gen.pick(static_cast<std::uint32_t>(filters.size()))];
       const subscriber_id s = gen.pick(12);
       ASSERT_EQ(index.unsubscribe(f, s), ref.unsubscribe(f, s)) << f;
-    } else {
+    } else if (op < 9) {
       const std::string t = gen.topic();
       const match_context ctx{.publisher = gen.pick(14), .publisher_client_id = "c"};
       const std::string diff = ref.check(index, t, ctx);
+      ASSERT_TRUE(diff.empty()) << "seed " << GetParam() << " step " << step << ": " << diff;
+    } else {  // a batch of 0 to 20 topics
+      std::vector<std::string> topics(gen.pick(21));
+      for (auto& t : topics) t = gen.topic();
+      const std::vector<std::string_view> views(topics.begin(), topics.end());
+      const match_context ctx{.publisher = gen.pick(14), .publisher_client_id = "c"};
+      const std::string diff = ref.check_batch(index, views, ctx);
       ASSERT_TRUE(diff.empty()) << "seed " << GetParam() << " step " << step << ": " << diff;
     }
     ASSERT_EQ(index.size(), ref.size());

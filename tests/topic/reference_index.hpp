@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -77,6 +78,28 @@ class reference_index {
                     const match_context& ctx = {}) const {
     std::vector<match_entry> got;
     index.match(topic, got, ctx);
+    return compare(got, topic, ctx);
+  }
+
+  /// The same through the batch overload, topic by topic.
+  std::string check_batch(const subscription_index& index, std::span<const std::string_view> topics,
+                          const match_context& ctx = {}) const {
+    std::vector<match_entry> got{match_entry{}};  // appended to, not cleared
+    std::vector<std::size_t> ends{1};
+    index.match(topics, got, ends, ctx);
+    if (ends.size() != topics.size() + 1) return "batch: wrong number of ends";
+    for (std::size_t i = 0; i < topics.size(); ++i) {
+      if (ends[i + 1] < ends[i] || ends[i + 1] > got.size()) return "batch: ends out of order";
+      const std::vector<match_entry> one(got.begin() + static_cast<std::ptrdiff_t>(ends[i]),
+                                         got.begin() + static_cast<std::ptrdiff_t>(ends[i + 1]));
+      if (std::string diff = compare(one, topics[i], ctx); !diff.empty()) return "batch: " + diff;
+    }
+    return {};
+  }
+
+  /// Compares what an index reported for `topic` with the spec.
+  std::string compare(const std::vector<match_entry>& got, std::string_view topic,
+                      const match_context& ctx) const {
     std::vector<std::tuple<subscriber_id, std::uint64_t>> want_plain, got_plain;
     for (const auto& p : plain_) {
       if (matches(p.filter, topic) && !(p.options.no_local && p.subscriber == ctx.publisher)) {
