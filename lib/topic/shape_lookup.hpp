@@ -14,6 +14,10 @@
 #include <cstring>
 #include <string_view>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace iotblocks::topic::detail {
 
 // A level's word depends on its position, so "a/b" and "b/a" differ; words are
@@ -34,6 +38,30 @@ inline std::uint64_t shape_depth_word(std::uint32_t depth, bool hash) noexcept {
 
 inline std::uint64_t shape_final_key(std::uint64_t x, std::uint64_t depth_word) noexcept {
   return mum(x ^ 0xa0761d6478bd642full, depth_word);
+}
+
+/// The hash of a level [p, p + n) of a buffer that may be read up to `end`: one
+/// or two masked loads for levels of up to 16 bytes (the usual case).
+inline std::uint64_t level_hash(const char* p, std::size_t n, const char* end) noexcept {
+  constexpr std::uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull;
+  if (n > 16) return hash_bytes({p, n});
+  const auto room = static_cast<std::size_t>(end - p);
+  std::uint64_t a = 0, b = 0;
+  if (room >= 16) {
+    a = load64(p);
+    b = load64(p + 8);
+  } else {
+    std::memcpy(&a, p, std::min<std::size_t>(n, 8));
+    if (n > 8) std::memcpy(&b, p + 8, n - 8);
+  }
+  if constexpr (std::endian::native == std::endian::big) {
+    a = __builtin_bswap64(a);
+    b = __builtin_bswap64(b);
+  }
+  // Keep the level's own bytes: n bytes of a, then n - 8 of b.
+  a &= n >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1;
+  b &= n <= 8 ? 0 : n == 16 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * (n - 8))) - 1;
+  return mum(a ^ k1, b ^ k0 ^ n);
 }
 
 /// A topic name cut into levels in one pass, eight bytes at a time.
@@ -114,12 +142,15 @@ class shape_table::lookup {
       return;
     }
     levels_.cut(topic);
+    const char* const topic_end = topic.data() + topic.size();
     x_[0] = 0;
     for (std::uint32_t i = 0; i < levels_.kept; ++i) {
-      const std::uint64_t v = shape_level_key(i, hash_bytes(levels_.level(topic, i)));
+      const std::string_view l = levels_.level(topic, i);
+      const std::uint64_t v = shape_level_key(i, level_hash(l.data(), l.size(), topic_end));
       x_[i + 1] = x_[i] ^ v;
       w_[i] = v ^ shape_plus_key(i);
     }
+    w_[max_depth] = 0;
     dollar_ = !topic.empty() && topic[0] == '$';
     list_ = &table.candidates_[std::min(levels_.depth, max_depth + 1)];
     issue();
@@ -133,12 +164,8 @@ class shape_table::lookup {
       // The window at the home slot holds the tag's run unless the run goes on.
       const std::uint32_t tg = tags_[probed_], h = s.home(tg);
       const slot* win = s.table_ + h;
-      std::uint32_t found = 0;
-      for (std::uint32_t j = 0; j < window; ++j) {
-        found |= static_cast<std::uint32_t>(win[j].tag == tg && win[j].block != 0) << j;
-      }
-      for (; found != 0; found &= found - 1) {
-        hit_[hits_] = win[__builtin_ctz(found)].block;
+      for (std::uint32_t found = tag_hits(win, tg); found != 0; found &= found - 1) {
+        hit_[hits_] = win[__builtin_ctz(found) / 2].block;
         of_[hits_++] = picks_[probed_];
       }
       if (win[window - 1].block != 0 && !s.after(win[window - 1], h + window - 1, tg, window - 1))
@@ -184,6 +211,26 @@ class shape_table::lookup {
 
  private:
   static constexpr std::uint32_t max_issued = 32, max_hits = 64;
+  static_assert(window == 8 && sizeof(slot) == 8);
+
+  // Bit 2j is set when slot j of the window has tag t (never 0, so never empty).
+  static std::uint32_t tag_hits(const slot* win, std::uint32_t t) noexcept {
+#if defined(__SSE2__)
+    const __m128i k = _mm_set1_epi32(static_cast<int>(t));
+    const auto* p = reinterpret_cast<const __m128i*>(win);
+    auto two = [&](int i) {  // lanes: tag, block, tag, block
+      const __m128i eq = _mm_cmpeq_epi32(_mm_loadu_si128(p + i), k);
+      return static_cast<std::uint32_t>(_mm_movemask_ps(_mm_castsi128_ps(eq)));
+    };
+    return (two(0) | two(1) << 4 | two(2) << 8 | two(3) << 12) & 0x5555u;
+#else
+    std::uint32_t found = 0;
+    for (std::uint32_t j = 0; j < window; ++j) {
+      found |= static_cast<std::uint32_t>(win[j].tag == t) << (2 * j);
+    }
+    return found;
+#endif
+  }
 
   // Computes the keys of the next candidates and prefetches their table lines.
   void issue() noexcept {
@@ -193,8 +240,12 @@ class shape_table::lookup {
     for (; next_ < end; ++next_) {
       const candidate& c = (*list_)[next_];
       if (dollar_ && c.wild_first) continue;
-      std::uint64_t k = x_[c.depth];
-      for (std::uint32_t m = c.plus; m != 0; m &= m - 1) k ^= w_[__builtin_ctz(m)];
+      std::uint64_t k = x_[c.depth] ^ w_[c.first] ^ w_[c.second];
+      if (c.more) [[unlikely]] {
+        for (std::uint32_t m = c.plus >> c.second >> 1; m != 0; m &= m - 1) {
+          k ^= w_[c.second + 1 + static_cast<std::uint32_t>(__builtin_ctz(m))];
+        }
+      }
       const std::uint32_t tg = tag(shape_final_key(k, c.mix));
       const slot* win = s.table_ + s.home(tg);
       __builtin_prefetch(win);
@@ -237,7 +288,7 @@ class shape_table::lookup {
   std::uint32_t longs_ = 0;   // bit c: the run of tags_[c] goes past the window
   topic_levels levels_;
   // x_[i]: the key words of the first i levels; w_[i]: what '+' at level i changes.
-  std::uint64_t x_[max_depth + 1], w_[max_depth];
+  std::uint64_t x_[max_depth + 1], w_[max_depth + 1];  // w_[max_depth] = 0
   std::uint32_t tags_[max_issued], picks_[max_issued];
   std::uint32_t hit_[max_hits], of_[max_hits];
 };

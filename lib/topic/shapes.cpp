@@ -3,6 +3,7 @@
 #include "topic/shape_lookup.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <utility>
 
 namespace iotblocks::topic::detail {
@@ -35,6 +36,7 @@ bool shape_table::parse(std::string_view filter, parsed& p) noexcept {
   p = parsed{};
   std::uint64_t x = 0;
   std::uint32_t i = 0;
+  const char* const end = filter.data() + filter.size();
   for (std::string_view level : levels(filter)) {
     if (level == "#") {
       p.hash = true;
@@ -45,7 +47,7 @@ bool shape_table::parse(std::string_view filter, parsed& p) noexcept {
       p.plus |= 1u << i;
       x ^= shape_plus_key(i);
     } else {
-      x ^= shape_level_key(i, hash_bytes(level));
+      x ^= shape_level_key(i, level_hash(level.data(), level.size(), end));
     }
     ++i;
   }
@@ -169,12 +171,19 @@ void shape_table::rebuild_candidates() {
   for (auto& l : candidates_) l.clear();
   for (const auto& [signature, id] : by_signature_) {
     const shape& s = shapes_[id];
-    const candidate c{s.plus,
-                      static_cast<std::uint16_t>(s.depth),
+    const std::uint32_t rest = s.plus & (s.plus - 1);
+    auto first_of = [](std::uint32_t m) {
+      return static_cast<std::uint8_t>(m == 0 ? max_depth : std::countr_zero(m));
+    };
+    const candidate c{shape_depth_word(s.depth, s.hash),
+                      s.plus,
+                      id,
+                      static_cast<std::uint8_t>(s.depth),
+                      first_of(s.plus),
+                      first_of(rest),
                       s.hash,
                       (s.plus & 1u) != 0 || (s.hash && s.depth == 0),
-                      shape_depth_word(s.depth, s.hash),
-                      id};
+                      (rest & (rest - 1)) != 0};
     if (!s.hash) {
       candidates_[s.depth].push_back(c);
       continue;

@@ -92,7 +92,7 @@ class shape_table {
  private:
   static constexpr std::uint32_t none = ~0u;
   struct slot {
-    std::uint32_t tag;    // the key's high half; its top bits are the home slot
+    std::uint32_t tag;    // tag(key); its top bits are the home slot
     std::uint32_t block;  // 0 = empty; the top bits: the block's cache lines - 1
   };
   static constexpr std::uint32_t window = 8;  // slots a lookup reads at once
@@ -112,8 +112,9 @@ class shape_table {
   static constexpr std::uint32_t big_flag = 1u << 16;
   static constexpr std::uint32_t max_shapes = 1u << 15;
   static std::uint32_t shape_in(const record& head) noexcept { return head.id_opts >> 17; }
+  // The key's high half, never 0 (an empty slot's tag).
   static std::uint32_t tag(std::uint64_t key) noexcept {
-    return static_cast<std::uint32_t>(key >> 32);
+    return static_cast<std::uint32_t>(key >> 32) | 1u;
   }
 
   std::uint32_t shape_of(const parsed& p) const noexcept {
@@ -160,12 +161,14 @@ class shape_table {
   // What a lookup probes: for a topic of depth d (d > max_depth: the last list),
   // the shapes it can match: exact and '+' shapes of depth d, '#' shapes of depth <= d.
   struct candidate {
-    std::uint32_t plus;
-    std::uint16_t depth;
-    bool hash;
-    bool wild_first;    // never matches a topic starting with '$' (MQTT-4.7.2-1)
     std::uint64_t mix;  // the final key's depth word
+    std::uint32_t plus;
     std::uint32_t shape;
+    std::uint8_t depth;
+    std::uint8_t first, second;  // the first two '+' levels; max_depth when fewer
+    bool hash;
+    bool wild_first;  // never matches a topic starting with '$' (MQTT-4.7.2-1)
+    bool more;        // more than two '+' levels
   };
   std::array<std::vector<candidate>, max_depth + 2> candidates_;
 };
