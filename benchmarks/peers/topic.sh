@@ -35,6 +35,7 @@ for s in "${sizes[@]}"; do
       -v c="$(field "$two" lookups_per_s)" -v w1="$(field "$ours" wall_lookups_per_s)" \
       -v w2="$(field "$two" wall_lookups_per_s)" -v s="$s" \
       -v m="$(field "$ours" matches)" -v n="$(field "$ours" lookups)" \
-      'BEGIN { printf "%-6s iotblocks/qlobber lookups per CPU second: %.1fx; 2 threads vs 1: %.2fx by CPU time, %.2fx by wall clock\n", s, a / b, 2 * c / a, w2 / w1;
+      -v bt="$(field "$ours" batch_lookups_per_s)" \
+      'BEGIN { printf "%-6s iotblocks/qlobber lookups per CPU second: %.1fx one topic a call, %.1fx in batches of 64 (%.0f/s); 2 threads vs 1: %.2fx by CPU time, %.2fx by wall clock\n", s, a / b, bt / b, bt, 2 * c / a, w2 / w1;
                printf "%-6s %.2f matches per lookup (both); ns per match: iotblocks %.1f, qlobber %.1f\n", s, m / n, 1e9 / a / (m / n), 1e9 / b / (m / n) }'
 done

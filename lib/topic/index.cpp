@@ -657,7 +657,8 @@ struct subscription_index::impl {
     auto one = entries(ctx, sink);
     for (std::size_t at = 0; at < topics.size(); at += group) {
       const std::size_t n = std::min(group, topics.size() - at);
-      for (std::size_t i = 0; i < n; ++i) l[i].start(shapes, topics[at + i]);
+      for (std::size_t i = 0; i < n; ++i) l[i].start(shapes, topics[at + i], true);
+      for (std::size_t i = 0; i < n; ++i) l[i].filter();
       for (std::size_t i = 0; i < n; ++i) l[i].probe();
       for (std::size_t i = 0; i < n; ++i) {
         if (l[i].finish(one) && used != 0) walk_trie(topics[at + i], ctx, true, sink);

@@ -132,8 +132,12 @@ inline bool shape_verify(std::string_view filter, std::uint32_t depth, std::uint
 class shape_table::lookup {
  public:
   /// Step 1. The table must outlive the lookup and not change before finish.
-  void start(const shape_table& table, std::string_view topic) noexcept {
+  /// `batch`: other lookups overlap this one's rounds, so when the table is
+  /// beyond the size of a core's cache, the Bloom filter is read first (step 1b)
+  /// and the table lines of most missing keys are never fetched.
+  void start(const shape_table& table, std::string_view topic, bool batch = false) noexcept {
     s_ = &table;
+    bloom_ = batch && table.bits_ >= bloom_from;
     topic_ = topic;
     next_ = issued_ = probed_ = hits_ = 0;
     longs_ = 0;
@@ -158,6 +162,7 @@ class shape_table::lookup {
 
   /// Step 2: reads the table lines of the issued keys, prefetches the blocks found.
   void probe() noexcept {
+    filter();
     const shape_table& s = *s_;
     const std::uint32_t first = hits_;
     for (; probed_ < issued_ && hits_ + window <= max_hits; ++probed_) {
@@ -211,6 +216,7 @@ class shape_table::lookup {
 
  private:
   static constexpr std::uint32_t max_issued = 32, max_hits = 64;
+  static constexpr std::uint32_t bloom_from = 18;  // table bits: 2 MiB of slots
   static_assert(window == 8 && sizeof(slot) == 8);
 
   // Bit 2j is set when slot j of the window has tag t (never 0, so never empty).
@@ -247,14 +253,42 @@ class shape_table::lookup {
         }
       }
       const std::uint32_t tg = tag(shape_final_key(k, c.mix));
-      const slot* win = s.table_ + s.home(tg);
-      __builtin_prefetch(win);
-      __builtin_prefetch(win + window - 1);
+      if (bloom_) {
+        __builtin_prefetch(&s.bloom_[s.bloom_word(bloom_mix(tg))]);
+      } else {
+        prefetch_window(tg);
+      }
       tags_[issued_] = tg;
       picks_[issued_++] = next_;
     }
+    unfiltered_ = bloom_;
   }
 
+  void prefetch_window(std::uint32_t tg) const noexcept {
+    const slot* win = s_->table_ + s_->home(tg);
+    __builtin_prefetch(win);
+    __builtin_prefetch(win + window - 1);
+  }
+
+ public:
+  /// Step 1b (filtered lookups): drops the keys the table cannot hold and
+  /// prefetches the table lines of the others.
+  void filter() noexcept {
+    if (!unfiltered_) return;
+    unfiltered_ = false;
+    const shape_table& s = *s_;
+    std::uint32_t n = 0;
+    for (std::uint32_t c = 0; c < issued_; ++c) {
+      const std::uint64_t m = bloom_mix(tags_[c]), bits = bloom_bits(m);
+      if ((s.bloom_[s.bloom_word(m)] & bits) != bits) continue;
+      prefetch_window(tags_[c]);
+      tags_[n] = tags_[c];
+      picks_[n++] = picks_[c];
+    }
+    issued_ = n;
+  }
+
+ private:
   template <class Emit>
   bool emit_block(std::uint32_t b, std::uint32_t pick, Emit& emit) const {
     const shape_table& s = *s_;
@@ -281,6 +315,8 @@ class shape_table::lookup {
   const std::vector<candidate>* list_ = nullptr;
   std::string_view topic_;
   bool dollar_ = false;
+  bool bloom_ = false;        // filtered lookup
+  bool unfiltered_ = false;   // issued keys not yet checked against the Bloom filter
   std::uint32_t next_ = 0;    // next candidate of list_ to issue
   std::uint32_t issued_ = 0;  // keys in tags_
   std::uint32_t probed_ = 0;  // keys of tags_ probed

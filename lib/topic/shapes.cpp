@@ -15,6 +15,7 @@ void shape_table::clear() {
   table_block_ = block{sizeof(slot) * ((1u << bits_) + window)};
   table_ = reinterpret_cast<slot*>(table_block_.data());
   used_ = 0;
+  bloom_rebuild();
   pool_.clear();
   pool_.push();  // block 0 = none
   free_.assign(page + 1, 0);
@@ -106,6 +107,16 @@ void shape_table::grow() {
   for (std::uint32_t i = 0; i < old_size; ++i) {
     if (old[i].block != 0) place(old[i]);
   }
+  bloom_rebuild();
+}
+
+void shape_table::bloom_rebuild() {
+  bloom_block_ = block{sizeof(std::uint64_t) << (bits_ - 3)};
+  bloom_ = reinterpret_cast<std::uint64_t*>(bloom_block_.data());
+  stale_ = 0;
+  for (std::uint32_t i = 0, n = 1u << bits_; i < n; ++i) {
+    if (table_[i].block != 0) bloom_add(table_[i].tag);
+  }
 }
 
 void shape_table::erase_slot(std::uint32_t i) noexcept {
@@ -116,6 +127,7 @@ void shape_table::erase_slot(std::uint32_t i) noexcept {
   }
   put(i, slot{});
   --used_;
+  if (++stale_ > used_ / 2 + 64) bloom_rebuild();
 }
 
 // Blocks of `units` records (at most a page) from the pool; a block never
@@ -211,6 +223,7 @@ int shape_table::assign(const parsed& p, std::string_view filter, const record& 
     }
     pool_[b + 1 + t] = r;
     place(slot{tag(p.key), packed(b, 2 + t)});
+    bloom_add(tag(p.key));
     ++used_;
     ++shapes_[id].refs;
     return 1;
@@ -314,10 +327,10 @@ int shape_table::remove(const parsed& p, std::string_view filter, subscriber_id 
 }
 
 std::size_t shape_table::memory() const noexcept {
-  std::size_t bytes = table_block_.size() + pool_.bytes() + free_.capacity() * 4 +
-                      big_.capacity() * sizeof(big_[0]) + free_big_.capacity() * 4 +
-                      shapes_.capacity() * sizeof(shape) + free_shapes_.capacity() * 4 +
-                      by_signature_.size() * 32;
+  std::size_t bytes = table_block_.size() + bloom_block_.size() + pool_.bytes() +
+                      free_.capacity() * 4 + big_.capacity() * sizeof(big_[0]) +
+                      free_big_.capacity() * 4 + shapes_.capacity() * sizeof(shape) +
+                      free_shapes_.capacity() * 4 + by_signature_.size() * 32;
   for (const auto& l : big_) bytes += l.capacity() * sizeof(record);
   for (const auto& l : candidates_) bytes += l.capacity() * sizeof(candidate);
   return bytes;

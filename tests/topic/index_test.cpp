@@ -563,5 +563,60 @@ TEST(TopicIndex, BatchMatchesEachTopicLikeOneLookup) {
   EXPECT_EQ(ends.size(), views.size());
 }
 
+// Past 2^18 table slots a batch reads a Bloom filter of the table first; single
+// lookups do not. Both must agree on a large index, also after removals (which
+// leave stale bits until the filter is rebuilt) and re-subscriptions.
+TEST(TopicIndex, BatchOnALargeIndexAgreesWithSingleLookups) {
+  subscription_index index;
+  auto filter = [](std::uint32_t i) {
+    const std::string base =
+        "o" + std::to_string(i % 97) + "/s" + std::to_string(i % 89) + "/d" + std::to_string(i);
+    switch (i % 4) {
+      case 0: return base;
+      case 1: return base + "/+";
+      case 2: return base + "/#";
+      default: return "o" + std::to_string(i % 97) + "/+/d" + std::to_string(i);
+    }
+  };
+  constexpr std::uint32_t n = 240'000;
+  for (std::uint32_t i = 0; i < n; ++i) ASSERT_TRUE(index.subscribe(filter(i), i).ok());
+  std::vector<std::string> topics;
+  for (std::uint32_t i = 0; i < 4'000; ++i) {
+    const std::uint32_t d = i * 61 % (n + 5'000);  // some devices that nobody subscribed
+    topics.push_back("o" + std::to_string(d % 97) + "/s" + std::to_string(d % 89) + "/d" +
+                     std::to_string(d) + (i % 2 ? "/x" : ""));
+  }
+  const std::vector<std::string_view> views(topics.begin(), topics.end());
+  auto agree = [&](const char* when) {
+    std::vector<match_entry> out;
+    std::vector<std::size_t> ends;
+    index.match(views, out, ends);
+    ASSERT_EQ(ends.size(), views.size());
+    std::size_t from = 0, total = 0;
+    for (std::size_t i = 0; i < views.size(); ++i) {
+      std::vector<subscriber_id> got;
+      for (std::size_t k = from; k < ends[i]; ++k) got.push_back(out[k].subscriber);
+      std::sort(got.begin(), got.end());
+      ASSERT_EQ(got, who(index, views[i])) << when << ": '" << views[i] << "'";
+      total += got.size();
+      from = ends[i];
+    }
+    EXPECT_GT(total, views.size() / 10) << when;  // the topics do match something
+  };
+  agree("built");
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (i % 5 != 0) {
+      ASSERT_TRUE(index.unsubscribe(filter(i), i));
+    }
+  }
+  agree("after removing 80 %");
+  for (std::uint32_t i = 0; i < n; i += 2) {
+    if (i % 5 != 0) {
+      ASSERT_TRUE(index.subscribe(filter(i), i).ok());
+    }
+  }
+  agree("after subscribing again");
+}
+
 }  // namespace
 }  // namespace iotblocks::topic
