@@ -164,24 +164,23 @@ class shape_table::lookup {
   void probe() noexcept {
     filter();
     const shape_table& s = *s_;
-    const std::uint32_t first = hits_;
     for (; probed_ < issued_ && hits_ + window <= max_hits; ++probed_) {
       // The window at the home slot holds the tag's run unless the run goes on.
+      // A block found is requested at once, while later probes still wait.
       const std::uint32_t tg = tags_[probed_], h = s.home(tg);
       const slot* win = s.table_ + h;
       for (std::uint32_t found = tag_hits(win, tg); found != 0; found &= found - 1) {
-        hit_[hits_] = win[__builtin_ctz(found) / 2].block;
+        const std::uint32_t b = win[__builtin_ctz(found) / 2].block;
+        const char* at = reinterpret_cast<const char*>(&s.pool_[b & block_mask]);
+        for (std::uint32_t l = 0, lines = b >> block_bits; l <= lines; ++l) {
+          __builtin_prefetch(at + 64 * l);
+        }
+        hit_[hits_] = b;
         of_[hits_++] = picks_[probed_];
       }
       if (win[window - 1].block != 0 && !s.after(win[window - 1], h + window - 1, tg, window - 1))
           [[unlikely]] {
         longs_ |= 1u << probed_;
-      }
-    }
-    for (std::uint32_t k = first; k < hits_; ++k) {
-      const char* at = reinterpret_cast<const char*>(&s.pool_[hit_[k] & block_mask]);
-      for (std::uint32_t l = 0, lines = hit_[k] >> block_bits; l <= lines; ++l) {
-        __builtin_prefetch(at + 64 * l);
       }
     }
   }
