@@ -146,7 +146,7 @@ class shape_table {
   void rebuild_candidates();
 
   // A Bloom filter of the tags in the table, one 64-bit word per 8 slots and two
-  // bits per tag (about 4 % false positives): a batch lookup reads it first, as it
+  // bits per tag (about 3 % false positives): a batch lookup reads it first, as it
   // mostly stays in cache, and brings in the table lines of the keys it may hold
   // only. Removals leave their bits; it is rebuilt when they reach half the entries.
   static std::uint64_t bloom_mix(std::uint32_t t) noexcept { return mum(t, 0x9E3779B97F4A7C15ull); }
