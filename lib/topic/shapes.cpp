@@ -127,7 +127,7 @@ void shape_table::erase_slot(std::uint32_t i) noexcept {
   }
   put(i, slot{});
   --used_;
-  if (++stale_ > used_ / 2 + 64) bloom_rebuild();
+  if (++stale_ > (1u << bits_) / 4) bloom_rebuild();  // a scan of the table per 1/4 of it
 }
 
 // Blocks of `units` records (at most a page) from the pool; a block never
@@ -207,6 +207,9 @@ void shape_table::rebuild_candidates() {
 }
 
 int shape_table::assign(const parsed& p, std::string_view filter, const record& r, bool create) {
+  // A new filter sets its Bloom bits: their miss overlaps the table's.
+  __builtin_prefetch(&bloom_[bloom_word(bloom_mix(tag(p.key)))], 1);
+  __builtin_prefetch(&table_[home(tag(p.key))]);
   std::uint32_t id = shape_of(p);
   const std::uint32_t at = id != none ? find(p, id, filter) : none;
   const auto len = static_cast<std::uint32_t>(filter.size());

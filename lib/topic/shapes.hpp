@@ -148,7 +148,8 @@ class shape_table {
   // A Bloom filter of the tags in the table, one 64-bit word per 8 slots and two
   // bits per tag (about 3 % false positives): a batch lookup reads it first, as it
   // mostly stays in cache, and brings in the table lines of the keys it may hold
-  // only. Removals leave their bits; it is rebuilt when they reach half the entries.
+  // only. Removals leave their bits; it is rebuilt after a quarter of the table's
+  // size of them, so a rebuild's scan costs at most 4 slots per removal.
   static std::uint64_t bloom_mix(std::uint32_t t) noexcept { return mum(t, 0x9E3779B97F4A7C15ull); }
   std::uint32_t bloom_word(std::uint64_t m) const noexcept {
     return static_cast<std::uint32_t>(m >> (64 - (bits_ - 3)));
