@@ -634,13 +634,8 @@ struct subscription_index::impl {
     return seq % count;
   }
 
-  // Calls sink(entry) for every match; a sink returning false stops the walk.
-  // Breadth first, one topic level at a time, with the cache misses of a lookup
-  // overlapped rather than queued: the slots of the whole exact path (and of the
-  // '+' and '#' children along it) are computable from the topic alone and are
-  // prefetched before any is read; a '+' child found on the way gets its own
-  // path prefetched; the subscriptions of all matching nodes are fetched before
-  // any is emitted.
+  // Calls sink(entry) for every match, the shape table's then the trie's; a sink
+  // returning false stops the walk.
   template <class Sink>
   void walk(std::string_view topic, const match_context& ctx, bool pick_shared, Sink&& sink) const {
     if (shapes.match(topic, entries(ctx, sink)) && used != 0)
@@ -678,6 +673,12 @@ struct subscription_index::impl {
     };
   }
 
+  // The trie: breadth first, one topic level at a time, with the cache misses of
+  // a lookup overlapped rather than queued: the slots of the whole exact path (and
+  // of the '+' and '#' children along it) are computable from the topic alone and
+  // are prefetched before any is read; a '+' child found on the way gets its own
+  // path prefetched; the subscriptions of all matching nodes are fetched before
+  // any is emitted.
   template <class Sink>
   void walk_trie(std::string_view topic, const match_context& ctx, bool pick_shared,
                  Sink& sink) const {

@@ -174,10 +174,10 @@ class subscription_index {
              const match_context& context = {}) const;
 
   /// The same for many topics at once, faster per topic than one call each (the
-  /// cache misses of a group of lookups overlap): a broker matches the PUBLISH
-  /// packets of one read together. Appends the entries of topics[i], then
-  /// `out.size()` to `ends`; so topics[i]'s entries end at ends[k + i], k being
-  /// ends.size() before the call. Uses about 12 KiB of stack.
+  /// cache misses of a group of lookups overlap): for a server that decoded several
+  /// PUBLISH packets from one read, a queue drained in bursts. Appends the entries
+  /// of topics[i], then `out.size()` to `ends`; so topics[i]'s entries end at
+  /// ends[k + i], k being ends.size() before the call. Uses about 12 KiB of stack.
   void match(std::span<const std::string_view> topics, std::vector<match_entry>& out,
              std::vector<std::size_t>& ends, const match_context& context = {}) const;
 
