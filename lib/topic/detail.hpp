@@ -150,6 +150,18 @@ class paged_vector {
   std::uint32_t size_ = 0;
 };
 
+/// An index into `items` to (re)use: the last one freed, or a new element.
+template <class T>
+std::uint32_t take(std::vector<std::uint32_t>& freed, std::vector<T>& items) {
+  if (freed.empty()) {
+    items.emplace_back();
+    return static_cast<std::uint32_t>(items.size() - 1);
+  }
+  const std::uint32_t i = freed.back();
+  freed.pop_back();
+  return i;
+}
+
 /// A reader/writer gate where each reader thread announces itself on its own
 /// cache line ("big reader" lock): readers never write a shared line, so lookups
 /// scale with threads; a writer raises a flag and waits for the readers in flight.

@@ -470,14 +470,7 @@ struct subscription_index::impl {
       n.subs = b;
       return true;
     }
-    std::uint32_t l;
-    if (!free_big.empty()) {
-      l = free_big.back();
-      free_big.pop_back();
-    } else {
-      l = static_cast<std::uint32_t>(big.size());
-      big.emplace_back();
-    }
+    const std::uint32_t l = detail::take(free_big, big);
     big[l].assign(head + 1, head + count + 1);
     big[l].push_back(rec);
     release(n.subs, k);

@@ -156,14 +156,7 @@ void shape_table::release(std::uint32_t b, std::uint32_t units) noexcept {
 }
 
 std::uint32_t shape_table::add_shape(const parsed& p) {
-  std::uint32_t id;
-  if (!free_shapes_.empty()) {
-    id = free_shapes_.back();
-    free_shapes_.pop_back();
-  } else {
-    id = static_cast<std::uint32_t>(shapes_.size());
-    shapes_.emplace_back();
-  }
+  const std::uint32_t id = take(free_shapes_, shapes_);
   shapes_[id] = shape{p.depth, p.plus, 0, p.hash};
   by_signature_.emplace(p.signature, id);
   if (p.plus != 0) ++wild_shapes_;
@@ -260,14 +253,7 @@ int shape_table::assign(const parsed& p, std::string_view filter, const record& 
   }
   const std::uint32_t fresh_cap = cap * 2;
   if (1 + t + fresh_cap > page) {  // a list of its own; the block keeps header and text
-    std::uint32_t l;
-    if (!free_big_.empty()) {
-      l = free_big_.back();
-      free_big_.pop_back();
-    } else {
-      l = static_cast<std::uint32_t>(big_.size());
-      big_.emplace_back();
-    }
+    const std::uint32_t l = take(free_big_, big_);
     big_[l].assign(first, first + count);
     big_[l].push_back(r);
     const std::uint32_t nb = alloc(1 + t);
