@@ -90,7 +90,9 @@ struct topic_levels {
       const std::uint64_t v = w ^ ('/' * ones);
       std::uint64_t m = ~(((v & low7) + low7) | v | low7);  // 0x80 in each '/' byte, exactly
       for (; m != 0; m &= m - 1) {
-        if (d <= max) start[d] = static_cast<std::uint32_t>(i + (__builtin_ctzll(m) >> 3) + 1);
+        if (d <= max)
+          start[d] =
+              static_cast<std::uint32_t>(i + static_cast<std::size_t>(__builtin_ctzll(m) >> 3) + 1);
         ++d;
       }
     }

@@ -178,7 +178,8 @@ void shape_table::rebuild_candidates() {
     const shape& s = shapes_[id];
     const std::uint32_t rest = s.plus & (s.plus - 1);
     auto first_of = [](std::uint32_t m) {
-      return static_cast<std::uint8_t>(m == 0 ? max_depth : std::countr_zero(m));
+      return static_cast<std::uint8_t>(m == 0 ? max_depth
+                                              : static_cast<std::uint32_t>(std::countr_zero(m)));
     };
     const candidate c{shape_depth_word(s.depth, s.hash),
                       s.plus,
