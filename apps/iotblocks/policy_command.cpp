@@ -4,6 +4,8 @@
 //       --resource arn:aws:iot:us-east-1:000000000000:topic/Greenhouse/probe_1
 //       --var iot:ClientId=probe_1 [--var name=value ...]
 //     prints the decision and the deciding statement; exit 0 ALLOWED, 1 denied.
+//     --var takes every name context::set knows: iot:Certificate.Subject.CommonName.2=bob
+//     sets the third common name, cognito-identity.amazonaws.com:sub=... a Cognito identity.
 //   policy check p.json [--resource-policy]
 //     prints {"valid":true,...,"warnings":[...]}; exit 3 with the position when invalid.
 //   policy invoke --policy destination.json --action lambda:InvokeFunction
@@ -169,7 +171,9 @@ void setup(CLI::App& root) {
       ->required();
   ev->add_option("--var", e->vars,
                  "Policy variable name=value (iot:ClientId, iot:Connection.Thing.ThingName, "
-                 "iot:Certificate.Subject.CommonName, aws:SourceIp, ...); repeat to add values");
+                 "iot:Certificate.Subject.CommonName, iot:Certificate.Subject.CommonName.2 "
+                 "(the third value), cognito-identity.amazonaws.com:sub, aws:SourceIp, ...); "
+                 "repeat to add values");
   ev->callback([e] { eval(*e); });
 
   auto c = std::make_shared<check_options>();

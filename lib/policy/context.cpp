@@ -34,6 +34,23 @@ constexpr dn_names dn_table[dn_attribute_count] = {
 constexpr std::string_view alt_table[alt_name_type_count] = {
     "RFC822Name", "DNSName", "DirectoryName", "UniformResourceIdentifier", "IPAddress"};
 
+// A certificate attribute value: without an index the next value, with ".N" the
+// value at index N (replacing it, or adding it when N values exist already).
+result<void> put_value(std::vector<std::string>& values, const detail::var_ref& v,
+                       std::string_view name, std::string text) {
+  if (!v.indexed || v.index == values.size()) {
+    values.push_back(std::move(text));
+  } else if (v.index < values.size()) {
+    values[v.index] = std::move(text);
+  } else {
+    return {error::invalid_variable,
+            fmt::format("'{}': certificate values are positional and there {} only {} before "
+                        "index {} (set the unindexed name or .0 first, then .1, ...)",
+                        name, values.size() == 1 ? "is" : "are", values.size(), v.index)};
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string_view dn_attribute_name(dn_attribute a) noexcept {
@@ -88,17 +105,13 @@ result<void> context::set(std::string_view name, std::string_view value) {
       }
       break;
     case detail::var_kind::subject:
-      subject.add(static_cast<dn_attribute>(v.field), std::move(text));
-      break;
+      return put_value(subject.values[v.field], v, name, std::move(text));
     case detail::var_kind::issuer:
-      issuer.add(static_cast<dn_attribute>(v.field), std::move(text));
-      break;
+      return put_value(issuer.values[v.field], v, name, std::move(text));
     case detail::var_kind::subject_alt:
-      subject.add(static_cast<alt_name_type>(v.field), std::move(text));
-      break;
+      return put_value(subject.alt_names[v.field], v, name, std::move(text));
     case detail::var_kind::issuer_alt:
-      issuer.add(static_cast<alt_name_type>(v.field), std::move(text));
-      break;
+      return put_value(issuer.alt_names[v.field], v, name, std::move(text));
     case detail::var_kind::serial_number: serial_number = std::move(text); break;
     case detail::var_kind::certificate_id: certificate_id = std::move(text); break;
     case detail::var_kind::source_ip:
@@ -108,6 +121,10 @@ result<void> context::set(std::string_view name, std::string_view value) {
       }
       source_ip = std::move(text);
       break;
+    case detail::var_kind::domain_name: domain_name = std::move(text); break;
+    case detail::var_kind::cognito_sub: cognito.sub = std::move(text); break;
+    case detail::var_kind::cognito_aud: cognito.aud = std::move(text); break;
+    case detail::var_kind::cognito_amr: cognito.amr.push_back(std::move(text)); break;
     case detail::var_kind::extra:
       for (auto& [k, vs] : extra) {
         if (detail::iequals(k, name)) {

@@ -41,6 +41,7 @@ void take_suffix(std::string_view& rest, var_ref& v) {
   unsigned n = 0;
   for (char c : suffix) n = n * 10 + static_cast<unsigned>(c - '0');
   v.index = static_cast<std::uint8_t>(std::min(n, 255u));
+  v.indexed = true;
   rest = rest.substr(0, dot);
 }
 
@@ -99,7 +100,25 @@ bool parse_thing(std::string_view rest, std::string_view original_rest, var_ref&
 }
 
 bool unusable(std::string_view s) noexcept {
-  return s.size() > max_certificate_value_length || s.find_first_of("*?") != std::string_view::npos;
+  return s.size() > max_certificate_value_length ||
+         s.find_first_of(certificate_wildcards) != std::string_view::npos;
+}
+
+// "cognito-identity.amazonaws.com:<key>", the web-identity keys of an Amazon
+// Cognito identity pool (IAM user guide, policy variables and condition keys).
+constexpr std::string_view cognito_prefix = "cognito-identity.amazonaws.com";
+
+bool parse_cognito(std::string_view key, var_ref& v) {
+  if (iequals(key, "sub")) {
+    v.kind = var_kind::cognito_sub;
+  } else if (iequals(key, "aud")) {
+    v.kind = var_kind::cognito_aud;
+  } else if (iequals(key, "amr")) {
+    v.kind = var_kind::cognito_amr;
+  } else {
+    return false;
+  }
+  return true;
 }
 
 values list_of(const std::vector<std::string>& vs, const var_ref& v) noexcept {
@@ -126,7 +145,9 @@ std::optional<var_ref> parse_var(std::string_view name, bool& known) {
     return std::nullopt;
   for (std::size_t i = 0; i < colon; ++i) {
     const char c = name[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')) {
+    // '.' for the web-identity prefixes ("cognito-identity.amazonaws.com:sub").
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          (c == '.' && i > 0 && i + 1 < colon && name[i - 1] != '.'))) {
       return std::nullopt;
     }
   }
@@ -138,6 +159,10 @@ std::optional<var_ref> parse_var(std::string_view name, bool& known) {
     v.kind = var_kind::certificate_id;
   } else if (iequals(name, "aws:SourceIp")) {
     v.kind = var_kind::source_ip;
+  } else if (iequals(name, "iot:DomainName")) {
+    v.kind = var_kind::domain_name;
+  } else if (iequals(name.substr(0, colon), cognito_prefix)) {
+    known = parse_cognito(name.substr(colon + 1), v);
   } else if (istarts_with(name, "iot:Connection.Thing.")) {
     known = parse_thing(name.substr(21), name.substr(21), v);
   } else if (istarts_with(name, "iot:Certificate.")) {
@@ -178,6 +203,12 @@ values resolve(const var_ref& v, const context& ctx) noexcept {
     case var_kind::serial_number: return opt(ctx.serial_number);
     case var_kind::certificate_id: return opt(ctx.certificate_id);
     case var_kind::source_ip: return opt(ctx.source_ip);
+    case var_kind::domain_name: return opt(ctx.domain_name);
+    case var_kind::cognito_sub: return opt(ctx.cognito.sub);
+    case var_kind::cognito_aud: return opt(ctx.cognito.aud);
+    case var_kind::cognito_amr:
+      return ctx.cognito.amr.empty() ? values{}
+                                     : values{ctx.cognito.amr.data(), ctx.cognito.amr.size()};
     case var_kind::extra:
       for (const auto& [k, vs] : ctx.extra) {
         if (iequals(k, v.name)) return vs.empty() ? values{} : values{vs.data(), vs.size()};

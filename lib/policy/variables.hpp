@@ -26,6 +26,10 @@ enum class var_kind : std::uint8_t {
   serial_number,
   certificate_id,
   source_ip,
+  domain_name,
+  cognito_sub,
+  cognito_aud,
+  cognito_amr,
   extra,  // any other key, looked up in context::extra
 };
 
@@ -33,6 +37,7 @@ struct var_ref {
   var_kind kind = var_kind::extra;
   std::uint8_t field = 0;    // dn_attribute or alt_name_type
   std::uint8_t index = 0;    // value index of a multi-valued certificate attribute
+  bool indexed = false;      // the name ended in ".<index>"
   bool list = false;         // ".List": every value
   std::string name;          // thing attribute name (case kept) or lowercase extra key
   bool has_default = false;  // ${key, 'default'}
@@ -40,13 +45,17 @@ struct var_ref {
 };
 
 /// Certificate attributes: AWS IoT looks at the first five values only and
-/// leaves values longer than 1024 characters (or containing '*' or '?') unresolved.
+/// does not substitute a value longer than 1024 characters or containing one of
+/// the wildcard characters its guide lists ("X.509 Certificate policy variable
+/// limitations"): such a variable does not resolve.
 inline constexpr std::size_t max_certificate_values = 5;
 inline constexpr std::size_t max_certificate_value_length = 1024;
+inline constexpr std::string_view certificate_wildcards = "*$+?#";
 
 /// Parses a variable or condition-key name (case-insensitive). `known` is set
-/// false for a name under iot:Connection.Thing. / iot:Certificate. that AWS IoT
-/// does not define (it is then an `extra` key). nullopt: malformed.
+/// false for a name under iot:Connection.Thing. / iot:Certificate. /
+/// cognito-identity.amazonaws.com: that AWS does not define (it is then an
+/// `extra` key). nullopt: malformed.
 std::optional<var_ref> parse_var(std::string_view name, bool& known);
 
 /// The values of a variable in a context: none (not present), one, or several.
@@ -79,7 +88,9 @@ class values {
 values resolve(const var_ref& v, const context& ctx) noexcept;
 
 /// Resolves to exactly one string for substitution into a Resource or a
-/// condition value; nullopt when not present (or unusable, see above).
+/// condition value; nullopt when not present (or, for a certificate variable,
+/// not substituted, see above). Condition keys use resolve(): their values are
+/// compared, not substituted, and are seen as they are.
 std::optional<std::string_view> resolve_one(const var_ref& v, const context& ctx) noexcept;
 
 /// ASCII case-insensitive equality.

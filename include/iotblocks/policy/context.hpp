@@ -9,6 +9,7 @@
 //   ctx.subject.add(policy::dn_attribute::common_name, "probe_1");
 //   ctx.source_ip = "192.0.2.10";
 //   ctx.set("iot:Connection.Thing.Attributes[site]", "north").value();   // by variable name
+//   ctx.set("iot:Certificate.Subject.CommonName.1", "kitchen").value();  // second value
 #pragma once
 
 #include <iotblocks/core/result.hpp>
@@ -61,8 +62,10 @@ inline constexpr std::size_t alt_name_type_count = 5;
 
 std::string_view alt_name_type_name(alt_name_type t) noexcept;
 
-/// Attribute values of a certificate subject or issuer, in certificate order.
-/// Like AWS IoT, only the first `max_values` (5) of each attribute are visible.
+/// Attribute values of a certificate subject or issuer, in certificate order:
+/// values[a][0] is `iot:Certificate.Subject.<A>` (and `<A>.0`), values[a][1] is
+/// `<A>.1`, and so on. Like AWS IoT, only the first five values of each
+/// attribute are visible.
 struct distinguished_name {
   std::array<std::vector<std::string>, dn_attribute_count> values;
   std::array<std::vector<std::string>, alt_name_type_count> alt_names;
@@ -75,11 +78,21 @@ struct distinguished_name {
   }
 };
 
+/// An Amazon Cognito identity (a client that signed in through an identity pool).
+struct cognito_identity {
+  std::optional<std::string> sub;  ///< cognito-identity.amazonaws.com:sub, the identity id
+  std::optional<std::string> aud;  ///< cognito-identity.amazonaws.com:aud, the identity pool id
+  /// cognito-identity.amazonaws.com:amr, multi-valued: "authenticated" or
+  /// "unauthenticated", then the login provider (e.g. "graph.facebook.com").
+  std::vector<std::string> amr;
+};
+
 /// The request context. Absent (nullopt / empty) fields are "not present":
 /// a statement whose Resource or Condition needs them does not apply.
 /// Distinct objects: safe. Shared objects: safe for concurrent reads.
 struct context {
   std::optional<std::string> client_id;        ///< iot:ClientId
+  std::optional<std::string> domain_name;      ///< iot:DomainName
   std::optional<std::string> thing_name;       ///< iot:Connection.Thing.ThingName
   std::optional<std::string> thing_type_name;  ///< iot:Connection.Thing.ThingTypeName
   std::vector<std::pair<std::string, std::string>> thing_attributes;  ///< ...Attributes[name]
@@ -89,6 +102,7 @@ struct context {
   std::optional<std::string> serial_number;   ///< iot:Certificate.SerialNumber
   std::optional<std::string> certificate_id;  ///< iot:CertificateId
   std::optional<std::string> source_ip;       ///< aws:SourceIp (IPv4 or IPv6 text)
+  cognito_identity cognito;                   ///< cognito-identity.amazonaws.com:*
   std::string partition = "aws";              ///< used by make_arn
   std::string region;                         ///< used by make_arn
   std::string account;                        ///< used by make_arn
@@ -99,9 +113,13 @@ struct context {
   /// Sets a value by its variable name, as the CLI's --var does: "iot:ClientId",
   /// "iot:Connection.Thing.Attributes[site]", "iot:Connection.Thing.IsAttached"
   /// ("true"/"false"), "iot:Certificate.Subject.Organization" (each call adds one
-  /// value), "iot:Certificate.Subject.AlternativeName.DNSName", "aws:SourceIp";
-  /// any other "prefix:Name" lands in `extra`.
-  /// Errors: policy::error::invalid_variable for a malformed name or value.
+  /// value), "iot:Certificate.Subject.Organization.2" (the value at index 2: it
+  /// replaces one or adds the next; values .0 and .1 must exist),
+  /// "iot:Certificate.Subject.AlternativeName.DNSName", "aws:SourceIp",
+  /// "cognito-identity.amazonaws.com:sub" / ":aud" / ":amr" (each call adds one
+  /// amr value); any other "prefix:Name" lands in `extra`.
+  /// Errors: policy::error::invalid_variable for a malformed name or value, a
+  /// ".List" name, or an index with no value before it.
   result<void> set(std::string_view name, std::string_view value);
 };
 
