@@ -205,7 +205,8 @@ class ensemble final : public detector {
     if (s.since_alarm < p_.rest) score = 0;
     if (s.since_alarm != ~std::uint64_t{0}) ++s.since_alarm;
     if (score >= p_.alarm) s.since_alarm = 0;
-    out.score = score;
+    out.raw = score;
+    out.score = score_of_log10_tail(score);  // score is -log10 of a tail probability
     out.anomaly = score >= p_.alarm;
     return {};
   }

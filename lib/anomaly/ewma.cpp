@@ -48,7 +48,7 @@ class ewma final : public detector {
     if (s.count == 1) {
       s.mean = x;
       out.mean = out.lower = out.upper = x;
-      out.stddev = out.z = out.score = 0;
+      out.stddev = out.z = out.score = out.raw = 0;
       out.warming_up = true;
       return {};
     }
@@ -59,9 +59,10 @@ class ewma final : public detector {
     out.lower = s.mean - p_.threshold * sd;
     out.upper = s.mean + p_.threshold * sd;
     out.z = sd > 0 ? d / sd : (d == 0 ? 0.0 : std::copysign(HUGE_VAL, d));
-    out.score = std::fabs(out.z);
+    out.raw = std::fabs(out.z);
+    out.score = score_of_z(out.raw);
     out.warming_up = s.count < p_.training;
-    out.anomaly = !out.warming_up && out.score > p_.threshold;
+    out.anomaly = !out.warming_up && out.raw > p_.threshold;
     const double w = s.count < p_.training ? 1.0 / static_cast<double>(s.count) : p_.alpha;
     s.mean += w * d;
     s.variance = (1 - w) * (s.variance + w * d * d);

@@ -8,6 +8,7 @@
 #include <iotblocks/core/result.hpp>
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -33,6 +34,34 @@ std::string format_double(double v);
 
 /// The failure for parameter `key` with `why` ("alpha0 must be in [0, 1]").
 failure bad_parameter(std::string_view key, std::string_view why);
+
+// ---- scores
+
+/// point_result::score of L = -log10(p), p a tail probability: L / (L + 5), in [0, 1],
+/// 0.5 at p = 1e-5; strictly increasing in L, so no two tail probabilities tie.
+inline double score_of_log10_tail(double l) noexcept {
+  if (!(l > 0)) return 0.0;  // also NaN
+  if (l == HUGE_VAL) return 1.0;
+  return l / (l + 5.0);
+}
+
+/// -log10 P(|N(0, 1)| >= z) for z >= 0 (erfc(z / sqrt 2); asymptotic beyond z = 30,
+/// where erfc underflows).
+inline double log10_normal_tail(double z) noexcept {
+  if (!(z > 0)) return 0.0;
+  if (z < 30.0) return -std::log10(std::erfc(z * 0.70710678118654752440));
+  if (z == HUGE_VAL) return HUGE_VAL;
+  const double r = 1.0 / (z * z);
+  // ln p = ln 2 - z^2/2 - ln z - ln(2 pi)/2 + ln(1 - r + 3 r^2)
+  const double ln_p = 0.69314718055994531 - 0.5 * z * z - std::log(z) - 0.91893853320467274 +
+                      std::log1p(-r + 3 * r * r);
+  return -ln_p * 0.43429448190325182765;
+}
+
+/// The score of |z| under a normal model.
+inline double score_of_z(double abs_z) noexcept {
+  return score_of_log10_tail(log10_normal_tail(abs_z));
+}
 
 // ---- little-endian encoding
 

@@ -164,6 +164,40 @@ result<std::vector<file_score>> score_files(std::span<const scored_file> files,
   return out;
 }
 
+result<profile_score> score_at(std::span<const scored_file> files, const cost_profile& profile,
+                               double threshold, const scoring_options& options) {
+  prepared p;
+  if (auto r = prepare(files, profile, options, p); !r) return std::move(r).take_failure();
+  std::vector<double> best(p.windows, -profile.fn_weight);
+  profile_score s;
+  s.profile = profile.name;
+  s.threshold = threshold;
+  s.windows = p.windows;
+  for (const auto& r : p.rows) {
+    if (r.score < threshold) continue;
+    if (r.window < 0) {
+      s.raw += r.weight;
+      ++s.false_positives;
+    } else {
+      auto& b = best[static_cast<std::size_t>(r.window)];
+      b = std::max(b, r.weight);
+    }
+  }
+  for (std::size_t w = 0; w < p.windows; ++w) {
+    if (!p.window_scorable[w]) continue;
+    s.raw += best[w];
+    if (best[w] > -profile.fn_weight) ++s.detected_windows;
+  }
+  std::vector<scored_row> null_rows = std::move(p.rows);
+  for (auto& r : null_rows) r.score = 0.0;
+  s.null_score = sweep(std::move(null_rows), p, profile).total;
+  s.perfect_score = static_cast<double>(p.windows) * profile.tp_weight;
+  s.normalized = s.perfect_score == s.null_score
+                     ? 0.0
+                     : 100.0 * (s.raw - s.null_score) / (s.perfect_score - s.null_score);
+  return s;
+}
+
 std::vector<cost_profile> standard_profiles() {
   return {{"standard", 1.0, 0.11, 1.0},
           {"reward_low_FP_rate", 1.0, 0.22, 1.0},

@@ -142,7 +142,7 @@ inline void pewma_point(const pewma_constants& c, const pewma_params& p, double 
   out.value = x;
   if (s.count == 1) {
     out.mean = out.lower = out.upper = x;
-    out.stddev = out.z = out.score = 0;
+    out.stddev = out.z = out.score = out.raw = 0;
     out.p = inv_sqrt_2pi;
     out.warming_up = p.training > 1;
     out.anomaly = false;
@@ -156,7 +156,8 @@ inline void pewma_point(const pewma_constants& c, const pewma_params& p, double 
   out.upper = m0 + z_threshold * sd;
   out.z = sd > 0 ? d / sd : (d == 0 ? 0.0 : __builtin_copysign(__builtin_inf(), d));
   out.p = inv_sqrt_2pi * e;
-  out.score = __builtin_fabs(out.z);
+  out.raw = __builtin_fabs(out.z);
+  out.score = ::iotblocks::anomaly::detail::score_of_z(out.raw);
   out.warming_up = s.count < p.training;
   out.anomaly = !out.warming_up && out.p < p.threshold;
 }

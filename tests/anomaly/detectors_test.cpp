@@ -94,12 +94,45 @@ TEST_P(EveryDetector, ExtremeValuesKeepStatesEncodable) {
       const auto r = s.update(x, round * five_minutes).value();
       ASSERT_FALSE(std::isnan(r.score));
       ASSERT_GE(r.score, 0.0);
+      ASSERT_LE(r.score, 1.0);
+      ASSERT_GE(r.raw, 0.0);
     }
     byte_buffer e;
     d->encode(s.state(), e);
     series copy{d};
     ASSERT_FALSE(d->decode(e, copy.state())) << "round " << round;
   }
+}
+
+// Scores are in [0, 1], rank like the raw statistic, and a spike far outside a
+// noisy series scores near 1 and is flagged, while the noise before it rarely does.
+TEST_P(EveryDetector, ScoresAreInTheUnitIntervalAndRankLikeTheRawStatistic) {
+  const auto d = make_detector(GetParam()).value();
+  series s{d};
+  std::mt19937_64 rng{7};
+  std::normal_distribution<double> g{20, 1};
+  std::vector<point_result> out;
+  for (int i = 0; i < 3000; ++i) {
+    const double x = i == 2500 ? 60.0 : g(rng);
+    out.push_back(s.update(x, i * five_minutes).value());
+  }
+  int high_noise = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const auto& r = out[static_cast<std::size_t>(i)];
+    ASSERT_GE(r.score, 0.0) << i;
+    ASSERT_LE(r.score, 1.0) << i;
+    if (i >= 200 && i < 2500) high_noise += r.score >= 0.9;
+    for (int j = std::max(0, i - 5); j < i; ++j) {  // a monotone function of raw
+      const auto& q = out[static_cast<std::size_t>(j)];
+      if (q.raw < r.raw) {
+        EXPECT_LE(q.score, r.score) << j << " " << i;
+      }
+    }
+  }
+  const auto& spike = out[2500];
+  EXPECT_TRUE(spike.anomaly);
+  EXPECT_GE(spike.score, 0.9);
+  EXPECT_LT(high_noise, 23);  // under 1% of the noise scores as high as the spike
 }
 
 INSTANTIATE_TEST_SUITE_P(All, EveryDetector, ::testing::Values("pewma", "ewma", "ensemble"));

@@ -116,6 +116,24 @@ TEST_F(Nab, ThresholdIsOptimisedOverTheCorpusPerProfile) {
   EXPECT_NEAR(s.normalized, 100 * 4.9 / 6, 1e-9);
 }
 
+TEST_F(Nab, ScoreAtAFixedThresholdDoesNotSweep) {
+  // "joint" at 0.5 is the standard profile's best (S = 0.9); at 0.8, S = 0; at 0.6,
+  // S = -1.1 (a's window missed, b's found, 10 FPs); above every score, S = S_null.
+  const auto files = with_scores(c, "joint");
+  const auto& standard = c.profiles[0];
+  EXPECT_NEAR(score_at(files, standard, 0.5).value().normalized, 72.5, 1e-9);
+  auto s = score_at(files, standard, 0.8).value();
+  EXPECT_NEAR(s.raw, 0.0, 1e-12);
+  EXPECT_NEAR(s.normalized, 50.0, 1e-9);
+  EXPECT_EQ(s.detected_windows, 1u);
+  s = score_at(files, standard, 0.6).value();
+  EXPECT_NEAR(s.raw, -1.1, 1e-12);
+  EXPECT_EQ(s.false_positives, 10u);
+  s = score_at(files, standard, 2.0).value();
+  EXPECT_DOUBLE_EQ(s.raw, s.null_score);
+  EXPECT_DOUBLE_EQ(s.normalized, 0.0);
+}
+
 TEST_F(Nab, RejectsInconsistentInput) {
   auto files = with_scores(c, "start");
   files[0].scores.pop_back();

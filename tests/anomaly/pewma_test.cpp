@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -90,7 +91,13 @@ TEST(Pewma, EqualsThePublishedEquationsOnWellConditionedData) {
       expect_close(r.z, e.z, 10, "z", i);
       expect_close(r.p, e.p, 1, "p", i);
       EXPECT_EQ(r.anomaly, e.anomaly) << i;
-      EXPECT_EQ(r.score, std::fabs(r.z));
+      EXPECT_EQ(r.raw, std::fabs(r.z));
+      // score: L / (L + 5), L = -log10 of the two-sided normal tail of Z.
+      const double tail = std::erfc(std::fabs(r.z) / std::sqrt(2.0));
+      if (tail > 1e-300) {
+        const double l = -std::log10(tail);
+        EXPECT_NEAR(r.score, l / (l + 5), 1e-10) << i;
+      }
       anomalies += r.anomaly;
     }
     EXPECT_GT(anomalies, 100u);  // the spikes
@@ -193,7 +200,8 @@ TEST(Pewma, FirstPointAndZeroVariance) {
   // Different value on zero variance: Z = +-inf, P = 0, flagged.
   ASSERT_FALSE(model.update(s, 4.0, r));
   EXPECT_EQ(r.z, -inf);
-  EXPECT_EQ(r.score, inf);
+  EXPECT_EQ(r.raw, inf);
+  EXPECT_EQ(r.score, 1.0);
   EXPECT_EQ(r.p, 0.0);
   EXPECT_TRUE(r.anomaly);
   EXPECT_EQ(r.lower, 5.0);
@@ -269,12 +277,12 @@ TEST(Pewma, SpanAndBatchAgreeWithPerPointUpdates) {
       std::error_code ec;
       ASSERT_EQ(model.update(spans[k], std::span{&values[k], 1}, std::span{&span_score, 1}, ec),
                 1u);
-      if (std::isinf(r.score)) {
-        ASSERT_EQ(scores[k], r.score);
-        ASSERT_EQ(span_score, r.score);
+      if (std::isinf(r.raw)) {  // the span and batch forms output |Z|, point_result::raw
+        ASSERT_EQ(scores[k], r.raw);
+        ASSERT_EQ(span_score, r.raw);
       } else {
-        ASSERT_NEAR(scores[k], r.score, 1e-9 * std::max(1.0, r.score)) << k << " " << t;
-        ASSERT_NEAR(span_score, r.score, 1e-9 * std::max(1.0, r.score)) << k << " " << t;
+        ASSERT_NEAR(scores[k], r.raw, 1e-9 * std::max(1.0, r.raw)) << k << " " << t;
+        ASSERT_NEAR(span_score, r.raw, 1e-9 * std::max(1.0, r.raw)) << k << " " << t;
       }
       const auto b = batch.state(k);
       ASSERT_NEAR(b.mean, one[k].mean, 1e-12 * (1 + std::fabs(one[k].mean)));
@@ -307,6 +315,31 @@ TEST(PewmaKernel, FastExpsAreWithinThreeUlps) {
   RecordProperty("worst_table", std::to_string(worst_table));
   RecordProperty("worst_poly", std::to_string(worst_poly));
   std::printf("exp_neg_half max rel error %.3g, exp_poly %.3g\n", worst_table, worst_poly);
+}
+
+}  // namespace
+}  // namespace iotblocks::anomaly
+
+namespace iotblocks::anomaly {
+namespace {
+
+// The [0, 1] score of |Z|: exact where erfc is representable, asymptotic beyond
+// Z = 30, continuous there, strictly increasing (no ties among extreme points), 1
+// only at infinity.
+TEST(ScoreOfZ, IsStrictlyIncreasingAndContinuous) {
+  EXPECT_EQ(detail::score_of_z(0), 0.0);
+  EXPECT_NEAR(detail::score_of_z(3.2905267314918945), 3.0 / 8.0, 1e-9);  // p = 1e-3
+  EXPECT_NEAR(detail::log10_normal_tail(29.999999), detail::log10_normal_tail(30.000001), 1e-4);
+  EXPECT_NEAR(detail::log10_normal_tail(30.0), 197.5, 1.0);  // -log10 erfc(30/sqrt2)
+  double prev = -1;
+  for (double z = 0; z < 1e4; z = z * 1.01 + 0.01) {
+    const double s = detail::score_of_z(z);
+    ASSERT_GT(s, prev) << z;
+    ASSERT_LT(s, 1.0) << z;
+    prev = s;
+  }
+  EXPECT_EQ(detail::score_of_z(HUGE_VAL), 1.0);
+  EXPECT_EQ(detail::score_of_z(std::nan("")), 0.0);
 }
 
 }  // namespace

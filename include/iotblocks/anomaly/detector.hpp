@@ -31,9 +31,15 @@ inline constexpr double not_applicable = std::numeric_limits<double>::quiet_NaN(
 /// What a detector says about one point. Fields a detector has no notion of are
 /// NaN (not_applicable); the JSON forms leave them out.
 struct point_result {
-  double value = 0;                ///< the input value
-  double score = 0;                ///< >= 0, grows with how unusual the point is; ranks points
-  bool anomaly = false;            ///< the detector's own decision at its default threshold
+  double value = 0;  ///< the input value
+  /// In [0, 1]: L / (L + 5) with L = -log10(p), where p is the detector's estimate of
+  /// the probability of a point at least this unusual (the two-sided normal tail of z
+  /// for pewma and ewma; the series' own history for the others). 0.5: p = 1e-5;
+  /// 0.375: p = 1e-3; 0.75: p = 1e-15. Strictly increasing in L: it ranks points as
+  /// `raw` does.
+  double score = 0;
+  double raw = 0;                  ///< the detector's own statistic (|z| for pewma and ewma), >= 0
+  bool anomaly = false;            ///< the detector's decision at its threshold (a parameter)
   bool warming_up = false;         ///< the detector is still in its training period
   double mean = not_applicable;    ///< expected value before this point
   double stddev = not_applicable;  ///< expected spread before this point
