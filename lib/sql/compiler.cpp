@@ -15,6 +15,9 @@
 namespace iotblocks::sql::detail {
 namespace {
 
+// decode(value, 'proto', bucket, key, proto_name, message_type)
+constexpr std::size_t proto_decode_args = 6;
+
 std::optional<cast_type> parse_cast_type(std::string_view t) {
   for (auto s : {"string", "nvarchar", "text", "ntext", "varchar"}) {
     if (iequals(t, s)) return cast_type::string;
@@ -209,8 +212,19 @@ std::int32_t compiler::compile_call(const ast& a) {
     return false;
   };
   std::vector<std::int32_t> kids;
+  const int b = find_builtin(a.text);
+  const auto builtin_takes = [&](int id) {
+    if (id < 0) return false;
+    const builtin& f = builtins()[static_cast<std::size_t>(id)];
+    return argc >= f.min_args && argc <= f.max_args;
+  };
   if (o_.functions()) {
-    if (auto e = o_.functions()->find(a.text)) {
+    auto e = o_.functions()->find(a.text);
+    // A registration shadows the built-in of the same name, except for argument counts
+    // only the built-in takes: registering decode for 6 arguments adds the 'proto' form
+    // and keeps decode(x, 'base64').
+    if (e && (argc < e->min_args || argc > e->max_args) && builtin_takes(b)) e = nullptr;
+    if (e) {
       if (!arity_check(e->min_args, e->max_args, e->name)) return -1;
       for (const auto& k : a.kids) kids.push_back(compile(*k));
       node n;
@@ -220,7 +234,15 @@ std::int32_t compiler::compile_call(const ast& a) {
       return add_n(n, kids);
     }
   }
-  const int b = find_builtin(a.text);
+  // AWS's decode(value, 'proto', bucket, key, proto_name, message_type) reads a
+  // FileDescriptorSet from S3: like the other functions that call AWS services, it needs
+  // a registration.
+  if (iequals(a.text, "decode") && argc == proto_decode_args) {
+    fail(a.offset, error::external_not_registered,
+         "decode(value, 'proto', bucket, key, proto_name, message_type) reads Protobuf "
+         "descriptors from S3; register 'decode' for 6 arguments with sql::function_registry");
+    return -1;
+  }
   if (b >= 0) {
     const builtin& f = builtins()[static_cast<std::size_t>(b)];
     if (!arity_check(f.min_args, f.max_args, f.name)) return -1;
@@ -401,6 +423,13 @@ std::string_view rule::from() const noexcept { return p_->from; }
 bool rule::has_where() const noexcept { return p_->selects[0].where >= 0; }
 bool rule::select_value() const noexcept { return p_->selects[0].value; }
 std::vector<std::string> rule::variables() const { return p_->var_names; }
+
+bool matches_from(const rule& r, std::string_view topic_name) noexcept {
+  const std::string_view filter = r.from();
+  if (filter.empty() || topic::is_shared(filter) || topic::validate_name(topic_name)) return false;
+  return topic::matches(filter, topic_name);
+}
+
 std::vector<std::string> rule::payload_paths() const {
   std::vector<std::string> out;
   for (const auto& path : p_->paths) {

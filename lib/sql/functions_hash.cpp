@@ -1,7 +1,8 @@
-// Hashing (OpenSSL EVP) and base64 encode/decode.
+// Hashing (OpenSSL EVP; MD2 our own, OpenSSL 3 has none) and base64 encode/decode.
 #include "sql/convert.hpp"
 #include "sql/functions.hpp"
 #include "sql/json_scan.hpp"
+#include "sql/md2.hpp"
 
 #include <iotblocks/core/bytes.hpp>
 #include <iotblocks/core/utf8.hpp>
@@ -20,11 +21,10 @@ struct md_deleter {
   void operator()(EVP_MD* m) const noexcept { EVP_MD_free(m); }
 };
 
-// Fetched once; nullptr when this OpenSSL does not offer the algorithm (MD2 is
-// not in OpenSSL 3's default provider, so md2() is Undefined there).
+// Fetched once; nullptr when this OpenSSL does not offer the algorithm (then the
+// function is Undefined).
 const EVP_MD* digest(int which) {
   static const std::unique_ptr<EVP_MD, md_deleter> mds[] = {
-      std::unique_ptr<EVP_MD, md_deleter>(EVP_MD_fetch(nullptr, "MD2", nullptr)),
       std::unique_ptr<EVP_MD, md_deleter>(EVP_MD_fetch(nullptr, "MD5", nullptr)),
       std::unique_ptr<EVP_MD, md_deleter>(EVP_MD_fetch(nullptr, "SHA1", nullptr)),
       std::unique_ptr<EVP_MD, md_deleter>(EVP_MD_fetch(nullptr, "SHA224", nullptr)),
@@ -50,6 +50,15 @@ val f_hash(eval_state& st, const val* a, std::size_t) {
   unsigned int len = 0;
   if (EVP_Digest(s->data(), s->size(), out, &len, md, nullptr) != 1) return val::undef();
   const std::string hex = to_hex(bytes_view{reinterpret_cast<const std::byte*>(out), len});
+  return val::string(st.copy(hex));
+}
+
+val f_md2(eval_state& st, const val* a, std::size_t) {
+  auto s = bytes_of(st, a[0]);
+  if (!s) return val::undef();
+  const auto d = md2_digest(*s);
+  const std::string hex =
+      to_hex(bytes_view{reinterpret_cast<const std::byte*>(d.data()), d.size()});
   return val::string(st.copy(hex));
 }
 
@@ -89,10 +98,10 @@ val f_decode(eval_state& st, const val* a, std::size_t) {
 
 const builtin table[] = {
     {"decode", 2, 2, false, f_decode},  {"encode", 2, 2, false, f_encode},
-    {"md2", 1, 1, false, f_hash<0>},    {"md5", 1, 1, false, f_hash<1>},
-    {"sha1", 1, 1, false, f_hash<2>},   {"sha224", 1, 1, false, f_hash<3>},
-    {"sha256", 1, 1, false, f_hash<4>}, {"sha384", 1, 1, false, f_hash<5>},
-    {"sha512", 1, 1, false, f_hash<6>},
+    {"md2", 1, 1, false, f_md2},        {"md5", 1, 1, false, f_hash<0>},
+    {"sha1", 1, 1, false, f_hash<1>},   {"sha224", 1, 1, false, f_hash<2>},
+    {"sha256", 1, 1, false, f_hash<3>}, {"sha384", 1, 1, false, f_hash<4>},
+    {"sha512", 1, 1, false, f_hash<5>},
 };
 
 }  // namespace

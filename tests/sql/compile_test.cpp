@@ -85,6 +85,32 @@ TEST(SqlCompile, RegisteredFunctionShadowsBuiltin) {
   EXPECT_EQ(fns.names(), std::vector<std::string>{"upper"});
 }
 
+TEST(SqlCompile, RegistrationKeepsBuiltinForOtherArgumentCounts) {
+  function_registry fns;
+  fns.add("round", 2, 2,
+          [](std::span<const value>, const message&) -> result<value> { return value("mine"); });
+  auto r = compile("SELECT round(2.6) AS a, round(2.6, 1) AS b FROM 't'",
+                   compile_options{}.functions(&fns));
+  ASSERT_TRUE(r.ok()) << r.describe();
+  evaluator ev;
+  message m;
+  EXPECT_EQ(ev.evaluate(*r, m).value().value(), R"({"a":3,"b":"mine"})");
+  // Counts neither takes are still an arity error, naming the registration.
+  auto bad = compile("SELECT round(1, 2, 3) FROM 't'", compile_options{}.functions(&fns));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error(), make_error_code(error::wrong_arity));
+}
+
+TEST(SqlCompile, ProtoDecodeNeedsARegistration) {
+  const std::string sql =
+      "SELECT decode(*, 'proto', 'my-bucket', 'schemas/msg.desc', 'msg', 'Reading') FROM 't'";
+  auto r = compile(sql);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), make_error_code(error::external_not_registered));
+  EXPECT_NE(r.describe().find("Protobuf descriptors from S3"), std::string::npos) << r.describe();
+  EXPECT_EQ(r.fail().where.column, 8u);
+}
+
 TEST(SqlCompile, ExternalNamesAreListed) {
   bool lambda = false;
   for (auto n : external_function_names()) lambda |= n == "aws_lambda";

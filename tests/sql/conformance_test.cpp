@@ -1,7 +1,9 @@
 // The conformance table: tests/data/sql/*.json, each a list of cases
 //   {"name", "sql", "topic", "payload" | "payload_text" | "payload_base64", "context",
 //    "expect" | "expect_text" | "no_match": true | "error": {"code", "at", "contains"} |
-//    "eval_error": "<code>"}
+//    "eval_error": "<code>", "from_matches": bool}
+// With "from_matches", FROM is applied first: sql::matches_from must say so and agree with
+// the topic index the rules engine routes by; a topic that does not match ends the case.
 // Outputs are compared as values (Int and Decimal by value, objects ignoring key order).
 #include "core/json.hpp"
 
@@ -9,6 +11,7 @@
 #include <iotblocks/core/clock.hpp>
 #include <iotblocks/core/error.hpp>
 #include <iotblocks/sql.hpp>
+#include <iotblocks/topic/index.hpp>
 
 #include <gtest/gtest.h>
 
@@ -74,6 +77,9 @@ struct case_runner {
                     value::object state{{"reported", value(std::move(reported))}};
                     return value(value::object{{"state", value(std::move(state))}});
                   });
+    functions.add("decode", 6, 6, [](std::span<const value> args, const message&) -> result<value> {
+      return value(value::object{{"type", args[5]}, {"data", args[0]}});
+    });
     functions.add("fail_always", 0, 0, [](std::span<const value>, const message&) -> result<value> {
       return failure{iotblocks::core::error::invalid_argument, "boom", {}};
     });
@@ -149,6 +155,13 @@ struct case_runner {
         m.user_properties = props;
       }
     }
+    if (auto from_matches = json::get_bool(c, "from_matches")) {
+      EXPECT_EQ(matches_from(*r, m.topic), *from_matches) << "FROM '" << r->from() << "'";
+      topic::subscription_index rules_engine_index;
+      ASSERT_TRUE(rules_engine_index.subscribe(r->from(), 1).ok());
+      EXPECT_EQ(rules_engine_index.any_match(m.topic), *from_matches) << "topic index";
+      if (!*from_matches) return;
+    }
     evaluator ev(evaluator_options{}.clock(&clock));
     auto out = ev.evaluate(*r, m);
     auto matched = ev.matches(*r, m);
@@ -194,9 +207,9 @@ void run_file(const std::string& name) {
 
 const std::vector<std::string>& files() {
   static const std::vector<std::string> f = {
-      "scenarios",   "select",    "operators", "types",   "where",   "case",    "nested",
-      "literals",    "variables", "errors",    "binary",  "math",    "strings", "regex",
-      "collections", "hashing",   "time",      "context", "external"};
+      "scenarios",   "select",    "operators", "types",   "where",    "case",    "nested",
+      "literals",    "variables", "errors",    "binary",  "math",     "strings", "regex",
+      "collections", "hashing",   "time",      "context", "external", "from"};
   return f;
 }
 
@@ -221,6 +234,7 @@ IOTBLOCKS_CONFORMANCE(hashing)
 IOTBLOCKS_CONFORMANCE(time)
 IOTBLOCKS_CONFORMANCE(context)
 IOTBLOCKS_CONFORMANCE(external)
+IOTBLOCKS_CONFORMANCE(from)
 
 TEST(SqlConformance, EveryFileIsRun) {
   std::set<std::string> known(files().begin(), files().end());

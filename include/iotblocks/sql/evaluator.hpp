@@ -2,7 +2,12 @@
 // scratch memory of evaluations, so after warm-up evaluating allocates nothing
 // when the rule does not match. Use one evaluator per thread.
 //
+// No call of the evaluator applies the FROM clause: each assumes the message's topic
+// already matched the rule's FROM filter. Check it with sql::matches_from (rule.hpp),
+// or route messages to rules by rule::from() with a topic index, as the rules engine does.
+//
 //   sql::evaluator ev;
+//   if (!sql::matches_from(rule, msg.topic)) return;   // FROM does not match: no trigger
 //   auto out = ev.evaluate(rule, msg);
 //   if (!out) log(out.describe());              // evaluation error
 //   else if (!*out) { /* WHERE did not match */ }
@@ -75,15 +80,17 @@ class evaluator {
   evaluator(evaluator&&) noexcept;
   evaluator& operator=(evaluator&&) noexcept;
 
-  /// Evaluates WHERE only: true when the rule matches the message.
+  /// Evaluates WHERE only: true when the rule matches the message. Assumes the topic
+  /// matched FROM (not checked; see matches_from).
   result<bool> matches(const rule& r, const message& m);
 
-  /// Evaluates the rule. nullopt when WHERE is not true; otherwise the output
+  /// Evaluates the rule, assuming the topic matched FROM (not checked; see
+  /// matches_from). nullopt when WHERE is not true; otherwise the output
   /// payload: JSON text, or the payload bytes for `SELECT *` on a non-JSON payload.
   /// The view stays valid until the next call on this evaluator.
   result<std::optional<std::string_view>> evaluate(const rule& r, const message& m);
 
-  /// Like evaluate, but returns the output as a value (Undefined when no match;
+  /// Like evaluate (FROM not checked), but returns the output as a value (nullopt when no match;
   /// a non-JSON payload selected with * comes back as a String of its bytes).
   result<std::optional<value>> evaluate_value(const rule& r, const message& m);
 

@@ -1,7 +1,8 @@
 // The registration hook for functions that AWS implements by calling other
 // services (aws_lambda, get_thing_shadow, get_dynamodb, get_secret,
-// machinelearning_predict, get_registry_data) and for an application's own
-// functions. A rule that calls an unregistered name does not compile.
+// machinelearning_predict, get_registry_data, and decode(v, 'proto', ...) which reads
+// Protobuf descriptors from S3) and for an application's own functions. A rule that
+// calls an unregistered name does not compile.
 //
 //   sql::function_registry fns;
 //   fns.add("get_thing_shadow", 2, 3, [&](std::span<const sql::value> args, const sql::message&)
@@ -41,7 +42,10 @@ class function_registry {
     external_function fn;
   };
 
-  /// Adds or replaces `name`. A registered name shadows a built-in of the same name.
+  /// Adds or replaces `name`. A registered name shadows a built-in of the same name for
+  /// the argument counts it takes; calls with a count only the built-in takes stay
+  /// built-in (registering `decode` for 6 arguments adds AWS's `decode(v, 'proto', ...)`
+  /// and keeps `decode(v, 'base64')`).
   function_registry& add(std::string name, std::size_t min_args, std::size_t max_args,
                          external_function fn);
 

@@ -5,6 +5,7 @@
 //   auto r = sql::compile("SELECT * FROM '/topic/Greenhouse/LuxSensors' WHERE lux > 35000");
 //   if (!r) std::cerr << r.describe();          // "... at line:column"
 //   r->from();                                  // "/topic/Greenhouse/LuxSensors"
+//   sql::matches_from(*r, "/topic/Greenhouse/LuxSensors");   // true: FROM applies
 #pragma once
 
 #include <iotblocks/core/result.hpp>
@@ -59,6 +60,7 @@ class rule {
   /// The SQL text it was compiled from.
   std::string_view text() const noexcept;
   /// The FROM topic filter; empty for a rule without FROM (Basic Ingest only).
+  /// See matches_from() to apply it to a topic.
   std::string_view from() const noexcept;
   bool has_where() const noexcept;
   /// SELECT VALUE (the output is that value, not an object).
@@ -75,6 +77,16 @@ class rule {
   explicit rule(std::shared_ptr<const detail::program> p) noexcept : p_(std::move(p)) {}
   std::shared_ptr<const detail::program> p_;
 };
+
+/// Applies the FROM clause: true when the rule's FROM topic filter matches `topic` as an
+/// MQTT subscription does (topic::matches, the matching the rules engine's topic index
+/// does): `+` is one level, `#` the rest including the parent (`a/#` matches `a`), other
+/// levels compare exactly and case-sensitively, and a filter starting with a wildcard
+/// does not match a topic starting with `$`. False when `topic` is not a valid topic
+/// name, for a rule without FROM (only Basic Ingest invokes such a rule, by name) and for
+/// a `$share/...` FROM (the rules engine refuses such a rule).
+/// The evaluator's calls do not apply FROM; call this first (or route by from()).
+bool matches_from(const rule& r, std::string_view topic) noexcept;
 
 /// Compiles one statement: [SET @v = expr, ...] SELECT [VALUE] items [FROM 'filter'] [WHERE cond].
 /// Failures carry an error code, a message with a suggestion where one helps, and the
