@@ -1,6 +1,7 @@
 // `iotblocks sql eval --sql '...' --topic T [--clientid C] [--template T]... < payload`:
-// evaluates a rule on one message and prints the output payload (exit 1 and nothing
-// on standard output when WHERE does not match); each --template is rendered on a
+// applies the rule to one message published on T as the rules engine does: FROM first
+// (sql::matches_from), then WHERE, and prints the output payload (exit 1 and nothing on
+// standard output when FROM or WHERE does not match); each --template is rendered on a
 // line of its own after it. One final newline of the input is not part of the payload.
 // `iotblocks sql check 'SQL'`: compiles and prints what the rule reads, or the error
 // with its line and column (exit 3).
@@ -8,6 +9,7 @@
 
 #include <iotblocks/core/bytes.hpp>
 #include <iotblocks/sql.hpp>
+#include <iotblocks/topic/syntax.hpp>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -48,6 +50,9 @@ void eval(const eval_args& a) {
     if (!ct) throw error(bad_input, "template '" + t + "': " + ct.describe());
     templates.push_back(std::move(*ct));
   }
+  if (auto ec = topic::validate_name(a.topic)) {
+    throw error(usage, "--topic '" + a.topic + "' is not a topic name: " + ec.message());
+  }
   std::string payload = read_input(a.input);
   // `echo '{...}' | iotblocks sql eval ...`: the shell's final newline is not payload.
   if (!payload.empty() && payload.back() == '\n') payload.pop_back();
@@ -65,6 +70,15 @@ void eval(const eval_args& a) {
   if (!a.principal.empty()) m.principal = a.principal;
   if (a.timestamp >= 0) m.timestamp_ms = a.timestamp;
   m.user_properties = props;
+  if (rule.from().empty()) {
+    throw error(no_result,
+                "the rule has no FROM clause: no topic triggers it (only Basic Ingest, "
+                "by rule name)");
+  }
+  if (!sql::matches_from(rule, m.topic)) {
+    throw error(no_result,
+                "topic '" + a.topic + "' does not match FROM '" + std::string(rule.from()) + "'");
+  }
   sql::evaluator ev;
   auto out = ev.evaluate(rule, m);
   if (!out) throw error(failed, out.describe());
@@ -108,9 +122,16 @@ void setup(CLI::App& root) {
   cmd->require_subcommand(1);
 
   auto a = std::make_shared<eval_args>();
-  auto* e = cmd->add_subcommand("eval", "Evaluate a rule on one message (payload on stdin)");
+  auto* e = cmd->add_subcommand(
+      "eval",
+      "Apply a rule to one message (payload on stdin) as the rules engine does: the topic must "
+      "match the FROM filter (MQTT: + one level, # the rest), then WHERE must be true; "
+      "otherwise exit 1 with nothing on stdout");
   e->add_option("--sql", a->sql, "The rule")->required();
-  e->add_option("--topic", a->topic, "Topic the message was published to")->required();
+  e->add_option("--topic", a->topic,
+                "Topic the message was published to (required, as in AWS IoT: FROM is matched "
+                "against it; a rule without FROM is triggered by no topic)")
+      ->required();
   e->add_option("--clientid", a->client_id, "MQTT client id for clientid()");
   e->add_option("--principal", a->principal, "Principal for principal()");
   e->add_option("--timestamp", a->timestamp, "timestamp() in Unix ms (default: now)");

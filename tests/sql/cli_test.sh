@@ -29,4 +29,45 @@ out=$("$cli" sql check "SELECT a.b, c FROM 'x/#' WHERE d > 1")
 
 out=$(echo '{}' | "$cli" sql eval --topic t --sql "SELECT *, 1 AS x FROM 't'" --payload /dev/null 2>&1)
 [ $? -eq 4 ] || fail "evaluation error exit code ($out)"
+# FROM applies before WHERE, as in the rules engine: a topic the filter does not match
+# triggers nothing (exit 1, empty stdout), however true WHERE would be.
+from_case() {  # from_case FILTER TOPIC EXPECTED_EXIT
+  local out err code
+  err=$(mktemp)
+  out=$(echo '{"n":1}' | "$cli" sql eval --topic "$2" --sql "SELECT n FROM '$1' WHERE n = 1" 2>"$err")
+  code=$?
+  [ $code -eq "$3" ] || fail "FROM '$1' on topic '$2': exit $code, want $3 ($(cat "$err"))"
+  if [ "$3" -eq 0 ]; then
+    [ "$out" = '{"n":1}' ] || fail "FROM '$1' on topic '$2' printed: $out"
+  else
+    [ -z "$out" ] || fail "FROM '$1' on topic '$2' printed: $out"
+    grep -q "does not match FROM '$1'" "$err" || fail "FROM '$1' on '$2': message $(cat "$err")"
+  fi
+  rm -f "$err"
+}
+from_case 'a/b' 'a/b' 0
+from_case 'a/b' 'a/c' 1
+from_case 'a/b' 'a/b/c' 1
+from_case 'a/b' 'A/b' 1
+from_case 'a/+' 'a/c' 0
+from_case 'a/+' 'a/c/d' 1
+from_case 'a/+' 'b/c' 1
+from_case 'a/+' 'a' 1
+from_case 'a/#' 'a/c/d' 0
+from_case 'a/#' 'a' 0
+from_case 'a/#' 'b/c' 1
+from_case '#' 'x/y' 0
+from_case '#' '$aws/things/t1/shadow/update' 1
+from_case '$aws/things/+/shadow/update' '$aws/things/t1/shadow/update' 0
+
+out=$(echo '{"n":1}' | "$cli" sql eval --topic a --sql "SELECT n WHERE n = 1" 2>&1 >/dev/null)
+[ $? -eq 1 ] || fail "rule without FROM: exit code"
+[[ "$out" == *"no FROM clause"* ]] || fail "rule without FROM: message $out"
+
+out=$(echo '{"n":1}' | "$cli" sql eval --sql "SELECT n FROM 'a'" 2>/dev/null)
+[ $? -eq 2 ] || fail "missing --topic is not a usage error"
+[ -z "$out" ] || fail "missing --topic printed: $out"
+out=$(echo '{"n":1}' | "$cli" sql eval --topic 'a/+' --sql "SELECT n FROM 'a/+'" 2>&1 >/dev/null)
+[ $? -eq 2 ] || fail "a filter as --topic is not a usage error"
+[[ "$out" == *"is not a topic name"* ]] || fail "a filter as --topic: message $out"
 echo "sql CLI: ok"
