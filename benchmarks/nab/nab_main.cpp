@@ -1,7 +1,7 @@
 // anomaly_nab [corpus-dir] [detector...]: the NAB table (normalised score per
 // profile, threshold, detected windows, false positives) and each detector's
 // throughput over the corpus. Default corpus: $IOTBLOCKS_NAB_DATA, else
-// ../shared/data/nab, else next to the source tree (see nab::locate_corpus).
+// data/nab, else the repository's data/nab (see nab::locate_corpus).
 #include <iotblocks/anomaly.hpp>
 
 #include <algorithm>
@@ -15,8 +15,7 @@ int main(int argc, char** argv) {
   using namespace iotblocks::anomaly;
   std::string dir = argc > 1 ? argv[1] : "";
   if (dir.empty()) {
-    const std::string candidates[] = {"../shared/data/nab",
-                                      IOTBLOCKS_SOURCE_DIR "/../shared/data/nab"};
+    const std::string candidates[] = {"data/nab", IOTBLOCKS_SOURCE_DIR "/data/nab"};
     auto found = nab::locate_corpus(candidates);
     if (!found) {
       std::fprintf(stderr, "anomaly_nab: %s\n", found.describe().c_str());

@@ -1,8 +1,8 @@
 // Runs the x509 verifier over the x509-limbo test suite
 // (https://x509-limbo.com, file format "limbo.json" version 1).
 //
-// The suite file is looked up in $IOTBLOCKS_LIMBO_JSON, then
-// ../shared/data/x509-limbo/limbo.json (relative to the repository root).
+// The suite file is $IOTBLOCKS_LIMBO_JSON when set, else the copy in the
+// repository, tests/data/x509/limbo/limbo.json (see the README beside it).
 // Cases are evaluated like OpenSSL's own limbo harness: trusted_certs are the
 // anchors, untrusted_intermediates are presented after the peer, the
 // expected_peer_name is checked, extended_key_usage selects the purpose,
@@ -45,7 +45,7 @@ const std::map<std::string, std::string>& skipped_features() {
 
 std::string limbo_path() {
   if (const char* env = std::getenv("IOTBLOCKS_LIMBO_JSON")) return env;
-  return "../shared/data/x509-limbo/limbo.json";
+  return "tests/data/x509/limbo/limbo.json";
 }
 
 std::map<std::string, std::string> load_expected_failures() {
@@ -157,7 +157,7 @@ outcome evaluate(const rapidjson::Value& tc) {
 
 TEST(Limbo, Suite) {
   const std::string path = limbo_path();
-  // The suite ships in ../shared (CI has it there): missing data is a failure, not a skip.
+  // The suite ships with the repository: missing data is a failure, not a skip.
   ASSERT_TRUE(std::filesystem::exists(path))
       << "x509-limbo suite not found at " << path << " (set IOTBLOCKS_LIMBO_JSON)";
   const auto text = test::read_file(path);
