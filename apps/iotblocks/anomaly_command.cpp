@@ -95,6 +95,7 @@ void score_command(const detector_options& o, const std::string& input) {
     }
     put_number(w, "value", r.value);
     put_number(w, "score", r.score);
+    put_number(w, "raw", r.raw);
     w.Key("anomaly");
     w.Bool(r.anomaly);
     if (r.warming_up) {
@@ -125,8 +126,93 @@ std::string nab_data_dir(const std::string& given) {
   return *dir;
 }
 
-void nab_command(const std::vector<std::string>& names, const std::vector<std::string>& sets,
-                 const std::string& given, bool json, bool per_file) {
+struct nab_options {
+  std::vector<std::string> detectors, sets, grid;
+  std::string data, export_dir, folds;
+  bool json = false, per_file = false;
+};
+
+// Every combination of the --grid axes ("key=v1,v2,...") on top of --set.
+std::vector<std::string> grid_candidates(const nab_options& o) {
+  std::string base;
+  for (const auto& s : o.sets) base += s + ",";
+  std::vector<std::string> out{base};
+  for (const auto& axis : o.grid) {
+    const auto eq = axis.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == axis.size()) {
+      throw error(usage, fmt::format("--grid {}: expected key=v1,v2,...", axis));
+    }
+    const std::string key = axis.substr(0, eq);
+    std::vector<std::string> next;
+    for (const auto& c : out) {
+      std::size_t at = eq + 1;
+      while (at <= axis.size()) {
+        const auto end = std::min(axis.find(',', at), axis.size());
+        if (end > at) next.push_back(c + key + "=" + axis.substr(at, end - at) + ",");
+        at = end + 1;
+      }
+    }
+    out = std::move(next);
+  }
+  return out;
+}
+
+void folds_command(const nab_options& o, const anomaly::nab::corpus& corpus,
+                   const std::vector<std::string>& detectors) {
+  if (o.folds != "category") throw error(usage, "--folds: only 'category' is supported");
+  const auto candidates = grid_candidates(o);
+  for (const auto& name : detectors) {
+    auto v = anomaly::nab::cross_validate(name, candidates, corpus);
+    if (!v)
+      throw error(v.error() == anomaly::error::invalid_parameter ||
+                          v.error() == anomaly::error::unknown_detector
+                      ? usage
+                      : failed,
+                  v.describe());
+    for (const auto& p : *v) {
+      if (o.json) {
+        for (const auto& f : p.folds) {
+          print_line(fmt::format(
+              R"({{"detector":"{}","profile":"{}","held_out":"{}","parameters":"{}",)"
+              R"("threshold":{},"train":{:.2f},"score":{:.2f},"in_sample":{:.2f},"raw":{:.4f},)"
+              R"("windows":{},"detected":{},"false_positives":{}}})",
+              name, p.profile, f.held_out, f.parameters, f.threshold, f.train, f.held_out_score,
+              f.in_sample, f.held_out_raw, f.windows, f.detected, f.false_positives));
+        }
+        print_line(
+            fmt::format(R"({{"detector":"{}","profile":"{}","parameters":"{}","threshold":{},)"
+                        R"("in_sample":{:.2f},"held_out":{:.2f},"candidates":{}}})",
+                        name, p.profile, p.parameters, p.threshold, p.in_sample, p.held_out,
+                        candidates.size()));
+        continue;
+      }
+      print_line(
+          fmt::format("{} {}: in-sample {:.1f} (threshold {:.4f}{}{}), held-out pooled "
+                      "{:.1f}, {} candidate(s)",
+                      name, p.profile, p.in_sample, p.threshold, p.parameters.empty() ? "" : ", ",
+                      p.parameters, p.held_out, candidates.size()));
+      print_line(
+          "| held out | train | held-out score | in-sample | windows found | FP | raw | "
+          "threshold | parameters |");
+      print_line("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+      for (const auto& f : p.folds) {
+        const bool scorable = f.windows > 0;
+        print_line(fmt::format(
+            "| {} | {:.1f} | {} | {} | {}/{} | {} | {:+.3f} | {:.4f} | {} |", f.held_out, f.train,
+            scorable ? fmt::format("{:.1f}", f.held_out_score) : std::string("-"),
+            scorable ? fmt::format("{:.1f}", f.in_sample) : std::string("-"), f.detected, f.windows,
+            f.false_positives, f.held_out_raw, f.threshold,
+            f.parameters.empty() ? "defaults" : f.parameters));
+      }
+    }
+  }
+}
+
+void nab_command(const nab_options& o) {
+  const auto& names = o.detectors;
+  const auto& sets = o.sets;
+  const auto& given = o.data;
+  const bool json = o.json, per_file = o.per_file;
   const std::string data = nab_data_dir(given);
   auto corpus = anomaly::nab::load_corpus(data);
   if (!corpus) {
@@ -138,6 +224,7 @@ void nab_command(const std::vector<std::string>& names, const std::vector<std::s
     detectors.clear();
     for (auto n : anomaly::detector_names()) detectors.emplace_back(n);
   }
+  if (!o.folds.empty()) return folds_command(o, *corpus, detectors);
   std::size_t rows = 0, windows = 0;
   for (const auto& f : corpus->files) rows += f.points.size(), windows += f.windows.size();
   if (!json) {
@@ -149,14 +236,19 @@ void nab_command(const std::vector<std::string>& names, const std::vector<std::s
     print_line(rule + "---:|");
   }
   for (const auto& name : detectors) {
-    detector_options o;
-    o.name = name;
-    o.sets = sets;
-    const auto model = build(o);
+    detector_options d;
+    d.name = name;
+    d.sets = sets;
+    const auto model = build(d);
     const auto start = std::chrono::steady_clock::now();
     const auto files = anomaly::nab::run(*model, *corpus);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!o.export_dir.empty()) {
+      if (auto r = anomaly::nab::export_results(o.export_dir, name, *corpus, files); !r) {
+        throw error(failed, r.describe());
+      }
+    }
     std::string line = "| " + name + " |";
     for (const auto& profile : corpus->profiles) {
       auto s = anomaly::nab::score(files, profile);
@@ -194,18 +286,26 @@ void setup(CLI::App& root) {
   score->add_option("input", input, "CSV file (default: standard input)");
   score->callback([] { score_command(score_opts, input); });
 
-  static std::vector<std::string> nab_detectors, nab_sets;
-  static std::string data;
-  static bool json = false, per_file = false;
+  static nab_options nab_opts;
   auto* nab = cmd->add_subcommand("nab", "Run detectors over a NAB corpus and print the scores");
-  nab->add_option("--detector,-d", nab_detectors, "Detector(s), or 'all' (default)");
-  nab->add_option("--set", nab_sets, "Detector parameter key=value (repeatable)");
-  nab->add_option("--data", data,
+  nab->add_option("--detector,-d", nab_opts.detectors, "Detector(s), or 'all' (default)");
+  nab->add_option("--set", nab_opts.sets, "Detector parameter key=value (repeatable)");
+  nab->add_option("--data", nab_opts.data,
                   "NAB corpus directory (default: $IOTBLOCKS_NAB_DATA, else data/nab, else the "
                   "repository this CLI was built from)");
-  nab->add_flag("--json", json, "One JSON line per detector and profile");
-  nab->add_flag("--files", per_file, "Per-file breakdown (first profile, its best threshold)");
-  nab->callback([] { nab_command(nab_detectors, nab_sets, data, json, per_file); });
+  nab->add_flag("--json", nab_opts.json, "One JSON line per detector and profile");
+  nab->add_flag("--files", nab_opts.per_file,
+                "Per-file breakdown (first profile, its best threshold)");
+  nab->add_option("--export", nab_opts.export_dir,
+                  "Also write the scores as NAB results: DIR/<detector>/<category>/"
+                  "<detector>_<file>.csv (timestamp,value,anomaly_score,label)");
+  nab->add_option("--folds", nab_opts.folds,
+                  "'category': leave-one-category-out validation (parameters from --grid and "
+                  "the threshold chosen on the other categories)");
+  nab->add_option("--grid", nab_opts.grid,
+                  "With --folds: candidate values of one parameter, key=v1,v2,... (repeatable; "
+                  "all combinations)");
+  nab->callback([] { nab_command(nab_opts); });
 
   auto* list = cmd->add_subcommand("detectors", "List detectors with their default parameters");
   list->callback([] {

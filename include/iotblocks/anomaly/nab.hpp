@@ -116,8 +116,62 @@ result<corpus> load_corpus(const std::string& dir);
 /// Errors: error::invalid_corpus naming every path tried.
 result<std::string> locate_corpus(std::span<const std::string> candidates);
 
-/// Runs `model` over every file (a fresh state per file), one score per row.
-/// A value the detector rejects scores 0 and leaves its state as it was.
+/// Runs `model` over every file (a fresh state per file), one score per row
+/// (point_result::score, in [0, 1]). A value the detector rejects scores 0 and leaves
+/// its state as it was.
 std::vector<scored_file> run(const detector& model, const corpus& c);
+
+/// Scores a corpus at a fixed `threshold` (no sweep): what a detector tuned elsewhere
+/// earns here. `normalized` uses the same S_null and S_perfect as score().
+result<profile_score> score_at(std::span<const scored_file> files, const cost_profile& profile,
+                               double threshold, const scoring_options& options = {});
+
+/// The category of a file: its name up to the first '/' ("realTweets").
+std::string category_of(const std::string& file_name);
+
+/// Writes `files` (scored by `detector_name`, rows as in `c`) in the layout of NAB's
+/// results directory, which NAB's own scorer reads:
+/// `dir`/<detector>/<category>/<detector>_<file>.csv, header
+/// `timestamp,value,anomaly_score,label`, timestamps "YYYY-MM-DD HH:MM:SS" (UTC,
+/// ".mmm" added when not whole seconds), label 1 inside a label window, else 0.
+/// Creates directories as needed; overwrites existing files.
+/// Errors: error::invalid_corpus (files not matching `c`, unwritable path).
+result<void> export_results(const std::string& dir, std::string_view detector_name, const corpus& c,
+                            std::span<const scored_file> files);
+
+/// Leave-one-category-out validation. For each parameter set in `candidates` the
+/// detector runs once over the corpus; then, per profile and per category C, the
+/// parameter set and threshold with the best normalised score on the other
+/// categories are chosen and C is scored with them at that fixed threshold.
+struct fold {
+  std::string held_out;       ///< category
+  std::string parameters;     ///< the candidate chosen on the other categories
+  double threshold = 0;       ///< chosen on the other categories
+  double train = 0;           ///< normalised score on the other categories
+  double held_out_score = 0;  ///< normalised score of C at that choice
+  double in_sample = 0;       ///< normalised score of C at the whole-corpus choice
+  double held_out_raw = 0;    ///< S of C at that choice (the only figure when C has no windows)
+  std::size_t windows = 0;    ///< label windows in C
+  std::size_t detected = 0;   ///< of them, detected at the held-out choice
+  std::size_t false_positives = 0;
+};
+
+struct validation {
+  std::string profile;
+  std::string parameters;  ///< chosen on the whole corpus
+  double threshold = 0;    ///< chosen on the whole corpus
+  double in_sample = 0;    ///< normalised score of the whole corpus at that choice
+  /// All held-out folds pooled: sum of S, S_null and S_perfect over the folds, each
+  /// fold at its own choice; the cross-validated counterpart of in_sample.
+  double held_out = 0;
+  std::vector<fold> folds;  ///< one per category, sorted by name
+};
+
+/// `candidates`: parameter texts for make_detector(detector_name, ...), at least one
+/// ("" = defaults). Errors: those of make_detector and score().
+result<std::vector<validation>> cross_validate(std::string_view detector_name,
+                                               std::span<const std::string> candidates,
+                                               const corpus& c,
+                                               const scoring_options& options = {});
 
 }  // namespace iotblocks::anomaly::nab
