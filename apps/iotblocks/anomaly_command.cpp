@@ -157,6 +157,11 @@ std::vector<std::string> grid_candidates(const nab_options& o) {
   return out;
 }
 
+// A threshold as JSON: +inf (nothing detected) has no JSON number.
+std::string json_threshold(double t) {
+  return std::isfinite(t) ? fmt::format("{}", t) : std::string("null");
+}
+
 void folds_command(const nab_options& o, const anomaly::nab::corpus& corpus,
                    const std::vector<std::string>& detectors) {
   if (o.folds != "category") throw error(usage, "--folds: only 'category' is supported");
@@ -176,14 +181,15 @@ void folds_command(const nab_options& o, const anomaly::nab::corpus& corpus,
               R"({{"detector":"{}","profile":"{}","held_out":"{}","parameters":"{}",)"
               R"("threshold":{},"train":{:.2f},"score":{:.2f},"in_sample":{:.2f},"raw":{:.4f},)"
               R"("windows":{},"detected":{},"false_positives":{}}})",
-              name, p.profile, f.held_out, f.parameters, f.threshold, f.train, f.held_out_score,
-              f.in_sample, f.held_out_raw, f.windows, f.detected, f.false_positives));
+              name, p.profile, f.held_out, f.parameters, json_threshold(f.threshold), f.train,
+              f.held_out_score, f.in_sample, f.held_out_raw, f.windows, f.detected,
+              f.false_positives));
         }
         print_line(
             fmt::format(R"({{"detector":"{}","profile":"{}","parameters":"{}","threshold":{},)"
-                        R"("in_sample":{:.2f},"held_out":{:.2f},"candidates":{}}})",
-                        name, p.profile, p.parameters, p.threshold, p.in_sample, p.held_out,
-                        candidates.size()));
+                        R"("in_sample":{:.2f},"held_out_pooled":{:.2f},"candidates":{}}})",
+                        name, p.profile, p.parameters, json_threshold(p.threshold), p.in_sample,
+                        p.held_out, candidates.size()));
         continue;
       }
       print_line(
