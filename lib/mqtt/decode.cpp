@@ -111,7 +111,9 @@ class body_decoder {
 
  private:
   bool fail(error e, std::size_t at, const char* detail = nullptr) noexcept {
-    err_ = {e, at, detail};
+    err_.code = e;
+    err_.at = at;
+    err_.detail = detail;
     return false;
   }
   bool finish() noexcept { return r_.at_end() || fail(error::trailing_bytes, r_.pos); }
@@ -317,6 +319,7 @@ bool body_decoder::connect(connect_view& p) noexcept {
     return fail(error::protocol_unsupported, name_at, "protocol name");  // 3.1.2-1
   }
   p.version = v_;
+  err_.connect_version = v_;  // a refusal from here on can be answered in this version
   const std::size_t flags_at = r_.pos;
   std::uint8_t flags;
   if (!u8(flags, "connect flags")) return false;
@@ -592,7 +595,7 @@ bool decode_body(std::uint8_t first, bytes_view body, const body_context& ctx, p
     case packet_type::disconnect: return d.disconnect(fresh<disconnect_view>(out));
     case packet_type::auth: return d.auth(fresh<auth_view>(out));
   }
-  err = {error::packet_type_reserved, 0, nullptr};
+  err = {error::packet_type_reserved, 0, nullptr, std::nullopt};
   return false;
 }
 

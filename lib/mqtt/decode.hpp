@@ -19,6 +19,8 @@ struct body_error {
   error code{};
   std::size_t at = 0;  // offset within the body of the field at fault
   const char* detail = nullptr;
+  /// A CONNECT that failed after its protocol level: the version it declared.
+  std::optional<protocol_version> connect_version;
 };
 
 /// Checks the first byte of a fixed header against Table 2-2 and the version

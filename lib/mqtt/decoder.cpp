@@ -151,6 +151,7 @@ bool decoder::decode(bytes_view body, std::error_code& ec) noexcept {
   const detail::body_context ctx{version_, self_, limits_};
   detail::body_error err;
   if (!detail::decode_body(first_byte_, body, ctx, packet_, err)) {
+    if (!version_ && err.connect_version) version_ = err.connect_version;  // see protocol()
     fail(err.code, packet_start_ + 1 + length_bytes_ + err.at, err.detail, ec);
     return false;
   }

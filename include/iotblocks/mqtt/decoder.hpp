@@ -57,7 +57,10 @@ class decoder {
 
   /// The negotiated version. A server decoder without one takes it from the
   /// CONNECT (which must come first); with one set, CONNECT is not required
-  /// (e.g. after a hand-over). A client decoder defaults to 5.0.
+  /// (e.g. after a hand-over). A client decoder defaults to 5.0. After a
+  /// CONNECT refused past its protocol level (a malformed property, client id or
+  /// will), protocol() is the version it declared, so a server can answer with a
+  /// CONNACK in that version; empty when the level itself was refused.
   decoder& protocol(protocol_version v) noexcept;
   std::optional<protocol_version> protocol() const noexcept { return version_; }
   role self() const noexcept { return self_; }
