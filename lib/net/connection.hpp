@@ -135,8 +135,12 @@ class connection_impl final : public connection,
   void set_protocol(mqtt::protocol_version v) override {
     post([self = this->shared_from_this(), v] { self->decoder_.protocol(v); });
   }
+  std::optional<mqtt::protocol_version> protocol() const noexcept override {
+    return decoder_.protocol();
+  }
   void set_idle_timeout(std::chrono::milliseconds t) override {
     post([self = this->shared_from_this(), t] {
+      if (self->closing_) return;  // a closing connection keeps its close deadline
       self->idle_ = t;
       self->deadline_ = t.count() > 0 ? std::chrono::steady_clock::now() + t
                                       : std::chrono::steady_clock::time_point::max();
@@ -171,7 +175,9 @@ class connection_impl final : public connection,
     srv_.register_connection(self);
     srv_.callbacks->on_open(self);
     const auto why = co_await read_loop();
-    if (!closing_) shutdown_now();
+    reading_ = false;
+    // The peer ended first: a close still writing finishes its write (no linger then).
+    if (!closing_ || lingering_) shutdown_now();
     finish(why);
   }
 
@@ -231,23 +237,30 @@ class connection_impl final : public connection,
     return buffer;
   }
 
-  // Bytes read: feeds them; false after a protocol error (the close is begun).
+  // Bytes read: feeds them; false once the socket is closed. After a close
+  // began, input is read and discarded (see linger()), up to close_linger_bytes.
   bool consume(bytes_view in) {
     srv_.stats.bytes_in.fetch_add(in.size(), std::memory_order_relaxed);
+    if (closing_) {
+      discarded_ += in.size();
+      if (discarded_ > srv_.options.close_linger_bytes) shutdown_now();
+      return !closed_;
+    }
     if (idle_.count() > 0) deadline_ = std::chrono::steady_clock::now() + idle_;
     if (!feed(in)) {
       begin_close();  // after a protocol error: flush the DISCONNECT, then close
-      return false;
+      return !closed_;
     }
     // A large packet left a large reassembly buffer: give it back.
     if (decoder_.buffer_capacity() > 4096 && !decoder_.in_packet()) decoder_.shrink_buffer();
     return true;
   }
 
-  // Decodes and dispatches; false after a protocol error.
+  // Decodes and dispatches; false after a protocol error. Stops once the
+  // handler closed the connection: what follows is not processed.
   bool feed(bytes_view in) {
     auto self = this->shared_from_this();
-    while (!in.empty() && !closed_) {
+    while (!in.empty() && !closing_ && !closed_) {
       std::error_code ec;
       in = in.subspan(decoder_.put(in, ec));
       if (decoder_.has_packet()) {
@@ -355,7 +368,7 @@ class connection_impl final : public connection,
       }
     }
     if (writing_.empty()) {
-      if (closing_) shutdown_now();
+      if (closing_) linger();
       return;
     }
     iov_.clear();
@@ -386,7 +399,15 @@ class connection_impl final : public connection,
   }
 
   void begin_close() {
-    closing_ = true;
+    if (!closing_ && !closed_) {
+      closing_ = true;
+      idle_ = std::chrono::milliseconds(0);
+      if (const auto linger = srv_.options.close_linger; linger.count() > 0) {
+        // The whole close (last writes, then the linger) is bounded.
+        deadline_ = std::min(deadline_, std::chrono::steady_clock::now() + linger);
+        timer_.cancel();  // the watchdog re-arms with the new deadline
+      }
+    }
     bool active = false;
     {
       std::lock_guard lock(write_mutex_);
@@ -394,6 +415,20 @@ class connection_impl final : public connection,
       active = write_active_;
     }
     if (!active) shutdown_now();
+  }
+
+  // The last bytes of a close are written: shut down our side (the peer reads
+  // them, then end of stream) and read and discard what the peer still sends
+  // until it closes, within close_linger (time, from the close) and
+  // close_linger_bytes. Closing with unread input would send a reset, which
+  // makes a peer that is still sending lose the packet it was about to read.
+  void linger() {
+    if (closed_) return;
+    if (!reading_ || srv_.options.close_linger.count() <= 0) return shutdown_now();
+    lingering_ = true;
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(stream_).shutdown(tcp::socket::shutdown_send, ignored);
+    finish({});  // for the handler the connection is gone now, as without a linger
   }
 
   // Closes the socket; the read loop then ends and reports on_close.
@@ -448,7 +483,10 @@ class connection_impl final : public connection,
   bool write_closed_ = false;
   std::chrono::milliseconds idle_{0};
   std::chrono::steady_clock::time_point deadline_;
-  bool closing_ = false;
+  bool closing_ = false;    // close begun: last writes, then linger
+  bool lingering_ = false;  // our side shut down, discarding input
+  bool reading_ = true;     // the read loop runs
+  std::size_t discarded_ = 0;
   bool closed_ = false;
   bool opened_ = false;
 };

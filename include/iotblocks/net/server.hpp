@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -59,6 +60,14 @@ struct server_options {
   double max_accepts_per_second = 0;                 ///< 0 = unlimited (token bucket, burst = 1 s)
   std::chrono::milliseconds connect_timeout{10000};  ///< TLS/WS handshake + CONNECT must finish
   std::size_t max_write_queue_bytes = 16u << 20;     ///< a slower reader is disconnected
+  /// A close with bytes still to write (a refusing CONNACK, a DISCONNECT) writes
+  /// them, shuts down the server's side, then reads and discards what the client
+  /// still sends until it closes: a socket closed with unread input sends a reset,
+  /// which can make a client that is still sending lose the packet before it reads
+  /// it. Bounded: at most `close_linger` from the close (0: close at once) and
+  /// `close_linger_bytes` read meanwhile; then the socket is closed.
+  std::chrono::milliseconds close_linger{2000};
+  std::size_t close_linger_bytes = 1u << 20;
   /// Bytes read per read call. TCP connections read into one buffer per thread
   /// (an idle connection holds none); TLS and WebSocket connections own one that
   /// starts at 2 KiB, doubles up to this size while reads fill it, and shrinks back.
@@ -101,6 +110,10 @@ class connection {
   virtual void close() = 0;
   /// The decoder's protocol version, once the handler knows it (from CONNECT).
   virtual void set_protocol(mqtt::protocol_version v) = 0;
+  /// The version the decoder knows: from the CONNECT, also from one it refused
+  /// past its protocol level (mqtt::decoder::protocol()). Only on the
+  /// connection's thread (e.g. in on_protocol_error).
+  virtual std::optional<mqtt::protocol_version> protocol() const noexcept = 0;
   /// Closes the connection when nothing is read for `timeout` (0 disables);
   /// the handler sets 1.5 x keep-alive after CONNECT.
   virtual void set_idle_timeout(std::chrono::milliseconds timeout) = 0;
