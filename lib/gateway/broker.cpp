@@ -47,6 +47,35 @@ mqtt::connect_view view_of(const mqtt::connect& c) {
   return v;
 }
 
+// U+0001..U+001F and U+007F..U+009F (MQTT 5 section 1.5.4); `s` is valid UTF-8
+// (the decoder checked it), so U+0080..U+009F is 0xC2 followed by 0x80..0x9F.
+bool has_control_character(std::string_view s) noexcept {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x20 || b == 0x7F) return true;
+    if (b == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) < 0xA0) return true;
+  }
+  return false;
+}
+
+// The reason for a CONNACK refusing a CONNECT (or its AUTH exchange) the decoder
+// refused: the decoder's code when CONNACK may carry it (3.2.2.2), else 0x81.
+reason_code connack_reason(reason_code why) noexcept {
+  switch (why) {
+    case reason_code::unspecified_error:
+    case reason_code::malformed_packet:
+    case reason_code::protocol_error:
+    case reason_code::implementation_specific_error:
+    case reason_code::unsupported_protocol_version:
+    case reason_code::client_identifier_not_valid:
+    case reason_code::topic_name_invalid:
+    case reason_code::packet_too_large:
+    case reason_code::quota_exceeded:
+    case reason_code::payload_format_invalid: return why;
+    default: return reason_code::malformed_packet;
+  }
+}
+
 std::string random_client_id() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   return "iotblocks-" + std::to_string(rng());
@@ -130,6 +159,18 @@ struct broker::impl {
 
   bool allowed(const session& s, action a, std::string_view topic) const {
     return !authorize || authorize(s.info, a, topic);
+  }
+
+  // A client id or topic refused for its control characters (options.control_characters).
+  bool refused_characters(std::string_view s) const noexcept {
+    return options.control_characters == control_character_rule::refuse && has_control_character(s);
+  }
+
+  // A packet refused as malformed for its control characters (caller holds s.mutex).
+  void malformed(session& s) {
+    stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+    s.disconnect_reason = "CLIENT_ERROR";
+    disconnect(s, reason_code::malformed_packet);
   }
 
   // --- delivery -----------------------------------------------------------
@@ -567,6 +608,14 @@ struct broker::impl {
       disconnect(*s, reason_code::protocol_error);
       return;
     }
+    if (refused_characters(p.client_id) || (p.will && refused_characters(p.will->topic))) {
+      stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+      if (p.version == protocol_version::v5) {
+        return refuse(c, p.version, reason_code::malformed_packet);
+      }
+      stats.rejected_connects.fetch_add(1, std::memory_order_relaxed);
+      return c->close();  // 3.1.1 has no return code for it (1.5.3: close)
+    }
     if (done == nullptr && p.version == protocol_version::v5) {
       if (auto method = p.properties.authentication_method()) return begin_auth(c, p, *method);
     }
@@ -752,6 +801,7 @@ struct broker::impl {
   void on_publish(const net::connection_ptr& c, const session_ptr& sp,
                   const mqtt::publish_view& p) {
     auto& s = *sp;
+    if (refused_characters(p.topic)) return malformed(s);
     std::string topic_name(p.topic);
     if (is_v5(s)) {
       if (auto alias = p.properties.topic_alias()) {
@@ -855,6 +905,9 @@ struct broker::impl {
         is_v5(s) ? p.properties.subscription_identifier().value_or(0) : 0;
     std::vector<std::pair<std::string, mqtt::subscribe_options>> fresh;
     for (const auto& sub : p.subscriptions) {
+      if (refused_characters(sub.filter)) return malformed(s);
+    }
+    for (const auto& sub : p.subscriptions) {
       std::string filter(sub.filter);
       if (!allowed(s, action::subscribe, filter)) {
         ack.reason_codes.push_back(is_v5(s) ? reason_code::not_authorized
@@ -907,6 +960,9 @@ struct broker::impl {
   }
 
   void on_unsubscribe(session& s, const mqtt::unsubscribe_view& p) {
+    for (auto filter : p.filters) {
+      if (refused_characters(filter)) return malformed(s);
+    }
     mqtt::unsuback ack;
     ack.packet_id = p.packet_id;
     for (auto filter : p.filters) {
@@ -1234,6 +1290,19 @@ void broker::on_protocol_error(const net::connection_ptr& c, mqtt::reason_code r
     s->disconnect_reason = "CLIENT_ERROR";
     impl_->disconnect(*s, reason);
     return;
+  }
+  // Refused before a session exists: the CONNECT itself (or its will), or a
+  // packet of its AUTH exchange. MQTT 5 answers with a CONNACK carrying the
+  // reason before the close (3.2.2.2, 4.13.1) whenever the CONNECT got as far as
+  // its protocol level; 3.1.1 has return codes only for an unacceptable protocol
+  // level (MQTT-3.1.2-2) and a rejected client id (MQTT-3.1.3-9).
+  const auto v = c->protocol();
+  if (v == protocol_version::v5) {
+    return impl_->refuse(c, *v, connack_reason(reason));
+  }
+  if (v && reason == reason_code::client_identifier_not_valid) return impl_->refuse(c, *v, reason);
+  if (!v && reason == reason_code::unsupported_protocol_version) {
+    return impl_->refuse(c, protocol_version::v3_1_1, reason);  // return code 0x01
   }
   c->close();
 }

@@ -168,7 +168,7 @@ result<config> parse_config(std::string_view text) {
                       {"max_connections", "max_accepts_per_second", "connect_timeout_ms",
                        "max_write_queue_bytes", "receive_maximum", "topic_alias_maximum",
                        "maximum_packet_size", "max_offline_messages", "max_session_expiry",
-                       "max_inflight_out"})) {
+                       "max_inflight_out", "control_characters"})) {
       return *f;
     }
     reader lr{*lim, "limits", {}};
@@ -183,7 +183,14 @@ result<config> parse_config(std::string_view text) {
     lr.integer("max_offline_messages", c.broker.max_offline_messages, 0, 10'000'000);
     lr.integer("max_session_expiry", c.broker.max_session_expiry);
     lr.integer("max_inflight_out", c.broker.max_inflight_out, 1, 65535);
+    std::string control = "allow";
+    lr.str("control_characters", control);
     if (lr.error) return *lr.error;
+    if (control == "refuse") {
+      c.broker.control_characters = control_character_rule::refuse;
+    } else if (control != "allow") {
+      return bad("limits.control_characters", "expected allow or refuse, got \"" + control + "\"");
+    }
     c.server.max_accepts_per_second = static_cast<double>(rate);
     c.server.connect_timeout = std::chrono::milliseconds(timeout);
   }

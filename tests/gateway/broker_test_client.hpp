@@ -35,14 +35,21 @@ class raw_client {
   }
 
   bool eof() const noexcept { return eof_; }
+  /// The error of the first read or write that failed: `eof` when the broker
+  /// ended the stream in order, `connection_reset` / `broken_pipe` for a reset.
+  boost::system::error_code error() const noexcept { return error_; }
   mqtt::protocol_version version() const noexcept { return version_; }
 
   void send(const mqtt::packet& p) {
     byte_buffer out;
     if (mqtt::encode(p, version_, out)) return;
+    send_bytes(out);
+  }
+  /// Writes bytes as they are (e.g. a packet the encoder cannot produce).
+  void send_bytes(bytes_view b) {
     boost::system::error_code ec;
-    boost::asio::write(socket_, boost::asio::buffer(out.data(), out.size()), ec);
-    if (ec) eof_ = true;
+    boost::asio::write(socket_, boost::asio::buffer(b.data(), b.size()), ec);
+    if (ec) fail(ec);
   }
 
   /// The next packet, or nothing after `timeout` or at the end of the stream.
@@ -58,7 +65,7 @@ class raw_client {
       boost::system::error_code ec;
       const auto n = socket_.read_some(boost::asio::buffer(buf, sizeof buf), ec);
       if (ec) {
-        eof_ = true;
+        fail(ec);
         break;
       }
       std::error_code dec;
@@ -154,12 +161,18 @@ class raw_client {
   }
 
  private:
+  void fail(boost::system::error_code ec) {
+    if (!error_) error_ = ec;
+    eof_ = true;
+  }
+
   boost::asio::io_context io_;
   boost::asio::ip::tcp::socket socket_;
   mqtt::protocol_version version_;
   mqtt::decoder decoder_;
   std::deque<mqtt::packet> packets_;
   bool eof_ = false;
+  boost::system::error_code error_;
   std::uint16_t id_ = 0;
 };
 

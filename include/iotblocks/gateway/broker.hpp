@@ -80,6 +80,14 @@ class auth_exchange {
 
 enum class action { publish, subscribe, receive, retain_publish };
 
+/// What the broker does with the control characters U+0001..U+001F and
+/// U+007F..U+009F in a client id, will topic, topic name or topic filter: MQTT 5
+/// section 1.5.4 (3.1.1: 1.5.3) says they SHOULD NOT appear and a receiver MAY
+/// treat the packet as malformed. `allow`: accepted (AWS IoT Core documents
+/// these fields as UTF-8 only); `refuse`: Malformed Packet (0x81) in CONNACK or
+/// DISCONNECT for MQTT 5, the connection closed for 3.1.1 (mosquitto 2.0).
+enum class control_character_rule : std::uint8_t { allow, refuse };
+
 struct broker_options {
   std::uint16_t receive_maximum = 1024;    ///< QoS 1/2 PUBLISH in flight from one client
   std::uint16_t topic_alias_maximum = 64;  ///< aliases a client may use towards us
@@ -91,6 +99,8 @@ struct broker_options {
   std::uint32_t sys_interval = 10;
   /// AWS IoT lifecycle events on `$aws/events/presence/{connected,disconnected}/<clientId>`.
   bool presence_events = false;
+  /// Control characters in client ids, will topics, topic names and filters.
+  control_character_rule control_characters = control_character_rule::allow;
 };
 
 struct broker_stats {
