@@ -41,7 +41,7 @@ struct ensemble_params {
   double record_weight = 8;
   double alarm = 3.5;
   std::uint32_t rest = 50;
-  double half_life = 50000;  // points; 0: calibration and range never forget
+  double half_life = 200000;  // points; 0: calibration and range never forget
   std::uint32_t season = 1;
   double max_abs_value = 1e150;
 };
