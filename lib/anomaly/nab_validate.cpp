@@ -2,14 +2,10 @@
 #include <iotblocks/anomaly/nab.hpp>
 
 #include <algorithm>
-#include <set>
+#include <span>
 
 namespace iotblocks::anomaly::nab {
 namespace {
-
-struct split {
-  std::vector<scored_file> train, test;
-};
 
 struct choice {
   std::size_t candidate = 0;
@@ -17,12 +13,12 @@ struct choice {
 };
 
 // The candidate with the best normalised score over `sets[k]` (the first on ties).
-result<choice> best_of(const std::vector<const std::vector<scored_file>*>& sets,
+result<choice> best_of(const std::vector<std::span<const scored_file>>& sets,
                        const cost_profile& profile, const scoring_options& options) {
   choice best;
   bool have = false;
   for (std::size_t k = 0; k < sets.size(); ++k) {
-    auto s = score(*sets[k], profile, options);
+    auto s = score(sets[k], profile, options);
     if (!s) return std::move(s).take_failure();
     if (!have || s->normalized > best.score.normalized) {
       best = {k, std::move(*s)};
@@ -39,62 +35,89 @@ result<std::vector<validation>> cross_validate(std::string_view detector_name,
                                                const corpus& c, const scoring_options& options) {
   const std::vector<std::string> defaults{""};
   if (candidates.empty()) candidates = defaults;
+  // Each candidate's scored files, grouped by category (stable). A fold rotates its
+  // category to the end, so train and test are a prefix and a suffix: no copies.
   std::vector<std::vector<scored_file>> runs;
+  const auto by_category = [](const scored_file& x, const scored_file& y) {
+    return category_of(x.name) < category_of(y.name);
+  };
   for (const auto& text : candidates) {
     auto model = make_detector(detector_name, text);
     if (!model) return std::move(model).take_failure();
     runs.push_back(run(**model, c));
+    std::stable_sort(runs.back().begin(), runs.back().end(), by_category);
   }
-  std::set<std::string> names;
-  for (const auto& f : c.files) names.insert(category_of(f.name));
-  const std::vector<std::string> categories(names.begin(), names.end());
-  // splits[k][j]: candidate k's scores without / with only category j.
-  std::vector<std::vector<split>> splits(runs.size(), std::vector<split>(categories.size()));
-  for (std::size_t k = 0; k < runs.size(); ++k) {
-    for (const auto& f : runs[k]) {
-      const std::string cat = category_of(f.name);
-      for (std::size_t j = 0; j < categories.size(); ++j) {
-        (cat == categories[j] ? splits[k][j].test : splits[k][j].train).push_back(f);
-      }
+  struct range {
+    std::string name;
+    std::size_t begin, end;
+  };
+  std::vector<range> categories;
+  for (std::size_t i = 0; i < runs.front().size(); ++i) {
+    std::string cat = category_of(runs.front()[i].name);
+    if (categories.empty() || categories.back().name != cat) {
+      categories.push_back({std::move(cat), i, i});
     }
+    categories.back().end = i + 1;
   }
+  const auto to_end = [](std::vector<scored_file>& files, const range& r) {
+    std::rotate(files.begin() + static_cast<std::ptrdiff_t>(r.begin),
+                files.begin() + static_cast<std::ptrdiff_t>(r.end), files.end());
+  };
+  const auto back = [](std::vector<scored_file>& files, const range& r) {
+    std::rotate(files.begin() + static_cast<std::ptrdiff_t>(r.begin),
+                files.end() - static_cast<std::ptrdiff_t>(r.end - r.begin), files.end());
+  };
+  struct split_view {
+    std::span<const scored_file> train, test;
+  };
+  const auto view = [](const std::vector<scored_file>& files, const range& r) {
+    const std::span<const scored_file> all{files};
+    const std::size_t n = r.end - r.begin;
+    return split_view{all.first(all.size() - n), all.last(n)};
+  };
   std::vector<validation> out;
   for (const auto& profile : c.profiles) {
     validation v;
     v.profile = profile.name;
-    std::vector<const std::vector<scored_file>*> all;
-    for (const auto& r : runs) all.push_back(&r);
+    std::vector<std::span<const scored_file>> all;
+    for (const auto& r : runs) all.emplace_back(r);
     auto whole = best_of(all, profile, options);
     if (!whole) return std::move(whole).take_failure();
     v.parameters = candidates[whole->candidate];
     v.threshold = whole->score.threshold;
     v.in_sample = whole->score.normalized;
     double raw = 0, null = 0, perfect = 0;
-    for (std::size_t j = 0; j < categories.size(); ++j) {
-      std::vector<const std::vector<scored_file>*> train;
-      for (const auto& s : splits) train.push_back(&s[j].train);
+    for (const auto& cat : categories) {
+      for (auto& r : runs) to_end(r, cat);
+      std::vector<std::span<const scored_file>> train;
+      for (const auto& r : runs) train.push_back(view(r, cat).train);
       auto chosen = best_of(train, profile, options);
+      if (chosen) {
+        auto held = score_at(view(runs[chosen->candidate], cat).test, profile,
+                             chosen->score.threshold, options);
+        auto in = score_at(view(runs[whole->candidate], cat).test, profile, v.threshold, options);
+        if (held && in) {
+          fold f;
+          f.held_out = cat.name;
+          f.parameters = candidates[chosen->candidate];
+          f.threshold = chosen->score.threshold;
+          f.train = chosen->score.normalized;
+          f.held_out_score = held->normalized;
+          f.in_sample = in->normalized;
+          f.held_out_raw = held->raw;
+          f.windows = held->windows;
+          f.detected = held->detected_windows;
+          f.false_positives = held->false_positives;
+          raw += held->raw;
+          null += held->null_score;
+          perfect += held->perfect_score;
+          v.folds.push_back(std::move(f));
+        } else {
+          chosen = held ? std::move(in).take_failure() : std::move(held).take_failure();
+        }
+      }
+      for (auto& r : runs) back(r, cat);
       if (!chosen) return std::move(chosen).take_failure();
-      auto held =
-          score_at(splits[chosen->candidate][j].test, profile, chosen->score.threshold, options);
-      if (!held) return std::move(held).take_failure();
-      auto in = score_at(splits[whole->candidate][j].test, profile, v.threshold, options);
-      if (!in) return std::move(in).take_failure();
-      fold f;
-      f.held_out = categories[j];
-      f.parameters = candidates[chosen->candidate];
-      f.threshold = chosen->score.threshold;
-      f.train = chosen->score.normalized;
-      f.held_out_score = held->normalized;
-      f.in_sample = in->normalized;
-      f.held_out_raw = held->raw;
-      f.windows = held->windows;
-      f.detected = held->detected_windows;
-      f.false_positives = held->false_positives;
-      raw += held->raw;
-      null += held->null_score;
-      perfect += held->perfect_score;
-      v.folds.push_back(std::move(f));
     }
     v.held_out = perfect == null ? 0.0 : 100.0 * (raw - null) / (perfect - null);
     out.push_back(std::move(v));
