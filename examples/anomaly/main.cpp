@@ -57,7 +57,7 @@ bool show_prediction(std::string_view payload) {
     const auto& r = f.value;
     if (!r.IsObject() || !r.HasMember("anomaly") || !r["anomaly"].IsTrue()) continue;
     auto num = [&](const char* k) { return r.HasMember(k) ? r[k].GetDouble() : 0.0; };
-    std::printf("anomaly %s %s %s = %.2f (bounds %.2f .. %.2f, score %.1f)\n",
+    std::printf("anomaly %s %s %s = %.2f (bounds %.2f .. %.2f, score %.2f)\n",
                 d.HasMember("station") ? d["station"].GetString() : "?",
                 d.HasMember("time") ? d["time"].GetString() : "", f.name.GetString(), num("value"),
                 num("lower"), num("upper"), num("score"));

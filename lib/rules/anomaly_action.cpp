@@ -52,6 +52,7 @@ class anomaly_action final : public action {
       num("upper", r->upper);
       num("p", r->p);
       num("score", r->score);
+      num("raw", r->raw);
       o.AddMember("anomaly", rapidjson::Value(r->anomaly), a);
       o.AddMember("warmingUp", rapidjson::Value(r->warming_up), a);
       scores.AddMember(json::string_value(field, a), o, a);

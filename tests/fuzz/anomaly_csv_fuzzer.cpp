@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       point_result r;
       for (const auto& p : *points) {
         if (s.update(p.value, p.time_ms, r)) continue;
-        if (r.score < 0 || r.score != r.score) std::abort();  // scores are >= 0, never NaN
+        if (!(r.score >= 0 && r.score <= 1)) std::abort();  // scores are in [0, 1], never NaN
       }
     }
   } else if (!points.fail().where.known()) {

@@ -6,8 +6,19 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
 namespace iotblocks::rules {
 namespace {
+
+// The number after "key": in a flat JSON text, NaN when absent.
+double number_after(const std::string& text, const std::string& key) {
+  const auto at = text.find("\"" + key + "\":");
+  return at == std::string::npos ? std::nan("")
+                                 : std::strtod(text.c_str() + at + key.size() + 3, nullptr);
+}
 
 using iotblocks::testing::recorder;
 
@@ -49,6 +60,10 @@ TEST(AnomalyAction, FlagsASpikePerDevice) {
   EXPECT_NE(last.find(R"("anomaly":true)"), std::string::npos) << last;
   EXPECT_NE(last.find(R"("mean":)"), std::string::npos);
   EXPECT_NE(last.find(R"("upper":)"), std::string::npos);
+  // The score is in [0, 1] and near 1 for the spike; raw keeps PEWMA's |z|, past its 3.25 flag.
+  EXPECT_GE(number_after(last, "score"), 0.9) << last;
+  EXPECT_LE(number_after(last, "score"), 1.0) << last;
+  EXPECT_GT(number_after(last, "raw"), 3.25) << last;
   EXPECT_NE(all[100].find(R"("anomaly":false)"), std::string::npos) << all[100];
   EXPECT_EQ(e.metrics("wind")->actions_succeeded, static_cast<std::uint64_t>(n));
 }

@@ -4,7 +4,7 @@
 // lower and upper bounds; flagged points are ringed in red and listed below.
 //
 // A message is the rule's SELECT output plus
-//   "anomaly": {"<field>": {"value", "mean", "std", "lower", "upper", "p", "score",
+//   "anomaly": {"<field>": {"value", "mean", "std", "lower", "upper", "p", "score", "raw",
 //                           "anomaly", "warmingUp"}}
 // The series key is the payload's ?key= field (default: station, then device,
 // then the topic). No admin token is needed: the page only reads config.json.
