@@ -9,7 +9,7 @@
 // counts when it stops (SIGINT/SIGTERM), and every --stats seconds if asked.
 #include "command.hpp"
 
-#ifdef IOTBLOCKS_RULES_WORKER  // defined by lib/rules when net has its MQTT client
+#ifdef IOTBLOCKS_RULES_WORKER  // apps/iotblocks/CMakeLists.txt: when net has its MQTT client
 
 #include <iotblocks/net/mqtt_client.hpp>
 #include <iotblocks/rules/engine.hpp>

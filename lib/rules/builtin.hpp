@@ -31,8 +31,7 @@ struct services {
 void register_builtins(std::map<std::string, action_factory, std::less<>>& factories,
                        const services& s);
 
-/// Adds the `anomaly` action: anomaly_action.cpp when the anomaly component is part of
-/// the build, anomaly_stub.cpp (nothing) otherwise.
+/// Adds the `anomaly` action (anomaly_action.cpp).
 void register_anomaly(std::map<std::string, action_factory, std::less<>>& factories,
                       const services& s);
 
