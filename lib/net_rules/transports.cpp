@@ -45,6 +45,8 @@ struct http_client_transport::impl {
 http_client_transport::http_client_transport(http_options options)
     : impl_(std::make_unique<impl>()) {
   impl_->options = std::move(options);
+  // The client of the default timeout now: a ca_pem that does not load fails here.
+  if (auto c = impl_->client(impl_->options.timeout); !c) throw_failure(c.fail());
 }
 
 http_client_transport::~http_client_transport() = default;

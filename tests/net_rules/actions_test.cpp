@@ -163,6 +163,12 @@ TEST(EngineOverNet, HttpsActionWithTheTestsCertificate) {
   EXPECT_EQ(e.metrics("to_https")->actions_succeeded, 1u);
 }
 
+TEST(EngineOverNet, ACaPemThatDoesNotLoadFailsTheTransportsConstruction) {
+  net_rules::http_options h;
+  h.ca_pem = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n";
+  EXPECT_THROW(net_rules::http_client_transport{h}, std::system_error);
+}
+
 TEST(EngineOverNet, CommandActionSendsTheInfraredCode) {
   command_listener blaster;
   engine e{fast_options()};

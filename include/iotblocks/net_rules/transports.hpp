@@ -29,15 +29,15 @@ struct http_options {
   std::string ca_pem;                         ///< extra trusted CA certificates (PEM)
 };
 
-/// rules::http_transport over net::http_client: one connection per request.
-/// Distinct objects: safe. Shared objects: safe.
+/// rules::http_transport over net::http_client: one connection per request, one
+/// client per distinct timeout (kept once made). Distinct objects: safe. Shared objects: safe.
 class http_client_transport final : public rules::http_transport {
  public:
+  /// Throws std::system_error (OpenSSL's error) when `options.ca_pem` does not load.
   explicit http_client_transport(http_options options = {});
   ~http_client_transport() override;
   /// Errors: rules::error::invalid_action for a malformed URL or field (message from
-  /// net), net's and the socket's and TLS errors otherwise, and the error of loading
-  /// `ca_pem` for every request when it could not be loaded.
+  /// net), net's and the socket's and TLS errors otherwise.
   result<rules::http_response> send(const rules::http_request& req) override;
 
  private:
