@@ -25,9 +25,16 @@ endif()
 
 # iotblocks_add_component(<name> SOURCES ... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...])
 # Creates the static (or shared) library iotblocks_<name>, alias iotblocks::<name>,
-# exported as iotblocks::<name>.
+# exported as iotblocks::<name>. A dependency iotblocks::<other> that is not part of
+# the build (IOTBLOCKS_ONLY without it) fails the configure.
 function(iotblocks_add_component name)
   cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  foreach(dep IN LISTS ARG_PUBLIC_DEPS ARG_PRIVATE_DEPS)
+    if(dep MATCHES "^iotblocks::(.+)$" AND NOT TARGET ${dep})
+      message(FATAL_ERROR "the ${name} component needs the ${CMAKE_MATCH_1} component: "
+                          "add ${CMAKE_MATCH_1} to IOTBLOCKS_ONLY")
+    endif()
+  endforeach()
   # Header-only private dependencies must not reach the exported link interface.
   list(TRANSFORM ARG_PRIVATE_DEPS REPLACE "^(RapidJSON::RapidJSON|Boost::headers)$"
                                           "$<BUILD_INTERFACE:\\1>")

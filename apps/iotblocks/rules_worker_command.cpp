@@ -9,9 +9,10 @@
 // counts when it stops (SIGINT/SIGTERM), and every --stats seconds if asked.
 #include "command.hpp"
 
-#ifdef IOTBLOCKS_RULES_WORKER  // defined by lib/rules when net has its MQTT client
+#ifdef IOTBLOCKS_RULES_WORKER  // apps/iotblocks/CMakeLists.txt: net with MQTT, net_rules
 
 #include <iotblocks/net/mqtt_client.hpp>
+#include <iotblocks/net_rules/transports.hpp>
 #include <iotblocks/rules/engine.hpp>
 #include <iotblocks/topic/syntax.hpp>
 
@@ -139,6 +140,8 @@ void run_worker(const worker_args& a) {
   rules::engine_options eo;
   const auto publisher = std::make_shared<client_publisher>(client);
   eo.publisher = publisher;
+  eo.http = std::make_shared<net_rules::http_client_transport>();
+  eo.command = std::make_shared<net_rules::tcp_command_transport>();
   eo.tick_interval = std::chrono::milliseconds(0);
   // Each held message queues at most one invocation per action: no queue overflows.
   eo.queue_capacity = std::max<std::size_t>(eo.queue_capacity, 2 * a.max_in_flight);

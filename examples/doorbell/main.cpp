@@ -10,6 +10,7 @@
 // message the broker accepts, a notify topic with a webhook sink.
 #include <iotblocks/gateway/broker.hpp>
 #include <iotblocks/net/server.hpp>
+#include <iotblocks/net_rules/transports.hpp>
 #include <iotblocks/rules/engine.hpp>
 #include <iotblocks/rules/notify.hpp>
 
@@ -40,12 +41,15 @@ int main(int argc, char** argv) {
   const auto port = static_cast<std::uint16_t>(argc == 3 ? std::atoi(argv[2]) : 0);
 
   // Rules: one notify topic, its webhook subscription, the rule.
-  rules::engine engine{rules::engine_options{}};
+  rules::engine_options eo;
+  eo.http = std::make_shared<net_rules::http_client_transport>();  // webhooks over net's client
+  rules::engine engine{eo};
   auto topic = engine.notifier().create_topic("door-alert");
   if (!topic) return fail(topic.describe());
   rules::webhook_options hook;
   hook.raw_message_delivery = true;  // the doorbell's JSON as the POST body
-  if (auto s = engine.notifier().subscribe(*topic, rules::webhook_sink(argv[1], hook)); !s) {
+  if (auto s = engine.notifier().subscribe(*topic, rules::webhook_sink(eo.http, argv[1], hook));
+      !s) {
     return fail(s.describe());
   }
   if (auto r = engine.add_rule("doorbell", rule); !r) return fail(r.describe());

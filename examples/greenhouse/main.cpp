@@ -24,6 +24,7 @@
 
 #include <iotblocks/gateway/broker.hpp>
 #include <iotblocks/net/server.hpp>
+#include <iotblocks/net_rules/transports.hpp>
 #include <iotblocks/rules/engine.hpp>
 #include <iotblocks/rules/metrics.hpp>
 #include <iotblocks/rules/notify.hpp>
@@ -117,6 +118,8 @@ int main(int argc, char** argv) {
   eo.time = &clock;
   eo.tick_interval = 0ms;
   eo.store_path = (dir / "telemetry.db").string();
+  eo.http = std::make_shared<net_rules::http_client_transport>();  // net's clients
+  eo.command = std::make_shared<net_rules::tcp_command_transport>();
   rules::engine engine{eo};
   auto& notify = engine.notifier();
   using named = std::pair<const char*, const char*>;
@@ -125,8 +128,9 @@ int main(int argc, char** argv) {
     if (!arn) return fail(arn.describe());
     // The blaster gets the IR code, the operators a webhook POST, and we a line here.
     for (auto sink :
-         {rules::tcp_command_sink("127.0.0.1", blaster_port, code, "completeir"),
-          rules::webhook_sink(webhook), rules::callback_sink([](const rules::notification& n) {
+         {rules::tcp_command_sink(eo.command, "127.0.0.1", blaster_port, code, "completeir"),
+          rules::webhook_sink(eo.http, webhook),
+          rules::callback_sink([](const rules::notification& n) {
             example::say("notified " + example::alarm_summary(n.message));
             return result<void>{};
           })}) {

@@ -8,3 +8,4 @@
 #include <iotblocks/rules/item_store.hpp>
 #include <iotblocks/rules/metrics.hpp>
 #include <iotblocks/rules/notify.hpp>
+#include <iotblocks/rules/transport.hpp>

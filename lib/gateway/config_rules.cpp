@@ -195,13 +195,13 @@ result<void> apply_notify_alarms(const config& c, rules::engine& engine) {
           o.headers = s.headers;
           o.raw_message_delivery = s.raw_message_delivery;
           if (s.timeout_ms != 0) o.timeout = timeout;
-          sink = rules::webhook_sink(s.url, std::move(o));
+          sink = rules::webhook_sink(engine.options().http, s.url, std::move(o));
           break;
         }
         case notify_subscription::kind::tcp:
-          sink = s.timeout_ms != 0
-                     ? rules::tcp_command_sink(s.host, s.port, s.payload, s.expect, timeout)
-                     : rules::tcp_command_sink(s.host, s.port, s.payload, s.expect);
+          sink =
+              rules::tcp_command_sink(engine.options().command, s.host, s.port, s.payload, s.expect,
+                                      s.timeout_ms != 0 ? std::optional{timeout} : std::nullopt);
           break;
         case notify_subscription::kind::log: sink = rules::log_sink(); break;
       }

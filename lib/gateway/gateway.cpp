@@ -4,6 +4,7 @@
 #include "gateway/security.hpp"
 
 #include <iotblocks/core/error.hpp>
+#include <iotblocks/net_rules/transports.hpp>
 
 #include <filesystem>
 #include <mutex>
@@ -83,6 +84,8 @@ result<void> gateway::start() {
   rules::engine_options ro;
   ro.store_path = (dir / "rules.db").string();
   ro.publisher = std::make_shared<broker_publisher>(g.mqtt);
+  ro.http = std::make_shared<net_rules::http_client_transport>();
+  ro.command = std::make_shared<net_rules::tcp_command_transport>();
   g.sec->add_sql_functions(ro, *g.shadows);
   g.rules = std::make_unique<rules::engine>(ro);
   g.sec->add_rule_actions(*g.rules);

@@ -1,10 +1,8 @@
 #include "rules/builtin.hpp"
 
-#include <iotblocks/net/http_client.hpp>
-#include <iotblocks/net/tcp_client.hpp>
-
 #include "rules/params.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -12,6 +10,28 @@ namespace iotblocks::rules::detail {
 namespace {
 
 bool is_template(std::string_view s) { return s.find("${") != std::string_view::npos; }
+
+// http:// or https:// (any case) and a host; the transport checks the rest when sending.
+bool is_http_url(std::string_view url) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (url.size() <= scheme.size()) continue;
+    if (std::equal(scheme.begin(), scheme.end(), url.begin(),
+                   [&](char a, char b) { return a == lower(b); })) {
+      const char first = url[scheme.size()];
+      return first != '/' && first != '?' && first != '#' && first != ':';
+    }
+  }
+  return false;
+}
+
+// timeoutMs, 1 ms to 10 min; absent: the transport's default.
+result<std::optional<std::chrono::milliseconds>> optional_timeout(const params& p) {
+  if (!p.find("timeoutMs")) return std::optional<std::chrono::milliseconds>{};
+  auto t = p.integer("timeoutMs", 0, 1, 600'000);
+  if (!t) return std::move(t).take_failure();
+  return std::optional<std::chrono::milliseconds>{std::chrono::milliseconds(*t)};
+}
 
 std::string arn_account(std::string_view arn) {
   // arn:partition:service:region:account:resource
@@ -124,11 +144,12 @@ class http_action final : public action {
  public:
   http_action(const services& s, std::string url, std::string method,
               std::vector<std::pair<std::string, std::string>> headers,
-              std::chrono::milliseconds timeout)
-      : url_(std::move(url)), method_(std::move(method)), headers_(std::move(headers)) {
-    client_.timeout(timeout);
-    if (!s.ca_pem.empty()) ca_ = client_.ca_pem(s.ca_pem);
-  }
+              std::optional<std::chrono::milliseconds> timeout)
+      : s_(s),
+        url_(std::move(url)),
+        method_(std::move(method)),
+        headers_(std::move(headers)),
+        timeout_(timeout) {}
   std::vector<std::string> templates() const override {
     std::vector<std::string> t{url_};
     for (const auto& [k, v] : headers_) t.push_back(v);
@@ -136,8 +157,11 @@ class http_action final : public action {
   }
   std::string resource() const override { return url_; }
   action_status execute(const action_input& in) override {
-    if (!ca_) return action_status::fail(ca_.error(), ca_.describe());
-    net::http_request req;
+    if (!s_.http) {
+      return action_status::fail(error::no_such_destination,
+                                 "no http transport is configured (engine_options::http)");
+    }
+    http_request req;
     req.method = method_;
     req.url = in.values[0];
     for (std::size_t i = 0; i < headers_.size(); ++i)
@@ -147,25 +171,25 @@ class http_action final : public action {
       has_type = has_type || k == "content-type" || k == "Content-Type";
     if (!has_type) req.headers.emplace_back("content-type", "application/json");
     req.body = in.output;
-    std::error_code ec;
-    auto res = client_.send(req, ec);
-    if (ec) {
-      const bool retry = ec != net::error::invalid_url && ec != net::error::invalid_argument;
-      return action_status::fail(ec, fmt::format("{} {}: {}", method_, req.url, ec.message()),
-                                 retry);
+    req.timeout = timeout_;
+    auto res = s_.http->send(req);
+    if (!res) {
+      const bool retry = res.error() != error::invalid_action;
+      return action_status::fail(res.error(),
+                                 fmt::format("{} {}: {}", method_, req.url, res.describe()), retry);
     }
-    if (res.status / 100 == 2) return {};
-    const bool retry = res.status >= 500 || res.status == 429 || res.status == 408;
+    if (res->status / 100 == 2) return {};
+    const bool retry = res->status >= 500 || res->status == 429 || res->status == 408;
     return action_status::fail(error::action_failed,
-                               fmt::format("{} {}: HTTP status {}", method_, req.url, res.status),
+                               fmt::format("{} {}: HTTP status {}", method_, req.url, res->status),
                                retry);
   }
 
  private:
+  const services& s_;
   std::string url_, method_;
   std::vector<std::pair<std::string, std::string>> headers_;
-  net::http_client client_;
-  result<void> ca_;
+  std::optional<std::chrono::milliseconds> timeout_;
 };
 
 // ---------------------------------------------------------------- cloudwatchMetric
@@ -236,32 +260,46 @@ class sns_action final : public action {
 // ---------------------------------------------------------------- command
 class command_action final : public action {
  public:
-  command_action(std::string host, std::uint16_t port, std::string payload,
-                 net::tcp_exchange_options o)
-      : host_(std::move(host)), port_(port), payload_(std::move(payload)), options_(std::move(o)) {}
+  command_action(const services& s, std::string host, std::uint16_t port, std::string payload,
+                 std::string expect, bool read_reply,
+                 std::optional<std::chrono::milliseconds> timeout)
+      : s_(s),
+        host_(std::move(host)),
+        port_(port),
+        payload_(std::move(payload)),
+        expect_(std::move(expect)),
+        read_reply_(read_reply),
+        timeout_(timeout) {}
   std::vector<std::string> templates() const override { return {host_, payload_}; }
   std::string resource() const override { return fmt::format("{}:{}", host_, port_); }
   action_status execute(const action_input& in) override {
-    const std::string_view payload = payload_.empty() ? in.output : std::string_view(in.values[1]);
-    std::error_code ec;
-    auto reply = client_.exchange(in.values[0], port_, payload, options_, ec);
-    if (!ec) return {};
-    for (char& c : reply) {
-      if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    if (!s_.command) {
+      return action_status::fail(error::no_such_destination,
+                                 "no command transport is configured (engine_options::command)");
     }
-    const bool retry = ec != net::error::unexpected_reply && ec != net::error::invalid_argument;
-    return action_status::fail(ec,
-                               fmt::format("{}:{}: {} (reply \"{}\")", in.values[0], port_,
-                                           ec.message(), reply.substr(0, 80)),
-                               retry);
+    command_request req;
+    req.host = in.values[0];
+    req.port = port_;
+    req.payload = payload_.empty() ? in.output : std::string_view(in.values[1]);
+    req.expect = expect_;
+    req.read_reply = read_reply_;
+    req.timeout = timeout_;
+    auto reply = s_.command->exchange(req);
+    if (reply) return {};
+    const bool retry =
+        reply.error() != error::invalid_action && reply.error() != error::action_failed;
+    return action_status::fail(
+        reply.error(), fmt::format("{}:{}: {}", in.values[0], port_, reply.describe()), retry);
   }
 
  private:
+  const services& s_;
   std::string host_;
   std::uint16_t port_;
   std::string payload_;
-  net::tcp_exchange_options options_;
-  net::tcp_client client_;
+  std::string expect_;
+  bool read_reply_;
+  std::optional<std::chrono::milliseconds> timeout_;
 };
 
 // ---------------------------------------------------------------- function / lambda
@@ -352,12 +390,12 @@ result<std::unique_ptr<action>> make_http(const services& s, std::string_view te
   if (!p) return std::move(p).take_failure();
   auto url = p->required_string("url");
   if (!url) return std::move(url).take_failure();
-  if (!is_template(*url)) {
-    if (auto u = net::parse_url(*url); !u) return p->bad("url", u.describe());
+  if (!is_template(*url) && !is_http_url(*url)) {
+    return p->bad("url", "must be an absolute http:// or https:// URL with a host");
   }
   auto method = p->optional_string("method");
   if (!method) return std::move(method).take_failure();
-  auto timeout = p->integer("timeoutMs", s.http_timeout.count(), 1, 600'000);
+  auto timeout = optional_timeout(*p);
   if (!timeout) return std::move(timeout).take_failure();
   std::vector<std::pair<std::string, std::string>> headers;
   if (const auto* h = p->find("headers")) {
@@ -370,8 +408,8 @@ result<std::unique_ptr<action>> make_http(const services& s, std::string_view te
       headers.emplace_back(std::string(*k), std::string(*v));
     }
   }
-  return std::unique_ptr<action>(new http_action(
-      s, *url, method->value_or("POST"), std::move(headers), std::chrono::milliseconds(*timeout)));
+  return std::unique_ptr<action>(
+      new http_action(s, *url, method->value_or("POST"), std::move(headers), *timeout));
 }
 
 result<std::unique_ptr<action>> make_metric(const services& s, std::string_view text) {
@@ -424,17 +462,13 @@ result<std::unique_ptr<action>> make_command(const services& s, std::string_view
   for (auto* r : {&payload, &expect}) {
     if (!*r) return std::move(*r).take_failure();
   }
-  auto timeout = p->integer("timeoutMs", s.command_timeout.count(), 1, 600'000);
+  auto timeout = optional_timeout(*p);
   if (!timeout) return std::move(timeout).take_failure();
   auto read_reply = p->boolean("readReply", true);
   if (!read_reply) return std::move(read_reply).take_failure();
-  net::tcp_exchange_options o;
-  o.connect_timeout = std::chrono::milliseconds(*timeout);
-  o.reply_timeout = std::chrono::milliseconds(*timeout);
-  o.expect = expect->value_or("");
-  o.read_reply = *read_reply;
-  return std::unique_ptr<action>(new command_action(*host, static_cast<std::uint16_t>(*port),
-                                                    payload->value_or(""), std::move(o)));
+  return std::unique_ptr<action>(new command_action(s, *host, static_cast<std::uint16_t>(*port),
+                                                    payload->value_or(""), expect->value_or(""),
+                                                    *read_reply, *timeout));
 }
 
 result<std::unique_ptr<action>> make_function(const services& s, std::string_view type,

@@ -21,9 +21,8 @@ struct services {
   metric_store* metrics = nullptr;
   rules::notifier* notify = nullptr;
   std::shared_ptr<rules::publisher> publisher;
-  std::chrono::milliseconds http_timeout{10'000};
-  std::chrono::milliseconds command_timeout{5'000};
-  std::string ca_pem;
+  std::shared_ptr<http_transport> http;
+  std::shared_ptr<command_transport> command;
   std::function<function_callback(std::string_view name)> find_function;
 };
 
@@ -31,8 +30,7 @@ struct services {
 void register_builtins(std::map<std::string, action_factory, std::less<>>& factories,
                        const services& s);
 
-/// Adds the `anomaly` action: anomaly_action.cpp when the anomaly component is part of
-/// the build, anomaly_stub.cpp (nothing) otherwise.
+/// Adds the `anomaly` action (anomaly_action.cpp).
 void register_anomaly(std::map<std::string, action_factory, std::less<>>& factories,
                       const services& s);
 

@@ -474,9 +474,8 @@ engine::engine(engine_options options) : impl_(std::make_unique<impl>(std::move(
   m.svc.metrics = &m.metrics;
   m.svc.notify = &m.notify;
   m.svc.publisher = m.opt.publisher;
-  m.svc.http_timeout = m.opt.http_timeout;
-  m.svc.command_timeout = m.opt.command_timeout;
-  m.svc.ca_pem = m.opt.ca_pem;
+  m.svc.http = m.opt.http;
+  m.svc.command = m.opt.command;
   m.svc.store = m.opt.store;
   if (!m.svc.store && !m.opt.store_path.empty()) {
     m.svc.store = item_store::open(m.opt.store_path).value();

@@ -1,6 +1,4 @@
 #include <iotblocks/core/clock.hpp>
-#include <iotblocks/net/http_client.hpp>
-#include <iotblocks/net/tcp_client.hpp>
 #include <iotblocks/rules/notify.hpp>
 
 #include "core/json.hpp"
@@ -32,21 +30,32 @@ std::string random_id() {
                      b & 0xFFFFFFFFFFFFULL);
 }
 
+bool starts_with_https(std::string_view url) {
+  constexpr std::string_view scheme = "https:";
+  if (url.size() < scheme.size()) return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i) {
+    if ((url[i] | 0x20) != scheme[i]) return false;
+  }
+  return true;
+}
+
 class webhook final : public notification_sink {
  public:
-  webhook(std::string url, webhook_options o) : url_(std::move(url)), options_(std::move(o)) {
-    client_.timeout(options_.timeout).verify_peer(options_.verify_peer);
-    if (!options_.ca_pem.empty()) ca_ = client_.ca_pem(options_.ca_pem);
-    auto u = net::parse_url(url_);
-    protocol_ = u && u->tls ? "https" : "http";
-  }
+  webhook(std::shared_ptr<http_transport> t, std::string url, webhook_options o)
+      : transport_(std::move(t)),
+        url_(std::move(url)),
+        options_(std::move(o)),
+        protocol_(starts_with_https(url_) ? "https" : "http") {}
   std::string_view protocol() const noexcept override { return protocol_; }
   std::string endpoint() const override { return url_; }
   result<void> deliver(const notification& n) override {
-    if (!ca_) return ca_;
-    net::http_request req;
+    if (!transport_) {
+      return {error::no_such_destination, fmt::format("POST {}: no http transport", url_)};
+    }
+    http_request req;
     req.url = url_;
     req.headers = options_.headers;
+    req.timeout = options_.timeout;
     if (options_.raw_message_delivery) {
       req.body = n.message;
     } else {
@@ -70,54 +79,56 @@ class webhook final : public notification_sink {
     req.headers.emplace_back("x-amz-sns-message-type", "Notification");
     req.headers.emplace_back("x-amz-sns-message-id", std::string(n.message_id));
     req.headers.emplace_back("x-amz-sns-topic-arn", std::string(n.topic_arn));
-    std::error_code ec;
-    auto res = client_.send(req, ec);
-    if (ec) return {ec, fmt::format("POST {}: {}", url_, ec.message())};
-    if (res.status / 100 != 2) {
-      return {error::action_failed, fmt::format("POST {}: HTTP status {}", url_, res.status)};
+    auto res = transport_->send(req);
+    if (!res) return {res.error(), fmt::format("POST {}: {}", url_, res.describe())};
+    if (res->status / 100 != 2) {
+      return {error::action_failed, fmt::format("POST {}: HTTP status {}", url_, res->status)};
     }
     return {};
   }
 
  private:
+  std::shared_ptr<http_transport> transport_;
   std::string url_;
   webhook_options options_;
-  net::http_client client_;
-  result<void> ca_;
   std::string protocol_;
 };
 
 class tcp_command final : public notification_sink {
  public:
-  tcp_command(std::string host, std::uint16_t port, std::string command, std::string expect,
-              std::chrono::milliseconds timeout)
-      : host_(std::move(host)), port_(port), command_(std::move(command)) {
-    options_.expect = std::move(expect);
-    options_.connect_timeout = timeout;
-    options_.reply_timeout = timeout;
-  }
+  tcp_command(std::shared_ptr<command_transport> t, std::string host, std::uint16_t port,
+              std::string command, std::string expect,
+              std::optional<std::chrono::milliseconds> timeout)
+      : transport_(std::move(t)),
+        host_(std::move(host)),
+        port_(port),
+        command_(std::move(command)),
+        expect_(std::move(expect)),
+        timeout_(timeout) {}
   std::string_view protocol() const noexcept override { return "tcp"; }
   std::string endpoint() const override { return fmt::format("tcp://{}:{}", host_, port_); }
   result<void> deliver(const notification& n) override {
-    std::error_code ec;
-    const std::string_view payload = command_.empty() ? n.message : std::string_view(command_);
-    auto reply = client_.exchange(host_, port_, payload, options_, ec);
-    if (ec) {
-      for (char& c : reply) {
-        if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-      }
-      return {ec,
-              fmt::format("{}: {} (reply: \"{}\")", endpoint(), ec.message(), reply.substr(0, 64))};
+    if (!transport_) {
+      return {error::no_such_destination, fmt::format("{}: no command transport", endpoint())};
     }
+    command_request req;
+    req.host = host_;
+    req.port = port_;
+    req.payload = command_.empty() ? n.message : std::string_view(command_);
+    req.expect = expect_;
+    req.timeout = timeout_;
+    auto reply = transport_->exchange(req);
+    if (!reply) return {reply.error(), fmt::format("{}: {}", endpoint(), reply.describe())};
     return {};
   }
 
  private:
+  std::shared_ptr<command_transport> transport_;
   std::string host_;
   std::uint16_t port_;
   std::string command_;
-  net::tcp_exchange_options options_;
-  net::tcp_client client_;
+  std::string expect_;
+  std::optional<std::chrono::milliseconds> timeout_;
 };
 
 class log_writer final : public notification_sink {
@@ -166,14 +177,15 @@ bool valid_topic_name(std::string_view s) {
 
 }  // namespace
 
-std::shared_ptr<notification_sink> webhook_sink(std::string url, webhook_options options) {
-  return std::make_shared<webhook>(std::move(url), std::move(options));
+std::shared_ptr<notification_sink> webhook_sink(std::shared_ptr<http_transport> transport,
+                                                std::string url, webhook_options options) {
+  return std::make_shared<webhook>(std::move(transport), std::move(url), std::move(options));
 }
-std::shared_ptr<notification_sink> tcp_command_sink(std::string host, std::uint16_t port,
-                                                    std::string command, std::string expect,
-                                                    std::chrono::milliseconds timeout) {
-  return std::make_shared<tcp_command>(std::move(host), port, std::move(command), std::move(expect),
-                                       timeout);
+std::shared_ptr<notification_sink> tcp_command_sink(
+    std::shared_ptr<command_transport> transport, std::string host, std::uint16_t port,
+    std::string command, std::string expect, std::optional<std::chrono::milliseconds> timeout) {
+  return std::make_shared<tcp_command>(std::move(transport), std::move(host), port,
+                                       std::move(command), std::move(expect), timeout);
 }
 std::shared_ptr<notification_sink> log_sink(std::function<void(std::string_view)> writer) {
   return std::make_shared<log_writer>(std::move(writer));

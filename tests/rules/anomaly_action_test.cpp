@@ -2,7 +2,7 @@
 // expected mean, spread, bounds, P and the flag; a spike is flagged.
 #include <iotblocks/rules/engine.hpp>
 
-#include "net/test_servers.hpp"
+#include "core/recorder.hpp"
 
 #include <gtest/gtest.h>
 

@@ -26,6 +26,7 @@
 #include <iotblocks/rules/item_store.hpp>
 #include <iotblocks/rules/metrics.hpp>
 #include <iotblocks/rules/notify.hpp>
+#include <iotblocks/rules/transport.hpp>
 #include <iotblocks/sql/functions.hpp>
 
 #include <chrono>
@@ -97,16 +98,16 @@ struct engine_options {
   std::chrono::milliseconds block_timeout{1000};
   retry_policy retry;
   std::size_t max_rules = 1'000'000;
-  std::chrono::milliseconds http_timeout{10'000};    ///< http action default
-  std::chrono::milliseconds command_timeout{5'000};  ///< command action default
   std::string store_path;                       ///< SQLite file of the dynamoDB action; empty: none
   std::shared_ptr<item_store> store;            ///< or an open store (wins over store_path)
   std::shared_ptr<rules::publisher> publisher;  ///< for republish; none: republish fails
+  /// For http actions (e.g. net_rules::http_client_transport); none: they fail.
+  std::shared_ptr<http_transport> http;
+  /// For command actions (e.g. net_rules::tcp_command_transport); none: they fail.
+  std::shared_ptr<command_transport> command;
   /// SQL functions rules may call besides the built-ins (e.g. get_thing_shadow); set
   /// before adding rules. None by default: such a call does not compile.
   std::shared_ptr<const sql::function_registry> functions;
-  /// Extra trusted CA certificates (PEM) for http actions and webhooks.
-  std::string ca_pem;
   /// Alarms are evaluated on each tick(); the engine also ticks on its own at this
   /// interval of real time (0: only explicit tick()).
   std::chrono::milliseconds tick_interval{1000};

@@ -1,6 +1,6 @@
 // Error codes of the rules engine (category "iotblocks.rules"). Rule documents
 // report the line and column of the fault; SQL faults keep the sql component's
-// codes, I/O faults the net component's.
+// codes, I/O faults the transport's (net's with net_rules).
 //
 //   auto r = engine.add_rule("TooBright", text);
 //   if (r.error() == rules::error::unknown_action) std::cerr << r.describe();

@@ -1,19 +1,23 @@
 // Named notification topics with subscriptions, modelled on SNS: the `sns`
 // action and alarm actions publish to a topic (by ARN or name), and every
 // subscription's sink receives the message: a webhook over HTTP(S), a command
-// to a TCP device, a log line, or an application callback.
+// to a TCP device (both through a transport, see transport.hpp), a log line, or
+// an application callback.
 //
 //   rules::notifier n{"us-east-1", "000000000000"};
 //   auto arn = n.create_topic("Sunshades");   // arn:aws:sns:us-east-1:000000000000:Sunshades
-//   n.subscribe(arn, rules::webhook_sink("https://ops.example/hook"));
-//   n.subscribe(arn, rules::tcp_command_sink("192.0.2.7", 4998, "sendir,1:1,15,37993,...\r",
-//                                            "completeir"));
+//   auto http = std::make_shared<net_rules::http_client_transport>();
+//   auto tcp = std::make_shared<net_rules::tcp_command_transport>();
+//   n.subscribe(arn, rules::webhook_sink(http, "https://ops.example/hook"));
+//   n.subscribe(arn, rules::tcp_command_sink(tcp, "192.0.2.7", 4998,
+//                                            "sendir,1:1,15,37993,...\r", "completeir"));
 //   auto r = n.publish(arn, R"({"AlarmName":"Trigger_SunShade_Open"})");
 //   r.failures.empty();   // every sink took it
 #pragma once
 
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/rules/error.hpp>
+#include <iotblocks/rules/transport.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -53,19 +57,22 @@ struct webhook_options {
   /// true: POST the message alone; false: POST SNS's JSON envelope
   /// {"Type":"Notification","MessageId",...,"Message":...}.
   bool raw_message_delivery = false;
-  std::chrono::milliseconds timeout{10000};
-  std::string ca_pem;  ///< extra trusted CA certificates (PEM)
-  bool verify_peer = true;
+  std::optional<std::chrono::milliseconds> timeout;  ///< none: the transport's default
 };
 
-/// POSTs each notification to `url`; a status outside 2xx is a failure.
-std::shared_ptr<notification_sink> webhook_sink(std::string url, webhook_options options = {});
+/// POSTs each notification to `url` through `transport`; a status outside 2xx is a
+/// failure, and so is every delivery when `transport` is null (error::no_such_destination).
+std::shared_ptr<notification_sink> webhook_sink(std::shared_ptr<http_transport> transport,
+                                                std::string url, webhook_options options = {});
 
-/// Sends `command` (or the message itself when `command` is empty) to host:port and
-/// waits for a reply containing `expect` (any line when empty).
+/// Sends `command` (or the message itself when `command` is empty) to host:port through
+/// `transport` and waits for a reply containing `expect` (any line when empty); a null
+/// `transport` fails every delivery (error::no_such_destination). `timeout`: none, the
+/// transport's default.
 std::shared_ptr<notification_sink> tcp_command_sink(
-    std::string host, std::uint16_t port, std::string command = {}, std::string expect = {},
-    std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+    std::shared_ptr<command_transport> transport, std::string host, std::uint16_t port,
+    std::string command = {}, std::string expect = {},
+    std::optional<std::chrono::milliseconds> timeout = {});
 
 /// Writes one line per notification through `writer` (standard error when empty).
 std::shared_ptr<notification_sink> log_sink(std::function<void(std::string_view)> writer = {});
