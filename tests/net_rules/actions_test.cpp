@@ -19,40 +19,14 @@ using iotblocks::testing::canned_response;
 using iotblocks::testing::command_listener;
 using iotblocks::testing::http_server;
 using iotblocks::testing::recorded_request;
-using iotblocks::testing::recorder;
 using iotblocks::testing::test_certificate;
 using testing::data;
+using testing::msg;
+using testing::recording_publisher;
 
-struct published {
-  std::string topic;
-  std::string payload;
-  std::uint8_t qos;
-};
-
-class recording_publisher final : public publisher {
- public:
-  result<void> publish(std::string_view topic, std::string_view payload, std::uint8_t qos,
-                       bool) override {
-    got.add({std::string(topic), std::string(payload), qos});
-    return {};
-  }
-  recorder<published> got;
-};
-
-message msg(std::string_view topic, std::string_view payload, std::string_view client = "probe_1") {
-  message m;
-  m.topic = topic;
-  m.payload = as_bytes(payload);
-  m.client_id = client;
-  return m;
-}
-
+// The test engine options with the Asio transports.
 engine_options fast_options(net_rules::http_options h = {}) {
-  engine_options o;
-  o.retry.initial_backoff = 1ms;
-  o.retry.max_backoff = 5ms;
-  o.tick_interval = 0ms;
-  o.on_unreported = [](std::string_view) {};
+  engine_options o = testing::fast_options();
   h.timeout = 2s;
   o.http = std::make_shared<net_rules::http_client_transport>(h);
   o.command = std::make_shared<net_rules::tcp_command_transport>();

@@ -7,7 +7,6 @@
 #include <iotblocks/rules/engine.hpp>
 #include <iotblocks/sql/error.hpp>
 
-#include "core/recorder.hpp"
 #include "rules/util.hpp"
 
 #include <gtest/gtest.h>
@@ -19,42 +18,11 @@ namespace iotblocks::rules {
 namespace {
 
 using namespace std::chrono_literals;
-using iotblocks::testing::recorder;
 using testing::data;
+using testing::fast_options;
+using testing::msg;
+using testing::recording_publisher;
 using testing::temp_dir;
-
-struct published {
-  std::string topic;
-  std::string payload;
-  std::uint8_t qos;
-};
-
-class recording_publisher final : public publisher {
- public:
-  result<void> publish(std::string_view topic, std::string_view payload, std::uint8_t qos,
-                       bool) override {
-    got.add({std::string(topic), std::string(payload), qos});
-    return {};
-  }
-  recorder<published> got;
-};
-
-message msg(std::string_view topic, std::string_view payload, std::string_view client = "probe_1") {
-  message m;
-  m.topic = topic;
-  m.payload = as_bytes(payload);
-  m.client_id = client;
-  return m;
-}
-
-engine_options fast_options() {
-  engine_options o;
-  o.retry.initial_backoff = 1ms;
-  o.retry.max_backoff = 5ms;
-  o.tick_interval = 0ms;
-  o.on_unreported = [](std::string_view) {};
-  return o;
-}
 
 TEST(Engine, RejectsBadRulesWithPositions) {
   engine e{fast_options()};

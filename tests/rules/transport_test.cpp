@@ -5,6 +5,7 @@
 #include <iotblocks/rules/transport.hpp>
 
 #include "core/recorder.hpp"
+#include "rules/util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -69,21 +70,10 @@ class scripted_device final : public command_transport {
   std::string reply_;
 };
 
-engine_options fast_options() {
-  engine_options o;
-  o.retry.initial_backoff = 1ms;
-  o.retry.max_backoff = 5ms;
-  o.tick_interval = 0ms;
-  o.on_unreported = [](std::string_view) {};
-  return o;
-}
+using testing::fast_options;
 
 message msg(std::string_view topic, std::string_view payload) {
-  message m;
-  m.topic = topic;
-  m.payload = as_bytes(payload);
-  m.client_id = "probe_7";
-  return m;
+  return testing::msg(topic, payload, "probe_7");
 }
 
 TEST(Transport, HttpAndCommandActionsWithoutTransportsFailWithNoSuchDestination) {

@@ -1,14 +1,58 @@
 // Helpers shared by the rules tests.
 #pragma once
 
+#include <iotblocks/rules/engine.hpp>
+
+#include "core/recorder.hpp"
+
 #include <unistd.h>
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace iotblocks::rules::testing {
+
+struct published {
+  std::string topic;
+  std::string payload;
+  std::uint8_t qos;
+};
+
+/// A publisher that records what the engine republishes.
+class recording_publisher final : public publisher {
+ public:
+  result<void> publish(std::string_view topic, std::string_view payload, std::uint8_t qos,
+                       bool) override {
+    got.add({std::string(topic), std::string(payload), qos});
+    return {};
+  }
+  iotblocks::testing::recorder<published> got;
+};
+
+inline message msg(std::string_view topic, std::string_view payload,
+                   std::string_view client = "probe_1") {
+  message m;
+  m.topic = topic;
+  m.payload = as_bytes(payload);
+  m.client_id = client;
+  return m;
+}
+
+/// Engine options for tests: millisecond retries, no ticker, unreported failures dropped.
+inline engine_options fast_options() {
+  using namespace std::chrono_literals;
+  engine_options o;
+  o.retry.initial_backoff = 1ms;
+  o.retry.max_backoff = 5ms;
+  o.tick_interval = 0ms;
+  o.on_unreported = [](std::string_view) {};
+  return o;
+}
 
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
