@@ -18,8 +18,7 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 else
   files=$(find . -type f -not -path './build/*' -not -path './.git/*' | sed 's|^\./||')
 fi
-# .ci/run names the folder only to hide it from the tests.
-hits=$(printf '%s\n' "$files" | grep -v -x -e tests/repository/self_contained_test.sh -e .ci/run |
+hits=$(printf '%s\n' "$files" | grep -v -x -e tests/repository/self_contained_test.sh |
        xargs -d '\n' grep -I -n -E "$pattern" -- 2>/dev/null || true)
 [[ -z "$hits" ]] || fail "files refer to a folder outside the repository:"$'\n'"$hits"
 
