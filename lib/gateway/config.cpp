@@ -3,6 +3,7 @@
 #include <iotblocks/gateway/config.hpp>
 
 #include "core/json.hpp"
+#include "gateway/aws_api.hpp"
 #include "gateway/bridges.hpp"
 #include "gateway/config_json.hpp"
 #include "gateway/config_rules.hpp"
@@ -135,9 +136,10 @@ result<config> parse_config(std::string_view text) {
   if (!doc) return std::move(doc).take_failure();
   const value& root = *doc;
   if (!root.IsObject()) return bad("(root)", "expected an object");
-  if (auto f = only(root, "",
-                    {"listeners", "data_dir", "threads", "admin_token", "limits", "rules",
-                     "policies", "authorize", "default_policies", "bridges", "notify", "alarms"})) {
+  if (auto f = only(
+          root, "",
+          {"listeners", "data_dir", "threads", "admin_token", "limits", "rules", "policies",
+           "authorize", "default_policies", "bridges", "notify", "alarms", "aws_access_keys"})) {
     return *f;
   }
   config c;
@@ -199,6 +201,7 @@ result<config> parse_config(std::string_view text) {
   if (auto ok = read_documents(root, "policies", c.policies); !ok) {
     return std::move(ok).take_failure();
   }
+  if (auto ok = aws::read_access_keys(root, c); !ok) return std::move(ok).take_failure();
   if (const value* dp = json::find(root, "default_policies")) {
     if (!dp->IsArray()) return bad("default_policies", "expected an array of policy names");
     for (const auto& s : dp->GetArray()) {

@@ -1,5 +1,6 @@
 // The gateway's HTTP endpoints: publish, Sigfox callback, shadow REST, health,
 // metrics; the admin API lives in admin*.cpp.
+#include "gateway/aws_api.hpp"
 #include "gateway/console.hpp"
 #include "gateway/gateway_impl.hpp"
 #include "gateway/security.hpp"
@@ -63,6 +64,7 @@ std::string gateway::impl::metrics_text() const {
 
 void gateway::impl::add_http_routes() {
   add_console_routes(*this);  // GET / and /console/ (console.cpp)
+  add_aws_routes(*this);      // SigV4-signed requests: the AWS-shaped API (aws_api*.cpp)
   http.route("GET", "/health", [this](const net::incoming_request&) {
     return net::http_reply{
         200, fmt::format(R"({{"status":"ok","connected":{}}})", mqtt.stats().connected.load())};

@@ -71,11 +71,15 @@ struct http_server::impl {
   std::unique_ptr<tcp::acceptor> acceptor;
   http_server_options options;
   std::vector<route_entry> routes;
+  std::vector<std::pair<std::function<bool(const incoming_request&)>, http_route>> conditional;
   std::vector<std::thread> threads;
   std::atomic<std::size_t> open{0};
   bool started = false;
 
   http_reply dispatch(const incoming_request& r) const {
+    for (const auto& [when, fn] : conditional) {
+      if (when(r)) return call(fn, r);
+    }
     const route_entry* best = nullptr;
     bool path_known = false;
     for (const auto& e : routes) {
@@ -91,8 +95,12 @@ struct http_server::impl {
       return path_known ? http_reply{405, R"({"message":"method not allowed"})"}
                         : http_reply{404, R"({"message":"not found"})"};
     }
+    return call(best->fn, r);
+  }
+
+  static http_reply call(const http_route& fn, const incoming_request& r) {
     try {
-      return best->fn(r);
+      return fn(r);
     } catch (const std::exception&) {
       return {500, std::string(R"({"message":"internal error"})")};
     }
@@ -131,13 +139,15 @@ struct http_server::impl {
         r.method = std::string(req.method_string());
         const std::string_view target = req.target();
         const auto qm = target.find('?');
-        r.path = percent_decode(target.substr(0, qm));
+        r.raw_path = std::string(target.substr(0, qm));
+        r.path = percent_decode(r.raw_path);
         if (qm != std::string_view::npos) r.query = std::string(target.substr(qm + 1));
         r.body = std::move(req.body());
         r.authorization = std::string(req[http::field::authorization]);
         r.content_type = std::string(req[http::field::content_type]);
         r.remote_address = remote;
         r.if_none_match = std::string(req[http::field::if_none_match]);
+        for (const auto& f : req) r.headers.emplace_back(f.name_string(), f.value());
         keep = req.keep_alive();
         const http_reply reply = dispatch(r);
         res.result(static_cast<unsigned>(reply.status));
@@ -173,6 +183,10 @@ struct http_server::impl {
 
 http_server::http_server() : impl_(std::make_unique<impl>()) {}
 http_server::~http_server() { stop(); }
+
+void http_server::route_if(std::function<bool(const incoming_request&)> when, http_route fn) {
+  impl_->conditional.emplace_back(std::move(when), std::move(fn));
+}
 
 void http_server::route(std::string method, std::string prefix, http_route fn) {
   impl_->routes.push_back({std::move(method), std::move(prefix), std::move(fn)});

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <iotblocks/core/result.hpp>
+#include <iotblocks/gateway/aws_sigv4.hpp>
 #include <iotblocks/gateway/broker.hpp>
 #include <iotblocks/net/bridge.hpp>
 #include <iotblocks/net/server.hpp>
@@ -74,6 +75,8 @@ struct config {
   std::string bridges_json;  ///< "bridges" as written
   /// Upstream bridges (mosquitto `topic` semantics); see docs/gateway.md.
   std::vector<net::bridge_options> bridges;
+  /// Access keys of the AWS-shaped HTTP API (SigV4; docs/aws-api.md).
+  std::vector<aws::access_key> aws_access_keys;
 };
 
 /// Parses a configuration file's text. Errors carry the JSON path (and, for

@@ -33,6 +33,8 @@ struct incoming_request {
   std::string content_type;
   std::string remote_address;
   std::string if_none_match;  ///< the If-None-Match header (conditional GET)
+  std::string raw_path;       ///< target before '?', as sent (not decoded; for signatures)
+  std::vector<std::pair<std::string, std::string>> headers;  ///< every header, as received
 
   /// The query parameter `key` (percent-decoded), or empty.
   std::string query_param(std::string_view key) const;
@@ -68,6 +70,9 @@ class http_server {
   /// Requests whose method is `method` ("*": any) and whose path equals `prefix` or
   /// starts with `prefix` + "/" go to `fn`; the longest prefix wins. Unknown paths: 404.
   void route(std::string method, std::string prefix, http_route fn);
+  /// Requests for which `when` is true go to `fn`, before any prefix route (e.g. the
+  /// AWS-signed requests of the gateway's AWS API, whatever their path).
+  void route_if(std::function<bool(const incoming_request&)> when, http_route fn);
   /// Binds; returns the bound port.
   result<std::uint16_t> listen(const http_server_options& options);
   void start();

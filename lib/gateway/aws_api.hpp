@@ -1,0 +1,68 @@
+// Private: the AWS-shaped HTTP API (docs/aws-api.md). Requests signed with SigV4
+// for the signing name "iotdata" go to the data plane (aws_api_data.cpp), those
+// for "execute-api" (AWS IoT) to the control plane (aws_api_iot.cpp); both answer
+// with AWS's REST-JSON shapes and errors (x-amzn-ErrorType, JSON "message").
+#pragma once
+
+#include <iotblocks/core/result.hpp>
+#include <iotblocks/gateway/config.hpp>
+#include <iotblocks/net/http_server.hpp>
+
+#include "core/json.hpp"
+#include "gateway/gateway_impl.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iotblocks::gateway::aws {
+
+/// Reads "aws_access_keys": [{"access_key_id": "...", "secret_access_key": "..."}].
+result<void> read_access_keys(const rapidjson::Value& root, config& c);
+
+/// One call being answered: the request, the path parameters, the signer's region.
+struct call {
+  gateway::impl& g;
+  const net::incoming_request& r;
+  std::vector<std::string> params;  ///< the {…} path segments, percent-decoded
+  std::string region;
+  /// "arn:aws:iot:<region>:<account>:<kind>/<name>".
+  std::string arn(std::string_view kind, std::string_view name) const;
+};
+
+/// An error as AWS sends it: status, x-amzn-ErrorType and {"message": ...}.
+net::http_reply error(int status, std::string_view type, std::string_view message);
+/// 400 InvalidRequestException.
+net::http_reply invalid(std::string_view message);
+/// The AWS error for a library failure (registry, policy store, rules engine).
+net::http_reply error_for(const failure& f);
+/// 200 with the document as JSON.
+net::http_reply ok(const rapidjson::Value& v);
+/// The body as a JSON object ({} when empty), or 400 naming what is wrong.
+std::optional<net::http_reply> body_object(const call& c, rapidjson::Document& out);
+/// A string member (absent: nullopt; present and not a string: `bad` set to the error).
+std::optional<std::string> string_member(const rapidjson::Value& obj, std::string_view key,
+                                         std::optional<net::http_reply>& bad);
+/// Seconds since the epoch (AWS REST-JSON timestamps).
+double epoch_seconds(std::int64_t ms);
+
+using handler = net::http_reply (*)(call&);
+struct operation {
+  std::string_view method;
+  std::string_view pattern;  ///< "/things/{}/principals": "{}" matches one segment
+  handler fn;
+};
+
+/// The control-plane operations (aws_api_iot.cpp) and data-plane operations (aws_api_data.cpp).
+std::span<const operation> iot_operations();
+std::span<const operation> data_operations();
+
+}  // namespace iotblocks::gateway::aws
+
+namespace iotblocks::gateway {
+/// Whether a request carries a SigV4 Authorization header (and so goes to the AWS API).
+bool aws_signed(const net::incoming_request& r) noexcept;
+/// Sends every SigV4-signed request to the AWS API, before the other routes.
+void add_aws_routes(gateway::impl& g);
+}  // namespace iotblocks::gateway
