@@ -366,6 +366,8 @@ def scenario(gw, d, server_ca):
     check(rc == 0 and out["defaultVersionId"] == "1" and json.loads(out["policyDocument"]) ==
           policy, "get-policy " + err)
 
+    ca_registration(gw, d, server_ca)
+
     # Pagination over 250 things (created with signed requests, listed by the CLI).
     for i in range(250):
         code, _, _ = signed(gw, "POST", "/things/bulk-%03d" % i, b"{}")
@@ -389,6 +391,82 @@ def scenario(gw, d, server_ca):
           "maxResults=250 gives 250 things and a nextToken")
     expect_error(gw, "list-things with a forged nextToken", 400, "InvalidRequestException",
                  "GET", "/things?nextToken=%25%25")
+
+
+def ca_registration(gw, d, server_ca):
+    """Bring-your-own CA with a verification certificate, then register-certificate of a
+    device certificate made under it, which then connects over mTLS."""
+    p = lambda n: os.path.join(d, n)  # noqa: E731
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    run(["openssl", "req", "-x509", *ec, "-keyout", p("byo-ca.key"), "-out", p("byo-ca.pem"),
+         "-days", "2", "-subj", "/CN=fleet CA", "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+    rc, out, err = aws(gw, "iot", "get-registration-code")
+    check(rc == 0 and len(out["registrationCode"]) >= 32, "get-registration-code " + err)
+    code = out["registrationCode"]
+    with open(p("leaf.cnf"), "w") as f:
+        f.write("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                "extendedKeyUsage=clientAuth\n")
+    for name, cn in (("verification", code), ("byo-device", "byo-device")):
+        run(["openssl", "req", *ec, "-keyout", p(name + ".key"), "-out", p(name + ".csr"),
+             "-subj", "/CN=" + cn])
+        run(["openssl", "x509", "-req", "-in", p(name + ".csr"), "-CA", p("byo-ca.pem"),
+             "-CAkey", p("byo-ca.key"), "-CAcreateserial", "-out", p(name + ".pem"), "-days", "2",
+             "-extfile", p("leaf.cnf")])
+    rc, out, err = aws(gw, "iot", "register-ca-certificate", "--ca-certificate",
+                       "file://" + p("byo-ca.pem"), "--verification-certificate",
+                       "file://" + p("verification.pem"), "--set-as-active",
+                       "--allow-auto-registration")
+    check(rc == 0 and out["certificateArn"].endswith(":cacert/" + out["certificateId"]),
+          "register-ca-certificate with a verification certificate " + err)
+    ca_id = out["certificateId"] if rc == 0 else ""
+    rc, out, err = aws(gw, "iot", "describe-ca-certificate", "--certificate-id", ca_id)
+    check(rc == 0 and out["certificateDescription"]["status"] == "ACTIVE" and
+          out["certificateDescription"]["autoRegistrationStatus"] == "ENABLE",
+          "describe-ca-certificate " + err)
+    rc, out, err = aws(gw, "iot", "list-ca-certificates")
+    check(rc == 0 and ca_id in [c["certificateId"] for c in out["certificates"]],
+          "list-ca-certificates " + err)
+    # Another CA whose verification certificate does not carry the registration code.
+    run(["openssl", "req", "-x509", *ec, "-keyout", p("ca2.key"), "-out", p("ca2.pem"), "-days",
+         "2", "-subj", "/CN=other CA", "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+    run(["openssl", "req", *ec, "-keyout", p("wrong.key"), "-out", p("wrong.csr"), "-subj",
+         "/CN=not-the-code"])
+    run(["openssl", "x509", "-req", "-in", p("wrong.csr"), "-CA", p("ca2.pem"), "-CAkey",
+         p("ca2.key"), "-CAcreateserial", "-out", p("wrong.pem"), "-days", "2", "-extfile",
+         p("leaf.cnf")])
+    expect_error(gw, "register-ca-certificate with the wrong verification", 400,
+                 "RegistrationCodeValidationException", "POST", "/cacertificate",
+                 json.dumps({"caCertificate": open(p("ca2.pem")).read(),
+                             "verificationCertificate": open(p("wrong.pem")).read()}).encode())
+    rc, out, err = aws(gw, "iot", "register-certificate", "--certificate-pem",
+                       "file://" + p("byo-device.pem"), "--ca-certificate-pem",
+                       "file://" + p("byo-ca.pem"), "--set-as-active")
+    check(rc == 0, "register-certificate of a device certificate " + err)
+    arn, cert_id = (out["certificateArn"], out["certificateId"]) if rc == 0 else ("", "")
+    rc, out, err = aws(gw, "iot", "list-certificates")
+    check(rc == 0 and cert_id in [c["certificateId"] for c in out["certificates"]],
+          "list-certificates shows it " + err)
+    rc, _, err = aws(gw, "iot", "attach-policy", "--policy-name", "device-policy", "--target", arn)
+    check(rc == 0, "attach-policy to the registered certificate " + err)
+    tls = ["-h", "127.0.0.1", "-p", str(gw.ports["mqtts"]), "--cafile", server_ca, "--cert",
+           p("byo-device.pem"), "--key", p("byo-device.key"), "-i", "byo-device", "-t", "x",
+           "-m", "1", "-q", "1", "-V", "mqttv5"]
+    pub = run(["mosquitto_pub", *tls])
+    check(pub.returncode == 0, "the registered device connects and publishes " + pub.stderr)
+    rc, _, err = aws(gw, "iot", "update-certificate", "--certificate-id", cert_id,
+                     "--new-status", "INACTIVE")
+    check(rc == 0, "update-certificate INACTIVE " + err)
+    pub = run(["mosquitto_pub", *tls])
+    check(pub.returncode != 0, "an INACTIVE certificate is refused")
+    rc, _, err = aws(gw, "iot", "delete-certificate", "--certificate-id", cert_id)
+    check(rc != 0 and "DeleteConflictException" in err, "delete-certificate with a policy " + err)
+    rc, _, err = aws(gw, "iot", "delete-certificate", "--certificate-id", cert_id,
+                     "--force-delete")
+    check(rc == 0, "delete-certificate --force-delete " + err)
+    rc, _, err = aws(gw, "iot", "describe-certificate", "--certificate-id", cert_id)
+    check(rc != 0 and "ResourceNotFoundException" in err, "the certificate is gone " + err)
 
 
 if __name__ == "__main__":
