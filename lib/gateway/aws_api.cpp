@@ -1,7 +1,9 @@
 // The AWS-shaped HTTP API: access keys from the config, SigV4 on every request,
 // routing by signing name and REST path, and AWS's error shapes.
 #include <iotblocks/core/error.hpp>
+#include <iotblocks/policy/document.hpp>
 #include <iotblocks/policy/error.hpp>
+#include <iotblocks/policy/evaluate.hpp>
 #include <iotblocks/registry/error.hpp>
 #include <iotblocks/rules/error.hpp>
 
@@ -10,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 
 namespace iotblocks::gateway::aws {
@@ -47,8 +50,34 @@ bool match(std::string_view pattern, const std::vector<std::string>& segments,
   return true;
 }
 
+/// Whether the access key's policy allows `op` (no policy: every action).
+std::optional<net::http_reply> authorize(const call& c, const operation& op,
+                                         const policy::policy_set* policies,
+                                         std::string_view key_id) {
+  if (policies == nullptr) return std::nullopt;
+  const std::string resource =
+      op.resource.empty() ? std::string("*") : c.arn(op.resource, c.params.at(0));
+  policy::context ctx;
+  ctx.region = c.region;
+  ctx.account = std::string(account_id);
+  ctx.source_ip = c.r.remote_address;
+  auto allowed = [&](std::string_view action) {
+    return policy::evaluate(*policies, policy::request::named(action, resource), ctx).allowed();
+  };
+  bool ok = allowed(op.action);
+  // A retained publish needs iot:RetainPublish too, as on AWS IoT.
+  if (ok && op.action == "iot:Publish" && c.r.query_param("retain") == "true") {
+    ok = allowed("iot:RetainPublish");
+  }
+  if (ok) return std::nullopt;
+  return error(403, "AccessDeniedException",
+               "User: " + std::string(key_id) + " is not authorized to perform: " +
+                   std::string(op.action) + " on resource: " + resource);
+}
+
 net::http_reply route(gateway::impl& g, const net::incoming_request& r,
-                      std::span<const operation> ops, std::string region) {
+                      std::span<const operation> ops, std::string region,
+                      const policy::policy_set* policies, std::string_view key_id) {
   // /topics/{topic} and /retainedMessage/{topic}: a topic sent with raw '/' stays one parameter.
   auto segments = split_path(r.raw_path);
   if (segments.size() > 2 && (segments[0] == "topics" || segments[0] == "retainedMessage")) {
@@ -58,13 +87,12 @@ net::http_reply route(gateway::impl& g, const net::incoming_request& r,
     segments[1] = std::move(topic);
   }
   call c{g, r, {}, std::move(region)};
-  bool path_known = false;
   for (const auto& op : ops) {
     if (!match(op.pattern, segments, c.params)) continue;
-    path_known = true;
-    if (op.method == r.method) return op.fn(c);
+    if (op.method != r.method) continue;
+    if (auto denied = authorize(c, op, policies, key_id)) return *denied;
+    return op.fn(c);
   }
-  (void)path_known;
   return error(400, "UnknownOperationException",
                "no operation " + r.method + " " + r.raw_path + " in this API");
 }
@@ -79,8 +107,10 @@ result<void> read_access_keys(const rapidjson::Value& root, config& c) {
     const auto& k = (*keys)[i];
     const std::string path = "aws_access_keys[" + std::to_string(i) + "]";
     if (!k.IsObject()) return detail::bad(path, "expected an object");
-    if (auto f = detail::only(k, path, {"access_key_id", "secret_access_key"})) return *f;
-    access_key key;
+    if (auto f = detail::only(k, path, {"access_key_id", "secret_access_key", "policy"})) {
+      return *f;
+    }
+    aws_access_key key;
     for (auto [name, out] : {std::pair<std::string_view, std::string*>{"access_key_id", &key.id},
                              {"secret_access_key", &key.secret}}) {
       const auto* v = json::find(k, name);
@@ -88,6 +118,13 @@ result<void> read_access_keys(const rapidjson::Value& root, config& c) {
         return detail::bad(path + "." + std::string(name), "expected a non-empty string");
       }
       *out = std::string(json::view(*v));
+    }
+    if (const auto* pol = json::find(k, "policy")) {
+      if (!pol->IsObject()) return detail::bad(path + ".policy", "expected a policy document");
+      key.policy = json::write(*pol);
+      if (auto doc = policy::parse_document(key.policy); !doc) {
+        return detail::bad(path + ".policy", doc.describe());
+      }
     }
     c.aws_access_keys.push_back(std::move(key));
   }
@@ -191,21 +228,33 @@ bool aws_signed(const net::incoming_request& r) noexcept {
 
 void add_aws_routes(gateway::impl& g) {
   auto verifier = std::make_shared<aws::sigv4_verifier>();
-  for (const auto& k : g.cfg.aws_access_keys) verifier->add_key(k);
+  // Each key's policy, parsed once (the config reader checked it already).
+  auto policies = std::make_shared<std::map<std::string, policy::policy_set, std::less<>>>();
+  for (const auto& k : g.cfg.aws_access_keys) {
+    verifier->add_key({k.id, k.secret});
+    if (k.policy.empty()) continue;
+    if (auto doc = policy::parse_document(k.policy)) {
+      (*policies)[k.id].add(k.id, 1, std::move(*doc));
+    } else {
+      (*policies)[k.id];  // unreadable: an empty set denies everything
+    }
+  }
   auto requests = std::make_shared<std::atomic<std::uint64_t>>(0);
-  auto entry = [&g, verifier, requests](const net::incoming_request& r) {
+  auto entry = [&g, verifier, policies, requests](const net::incoming_request& r) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
     const aws::http_request_view view{r.method, r.raw_path, r.query, r.headers, r.body};
     const auto who = verifier->verify(view, now);
     net::http_reply reply;
+    const auto found = who.ok() ? policies->find(who.access_key_id) : policies->end();
+    const policy::policy_set* set = found == policies->end() ? nullptr : &found->second;
     if (!who.ok()) {
       reply = aws::error(who.status, who.error_type, who.message);
     } else if (who.service == "iotdata") {
-      reply = aws::route(g, r, aws::data_operations(), who.region);
+      reply = aws::route(g, r, aws::data_operations(), who.region, set, who.access_key_id);
     } else if (who.service == "execute-api" || who.service == "iot") {
-      reply = aws::route(g, r, aws::iot_operations(), who.region);
+      reply = aws::route(g, r, aws::iot_operations(), who.region, set, who.access_key_id);
     } else {
       reply = aws::error(400, "UnknownOperationException",
                          "no AWS service \"" + who.service + "\" here (iot, iot-data)");

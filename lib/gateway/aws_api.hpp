@@ -5,6 +5,7 @@
 #pragma once
 
 #include <iotblocks/core/result.hpp>
+#include <iotblocks/gateway/aws_sigv4.hpp>
 #include <iotblocks/gateway/config.hpp>
 #include <iotblocks/net/http_server.hpp>
 
@@ -52,6 +53,10 @@ struct operation {
   std::string_view method;
   std::string_view pattern;  ///< "/things/{}/principals": "{}" matches one segment
   handler fn;
+  std::string_view action;  ///< the IoT policy action, "iot:CreateThing"
+  /// The ARN kind of the first path parameter ("thing", "topic", "policy", "cert",
+  /// "cacert", "rule"): the resource is arn(kind, params[0]); empty: "*".
+  std::string_view resource = {};
 };
 
 /// The control-plane operations (aws_api_iot.cpp) and data-plane operations (aws_api_data.cpp).

@@ -136,13 +136,14 @@ net::http_reply not_implemented(call& c) {
 }
 
 constexpr std::array ops{
-    operation{"POST", "/topics/{}", publish},
-    operation{"GET", "/things/{}/shadow", shadow},
-    operation{"POST", "/things/{}/shadow", shadow},
-    operation{"DELETE", "/things/{}/shadow", shadow},
-    operation{"GET", "/api/things/shadow/ListNamedShadowsForThing/{}", not_implemented},
-    operation{"GET", "/retainedMessage/{}", not_implemented},
-    operation{"GET", "/retainedMessage", not_implemented},
+    operation{"POST", "/topics/{}", publish, "iot:Publish", "topic"},
+    operation{"GET", "/things/{}/shadow", shadow, "iot:GetThingShadow", "thing"},
+    operation{"POST", "/things/{}/shadow", shadow, "iot:UpdateThingShadow", "thing"},
+    operation{"DELETE", "/things/{}/shadow", shadow, "iot:DeleteThingShadow", "thing"},
+    operation{"GET", "/api/things/shadow/ListNamedShadowsForThing/{}", not_implemented,
+              "iot:ListNamedShadowsForThing", "thing"},
+    operation{"GET", "/retainedMessage/{}", not_implemented, "iot:GetRetainedMessage", "topic"},
+    operation{"GET", "/retainedMessage", not_implemented, "iot:ListRetainedMessages"},
 };
 
 }  // namespace

@@ -27,6 +27,12 @@ from botocore.credentials import Credentials  # noqa: E402
 
 AWS = "/usr/bin/aws"
 KEY, SECRET, REGION = "AKIAIOTBLOCKSTEST01", "s3cr3t/Key+for=the-gateway", "eu-west-1"
+# A second key whose policy allows reading things and publishing under lab/ only.
+RO_KEY, RO_SECRET = "AKIAIOTBLOCKSREAD01", "read-only-secret"
+RO_POLICY = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["iot:ListThings", "iot:DescribeThing"], "Resource": "*"},
+    {"Effect": "Allow", "Action": "iot:Publish",
+     "Resource": "arn:aws:iot:*:*:topic/lab/*"}]}
 failures = []
 
 
@@ -143,7 +149,9 @@ def main():
                                                       "require_client_cert": True}},
                 {"type": "http", "port": 0},
             ],
-            "aws_access_keys": [{"access_key_id": KEY, "secret_access_key": SECRET}],
+            "aws_access_keys": [{"access_key_id": KEY, "secret_access_key": SECRET},
+                                {"access_key_id": RO_KEY, "secret_access_key": RO_SECRET,
+                                 "policy": RO_POLICY}],
         }
         gw = Gateway(binary, d, config)
         gw.start()
@@ -182,6 +190,26 @@ def scenario(gw, d, server_ca):
                  "/things/x/nothing", service="iotdata")
     code, _, _ = signed(gw, "GET", "/things")
     check(code == 200, "a correctly signed list-things is 200")
+
+    # The second key's policy decides what it may do.
+    rc, out, err = aws(gw, "iot", "list-things", key=RO_KEY, secret=RO_SECRET)
+    check(rc == 0, "the restricted key may list things " + err)
+    rc, _, err = aws(gw, "iot", "create-thing", "--thing-name", "nope", key=RO_KEY,
+                     secret=RO_SECRET)
+    check(rc != 0 and "AccessDeniedException" in err, "the restricted key may not create " + err)
+    doc = expect_error(gw, "create-thing by the restricted key", 403, "AccessDeniedException",
+                       "POST", "/things/nope", b"{}", key=RO_KEY, secret=RO_SECRET)
+    check("iot:CreateThing" in doc.get("message", "") and ":thing/nope" in doc.get("message", ""),
+          "the refusal names the action and the resource")
+    code, _, _ = signed(gw, "POST", "/topics/lab%2Fok", b"1", service="iotdata", key=RO_KEY,
+                        secret=RO_SECRET)
+    check(code == 200, "the restricted key may publish under lab/")
+    expect_error(gw, "publish outside lab/ by the restricted key", 403, "AccessDeniedException",
+                 "POST", "/topics/other%2Fx", b"1", service="iotdata", key=RO_KEY,
+                 secret=RO_SECRET)
+    expect_error(gw, "retained publish without iot:RetainPublish", 403, "AccessDeniedException",
+                 "POST", "/topics/lab%2Fok?retain=true", b"1", service="iotdata", key=RO_KEY,
+                 secret=RO_SECRET)
 
     # Onboarding: thing, keys and certificate, policy, attachments, then MQTT over mTLS.
     rc, out, err = aws(gw, "iot", "create-thing", "--thing-name", "sensor-1",

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <iotblocks/core/result.hpp>
-#include <iotblocks/gateway/aws_sigv4.hpp>
 #include <iotblocks/gateway/broker.hpp>
 #include <iotblocks/net/bridge.hpp>
 #include <iotblocks/net/server.hpp>
@@ -56,6 +55,14 @@ struct notify_topic {
   std::vector<notify_subscription> subscriptions;
 };
 
+/// An access key of the AWS-shaped HTTP API (SigV4; docs/aws-api.md).
+struct aws_access_key {
+  std::string id;      ///< "access_key_id"
+  std::string secret;  ///< "secret_access_key"
+  /// "policy": an IoT policy document over iot:* actions (as written); empty: every action.
+  std::string policy;
+};
+
 struct config {
   std::vector<listener_config> listeners;
   std::string data_dir = "./iotblocks-data";
@@ -76,7 +83,7 @@ struct config {
   /// Upstream bridges (mosquitto `topic` semantics); see docs/gateway.md.
   std::vector<net::bridge_options> bridges;
   /// Access keys of the AWS-shaped HTTP API (SigV4; docs/aws-api.md).
-  std::vector<aws::access_key> aws_access_keys;
+  std::vector<aws_access_key> aws_access_keys;
 };
 
 /// Parses a configuration file's text. Errors carry the JSON path (and, for
