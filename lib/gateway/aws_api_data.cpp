@@ -4,6 +4,7 @@
 #include <iotblocks/topic/syntax.hpp>
 
 #include "gateway/aws_api.hpp"
+#include "gateway/aws_api_iot.hpp"
 
 #include <array>
 #include <charconv>
@@ -130,6 +131,28 @@ net::http_reply shadow(call& c) {
   return error(res.status == 403 ? 401 : res.status, shadow_error_type(res.status), message);
 }
 
+net::http_reply list_named_shadows(call& c) {
+  std::optional<net::http_reply> bad;
+  const auto size = page_size(c, "pageSize", 100, 100, bad);
+  const auto from = page_token(c, "nextToken", bad);
+  if (bad) return *bad;
+  auto names = c.g.shadow_store->named_shadows(c.params.at(0), *from, *size + 1);
+  if (!names) return error(500, "InternalFailureException", names.describe());
+  rapidjson::Document d;
+  d.SetObject();
+  auto& a = d.GetAllocator();
+  rapidjson::Value arr(rapidjson::kArrayType);
+  for (std::size_t i = 0; i < names->size() && i < *size; ++i) {
+    arr.PushBack(json::string_value((*names)[i], a), a);
+  }
+  d.AddMember("results", arr, a);
+  if (names->size() > *size) {
+    d.AddMember("nextToken", json::string_value(make_token(names->back()), a), a);
+  }
+  d.AddMember("timestamp", c.g.shadows->now(), a);
+  return ok(d);
+}
+
 net::http_reply not_implemented(call& c) {
   return invalid(c.r.method + " " + c.r.raw_path +
                  ": not implemented by this gateway yet (see docs/aws-api.md)");
@@ -140,7 +163,7 @@ constexpr std::array ops{
     operation{"GET", "/things/{}/shadow", shadow, "iot:GetThingShadow", "thing"},
     operation{"POST", "/things/{}/shadow", shadow, "iot:UpdateThingShadow", "thing"},
     operation{"DELETE", "/things/{}/shadow", shadow, "iot:DeleteThingShadow", "thing"},
-    operation{"GET", "/api/things/shadow/ListNamedShadowsForThing/{}", not_implemented,
+    operation{"GET", "/api/things/shadow/ListNamedShadowsForThing/{}", list_named_shadows,
               "iot:ListNamedShadowsForThing", "thing"},
     operation{"GET", "/retainedMessage/{}", not_implemented, "iot:GetRetainedMessage", "topic"},
     operation{"GET", "/retainedMessage", not_implemented, "iot:ListRetainedMessages"},

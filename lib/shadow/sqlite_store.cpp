@@ -300,6 +300,28 @@ std::error_code sqlite_store::read(const shadow_key& key, function_ref<void(cons
   return {};
 }
 
+result<std::vector<std::string>> sqlite_store::named_shadows(std::string_view thing,
+                                                             std::string_view from,
+                                                             std::size_t limit) {
+  std::lock_guard lock(p_->read_mu);
+  auto q = p_->reader.prepare(
+      "SELECT name FROM shadows WHERE thing = ?1 AND name <> '' AND name >= ?2 AND "
+      "deleted_at = 0 ORDER BY name LIMIT ?3");
+  if (!q) return std::move(q).take_failure();
+  // A default string_view has no data pointer and would bind NULL (matching nothing).
+  q->bind(1, thing)
+      .bind(2, from.empty() ? std::string_view("") : from)
+      .bind(3, static_cast<std::int64_t>(std::min(limit, static_cast<std::size_t>(INT64_MAX))));
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return std::move(row).take_failure();
+    if (!*row) break;
+    out.emplace_back(q->column_text(0));
+  }
+  return out;
+}
+
 result<std::size_t> sqlite_store::purge_tombstones(std::int64_t before) {
   std::vector<std::unique_lock<std::mutex>> locks;
   for (std::size_t i = 0; i < detail::shard_count; ++i) locks.emplace_back(p_->shards[i].mu);

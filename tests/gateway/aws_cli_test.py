@@ -299,6 +299,22 @@ def scenario(gw, d, server_ca):
                      "--shadow-name", "config", shadow_out)
     check(rc == 0 and json.load(open(shadow_out))["state"]["reported"] == {"rate": 5},
           "get-thing-shadow --shadow-name " + err)
+    for name in ("b-shadow", "a-shadow"):
+        aws(gw, "iot-data", "update-thing-shadow", "--thing-name", "sensor-1", "--shadow-name",
+            name, "--cli-binary-format", "raw-in-base64-out", "--payload",
+            '{"state":{"reported":{"x":1}}}', shadow_out)
+    rc, out, err = aws(gw, "iot-data", "list-named-shadows-for-thing", "--thing-name",
+                       "sensor-1")
+    check(rc == 0 and out["results"] == ["a-shadow", "b-shadow", "config"],
+          "list-named-shadows-for-thing " + err)
+    rc, out, err = aws(gw, "iot-data", "list-named-shadows-for-thing", "--thing-name",
+                       "sensor-1", "--page-size", "2")
+    check(rc == 0 and out["results"] == ["a-shadow", "b-shadow"] and "nextToken" in out,
+          "list-named-shadows-for-thing --page-size 2 " + err)
+    rc, out, err = aws(gw, "iot-data", "list-named-shadows-for-thing", "--thing-name",
+                       "sensor-1", "--page-size", "2", "--next-token", out["nextToken"])
+    check(rc == 0 and out["results"] == ["config"] and "nextToken" not in out,
+          "list-named-shadows-for-thing next page " + err)
     rc, _, err = aws(gw, "iot-data", "delete-thing-shadow", "--thing-name", "sensor-1",
                      "--shadow-name", "config", shadow_out)
     check(rc == 0, "delete-thing-shadow --shadow-name " + err)

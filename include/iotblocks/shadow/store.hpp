@@ -15,9 +15,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace iotblocks::shadow {
 
@@ -114,6 +116,11 @@ class sqlite_store final : public store {
   void modify_async(const shadow_key& key, edit fn, done on_done) override;
   std::error_code read(const shadow_key& key, function_ref<void(const document&)> fn) override;
 
+  /// The names of `thing`'s named shadows that exist (deleted ones left out), sorted,
+  /// at most `limit` of them starting at `from` (inclusive). Reads the file: a change is
+  /// there once modify() returned (modify_async: once its done callback ran).
+  result<std::vector<std::string>> named_shadows(std::string_view thing, std::string_view from = {},
+                                                 std::size_t limit = SIZE_MAX);
   /// Deletes tombstones deleted before `before` (seconds) from the file and the cache.
   result<std::size_t> purge_tombstones(std::int64_t before);
   /// Commits (COMMIT statements) so far, for tests and benchmarks of group commit.
