@@ -271,6 +271,22 @@ def scenario(gw, d, server_ca):
     check(out.splitlines() == ["lab/1/temp 21.5", 'lab/2/temp {"t":22}'],
           "mosquitto_sub saw the device's and iot-data's messages: %r %s" % (out, serr))
 
+    # MQTT 5 properties as AWS's Publish takes them (headers and query parameters).
+    sub = subprocess.Popen(["mosquitto_sub", *tls, "-i", "props-sub", "-V", "mqttv5", "-t",
+                            "lab/props", "-C", "1", "-W", "15", "-F", "%t|%C|%R|%F|%P|%D|%p"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    rc, _, err = aws(gw, "iot-data", "publish", "--topic", "lab/props", "--qos", "1",
+                     "--content-type", "application/json", "--response-topic", "lab/reply",
+                     "--payload-format-indicator", "UTF8_DATA", "--user-properties",
+                     '[{"a":"1"},{"b":"2"}]', "--correlation-data", "Y29ycg==",
+                     "--message-expiry", "60", "--cli-binary-format", "raw-in-base64-out",
+                     "--payload", '{"v":1}')
+    check(rc == 0, "iot-data publish with MQTT 5 properties " + err)
+    out, serr = sub.communicate(timeout=20)
+    check(out.strip() == 'lab/props|application/json|lab/reply|1|a:1 b:2|corr|{"v":1}',
+          "the subscriber sees the MQTT 5 properties: %r %s" % (out, serr))
+
     # Retained publish through iot-data, seen by a later subscriber.
     rc, _, err = aws(gw, "iot-data", "publish", "--topic", "lab/state", "--retain",
                      "--cli-binary-format", "raw-in-base64-out", "--payload", "on")
