@@ -394,7 +394,8 @@ net::http_reply get_topic_rule(call& c) {
   rapidjson::Value rule(rapidjson::kObjectType);
   put(rule, "ruleName", c.params[0], a);
   if (auto doc = json::parse(info->document.to_json()); doc && doc->IsObject()) {
-    for (auto it = doc->MemberBegin(); it != doc->MemberEnd(); ++it) {
+    const rapidjson::Value& parsed = *doc;
+    for (auto it = parsed.MemberBegin(); it != parsed.MemberEnd(); ++it) {
       rule.AddMember(rapidjson::Value(it->name, a), rapidjson::Value(it->value, a), a);
     }
   }
