@@ -215,15 +215,23 @@ std::string string_to_sign(std::string_view amz_date, std::string_view scope,
   return out;
 }
 
-std::string signature(std::string_view secret, std::string_view date, std::string_view region,
-                      std::string_view service, std::string_view string_to_sign) {
+std::string signing_key(std::string_view secret, std::string_view date, std::string_view region,
+                        std::string_view service) {
   const std::string k = "AWS4" + std::string(secret);
   const auto k_date = hmac(k, date);
   const auto k_region = hmac(as_view(k_date), region);
   const auto k_service = hmac(as_view(k_region), service);
-  const auto k_signing = hmac(as_view(k_service), "aws4_request");
-  const auto sig = hmac(as_view(k_signing), string_to_sign);
+  return std::string(as_view(hmac(as_view(k_service), "aws4_request")));
+}
+
+std::string sign_with(std::string_view key, std::string_view string_to_sign) {
+  const auto sig = hmac(key, string_to_sign);
   return to_hex(sig.data(), sig.size());
+}
+
+std::string signature(std::string_view secret, std::string_view date, std::string_view region,
+                      std::string_view service, std::string_view string_to_sign) {
+  return sign_with(signing_key(secret, date, region, service), string_to_sign);
 }
 
 std::int64_t parse_amz_date(std::string_view s) noexcept {
@@ -252,6 +260,10 @@ std::int64_t parse_amz_date(std::string_view s) noexcept {
 }  // namespace sigv4
 
 void sigv4_verifier::add_key(access_key k) {
+  {
+    std::lock_guard lock(cache_mu_);
+    signing_keys_.clear();
+  }
   for (auto& existing : keys_) {
     if (existing.id == k.id) {
       existing = std::move(k);
@@ -259,6 +271,21 @@ void sigv4_verifier::add_key(access_key k) {
     }
   }
   keys_.push_back(std::move(k));
+}
+
+std::string sigv4_verifier::signing_key(const access_key& k, std::string_view scope) const {
+  constexpr std::size_t max_cached = 1024;  // keys x days x regions x services in use
+  std::string id = k.id + "/" + std::string(scope);
+  {
+    std::lock_guard lock(cache_mu_);
+    if (auto it = signing_keys_.find(id); it != signing_keys_.end()) return it->second;
+  }
+  const auto parts = split(scope, '/');  // date/region/service/aws4_request
+  auto derived = sigv4::signing_key(k.secret, parts.at(0), parts.at(1), parts.at(2));
+  std::lock_guard lock(cache_mu_);
+  if (signing_keys_.size() >= max_cached) signing_keys_.clear();
+  signing_keys_.emplace(std::move(id), derived);
+  return derived;
 }
 
 sigv4_result sigv4_verifier::verify(const http_request_view& r, std::int64_t now) const {
@@ -340,8 +367,8 @@ sigv4_result sigv4_verifier::verify(const http_request_view& r, std::int64_t now
   }
   const std::string scope(credential.substr(scope_parts[0].size() + 1));
   const auto canonical = sigv4::canonical_request(r, signed_headers, body_hash);
-  const auto want = sigv4::signature(key->secret, scope_parts[1], scope_parts[2], scope_parts[3],
-                                     sigv4::string_to_sign(*date, scope, canonical));
+  const auto want =
+      sigv4::sign_with(signing_key(*key, scope), sigv4::string_to_sign(*date, scope, canonical));
   if (want.size() != given.size() || CRYPTO_memcmp(want.data(), given.data(), want.size()) != 0) {
     return refuse(out, bad_signature,
                   "The request signature we calculated does not match the signature you "

@@ -14,6 +14,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -74,16 +77,25 @@ std::string string_to_sign(std::string_view amz_date, std::string_view scope,
 /// Hex HMAC-SHA256 signature with the key derived from secret, date, region and service.
 std::string signature(std::string_view secret, std::string_view date, std::string_view region,
                       std::string_view service, std::string_view string_to_sign);
+/// The derived signing key (32 bytes): HMAC chain over date, region, service, "aws4_request".
+std::string signing_key(std::string_view secret, std::string_view date, std::string_view region,
+                        std::string_view service);
+/// Hex HMAC-SHA256 of `string_to_sign` under a derived signing key.
+std::string sign_with(std::string_view signing_key, std::string_view string_to_sign);
 /// Lower-case hex SHA-256.
 std::string hex_sha256(std::string_view data);
 /// "20150830T123600Z" -> seconds since the epoch; -1 when malformed.
 std::int64_t parse_amz_date(std::string_view s) noexcept;
 }  // namespace sigv4
 
-/// Checks SigV4 Authorization headers against a set of access keys.
+/// Checks SigV4 Authorization headers against a set of access keys. Derived signing
+/// keys (one per key, day, region and service) are cached, as AWS's SDKs do.
 /// Distinct objects: safe. Shared objects: safe for verify() once keys are added.
 class sigv4_verifier {
  public:
+  sigv4_verifier() = default;
+  sigv4_verifier(const sigv4_verifier&) = delete;
+  sigv4_verifier& operator=(const sigv4_verifier&) = delete;
   /// Adds (or replaces) an access key.
   void add_key(access_key k);
   bool empty() const noexcept { return keys_.empty(); }
@@ -92,12 +104,16 @@ class sigv4_verifier {
     max_skew_ = s;
     return *this;
   }
-  /// Verifies `r` at `now` (seconds since the epoch). Secrets are compared in constant time.
+  /// Verifies `r` at `now` (seconds since the epoch). Signatures are compared in constant time.
   sigv4_result verify(const http_request_view& r, std::int64_t now) const;
 
  private:
+  std::string signing_key(const access_key& k, std::string_view scope) const;
+
   std::vector<access_key> keys_;
   std::chrono::seconds max_skew_{300};
+  mutable std::mutex cache_mu_;
+  mutable std::map<std::string, std::string, std::less<>> signing_keys_;  ///< "id/scope" -> key
 };
 
 }  // namespace iotblocks::gateway::aws
