@@ -68,6 +68,23 @@ std::optional<std::string> page_token(const call& c, std::string_view key,
 
 std::string make_token(std::string_view next_key) { return to_base64(as_bytes(next_key)); }
 
+std::pair<std::vector<std::string>, std::string> page_of(std::vector<std::string> keys,
+                                                         const std::string& from,
+                                                         std::size_t size) {
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::string> out;
+  std::string next;
+  for (auto& k : keys) {
+    if (!from.empty() && k < from) continue;
+    if (out.size() == size) {
+      next = make_token(k);
+      break;
+    }
+    out.push_back(std::move(k));
+  }
+  return {std::move(out), std::move(next)};
+}
+
 namespace {
 
 using alloc = rapidjson::Document::AllocatorType;
@@ -285,37 +302,45 @@ net::http_reply attach_thing_principal(call& c) {
   return {200, "{}"};
 }
 
+/// {"<key>": [...], "<token key>": next} (the token only when there is a next page).
+net::http_reply page_reply(std::string_view key, const std::vector<std::string>& items,
+                           std::string_view token_key, const std::string& next) {
+  rapidjson::Document d;
+  d.SetObject();
+  auto& a = d.GetAllocator();
+  rapidjson::Value arr(rapidjson::kArrayType);
+  for (const auto& i : items) arr.PushBack(json::string_value(i, a), a);
+  d.AddMember(json::string_value(key, a), arr, a);
+  if (!next.empty()) put(d, token_key, next, a);
+  return ok(d);
+}
+
 net::http_reply list_thing_principals(call& c) {
   std::optional<net::http_reply> bad;
   auto* reg = need_registry(c, bad);
+  const auto size = page_size(c, "maxResults", 25, 250, bad);
+  const auto from = page_token(c, "nextToken", bad);
   if (bad) return *bad;
   auto ids = reg->list_thing_principals(c.params[0]);
   if (!ids) return error_for(ids.fail());
-  rapidjson::Document d;
-  d.SetObject();
-  rapidjson::Value arr(rapidjson::kArrayType);
-  for (const auto& id : *ids) {
-    arr.PushBack(json::string_value(c.arn("cert", id), d.GetAllocator()), d.GetAllocator());
-  }
-  d.AddMember("principals", arr, d.GetAllocator());
-  return ok(d);
+  auto [items, next] = page_of(std::move(*ids), *from, *size);
+  for (auto& id : items) id = c.arn("cert", id);
+  return page_reply("principals", items, "nextToken", next);
 }
 
 net::http_reply list_principal_things(call& c) {
   std::optional<net::http_reply> bad;
   auto* reg = need_registry(c, bad);
   const auto id = principal_header(c, bad);
+  const auto size = page_size(c, "maxResults", 25, 250, bad);
+  const auto from = page_token(c, "nextToken", bad);
   if (bad) return *bad;
   auto rec = reg->describe_certificate(*id);
   if (!rec) return error_for(rec.fail());
-  rapidjson::Document d;
-  d.SetObject();
-  rapidjson::Value arr(rapidjson::kArrayType);
-  for (const auto& t : (*rec)->things) {
-    arr.PushBack(json::string_value(t.name, d.GetAllocator()), d.GetAllocator());
-  }
-  d.AddMember("things", arr, d.GetAllocator());
-  return ok(d);
+  std::vector<std::string> names;
+  for (const auto& t : (*rec)->things) names.push_back(t.name);
+  auto [items, next] = page_of(std::move(names), *from, *size);
+  return page_reply("things", items, "nextToken", next);
 }
 
 net::http_reply describe_endpoint(call& c) {

@@ -25,6 +25,10 @@ std::optional<std::size_t> page_size(const call& c, std::string_view key, std::s
 std::optional<std::string> page_token(const call& c, std::string_view key,
                                       std::optional<net::http_reply>& bad);
 std::string make_token(std::string_view next_key);
+/// One page of `keys` (sorted here) from `from` (inclusive): at most `size` of them, and the
+/// token of the next page (empty when this is the last).
+std::pair<std::vector<std::string>, std::string> page_of(std::vector<std::string> keys,
+                                                         const std::string& from, std::size_t size);
 /// Certificates, CAs, policies (aws_api_iot_security.cpp).
 std::span<const operation> security_operations();
 

@@ -557,12 +557,18 @@ std::string target_arn(call& c, const std::string& principal) {
 }
 
 net::http_reply list_attached_policies(call& c) {
+  std::optional<net::http_reply> bad;
+  const auto size = page_size(c, "pageSize", 250, 250, bad);
+  const auto from = page_token(c, "marker", bad);
+  if (bad) return *bad;
   const std::string principal = certificate_id_of(c.params[0]);
+  auto [names, next] = page_of(c.g.sec->policies().attached_policies(principal), *from, *size);
   rapidjson::Document d;
   d.SetObject();
   auto& a = d.GetAllocator();
+  if (!next.empty()) put(d, "nextMarker", next, a);
   rapidjson::Value arr(rapidjson::kArrayType);
-  for (const auto& n : c.g.sec->policies().attached_policies(principal)) {
+  for (const auto& n : names) {
     rapidjson::Value o(rapidjson::kObjectType);
     put(o, "policyName", n, a);
     put(o, "policyArn", c.arn("policy", n), a);
@@ -573,13 +579,19 @@ net::http_reply list_attached_policies(call& c) {
 }
 
 net::http_reply list_targets_for_policy(call& c) {
+  std::optional<net::http_reply> bad;
+  const auto size = page_size(c, "pageSize", 250, 250, bad);
+  const auto from = page_token(c, "marker", bad);
+  if (bad) return *bad;
   auto& store = c.g.sec->policies();
   if (auto info = store.get_policy(c.params[0]); !info) return error_for(info.fail());
+  auto [targets, next] = page_of(store.targets_for_policy(c.params[0]), *from, *size);
   rapidjson::Document d;
   d.SetObject();
   auto& a = d.GetAllocator();
+  if (!next.empty()) put(d, "nextMarker", next, a);
   rapidjson::Value arr(rapidjson::kArrayType);
-  for (const auto& t : store.targets_for_policy(c.params[0])) {
+  for (const auto& t : targets) {
     arr.PushBack(json::string_value(target_arn(c, t), a), a);
   }
   d.AddMember("targets", arr, a);

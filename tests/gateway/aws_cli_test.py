@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from unittest import mock
 
@@ -426,7 +427,7 @@ def scenario(gw, d, server_ca):
     check(rc == 0 and out["defaultVersionId"] == "1" and json.loads(out["policyDocument"]) ==
           policy, "get-policy " + err)
 
-    ca_registration(gw, d, server_ca)
+    ca_registration(gw, d, server_ca, cert_arn)
 
     # Pagination over 250 things (created with signed requests, listed by the CLI).
     for i in range(250):
@@ -453,7 +454,7 @@ def scenario(gw, d, server_ca):
                  "GET", "/things?nextToken=%25%25")
 
 
-def ca_registration(gw, d, server_ca):
+def ca_registration(gw, d, server_ca, first_cert_arn):
     """Bring-your-own CA with a verification certificate, then register-certificate of a
     device certificate made under it, which then connects over mTLS."""
     p = lambda n: os.path.join(d, n)  # noqa: E731
@@ -510,6 +511,16 @@ def ca_registration(gw, d, server_ca):
           "list-certificates shows it " + err)
     rc, _, err = aws(gw, "iot", "attach-policy", "--policy-name", "device-policy", "--target", arn)
     check(rc == 0, "attach-policy to the registered certificate " + err)
+    code, _, first = signed(gw, "POST", "/policy-targets/device-policy?pageSize=1")
+    code2, _, second = signed(gw, "POST", "/policy-targets/device-policy?pageSize=1&marker="
+                              + urllib.parse.quote(first.get("nextMarker", ""), safe=""))
+    check(code == 200 and code2 == 200 and len(first["targets"]) == 1 and
+          len(second["targets"]) == 1 and "nextMarker" not in second and
+          sorted(first["targets"] + second["targets"]) == sorted([arn, first_cert_arn]),
+          "list-targets-for-policy pages with pageSize/marker: %s %s" % (first, second))
+    rc, out, err = aws(gw, "iot", "list-targets-for-policy", "--policy-name", "device-policy")
+    check(rc == 0 and sorted(out["targets"]) == sorted([arn, first_cert_arn]),
+          "list-targets-for-policy " + err)
     tls = ["-h", "127.0.0.1", "-p", str(gw.ports["mqtts"]), "--cafile", server_ca, "--cert",
            p("byo-device.pem"), "--key", p("byo-device.key"), "-i", "byo-device", "-t", "x",
            "-m", "1", "-q", "1", "-V", "mqttv5"]
