@@ -66,6 +66,35 @@ net::http_reply create_keys_and_certificate(call& c) {
   return ok(d);
 }
 
+net::http_reply create_certificate_from_csr(call& c) {
+  std::optional<net::http_reply> bad;
+  auto* reg = need_registry(c, bad);
+  if (bad) return *bad;
+  rapidjson::Document body;
+  if (auto b = body_object(c, body)) return *b;
+  const auto csr = string_member(body, "certificateSigningRequest", bad);
+  if (bad) return *bad;
+  if (!csr) return invalid("certificateSigningRequest: required");
+  auto& sec = *c.g.sec;
+  x509::certificate_request req;
+  req.client_auth = true;
+  req.days = 365;
+  auto cert = x509::issue_from_csr(*csr, req, sec.ca().certificate, sec.ca().key);
+  if (!cert) return invalid("certificateSigningRequest: " + cert.describe());
+  const auto status = flag(c, "setAsActive") ? registry::certificate_status::active
+                                             : registry::certificate_status::inactive;
+  auto id = reg->register_certificate(cert->pem(), status, sec.ca().certificate.pem());
+  if (!id) return error_for(id.fail());
+  sec.changed();
+  rapidjson::Document d;
+  d.SetObject();
+  auto& a = d.GetAllocator();
+  put(d, "certificateArn", c.arn("cert", *id), a);
+  put(d, "certificateId", *id, a);
+  put(d, "certificatePem", cert->pem(), a);
+  return ok(d);
+}
+
 net::http_reply register_certificate(call& c) {
   std::optional<net::http_reply> bad;
   auto* reg = need_registry(c, bad);
@@ -604,6 +633,7 @@ constexpr std::array ops{
     operation{"POST", "/certificate/register", register_certificate, "iot:RegisterCertificate"},
     operation{"POST", "/certificate/register-no-ca", register_certificate_without_ca,
               "iot:RegisterCertificateWithoutCA"},
+    operation{"POST", "/certificates", create_certificate_from_csr, "iot:CreateCertificateFromCsr"},
     operation{"GET", "/certificates", list_certificates, "iot:ListCertificates"},
     operation{"GET", "/certificates/{}", describe_certificate, "iot:DescribeCertificate", "cert"},
     operation{"PUT", "/certificates/{}", update_certificate, "iot:UpdateCertificate", "cert"},

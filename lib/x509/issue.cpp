@@ -175,18 +175,14 @@ void* private_key::native_handle() const noexcept { return d_->k.get(); }
 
 // issuing
 
-result<certificate> issue(const certificate_request& request, const private_key& subject_key,
-                          const certificate* issuer, const private_key* issuer_key) {
-  if (issuer != nullptr && issuer_key == nullptr) {
-    return failure{core::error::invalid_argument, "an issuer needs its private key", {}};
-  }
-  if (issuer != nullptr && !issuer_key->matches(*issuer)) {
-    return failure{core::error::invalid_argument, "the issuer key does not match the issuer", {}};
-  }
-  const private_key& signer = issuer_key != nullptr ? *issuer_key : subject_key;
-  auto* subject_pkey = static_cast<EVP_PKEY*>(subject_key.native_handle());
-  auto* signer_pkey = static_cast<EVP_PKEY*>(signer.native_handle());
+namespace {
 
+/// The certificate for `subject_pkey` (a public key is enough), named `subject_name`
+/// when given (else request.subject), signed with `signer_pkey` under `issuer` (null:
+/// self-signed).
+result<certificate> build(const certificate_request& request, EVP_PKEY* subject_pkey,
+                          const X509_NAME* subject_name, const certificate* issuer,
+                          EVP_PKEY* signer_pkey) {
   ossl::x509_ptr x{X509_new()};
   if (!x || X509_set_version(x.get(), X509_VERSION_3) != 1) return issue_error("X509_new");
   auto serial = request.serial.empty() ? random_serial() : serial_from_hex(request.serial);
@@ -195,7 +191,11 @@ result<certificate> issue(const certificate_request& request, const private_key&
 
   auto name = make_name(request.subject);
   if (!name) return std::move(name).take_failure();
-  X509_set_subject_name(x.get(), name->get());
+  if (subject_name != nullptr) {
+    X509_set_subject_name(x.get(), subject_name);
+  } else {
+    X509_set_subject_name(x.get(), name->get());
+  }
   X509_set_issuer_name(x.get(), issuer != nullptr ? X509_get_subject_name(
                                                         static_cast<X509*>(issuer->native_handle()))
                                                   : name->get());
@@ -217,7 +217,7 @@ result<certificate> issue(const certificate_request& request, const private_key&
   if (request.ca && request.path_length) bc += fmt::format(",pathlen:{}", *request.path_length);
   std::string ku =
       request.ca ? "critical,keyCertSign,cRLSign,digitalSignature" : "critical,digitalSignature";
-  if (!request.ca && subject_key.type() == key_type::rsa) ku += ",keyEncipherment";
+  if (!request.ca && EVP_PKEY_get_base_id(subject_pkey) == EVP_PKEY_RSA) ku += ",keyEncipherment";
   std::string eku;
   if (request.client_auth) eku = "clientAuth";
   if (request.server_auth) eku += eku.empty() ? "serverAuth" : ",serverAuth";
@@ -250,6 +250,48 @@ result<certificate> issue(const certificate_request& request, const private_key&
   auto* out = reinterpret_cast<unsigned char*>(der.data());
   i2d_X509(x.get(), &out);
   return certificate::from_der(der);
+}
+
+}  // namespace
+
+result<certificate> issue(const certificate_request& request, const private_key& subject_key,
+                          const certificate* issuer, const private_key* issuer_key) {
+  if (issuer != nullptr && issuer_key == nullptr) {
+    return failure{core::error::invalid_argument, "an issuer needs its private key", {}};
+  }
+  if (issuer != nullptr && !issuer_key->matches(*issuer)) {
+    return failure{core::error::invalid_argument, "the issuer key does not match the issuer", {}};
+  }
+  const private_key& signer = issuer_key != nullptr ? *issuer_key : subject_key;
+  return build(request, static_cast<EVP_PKEY*>(subject_key.native_handle()), nullptr, issuer,
+               static_cast<EVP_PKEY*>(signer.native_handle()));
+}
+
+result<certificate> issue_from_csr(std::string_view csr_pem, const certificate_request& request,
+                                   const certificate& issuer, const private_key& issuer_key) {
+  if (!issuer_key.matches(issuer)) {
+    return failure{core::error::invalid_argument, "the issuer key does not match the issuer", {}};
+  }
+  if (csr_pem.size() > 64 * 1024) {
+    return failure{core::error::invalid_argument, "certificate signing request over 64 KiB", {}};
+  }
+  ossl::bio_ptr bio{BIO_new_mem_buf(csr_pem.data(), static_cast<int>(csr_pem.size()))};
+  std::unique_ptr<X509_REQ, decltype(&X509_REQ_free)> req{
+      bio ? PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr) : nullptr, X509_REQ_free};
+  if (!req) {
+    ERR_clear_error();
+    return failure{
+        core::error::invalid_argument, "not a PEM certificate signing request (PKCS#10)", {}};
+  }
+  EVP_PKEY* pub = X509_REQ_get0_pubkey(req.get());
+  if (pub == nullptr || X509_REQ_verify(req.get(), pub) != 1) {
+    ERR_clear_error();
+    return failure{core::error::invalid_argument,
+                   "the certificate signing request's signature does not verify",
+                   {}};
+  }
+  return build(request, pub, X509_REQ_get_subject_name(req.get()), &issuer,
+               static_cast<EVP_PKEY*>(issuer_key.native_handle()));
 }
 
 result<crl> issue_crl(const certificate& issuer, const private_key& issuer_key,

@@ -428,6 +428,7 @@ def scenario(gw, d, server_ca):
           policy, "get-policy " + err)
 
     ca_registration(gw, d, server_ca, cert_arn)
+    csr_onboarding(gw, d, server_ca)
 
     # Pagination over 250 things (created with signed requests, listed by the CLI).
     for i in range(250):
@@ -538,6 +539,33 @@ def ca_registration(gw, d, server_ca, first_cert_arn):
     check(rc == 0, "delete-certificate --force-delete " + err)
     rc, _, err = aws(gw, "iot", "describe-certificate", "--certificate-id", cert_id)
     check(rc != 0 and "ResourceNotFoundException" in err, "the certificate is gone " + err)
+
+
+def csr_onboarding(gw, d, server_ca):
+    """create-certificate-from-csr: the device keeps its key; the certificate then connects."""
+    p = lambda n: os.path.join(d, n)  # noqa: E731
+    run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", p("csr-device.key"), "-out", p("csr-device.csr"), "-subj",
+         "/CN=csr-device"])
+    rc, out, err = aws(gw, "iot", "create-certificate-from-csr", "--certificate-signing-request",
+                       "file://" + p("csr-device.csr"), "--set-as-active")
+    check(rc == 0 and "BEGIN CERTIFICATE" in out["certificatePem"],
+          "create-certificate-from-csr " + err)
+    if rc != 0:
+        return
+    with open(p("csr-device.pem"), "w") as f:
+        f.write(out["certificatePem"])
+    rc, _, err = aws(gw, "iot", "attach-policy", "--policy-name", "device-policy", "--target",
+                     out["certificateArn"])
+    check(rc == 0, "attach-policy to the CSR certificate " + err)
+    pub = run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(gw.ports["mqtts"]), "--cafile",
+               server_ca, "--cert", p("csr-device.pem"), "--key", p("csr-device.key"), "-i",
+               "csr-device", "-t", "x", "-m", "1", "-q", "1", "-V", "mqttv5"])
+    check(pub.returncode == 0, "the CSR device connects with its own key " + pub.stderr)
+    doc = expect_error(gw, "create-certificate-from-csr with garbage", 400,
+                       "InvalidRequestException", "POST", "/certificates",
+                       b'{"certificateSigningRequest":"not a CSR"}')
+    check("certificateSigningRequest" in doc.get("message", ""), "the message names the field")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,10 @@
 
 #include "x509/test_util.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -38,6 +42,50 @@ TEST_P(IssueEveryAlgorithm, CaAndDeviceCertificatesVerifyStrictly) {
 INSTANTIATE_TEST_SUITE_P(Algorithms, IssueEveryAlgorithm,
                          ::testing::Values(key_algorithm::rsa_2048, key_algorithm::p256,
                                            key_algorithm::p384, key_algorithm::ed25519));
+
+/// A PKCS#10 request for `key` with CN=`name`, PEM; `tamper` renames it after signing.
+std::string make_csr(const private_key& key, const std::string& name, bool tamper) {
+  auto* pkey = static_cast<EVP_PKEY*>(key.native_handle());
+  std::unique_ptr<X509_REQ, decltype(&X509_REQ_free)> req{X509_REQ_new(), X509_REQ_free};
+  X509_REQ_set_pubkey(req.get(), pkey);
+  auto* subject = X509_REQ_get_subject_name(req.get());
+  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(name.c_str()), -1, -1, 0);
+  X509_REQ_sign(req.get(), pkey, EVP_sha256());
+  if (tamper) {
+    X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req.get()), "O", MBSTRING_UTF8,
+                               reinterpret_cast<const unsigned char*>("evil"), -1, -1, 0);
+  }
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio{BIO_new(BIO_s_mem()), BIO_free};
+  PEM_write_bio_X509_REQ(bio.get(), req.get());
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+TEST(Issue, FromCsrKeepsTheRequestsKeyAndSubject) {
+  const auto ca = test::make_ca("CSR Root", key_algorithm::p256);
+  const auto device_key = private_key::generate(key_algorithm::p256).value();
+  auto cert = issue_from_csr(make_csr(device_key, "csr-device", false), {.client_auth = true},
+                             ca.cert, ca.key);
+  ASSERT_TRUE(cert) << cert.describe();
+  EXPECT_TRUE(device_key.matches(*cert));
+  EXPECT_EQ(cert->subject().to_string(), "CN=csr-device");
+  EXPECT_TRUE(cert->issued_by(ca.cert));
+  EXPECT_THAT(cert->extended_key_usages(), ::testing::ElementsAre("clientAuth"));
+  verifier v;
+  v.add_trusted(ca.cert).value();
+  EXPECT_TRUE(v.verify(std::vector<certificate>{*cert}, {.purpose = purpose::tls_client}));
+
+  auto tampered = issue_from_csr(make_csr(device_key, "csr-device", true), {}, ca.cert, ca.key);
+  ASSERT_FALSE(tampered);
+  EXPECT_THAT(tampered.describe(), ::testing::HasSubstr("does not verify"));
+  auto garbage = issue_from_csr("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n", {}, ca.cert, ca.key);
+  ASSERT_FALSE(garbage);
+  EXPECT_THAT(garbage.describe(), ::testing::HasSubstr("PKCS#10"));
+  const auto other = test::make_ca("Other", key_algorithm::p256);
+  EXPECT_FALSE(issue_from_csr(make_csr(device_key, "d", false), {}, ca.cert, other.key));
+}
 
 TEST(Issue, KeysRoundTripThroughPem) {
   const auto key = private_key::generate(key_algorithm::p256).value();

@@ -79,6 +79,13 @@ result<certificate> issue(const certificate_request& request, const private_key&
                           const certificate* issuer = nullptr,
                           const private_key* issuer_key = nullptr);
 
+/// Issues a certificate for the public key and subject of a PKCS#10 request (PEM) whose
+/// signature verifies, signed by `issuer_key` under `issuer`; validity, usages and names
+/// come from `request` (its subject is not used). Errors: core::error::invalid_argument
+/// for a malformed or badly signed request.
+result<certificate> issue_from_csr(std::string_view csr_pem, const certificate_request& request,
+                                   const certificate& issuer, const private_key& issuer_key);
+
 /// A CRL from `issuer` listing `revoked_serials` (hex), valid `days` from now.
 result<crl> issue_crl(const certificate& issuer, const private_key& issuer_key,
                       const std::vector<std::string>& revoked_serials, int days = 30,
