@@ -1,4 +1,4 @@
-// The detector interface, the registry, and the ensemble detector's behaviour.
+// The detector interface, make_detector, and the ensemble detector's behaviour.
 #include <iotblocks/anomaly/detector.hpp>
 #include <iotblocks/anomaly/error.hpp>
 

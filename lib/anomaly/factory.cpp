@@ -1,5 +1,5 @@
-// make_detector: names to detector objects, with "key=value" parameters.
-#include "anomaly/detectors.hpp"
+// make_detector: detector names to detector objects, with "key=value" parameters.
+#include "anomaly/factory.hpp"
 #include "anomaly/internal.hpp"
 
 #include <iotblocks/anomaly/detector.hpp>

@@ -1,4 +1,4 @@
-// Private: factories of the detectors other than PEWMA (registry.cpp calls them).
+// Private: the factories of the detectors other than PEWMA, called by make_detector (factory.cpp).
 #pragma once
 
 #include <iotblocks/anomaly/detector.hpp>
