@@ -1,4 +1,4 @@
-#include "sql/eval.hpp"
+#include "sql/interpreter.hpp"
 
 #include "sql/convert.hpp"
 #include "sql/functions.hpp"

@@ -1,7 +1,8 @@
-// Private: expression evaluation and SELECT construction.
+// Private: the interpreter of a compiled program: evaluates its expression nodes and
+// builds SELECT output. sql::evaluator (evaluator.cpp) drives it per message.
 #pragma once
 
-#include "sql/state.hpp"
+#include "sql/eval_state.hpp"
 
 #include <iotblocks/sql/value.hpp>
 

@@ -1,4 +1,4 @@
-// Private: everything one evaluation needs, kept in the evaluator and reused.
+// Private: eval_state, everything one evaluation needs, kept in the evaluator and reused.
 #pragma once
 
 #include "sql/json_scan.hpp"
