@@ -1,4 +1,4 @@
-#include "shadow/state.hpp"
+#include "shadow/document_state.hpp"
 
 #include <climits>
 #include <unordered_map>

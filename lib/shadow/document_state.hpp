@@ -1,5 +1,5 @@
 // Private: the state behind shadow::document, and the merge, delta and metadata
-// algorithms over it (lib/shadow/state.cpp).
+// algorithms over it (document_state.cpp).
 #pragma once
 
 #include "shadow/tree.hpp"
