@@ -4,7 +4,7 @@
 // record's reference count), and the digest's first bytes are the hash.
 #pragma once
 
-#include <iotblocks/registry/types.hpp>
+#include <iotblocks/registry/records.hpp>
 
 #include <array>
 #include <cstdint>

@@ -1,8 +1,4 @@
 #include <iotblocks/registry/error.hpp>
-#include <iotblocks/registry/registry.hpp>
-#include <iotblocks/registry/types.hpp>
-
-#include <fmt/format.h>
 
 namespace iotblocks::registry {
 namespace {
@@ -39,47 +35,11 @@ const char* message(int ev) noexcept {
   return "unknown iotblocks.registry error";
 }
 
-constexpr std::string_view certificate_status_names[] = {"ACTIVE", "INACTIVE", "REVOKED",
-                                                         "PENDING_ACTIVATION", "PENDING_TRANSFER"};
-constexpr std::string_view ca_status_names[] = {"ACTIVE", "INACTIVE"};
-
 }  // namespace
 
 const std::error_category& error_category() noexcept {
   static const iotblocks::detail::error_category_impl category{"iotblocks.registry", &message};
   return category;
-}
-
-std::string_view to_string(certificate_status s) noexcept {
-  return certificate_status_names[static_cast<int>(s)];
-}
-
-result<certificate_status> parse_certificate_status(std::string_view text) {
-  for (int i = 0; i < 5; ++i) {
-    if (certificate_status_names[i] == text) return static_cast<certificate_status>(i);
-  }
-  return failure{error::invalid_status,
-                 fmt::format("unknown certificate status '{}'", text.substr(0, 64)),
-                 {}};
-}
-
-std::string_view to_string(ca_status s) noexcept { return ca_status_names[static_cast<int>(s)]; }
-
-result<ca_status> parse_ca_status(std::string_view text) {
-  if (text == "ACTIVE") return ca_status::active;
-  if (text == "INACTIVE") return ca_status::inactive;
-  return failure{
-      error::invalid_status, fmt::format("unknown CA status '{}'", text.substr(0, 64)), {}};
-}
-
-bool valid_thing_name(std::string_view name) noexcept {
-  if (name.empty() || name.size() > 128) return false;
-  for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == ':' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
 }
 
 }  // namespace iotblocks::registry
