@@ -63,13 +63,14 @@ result<std::shared_ptr<const detector>> make_pewma(std::string_view text) {
 
 }  // namespace
 
-std::vector<std::string_view> detector_names() { return {"ensemble", "ewma", "pewma"}; }
+std::vector<std::string_view> detector_names() { return {"ensemble", "bocpd", "ewma", "pewma"}; }
 
 result<std::shared_ptr<const detector>> make_detector(std::string_view name,
                                                       std::string_view parameters) {
   if (name == "pewma") return make_pewma(parameters);
   if (name == "ewma") return detail::make_ewma(parameters);
   if (name == "ensemble") return detail::make_ensemble(parameters);
+  if (name == "bocpd") return detail::make_bocpd(parameters);
   return failure{error::unknown_detector, "unknown detector '" + std::string(name) + "'", {}};
 }
 

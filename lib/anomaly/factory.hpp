@@ -10,5 +10,6 @@ namespace iotblocks::anomaly::detail {
 
 result<std::shared_ptr<const detector>> make_ewma(std::string_view parameters);
 result<std::shared_ptr<const detector>> make_ensemble(std::string_view parameters);
+result<std::shared_ptr<const detector>> make_bocpd(std::string_view parameters);
 
 }  // namespace iotblocks::anomaly::detail
