@@ -53,7 +53,6 @@ val f_newuuid(eval_state& st, const val*, std::size_t) {
   std::uint64_t hi = st.rng(), lo = st.rng();
   hi = (hi & ~0xF000ull) | 0x4000ull;                  // version 4
   lo = (lo & ~(0xC000ull << 48)) | (0x8000ull << 48);  // RFC 4122 variant
-  static constexpr char hexd[] = "0123456789abcdef";
   char* out = st.alloc<char>(36);
   if (!out) return val::undef();
   std::size_t k = 0;
@@ -61,7 +60,7 @@ val f_newuuid(eval_state& st, const val*, std::size_t) {
     if (i == 8 || i == 12 || i == 16 || i == 20) out[k++] = '-';
     const std::uint64_t word = i < 16 ? hi : lo;
     const int shift = 60 - 4 * (i % 16);
-    out[k++] = hexd[(word >> shift) & 15];
+    out[k++] = hex_digit(static_cast<unsigned>(word >> shift));
   }
   return val::string({out, 36});
 }

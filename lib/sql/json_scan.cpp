@@ -1,5 +1,6 @@
 #include "sql/json_scan.hpp"
 
+#include <iotblocks/core/bytes.hpp>
 #include <iotblocks/core/utf8.hpp>
 
 #include <charconv>
@@ -9,18 +10,11 @@
 namespace iotblocks::sql::detail::json {
 namespace {
 
-int hex(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool read_hex4(const char* p, const char* e, unsigned& v) noexcept {
   if (e - p < 4) return false;
   v = 0;
   for (int i = 0; i < 4; ++i) {
-    const int h = hex(p[i]);
+    const int h = hex_digit_value(p[i]);
     if (h < 0) return false;
     v = v * 16 + static_cast<unsigned>(h);
   }

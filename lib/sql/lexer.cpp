@@ -1,5 +1,6 @@
 #include "sql/lexer.hpp"
 
+#include <iotblocks/core/bytes.hpp>
 #include <iotblocks/core/utf8.hpp>
 #include <iotblocks/sql/error.hpp>
 
@@ -13,13 +14,6 @@ bool is_word_start(char c) noexcept {
 }
 bool is_word(char c) noexcept { return is_word_start(c) || (c >= '0' && c <= '9'); }
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 failure fail_at(std::string_view src, std::size_t offset, error code, std::string msg) {
   return failure{code, std::move(msg), position_in(src, offset)};
@@ -131,7 +125,7 @@ std::optional<failure> lex_one(std::string_view src, std::size_t& i, token& t) {
                 if (at + 4 > n) return false;
                 v = 0;
                 for (std::size_t k = 0; k < 4; ++k) {
-                  const int h = hex_value(src[at + k]);
+                  const int h = hex_digit_value(src[at + k]);
                   if (h < 0) return false;
                   v = v * 16 + static_cast<char32_t>(h);
                 }
