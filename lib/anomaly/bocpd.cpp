@@ -47,9 +47,9 @@ struct bocpd_params {
 
 struct hypothesis {
   double weight;
-  double n;     // points in the regime
-  double mu;    // posterior mean
-  double beta;  // posterior rate of the precision's Gamma
+  double n;   // points in the regime
+  double mu;  // posterior mean
+  double s2;  // beta / alpha of the precision's Gamma posterior (bounded by the data's spread)
 };
 
 // The state: this header, then max_runs hypotheses.
@@ -115,13 +115,13 @@ class bocpd final : public detector {
     // The prior of a new regime: the slow EWMA, with a variance floor so that a flat
     // start does not make every later point infinitely surprising.
     const double floor = 1e-12 * (1 + s.mean * s.mean);
-    const double prior_beta = p_.prior_points * std::max(s.var * p_.prior_scale, floor);
+    const double prior_var = std::max(s.var * p_.prior_scale, floor);
     double mix = 0, like = 0, best = -1, mean = 0;
     double best_scale = 0;
     for (std::uint32_t i = 0; i < s.runs; ++i) {
       hypothesis& h = hs[i];
       const double kappa = 1 + h.n, a = p_.prior_points + 0.5 * h.n, nu = 2 * a;
-      const double scale2 = std::max(h.beta * (kappa + 1) / (a * kappa), floor);
+      const double scale2 = std::max(h.s2 * (kappa + 1) / kappa, floor);
       const double d = x - h.mu;
       const double t2 = d * d / scale2;
       // f / f(mode) = (1 + t^2 / nu)^(-(nu + 1) / 2)
@@ -159,7 +159,9 @@ class bocpd final : public detector {
       if (!(h.weight >= p_.min_weight)) continue;
       // Posterior update with x (Welford form of the Normal-Gamma update).
       const double kappa = 1 + h.n, d = x - h.mu;
-      h.beta += kappa * d * d / (2 * (kappa + 1));
+      // beta += kappa d^2 / (2 (kappa + 1)), alpha += 1/2, kept as s2 = beta / alpha.
+      const double a = p_.prior_points + 0.5 * h.n;
+      h.s2 += (kappa * d * d / (2 * (kappa + 1)) - 0.5 * h.s2) / (a + 0.5);
       h.mu += d / (kappa + 1);
       h.n += 1;
       hs[kept++] = h;
@@ -169,7 +171,8 @@ class bocpd final : public detector {
     {
       const double d = x - s.mean;
       fresh.mu = s.count > 1 ? s.mean + d / 2 : x;
-      fresh.beta = prior_beta + (s.count > 1 ? d * d / 4 : 0);
+      fresh.s2 =
+          (p_.prior_points * prior_var + (s.count > 1 ? d * d / 4 : 0)) / (p_.prior_points + 0.5);
     }
     if (kept < p_.max_runs) {
       hs[kept++] = fresh;
@@ -216,7 +219,7 @@ class bocpd final : public detector {
       put_f64(out, h.weight);
       put_f64(out, h.n);
       put_f64(out, h.mu);
-      put_f64(out, h.beta);
+      put_f64(out, h.s2);
     }
   }
   std::error_code decode(bytes_view in, mutable_bytes_view state) const noexcept override {
@@ -233,7 +236,7 @@ class bocpd final : public detector {
       if (i < runs) {
         ok &= std::isfinite(h[i].weight) && h[i].weight >= 0 && h[i].weight <= 1 &&
               std::isfinite(h[i].n) && h[i].n >= 1 && h[i].n <= static_cast<double>(count) &&
-              std::isfinite(h[i].mu) && std::isfinite(h[i].beta) && h[i].beta >= 0;
+              std::isfinite(h[i].mu) && std::isfinite(h[i].s2) && h[i].s2 >= 0;
       }
     }
     if (!ok || !r.ok()) return error::invalid_snapshot;

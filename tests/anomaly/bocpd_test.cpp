@@ -126,6 +126,26 @@ TEST(Bocpd, FindsTheLabelledAnomalyOfANabFile) {
   EXPECT_LE(first, w.end_ms);
 }
 
+// Values at +-max_abs_value with nothing pruned: every state stays finite and
+// encodable and scores stay in [0, 1]. (The state keeps beta / alpha, bounded by the
+// data's spread, rather than beta, which would grow by about 5e299 a point here and
+// overflow after some 3.6e8 points.)
+TEST(Bocpd, ExtremeValuesKeepEveryHypothesisFinite) {
+  const auto d = make_detector("bocpd", "min_weight=0,max_runs=4,hazard=1e-9").value();
+  series s{d};
+  for (int i = 0; i < 100'000; ++i) {
+    const auto r = s.update(i % 2 ? -1e150 : 1e150).value();
+    ASSERT_GE(r.score, 0.0) << i;
+    ASSERT_LE(r.score, 1.0) << i;
+    if (i % 10'000 == 9'999) {
+      byte_buffer e;
+      d->encode(s.state(), e);
+      series copy{d};
+      ASSERT_FALSE(d->decode(e, copy.state())) << i;
+    }
+  }
+}
+
 // In a keyed store: a snapshot taken mid-stream restores to a store that goes on
 // scoring exactly as the original.
 TEST(Bocpd, KeyedStoreSnapshotContinuesIdentically) {
