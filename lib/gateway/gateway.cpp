@@ -17,10 +17,10 @@ constexpr std::string_view shadow_prefix = "$aws/things/";
 /// The rules engine's republish action goes through the broker.
 class broker_publisher final : public rules::publisher {
  public:
-  explicit broker_publisher(broker& b) : b_(b) {}
+  explicit broker_publisher(broker::broker& b) : b_(b) {}
   result<void> publish(std::string_view topic, std::string_view payload, std::uint8_t qos,
                        bool retain) override {
-    message m;
+    broker::message m;
     m.topic = std::string(topic);
     m.payload = to_buffer(payload);
     m.qos = qos > 1 ? std::uint8_t{1} : qos;
@@ -30,7 +30,7 @@ class broker_publisher final : public rules::publisher {
   }
 
  private:
-  broker& b_;
+  broker::broker& b_;
 };
 
 net::transport transport_of(const std::string& type) {
@@ -101,14 +101,14 @@ result<void> gateway::start() {
   if (auto ok = g.rule_changes->replay(*g.rules); !ok) return ok;
 
   // Every accepted message: shadow requests, then the rules.
-  g.mqtt.on_accepted([&g](const message& m, const client_info* from) {
+  g.mqtt.on_accepted([&g](const broker::message& m, const broker::client_info* from) {
     const std::string_view client = from != nullptr ? std::string_view(from->client_id) : "";
     if (m.topic.starts_with(shadow_prefix)) {
       if (m.topic.ends_with("/update/accepted")) g.shadow_updates.fetch_add(1);
       const shadow::request_context ctx{client, client};
       if (auto out = g.shadow_router->route(m.topic, as_string_view(m.payload), ctx)) {
         for (auto& s : *out) {
-          message reply;
+          broker::message reply;
           reply.topic = std::move(s.topic);
           reply.payload = to_buffer(s.payload);
           g.mqtt.publish(reply);
@@ -184,7 +184,7 @@ std::uint16_t gateway::port(std::string_view type) const noexcept {
   return 0;
 }
 
-broker& gateway::mqtt_broker() noexcept { return impl_->mqtt; }
+broker::broker& gateway::mqtt_broker() noexcept { return impl_->mqtt; }
 std::string gateway::metrics_text() const { return impl_->metrics_text(); }
 
 }  // namespace iotblocks::gateway

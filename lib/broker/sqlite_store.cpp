@@ -1,4 +1,4 @@
-#include "gateway/persist.hpp"
+#include <iotblocks/broker/sqlite_store.hpp>
 
 #include "core/sqlite.hpp"
 
@@ -6,7 +6,7 @@
 #include <optional>
 #include <variant>
 
-namespace iotblocks::gateway::detail {
+namespace iotblocks::broker {
 
 namespace {
 
@@ -64,13 +64,9 @@ message read_message(const sqlite::statement& q, int topic, int payload, int pro
   return m;
 }
 
-thread_local std::uint64_t writes_queued = 0;
-
 }  // namespace
 
-std::uint64_t store::queued_by_this_thread() noexcept { return writes_queued; }
-
-struct store::op {
+struct sqlite_store::op {
   enum class kind {
     put_session,
     drop_session,
@@ -100,7 +96,7 @@ struct store::op {
   std::function<void(bool)> done;
 };
 
-struct store::statements {
+struct sqlite_store::statements {
   sqlite::database db;
   sqlite::statement put_session, drop_session, drop_session_subs, drop_session_msgs,
       put_subscription, drop_subscription, put_retained, drop_retained, add_delivery,
@@ -116,9 +112,7 @@ struct store::statements {
   }
 };
 
-store::store(broker_stats& stats) : stats_(stats) {}
-
-result<std::unique_ptr<store>> store::open(const std::string& path, broker_stats& stats) {
+result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path) {
   auto db = sqlite::database::open(path);
   if (!db) return db.fail();
   if (auto ok = db->exec(schema); !ok) return ok.fail();
@@ -131,7 +125,7 @@ result<std::unique_ptr<store>> store::open(const std::string& path, broker_stats
       if (auto ok = db->exec(delivery_state_columns); !ok) return ok.fail();
     }
   }
-  std::unique_ptr<store> s(new store(stats));
+  std::unique_ptr<sqlite_store> s(new sqlite_store());
   auto st = std::make_unique<statements>(
       statements{std::move(*db), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}});
   auto prep = [&](sqlite::statement& out, std::string_view sql) -> result<void> {
@@ -172,7 +166,7 @@ result<std::unique_ptr<store>> store::open(const std::string& path, broker_stats
   return s;
 }
 
-store::~store() {
+sqlite_store::~sqlite_store() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -185,7 +179,7 @@ store::~store() {
   }
 }
 
-result<stored_state> store::load() {
+result<stored_state> sqlite_store::load() {
   stored_state out;
   auto& db = db_->db;
   auto q = db.prepare("SELECT client_id, expiry, version FROM sessions");
@@ -239,7 +233,7 @@ result<stored_state> store::load() {
     d.received_ms = q->column_int64(8);
     d.packet_id = static_cast<std::uint16_t>(q->column_int64(10));
     d.released = q->column_int64(11) != 0;
-    if (d.seq >= next_seq_.load()) next_seq_.store(d.seq + 1);
+    if (d.seq >= next_seq_) next_seq_ = d.seq + 1;
     out.deliveries.push_back(std::move(d));
   }
   q = db.prepare(
@@ -270,12 +264,11 @@ result<stored_state> store::load() {
   return out;
 }
 
-void store::start() {
+void sqlite_store::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-void store::enqueue(op o) {
-  if (o.k != op::kind::callback) ++writes_queued;
+void sqlite_store::enqueue(op o) {
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(o));
@@ -283,8 +276,8 @@ void store::enqueue(op o) {
   wake_.notify_one();
 }
 
-void store::put_session(const std::string& client_id, std::uint32_t expiry,
-                        mqtt::protocol_version v) {
+void sqlite_store::put_session(const std::string& client_id, std::uint32_t expiry,
+                               mqtt::protocol_version v) {
   op o;
   o.k = op::kind::put_session;
   o.key = client_id;
@@ -293,15 +286,15 @@ void store::put_session(const std::string& client_id, std::uint32_t expiry,
   enqueue(std::move(o));
 }
 
-void store::drop_session(const std::string& client_id) {
+void sqlite_store::drop_session(const std::string& client_id) {
   op o;
   o.k = op::kind::drop_session;
   o.key = client_id;
   enqueue(std::move(o));
 }
 
-void store::put_subscription(const std::string& client_id, const std::string& filter,
-                             mqtt::subscribe_options opts, std::uint32_t identifier) {
+void sqlite_store::put_subscription(const std::string& client_id, const std::string& filter,
+                                    mqtt::subscribe_options opts, std::uint32_t identifier) {
   op o;
   o.k = op::kind::put_subscription;
   o.key = client_id;
@@ -311,7 +304,7 @@ void store::put_subscription(const std::string& client_id, const std::string& fi
   enqueue(std::move(o));
 }
 
-void store::drop_subscription(const std::string& client_id, const std::string& filter) {
+void sqlite_store::drop_subscription(const std::string& client_id, const std::string& filter) {
   op o;
   o.k = op::kind::drop_subscription;
   o.key = client_id;
@@ -319,24 +312,24 @@ void store::drop_subscription(const std::string& client_id, const std::string& f
   enqueue(std::move(o));
 }
 
-void store::put_retained(const message_ptr& m) {
+void sqlite_store::put_retained(const message_ptr& m) {
   op o;
   o.k = op::kind::put_retained;
   o.msg = m;
   enqueue(std::move(o));
 }
 
-void store::drop_retained(const std::string& topic) {
+void sqlite_store::drop_retained(const std::string& topic) {
   op o;
   o.k = op::kind::drop_retained;
   o.key = topic;
   enqueue(std::move(o));
 }
 
-std::uint64_t store::add_delivery(const std::string& client_id, const message_ptr& m,
-                                  std::uint8_t qos, bool retain,
-                                  const std::vector<std::uint32_t>& identifiers,
-                                  std::int64_t received_ms) {
+std::uint64_t sqlite_store::add_delivery(const std::string& client_id, const message_ptr& m,
+                                         std::uint8_t qos, bool retain,
+                                         const std::vector<std::uint32_t>& identifiers,
+                                         std::int64_t received_ms) {
   op o;
   o.k = op::kind::add_delivery;
   o.key = client_id;
@@ -345,24 +338,23 @@ std::uint64_t store::add_delivery(const std::string& client_id, const message_pt
   o.flag = retain;
   o.ids = identifiers;
   o.t = received_ms;
-  ++writes_queued;
   // The sequence number is taken under the queue lock so rows go in in order.
   std::lock_guard lock(mutex_);
-  o.n = next_seq_.fetch_add(1);
+  o.n = next_seq_++;
   const auto seq = o.n;
   queue_.push_back(std::move(o));
   wake_.notify_one();
   return seq;
 }
 
-void store::remove_delivery(std::uint64_t seq) {
+void sqlite_store::remove_delivery(std::uint64_t seq) {
   op o;
   o.k = op::kind::remove_delivery;
   o.n = seq;
   enqueue(std::move(o));
 }
 
-void store::set_delivery_state(std::uint64_t seq, std::uint16_t packet_id, bool released) {
+void sqlite_store::set_delivery_state(std::uint64_t seq, std::uint16_t packet_id, bool released) {
   op o;
   o.k = op::kind::delivery_state;
   o.n = seq;
@@ -371,8 +363,8 @@ void store::set_delivery_state(std::uint64_t seq, std::uint16_t packet_id, bool 
   enqueue(std::move(o));
 }
 
-void store::put_will(const std::string& client_id, const message& will, std::uint32_t delay,
-                     std::int64_t due_ms) {
+void sqlite_store::put_will(const std::string& client_id, const message& will, std::uint32_t delay,
+                            std::int64_t due_ms) {
   op o;
   o.k = op::kind::put_will;
   o.key = client_id;
@@ -382,14 +374,14 @@ void store::put_will(const std::string& client_id, const message& will, std::uin
   enqueue(std::move(o));
 }
 
-void store::drop_will(const std::string& client_id) {
+void sqlite_store::drop_will(const std::string& client_id) {
   op o;
   o.k = op::kind::drop_will;
   o.key = client_id;
   enqueue(std::move(o));
 }
 
-void store::put_incoming_qos2(const std::string& client_id, std::uint16_t packet_id) {
+void sqlite_store::put_incoming_qos2(const std::string& client_id, std::uint16_t packet_id) {
   op o;
   o.k = op::kind::put_incoming;
   o.key = client_id;
@@ -397,7 +389,7 @@ void store::put_incoming_qos2(const std::string& client_id, std::uint16_t packet
   enqueue(std::move(o));
 }
 
-void store::drop_incoming_qos2(const std::string& client_id, std::uint16_t packet_id) {
+void sqlite_store::drop_incoming_qos2(const std::string& client_id, std::uint16_t packet_id) {
   op o;
   o.k = op::kind::drop_incoming;
   o.key = client_id;
@@ -405,13 +397,13 @@ void store::drop_incoming_qos2(const std::string& client_id, std::uint16_t packe
   enqueue(std::move(o));
 }
 
-void store::after_commit(std::function<void(bool)> fn) {
+void sqlite_store::after_commit(std::function<void(bool)> fn) {
   op o;
   o.done = std::move(fn);
   enqueue(std::move(o));
 }
 
-bool store::apply(const op& o) {
+bool sqlite_store::apply(const op& o) {
   auto& s = *db_;
   auto props = [](const message& m) {
     return m.properties.bytes().empty() ? std::optional<bytes_view>{}
@@ -503,7 +495,7 @@ bool store::apply(const op& o) {
   return true;
 }
 
-void store::run() {
+void sqlite_store::run() {
   std::vector<op> batch;
   for (;;) {
     {
@@ -526,10 +518,10 @@ void store::run() {
       if (ok) ok = tx.commit().ok();
       if (!ok) db_->reset_all();
       if (ok) {
-        stats_.store_commits.fetch_add(1, std::memory_order_relaxed);
-        stats_.store_writes.fetch_add(writes, std::memory_order_relaxed);
+        stats_.commits.fetch_add(1, std::memory_order_relaxed);
+        stats_.writes.fetch_add(writes, std::memory_order_relaxed);
       } else {
-        stats_.store_failures.fetch_add(1, std::memory_order_relaxed);
+        stats_.failures.fetch_add(1, std::memory_order_relaxed);
       }
     }
     for (auto& o : batch) {
@@ -539,4 +531,4 @@ void store::run() {
   }
 }
 
-}  // namespace iotblocks::gateway::detail
+}  // namespace iotblocks::broker

@@ -1,8 +1,8 @@
 // Private: the broker's per-client state.
 #pragma once
 
-#include <iotblocks/gateway/broker.hpp>
-#include <iotblocks/mqtt/encoder.hpp>
+#include <iotblocks/broker/broker.hpp>
+#include <iotblocks/topic/index.hpp>
 
 #include <chrono>
 #include <deque>
@@ -15,10 +15,9 @@
 #include <unordered_map>
 #include <vector>
 
-namespace iotblocks::gateway::detail {
+namespace iotblocks::broker::detail {
 
 using clock = std::chrono::steady_clock;
-using message_ptr = std::shared_ptr<const message>;
 
 /// A message on its way to one subscriber.
 struct outgoing {
@@ -38,7 +37,7 @@ struct session : std::enable_shared_from_this<session> {
   topic::subscriber_id id = 0;
   std::string client_id;
   std::mutex mutex;
-  net::connection_ptr connection;  ///< null while offline
+  connection_ptr connection;  ///< null while offline
   client_info info;
   mqtt::protocol_version version = mqtt::protocol_version::v5;
   std::uint32_t expiry_seconds = 0;  ///< after disconnect; 0xFFFFFFFF never
@@ -67,14 +66,15 @@ struct session : std::enable_shared_from_this<session> {
 };
 using session_ptr = std::shared_ptr<session>;
 
-}  // namespace iotblocks::gateway::detail
+}  // namespace iotblocks::broker::detail
 
-namespace iotblocks::gateway::detail {
+namespace iotblocks::broker::detail {
 
 /// Figures of the `$SYS/broker/...` statistics.
 struct sys_figures {
   const broker_stats* stats = nullptr;
   std::size_t sessions = 0, retained = 0, subscriptions = 0;
+  std::uint64_t store_commits = 0;
   std::chrono::seconds uptime{0};
 };
 /// mosquitto-style `$SYS/broker/...` messages (retained, QoS 0). broker_events.cpp
@@ -89,4 +89,4 @@ std::string random_session_id();
 /// Milliseconds since the Unix epoch.
 std::int64_t wall_ms();
 
-}  // namespace iotblocks::gateway::detail
+}  // namespace iotblocks::broker::detail

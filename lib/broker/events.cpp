@@ -1,10 +1,10 @@
 // The broker's own messages: `$SYS/broker/...` statistics and AWS IoT
 // lifecycle (presence) events.
-#include "gateway/session.hpp"
+#include "broker/session.hpp"
 
 #include <random>
 
-namespace iotblocks::gateway::detail {
+namespace iotblocks::broker::detail {
 
 namespace {
 
@@ -55,7 +55,7 @@ std::vector<message> sys_messages(const sys_figures& f) {
   out.push_back(sys("publish/messages/dropped", n(s.dropped)));
   out.push_back(sys("retained messages/count", std::to_string(f.retained)));
   out.push_back(sys("subscriptions/count", std::to_string(f.subscriptions)));
-  out.push_back(sys("store/commits", n(s.store_commits)));
+  out.push_back(sys("store/commits", std::to_string(f.store_commits)));
   return out;
 }
 
@@ -100,4 +100,4 @@ std::int64_t wall_ms() {
       .count();
 }
 
-}  // namespace iotblocks::gateway::detail
+}  // namespace iotblocks::broker::detail
