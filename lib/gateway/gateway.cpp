@@ -4,10 +4,14 @@
 #include "gateway/security.hpp"
 
 #include <iotblocks/core/error.hpp>
+#include <iotblocks/core/uuid.hpp>
 #include <iotblocks/net_rules/transports.hpp>
+#include <iotblocks/rules/mqtt_properties.hpp>
 
 #include <filesystem>
 #include <mutex>
+#include <random>
+#include <vector>
 
 namespace iotblocks::gateway {
 namespace {
@@ -118,9 +122,15 @@ result<void> gateway::start() {
     rules::message rm;
     rm.topic = m.topic;
     rm.payload = m.payload;
-    rm.client_id = client;
+    if (!client.empty()) rm.client_id = client;
     rm.qos = m.qos;
     if (from != nullptr && from->peer != nullptr) rm.source_ip = from->peer->address;
+    thread_local std::vector<sql::user_property> users;
+    rules::set_mqtt_properties(rm, m.properties, users);
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    char trace[36];
+    format_uuid4(rng(), rng(), trace);  // traceid(): one per message, as AWS IoT gives
+    rm.trace_id = std::string_view(trace, sizeof trace);
     g.rules->dispatch(rm);
     if (g.bridges) g.bridges->offer(m);
   });
