@@ -1,5 +1,6 @@
 #include <iotblocks/broker/sqlite_store.hpp>
 
+#include "core/group_commit.hpp"
 #include "core/sqlite.hpp"
 
 #include <cstring>
@@ -112,6 +113,10 @@ struct sqlite_store::statements {
   }
 };
 
+struct sqlite_store::queue : core::group_commit<op> {
+  using core::group_commit<op>::group_commit;
+};
+
 result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path) {
   auto db = sqlite::database::open(path);
   if (!db) return db.fail();
@@ -163,21 +168,12 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path
     if (!r) return r.fail();
   }
   s->db_ = std::move(st);
+  s->queue_ =
+      std::make_unique<queue>([raw = s.get()](std::vector<op>& batch) { raw->commit(batch); });
   return s;
 }
 
-sqlite_store::~sqlite_store() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_one();
-  if (thread_.joinable()) {
-    thread_.join();
-  } else if (db_) {
-    run();  // never started: apply what was queued
-  }
-}
+sqlite_store::~sqlite_store() = default;  // queue_ commits what is queued, then db_ closes
 
 result<stored_state> sqlite_store::load() {
   stored_state out;
@@ -264,17 +260,9 @@ result<stored_state> sqlite_store::load() {
   return out;
 }
 
-void sqlite_store::start() {
-  thread_ = std::thread([this] { run(); });
-}
+void sqlite_store::start() { queue_->start(); }
 
-void sqlite_store::enqueue(op o) {
-  {
-    std::lock_guard lock(mutex_);
-    queue_.push_back(std::move(o));
-  }
-  wake_.notify_one();
-}
+void sqlite_store::enqueue(op o) { queue_->push(std::move(o)); }
 
 void sqlite_store::put_session(const std::string& client_id, std::uint32_t expiry,
                                mqtt::protocol_version v) {
@@ -339,11 +327,11 @@ std::uint64_t sqlite_store::add_delivery(const std::string& client_id, const mes
   o.ids = identifiers;
   o.t = received_ms;
   // The sequence number is taken under the queue lock so rows go in in order.
-  std::lock_guard lock(mutex_);
-  o.n = next_seq_++;
-  const auto seq = o.n;
-  queue_.push_back(std::move(o));
-  wake_.notify_one();
+  std::uint64_t seq = 0;
+  queue_->push_with([&](std::vector<op>& q) {
+    seq = o.n = next_seq_++;
+    q.push_back(std::move(o));
+  });
   return seq;
 }
 
@@ -495,39 +483,29 @@ bool sqlite_store::apply(const op& o) {
   return true;
 }
 
-void sqlite_store::run() {
-  std::vector<op> batch;
-  for (;;) {
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, nothing left
-      batch.swap(queue_);
+void sqlite_store::commit(std::vector<op>& batch) {
+  std::size_t writes = 0;
+  for (const auto& o : batch) writes += o.k != op::kind::callback ? 1 : 0;
+  bool ok = true;
+  if (writes > 0) {
+    // A failed statement stays mid-step: reset every one before the next batch.
+    sqlite::transaction tx{db_->db};
+    ok = tx.begun().ok();
+    for (const auto& o : batch) {
+      if (!ok) break;
+      ok = apply(o);
     }
-    std::size_t writes = 0;
-    for (const auto& o : batch) writes += o.k != op::kind::callback ? 1 : 0;
-    bool ok = true;
-    if (writes > 0) {
-      // A failed statement stays mid-step: reset every one before the next batch.
-      sqlite::transaction tx{db_->db};
-      ok = tx.begun().ok();
-      for (const auto& o : batch) {
-        if (!ok) break;
-        ok = apply(o);
-      }
-      if (ok) ok = tx.commit().ok();
-      if (!ok) db_->reset_all();
-      if (ok) {
-        stats_.commits.fetch_add(1, std::memory_order_relaxed);
-        stats_.writes.fetch_add(writes, std::memory_order_relaxed);
-      } else {
-        stats_.failures.fetch_add(1, std::memory_order_relaxed);
-      }
+    if (ok) ok = tx.commit().ok();
+    if (!ok) db_->reset_all();
+    if (ok) {
+      stats_.commits.fetch_add(1, std::memory_order_relaxed);
+      stats_.writes.fetch_add(writes, std::memory_order_relaxed);
+    } else {
+      stats_.failures.fetch_add(1, std::memory_order_relaxed);
     }
-    for (auto& o : batch) {
-      if (o.done) o.done(ok);
-    }
-    batch.clear();
+  }
+  for (auto& o : batch) {
+    if (o.done) o.done(ok);
   }
 }
 

@@ -5,11 +5,8 @@
 
 #include <iotblocks/broker/store.hpp>
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace iotblocks::broker {
@@ -51,17 +48,14 @@ class sqlite_store final : public store {
  private:
   sqlite_store() = default;
   void enqueue(op o);
-  void run();
+  void commit(std::vector<op>& batch);  ///< on the queue's thread: one transaction
   bool apply(const op& o);
 
   struct statements;
+  struct queue;  ///< core::group_commit<op>
   std::unique_ptr<statements> db_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::vector<op> queue_;
-  bool stopping_ = false;
-  std::thread thread_;
-  std::uint64_t next_seq_ = 1;  ///< under mutex_
+  std::unique_ptr<queue> queue_;  ///< after db_: commits what is queued before db_ closes
+  std::uint64_t next_seq_ = 1;    ///< under the queue's lock
 };
 
 }  // namespace iotblocks::broker
