@@ -94,6 +94,19 @@ std::optional<job> memory_store::find_job(std::string_view id) const {
   return it->second;
 }
 
+std::optional<std::string> store::find_document(std::string_view id) const {
+  auto j = find_job(id);
+  if (!j) return std::nullopt;
+  return std::move(j->document);
+}
+
+std::optional<std::string> memory_store::find_document(std::string_view id) const {
+  std::lock_guard lock{p_->mutex};
+  auto it = p_->jobs.find(id);
+  if (it == p_->jobs.end()) return std::nullopt;
+  return it->second.document;
+}
+
 std::optional<execution> memory_store::find_execution(std::string_view thing,
                                                       std::string_view job_id) const {
   std::lock_guard lock{p_->mutex};

@@ -190,9 +190,9 @@ void service::push_changes(const pending_view& before, std::string_view thing, s
     w.StartObject();
     field(w, "timestamp", now);
     if (!list.empty()) {
-      const auto j = store_.find_job(next);
+      const auto doc = store_.find_document(next);
       key(w, "execution");
-      write_execution(w, list.front(), now, j ? &j->document : nullptr);
+      write_execution(w, list.front(), now, doc ? &*doc : nullptr);
     }
     w.EndObject();
     out.push_back({topic_prefix(thing) + "/notify-next", text(b)});
@@ -261,7 +261,6 @@ result<std::vector<message>> service::create_job(const job_spec& spec) {
   job j;
   j.id = spec.id;
   j.document = json::write(*doc);
-  j.targets = things;
   j.in_progress_timeout_minutes = spec.in_progress_timeout_minutes;
   j.created_at = t;
   j.last_updated_at = t;
@@ -440,10 +439,10 @@ outcome service::handle(const jobs_topic& tp, std::string_view payload) {
     }
     w.StartObject();
     if (e) {
-      std::optional<job> j;
-      if (req->include_job_document) j = store_.find_job(e->job_id);
+      std::optional<std::string> doc;
+      if (req->include_job_document) doc = store_.find_document(e->job_id);
       key(w, "execution");
-      write_execution(w, *e, t, j ? &j->document : nullptr);
+      write_execution(w, *e, t, doc ? &*doc : nullptr);
     }
     close(w, t, token);
     o.messages.push_back({reply_topic(tp, true), text(buf)});
@@ -495,15 +494,17 @@ outcome service::handle(const jobs_topic& tp, std::string_view payload) {
       return rejected(tp, error::internal_error, ec.message(), t, token);
     }
   }
-  std::optional<job> j;
-  if (req->include_job_document || tp.op == operation::start_next) j = store_.find_job(e->job_id);
+  std::optional<std::string> doc;
+  if (req->include_job_document || tp.op == operation::start_next) {
+    doc = store_.find_document(e->job_id);
+  }
   w.StartObject();
   if (tp.op == operation::start_next) {
     key(w, "execution");
-    write_execution(w, *e, t, j ? &j->document : nullptr);
+    write_execution(w, *e, t, doc ? &*doc : nullptr);
   } else {
     if (req->include_execution_state) write_state(w, *e);
-    if (req->include_job_document && j) write_document(w, j->document);
+    if (req->include_job_document && doc) write_document(w, *doc);
   }
   close(w, t, token);
   o.messages.push_back({reply_topic(tp, true), text(buf)});

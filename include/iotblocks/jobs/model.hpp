@@ -127,11 +127,11 @@ bool valid_job_id(std::string_view id, std::size_t max) noexcept;
 /// returns a message naming the fault, or an empty string.
 std::string check_status_details(const status_details& d, const limits& l);
 
-/// A job. Times are seconds since the epoch.
+/// A job. Its targets are the things of its executions (store::executions_of), so that
+/// reading a job stays cheap however many things it targets. Times are seconds since the epoch.
 struct job {
   std::string id;
-  std::string document;              ///< compact JSON object
-  std::vector<std::string> targets;  ///< thing names
+  std::string document;  ///< compact JSON object
   job_status status = job_status::in_progress;
   std::int64_t in_progress_timeout_minutes = 0;  ///< timeoutConfig; 0: none
   bool force_canceled = false;

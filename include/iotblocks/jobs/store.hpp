@@ -40,6 +40,8 @@ class store {
   virtual std::error_code commit(const batch& b) = 0;
 
   virtual std::optional<job> find_job(std::string_view id) const = 0;
+  /// The job's document alone (no copy of its targets). Default: from find_job.
+  virtual std::optional<std::string> find_document(std::string_view id) const;
   virtual std::optional<execution> find_execution(std::string_view thing,
                                                   std::string_view job_id) const = 0;
   /// The thing's QUEUED and IN_PROGRESS executions: IN_PROGRESS first, each group oldest
@@ -65,6 +67,7 @@ class memory_store final : public store {
 
   std::error_code commit(const batch& b) override;
   std::optional<job> find_job(std::string_view id) const override;
+  std::optional<std::string> find_document(std::string_view id) const override;
   std::optional<execution> find_execution(std::string_view thing,
                                           std::string_view job_id) const override;
   std::vector<execution> pending(std::string_view thing) const override;
