@@ -151,10 +151,11 @@ void BM_KeyedStoreRandomBatch(benchmark::State& st) {
 }
 BENCHMARK(BM_KeyedStoreRandomBatch)->Arg(1000)->Arg(1 << 20);
 
-// The other detectors on one series, for the table next to their NAB scores.
-void BM_Detector(benchmark::State& st, const char* name) {
+// Every detector on one series (points/s on one core, state bytes per series),
+// for the table next to their NAB scores.
+void BM_Detector(benchmark::State& st, const char* name, const char* parameters) {
   const auto data = sensor_data(points);
-  series s{make_detector(name).value()};
+  series s{make_detector(name, parameters).value()};
   point_result r;
   std::int64_t t = 0;
   for (auto _ : st) {
@@ -166,9 +167,11 @@ void BM_Detector(benchmark::State& st, const char* name) {
   st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations() * points));
   st.counters["state_bytes"] = static_cast<double>(s.model().state_size());
 }
-BENCHMARK_CAPTURE(BM_Detector, pewma, "pewma");
-BENCHMARK_CAPTURE(BM_Detector, ewma, "ewma");
-BENCHMARK_CAPTURE(BM_Detector, ensemble, "ensemble");
+BENCHMARK_CAPTURE(BM_Detector, pewma, "pewma", "");
+BENCHMARK_CAPTURE(BM_Detector, ewma, "ewma", "");
+BENCHMARK_CAPTURE(BM_Detector, ensemble, "ensemble", "");
+BENCHMARK_CAPTURE(BM_Detector, bocpd, "bocpd", "");
+BENCHMARK_CAPTURE(BM_Detector, bocpd_120_runs, "bocpd", "max_runs=120");
 
 }  // namespace
 

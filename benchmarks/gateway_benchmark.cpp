@@ -6,7 +6,8 @@
 // PUBACK); durable:0 is the in-memory broker.
 #include "../tests/gateway/broker_test_client.hpp"
 
-#include <iotblocks/gateway/broker.hpp>
+#include <iotblocks/broker/broker.hpp>
+#include <iotblocks/net_broker/handler.hpp>
 
 #include <benchmark/benchmark.h>
 
@@ -29,16 +30,17 @@ void BM_QoS1EndToEnd(benchmark::State& state) {
   const auto dir = fs::temp_directory_path() / ("iotblocks-bench-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
-  gateway::broker_options bo;
+  broker::broker_options bo;
   bo.max_offline_messages = 10'000'000;
-  auto owner = std::make_unique<gateway::broker>(bo);
+  auto owner = std::make_unique<broker::broker>(bo);
   auto& b = *owner;
   if (durable) b.open_store((dir / "broker.db").string()).value();
   net::server_options so;
   so.threads = 2;
   net::server s(so);
   const auto port = s.listen(gateway::testing::loopback()).value();
-  s.start(b);
+  net_broker::handler binding(b);
+  s.start(binding);
 
   raw_client sub(port);
   sub.connect("bench-sub", true, durable ? 3600 : 0);
@@ -85,11 +87,11 @@ void BM_QoS1EndToEnd(benchmark::State& state) {
     while (received.load() < expected) std::this_thread::yield();
   }
   state.SetItemsProcessed(state.iterations() * batch * publishers);
-  state.counters["commits"] = static_cast<double>(b.stats().store_commits.load());
-  state.counters["rows/commit"] = b.stats().store_commits.load() == 0
+  state.counters["commits"] = static_cast<double>(b.store_counters().commits.load());
+  state.counters["rows/commit"] = b.store_counters().commits.load() == 0
                                       ? 0.0
-                                      : static_cast<double>(b.stats().store_writes.load()) /
-                                            static_cast<double>(b.stats().store_commits.load());
+                                      : static_cast<double>(b.store_counters().writes.load()) /
+                                            static_cast<double>(b.store_counters().commits.load());
   stop = true;
   reader.join();
   s.stop();

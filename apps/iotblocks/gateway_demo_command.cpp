@@ -37,7 +37,7 @@ constexpr const char* demo_rules[][2] = {
 };
 
 void publish(gateway::gateway& gw, std::string topic, const std::string& payload) {
-  gateway::message m;
+  broker::message m;
   m.topic = std::move(topic);
   m.payload = iotblocks::to_buffer(payload);
   gw.mqtt_broker().publish(m);

@@ -152,7 +152,7 @@ void setup(CLI::App& root) {
     rules::message m;
     m.topic = topic;
     m.payload = as_bytes(payload);
-    m.client_id = client_id;
+    if (!client_id.empty()) m.client_id = client_id;
     const std::size_t matched = e.dispatch(m);
     e.flush();
     std::lock_guard lock{out->m};

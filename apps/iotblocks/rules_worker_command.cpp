@@ -14,6 +14,7 @@
 #include <iotblocks/net/mqtt_client.hpp>
 #include <iotblocks/net_rules/transports.hpp>
 #include <iotblocks/rules/engine.hpp>
+#include <iotblocks/rules/mqtt_properties.hpp>
 #include <iotblocks/topic/syntax.hpp>
 
 #include "core/json.hpp"
@@ -192,6 +193,8 @@ void run_worker(const worker_args& a) {
     m.topic = p.topic;
     m.payload = p.payload;
     m.qos = p.qos;
+    thread_local std::vector<sql::user_property> users;
+    rules::set_mqtt_properties(m, p.properties, users);
     held.fetch_add(1, std::memory_order_relaxed);
     auto done = [&, ack = std::move(ack)](std::error_code ec) {
       // Every action finished (or the engine stopped first: no ack, the broker resends).

@@ -8,8 +8,9 @@
 //
 // Wired from the blocks: the broker on a TCP listener, the rules engine on every
 // message the broker accepts, a notify topic with a webhook sink.
-#include <iotblocks/gateway/broker.hpp>
+#include <iotblocks/broker/broker.hpp>
 #include <iotblocks/net/server.hpp>
+#include <iotblocks/net_broker/handler.hpp>
 #include <iotblocks/net_rules/transports.hpp>
 #include <iotblocks/rules/engine.hpp>
 #include <iotblocks/rules/notify.hpp>
@@ -55,8 +56,8 @@ int main(int argc, char** argv) {
   if (auto r = engine.add_rule("doorbell", rule); !r) return fail(r.describe());
 
   // MQTT: the broker on a TCP listener; every accepted message goes to the rules.
-  gateway::broker broker;
-  broker.on_accepted([&engine](const gateway::message& m, const gateway::client_info* from) {
+  broker::broker broker;
+  broker.on_accepted([&engine](const broker::message& m, const broker::client_info* from) {
     rules::message rm;
     rm.topic = m.topic;
     rm.payload = m.payload;
@@ -64,12 +65,13 @@ int main(int argc, char** argv) {
     if (from != nullptr) rm.client_id = from->client_id;
     engine.dispatch(rm);
   });
+  net_broker::handler binding{broker};  // the broker on the server's connections
   net::server server;
   net::listener_options tcp;
   tcp.port = port;  // on 127.0.0.1
   auto bound = server.listen(tcp);
   if (!bound) return fail(bound.describe());
-  server.start(broker);
+  server.start(binding);
   std::printf("mqtt 127.0.0.1:%u\n", static_cast<unsigned>(*bound));
   std::fflush(stdout);
 

@@ -22,7 +22,7 @@
 #include "probe.hpp"
 #include "trust.hpp"
 
-#include <iotblocks/gateway/broker.hpp>
+#include <iotblocks/broker/broker.hpp>
 #include <iotblocks/net/server.hpp>
 #include <iotblocks/net_rules/transports.hpp>
 #include <iotblocks/rules/engine.hpp>
@@ -148,9 +148,9 @@ int main(int argc, char** argv) {
   }
 
   // 3. The broker behind a mutual-TLS listener; registry and policy decide.
-  gateway::broker broker;
+  broker::broker broker;
   example::guard guard{broker, trust};
-  broker.on_accepted([&engine](const gateway::message& m, const gateway::client_info* from) {
+  broker.on_accepted([&engine](const broker::message& m, const broker::client_info* from) {
     rules::message rm;
     rm.topic = m.topic;
     rm.payload = m.payload;
@@ -169,7 +169,7 @@ int main(int argc, char** argv) {
   tls.tls.require_client_cert = true;  // chains are checked by the registry (guard)
   auto port = server.listen(tls);
   if (!port) return fail(port.describe());
-  server.start(guard);
+  server.start(guard.transport());
   example::say("mqtts 127.0.0.1:" + std::to_string(*port));
 
   // 4. The probe: one reading a minute; first, one publish outside its policy.

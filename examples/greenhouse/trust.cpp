@@ -137,9 +137,10 @@ result<trust> trust::make(const std::filesystem::path& dir, const std::string& t
   return t;
 }
 
-guard::guard(gateway::broker& b, trust& t) : broker_(b), trust_(t) {
+guard::guard(broker::broker& b, trust& t) : broker_(b), trust_(t) {
+  binding_.tls_peer = [this](const net::peer_info& p) { return on_tls_peer(p); };
   // CONNECT: a policy session for the certificate (the TLS handshake checked it).
-  broker_.on_authenticate([this](const mqtt::connect_view&, gateway::client_info& info) {
+  broker_.on_authenticate([this](const mqtt::connect_view&, broker::client_info& info) {
     if (info.peer == nullptr || info.peer->chain.empty()) return mqtt::reason_code::not_authorized;
     auto leaf = x509::certificate::from_der(info.peer->chain.front());
     if (!leaf) return mqtt::reason_code::not_authorized;
@@ -166,19 +167,19 @@ guard::guard(gateway::broker& b, trust& t) : broker_(b), trust_(t) {
   });
   // PUBLISH, SUBSCRIBE, delivery: the same session decides.
   broker_.on_authorize(
-      [this](const gateway::client_info& info, gateway::action a, std::string_view topic) {
+      [this](const broker::client_info& info, broker::action a, std::string_view topic) {
         auto* st = static_cast<session_state*>(info.principal.get());
         if (st == nullptr) return false;
         policy::action_id id = policy::actions::publish;
         const char* type = "topic";
         const char* verb = "publish";
         switch (a) {
-          case gateway::action::publish: break;
-          case gateway::action::subscribe:
+          case broker::action::publish: break;
+          case broker::action::subscribe:
             id = policy::actions::subscribe, type = "topicfilter", verb = "subscribe";
             break;
-          case gateway::action::receive: id = policy::actions::receive, verb = "receive"; break;
-          case gateway::action::retain_publish:
+          case broker::action::receive: id = policy::actions::receive, verb = "receive"; break;
+          case broker::action::retain_publish:
             id = policy::actions::retain_publish, verb = "retain";
             break;
         }

@@ -4,9 +4,10 @@
 // CONNECT and PUBLISH.
 #pragma once
 
+#include <iotblocks/broker/broker.hpp>
 #include <iotblocks/core/clock.hpp>
-#include <iotblocks/gateway/broker.hpp>
 #include <iotblocks/net/server.hpp>
+#include <iotblocks/net_broker/handler.hpp>
 #include <iotblocks/policy/store.hpp>
 #include <iotblocks/registry/registry.hpp>
 
@@ -37,31 +38,22 @@ struct trust {
   static iotblocks::result<trust> make(const std::filesystem::path& dir, const std::string& thing);
 };
 
-/// Forwards the transport's callbacks to the broker, after asking the
-/// registry about TLS client chains; installs the broker's CONNECT and
-/// authorize hooks (policy sessions per connection). Shared objects: safe.
-class guard final : public iotblocks::net::handler {
+/// The broker on the server's connections, after asking the registry about
+/// TLS client chains; installs the broker's CONNECT and authorize hooks
+/// (policy sessions per connection). Shared objects: safe.
+class guard {
  public:
-  guard(iotblocks::gateway::broker& b, trust& t);
+  guard(iotblocks::broker::broker& b, trust& t);
 
   std::uint64_t denied() const noexcept { return denied_.load(); }
-
-  void on_open(const iotblocks::net::connection_ptr& c) override { broker_.on_open(c); }
-  void on_packet(const iotblocks::net::connection_ptr& c,
-                 const iotblocks::mqtt::packet_view& p) override {
-    broker_.on_packet(c, p);
-  }
-  void on_protocol_error(const iotblocks::net::connection_ptr& c, iotblocks::mqtt::reason_code r,
-                         const iotblocks::failure& why) override {
-    broker_.on_protocol_error(c, r, why);
-  }
-  void on_close(const iotblocks::net::connection_ptr& c, std::error_code ec) override {
-    broker_.on_close(c, ec);
-  }
-  bool on_tls_peer(const iotblocks::net::peer_info& peer) override;
+  /// What the server hands its connections to.
+  iotblocks::net::handler& transport() noexcept { return binding_; }
 
  private:
-  iotblocks::gateway::broker& broker_;
+  bool on_tls_peer(const iotblocks::net::peer_info& peer);
+
+  iotblocks::broker::broker& broker_;
+  iotblocks::net_broker::handler binding_{broker_};
   trust& trust_;
   std::atomic<std::uint64_t> denied_{0};
 };

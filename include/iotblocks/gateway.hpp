@@ -1,6 +1,5 @@
 // iotblocks gateway: the MQTT broker and the reference gateway composing every component.
 #pragma once
 
-#include <iotblocks/gateway/broker.hpp>
 #include <iotblocks/gateway/config.hpp>
 #include <iotblocks/gateway/gateway.hpp>

@@ -2,6 +2,8 @@
 // things, and authentication with just-in-time registration.
 #pragma once
 
+#include <iotblocks/registry/authentication.hpp>
 #include <iotblocks/registry/error.hpp>
+#include <iotblocks/registry/records.hpp>
 #include <iotblocks/registry/registry.hpp>
-#include <iotblocks/registry/types.hpp>
+#include <iotblocks/registry/status.hpp>

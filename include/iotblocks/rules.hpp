@@ -7,5 +7,6 @@
 #include <iotblocks/rules/error.hpp>
 #include <iotblocks/rules/item_store.hpp>
 #include <iotblocks/rules/metrics.hpp>
+#include <iotblocks/rules/mqtt_properties.hpp>
 #include <iotblocks/rules/notify.hpp>
 #include <iotblocks/rules/transport.hpp>

@@ -13,7 +13,7 @@
 // is the largest calibrated feature plus novelty_weight * (distance beyond the
 // range of all past values, in range widths). A score >= alarm flags an anomaly
 // and zeroes the scores of the next `rest` points (one alarm per event).
-#include "anomaly/detectors.hpp"
+#include "anomaly/factory.hpp"
 #include "anomaly/internal.hpp"
 
 #include <iotblocks/anomaly/error.hpp>

@@ -1,6 +1,6 @@
 // "ewma": the plain exponentially weighted z-score, the usual baseline. Mean and
 // variance are EWMAs with a fixed weight; score = |x - mean| / std.
-#include "anomaly/detectors.hpp"
+#include "anomaly/factory.hpp"
 #include "anomaly/internal.hpp"
 
 #include <iotblocks/anomaly/error.hpp>

@@ -2,18 +2,31 @@
 #include <iotblocks/core/error.hpp>
 
 #include <array>
+#include <cstdint>
 
 namespace iotblocks {
 namespace {
 
-constexpr char hex_digits[] = "0123456789abcdef";
 constexpr char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+// Hex digit values; 0x10 marks a byte that is not a hex digit.
+constexpr std::array<std::uint8_t, 256> make_nibble_table() {
+  std::array<std::uint8_t, 256> t{};
+  for (auto& v : t) v = 0x10;
+  for (int c = 0; c < 256; ++c) {
+    if (const int v = hex_digit_value(static_cast<char>(c)); v >= 0) {
+      t[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(v);
+    }
+  }
+  return t;
+}
+constexpr auto nibbles = make_nibble_table();
+
+// The value of the two hex digits at `p`, or -1.
+int hex_pair(const char* p) noexcept {
+  const int hi = hex_digit_value(p[0]);
+  const int lo = hex_digit_value(p[1]);
+  return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
 }
 
 constexpr std::array<std::int8_t, 256> make_b64_table() {
@@ -31,8 +44,8 @@ std::string to_hex(bytes_view b) {
   std::string out(b.size() * 2, '\0');
   for (std::size_t i = 0; i < b.size(); ++i) {
     const auto v = std::to_integer<unsigned>(b[i]);
-    out[2 * i] = hex_digits[v >> 4];
-    out[2 * i + 1] = hex_digits[v & 0xF];
+    out[2 * i] = hex_digit(v >> 4);
+    out[2 * i + 1] = hex_digit(v);
   }
   return out;
 }
@@ -42,15 +55,25 @@ result<byte_buffer> from_hex(std::string_view hex) {
     return {core::error::invalid_hex, "odd number of hex digits", at_offset(hex.size())};
   }
   byte_buffer out(hex.size() / 2);
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = hex_value(hex[i]);
-    const int lo = hex_value(hex[i + 1]);
-    if (hi < 0 || lo < 0) {
-      return {core::error::invalid_hex, "not a hex digit", at_offset(hi < 0 ? i : i + 1)};
-    }
-    out[i / 2] = static_cast<std::byte>((hi << 4) | lo);
+  if (!decode_hex(hex, out)) {
+    std::size_t i = 0;
+    while (hex_digit_value(hex[i]) >= 0) ++i;
+    return {core::error::invalid_hex, "not a hex digit", at_offset(i)};
   }
   return out;
+}
+
+bool decode_hex(std::string_view hex, mutable_bytes_view out) noexcept {
+  if (hex.size() != out.size() * 2) return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(hex.data());
+  unsigned bad = 0;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const unsigned hi = nibbles[p[2 * i]];
+    const unsigned lo = nibbles[p[2 * i + 1]];
+    bad |= hi | lo;
+    out[i] = static_cast<std::byte>((hi << 4 | lo) & 0xFF);
+  }
+  return (bad & 0x10) == 0;
 }
 
 std::string to_base64(bytes_view b) {
@@ -104,6 +127,40 @@ result<byte_buffer> from_base64(std::string_view text) {
       bits -= 8;
       out.push_back(static_cast<std::byte>((acc >> bits) & 0xFF));
     }
+  }
+  return out;
+}
+
+result<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    const int v = i + 2 < s.size() ? hex_pair(s.data() + i + 1) : -1;
+    if (v < 0) {
+      return {core::error::invalid_percent_encoding, "'%' not followed by two hex digits",
+              at_offset(i)};
+    }
+    out.push_back(static_cast<char>(v));
+    i += 2;
+  }
+  return out;
+}
+
+std::string percent_decode_lenient(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const int v = s[i] == '%' && i + 2 < s.size() ? hex_pair(s.data() + i + 1) : -1;
+    if (v < 0) {
+      out.push_back(s[i]);
+      continue;
+    }
+    out.push_back(static_cast<char>(v));
+    i += 2;
   }
   return out;
 }

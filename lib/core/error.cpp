@@ -13,6 +13,7 @@ const char* message(int ev) noexcept {
     case error::io_error: return "I/O error";
     case error::invalid_hex: return "invalid hex string";
     case error::invalid_base64: return "invalid base64 string";
+    case error::invalid_percent_encoding: return "invalid percent-encoding";
   }
   return "unknown iotblocks.core error";
 }

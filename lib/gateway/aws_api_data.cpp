@@ -75,7 +75,7 @@ std::optional<net::http_reply> publish_properties(const call& c, mqtt::propertie
 }
 
 net::http_reply publish(call& c) {
-  message m;
+  broker::message m;
   m.topic = c.params.at(0);
   if (auto ec = topic::validate_name(m.topic)) return invalid("topic: " + ec.message());
   if (m.topic.starts_with("$") && !m.topic.starts_with("$aws/")) {
@@ -118,7 +118,7 @@ net::http_reply shadow(call& c) {
   if (const auto name = c.r.query_param("name"); !name.empty()) target += "?name=" + name;
   auto res = g.shadow_router->http(c.r.method, target, c.r.body);
   for (auto& s : res.publish) {
-    message m;
+    broker::message m;
     m.topic = std::move(s.topic);
     m.payload = to_buffer(s.payload);
     c.g.mqtt.publish(m);

@@ -16,7 +16,7 @@ namespace iotblocks::gateway {
 namespace asio = boost::asio;
 
 struct bridge_set::impl {
-  impl(broker& b, const std::vector<net::bridge_options>& options) : mqtt(b) {
+  impl(broker::broker& b, const std::vector<net::bridge_options>& options) : mqtt(b) {
     for (const auto& o : options) {
       auto mark = marker(o.name);
       markers.push_back(mark);
@@ -24,7 +24,7 @@ struct bridge_set::impl {
       // marked, so offer() never sends them back over the same bridge.
       bridges.push_back(std::make_unique<net::bridge>(io.get_executor(), o,
                                                       [this, mark](net::bridged_message in) {
-                                                        message m;
+                                                        broker::message m;
                                                         m.topic = std::move(in.topic);
                                                         m.payload = std::move(in.payload);
                                                         m.qos = in.qos;
@@ -36,7 +36,7 @@ struct bridge_set::impl {
     }
   }
 
-  broker& mqtt;
+  broker::broker& mqtt;
   asio::io_context io{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
@@ -44,7 +44,7 @@ struct bridge_set::impl {
   std::vector<std::unique_ptr<net::bridge>> bridges;
 };
 
-bridge_set::bridge_set(broker& b, const std::vector<net::bridge_options>& options)
+bridge_set::bridge_set(broker::broker& b, const std::vector<net::bridge_options>& options)
     : impl_(std::make_unique<impl>(b, options)) {}
 
 bridge_set::~bridge_set() {
@@ -79,7 +79,7 @@ void bridge_set::stop() {
   i.thread.join();
 }
 
-void bridge_set::offer(const message& m) {
+void bridge_set::offer(const broker::message& m) {
   auto& i = *impl_;
   for (std::size_t k = 0; k < i.bridges.size(); ++k) {
     if (m.publisher == i.markers[k]) continue;  // came in over this bridge

@@ -2,8 +2,8 @@
 // net::bridge connections fed from and into the broker.
 #pragma once
 
+#include <iotblocks/broker/broker.hpp>
 #include <iotblocks/core/result.hpp>
-#include <iotblocks/gateway/broker.hpp>
 #include <iotblocks/net/bridge.hpp>
 
 #include <rapidjson/document.h>
@@ -26,7 +26,7 @@ result<net::bridge_topic> parse_topic_line(std::string_view line);
 /// every bridge but the one they came from. Shared objects: offer() is safe.
 class bridge_set {
  public:
-  bridge_set(broker& b, const std::vector<net::bridge_options>& options);
+  bridge_set(broker::broker& b, const std::vector<net::bridge_options>& options);
   ~bridge_set();
   bridge_set(const bridge_set&) = delete;
   bridge_set& operator=(const bridge_set&) = delete;
@@ -35,7 +35,7 @@ class bridge_set {
   /// Disconnects cleanly (bounded wait) and joins the thread.
   void stop();
   /// A message the broker accepted.
-  void offer(const message& m);
+  void offer(const broker::message& m);
   /// Prometheus lines (iotblocks_bridge_*{bridge="<name>"}).
   std::string metrics_text() const;
 

@@ -189,7 +189,7 @@ result<config> parse_config(std::string_view text) {
     lr.str("control_characters", control);
     if (lr.error) return *lr.error;
     if (control == "refuse") {
-      c.broker.control_characters = control_character_rule::refuse;
+      c.broker.control_characters = broker::control_character_rule::refuse;
     } else if (control != "allow") {
       return bad("limits.control_characters", "expected allow or refuse, got \"" + control + "\"");
     }

@@ -12,7 +12,7 @@
 // server signature (the client checks the server knew the password too).
 #pragma once
 
-#include <iotblocks/gateway/broker.hpp>
+#include <iotblocks/broker/broker.hpp>
 
 #include <functional>
 #include <optional>
@@ -26,6 +26,6 @@ using password_lookup = std::function<std::optional<std::string>(std::string_vie
 
 /// Exchanges for the method "SCRAM-SHA-256". An unknown user goes through the
 /// same steps (with a made-up salt) and fails at the proof: 0x86.
-broker::enhanced_auth_fn scram_sha256(password_lookup lookup);
+broker::broker::enhanced_auth_fn scram_sha256(password_lookup lookup);
 
 }  // namespace iotblocks::gateway::detail

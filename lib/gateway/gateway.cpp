@@ -4,10 +4,14 @@
 #include "gateway/security.hpp"
 
 #include <iotblocks/core/error.hpp>
+#include <iotblocks/core/uuid.hpp>
 #include <iotblocks/net_rules/transports.hpp>
+#include <iotblocks/rules/mqtt_properties.hpp>
 
 #include <filesystem>
 #include <mutex>
+#include <random>
+#include <vector>
 
 namespace iotblocks::gateway {
 namespace {
@@ -17,10 +21,10 @@ constexpr std::string_view shadow_prefix = "$aws/things/";
 /// The rules engine's republish action goes through the broker.
 class broker_publisher final : public rules::publisher {
  public:
-  explicit broker_publisher(broker& b) : b_(b) {}
+  explicit broker_publisher(broker::broker& b) : b_(b) {}
   result<void> publish(std::string_view topic, std::string_view payload, std::uint8_t qos,
                        bool retain) override {
-    message m;
+    broker::message m;
     m.topic = std::string(topic);
     m.payload = to_buffer(payload);
     m.qos = qos > 1 ? std::uint8_t{1} : qos;
@@ -30,7 +34,7 @@ class broker_publisher final : public rules::publisher {
   }
 
  private:
-  broker& b_;
+  broker::broker& b_;
 };
 
 net::transport transport_of(const std::string& type) {
@@ -101,14 +105,14 @@ result<void> gateway::start() {
   if (auto ok = g.rule_changes->replay(*g.rules); !ok) return ok;
 
   // Every accepted message: shadow requests, then the rules.
-  g.mqtt.on_accepted([&g](const message& m, const client_info* from) {
+  g.mqtt.on_accepted([&g](const broker::message& m, const broker::client_info* from) {
     const std::string_view client = from != nullptr ? std::string_view(from->client_id) : "";
     if (m.topic.starts_with(shadow_prefix)) {
       if (m.topic.ends_with("/update/accepted")) g.shadow_updates.fetch_add(1);
       const shadow::request_context ctx{client, client};
       if (auto out = g.shadow_router->route(m.topic, as_string_view(m.payload), ctx)) {
         for (auto& s : *out) {
-          message reply;
+          broker::message reply;
           reply.topic = std::move(s.topic);
           reply.payload = to_buffer(s.payload);
           g.mqtt.publish(reply);
@@ -118,9 +122,15 @@ result<void> gateway::start() {
     rules::message rm;
     rm.topic = m.topic;
     rm.payload = m.payload;
-    rm.client_id = client;
+    if (!client.empty()) rm.client_id = client;
     rm.qos = m.qos;
     if (from != nullptr && from->peer != nullptr) rm.source_ip = from->peer->address;
+    thread_local std::vector<sql::user_property> users;
+    rules::set_mqtt_properties(rm, m.properties, users);
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    char trace[36];
+    format_uuid4(rng(), rng(), trace);  // traceid(): one per message, as AWS IoT gives
+    rm.trace_id = std::string_view(trace, sizeof trace);
     g.rules->dispatch(rm);
     if (g.bridges) g.bridges->offer(m);
   });
@@ -184,7 +194,7 @@ std::uint16_t gateway::port(std::string_view type) const noexcept {
   return 0;
 }
 
-broker& gateway::mqtt_broker() noexcept { return impl_->mqtt; }
+broker::broker& gateway::mqtt_broker() noexcept { return impl_->mqtt; }
 std::string gateway::metrics_text() const { return impl_->metrics_text(); }
 
 }  // namespace iotblocks::gateway

@@ -76,7 +76,7 @@ void gateway::impl::add_http_routes() {
   // POST /topics/{topic}?qos=0|1&retain=true — AWS IoT's HTTP publish.
   http.route("POST", "/topics", [this](const net::incoming_request& r) {
     if (r.path.size() <= 8) return error_reply(400, "missing topic: POST /topics/{topic}");
-    message m;
+    broker::message m;
     m.topic = r.path.substr(8);
     if (auto ec = topic::validate_name(m.topic))
       return error_reply(400, "invalid topic: " + ec.message());
@@ -95,7 +95,7 @@ void gateway::impl::add_http_routes() {
     if (!doc) return error_reply(400, "body is not JSON: " + doc.describe());
     if (!doc->IsObject()) return error_reply(400, "body must be a JSON object");
     if (json::find(*doc, "device") == nullptr) return error_reply(400, "body has no \"device\"");
-    message m;
+    broker::message m;
     m.topic = "sigfox";
     m.payload = to_buffer(r.body);
     mqtt.publish(m);
@@ -107,7 +107,7 @@ void gateway::impl::add_http_routes() {
     const std::string target = r.query.empty() ? r.path : r.path + "?" + r.query;
     auto res = shadow_router->http(r.method, target, r.body);
     for (auto& s : res.publish) {
-      message m;
+      broker::message m;
       m.topic = std::move(s.topic);
       m.payload = to_buffer(s.payload);
       mqtt.publish(m);

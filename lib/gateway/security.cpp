@@ -67,7 +67,7 @@ bool registry_enabled(const config& cfg) noexcept {
   return false;
 }
 
-security::security(const config& cfg, broker& b) : cfg_(cfg), broker_(b) {}
+security::security(const config& cfg, broker::broker& b) : cfg_(cfg), broker_(b) {}
 security::~security() = default;
 
 bool security::passwords_enabled() const noexcept { return users_ && !users_->empty(); }
@@ -163,7 +163,7 @@ net::tls_options security::listener_tls(const net::tls_options& tls) const {
 }
 
 void security::publish_event(const registry::registration_event& e) {
-  message m;
+  broker::message m;
   m.topic = e.topic;
   m.payload = to_buffer(e.payload);
   m.qos = 1;
@@ -188,20 +188,20 @@ bool security::on_tls_peer(const net::peer_info& peer) {
 }
 
 void security::install() {
-  broker_.on_authenticate(
-      [this](const mqtt::connect_view& p, client_info& info) { return authenticate(p, info); });
+  broker_.on_authenticate([this](const mqtt::connect_view& p, broker::client_info& info) {
+    return authenticate(p, info);
+  });
   // MQTT 5 enhanced authentication against the same users (broker.hpp, enhanced_auth.hpp).
   broker_.on_enhanced_auth("SCRAM-SHA-256", detail::scram_sha256([this](std::string_view name) {
                              return users_ ? users_->encoded(name) : std::nullopt;
                            }));
   if (cfg_.authorize) {
-    broker_.on_authorize([this](const client_info& info, action a, std::string_view topic) {
-      return authorize(info, a, topic);
-    });
+    broker_.on_authorize([this](const broker::client_info& info, broker::action a,
+                                std::string_view topic) { return authorize(info, a, topic); });
   }
 }
 
-mqtt::reason_code security::authenticate(const mqtt::connect_view& p, client_info& info) {
+mqtt::reason_code security::authenticate(const mqtt::connect_view& p, broker::client_info& info) {
   policy::context ctx;
   ctx.region = "us-east-1";
   ctx.account = "000000000000";
@@ -246,16 +246,17 @@ mqtt::reason_code security::authenticate(const mqtt::connect_view& p, client_inf
   return mqtt::reason_code::success;
 }
 
-bool security::authorize(const client_info& info, action a, std::string_view topic) {
+bool security::authorize(const broker::client_info& info, broker::action a,
+                         std::string_view topic) {
   auto* st = static_cast<connection_state*>(info.principal.get());
   if (st == nullptr) return false;
   policy::action_id id = policy::actions::publish;
   std::string_view type = "topic";
   switch (a) {
-    case action::publish: id = policy::actions::publish; break;
-    case action::subscribe: id = policy::actions::subscribe, type = "topicfilter"; break;
-    case action::receive: id = policy::actions::receive; break;
-    case action::retain_publish: id = policy::actions::retain_publish; break;
+    case broker::action::publish: id = policy::actions::publish; break;
+    case broker::action::subscribe: id = policy::actions::subscribe, type = "topicfilter"; break;
+    case broker::action::receive: id = policy::actions::receive; break;
+    case broker::action::retain_publish: id = policy::actions::retain_publish; break;
   }
   std::lock_guard lock(st->mutex);
   const auto resource = policy::make_arn(st->session.ctx(), type, topic);

@@ -11,9 +11,10 @@
 //   gate.tls_peer = [&](auto& p) { return sec.on_tls_peer(p); };
 #pragma once
 
-#include <iotblocks/gateway/broker.hpp>
+#include <iotblocks/broker/broker.hpp>
 #include <iotblocks/gateway/config.hpp>
 #include <iotblocks/gateway/gateway.hpp>
+#include <iotblocks/net/server.hpp>
 #include <iotblocks/policy/store.hpp>
 #include <iotblocks/registry/registry.hpp>
 #include <iotblocks/rules/engine.hpp>
@@ -88,7 +89,7 @@ inline constexpr std::string_view default_principal = "iotblocks:default-policie
 /// connection threads; admin calls on the HTTP thread).
 class security {
  public:
-  security(const config& cfg, broker& b);
+  security(const config& cfg, broker::broker& b);
   ~security();
 
   /// Opens registry.db (when the registry is on), policies.db and users.db in `dir`,
@@ -123,12 +124,12 @@ class security {
   struct connection_state;
 
  private:
-  mqtt::reason_code authenticate(const mqtt::connect_view& p, client_info& info);
-  bool authorize(const client_info& info, action a, std::string_view topic);
+  mqtt::reason_code authenticate(const mqtt::connect_view& p, broker::client_info& info);
+  bool authorize(const broker::client_info& info, broker::action a, std::string_view topic);
   void publish_event(const registry::registration_event& e);
 
   const config& cfg_;
-  broker& broker_;
+  broker::broker& broker_;
   std::optional<registry::registry> reg_;
   std::optional<policy::store> policies_;
   std::unique_ptr<detail::user_store> users_;

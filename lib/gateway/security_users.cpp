@@ -156,7 +156,7 @@ bool printable_nonce(std::string_view n) {
   return true;
 }
 
-class scram_exchange final : public auth_exchange {
+class scram_exchange final : public broker::auth_exchange {
  public:
   explicit scram_exchange(password_lookup lookup) : lookup_(std::move(lookup)) {}
 
@@ -262,8 +262,9 @@ class scram_exchange final : public auth_exchange {
 
 }  // namespace
 
-broker::enhanced_auth_fn scram_sha256(password_lookup lookup) {
-  return [lookup = std::move(lookup)](const client_info&) -> std::unique_ptr<auth_exchange> {
+broker::broker::enhanced_auth_fn scram_sha256(password_lookup lookup) {
+  return [lookup = std::move(lookup)](
+             const broker::client_info&) -> std::unique_ptr<broker::auth_exchange> {
     return std::make_unique<scram_exchange>(lookup);
   };
 }

@@ -1,4 +1,5 @@
 // Beast HTTP server: one coroutine per connection, prefix routing.
+#include <iotblocks/core/bytes.hpp>
 #include <iotblocks/core/error.hpp>
 #include <iotblocks/net/http_server.hpp>
 
@@ -21,31 +22,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-namespace {
-int hex_digit(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
-
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      const int hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
+std::string percent_decode(std::string_view s) { return percent_decode_lenient(s); }
 
 std::string incoming_request::query_param(std::string_view key) const {
   std::string_view q = query;

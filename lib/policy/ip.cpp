@@ -1,5 +1,7 @@
 #include "policy/ip.hpp"
 
+#include <iotblocks/core/bytes.hpp>
+
 #include <cstddef>
 
 namespace iotblocks::policy::detail {
@@ -24,13 +26,6 @@ std::optional<std::array<std::uint8_t, 4>> parse_v4(std::string_view s) noexcept
     if (i >= s.size() || s[i] != '.') return std::nullopt;
     ++i;
   }
-}
-
-int hex(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 std::optional<std::array<std::uint8_t, 16>> parse_v6(std::string_view s) noexcept {
@@ -60,9 +55,9 @@ std::optional<std::array<std::uint8_t, 16>> parse_v6(std::string_view s) noexcep
     }
     unsigned v = 0;
     std::size_t digits = 0;
-    while (i < s.size() && hex(s[i]) >= 0) {
+    while (i < s.size() && hex_digit_value(s[i]) >= 0) {
       if (++digits > 4) return std::nullopt;
-      v = (v << 4) | static_cast<unsigned>(hex(s[i]));
+      v = (v << 4) | static_cast<unsigned>(hex_digit_value(s[i]));
       ++i;
     }
     if (digits == 0) return std::nullopt;

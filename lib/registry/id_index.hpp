@@ -4,12 +4,14 @@
 // record's reference count), and the digest's first bytes are the hash.
 #pragma once
 
-#include <iotblocks/registry/types.hpp>
+#include <iotblocks/core/bytes.hpp>
+#include <iotblocks/registry/records.hpp>
 
 #include <array>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -21,19 +23,10 @@ class id_index {
   using record_ptr = std::shared_ptr<const certificate_record>;
   using digest = std::array<std::uint8_t, 32>;
 
-  /// The 32 bytes of a 64-digit hex id (either case), or false. Table-driven
-  /// and branch-free: random hex digits would defeat the branch predictor.
+  /// The 32 bytes of a 64-digit hex id (either case), or false (decode_hex:
+  /// table-driven and branch-free, as random hex digits would defeat the branch predictor).
   static bool decode(std::string_view hex, digest& out) noexcept {
-    if (hex.size() != 64) return false;
-    const auto* p = reinterpret_cast<const unsigned char*>(hex.data());
-    unsigned bad = 0;
-    for (std::size_t i = 0; i < 32; ++i) {
-      const unsigned hi = nibbles[p[2 * i]];
-      const unsigned lo = nibbles[p[2 * i + 1]];
-      bad |= hi | lo;
-      out[i] = static_cast<std::uint8_t>((hi << 4 | lo) & 0xFF);
-    }
-    return (bad & 0x10) == 0;
+    return decode_hex(hex, std::as_writable_bytes(std::span{out}));
   }
 
   const record_ptr* find(std::string_view id) const noexcept {
@@ -95,18 +88,6 @@ class id_index {
     record_ptr rec;
   };
 
-  // Hex digit values; 0x10 marks a byte that is not a hex digit.
-  static constexpr std::array<std::uint8_t, 256> nibbles = [] {
-    std::array<std::uint8_t, 256> t{};
-    for (auto& v : t) v = 0x10;
-    for (int c = 0; c < 10; ++c)
-      t[static_cast<std::size_t>('0' + c)] = static_cast<std::uint8_t>(c);
-    for (int c = 0; c < 6; ++c) {
-      t[static_cast<std::size_t>('a' + c)] = static_cast<std::uint8_t>(10 + c);
-      t[static_cast<std::size_t>('A' + c)] = static_cast<std::uint8_t>(10 + c);
-    }
-    return t;
-  }();
   static std::size_t hash(const digest& key) noexcept {
     std::uint64_t h;
     std::memcpy(&h, key.data(), sizeof h);

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <iotblocks/core/result.hpp>
-#include <iotblocks/registry/types.hpp>
+#include <iotblocks/registry/records.hpp>
 
 #include "core/sqlite.hpp"
 

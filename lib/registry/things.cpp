@@ -9,6 +9,16 @@ namespace iotblocks::registry {
 
 using lock = std::lock_guard<std::mutex>;
 
+bool valid_thing_name(std::string_view name) noexcept {
+  if (name.empty() || name.size() > 128) return false;
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == ':' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 namespace {
 
 failure fail(error e, std::string message) { return failure{e, std::move(message), {}}; }

@@ -84,9 +84,9 @@ message view_of(const message_record& r) {
   message m;
   m.topic = r.topic;
   m.payload = as_bytes(r.payload);
-  m.client_id = r.client_id;
-  m.principal = r.principal;
-  m.source_ip = r.source_ip;
+  if (!r.client_id.empty()) m.client_id = r.client_id;
+  if (!r.principal.empty()) m.principal = r.principal;
+  if (!r.source_ip.empty()) m.source_ip = r.source_ip;
   m.timestamp_ms = r.timestamp_ms;
   m.qos = r.qos;
   return m;
@@ -383,9 +383,9 @@ struct engine::impl {
     }
   }
 
-  void add_failure(invocation_group& g, const action_slot& slot, std::string message) {
+  void add_failure(invocation_group& g, const action_slot& slot, std::string why) {
     std::lock_guard lock{g.m};
-    g.failures.push_back({slot.failed_action, slot.resource, std::move(message)});
+    g.failures.push_back({slot.failed_action, slot.resource, std::move(why)});
   }
 
   void on_final(job& j, const action_status& s) {
@@ -630,8 +630,9 @@ std::size_t engine::dispatch(const message& m, dispatch_done done) {
     if (out && !*out) continue;
     if (!record) {
       record = std::make_shared<const message_record>(message_record{
-          std::string(m.topic), std::string(as_string_view(m.payload)), std::string(m.client_id),
-          std::string(m.principal), std::string(m.source_ip), ts, m.qos});
+          std::string(m.topic), std::string(as_string_view(m.payload)),
+          std::string(m.client_id.value_or("")), std::string(m.principal.value_or("")),
+          std::string(m.source_ip.value_or("")), ts, m.qos});
     }
     auto group = std::make_shared<invocation_group>();
     group->rule = rt;

@@ -12,13 +12,8 @@ sql::evaluator& local_evaluator() {
 }
 
 sql::message to_sql(const eval_context& c) {
-  sql::message m;
-  m.topic = c.msg.topic;
-  m.payload = c.msg.payload;
-  if (!c.msg.client_id.empty()) m.client_id = c.msg.client_id;
-  if (!c.msg.principal.empty()) m.principal = c.msg.principal;
-  if (!c.msg.source_ip.empty()) m.source_ip = c.msg.source_ip;
-  if (!c.account.empty()) m.account_id = c.account;
+  sql::message m = c.msg;
+  if (!c.account.empty() && !m.account_id) m.account_id = c.account;
   m.timestamp_ms = c.timestamp_ms;
   return m;
 }

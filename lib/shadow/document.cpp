@@ -2,7 +2,7 @@
 #include <iotblocks/core/utf8.hpp>
 #include <iotblocks/shadow/document.hpp>
 
-#include "shadow/state.hpp"
+#include "shadow/document_state.hpp"
 
 #include <cmath>
 #include <optional>

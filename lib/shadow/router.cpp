@@ -1,3 +1,4 @@
+#include <iotblocks/core/bytes.hpp>
 #include <iotblocks/shadow/service.hpp>
 
 #include <mutex>
@@ -18,30 +19,12 @@ std::string_view op_name(operation op) noexcept {
   return "get";
 }
 
-int hex_digit(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decoding of one path segment or query value ('+' stays '+').
-std::optional<std::string> percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    if (i + 2 >= s.size()) return std::nullopt;
-    const int hi = hex_digit(s[i + 1]);
-    const int lo = hex_digit(s[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
+// Percent-decoding of one path segment or query value ('+' stays '+'); nothing
+// when an escape is malformed.
+std::optional<std::string> decode_segment(std::string_view s) {
+  auto r = iotblocks::percent_decode(s);
+  if (!r) return std::nullopt;
+  return std::move(*r);
 }
 
 }  // namespace
@@ -263,14 +246,14 @@ http_response router::http(std::string_view method, std::string_view target, std
   if (!path.starts_with(head) || !path.ends_with(tail) || path.size() < head.size() + tail.size()) {
     return fail(error::not_a_shadow_topic, "Not Found");
   }
-  auto thing = percent_decode(path.substr(head.size(), path.size() - head.size() - tail.size()));
+  auto thing = decode_segment(path.substr(head.size(), path.size() - head.size() - tail.size()));
   std::optional<std::string> name = std::string{};
   bool named = false;
   while (!query.empty()) {
     const auto amp = query.find('&');
     const std::string_view param = query.substr(0, amp);
     if (param.starts_with("name=")) {
-      name = percent_decode(param.substr(5));
+      name = decode_segment(param.substr(5));
       named = true;
     }
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);

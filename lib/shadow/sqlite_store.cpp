@@ -1,15 +1,13 @@
 #include <iotblocks/core/error.hpp>
 #include <iotblocks/shadow/store.hpp>
 
+#include "core/group_commit.hpp"
 #include "core/sqlite.hpp"
 #include "shadow/shards.hpp"
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <future>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -81,12 +79,9 @@ struct sqlite_store::impl {
   sqlite::database reader;
   sqlite::statement select;
 
-  std::mutex queue_mu;
-  std::condition_variable queue_cv;
-  std::deque<pending> queue;
-  bool stopping = false;
-  std::thread committer;
   std::atomic<std::uint64_t> commits{0};
+  /// With group commit; last: commits what is queued before the rest goes.
+  std::unique_ptr<core::group_commit<pending>> queue;
 
   impl(sqlite::database w, sqlite::statement u, sqlite::statement e, sqlite::database r,
        sqlite::statement s)
@@ -141,7 +136,7 @@ struct sqlite_store::impl {
 
   // Writes a group: each shadow in it once, as the cache holds it now (which includes
   // every change of the group). A shadow no longer cached was purged: no row.
-  result<void> write_group(const std::deque<pending>& group) {
+  result<void> write_group(const std::vector<pending>& group) {
     std::unordered_map<std::string, const shadow_key*> unique;
     for (const auto& p : group) unique.try_emplace(detail::flat_key(p.key), &p.key);
     std::vector<row> rows;
@@ -157,42 +152,23 @@ struct sqlite_store::impl {
 
   // After a failed commit nothing cached can be trusted: every change waiting was made
   // on top of the lost ones. Drop the cache, fail them all; later requests reload.
-  void fail_all(std::deque<pending>& group, std::error_code ec) {
+  void fail_all(std::vector<pending>& group, std::error_code ec) {
     std::vector<std::unique_lock<std::mutex>> locks;
     locks.reserve(detail::shard_count);
     for (std::size_t i = 0; i < detail::shard_count; ++i) locks.emplace_back(shards[i].mu);
     for (std::size_t i = 0; i < detail::shard_count; ++i) shards[i].docs.clear();
-    {
-      std::lock_guard q(queue_mu);
-      for (auto& p : queue) group.push_back(std::move(p));
-      queue.clear();
-    }
+    for (auto& p : queue->take_all()) group.push_back(std::move(p));
     locks.clear();
     for (auto& p : group) {
       if (p.on_done) p.on_done(ec);
     }
   }
 
-  void run() {
-    for (;;) {
-      std::deque<pending> group;
-      {
-        std::unique_lock q(queue_mu);
-        queue_cv.wait(q, [&] { return stopping || !queue.empty(); });
-        if (queue.empty()) return;  // stopping, nothing left
-        const std::size_t n = std::min(queue.size(), opt.max_batch);
-        for (std::size_t i = 0; i < n; ++i) {
-          group.push_back(std::move(queue.front()));
-          queue.pop_front();
-        }
-      }
-      if (auto r = write_group(group); !r) {
-        fail_all(group, code_of(r.fail()));
-        continue;
-      }
-      for (auto& p : group) {
-        if (p.on_done) p.on_done({});
-      }
+  // One group, on the queue's thread.
+  void commit(std::vector<pending>& group) {
+    if (auto r = write_group(group); !r) return fail_all(group, code_of(r.fail()));
+    for (auto& p : group) {
+      if (p.on_done) p.on_done({});
     }
   }
 };
@@ -215,23 +191,17 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path
   auto p = std::make_unique<impl>(std::move(*w), std::move(*u), std::move(*e), std::move(*rd),
                                   std::move(*s));
   p->opt = o;
-  if (p->opt.max_batch == 0) p->opt.max_batch = 1;
-  if (o.group_commit) p->committer = std::thread([raw = p.get()] { raw->run(); });
+  if (o.group_commit) {
+    p->queue = std::make_unique<core::group_commit<pending>>(
+        [raw = p.get()](std::vector<pending>& group) { raw->commit(group); }, o.max_batch);
+    p->queue->start();
+  }
   return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(p)));
 }
 
 sqlite_store::sqlite_store(std::unique_ptr<impl> p) : p_(std::move(p)) {}
 
-sqlite_store::~sqlite_store() {
-  if (p_->committer.joinable()) {
-    {
-      std::lock_guard q(p_->queue_mu);
-      p_->stopping = true;
-    }
-    p_->queue_cv.notify_one();
-    p_->committer.join();  // drains what is queued first
-  }
-}
+sqlite_store::~sqlite_store() = default;  // impl::queue commits what is queued first
 
 void sqlite_store::modify_async(const shadow_key& key, edit fn, done on_done) {
   if (!p_->opt.group_commit) {
@@ -253,13 +223,8 @@ void sqlite_store::modify_async(const shadow_key& key, edit fn, done on_done) {
     if (on_done) on_done({});
     return;
   }
-  pending p{key, std::move(on_done)};
-  {
-    std::lock_guard q(p_->queue_mu);  // under the shard lock: fail_all sees it queued
-    p_->queue.push_back(std::move(p));
-  }
+  p_->queue->push({key, std::move(on_done)});  // under the shard lock: fail_all sees it queued
   lock.unlock();
-  p_->queue_cv.notify_one();
 }
 
 std::error_code sqlite_store::modify(const shadow_key& key, edit fn) {

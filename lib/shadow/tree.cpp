@@ -1,5 +1,6 @@
 #include "shadow/tree.hpp"
 
+#include <iotblocks/core/bytes.hpp>
 #include <iotblocks/core/error.hpp>
 #include <iotblocks/core/utf8.hpp>
 
@@ -349,7 +350,6 @@ inline bool special_in(std::uint64_t x) noexcept {
 }
 
 void append_string(out_buffer& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
   std::size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {
     std::uint64_t x;
@@ -382,7 +382,7 @@ void append_string(out_buffer& out, std::string_view s) {
       case '\r': out.put('r'); break;
       case '\t': out.put('t'); break;
       default: {
-        const char esc[] = {'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+        const char esc[] = {'u', '0', '0', hex_digit(c >> 4u), hex_digit(c)};
         out.put(std::string_view(esc, 5));
       }
     }

@@ -1,7 +1,7 @@
 // Private: AWS IoT SQL conversions, comparisons and arithmetic on views.
 #pragma once
 
-#include "sql/state.hpp"
+#include "sql/eval_state.hpp"
 #include "sql/val.hpp"
 
 #include <cstdint>

@@ -1,7 +1,9 @@
-#include "sql/eval.hpp"
+// sql::evaluator: runs WHERE, SELECT and templates through the interpreter, and
+// validates payloads as JSON (simdjson, RapidJSON for numbers beyond 64 bits).
+#include "sql/eval_state.hpp"
+#include "sql/interpreter.hpp"
 #include "sql/json_out.hpp"
 #include "sql/regex.hpp"
-#include "sql/state.hpp"
 
 #include <iotblocks/core/error.hpp>
 #include <iotblocks/sql/evaluator.hpp>

@@ -1,7 +1,7 @@
 // Private: the built-in function table.
 #pragma once
 
-#include "sql/state.hpp"
+#include "sql/eval_state.hpp"
 #include "sql/val.hpp"
 
 #include <cstddef>

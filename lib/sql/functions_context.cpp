@@ -3,6 +3,7 @@
 #include "sql/functions.hpp"
 
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/uuid.hpp>
 #include <iotblocks/topic/syntax.hpp>
 
 #include <random>
@@ -50,19 +51,10 @@ val f_traceid(eval_state& st, const val*, std::size_t) { return optional_string(
 val f_sql_version(eval_state&, const val*, std::size_t) { return val::string("2016-03-23"); }
 
 val f_newuuid(eval_state& st, const val*, std::size_t) {
-  std::uint64_t hi = st.rng(), lo = st.rng();
-  hi = (hi & ~0xF000ull) | 0x4000ull;                  // version 4
-  lo = (lo & ~(0xC000ull << 48)) | (0x8000ull << 48);  // RFC 4122 variant
-  static constexpr char hexd[] = "0123456789abcdef";
+  const std::uint64_t hi = st.rng(), lo = st.rng();
   char* out = st.alloc<char>(36);
   if (!out) return val::undef();
-  std::size_t k = 0;
-  for (int i = 0; i < 32; ++i) {
-    if (i == 8 || i == 12 || i == 16 || i == 20) out[k++] = '-';
-    const std::uint64_t word = i < 16 ? hi : lo;
-    const int shift = 60 - 4 * (i % 16);
-    out[k++] = hexd[(word >> shift) & 15];
-  }
+  format_uuid4(hi, lo, out);
   return val::string({out, 36});
 }
 

@@ -5,6 +5,8 @@
 #include "sql/regex.hpp"
 #include "sql/utf.hpp"
 
+#include <iotblocks/core/utf8.hpp>
+
 #include <clocale>
 #include <cmath>
 #include <cstring>
@@ -43,24 +45,6 @@ char32_t decode_cp(std::string_view s, std::size_t i, std::size_t& len) {
   }
 }
 
-void encode_cp(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 template <bool Upper>
 val f_case(eval_state& st, const val* a, std::size_t) {
   auto s = to_string(st, a[0]);
@@ -77,7 +61,7 @@ val f_case(eval_state& st, const val* a, std::size_t) {
     } else if (Upper ? (c >= 'a' && c <= 'z') : (c >= 'A' && c <= 'Z')) {
       c = Upper ? c - 32 : c + 32;
     }
-    encode_cp(out, c);
+    append_utf8(out, c);
     i += len;
   }
   return val::string(st.copy(out));

@@ -3,12 +3,13 @@
 #include "sql/convert.hpp"
 #include "sql/json_scan.hpp"
 
+#include <iotblocks/core/bytes.hpp>
+
 #include <charconv>
 
 namespace iotblocks::sql::detail {
 
 void write_string(std::string& out, std::string_view s) {
-  static constexpr char hexd[] = "0123456789abcdef";
   out.push_back('"');
   std::size_t run = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -26,8 +27,8 @@ void write_string(std::string& out, std::string_view s) {
       case '\f': out += "\\f"; break;
       default:
         out += "\\u00";
-        out.push_back(hexd[c >> 4]);
-        out.push_back(hexd[c & 15]);
+        out.push_back(hex_digit(c >> 4u));
+        out.push_back(hex_digit(c));
     }
   }
   out.append(s.data() + run, s.size() - run);

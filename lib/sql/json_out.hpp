@@ -1,7 +1,7 @@
 // Private: compact JSON writing of evaluator values.
 #pragma once
 
-#include "sql/state.hpp"
+#include "sql/eval_state.hpp"
 #include "sql/val.hpp"
 
 #include <string>

@@ -1,5 +1,8 @@
 #include "sql/json_scan.hpp"
 
+#include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/utf8.hpp>
+
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -7,45 +10,15 @@
 namespace iotblocks::sql::detail::json {
 namespace {
 
-int hex(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool read_hex4(const char* p, const char* e, unsigned& v) noexcept {
   if (e - p < 4) return false;
   v = 0;
   for (int i = 0; i < 4; ++i) {
-    const int h = hex(p[i]);
+    const int h = hex_digit_value(p[i]);
     if (h < 0) return false;
     v = v * 16 + static_cast<unsigned>(h);
   }
   return true;
-}
-
-std::size_t encode_utf8(unsigned cp, char* out) noexcept {
-  if (cp < 0x80) {
-    out[0] = static_cast<char>(cp);
-    return 1;
-  }
-  if (cp < 0x800) {
-    out[0] = static_cast<char>(0xC0 | (cp >> 6));
-    out[1] = static_cast<char>(0x80 | (cp & 0x3F));
-    return 2;
-  }
-  if (cp < 0x10000) {
-    out[0] = static_cast<char>(0xE0 | (cp >> 12));
-    out[1] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out[2] = static_cast<char>(0x80 | (cp & 0x3F));
-    return 3;
-  }
-  out[0] = static_cast<char>(0xF0 | (cp >> 18));
-  out[1] = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-  out[2] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-  out[3] = static_cast<char>(0x80 | (cp & 0x3F));
-  return 4;
 }
 
 // Decodes one unit of a JSON string at p (after any backslash handling): writes
@@ -83,7 +56,7 @@ std::size_t decode_one(const char* p, const char* e, char* out, std::size_t& pro
       } else if (cp >= 0xDC00 && cp < 0xE000) {
         cp = 0xFFFD;
       }
-      produced = encode_utf8(cp, out);
+      produced = encode_utf8(static_cast<char32_t>(cp), out);
       return used;
     }
     default: return 0;

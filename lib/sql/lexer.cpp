@@ -1,5 +1,6 @@
 #include "sql/lexer.hpp"
 
+#include <iotblocks/core/bytes.hpp>
 #include <iotblocks/core/utf8.hpp>
 #include <iotblocks/sql/error.hpp>
 
@@ -13,31 +14,6 @@ bool is_word_start(char c) noexcept {
 }
 bool is_word(char c) noexcept { return is_word_start(c) || (c >= '0' && c <= '9'); }
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 failure fail_at(std::string_view src, std::size_t offset, error code, std::string msg) {
   return failure{code, std::move(msg), position_in(src, offset)};
@@ -149,7 +125,7 @@ std::optional<failure> lex_one(std::string_view src, std::size_t& i, token& t) {
                 if (at + 4 > n) return false;
                 v = 0;
                 for (std::size_t k = 0; k < 4; ++k) {
-                  const int h = hex_value(src[at + k]);
+                  const int h = hex_digit_value(src[at + k]);
                   if (h < 0) return false;
                   v = v * 16 + static_cast<char32_t>(h);
                 }

@@ -1,5 +1,7 @@
 #include "sql/regex.hpp"
 
+#include <iotblocks/core/bytes.hpp>
+
 #include <algorithm>
 #include <optional>
 
@@ -282,10 +284,7 @@ class rparser {
         int k = 0;
         while (k < digits && more()) {
           const char32_t h = peek();
-          int d = h >= '0' && h <= '9'   ? static_cast<int>(h - '0')
-                  : h >= 'a' && h <= 'f' ? static_cast<int>(h - 'a' + 10)
-                  : h >= 'A' && h <= 'F' ? static_cast<int>(h - 'A' + 10)
-                                         : -1;
+          const int d = h < 0x80 ? hex_digit_value(static_cast<char>(h)) : -1;
           if (d < 0) break;
           take();
           v = v * 16 + static_cast<std::uint32_t>(d);

@@ -12,9 +12,11 @@
 //    parent so a lookup probes for them only where they exist;
 //  - a node with one subscriber points to a 16-byte record; with more, to a
 //    contiguous list, so a fan-out reads sequential memory;
-//  - the table and the record pages are huge-page backed (see detail::block);
+//  - the table and the record pages are huge-page backed (see paged_storage.hpp);
 //  - shared groups in a side map keyed by node id, flagged on the node.
-#include "topic/detail.hpp"
+#include "topic/hash.hpp"
+#include "topic/paged_storage.hpp"
+#include "topic/reader_gate.hpp"
 #include "topic/shape_lookup.hpp"
 
 #include <iotblocks/topic/index.hpp>

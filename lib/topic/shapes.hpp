@@ -11,7 +11,8 @@
 // levels, and '+' shapes beyond the budget (max_wildcard_shapes).
 #pragma once
 
-#include "topic/detail.hpp"
+#include "topic/hash.hpp"
+#include "topic/paged_storage.hpp"
 
 #include <iotblocks/topic/index.hpp>
 

@@ -5,8 +5,9 @@
 // control characters (both settings, and the gateway config key).
 #include "gateway/broker_test_client.hpp"
 
-#include <iotblocks/gateway/broker.hpp>
+#include <iotblocks/broker/broker.hpp>
 #include <iotblocks/gateway/config.hpp>
+#include <iotblocks/net_broker/handler.hpp>
 
 #include <gtest/gtest.h>
 #include <boost/asio/error.hpp>
@@ -19,6 +20,11 @@
 namespace iotblocks::gateway {
 namespace {
 
+using broker::action;
+using broker::broker_options;
+using broker::client_info;
+using broker::message;
+
 using mqtt::reason_code;
 using testing::payload_of;
 using testing::raw_client;
@@ -27,11 +33,12 @@ using namespace std::chrono_literals;
 class BrokerConformance : public ::testing::Test {
  protected:
   void start(broker_options o = {}, net::server_options so = {}) {
-    broker_ = std::make_unique<broker>(o);
+    broker_ = std::make_unique<broker::broker>(o);
+    handler_ = std::make_unique<net_broker::handler>(*broker_);
     so.threads = 2;
     server_ = std::make_unique<net::server>(so);
     port_ = server_->listen(testing::loopback()).value();
-    server_->start(*broker_);
+    server_->start(*handler_);
   }
   void TearDown() override {
     if (server_) server_->stop();
@@ -78,7 +85,8 @@ class BrokerConformance : public ::testing::Test {
     EXPECT_TRUE(client.eof());
   }
 
-  std::unique_ptr<broker> broker_;
+  std::unique_ptr<broker::broker> broker_;
+  std::unique_ptr<net_broker::handler> handler_;
   std::unique_ptr<net::server> server_;
   std::uint16_t port_ = 0;
 };
@@ -262,7 +270,7 @@ TEST_F(BrokerConformance, ControlCharactersAllowedByDefault) {
 
 TEST_F(BrokerConformance, ControlCharactersRefusedAsMalformedWhenConfigured) {
   broker_options o;
-  o.control_characters = control_character_rule::refuse;
+  o.control_characters = broker::control_character_rule::refuse;
   start(o);
   expect_refused(named("id" + c0), reason_code::malformed_packet, "client id U+0001");
   expect_refused(named("id" + del), reason_code::malformed_packet, "client id U+007F");
@@ -311,10 +319,10 @@ TEST_F(BrokerConformance, ControlCharactersRefusedAsMalformedWhenConfigured) {
 TEST(BrokerConformanceConfig, ControlCharactersKey) {
   auto def = parse_config(R"({})");
   ASSERT_TRUE(def) << def.describe();
-  EXPECT_EQ(def->broker.control_characters, control_character_rule::allow);
+  EXPECT_EQ(def->broker.control_characters, broker::control_character_rule::allow);
   auto refuse = parse_config(R"({"limits": {"control_characters": "refuse"}})");
   ASSERT_TRUE(refuse) << refuse.describe();
-  EXPECT_EQ(refuse->broker.control_characters, control_character_rule::refuse);
+  EXPECT_EQ(refuse->broker.control_characters, broker::control_character_rule::refuse);
   auto bad = parse_config(R"({"limits": {"control_characters": "strip"}})");
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.describe().find("limits.control_characters"), std::string::npos) << bad.describe();

@@ -6,7 +6,8 @@
 #include "core/sqlite.hpp"
 #include "gateway/broker_test_client.hpp"
 
-#include <iotblocks/gateway/broker.hpp>
+#include <iotblocks/broker/broker.hpp>
+#include <iotblocks/net_broker/handler.hpp>
 
 #include <gtest/gtest.h>
 
@@ -31,6 +32,11 @@ extern char** environ;
 
 namespace iotblocks::gateway {
 namespace {
+
+using broker::action;
+using broker::broker_options;
+using broker::client_info;
+using broker::message;
 
 namespace fs = std::filesystem;
 using testing::payload_of;
@@ -61,7 +67,7 @@ struct running {
     so.threads = 2;
     server = std::make_unique<net::server>(so);
     port = server->listen(testing::loopback()).value();
-    server->start(b);
+    server->start(h);
   }
   ~running() { server->stop(); }
   void wait_connected(std::uint64_t n) {
@@ -70,7 +76,8 @@ struct running {
     }
     ASSERT_EQ(b.stats().connected.load(), n);
   }
-  broker b;
+  broker::broker b;
+  net_broker::handler h{b};
   std::unique_ptr<net::server> server;
   std::uint16_t port = 0;
 };
@@ -165,7 +172,7 @@ TEST(BrokerDurability, CleanSessionsAndQoS0NeverTouchTheStore) {
   pub.publish("v/1", "one", 1);
   ASSERT_TRUE(pub.next_of<mqtt::puback>());
   ASSERT_TRUE(sub.next_of<mqtt::publish>());
-  EXPECT_EQ(r.b.stats().store_writes.load(), 0u);
+  EXPECT_EQ(r.b.store_counters().writes.load(), 0u);
   fs::remove_all(dir);
 }
 

@@ -3,7 +3,8 @@
 // WebSocket (benchmarks/peers/node_modules/mqtt).
 #include "gateway/broker_test_client.hpp"
 
-#include <iotblocks/gateway/broker.hpp>
+#include <iotblocks/broker/broker.hpp>
+#include <iotblocks/net_broker/handler.hpp>
 
 #include <gtest/gtest.h>
 
@@ -31,20 +32,23 @@ std::pair<std::string, int> run_peer(const std::string& command) {
 class BrokerPeers : public ::testing::TestWithParam<std::string> {
  protected:
   static void SetUpTestSuite() {
-    broker_ = new broker();
+    broker_ = new broker::broker();
+    handler_ = new net_broker::handler(*broker_);
     net::server_options o;
     o.threads = 2;
     server_ = new net::server(o);
     tcp_ = server_->listen(testing::loopback()).value();
     ws_ = server_->listen(testing::loopback(net::transport::ws)).value();
-    server_->start(*broker_);
+    server_->start(*handler_);
   }
   static void TearDownTestSuite() {
     server_->stop();
     delete server_;
+    delete handler_;
     delete broker_;
   }
-  static inline broker* broker_ = nullptr;
+  static inline broker::broker* broker_ = nullptr;
+  static inline net_broker::handler* handler_ = nullptr;
   static inline net::server* server_ = nullptr;
   static inline std::uint16_t tcp_ = 0, ws_ = 0;
 };
@@ -70,12 +74,13 @@ INSTANTIATE_TEST_SUITE_P(Cases, BrokerPeers,
                          });
 
 TEST(BrokerMqttJs, WebSocketQoSRetainedAndUserProperties) {
-  broker b;
+  broker::broker b;
+  net_broker::handler h(b);
   net::server_options o;
   o.threads = 2;
   net::server s(o);
   const auto ws = s.listen(testing::loopback(net::transport::ws)).value();
-  s.start(b);
+  s.start(h);
   const auto [out, rc] = run_peer("node tests/gateway/broker_mqttjs.js " + std::to_string(ws));
   s.stop();
   EXPECT_EQ(rc, 0) << out;

@@ -1,12 +1,13 @@
-// Broker semantics seen by a raw MQTT 5 client on 127.0.0.1: will delay,
-// session takeover, Receive Maximum, outgoing topic aliases, $SYS statistics,
-// presence events and enhanced authentication (AUTH, SCRAM-SHA-256). Timers are driven through
-// broker::tick(now + ...), so no test waits for a delay to pass.
+// The bound broker seen by a raw MQTT 5 client on 127.0.0.1: $SYS statistics,
+// presence events and enhanced authentication (AUTH, SCRAM-SHA-256, the
+// gateway's exchange). Timers are driven through broker::tick(now + ...). The
+// broker's own semantics are tested without sockets in tests/broker.
 #include "gateway/broker_test_client.hpp"
 #include "gateway/enhanced_auth.hpp"
 #include "gateway/security.hpp"
 
-#include <iotblocks/gateway/broker.hpp>
+#include <iotblocks/broker/broker.hpp>
+#include <iotblocks/net_broker/handler.hpp>
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -19,6 +20,11 @@
 namespace iotblocks::gateway {
 namespace {
 
+using broker::action;
+using broker::broker_options;
+using broker::client_info;
+using broker::message;
+
 using mqtt::reason_code;
 using testing::payload_of;
 using testing::raw_client;
@@ -27,15 +33,16 @@ using namespace std::chrono_literals;
 class BrokerSemantics : public ::testing::Test {
  protected:
   void start(broker_options o = {}) {
-    broker_ = std::make_unique<broker>(o);
+    broker_ = std::make_unique<broker::broker>(o);
+    handler_ = std::make_unique<net_broker::handler>(*broker_);
     configure(*broker_);
     net::server_options so;
     so.threads = 2;
     server_ = std::make_unique<net::server>(so);
     port_ = server_->listen(testing::loopback()).value();
-    server_->start(*broker_);
+    server_->start(*handler_);
   }
-  virtual void configure(broker&) {}  // hooks, before the server starts
+  virtual void configure(broker::broker&) {}  // hooks, before the server starts
   void TearDown() override {
     if (server_) server_->stop();
   }
@@ -69,127 +76,11 @@ class BrokerSemantics : public ::testing::Test {
     return c;
   }
 
-  std::unique_ptr<broker> broker_;
+  std::unique_ptr<broker::broker> broker_;
+  std::unique_ptr<net_broker::handler> handler_;
   std::unique_ptr<net::server> server_;
   std::uint16_t port_ = 0;
 };
-
-TEST_F(BrokerSemantics, WillDelayPublishesAfterTheDelay) {
-  start();
-  raw_client sub(port_);
-  sub.connect("watcher", true);
-  sub.subscribe("will/#", 0);
-  {
-    raw_client dying(port_);
-    ASSERT_EQ(dying.connect("dying", true, 60, with_will("will/dying", 5)).reason,
-              reason_code::success);
-    dying.close();  // no DISCONNECT: the will applies
-  }
-  wait_connected(1);
-  const auto now = std::chrono::steady_clock::now();
-  broker_->tick(now);  // the delay has not passed
-  expect_next_is_marker(sub, "will/marker1");
-  broker_->tick(now + 6s);
-  auto p = sub.next_of<mqtt::publish>();
-  ASSERT_TRUE(p);
-  EXPECT_EQ(p->topic, "will/dying");
-  EXPECT_EQ(payload_of(*p), "gone");
-}
-
-TEST_F(BrokerSemantics, WillSuppressedWhenTheClientReconnectsWithinTheDelay) {
-  start();
-  raw_client sub(port_);
-  sub.connect("watcher", true);
-  sub.subscribe("will/#", 0);
-  {
-    raw_client flaky(port_);
-    flaky.connect("flaky", true, 60, with_will("will/flaky", 5));
-    flaky.close();
-  }
-  wait_connected(1);
-  raw_client back(port_);
-  EXPECT_TRUE(back.connect("flaky", false, 60).session_present);
-  broker_->tick(std::chrono::steady_clock::now() + 10s);
-  expect_next_is_marker(sub, "will/marker2");
-}
-
-TEST_F(BrokerSemantics, TakeoverSendsDisconnect0x8EAndKeepsADelayedWill) {
-  start();
-  raw_client sub(port_);
-  sub.connect("watcher", true);
-  sub.subscribe("will/#", 0);
-  raw_client first(port_);
-  first.connect("device", true, 60, with_will("will/device", 30));
-  raw_client second(port_);
-  EXPECT_TRUE(second.connect("device", false, 60).session_present);
-  auto d = first.next_of<mqtt::disconnect>();
-  ASSERT_TRUE(d);
-  EXPECT_EQ(d->reason, reason_code::session_taken_over);
-  EXPECT_FALSE(first.next(2s));  // and the connection is closed
-  EXPECT_TRUE(first.eof());
-  // The session went on: the delayed will of the first connection is dropped.
-  broker_->tick(std::chrono::steady_clock::now() + 60s);
-  expect_next_is_marker(sub, "will/marker3");
-}
-
-TEST_F(BrokerSemantics, TakeoverWithoutDelayPublishesTheWill) {
-  start();
-  raw_client sub(port_);
-  sub.connect("watcher", true);
-  sub.subscribe("will/#", 0);
-  raw_client first(port_);
-  first.connect("device", true, 0, with_will("will/device", 0));
-  raw_client second(port_);
-  second.connect("device", true);
-  auto p = sub.next_of<mqtt::publish>();
-  ASSERT_TRUE(p);
-  EXPECT_EQ(p->topic, "will/device");
-}
-
-TEST_F(BrokerSemantics, ReceiveMaximumExceededDisconnects0x93) {
-  broker_options o;
-  o.receive_maximum = 2;
-  start(o);
-  raw_client c(port_);
-  auto ack = c.connect("eager", true);
-  EXPECT_EQ(ack.properties.receive_maximum(), 2);
-  // QoS 2 without PUBREL: each stays in flight.
-  for (int i = 0; i < 3; ++i) c.publish("flow/x", "v", 2);
-  EXPECT_TRUE(c.next_of<mqtt::pubrec>());
-  EXPECT_TRUE(c.next_of<mqtt::pubrec>());
-  auto d = c.next_of<mqtt::disconnect>();
-  ASSERT_TRUE(d);
-  EXPECT_EQ(d->reason, reason_code::receive_maximum_exceeded);
-}
-
-TEST_F(BrokerSemantics, OutgoingTopicAliasesWithinTheClientsMaximum) {
-  start();
-  raw_client sub(port_);
-  mqtt::connect c;
-  c.properties.set_topic_alias_maximum(2);
-  sub.connect("aliased", true, 0, c);
-  sub.subscribe("t/#", 0);
-  raw_client plain(port_);
-  plain.connect("plain", true);
-  plain.subscribe("t/#", 0);
-  raw_client pub(port_);
-  pub.connect("pub", true);
-  for (const char* t : {"t/a", "t/a", "t/b", "t/c", "t/a"}) pub.publish(t, t, 0);
-  const std::vector<std::pair<std::string, std::optional<std::uint16_t>>> expected{
-      {"t/a", 1}, {"", 1}, {"t/b", 2}, {"t/c", std::nullopt}, {"", 1}};
-  for (const auto& [topic, alias] : expected) {
-    auto p = sub.next_of<mqtt::publish>();
-    ASSERT_TRUE(p);
-    EXPECT_EQ(p->topic, topic);
-    EXPECT_EQ(p->properties.topic_alias(), alias);
-  }
-  for (const char* t : {"t/a", "t/a", "t/b", "t/c", "t/a"}) {
-    auto p = plain.next_of<mqtt::publish>();
-    ASSERT_TRUE(p);
-    EXPECT_EQ(p->topic, t);  // no Topic Alias Maximum: never aliased
-    EXPECT_FALSE(p->properties.topic_alias());
-  }
-}
 
 TEST_F(BrokerSemantics, SysStatisticsArePublishedAndNotMatchedByHash) {
   broker_options o;
@@ -310,7 +201,7 @@ class BrokerScram : public BrokerSemantics {
     hash_ = detail::hash_password("greenhouse-pass", 4096).value();
     start();
   }
-  void configure(broker& b) override {
+  void configure(broker::broker& b) override {
     b.on_enhanced_auth("SCRAM-SHA-256", detail::scram_sha256([this](std::string_view user) {
                          return user == "sensor-1" ? std::optional(hash_) : std::nullopt;
                        }));

@@ -3,8 +3,9 @@
 // oversized, slow-loris, connection flood) while a good client keeps flowing.
 #include "gateway/broker_test_client.hpp"
 
-#include <iotblocks/gateway/broker.hpp>
+#include <iotblocks/broker/broker.hpp>
 #include <iotblocks/mqtt.hpp>
+#include <iotblocks/net_broker/handler.hpp>
 
 #include <gtest/gtest.h>
 #include <boost/asio/connect.hpp>
@@ -22,6 +23,11 @@
 
 namespace iotblocks::gateway {
 namespace {
+
+using broker::action;
+using broker::broker_options;
+using broker::client_info;
+using broker::message;
 
 using namespace std::chrono_literals;
 
@@ -47,7 +53,7 @@ class Broker : public ::testing::Test {
     l.port = 0;
     port_ = server_->listen(l).value();
   }
-  void start() { server_->start(broker_); }
+  void start() { server_->start(handler_); }
   void TearDown() override { server_->stop(); }
 
   std::string client(const std::string& tool, const std::string& args) const {
@@ -67,7 +73,8 @@ class Broker : public ::testing::Test {
     return sub.get();
   }
 
-  broker broker_;
+  broker::broker broker_;
+  net_broker::handler handler_{broker_};
   std::unique_ptr<net::server> server_;
   std::uint16_t port_ = 0;
 };
@@ -212,7 +219,8 @@ TEST(BrokerHostile, HostileClientsAreCutOffWhileAGoodClientKeepsFlowing) {
   using mqtt::packet_type;
   broker_options bo;
   bo.maximum_packet_size = 4096;
-  broker b(bo);
+  broker::broker b(bo);
+  net_broker::handler h(b);
   net::server_options so;
   so.threads = 2;
   so.max_connections = 16;
@@ -220,7 +228,7 @@ TEST(BrokerHostile, HostileClientsAreCutOffWhileAGoodClientKeepsFlowing) {
   so.decoder.max_packet_size = 4096;
   net::server server(so);
   const auto port = server.listen(testing::loopback()).value();
-  server.start(b);
+  server.start(h);
 
   // The good client: publishes QoS 1 on its own topic and receives it back, in a loop.
   std::atomic<bool> stop{false};

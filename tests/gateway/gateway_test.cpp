@@ -4,6 +4,7 @@
 #include <iotblocks/net/http_client.hpp>
 
 #include <gtest/gtest.h>
+
 #include <unistd.h>
 
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <future>
+#include <regex>
 #include <string>
 
 namespace iotblocks::gateway {
@@ -123,6 +125,20 @@ TEST_F(Gateway, RuleRepublishes) {
     run(client("mosquitto_pub", "-t lux/p1 -m '{\"lux\":500}'"));
   });
   EXPECT_EQ(out, "alerts/p1 {\"lux\":500,\"probe\":\"p1\"}\n");
+}
+
+TEST_F(Gateway, RuleSqlSeesMqtt5PropertiesAndATraceId) {
+  start(R"(,"rules":{"Props":{"sql":"SELECT get_user_properties('site') AS site, )"
+        R"(get_mqtt_property('content_type') AS ct, traceid() AS trace FROM 'props'",)"
+        R"("actions":[{"republish":{"topic":"props/out","qos":0}}]}})");
+  const auto out = until_received("-t props/out -C 1 -W 20", [&] {
+    run(client("mosquitto_pub",
+               "-V mqttv5 -t props -m '{}' -D publish user-property site berlin "
+               "-D publish content-type application/json"));
+  });
+  const std::regex shape(
+      R"re(\{"site":\["berlin"\],"ct":"application/json","trace":"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"\}\n)re");
+  EXPECT_TRUE(std::regex_match(out, shape)) << out;
 }
 
 TEST_F(Gateway, ShadowRoundTripOverMqttAndHttp) {

@@ -17,10 +17,12 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -30,6 +32,7 @@ namespace iotblocks::rules {
 namespace {
 
 using iotblocks::testing::mosquitto_broker;
+using namespace std::chrono_literals;
 
 /// A child process with its standard output on a pipe.
 class process {
@@ -336,6 +339,39 @@ TEST(RulesWorker, QoS2MessagesAreProcessedOnceAndAcknowledged) {
   EXPECT_EQ(pr.duplicates, 0);
   EXPECT_EQ(field(a.output(), "stopped", "received"), n) << a.output();
   EXPECT_EQ(field(a.output(), "stopped", "acked"), n);
+  std::filesystem::remove_all(std::filesystem::path(rules).parent_path());
+}
+
+// What a shell command printed (stdout).
+std::string shell(const std::string& cmd) {
+  std::string out;
+  if (FILE* f = ::popen(cmd.c_str(), "r")) {
+    char buf[512];
+    std::size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    ::pclose(f);
+  }
+  return out;
+}
+
+TEST(RulesWorker, RuleSqlSeesTheMqtt5PropertiesOfTheMessage) {
+  mosquitto_broker broker;
+  const auto rules = write_rules("props");
+  std::ofstream{rules} << R"({"Props": {"sql": "SELECT get_user_properties('site') AS site, )"
+                          R"(get_mqtt_property('content_type') AS ct FROM 'sensors/+'",)"
+                          R"("actions": [{"republish": {"topic": "processed/${topic(2)}"}}]}})";
+  process a{worker(broker, rules, "props-a", "8")};
+  for (int i = 0; i < 500 && !subscribed(a); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(subscribed(a)) << a.output();
+  const std::string at = " -h 127.0.0.1 -p " + std::to_string(broker.port());
+  auto sub = std::async(std::launch::async,
+                        [&] { return shell("mosquitto_sub" + at + " -t processed/p -C 1 -W 30"); });
+  for (int i = 0; i < 100 && sub.wait_for(200ms) != std::future_status::ready; ++i) {
+    shell("mosquitto_pub" + at +
+          " -V mqttv5 -t sensors/p -m '{}' -q 1 "
+          "-D publish user-property site berlin -D publish content-type application/json");
+  }
+  EXPECT_EQ(sub.get(), "{\"site\":[\"berlin\"],\"ct\":\"application/json\"}\n") << a.output();
   std::filesystem::remove_all(std::filesystem::path(rules).parent_path());
 }
 

@@ -163,5 +163,27 @@ TEST(SqlEvaluate, OneRuleManyThreads) {
   EXPECT_EQ(good.load(), 8000);
 }
 
+// upper() and lower() write valid UTF-8 even when a caller's string is not: a
+// CESU-8 surrogate (ED A0 80) or a sequence above U+10FFFF (F4 90 80 80) in the
+// client id comes out as U+FFFD, not as the same invalid bytes.
+TEST(SqlEvaluate, CaseMappingOfInvalidUtf8WritesReplacementCharacter) {
+  evaluator ev;
+  const auto upper = compile("SELECT upper(clientid()) AS c FROM 't'").value();
+  const auto lower = compile("SELECT lower(clientid()) AS c FROM 't'").value();
+  auto m = msg_of(sensor);
+  m.client_id = "ab\xED\xA0\x80z";
+  auto a = ev.evaluate(upper, m);
+  ASSERT_TRUE(a.ok() && a->has_value());
+  EXPECT_EQ(**a, "{\"c\":\"AB\xEF\xBF\xBDZ\"}");
+  m.client_id = "X\xF4\x90\x80\x80";
+  auto b = ev.evaluate(lower, m);
+  ASSERT_TRUE(b.ok() && b->has_value());
+  EXPECT_EQ(**b, "{\"c\":\"x\xEF\xBF\xBD\"}");
+  m.client_id = "\xC3\xA9t\xC3\xA9 \xF0\x9F\x98\x80";  // valid text is mapped as before
+  auto c = ev.evaluate(upper, m);
+  ASSERT_TRUE(c.ok() && c->has_value());
+  EXPECT_EQ(**c, "{\"c\":\"\xC3\x89T\xC3\x89 \xF0\x9F\x98\x80\"}");
+}
+
 }  // namespace
 }  // namespace iotblocks::sql

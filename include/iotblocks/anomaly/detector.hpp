@@ -34,7 +34,8 @@ struct point_result {
   double value = 0;  ///< the input value
   /// In [0, 1]: L / (L + 5) with L = -log10(p), where p is the detector's estimate of
   /// the probability of a point at least this unusual (the two-sided normal tail of z
-  /// for pewma and ewma; the series' own history for the others). 0.5: p = 1e-5;
+  /// for pewma and ewma; the series' own history for ensemble; for bocpd the predictive
+  /// density relative to its peak, averaged over run lengths). 0.5: p = 1e-5;
   /// 0.375: p = 1e-3; 0.75: p = 1e-15. Strictly increasing in L: it ranks points as
   /// `raw` does.
   double score = 0;

@@ -1,8 +1,9 @@
 // Byte spans and the small conversions every component needs: views between
-// text and bytes, big-endian integers, hex and base64.
+// text and bytes, big-endian integers, hex, base64 and percent-encoding.
 //
 //   iotblocks::bytes_view b = iotblocks::as_bytes(std::string_view{"abc"});
-//   std::string hex = iotblocks::to_hex(b);   // "616263"
+//   std::string hex = iotblocks::to_hex(b);                     // "616263"
+//   std::string name = iotblocks::percent_decode("a%2Fb").value();  // "a/b"
 #pragma once
 
 #include <iotblocks/core/result.hpp>
@@ -55,14 +56,37 @@ inline void store_be32(std::byte* p, std::uint32_t v) noexcept {
   p[3] = static_cast<std::byte>(v);
 }
 
+/// The value of the hex digit `c` (0-9, a-f, A-F), or -1.
+constexpr int hex_digit_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+/// The lowercase hex digit of the low four bits of `v`.
+constexpr char hex_digit(unsigned v) noexcept { return "0123456789abcdef"[v & 0xF]; }
+
 /// Lowercase hex of `b`.
 std::string to_hex(bytes_view b);
 /// Bytes of a hex string (either case); core::error::invalid_hex with the offset otherwise.
 result<byte_buffer> from_hex(std::string_view hex);
+/// Decodes `hex` (either case) into `out`, which must hold exactly hex.size() / 2
+/// bytes: false on any other size or on a non-hex digit (`out` is then unspecified).
+/// No allocation, and no branch per digit (random digits, such as those of an id,
+/// would defeat the branch predictor).
+bool decode_hex(std::string_view hex, mutable_bytes_view out) noexcept;
 
 /// Standard base64 (RFC 4648 section 4) with padding.
 std::string to_base64(bytes_view b);
 /// Decodes standard base64; padding optional, whitespace rejected.
 result<byte_buffer> from_base64(std::string_view text);
+
+/// Percent-decodes `s` (RFC 3986 section 2.1, either case; '+' stays '+'):
+/// core::error::invalid_percent_encoding at the offset of a '%' that is not followed
+/// by two hex digits.
+result<std::string> percent_decode(std::string_view s);
+/// Percent-decodes `s`, keeping a '%' that is not followed by two hex digits as it is
+/// (the WHATWG URL standard's percent-decode); '+' stays '+'.
+std::string percent_decode_lenient(std::string_view s);
 
 }  // namespace iotblocks

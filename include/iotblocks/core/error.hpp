@@ -40,14 +40,15 @@ namespace core {
 
 /// Errors of the shared plumbing (JSON helpers, files, limits).
 enum class error {
-  invalid_json = 1,  ///< text is not well-formed JSON
-  json_too_deep,     ///< JSON nesting exceeds the configured depth
-  invalid_argument,  ///< a value is outside what the function accepts
-  limit_exceeded,    ///< an input exceeds a configured limit
-  not_found,         ///< a named entity does not exist
-  io_error,          ///< a file or stream could not be read or written
-  invalid_hex,       ///< a hex string has an odd length or a non-hex digit
-  invalid_base64,    ///< a base64 string is malformed
+  invalid_json = 1,          ///< text is not well-formed JSON
+  json_too_deep,             ///< JSON nesting exceeds the configured depth
+  invalid_argument,          ///< a value is outside what the function accepts
+  limit_exceeded,            ///< an input exceeds a configured limit
+  not_found,                 ///< a named entity does not exist
+  io_error,                  ///< a file or stream could not be read or written
+  invalid_hex,               ///< a hex string has an odd length or a non-hex digit
+  invalid_base64,            ///< a base64 string is malformed
+  invalid_percent_encoding,  ///< a '%' is not followed by two hex digits
 };
 
 const std::error_category& error_category() noexcept;

@@ -8,8 +8,8 @@
 //   gateway::config d = gateway::default_config();  // 1883 MQTT, 8083 WS, 8080 HTTP
 #pragma once
 
+#include <iotblocks/broker/options.hpp>
 #include <iotblocks/core/result.hpp>
-#include <iotblocks/gateway/broker.hpp>
 #include <iotblocks/net/bridge.hpp>
 #include <iotblocks/net/server.hpp>
 
@@ -69,7 +69,7 @@ struct config {
   std::size_t threads = 0;  ///< 0 = hardware cores
   std::string admin_token;  ///< bearer token of the admin REST API; empty: admin API disabled
   net::server_options server;
-  broker_options broker;
+  broker::broker_options broker;
   std::vector<named_document> rules;  ///< AWS topic-rule documents
   std::vector<notify_topic> notify;   ///< notify topics and their subscriptions
   /// Metric alarms: put-metric-alarm JSON, AlarmName set to the key.

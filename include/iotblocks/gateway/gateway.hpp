@@ -11,8 +11,8 @@
 //   gw.stop();
 #pragma once
 
+#include <iotblocks/broker/broker.hpp>
 #include <iotblocks/core/result.hpp>
-#include <iotblocks/gateway/broker.hpp>
 #include <iotblocks/gateway/config.hpp>
 
 #include <cstdint>
@@ -46,7 +46,7 @@ class gateway {
   const std::vector<endpoint>& endpoints() const noexcept;
   /// The port of the first listener of `type`, or 0.
   std::uint16_t port(std::string_view type) const noexcept;
-  broker& mqtt_broker() noexcept;
+  broker::broker& mqtt_broker() noexcept;
   /// Prometheus text exposition of the broker, server and rules counters.
   std::string metrics_text() const;
 

@@ -20,8 +20,10 @@
 #include <iotblocks/core/bytes.hpp>
 #include <iotblocks/core/clock.hpp>
 #include <iotblocks/core/result.hpp>
+#include <iotblocks/registry/authentication.hpp>
 #include <iotblocks/registry/error.hpp>
-#include <iotblocks/registry/types.hpp>
+#include <iotblocks/registry/records.hpp>
+#include <iotblocks/registry/status.hpp>
 #include <iotblocks/x509/verifier.hpp>
 
 #include <cstddef>

@@ -28,6 +28,7 @@
 #include <iotblocks/rules/notify.hpp>
 #include <iotblocks/rules/transport.hpp>
 #include <iotblocks/sql/functions.hpp>
+#include <iotblocks/sql/message.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -46,16 +47,10 @@ class document;
 
 namespace iotblocks::rules {
 
-/// A message to dispatch. Views; valid for the duration of dispatch() only.
-struct message {
-  std::string_view topic;
-  bytes_view payload;
-  std::string_view client_id;  ///< clientid(); empty: "n/a"
-  std::string_view principal;
-  std::string_view source_ip;
-  std::optional<std::int64_t> timestamp_ms;  ///< the engine's clock when absent
-  std::uint8_t qos = 0;
-};
+/// A message to dispatch: the SQL's message type, MQTT 5 properties and trace id
+/// included (set_mqtt_properties() fills the properties from a PUBLISH). Views;
+/// valid for the duration of dispatch() only. `timestamp_ms` absent: the engine's clock.
+using message = sql::message;
 
 /// Where `republish` sends messages: the broker or gateway implements it.
 class publisher {

@@ -1,5 +1,7 @@
-// What a rule evaluates: one MQTT message and its context. Every field is a view
-// that must stay valid for the duration of the evaluation call only.
+// What a rule evaluates: one MQTT message and its context, from the broker (or
+// an HTTP publish) to the rules engine (rules::message is this type) and the
+// SQL functions. Every field is a view that must stay valid for the duration
+// of the evaluation (or dispatch) call only.
 //
 //   sql::message m;
 //   m.topic = "sensors/probe_1/lux";
@@ -33,6 +35,7 @@ struct message {
   std::optional<std::string_view> account_id;  ///< accountid()
   /// timestamp() in Unix milliseconds; the evaluator's clock when absent.
   std::optional<std::int64_t> timestamp_ms;
+  std::uint8_t qos = 0;  ///< the PUBLISH's QoS (rules' message records keep it)
 
   // MQTT 5 PUBLISH properties for get_mqtt_property() and get_user_properties().
   std::optional<std::uint8_t> payload_format_indicator;

@@ -1,0 +1,110 @@
+// The MQTT broker, sans I/O: sessions, subscriptions, retained messages and
+// QoS 0/1/2 flows for MQTT 3.1.1 and 5.0. A transport hands it the packets it
+// decodes (on_packet) with the connection they came on, and the broker writes
+// its packets to that connection; time comes from tick(now); authentication
+// and authorization are hooks; durable state goes to a `store`. `on_accepted`
+// lets rules, shadows and bridges see every accepted message. net_broker
+// binds it to net's TCP/TLS/WebSocket server.
+//
+//   broker::broker b;
+//   b.use_store(std::make_shared<broker::memory_store>()).value();   // optional
+//   b.on_packet(conn, packet);    // for each packet a transport decoded
+//   b.on_close(conn);             // when the transport lost the connection
+//   b.tick(now);                  // about once a second
+//   b.publish({.topic = "greeting", .payload = iotblocks::to_buffer("hi")});
+//
+// With a store, persistent sessions (expiry > 0), their subscriptions, retained
+// messages, the QoS 1/2 messages owed to them (QoS 2 with its packet id and
+// PUBREL state), the QoS 2 packet ids they sent awaiting PUBREL, and wills
+// (also those waiting for their delay) survive a restart. A QoS 1/2 PUBLISH
+// that made the broker owe something durable (a row for a persistent session,
+// a retained change) is acknowledged only once committed; one that did not is
+// acknowledged at once.
+#pragma once
+
+#include <iotblocks/broker/connection.hpp>
+#include <iotblocks/broker/hooks.hpp>
+#include <iotblocks/broker/message.hpp>
+#include <iotblocks/broker/options.hpp>
+#include <iotblocks/broker/store.hpp>
+#include <iotblocks/core/result.hpp>
+#include <iotblocks/mqtt/packet.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace iotblocks::broker {
+
+/// Distinct objects: safe. Shared objects: safe (calls may come from many
+/// threads; those of one connection in order).
+class broker {
+ public:
+  using clock = std::chrono::steady_clock;
+  using authenticate_fn = std::function<mqtt::reason_code(const mqtt::connect_view&, client_info&)>;
+  using authorize_fn = std::function<bool(const client_info&, action, std::string_view topic)>;
+  using publish_hook = std::function<void(const message&, const client_info*)>;
+  /// Makes the exchange for one CONNECT (or re-authentication) naming the method.
+  using enhanced_auth_fn = std::function<std::unique_ptr<auth_exchange>(const client_info&)>;
+
+  /// `now`: the time until the first tick().
+  explicit broker(broker_options options = {}, clock::time_point now = clock::now());
+  ~broker();
+  broker(const broker&) = delete;
+  broker& operator=(const broker&) = delete;
+
+  /// Decides CONNECTs (default: accept all); return success or the refusal reason.
+  void on_authenticate(authenticate_fn fn);
+  /// Decides publish/subscribe/receive/retain (default: allow all).
+  void on_authorize(authorize_fn fn);
+  /// Sees every accepted message after routing (rules, shadows, bridges).
+  void on_accepted(publish_hook fn);
+  /// Enables an MQTT 5 Authentication Method (e.g. "SCRAM-SHA-256"). A CONNECT
+  /// naming a method with no exchange is refused with 0x8C Bad authentication
+  /// method. A client authenticated so may re-authenticate (AUTH 0x19, same
+  /// method): success ends with AUTH 0x00, failure with DISCONNECT 0x87.
+  /// Call before the first packet.
+  void on_enhanced_auth(std::string method, enhanced_auth_fn fn);
+
+  /// Loads the sessions, subscriptions, retained and queued messages and wills
+  /// `s` holds, then persists into it. Call before the first packet; later
+  /// calls do nothing.
+  result<void> use_store(std::shared_ptr<store> s);
+  /// use_store(sqlite_store::open(path)).
+  result<void> open_store(const std::string& path);
+
+  /// Routes a message from the broker's owner (rules republish, HTTP, shadows).
+  void publish(const message& m);
+
+  /// The broker's clock: drops expired sessions and messages, publishes due
+  /// wills (will delay) and the `$SYS` statistics; call about once a second.
+  /// Message expiry and will delays are measured on the times given here.
+  void tick(clock::time_point now = clock::now());
+
+  // What a transport calls.
+  /// A packet decoded from `c`. Its views are read during the call only.
+  void on_packet(const connection_ptr& c, const mqtt::packet_view& p);
+  /// The transport refused a malformed packet from `c` for `reason`;
+  /// `version`: the protocol version its decoder knows (from the CONNECT, also
+  /// from one it refused past the protocol level), if any. The broker answers
+  /// (CONNACK or DISCONNECT with the reason, as the version allows) and closes.
+  void on_protocol_error(const connection_ptr& c, mqtt::reason_code reason,
+                         std::optional<mqtt::protocol_version> version);
+  /// `c` is gone (peer closed, error, timeout, or after close()).
+  void on_close(const connection_ptr& c);
+
+  const broker_stats& stats() const noexcept;
+  /// The store's counters (all zero without a store).
+  const store_stats& store_counters() const noexcept;
+  std::size_t retained_count() const;
+  std::size_t session_count() const;
+
+  struct impl;  ///< implementation detail
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace iotblocks::broker

@@ -1,0 +1,49 @@
+// What the broker asks its owner: who a client is (authentication, MQTT 5
+// enhanced authentication) and what it may do (authorization).
+#pragma once
+
+#include <iotblocks/broker/connection.hpp>
+#include <iotblocks/core/bytes.hpp>
+#include <iotblocks/mqtt/packet.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace iotblocks::broker {
+
+/// What the hooks know about a client.
+struct client_info {
+  std::string client_id;
+  std::string username;
+  mqtt::protocol_version version = mqtt::protocol_version::v5;
+  const peer_info* peer = nullptr;
+  std::shared_ptr<void> principal;  ///< set by the authenticate hook (e.g. a policy session)
+  /// MQTT 5 enhanced authentication: the method that succeeded (empty: none).
+  /// The authenticate hook still runs after it (for the policy session).
+  std::string auth_method;
+};
+
+/// One MQTT 5 enhanced authentication exchange (Authentication Method and
+/// Data carried by CONNECT, AUTH and CONNACK), made for one CONNECT or
+/// re-authentication. Distinct objects: safe. Shared objects: unsafe (the
+/// broker calls one exchange from one thread at a time).
+class auth_exchange {
+ public:
+  struct step {
+    enum class outcome : std::uint8_t { more, success, failure };
+    outcome result = outcome::failure;
+    /// Authentication Data for the client: with `more` in AUTH 0x18; with
+    /// `success` in the CONNACK (or the AUTH 0x00 ending a re-authentication).
+    byte_buffer data;
+    mqtt::reason_code reason = mqtt::reason_code::not_authorized;  ///< with `failure`
+    std::string identity;  ///< with `success`: becomes client_info::username
+  };
+  virtual ~auth_exchange() = default;
+  /// The client's Authentication Data: from the CONNECT (or AUTH 0x19), then each AUTH 0x18.
+  virtual step next(bytes_view data) = 0;
+};
+
+enum class action { publish, subscribe, receive, retain_publish };
+
+}  // namespace iotblocks::broker

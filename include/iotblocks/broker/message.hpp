@@ -1,0 +1,21 @@
+// An application message as the broker routes it.
+#pragma once
+
+#include <iotblocks/core/bytes.hpp>
+#include <iotblocks/mqtt/properties.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace iotblocks::broker {
+
+struct message {
+  std::string topic;
+  byte_buffer payload;
+  std::uint8_t qos = 0;
+  bool retain = false;
+  mqtt::properties properties;  ///< MQTT 5 properties forwarded to subscribers
+  std::string publisher;        ///< client id, empty for messages of the broker's owner
+};
+
+}  // namespace iotblocks::broker

@@ -1,0 +1,126 @@
+// The jobs service over a store, and its MQTT face: a topic router that takes one PUBLISH on
+// $aws/things/{thing}/jobs/… and returns the messages to publish (the /accepted or /rejected
+// reply, then any notify and notify-next pushes), with AWS IoT Jobs' payloads.
+//
+//   iotblocks::jobs::memory_store store;
+//   iotblocks::jobs::service svc{store};
+//   svc.create_job({.id = "fw-1", .document = R"({"url":"…"})", .targets = {"lamp"}});
+//   iotblocks::jobs::router r{svc};
+//   auto out = r.route("$aws/things/lamp/jobs/start-next", R"({"clientToken":"c1"})");
+//   // out->at(0).topic == "$aws/things/lamp/jobs/start-next/accepted",
+//   // then $aws/things/lamp/jobs/notify-next (the next execution is now IN_PROGRESS)
+//   svc.tick(clock.now());   // executions past their timeout → TIMED_OUT, with pushes
+#pragma once
+
+#include <iotblocks/core/clock.hpp>
+#include <iotblocks/core/result.hpp>
+#include <iotblocks/jobs/model.hpp>
+#include <iotblocks/jobs/request.hpp>
+#include <iotblocks/jobs/store.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iotblocks::jobs {
+
+/// One message to publish.
+struct message {
+  std::string topic;
+  std::string payload;
+  friend bool operator==(const message&, const message&) = default;
+};
+
+/// What CreateJob takes.
+struct job_spec {
+  std::string id;
+  std::string document;                          ///< a JSON object
+  std::vector<std::string> targets;              ///< thing names (duplicates count once)
+  std::int64_t in_progress_timeout_minutes = 0;  ///< timeoutConfig; 0: none, else 1..10080
+};
+
+/// What one device request produced: the reply (first) and the pushes it caused.
+struct outcome {
+  std::error_code error;          ///< empty when accepted
+  std::vector<message> messages;  ///< the /accepted or /rejected reply, then notify pushes
+  bool accepted() const noexcept { return !error; }
+};
+
+/// Jobs and executions on a store at the clock's time: the control plane (create, cancel,
+/// delete, thing removal), the device API and the timeouts. Every change is committed to
+/// the store (durable) before the call returns its messages.
+/// Distinct objects: safe. Shared objects: safe (calls are serialised).
+class service {
+ public:
+  explicit service(store& s, const clock& c = default_clock(), const jobs::limits& l = {});
+
+  /// Which things get notify / notify-next pushes built; default: all.
+  service& notify_filter(std::function<bool(std::string_view thing)> f);
+
+  const jobs::limits& limits() const noexcept { return limits_; }
+  /// The clock's time in seconds.
+  std::int64_t now() const noexcept { return clock_.now_ms() / 1000; }
+
+  /// CreateJob: the job IN_PROGRESS and a QUEUED execution per target, then the notify
+  /// (and notify-next where the next execution changed) pushes. Errors: invalid_request
+  /// (id, document, target name, timeout), limit_exceeded, resource_already_exists,
+  /// internal_error.
+  result<std::vector<message>> create_job(const job_spec& spec);
+  /// CancelJob: the job CANCELED, its QUEUED executions CANCELED and, with `force`, its
+  /// IN_PROGRESS ones too. A canceled job may be canceled again with force. Errors:
+  /// resource_not_found, conflict (COMPLETED, or canceled again without force).
+  result<std::vector<message>> cancel_job(std::string_view id, bool force = false);
+  /// DeleteJob: the job and its executions gone. Without `force` only a COMPLETED or
+  /// CANCELED job. Errors: resource_not_found, conflict.
+  result<std::vector<message>> delete_job(std::string_view id, bool force = false);
+  /// CancelJobExecution: one QUEUED (or, with force, IN_PROGRESS) execution CANCELED.
+  /// Errors: resource_not_found, invalid_state_transition.
+  result<std::vector<message>> cancel_execution(std::string_view job_id, std::string_view thing,
+                                                bool force = false);
+  /// The thing is gone from the fleet: its pending executions become REMOVED.
+  result<std::vector<message>> remove_thing(std::string_view thing);
+  /// Moves executions whose step or in-progress timer expired by `now` to TIMED_OUT.
+  result<std::vector<message>> tick(time_point now);
+
+  std::optional<job> describe_job(std::string_view id) const;
+  std::optional<execution> describe_execution(std::string_view job_id,
+                                              std::string_view thing) const;
+
+  /// The device API: one request on a parsed topic.
+  outcome handle(const jobs_topic& t, std::string_view payload);
+
+ private:
+  struct pending_view;
+  pending_view view_of(std::string_view thing) const;
+  void push_changes(const pending_view& before, std::string_view thing, std::int64_t now,
+                    std::vector<message>& out) const;
+  result<std::vector<message>> commit_and_push(batch& b, const std::vector<std::string>& things,
+                                               std::int64_t now);
+  void finish_jobs(batch& b, std::int64_t now) const;
+
+  store& store_;
+  const clock& clock_;
+  jobs::limits limits_;
+  std::function<bool(std::string_view)> notify_filter_;
+  mutable std::mutex mutex_;
+  std::uint64_t sequence_ = 0;
+};
+
+/// Routes jobs request topics to a service. Distinct objects: safe. Shared objects: safe.
+class router {
+ public:
+  explicit router(service& s) : service_(s) {}
+
+  /// Handles one PUBLISH. nullopt: not a jobs request topic (publish it as usual).
+  /// InvalidTopic is answered on `{topic}/rejected`.
+  std::optional<std::vector<message>> route(std::string_view topic, std::string_view payload);
+
+ private:
+  service& service_;
+};
+
+}  // namespace iotblocks::jobs

@@ -1,0 +1,38 @@
+// Binds a broker to net's server: each connection the server accepts (TCP,
+// TLS, WebSocket) becomes a broker::connection and its packets go to the broker.
+//
+//   broker::broker b;
+//   net_broker::handler h{b};
+//   net::server s;
+//   s.listen({.port = 1883}).value();
+//   s.start(h);
+#pragma once
+
+#include <iotblocks/broker/broker.hpp>
+#include <iotblocks/net/server.hpp>
+
+#include <functional>
+
+namespace iotblocks::net_broker {
+
+/// Distinct objects: safe. Shared objects: safe (the server calls it from its threads).
+class handler final : public net::handler {
+ public:
+  explicit handler(broker::broker& b) : broker_(b) {}
+
+  /// Decides TLS peers during the handshake (unset: accept every peer the TLS
+  /// settings accept). Set before the server starts.
+  std::function<bool(const net::peer_info&)> tls_peer;
+
+  void on_open(const net::connection_ptr& c) override;
+  void on_packet(const net::connection_ptr& c, const mqtt::packet_view& p) override;
+  void on_protocol_error(const net::connection_ptr& c, mqtt::reason_code reason,
+                         const failure& why) override;
+  void on_close(const net::connection_ptr& c, std::error_code ec) override;
+  bool on_tls_peer(const net::peer_info& p) override { return !tls_peer || tls_peer(p); }
+
+ private:
+  broker::broker& broker_;
+};
+
+}  // namespace iotblocks::net_broker

@@ -1,0 +1,184 @@
+#include <iotblocks/jobs/store.hpp>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+
+namespace iotblocks::jobs {
+
+namespace {
+
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+template <class V>
+using string_map = std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
+
+}  // namespace
+
+struct memory_store::impl {
+  mutable std::mutex mutex;
+  std::map<std::string, job, std::less<>> jobs;
+  // thing → its executions (few per thing), and job → its things.
+  string_map<std::vector<execution>> by_thing;
+  string_map<std::vector<std::string>> things_of_job;
+  std::set<std::tuple<std::int64_t, std::string, std::string>> deadlines;  // (when, thing, job)
+  std::uint64_t last_sequence = 0;
+  std::size_t count = 0;
+
+  void unschedule(const execution& e) {
+    if (e.deadline() != 0) deadlines.erase({e.deadline(), e.thing, e.job_id});
+  }
+
+  void put(const execution& e) {
+    auto& list = by_thing[e.thing];
+    auto it = std::find_if(list.begin(), list.end(),
+                           [&](const execution& x) { return x.job_id == e.job_id; });
+    if (it == list.end()) {
+      list.push_back(e);
+      things_of_job[e.job_id].push_back(e.thing);
+      ++count;
+    } else {
+      unschedule(*it);
+      *it = e;
+    }
+    if (!is_terminal(e.status) && e.deadline() != 0) {
+      deadlines.emplace(e.deadline(), e.thing, e.job_id);
+    }
+    last_sequence = std::max(last_sequence, e.sequence);
+  }
+
+  void erase_job(const std::string& id) {
+    jobs.erase(id);
+    auto things = things_of_job.find(id);
+    if (things == things_of_job.end()) return;
+    for (const auto& thing : things->second) {
+      auto list = by_thing.find(thing);
+      if (list == by_thing.end()) continue;
+      auto& v = list->second;
+      auto it =
+          std::find_if(v.begin(), v.end(), [&](const execution& x) { return x.job_id == id; });
+      if (it == v.end()) continue;
+      unschedule(*it);
+      v.erase(it);
+      --count;
+      if (v.empty()) by_thing.erase(list);
+    }
+    things_of_job.erase(things);
+  }
+};
+
+memory_store::memory_store() : p_(std::make_unique<impl>()) {}
+memory_store::~memory_store() = default;
+
+std::error_code memory_store::commit(const batch& b) {
+  std::lock_guard lock{p_->mutex};
+  for (const auto& id : b.erased_jobs) p_->erase_job(id);
+  for (const auto& j : b.jobs) p_->jobs.insert_or_assign(j.id, j);
+  for (const auto& e : b.executions) p_->put(e);
+  return {};
+}
+
+std::optional<job> memory_store::find_job(std::string_view id) const {
+  std::lock_guard lock{p_->mutex};
+  auto it = p_->jobs.find(id);
+  if (it == p_->jobs.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::string> store::find_document(std::string_view id) const {
+  auto j = find_job(id);
+  if (!j) return std::nullopt;
+  return std::move(j->document);
+}
+
+std::optional<std::string> memory_store::find_document(std::string_view id) const {
+  std::lock_guard lock{p_->mutex};
+  auto it = p_->jobs.find(id);
+  if (it == p_->jobs.end()) return std::nullopt;
+  return it->second.document;
+}
+
+std::optional<execution> memory_store::find_execution(std::string_view thing,
+                                                      std::string_view job_id) const {
+  std::lock_guard lock{p_->mutex};
+  auto list = p_->by_thing.find(thing);
+  if (list == p_->by_thing.end()) return std::nullopt;
+  for (const auto& e : list->second) {
+    if (e.job_id == job_id) return e;
+  }
+  return std::nullopt;
+}
+
+std::vector<execution> memory_store::pending(std::string_view thing) const {
+  std::vector<execution> out;
+  {
+    std::lock_guard lock{p_->mutex};
+    auto list = p_->by_thing.find(thing);
+    if (list == p_->by_thing.end()) return out;
+    for (const auto& e : list->second) {
+      if (!is_terminal(e.status)) out.push_back(e);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const execution& a, const execution& b) {
+    const bool ai = a.status == execution_status::in_progress;
+    const bool bi = b.status == execution_status::in_progress;
+    if (ai != bi) return ai;
+    return a.sequence < b.sequence;
+  });
+  return out;
+}
+
+std::vector<execution> memory_store::executions_of(std::string_view job_id) const {
+  std::vector<execution> out;
+  std::lock_guard lock{p_->mutex};
+  auto things = p_->things_of_job.find(job_id);
+  if (things == p_->things_of_job.end()) return out;
+  out.reserve(things->second.size());
+  for (const auto& thing : things->second) {
+    for (const auto& e : p_->by_thing.find(thing)->second) {
+      if (e.job_id == job_id) out.push_back(e);
+    }
+  }
+  return out;
+}
+
+std::vector<execution> memory_store::due(std::int64_t now) const {
+  std::vector<execution> out;
+  std::lock_guard lock{p_->mutex};
+  for (const auto& [when, thing, job_id] : p_->deadlines) {
+    if (when > now) break;
+    for (const auto& e : p_->by_thing.find(thing)->second) {
+      if (e.job_id == job_id) out.push_back(e);
+    }
+  }
+  return out;
+}
+
+std::uint64_t memory_store::last_sequence() const {
+  std::lock_guard lock{p_->mutex};
+  return p_->last_sequence;
+}
+
+std::vector<std::string> memory_store::job_ids() const {
+  std::lock_guard lock{p_->mutex};
+  std::vector<std::string> out;
+  out.reserve(p_->jobs.size());
+  for (const auto& [id, j] : p_->jobs) out.push_back(id);
+  return out;
+}
+
+std::size_t memory_store::size() const {
+  std::lock_guard lock{p_->mutex};
+  return p_->count;
+}
+
+}  // namespace iotblocks::jobs

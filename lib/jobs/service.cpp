@@ -1,0 +1,535 @@
+#include <iotblocks/jobs/service.hpp>
+
+#include "core/json.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <unordered_set>
+#include <utility>
+
+namespace iotblocks::jobs {
+
+namespace {
+
+using writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void key(writer& w, std::string_view k) {
+  w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+}
+void str(writer& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+void field(writer& w, std::string_view k, std::string_view v) {
+  key(w, k);
+  str(w, v);
+}
+void field(writer& w, std::string_view k, std::int64_t v) {
+  key(w, k);
+  w.Int64(v);
+}
+
+void write_details(writer& w, const status_details& d) {
+  key(w, "statusDetails");
+  w.StartObject();
+  for (const auto& [k, v] : d) field(w, k, v);
+  w.EndObject();
+}
+
+void write_document(writer& w, std::string_view doc) {
+  key(w, "jobDocument");
+  w.RawValue(doc.data(), doc.size(), rapidjson::kObjectType);
+}
+
+// JobExecutionSummary.
+void write_summary(writer& w, const execution& e) {
+  w.StartObject();
+  field(w, "jobId", e.job_id);
+  field(w, "queuedAt", e.queued_at);
+  if (e.started_at != 0) field(w, "startedAt", e.started_at);
+  field(w, "lastUpdatedAt", e.last_updated_at);
+  field(w, "versionNumber", e.version);
+  field(w, "executionNumber", e.execution_number);
+  w.EndObject();
+}
+
+// JobExecution; the document when `document` is given.
+void write_execution(writer& w, const execution& e, std::int64_t now, const std::string* document) {
+  w.StartObject();
+  field(w, "jobId", e.job_id);
+  field(w, "thingName", e.thing);
+  field(w, "status", to_string(e.status));
+  write_details(w, e.details);
+  field(w, "queuedAt", e.queued_at);
+  if (e.started_at != 0) field(w, "startedAt", e.started_at);
+  field(w, "lastUpdatedAt", e.last_updated_at);
+  field(w, "versionNumber", e.version);
+  field(w, "executionNumber", e.execution_number);
+  if (!is_terminal(e.status) && e.deadline() != 0) {
+    field(w, "approximateSecondsBeforeTimedOut", std::max<std::int64_t>(0, e.deadline() - now));
+  }
+  if (document) write_document(w, *document);
+  w.EndObject();
+}
+
+// JobExecutionState.
+void write_state(writer& w, const execution& e) {
+  key(w, "executionState");
+  w.StartObject();
+  field(w, "status", to_string(e.status));
+  write_details(w, e.details);
+  field(w, "versionNumber", e.version);
+  w.EndObject();
+}
+
+void close(writer& w, std::int64_t now, std::string_view token) {
+  field(w, "timestamp", now);
+  if (!token.empty()) field(w, "clientToken", token);
+  w.EndObject();
+}
+
+std::string text(rapidjson::StringBuffer& b) { return {b.GetString(), b.GetSize()}; }
+
+std::string reply_topic(const jobs_topic& t, bool accepted) {
+  std::string s = topic_prefix(t.thing);
+  switch (t.op) {
+    case operation::get_pending: s += "/get"; break;
+    case operation::start_next: s += "/start-next"; break;
+    case operation::describe:
+      s += '/';
+      s.append(t.job_id);
+      s += "/get";
+      break;
+    case operation::update:
+      s += '/';
+      s.append(t.job_id);
+      s += "/update";
+      break;
+  }
+  s += accepted ? "/accepted" : "/rejected";
+  return s;
+}
+
+outcome rejected(const jobs_topic& t, std::error_code ec, std::string_view msg, std::int64_t now,
+                 std::string_view token, const execution* state = nullptr) {
+  rapidjson::StringBuffer b;
+  writer w{b};
+  w.StartObject();
+  field(w, "code", aws_code(ec));
+  field(w, "message", msg.empty() ? std::string_view{ec.message()} : msg);
+  if (state) write_state(w, *state);
+  close(w, now, token);
+  outcome o;
+  o.error = ec;
+  o.messages.push_back({reply_topic(t, false), text(b)});
+  return o;
+}
+
+}  // namespace
+
+struct service::pending_view {
+  std::vector<std::string> ids;  // sorted, for set comparison
+  std::string next;
+};
+
+service::service(store& s, const clock& c, const jobs::limits& l)
+    : store_(s), clock_(c), limits_(l), sequence_(s.last_sequence()) {}
+
+service& service::notify_filter(std::function<bool(std::string_view)> f) {
+  notify_filter_ = std::move(f);
+  return *this;
+}
+
+service::pending_view service::view_of(std::string_view thing) const {
+  pending_view v;
+  auto list = store_.pending(thing);
+  if (!list.empty()) v.next = list.front().job_id;
+  v.ids.reserve(list.size());
+  for (auto& e : list) v.ids.push_back(std::move(e.job_id));
+  std::sort(v.ids.begin(), v.ids.end());
+  return v;
+}
+
+void service::push_changes(const pending_view& before, std::string_view thing, std::int64_t now,
+                           std::vector<message>& out) const {
+  if (notify_filter_ && !notify_filter_(thing)) return;
+  const auto list = store_.pending(thing);
+  std::vector<std::string> ids;
+  ids.reserve(list.size());
+  for (const auto& e : list) ids.push_back(e.job_id);
+  std::sort(ids.begin(), ids.end());
+  if (ids != before.ids) {
+    rapidjson::StringBuffer b;
+    writer w{b};
+    w.StartObject();
+    field(w, "timestamp", now);
+    key(w, "jobs");
+    w.StartObject();
+    for (auto status : {execution_status::in_progress, execution_status::queued}) {
+      bool open = false;
+      for (const auto& e : list) {
+        if (e.status != status) continue;
+        if (!open) {
+          key(w, to_string(status));
+          w.StartArray();
+          open = true;
+        }
+        write_summary(w, e);
+      }
+      if (open) w.EndArray();
+    }
+    w.EndObject();
+    w.EndObject();
+    out.push_back({topic_prefix(thing) + "/notify", text(b)});
+  }
+  const std::string next = list.empty() ? std::string{} : list.front().job_id;
+  if (next != before.next) {
+    rapidjson::StringBuffer b;
+    writer w{b};
+    w.StartObject();
+    field(w, "timestamp", now);
+    if (!list.empty()) {
+      const auto doc = store_.find_document(next);
+      key(w, "execution");
+      write_execution(w, list.front(), now, doc ? &*doc : nullptr);
+    }
+    w.EndObject();
+    out.push_back({topic_prefix(thing) + "/notify-next", text(b)});
+  }
+}
+
+// Marks jobs COMPLETED whose last open execution the batch closes; `b.jobs` holds the
+// jobs whose open count the caller already adjusted.
+void service::finish_jobs(batch& b, std::int64_t now) const {
+  for (auto& j : b.jobs) {
+    if (j.open_executions == 0 && j.status == job_status::in_progress) {
+      j.status = job_status::completed;
+      j.completed_at = now;
+    }
+    j.last_updated_at = now;
+  }
+}
+
+result<std::vector<message>> service::commit_and_push(batch& b,
+                                                      const std::vector<std::string>& things,
+                                                      std::int64_t now) {
+  std::vector<pending_view> before;
+  before.reserve(things.size());
+  for (const auto& t : things) {
+    before.push_back(notify_filter_ && !notify_filter_(t) ? pending_view{} : view_of(t));
+  }
+  if (auto ec = store_.commit(b)) return failure{error::internal_error, ec.message(), {}};
+  std::vector<message> out;
+  for (std::size_t i = 0; i < things.size(); ++i) push_changes(before[i], things[i], now, out);
+  return out;
+}
+
+result<std::vector<message>> service::create_job(const job_spec& spec) {
+  std::lock_guard lock{mutex_};
+  const std::int64_t t = now();
+  if (!valid_job_id(spec.id, limits_.max_job_id())) {
+    return failure{error::invalid_request, "jobId must be 1-64 characters of [a-zA-Z0-9_-]", {}};
+  }
+  if (spec.document.size() > limits_.max_document_size()) {
+    return failure{error::limit_exceeded, "the job document exceeds the maximum size", {}};
+  }
+  auto doc = json::parse(spec.document, {.max_depth = limits_.max_depth()});
+  if (!doc || !doc->IsObject()) {
+    return failure{error::invalid_request, "the job document must be a JSON object", {}};
+  }
+  if (spec.targets.empty()) return failure{error::invalid_request, "targets is empty", {}};
+  if (spec.targets.size() > limits_.max_targets()) {
+    return failure{error::limit_exceeded, "too many targets", {}};
+  }
+  if (spec.in_progress_timeout_minutes < 0 ||
+      spec.in_progress_timeout_minutes > limits::max_timeout_minutes) {
+    return failure{error::invalid_request, "inProgressTimeoutInMinutes must be 1-10080", {}};
+  }
+  if (store_.find_job(spec.id)) return failure{error::resource_already_exists, {}, {}};
+  std::vector<std::string> things;
+  things.reserve(spec.targets.size());
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(spec.targets.size());
+  for (const auto& thing : spec.targets) {
+    if (!valid_thing_name(thing, limits_.max_thing_name())) {
+      return failure{error::invalid_request, "invalid thing name in targets", {}};
+    }
+    if (seen.insert(thing).second) things.push_back(thing);
+  }
+  batch b;
+  job j;
+  j.id = spec.id;
+  j.document = json::write(*doc);
+  j.in_progress_timeout_minutes = spec.in_progress_timeout_minutes;
+  j.created_at = t;
+  j.last_updated_at = t;
+  j.open_executions = things.size();
+  b.jobs.push_back(std::move(j));
+  b.executions.reserve(things.size());
+  const std::uint64_t first = sequence_;
+  for (const auto& thing : things) {
+    b.executions.push_back(queue(spec.id, thing, ++sequence_, t, spec.in_progress_timeout_minutes));
+  }
+  auto out = commit_and_push(b, things, t);
+  if (!out) sequence_ = first;
+  return out;
+}
+
+result<std::vector<message>> service::cancel_job(std::string_view id, bool force) {
+  std::lock_guard lock{mutex_};
+  const std::int64_t t = now();
+  auto j = store_.find_job(id);
+  if (!j) return failure{error::resource_not_found, "no job with this id", {}};
+  if (j->status == job_status::completed) {
+    return failure{error::conflict, "the job is COMPLETED", {}};
+  }
+  if (j->status == job_status::canceled && !force) {
+    return failure{error::conflict, "the job is already CANCELED", {}};
+  }
+  batch b;
+  std::vector<std::string> things;
+  for (auto& e : store_.executions_of(id)) {
+    if (e.status == execution_status::queued ||
+        (force && e.status == execution_status::in_progress)) {
+      (void)apply_service(e, execution_status::canceled, t);
+      things.push_back(e.thing);
+      b.executions.push_back(std::move(e));
+      --j->open_executions;
+    }
+  }
+  j->status = job_status::canceled;
+  j->force_canceled = j->force_canceled || force;
+  j->completed_at = t;
+  j->last_updated_at = t;
+  b.jobs.push_back(std::move(*j));
+  return commit_and_push(b, things, t);
+}
+
+result<std::vector<message>> service::delete_job(std::string_view id, bool force) {
+  std::lock_guard lock{mutex_};
+  const std::int64_t t = now();
+  auto j = store_.find_job(id);
+  if (!j) return failure{error::resource_not_found, "no job with this id", {}};
+  if (!force && j->status == job_status::in_progress) {
+    return failure{error::conflict, "the job is IN_PROGRESS: delete with force", {}};
+  }
+  std::vector<std::string> things;
+  for (const auto& e : store_.executions_of(id)) {
+    if (!is_terminal(e.status)) things.push_back(e.thing);
+  }
+  batch b;
+  b.erased_jobs.emplace_back(id);
+  return commit_and_push(b, things, t);
+}
+
+result<std::vector<message>> service::cancel_execution(std::string_view job_id,
+                                                       std::string_view thing, bool force) {
+  std::lock_guard lock{mutex_};
+  const std::int64_t t = now();
+  auto e = store_.find_execution(thing, job_id);
+  auto j = store_.find_job(job_id);
+  if (!e || !j) return failure{error::resource_not_found, "no such job execution", {}};
+  if (e->status == execution_status::in_progress && !force) {
+    return failure{error::invalid_state_transition, "the execution is IN_PROGRESS: use force", {}};
+  }
+  if (auto ec = apply_service(*e, execution_status::canceled, t)) return failure{ec, {}, {}};
+  batch b;
+  b.executions.push_back(std::move(*e));
+  --j->open_executions;
+  b.jobs.push_back(std::move(*j));
+  finish_jobs(b, t);
+  return commit_and_push(b, {std::string{thing}}, t);
+}
+
+result<std::vector<message>> service::remove_thing(std::string_view thing) {
+  std::lock_guard lock{mutex_};
+  const std::int64_t t = now();
+  batch b;
+  for (auto& e : store_.pending(thing)) {
+    auto j = store_.find_job(e.job_id);
+    (void)apply_service(e, execution_status::removed, t);
+    if (j) {
+      --j->open_executions;
+      b.jobs.push_back(std::move(*j));
+    }
+    b.executions.push_back(std::move(e));
+  }
+  if (b.empty()) return std::vector<message>{};
+  finish_jobs(b, t);
+  return commit_and_push(b, {std::string{thing}}, t);
+}
+
+result<std::vector<message>> service::tick(time_point now_tp) {
+  std::lock_guard lock{mutex_};
+  const std::int64_t t = to_unix_ms(now_tp) / 1000;
+  batch b;
+  std::vector<std::string> things;
+  for (auto& e : store_.due(t)) {
+    if (apply_service(e, execution_status::timed_out, t)) continue;
+    auto jt =
+        std::find_if(b.jobs.begin(), b.jobs.end(), [&](const job& x) { return x.id == e.job_id; });
+    if (jt == b.jobs.end()) {
+      if (auto j = store_.find_job(e.job_id)) {
+        b.jobs.push_back(std::move(*j));
+        jt = b.jobs.end() - 1;
+      }
+    }
+    if (jt != b.jobs.end()) --jt->open_executions;
+    if (std::find(things.begin(), things.end(), e.thing) == things.end()) things.push_back(e.thing);
+    b.executions.push_back(std::move(e));
+  }
+  if (b.empty()) return std::vector<message>{};
+  finish_jobs(b, t);
+  return commit_and_push(b, things, t);
+}
+
+std::optional<job> service::describe_job(std::string_view id) const {
+  std::lock_guard lock{mutex_};
+  return store_.find_job(id);
+}
+
+std::optional<execution> service::describe_execution(std::string_view job_id,
+                                                     std::string_view thing) const {
+  std::lock_guard lock{mutex_};
+  return store_.find_execution(thing, job_id);
+}
+
+outcome service::handle(const jobs_topic& tp, std::string_view payload) {
+  const std::int64_t t = now();
+  auto req = parse_request(tp.op, payload, limits_);
+  if (!req) {
+    return rejected(tp, req.error(), req.fail().message, t, client_token_of(payload, limits_));
+  }
+  const std::string& token = req->client_token;
+  std::lock_guard lock{mutex_};
+  rapidjson::StringBuffer buf;
+  writer w{buf};
+  outcome o;
+
+  if (tp.op == operation::get_pending) {
+    const auto list = store_.pending(tp.thing);
+    w.StartObject();
+    for (auto [name, status] : {std::pair{"inProgressJobs", execution_status::in_progress},
+                                std::pair{"queuedJobs", execution_status::queued}}) {
+      key(w, name);
+      w.StartArray();
+      for (const auto& e : list) {
+        if (e.status == status) write_summary(w, e);
+      }
+      w.EndArray();
+    }
+    close(w, t, token);
+    o.messages.push_back({reply_topic(tp, true), text(buf)});
+    return o;
+  }
+
+  if (tp.op == operation::describe) {
+    std::optional<execution> e;
+    if (tp.job_id == "$next") {
+      auto list = store_.pending(tp.thing);
+      if (!list.empty()) e = std::move(list.front());
+    } else {
+      e = store_.find_execution(tp.thing, tp.job_id);
+      if (!e) return rejected(tp, error::resource_not_found, "job execution not found", t, token);
+    }
+    if (e && req->update.execution_number && *req->update.execution_number != e->execution_number) {
+      return rejected(tp, error::resource_not_found, "no execution with this executionNumber", t,
+                      token);
+    }
+    w.StartObject();
+    if (e) {
+      std::optional<std::string> doc;
+      if (req->include_job_document) doc = store_.find_document(e->job_id);
+      key(w, "execution");
+      write_execution(w, *e, t, doc ? &*doc : nullptr);
+    }
+    close(w, t, token);
+    o.messages.push_back({reply_topic(tp, true), text(buf)});
+    return o;
+  }
+
+  // start-next and update change an execution.
+  std::optional<execution> e;
+  update_request u = req->update;
+  if (tp.op == operation::start_next) {
+    auto list = store_.pending(tp.thing);
+    if (list.empty()) {
+      w.StartObject();
+      close(w, t, token);
+      o.messages.push_back({reply_topic(tp, true), text(buf)});
+      return o;
+    }
+    e = std::move(list.front());
+    u.status = execution_status::in_progress;
+  } else {
+    e = store_.find_execution(tp.thing, tp.job_id);
+    if (!e) return rejected(tp, error::resource_not_found, "job execution not found", t, token);
+  }
+  // Progress reports (IN_PROGRESS → IN_PROGRESS) change neither the pending list nor the
+  // next execution: no pushes to compute.
+  const bool progress_only = tp.op == operation::update &&
+                             u.status == execution_status::in_progress &&
+                             e->status == execution_status::in_progress;
+  const pending_view before = progress_only ? pending_view{} : view_of(tp.thing);
+  const bool was_open = !is_terminal(e->status);
+  const bool changes = tp.op == operation::update || e->status == execution_status::queued;
+  if (changes) {
+    if (auto ec = apply_update(*e, u, t)) {
+      const bool with_state = ec == error::version_mismatch ||
+                              ec == error::invalid_state_transition ||
+                              ec == error::terminal_state_reached;
+      return rejected(tp, ec, {}, t, token, with_state ? &*e : nullptr);
+    }
+    batch b;
+    b.executions.push_back(*e);
+    if (was_open && is_terminal(e->status)) {
+      if (auto j = store_.find_job(e->job_id)) {
+        --j->open_executions;
+        b.jobs.push_back(std::move(*j));
+        finish_jobs(b, t);
+      }
+    }
+    if (auto ec = store_.commit(b)) {
+      return rejected(tp, error::internal_error, ec.message(), t, token);
+    }
+  }
+  std::optional<std::string> doc;
+  if (req->include_job_document || tp.op == operation::start_next) {
+    doc = store_.find_document(e->job_id);
+  }
+  w.StartObject();
+  if (tp.op == operation::start_next) {
+    key(w, "execution");
+    write_execution(w, *e, t, doc ? &*doc : nullptr);
+  } else {
+    if (req->include_execution_state) write_state(w, *e);
+    if (req->include_job_document && doc) write_document(w, *doc);
+  }
+  close(w, t, token);
+  o.messages.push_back({reply_topic(tp, true), text(buf)});
+  if (changes && !progress_only) {
+    push_changes(before, tp.thing, t, o.messages);
+  }
+  return o;
+}
+
+std::optional<std::vector<message>> router::route(std::string_view topic,
+                                                  std::string_view payload) {
+  auto t = parse_topic(topic, service_.limits());
+  if (!t) {
+    if (t.error() == error::not_a_jobs_topic) return std::nullopt;
+    rapidjson::StringBuffer b;
+    writer w{b};
+    w.StartObject();
+    field(w, "code", aws_code(t.error()));
+    field(w, "message", t.fail().message);
+    close(w, service_.now(), client_token_of(payload, service_.limits()));
+    std::string reply{topic};
+    reply += "/rejected";
+    return std::vector<message>{{std::move(reply), text(b)}};
+  }
+  return service_.handle(*t, payload).messages;
+}
+
+}  // namespace iotblocks::jobs

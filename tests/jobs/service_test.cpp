@@ -1,0 +1,196 @@
+// The control plane and the timers: create, cancel (with and without force), delete,
+// thing removal, job completion, and timeouts driven by tick().
+#include <iotblocks/jobs/service.hpp>
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace {
+
+using namespace iotblocks;
+using namespace iotblocks::jobs;
+using namespace std::chrono_literals;
+
+constexpr std::int64_t t0 = 1'700'000'000;
+
+struct JobsService : ::testing::Test {
+  manual_clock clock{from_unix_ms(t0 * 1000)};
+  memory_store store;
+  service svc{store, clock};
+  router r{svc};
+
+  execution_status status(std::string_view job, std::string_view thing) {
+    return svc.describe_execution(job, thing).value().status;
+  }
+  void update(std::string_view thing, std::string_view job, std::string_view payload) {
+    auto out = r.route(
+        "$aws/things/" + std::string{thing} + "/jobs/" + std::string{job} + "/update", payload);
+    ASSERT_TRUE(out);
+    ASSERT_TRUE(out->at(0).topic.ends_with("/accepted")) << out->at(0).payload;
+  }
+};
+
+TEST_F(JobsService, CreateQueuesOnePerTargetAndNotifies) {
+  auto out = svc.create_job({"fw", R"({ "url" : "x" })", {"a", "b", "a"}, 0});
+  ASSERT_TRUE(out) << out.describe();
+  EXPECT_EQ(store.size(), 2u);  // duplicates count once
+  ASSERT_EQ(out->size(), 4u);   // notify + notify-next for each
+  EXPECT_EQ((*out)[0].topic, "$aws/things/a/jobs/notify");
+  EXPECT_EQ((*out)[1].topic, "$aws/things/a/jobs/notify-next");
+  EXPECT_EQ((*out)[2].topic, "$aws/things/b/jobs/notify");
+  auto j = svc.describe_job("fw").value();
+  EXPECT_EQ(j.status, job_status::in_progress);
+  EXPECT_EQ(j.document, R"({"url":"x"})");
+  EXPECT_EQ(j.created_at, t0);
+  EXPECT_EQ(j.open_executions, 2u);
+  auto e = svc.describe_execution("fw", "b").value();
+  EXPECT_EQ(e.status, execution_status::queued);
+  EXPECT_EQ(e.version, 1);
+  EXPECT_EQ(e.execution_number, 1);
+  EXPECT_EQ(e.queued_at, t0);
+}
+
+TEST_F(JobsService, CreateValidation) {
+  EXPECT_EQ(svc.create_job({"bad id", "{}", {"a"}}).error(), error::invalid_request);
+  EXPECT_EQ(svc.create_job({"j", "[1]", {"a"}}).error(), error::invalid_request);
+  EXPECT_EQ(svc.create_job({"j", "{", {"a"}}).error(), error::invalid_request);
+  EXPECT_EQ(svc.create_job({"j", "{}", {}}).error(), error::invalid_request);
+  EXPECT_EQ(svc.create_job({"j", "{}", {"a/b"}}).error(), error::invalid_request);
+  EXPECT_EQ(svc.create_job({"j", "{}", {"a"}, 10081}).error(), error::invalid_request);
+  EXPECT_EQ(svc.create_job({"j", "{}", std::vector<std::string>(101, "a")}).error(),
+            error::limit_exceeded);
+  EXPECT_EQ(svc.create_job({"j", "{\"a\":\"" + std::string(33000, 'x') + "\"}", {"a"}}).error(),
+            error::limit_exceeded);
+  EXPECT_EQ(store.size(), 0u);
+  ASSERT_TRUE(svc.create_job({"j", "{}", {"a"}}));
+  EXPECT_EQ(svc.create_job({"j", "{}", {"b"}}).error(), error::resource_already_exists);
+}
+
+TEST_F(JobsService, JobCompletesWhenEveryExecutionIsTerminal) {
+  ASSERT_TRUE(svc.create_job({"fw", "{}", {"a", "b"}}));
+  update("a", "fw", R"({"status":"SUCCEEDED"})");
+  EXPECT_EQ(svc.describe_job("fw")->status, job_status::in_progress);
+  clock.advance(10s);
+  update("b", "fw", R"({"status":"REJECTED"})");
+  auto j = svc.describe_job("fw").value();
+  EXPECT_EQ(j.status, job_status::completed);
+  EXPECT_EQ(j.completed_at, t0 + 10);
+  EXPECT_EQ(svc.cancel_job("fw").error(), error::conflict);
+}
+
+TEST_F(JobsService, CancelWithoutForceLeavesInProgress) {
+  ASSERT_TRUE(svc.create_job({"fw", "{}", {"a", "b"}}));
+  update("a", "fw", R"({"status":"IN_PROGRESS"})");
+  auto out = svc.cancel_job("fw");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(status("fw", "a"), execution_status::in_progress);
+  EXPECT_EQ(status("fw", "b"), execution_status::canceled);
+  EXPECT_EQ(svc.describe_job("fw")->status, job_status::canceled);
+  // b's list emptied: notify and notify-next for b only.
+  ASSERT_EQ(out->size(), 2u);
+  EXPECT_EQ((*out)[0].topic, "$aws/things/b/jobs/notify");
+  // The device may still finish a; again without force is refused; with force cancels a.
+  update("a", "fw", R"({"status":"IN_PROGRESS","statusDetails":{"p":"9"}})");
+  EXPECT_EQ(svc.cancel_job("fw").error(), error::conflict);
+  ASSERT_TRUE(svc.cancel_job("fw", true));
+  EXPECT_EQ(status("fw", "a"), execution_status::canceled);
+  EXPECT_TRUE(svc.describe_job("fw")->force_canceled);
+  EXPECT_EQ(svc.cancel_job("nope").error(), error::resource_not_found);
+}
+
+TEST_F(JobsService, CancelExecutionAndRemoveThing) {
+  ASSERT_TRUE(svc.create_job({"fw", "{}", {"a", "b"}}));
+  update("a", "fw", R"({"status":"IN_PROGRESS"})");
+  EXPECT_EQ(svc.cancel_execution("fw", "a").error(), error::invalid_state_transition);
+  ASSERT_TRUE(svc.cancel_execution("fw", "a", true));
+  EXPECT_EQ(status("fw", "a"), execution_status::canceled);
+  EXPECT_EQ(svc.cancel_execution("fw", "a", true).error(), error::invalid_state_transition);
+  EXPECT_EQ(svc.cancel_execution("fw", "zz").error(), error::resource_not_found);
+  auto out = svc.remove_thing("b");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(status("fw", "b"), execution_status::removed);
+  EXPECT_EQ(out->size(), 2u);
+  EXPECT_EQ(svc.describe_job("fw")->status, job_status::completed);
+  EXPECT_TRUE(svc.remove_thing("b")->empty());
+}
+
+TEST_F(JobsService, DeleteNeedsForceWhileInProgress) {
+  ASSERT_TRUE(svc.create_job({"fw", "{}", {"a"}}));
+  EXPECT_EQ(svc.delete_job("fw").error(), error::conflict);
+  auto out = svc.delete_job("fw", true);
+  ASSERT_TRUE(out);
+  EXPECT_FALSE(svc.describe_job("fw"));
+  EXPECT_FALSE(svc.describe_execution("fw", "a"));
+  EXPECT_EQ(out->size(), 2u);  // a's list emptied
+  EXPECT_EQ(store.size(), 0u);
+  ASSERT_TRUE(svc.create_job({"g", "{}", {"a"}}));
+  ASSERT_TRUE(svc.cancel_job("g"));
+  ASSERT_TRUE(svc.delete_job("g"));
+  EXPECT_EQ(svc.delete_job("g").error(), error::resource_not_found);
+  ASSERT_TRUE(svc.create_job({"g", "{}", {"a"}}));  // the id is free again
+}
+
+TEST_F(JobsService, StepTimeoutThroughTick) {
+  ASSERT_TRUE(svc.create_job({"fw", "{}", {"a"}}));
+  update("a", "fw", R"({"status":"IN_PROGRESS","stepTimeoutInMinutes":2})");
+  clock.advance(119s);
+  EXPECT_TRUE(svc.tick(clock.now())->empty());
+  EXPECT_EQ(status("fw", "a"), execution_status::in_progress);
+  // Resetting the step timer pushes the deadline out.
+  update("a", "fw", R"({"status":"IN_PROGRESS","stepTimeoutInMinutes":1})");
+  clock.advance(59s);
+  EXPECT_TRUE(svc.tick(clock.now())->empty());
+  clock.advance(1s);
+  auto out = svc.tick(clock.now());
+  ASSERT_TRUE(out);
+  EXPECT_EQ(status("fw", "a"), execution_status::timed_out);
+  EXPECT_EQ(out->size(), 2u);  // notify, notify-next
+  EXPECT_EQ(svc.describe_job("fw")->status, job_status::completed);
+  auto reply = r.route("$aws/things/a/jobs/fw/update", R"({"status":"SUCCEEDED"})");
+  EXPECT_NE(reply->at(0).payload.find("TerminalStateReached"), std::string::npos);
+  EXPECT_TRUE(svc.tick(clock.now() + 1h)->empty());
+}
+
+TEST_F(JobsService, InProgressTimeoutFromJobConfig) {
+  ASSERT_TRUE(svc.create_job({"fw", "{}", {"a", "b"}, 5}));
+  clock.advance(3600s);  // queued executions do not time out
+  EXPECT_TRUE(svc.tick(clock.now())->empty());
+  update("a", "fw", R"({"status":"IN_PROGRESS","stepTimeoutInMinutes":60})");
+  clock.advance(299s);
+  EXPECT_TRUE(svc.tick(clock.now())->empty());
+  clock.advance(1s);
+  ASSERT_TRUE(svc.tick(clock.now()));
+  EXPECT_EQ(status("fw", "a"), execution_status::timed_out);
+  EXPECT_EQ(status("fw", "b"), execution_status::queued);
+  EXPECT_EQ(svc.describe_job("fw")->status, job_status::in_progress);
+}
+
+TEST_F(JobsService, FinishedInTimeDoesNotTimeOut) {
+  ASSERT_TRUE(svc.create_job({"fw", "{}", {"a"}, 1}));
+  update("a", "fw", R"({"status":"IN_PROGRESS"})");
+  update("a", "fw", R"({"status":"SUCCEEDED"})");
+  clock.advance(120s);
+  EXPECT_TRUE(svc.tick(clock.now())->empty());
+  EXPECT_EQ(status("fw", "a"), execution_status::succeeded);
+}
+
+TEST_F(JobsService, SequenceContinuesOverAStore) {
+  ASSERT_TRUE(svc.create_job({"one", "{}", {"a"}}));
+  service again{store, clock};  // e.g. after a restart on a durable store
+  ASSERT_TRUE(again.create_job({"two", "{}", {"a"}}));
+  auto list = store.pending("a");
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].job_id, "one");
+  EXPECT_LT(list[0].sequence, list[1].sequence);
+}
+
+TEST_F(JobsService, NotifyFilterSkipsPushes) {
+  svc.notify_filter([](std::string_view thing) { return thing == "a"; });
+  auto out = svc.create_job({"fw", "{}", {"a", "b"}});
+  ASSERT_TRUE(out);
+  ASSERT_EQ(out->size(), 2u);
+  EXPECT_TRUE((*out)[0].topic.starts_with("$aws/things/a/"));
+}
+
+}  // namespace
