@@ -5,6 +5,9 @@
 //   auto st = std::make_shared<broker::memory_store>();
 //   b.use_store(st).value();
 //   ... st->commit();   // applies the queued writes, then runs the after_commit callbacks
+//
+// The callbacks call into the broker that queued them: commit() or discard()
+// before that broker is destroyed, never after.
 #pragma once
 
 #include <iotblocks/broker/store.hpp>
