@@ -110,6 +110,9 @@ class client {
 class harness {
  public:
   explicit harness(broker_options o = {}) : options_(o) { b = std::make_unique<broker>(o, now); }
+  /// A session and its connection point at each other until on_close: break
+  /// that for the connections still open, as a transport going away would.
+  ~harness() { forget_connections(); }
 
   /// A memory store on the broker; committed after every client step when `auto_commit`.
   void with_store(std::shared_ptr<memory_store> s, bool auto_commit = true) {
@@ -119,7 +122,7 @@ class harness {
   }
   /// A new broker on the same store, as after a restart; the old connections are gone.
   void restart() {
-    conns.clear();
+    forget_connections();  // a crash: the old broker is not told
     b = std::make_unique<broker>(options_, now);
     if (store) {
       ASSERT_TRUE(b->use_store(store).ok());
@@ -161,6 +164,11 @@ class harness {
   std::vector<std::shared_ptr<memory_connection>> conns;
 
  private:
+  void forget_connections() {
+    for (auto& c : conns) c->user.reset();
+    conns.clear();
+  }
+
   broker_options options_;
   std::uint64_t next_conn_ = 1;
 };
