@@ -105,6 +105,9 @@ struct broker::impl {
   clock::time_point last_sys;
   std::atomic<clock::rep> now_{0};  // the last tick()
 
+  // Expires with the broker: a store that outlives it (memory_store) skips the
+  // after_commit callbacks the broker queued.
+  std::shared_ptr<void> alive = std::make_shared<char>(0);
   std::shared_ptr<store> db;  // last: flushed first on destruction
 
   // The broker's clock: the time of the last tick().

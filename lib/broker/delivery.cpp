@@ -141,9 +141,10 @@ void broker::impl::pump(session& s) {
 // gets it resent on CONNECT). Caller holds s.mutex.
 void broker::impl::after_commit(session& s, std::uint16_t id, std::uint64_t seq, bool pubrel) {
   std::weak_ptr<connection> weak = s.connection;
-  db->after_commit([this, weak, sp = s.shared_from_this(), id, seq, pubrel](bool ok) {
+  db->after_commit([this, life = std::weak_ptr<void>(alive), weak, sp = s.shared_from_this(), id,
+                    seq, pubrel](bool ok) {
     auto conn = weak.lock();
-    if (!conn) return;
+    if (!conn || life.expired()) return;
     std::lock_guard lock(sp->mutex);
     if (sp->connection != conn) return;
     if (!ok) return disconnect(*sp, reason_code::unspecified_error);
@@ -324,17 +325,17 @@ void broker::impl::send_ack(const connection_ptr& c, const session_ptr& sp, cons
   ++sp->pending_acks;
   if (counted) ++sp->unacked_in;
   std::weak_ptr<connection> weak = c;
-  db->after_commit(
-      [this, weak, sp, counted, bytes = byte_buffer(bytes.begin(), bytes.end())](bool ok) mutable {
-        auto conn = weak.lock();
-        if (!conn) return;
-        std::lock_guard lock(sp->mutex);
-        if (sp->connection != conn) return;
-        if (sp->pending_acks > 0) --sp->pending_acks;
-        if (counted && sp->unacked_in > 0) --sp->unacked_in;
-        if (!ok) return disconnect(*sp, reason_code::unspecified_error);  // not durable: no ack
-        conn->send(bytes_view{bytes}, nullptr);
-      });
+  db->after_commit([this, life = std::weak_ptr<void>(alive), weak, sp, counted,
+                    bytes = byte_buffer(bytes.begin(), bytes.end())](bool ok) mutable {
+    auto conn = weak.lock();
+    if (!conn || life.expired()) return;
+    std::lock_guard lock(sp->mutex);
+    if (sp->connection != conn) return;
+    if (sp->pending_acks > 0) --sp->pending_acks;
+    if (counted && sp->unacked_in > 0) --sp->unacked_in;
+    if (!ok) return disconnect(*sp, reason_code::unspecified_error);  // not durable: no ack
+    conn->send(bytes_view{bytes}, nullptr);
+  });
 }
 
 void broker::impl::on_subscribe(session& s, const mqtt::subscribe_view& p) {

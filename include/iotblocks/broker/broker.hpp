@@ -70,9 +70,8 @@ class broker {
 
   /// Loads the sessions, subscriptions, retained and queued messages and wills
   /// `s` holds, then persists into it. Call before the first packet; later
-  /// calls do nothing. The store's after_commit callbacks call into this
-  /// broker: a store that outlives it must run or drop them before it goes
-  /// (sqlite_store, owned by the broker alone, drains on destruction).
+  /// calls do nothing. A store may outlive the broker (a restart on a
+  /// memory_store): callbacks it runs after the broker is gone do nothing.
   result<void> use_store(std::shared_ptr<store> s);
   /// use_store(sqlite_store::open(path)).
   result<void> open_store(const std::string& path);

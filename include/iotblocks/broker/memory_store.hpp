@@ -6,8 +6,8 @@
 //   b.use_store(st).value();
 //   ... st->commit();   // applies the queued writes, then runs the after_commit callbacks
 //
-// The callbacks call into the broker that queued them: commit() or discard()
-// before that broker is destroyed, never after.
+// Callbacks queued by a broker destroyed since are skipped (a restart): do not
+// destroy a broker while commit() runs on another thread.
 #pragma once
 
 #include <iotblocks/broker/store.hpp>
