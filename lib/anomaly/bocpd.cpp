@@ -260,47 +260,17 @@ class bocpd final : public detector {
 result<std::shared_ptr<const detector>> make_bocpd(std::string_view text) {
   bocpd_params p;
   auto r = parse_parameters(text, [&](std::string_view k, std::string_view v) -> result<void> {
-    struct real {
-      const char* key;
-      double* field;
-      double lo, hi;
-    };
-    const real reals[] = {{"hazard", &p.hazard, 1e-9, 0.5},
-                          {"min_weight", &p.min_weight, 0, 0.01},
-                          {"alpha", &p.alpha, 1e-9, 1},
-                          {"prior_scale", &p.prior_scale, 1e-6, 1e6},
-                          {"prior_points", &p.prior_points, 1, 1e6},
-                          {"alarm", &p.alarm, 0, 1e6},
-                          {"max_abs_value", &p.max_abs_value, 1e-300, 1e150}};
-    for (const auto& f : reals) {
-      if (k != f.key) continue;
-      auto d = parse_double(v);
-      if (!d || *d < f.lo || *d > f.hi) {
-        return bad_parameter(
-            k, "must be a number in [" + format_double(f.lo) + ", " + format_double(f.hi) + "]");
-      }
-      *f.field = *d;
-      return {};
-    }
-    struct whole {
-      const char* key;
-      std::uint32_t* field;
-      std::uint64_t lo, hi;
-    };
-    const whole wholes[] = {{"max_runs", &p.max_runs, 2, runs_limit},
-                            {"training", &p.training, 0, 1'000'000'000},
-                            {"rest", &p.rest, 0, 1'000'000'000}};
-    for (const auto& f : wholes) {
-      if (k != f.key) continue;
-      auto u = parse_uint(v);
-      if (!u || *u < f.lo || *u > f.hi) {
-        return bad_parameter(k, "must be an integer in [" + std::to_string(f.lo) + ", " +
-                                    std::to_string(f.hi) + "]");
-      }
-      *f.field = static_cast<std::uint32_t>(*u);
-      return {};
-    }
-    return bad_parameter(k, "not a parameter of bocpd");
+    const real_parameter reals[] = {{"hazard", &p.hazard, 1e-9, 0.5},
+                                    {"min_weight", &p.min_weight, 0, 0.01},
+                                    {"alpha", &p.alpha, 1e-9, 1},
+                                    {"prior_scale", &p.prior_scale, 1e-6, 1e6},
+                                    {"prior_points", &p.prior_points, 1, 1e6},
+                                    {"alarm", &p.alarm, 0, 1e6},
+                                    {"max_abs_value", &p.max_abs_value, 1e-300, 1e150}};
+    const whole_parameter wholes[] = {{"max_runs", &p.max_runs, 2, runs_limit},
+                                      {"training", &p.training, 0, 1'000'000'000},
+                                      {"rest", &p.rest, 0, 1'000'000'000}};
+    return set_parameter(k, v, reals, wholes, "bocpd");
   });
   if (!r) return std::move(r).take_failure();
   return std::shared_ptr<const detector>(std::make_shared<bocpd>(p));

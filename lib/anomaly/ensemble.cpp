@@ -288,48 +288,18 @@ class ensemble final : public detector {
 result<std::shared_ptr<const detector>> make_ensemble(std::string_view text) {
   ensemble_params p;
   auto r = parse_parameters(text, [&](std::string_view k, std::string_view v) -> result<void> {
-    struct real {
-      const char* key;
-      double* field;
-      double lo, hi;
-    };
-    const real reals[] = {{"alpha", &p.alpha, 1e-9, 1},
-                          {"level_alpha", &p.level_alpha, 1e-9, 1},
-                          {"season_alpha", &p.season_alpha, 1e-9, 1},
-                          {"novelty_weight", &p.novelty_weight, 0, 1e6},
-                          {"record_weight", &p.record_weight, 0, 1e6},
-                          {"alarm", &p.alarm, 0, 1e6},
-                          {"half_life", &p.half_life, 0, 1e15},
-                          {"max_abs_value", &p.max_abs_value, 1e-300, 1e150}};
-    for (const auto& f : reals) {
-      if (k != f.key) continue;
-      auto d = parse_double(v);
-      if (!d || *d < f.lo || *d > f.hi) {
-        return bad_parameter(
-            k, "must be a number in [" + format_double(f.lo) + ", " + format_double(f.hi) + "]");
-      }
-      *f.field = *d;
-      return {};
-    }
-    struct whole {
-      const char* key;
-      std::uint32_t* field;
-      std::uint64_t lo, hi;
-    };
-    const whole wholes[] = {{"training", &p.training, 3, 1'000'000'000},
-                            {"rest", &p.rest, 0, 1'000'000'000},
-                            {"season", &p.season, 0, 1}};
-    for (const auto& f : wholes) {
-      if (k != f.key) continue;
-      auto u = parse_uint(v);
-      if (!u || *u < f.lo || *u > f.hi) {
-        return bad_parameter(k, "must be an integer in [" + std::to_string(f.lo) + ", " +
-                                    std::to_string(f.hi) + "]");
-      }
-      *f.field = static_cast<std::uint32_t>(*u);
-      return {};
-    }
-    return bad_parameter(k, "not a parameter of ensemble");
+    const real_parameter reals[] = {{"alpha", &p.alpha, 1e-9, 1},
+                                    {"level_alpha", &p.level_alpha, 1e-9, 1},
+                                    {"season_alpha", &p.season_alpha, 1e-9, 1},
+                                    {"novelty_weight", &p.novelty_weight, 0, 1e6},
+                                    {"record_weight", &p.record_weight, 0, 1e6},
+                                    {"alarm", &p.alarm, 0, 1e6},
+                                    {"half_life", &p.half_life, 0, 1e15},
+                                    {"max_abs_value", &p.max_abs_value, 1e-300, 1e150}};
+    const whole_parameter wholes[] = {{"training", &p.training, 3, 1'000'000'000},
+                                      {"rest", &p.rest, 0, 1'000'000'000},
+                                      {"season", &p.season, 0, 1}};
+    return set_parameter(k, v, reals, wholes, "ensemble");
   });
   if (!r) return std::move(r).take_failure();
   return std::shared_ptr<const detector>(std::make_shared<ensemble>(p));

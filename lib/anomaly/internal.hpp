@@ -14,6 +14,7 @@
 #include <functional>
 #include <new>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,23 @@ std::string format_double(double v);
 
 /// The failure for parameter `key` with `why` ("alpha0 must be in [0, 1]").
 failure bad_parameter(std::string_view key, std::string_view why);
+
+/// A detector's numeric parameters with their ranges, for set_parameter().
+struct real_parameter {
+  const char* key;
+  double* field;
+  double lo, hi;
+};
+struct whole_parameter {
+  const char* key;
+  std::uint32_t* field;
+  std::uint64_t lo, hi;
+};
+/// Sets the field `key` names in `reals` or `wholes` from `value`, refusing a
+/// value outside its range; "not a parameter of <detector>" for another key.
+result<void> set_parameter(std::string_view key, std::string_view value,
+                           std::span<const real_parameter> reals,
+                           std::span<const whole_parameter> wholes, std::string_view detector);
 
 // ---- scores
 

@@ -64,4 +64,30 @@ failure bad_parameter(std::string_view key, std::string_view why) {
   return failure{error::invalid_parameter, std::string(key) + ": " + std::string(why), {}};
 }
 
+result<void> set_parameter(std::string_view key, std::string_view value,
+                           std::span<const real_parameter> reals,
+                           std::span<const whole_parameter> wholes, std::string_view detector) {
+  for (const auto& f : reals) {
+    if (key != f.key) continue;
+    auto d = parse_double(value);
+    if (!d || *d < f.lo || *d > f.hi) {
+      return bad_parameter(
+          key, "must be a number in [" + format_double(f.lo) + ", " + format_double(f.hi) + "]");
+    }
+    *f.field = *d;
+    return {};
+  }
+  for (const auto& f : wholes) {
+    if (key != f.key) continue;
+    auto u = parse_uint(value);
+    if (!u || *u < f.lo || *u > f.hi) {
+      return bad_parameter(key, "must be an integer in [" + std::to_string(f.lo) + ", " +
+                                    std::to_string(f.hi) + "]");
+    }
+    *f.field = static_cast<std::uint32_t>(*u);
+    return {};
+  }
+  return bad_parameter(key, "not a parameter of " + std::string(detector));
+}
+
 }  // namespace iotblocks::anomaly::detail
