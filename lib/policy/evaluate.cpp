@@ -43,7 +43,7 @@ tri resource_matches(const statement& st, const split_arn& r, const context& ctx
   if (st.not_resource && !all_resolvable(st, ctx)) return tri::unresolved;
   bool any = false;
   for (const auto& p : st.resources) {
-    const match_result m = match(p, r, ctx);
+    const match_result m = match(p, r, ctx, true);
     if (m == match_result::unresolved) return tri::unresolved;
     if (m == match_result::yes) {
       any = true;

@@ -249,10 +249,14 @@ match_result match(const text_template& t, std::string_view s, const context& ct
   }
 }
 
-match_result match(const arn_pattern& p, const split_arn& r, const context& ctx) noexcept {
+match_result match(const arn_pattern& p, const split_arn& r, const context& ctx,
+                   bool resource) noexcept {
   if (p.any) return match_result::yes;
   if (!r.arn) return resolvable(p, ctx) ? match_result::no : match_result::unresolved;
+  constexpr std::size_t region = 3;
+  constexpr std::size_t account = 4;
   for (std::size_t k = 0; k < 5; ++k) {
+    if (resource && ctx.any_account && (k == region || k == account)) continue;
     const auto& h = p.head[k];
     if (h.plain) {
       if (h.literal != r.head[k]) return match_result::no;

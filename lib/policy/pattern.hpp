@@ -57,7 +57,10 @@ bool resolvable(const arn_pattern& p, const context& ctx) noexcept;
 match_result match(const text_template& t, std::string_view s, const context& ctx,
                    bool ignore_case = false) noexcept;
 
-match_result match(const arn_pattern& p, const split_arn& r, const context& ctx) noexcept;
+/// With `resource` set (a statement's Resource, not a condition's ARN) and
+/// ctx.any_account, the region and account fields are not compared.
+match_result match(const arn_pattern& p, const split_arn& r, const context& ctx,
+                   bool resource = false) noexcept;
 
 /// Plain IAM wildcard match without variables ('*' any run, '?' one character),
 /// optionally ASCII case-insensitive (Action names).

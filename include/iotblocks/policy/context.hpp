@@ -106,6 +106,12 @@ struct context {
   std::string partition = "aws";              ///< used by make_arn
   std::string region;                         ///< used by make_arn
   std::string account;                        ///< used by make_arn
+  /// Whether a Resource ARN of a policy matches whatever region and account it
+  /// names. false (as inside one AWS account): a Resource naming another region
+  /// or account than the request's ARN does not match. true: policies copied
+  /// from several accounts and regions work unchanged. Conditions (ArnLike…)
+  /// always compare every field.
+  bool any_account = false;
   /// Any other condition key ("aws:SourceArn", "iot:ConnectAttributes"), matched
   /// case-insensitively; several values make a multi-valued key.
   std::vector<std::pair<std::string, std::vector<std::string>>> extra;
@@ -124,7 +130,7 @@ struct context {
 };
 
 /// "arn:<partition>:iot:<region>:<account>:<type>/<name>", e.g.
-/// make_arn(ctx, "topic", "Greenhouse/probe_1").
+/// make_arn(ctx, "topic", "Greenhouse/probe_1") with the context's region and account.
 std::string make_arn(const context& ctx, std::string_view type, std::string_view name);
 
 }  // namespace iotblocks::policy
