@@ -27,6 +27,7 @@ namespace {
 using writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 std::string data_dir = "iotblocks-data";
+std::string profile_name = "aws";
 
 void put(writer& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()), true);
@@ -48,7 +49,12 @@ registry::registry open_registry() {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec) throw error(failed, fmt::format("cannot create '{}': {}", data_dir, ec.message()));
-  auto r = registry::registry::open((std::filesystem::path(data_dir) / "registry.db").string());
+  const auto profile = x509::parse_profile(profile_name);
+  if (!profile) throw error(usage, "--profile: aws or strict");
+  registry::options o;
+  o.verify.profile = *profile;
+  auto r = registry::registry::open((std::filesystem::path(data_dir) / "registry.db").string(),
+                                    std::move(o));
   if (!r) throw error(failed, r.describe());
   return std::move(r).value();
 }
@@ -64,6 +70,9 @@ void print_object(const std::function<void(writer&)>& body) {
 
 void add_data(CLI::App* cmd) {
   cmd->add_option("--data", data_dir, "Directory of the registry (file registry.db)")
+      ->capture_default_str();
+  cmd->add_option("--profile", profile_name,
+                  "Certificate verification: aws (what AWS IoT Core accepts) or strict (RFC 5280)")
       ->capture_default_str();
 }
 

@@ -2,7 +2,8 @@
 //   make-ca   --out ca [--cn NAME] [--key p256|rsa2048|…] [--days N] [--ca P.pem --ca-key P.key]
 //   make-cert --ca ca.pem --ca-key ca.key --out dev [--cn NAME] [--client-auth] [--dns NAME]…
 //   show      cert.pem                    (fields of each certificate, JSON)
-//   verify    chain.pem --trust ca.pem…   [--host H] [--purpose client|server] [--crl F] [--lax]
+//   verify    chain.pem --trust ca.pem…   [--host H] [--purpose client|server] [--crl F]
+//             [--profile aws|strict]
 // The registry subcommands (registration-code, register-ca, authenticate, …)
 // are added by registry_x509_command.cpp when the registry is in the build.
 #include "command.hpp"
@@ -157,7 +158,7 @@ struct verify_args {
   std::vector<std::string> crls;
   std::string host;
   std::string purpose = "any";
-  bool lax = false;
+  std::string profile = "aws";
   std::int64_t at_ms = -1;
 };
 
@@ -173,7 +174,9 @@ void run_verify(const verify_args& a) {
   }
   const std::string text = read_input(a.chain);
   auto chain = must(x509::parse_chain(text), bad_input, a.chain.empty() ? "-" : a.chain);
-  x509::verify_options o{.strict = !a.lax, .host = a.host};
+  const auto profile = x509::parse_profile(a.profile);
+  if (!profile) throw error(usage, "--profile: aws or strict");
+  x509::verify_options o{.profile = *profile, .host = a.host};
   if (a.purpose == "client")
     o.purpose = x509::purpose::tls_client;
   else if (a.purpose == "server")
@@ -189,6 +192,8 @@ void run_verify(const verify_args& a) {
   w.Bool(r.ok());
   w.Key("certificateId");
   put(w, chain.front().id());
+  w.Key("profile");
+  put(w, x509::to_string(o.profile));
   if (r) {
     w.Key("anchor");
     put(w, r->anchor.id());
@@ -241,7 +246,9 @@ void setup(CLI::App& root) {
   verify->add_option("--host", va.host, "Required DNS name");
   verify->add_option("--purpose", va.purpose, "any, client or server")->capture_default_str();
   verify->add_option("--at", va.at_ms, "Verification time in Unix milliseconds");
-  verify->add_flag("--lax", va.lax, "Without X509_STRICT and the extra RFC 5280 checks");
+  verify
+      ->add_option("--profile", va.profile, "aws (what AWS IoT Core accepts) or strict (RFC 5280)")
+      ->capture_default_str();
   verify->callback([] { run_verify(va); });
 }
 

@@ -1,5 +1,6 @@
 #include <iotblocks/x509/verifier.hpp>
 
+#include "x509/aws_profile.hpp"
 #include "x509/openssl.hpp"
 #include "x509/pem.hpp"
 #include "x509/strict.hpp"
@@ -204,7 +205,8 @@ result<verified_chain> run_verify(const verifier_data& d, X509* leaf, STACK_OF(X
   }
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   unsigned long flags = 0;
-  if (o.strict) flags |= X509_V_FLAG_X509_STRICT;
+  const bool strict = o.profile == profile::strict;
+  if (strict) flags |= X509_V_FLAG_X509_STRICT;
   if (o.partial_chain) flags |= X509_V_FLAG_PARTIAL_CHAIN;
   const bool use_crls =
       o.crls == crl_check::required || (o.crls == crl_check::if_present && !d.crls.empty());
@@ -223,9 +225,8 @@ result<verified_chain> run_verify(const verifier_data& d, X509* leaf, STACK_OF(X
                                               : X509_PURPOSE_SSL_SERVER);
   }
   if (!o.host.empty()) {
-    X509_VERIFY_PARAM_set_hostflags(param,
-                                    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
-                                        (o.strict ? X509_CHECK_FLAG_NEVER_CHECK_SUBJECT : 0u));
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
+                                               (strict ? X509_CHECK_FLAG_NEVER_CHECK_SUBJECT : 0u));
     X509_VERIFY_PARAM_set1_host(param, o.host.data(), o.host.size());
   }
   if (!o.ip.empty() && X509_VERIFY_PARAM_set1_ip_asc(param, o.ip.c_str()) != 1) {
@@ -251,7 +252,12 @@ result<verified_chain> run_verify(const verifier_data& d, X509* leaf, STACK_OF(X
   const int n = sk_X509_num(built);
   X509* anchor = sk_X509_value(built, n - 1);
   const auto anchor_index = d.by_ptr.find(anchor);
-  if (o.strict) {
+  if (o.profile == profile::aws) {
+    for (int i = 0; i < n; ++i) {
+      if (auto r = aws_profile::check_certificate(sk_X509_value(built, i), i); !r) return r.fail();
+    }
+  }
+  if (strict) {
     for (int i = 0; i + 1 < n; ++i) {
       if (auto r = strict::check_certificate(sk_X509_value(built, i), i, i == 0, false); !r)
         return r.fail();

@@ -133,11 +133,43 @@ TEST_F(Verifier, StrictModeRejectsCaWithoutKeyUsage) {
   const auto dev =
       certificate::from_pem(test::read_file("tests/data/x509/blog_device.pem")).value();
   v.add_trusted(ca).value();
-  auto r = v.verify(std::vector<certificate>{dev});
+  auto r = v.verify(std::vector<certificate>{dev}, {.profile = profile::strict});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), error::invalid_certificate);
   EXPECT_NE(r.fail().message.find("key usage"), std::string::npos) << r.describe();
-  EXPECT_TRUE(v.verify(std::vector<certificate>{dev}, {.strict = false}));
+  // AWS IoT accepts it: the default profile.
+  EXPECT_TRUE(v.verify(std::vector<certificate>{dev}));
+  EXPECT_TRUE(v.verify(std::vector<certificate>{dev}, {.profile = profile::aws}));
+}
+
+TEST_F(Verifier, AwsProfileTakesAwsKeyAndSignatureAlgorithms) {
+  // Chains OpenSSL's default validation accepts but AWS IoT Core does not.
+  const std::string dir = "tests/data/x509/aws_profile/";
+  const auto load = [&](const char* name) {
+    return certificate::from_pem(test::read_file(dir + name)).value();
+  };
+  struct vector {
+    const char* ca;
+    const char* device;
+    const char* why;
+  };
+  for (const auto& [ca, device, why] :
+       {vector{"k1_ca.pem", "k1_device.pem", "EC key on curve 'secp256k1' (depth 1"},
+        vector{"p256_ca.pem", "sha224_device.pem",
+               "signature algorithm ecdsa-with-SHA224 not accepted (depth 0"}}) {
+    verifier v;
+    v.add_trusted(load(ca)).value();
+    const std::vector<certificate> chain{load(device)};
+    auto r = v.verify(chain);
+    ASSERT_FALSE(r) << device;
+    EXPECT_EQ(r.error(), error::weak_key);
+    EXPECT_NE(r.fail().message.find(why), std::string::npos) << r.describe();
+    EXPECT_NE(r.fail().message.find("AWS IoT accepts"), std::string::npos) << r.describe();
+  }
+  EXPECT_EQ(parse_profile("aws"), profile::aws);
+  EXPECT_EQ(parse_profile("strict"), profile::strict);
+  EXPECT_EQ(parse_profile("lax"), std::nullopt);
+  EXPECT_EQ(to_string(profile::strict), "strict");
 }
 
 TEST_F(Verifier, SeveralCasWithOneSubject) {

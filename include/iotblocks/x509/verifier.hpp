@@ -1,12 +1,20 @@
-// Strict chain verification through OpenSSL's X509_verify_cert against a set
-// of trusted certificates kept parsed in memory.
+// Chain verification through OpenSSL's X509_verify_cert against a set of
+// trusted certificates kept parsed in memory, under a profile:
 //
-// Defaults: X509_STRICT (RFC 5280 checks OpenSSL 3 skips otherwise: keyUsage
-// on CAs, AKI/SKI, critical basicConstraints, non-empty names…), partial
-// chains (a trusted intermediate is an anchor by itself, as a registered
-// intermediate CA must be), security level 2 (RSA/DSA ≥ 2048 bits, ECC ≥ 224
-// bits, no SHA-1 signatures), the time of an injectable clock, chains of at
-// most 10 certificates. Purpose (EKU), peer name and CRLs when asked.
+// - profile::aws (default): what AWS IoT Core accepts. OpenSSL's path
+//   validation without X509_STRICT (a CA without keyUsage, as the AWS guide's
+//   `openssl req -x509` makes it, and v1 device certificates pass; a CA still
+//   needs basicConstraints cA=TRUE, or to be a v1 self-signed root), keys RSA
+//   ≥ 2048 bits or ECDSA on P-256/P-384/P-521, signatures SHA-256/384/512 with
+//   RSA, RSASSA-PSS or ECDSA (no SHA-1, no EdDSA).
+// - profile::strict: RFC 5280. X509_STRICT (keyUsage on CAs, AKI/SKI,
+//   critical basicConstraints, non-empty names…) plus the checks OpenSSL 3.0
+//   leaves out (strict.hpp); RSA, EC and EdDSA keys.
+//
+// Both: partial chains (a trusted intermediate is an anchor by itself, as a
+// registered intermediate CA must be), security level 2 (RSA/DSA ≥ 2048 bits,
+// ECC ≥ 224 bits, no SHA-1 signatures), the time of an injectable clock,
+// chains of at most 10 certificates. Purpose (EKU), peer name and CRLs when asked.
 //
 //   iotblocks::x509::verifier v;
 //   v.add_trusted(ca).value();
@@ -23,6 +31,7 @@
 #include <iotblocks/x509/error.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -68,6 +77,18 @@ enum class purpose {
   tls_server,  ///< TLS server authentication (serverAuth)
 };
 
+/// Which certificates verification accepts (see the top of this file). One
+/// notion for the library, the registry (options::verify), `iotblocks x509
+/// verify --profile` and the gateway's "certificate_profile".
+enum class profile : std::uint8_t {
+  aws,     ///< what AWS IoT Core accepts
+  strict,  ///< RFC 5280
+};
+/// "aws", "strict".
+std::string_view to_string(profile p) noexcept;
+/// Parses "aws" or "strict".
+std::optional<profile> parse_profile(std::string_view name) noexcept;
+
 /// How CRLs are used.
 enum class crl_check {
   if_present,  ///< check each certificate whose issuer has a CRL loaded; no CRL is fine
@@ -76,7 +97,7 @@ enum class crl_check {
 };
 
 struct verify_options {
-  bool strict = true;         ///< X509_V_FLAG_X509_STRICT
+  x509::profile profile = x509::profile::aws;
   bool partial_chain = true;  ///< a trusted non-self-signed certificate may be the anchor
   int auth_level = 2;         ///< OpenSSL security level (0–5)
   /// CA certificates allowed between the leaf and the anchor (OpenSSL's verify

@@ -117,6 +117,7 @@ outcome evaluate(const rapidjson::Value& tc) {
     presented.push_back(std::move(der->front()));
   }
   verify_options o;
+  o.profile = profile::strict;  // the vectors are RFC 5280 / CA/B Forum expectations
   if (auto t = json::get_string(tc, "validation_time")) {
     o.at = parse_rfc3339(*t);
   }
