@@ -36,6 +36,8 @@ broker::~broker() = default;
 void broker::on_authenticate(authenticate_fn fn) { impl_->authenticate = std::move(fn); }
 void broker::on_authorize(authorize_fn fn) { impl_->authorize = std::move(fn); }
 void broker::on_accepted(publish_hook fn) { impl_->accepted = std::move(fn); }
+void broker::on_publish_gate(publish_gate_fn fn) { impl_->publish_gate = std::move(fn); }
+void broker::on_subscribe_gate(subscribe_gate_fn fn) { impl_->subscribe_gate = std::move(fn); }
 void broker::on_enhanced_auth(std::string method, enhanced_auth_fn fn) {
   impl_->auth_methods.insert_or_assign(std::move(method), std::move(fn));
 }

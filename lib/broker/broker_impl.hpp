@@ -59,6 +59,8 @@ struct broker::impl {
   authenticate_fn authenticate;
   authorize_fn authorize;
   publish_hook accepted;
+  publish_gate_fn publish_gate;
+  subscribe_gate_fn subscribe_gate;
   std::map<std::string, enhanced_auth_fn, std::less<>> auth_methods;  // set before start
 
   // CONNECTs in an enhanced authentication exchange, by connection id.
@@ -190,6 +192,9 @@ struct broker::impl {
 
   // `own`: the broker's $SYS and presence messages (not counted as received).
   void accept_message(message m, session* from, bool own = false);
+  void consume_message(message m, session* from);
+  // A will, through the publish gate as its owner's PUBLISH would go (refused: dropped).
+  void accept_will(message will, const session& owner);
 
   // --- packets ------------------------------------------------------------
 

@@ -256,7 +256,7 @@ void broker::impl::on_connect(const connection_ptr& c, const mqtt::connect_view&
     // will had a delay (a new connection came first), published otherwise.
     if (old_will && (p.clean_start || old_delay == 0)) {
       if (allowed(*taken, action::publish, old_will->topic))
-        accept_message(std::move(*old_will), nullptr);
+        accept_will(std::move(*old_will), *taken);
     }
   }
 

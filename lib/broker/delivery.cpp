@@ -237,6 +237,20 @@ void broker::impl::accept_message(message m, session* from, bool own) {
   if (accepted) accepted(*ptr, from != nullptr ? &from->info : nullptr);
 }
 
+// A message a publish gate consumed: counted and seen by on_accepted, never
+// routed nor retained.
+void broker::impl::consume_message(message m, session* from) {
+  stats.messages_in.fetch_add(1, std::memory_order_relaxed);
+  if (accepted) accepted(m, from != nullptr ? &from->info : nullptr);
+}
+
+void broker::impl::accept_will(message will, const session& owner) {
+  const publish_verdict v = publish_gate ? publish_gate(owner.info, will.topic) : publish_verdict{};
+  if (v.what == publish_verdict::kind::refuse) return;
+  if (v.what == publish_verdict::kind::consume) return consume_message(std::move(will), nullptr);
+  accept_message(std::move(will), nullptr);
+}
+
 // Caller holds s->mutex (released while routing).
 void broker::impl::on_publish(const connection_ptr& c, const session_ptr& sp,
                               const mqtt::publish_view& p) {
@@ -266,10 +280,13 @@ void broker::impl::on_publish(const connection_ptr& c, const session_ptr& sp,
   if (p.qos > 0 && s.unacked_in + s.incoming_qos2.size() >= options.receive_maximum) {
     return disconnect(s, reason_code::receive_maximum_exceeded);
   }
-  bool ok = allowed(s, action::publish, topic_name) &&
+  const publish_verdict verdict =
+      publish_gate ? publish_gate(s.info, topic_name) : publish_verdict{};
+  const bool gated = verdict.what == publish_verdict::kind::refuse;
+  bool ok = !gated && allowed(s, action::publish, topic_name) &&
             (!p.retain || allowed(s, action::retain_publish, topic_name));
   if (!ok && !is_v5(s)) {  // 3.1.1 has no way to say no: close (as AWS IoT does)
-    return disconnect(s, reason_code::not_authorized);
+    return disconnect(s, gated ? verdict.reason : reason_code::not_authorized);
   }
   const auto writes = queued_writes;
   if (ok && p.qos == 2) {
@@ -286,14 +303,20 @@ void broker::impl::on_publish(const connection_ptr& c, const session_ptr& sp,
     m.publisher = s.client_id;
     // Route outside this session's lock: deliveries may come back to it (no-local aside).
     s.mutex.unlock();
-    accept_message(std::move(m), &s);
+    if (verdict.what == publish_verdict::kind::consume) {
+      consume_message(std::move(m), &s);
+    } else {
+      accept_message(std::move(m), &s);
+    }
     s.mutex.lock();
     if (s.connection != c) return;  // taken over meanwhile: the client resends
   }
   // Something durable was queued (a row for a persistent session, a retained
   // change, a QoS 2 packet id): acknowledge only once it is committed.
   const bool owed = queued_writes != writes;
-  const auto refused = ok ? reason_code::success : reason_code::not_authorized;
+  const auto refused = ok      ? reason_code::success
+                       : gated ? verdict.reason
+                               : reason_code::not_authorized;
   if (p.qos == 1) {
     mqtt::puback ack;
     ack.packet_id = p.packet_id;
@@ -349,6 +372,10 @@ void broker::impl::on_subscribe(session& s, const mqtt::subscribe_view& p) {
   }
   for (const auto& sub : p.subscriptions) {
     std::string filter(sub.filter);
+    if (auto refused = subscribe_gate ? subscribe_gate(s.info, filter) : std::nullopt) {
+      ack.reason_codes.push_back(is_v5(s) ? *refused : reason_code::unspecified_error);
+      continue;
+    }
     if (!allowed(s, action::subscribe, filter)) {
       ack.reason_codes.push_back(is_v5(s) ? reason_code::not_authorized
                                           : reason_code::unspecified_error);

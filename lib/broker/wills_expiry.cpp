@@ -35,7 +35,7 @@ void broker::impl::kill_session(session& s) {
 void broker::impl::will_or_delay(const session_ptr& s, message will, std::uint32_t delay,
                                  std::uint32_t expiry, std::uint64_t generation) {
   if (delay == 0 || expiry == 0) {
-    if (allowed(*s, action::publish, will.topic)) accept_message(std::move(will), nullptr);
+    if (allowed(*s, action::publish, will.topic)) accept_will(std::move(will), *s);
     drop_will_row(*s, generation);
     return;
   }
@@ -122,7 +122,7 @@ void broker::impl::fire_wills(clock::time_point now) {
       live = w.owner->connects == w.generation && !w.owner->connection;
     }
     if (live && (w.checked || allowed(*w.owner, action::publish, w.will.topic)))
-      accept_message(std::move(w.will), nullptr);
+      accept_will(std::move(w.will), *w.owner);
     if (live) drop_will_row(*w.owner, w.generation);  // published: the row goes
   }
 }

@@ -48,6 +48,12 @@ class broker {
   using publish_hook = std::function<void(const message&, const client_info*)>;
   /// Makes the exchange for one CONNECT (or re-authentication) naming the method.
   using enhanced_auth_fn = std::function<std::unique_ptr<auth_exchange>(const client_info&)>;
+  /// Classifies a client's PUBLISH topic; called on the connection's thread with
+  /// its session locked: decide, do not call the broker.
+  using publish_gate_fn = std::function<publish_verdict(const client_info&, std::string_view)>;
+  /// A refusal reason for a SUBSCRIBE filter, or nullopt to go on (authorization).
+  using subscribe_gate_fn =
+      std::function<std::optional<mqtt::reason_code>(const client_info&, std::string_view)>;
 
   /// `now`: the time until the first tick().
   explicit broker(broker_options options = {}, clock::time_point now = clock::now());
@@ -59,8 +65,15 @@ class broker {
   void on_authenticate(authenticate_fn fn);
   /// Decides publish/subscribe/receive/retain (default: allow all).
   void on_authorize(authorize_fn fn);
-  /// Sees every accepted message after routing (rules, shadows, bridges).
+  /// Sees every accepted message after routing (rules, shadows, bridges), and
+  /// the messages a publish gate consumed (not routed).
   void on_accepted(publish_hook fn);
+  /// Decides on client PUBLISHes before authorization (default: route all).
+  /// Owner publishes (publish()) and wills are not gated. Call before the first packet.
+  void on_publish_gate(publish_gate_fn fn);
+  /// Decides on SUBSCRIBE filters before authorization: a refusal is the
+  /// SUBACK reason code (MQTT 5; 3.1.1: 0x80). Call before the first packet.
+  void on_subscribe_gate(subscribe_gate_fn fn);
   /// Enables an MQTT 5 Authentication Method (e.g. "SCRAM-SHA-256"). A CONNECT
   /// naming a method with no exchange is refused with 0x8C Bad authentication
   /// method. A client authenticated so may re-authenticate (AUTH 0x19, same

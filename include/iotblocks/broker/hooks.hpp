@@ -46,4 +46,19 @@ class auth_exchange {
 
 enum class action { publish, subscribe, receive, retain_publish };
 
+/// What the broker does with a client's PUBLISH, as the owner's publish gate
+/// decides before authorization (broker::on_publish_gate): reserved topic
+/// spaces such as AWS IoT's `$aws/` exist only where the owner implements them.
+struct publish_verdict {
+  enum class kind : std::uint8_t {
+    route,    ///< as any topic: authorization, subscribers, retained store
+    consume,  ///< authorized, acknowledged and handed to on_accepted only: no
+              ///< subscriber gets it, nothing is retained (AWS IoT Basic Ingest)
+    refuse,   ///< not published: MQTT 5 PUBACK/PUBREC with `reason`; 3.1.1,
+              ///< which cannot say no, is disconnected
+  };
+  kind what = kind::route;
+  mqtt::reason_code reason = mqtt::reason_code::success;  ///< with `refuse`
+};
+
 }  // namespace iotblocks::broker
