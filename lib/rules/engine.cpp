@@ -590,6 +590,20 @@ result<rule_info> engine::check_rule(std::string_view name, std::string_view tex
 std::size_t engine::dispatch(const message& m) { return dispatch(m, dispatch_done{}); }
 
 std::size_t engine::dispatch(const message& m, dispatch_done done) {
+  bool unused = false;
+  return run(m, std::move(done), std::nullopt, unused);
+}
+
+std::optional<std::size_t> engine::dispatch_to(std::string_view rule, const message& m,
+                                               dispatch_done done) {
+  bool found = false;
+  const std::size_t matched = run(m, std::move(done), rule, found);
+  if (!found) return std::nullopt;
+  return matched;
+}
+
+std::size_t engine::run(const message& m, dispatch_done done, std::optional<std::string_view> only,
+                        bool& rule_found) {
   std::shared_ptr<dispatch_tracker> tracker;
   if (done) {
     tracker = std::make_shared<dispatch_tracker>();
@@ -602,7 +616,7 @@ std::size_t engine::dispatch(const message& m, dispatch_done done) {
     if (tracker) tracker->stopped = true;
     return 0;
   }
-  if (topic::validate_name(m.topic)) return 0;
+  if (!only && topic::validate_name(m.topic)) return 0;  // dispatch_to: the tail of a valid name
   thread_local std::vector<topic::match_entry> matches;
   thread_local std::vector<std::shared_ptr<rule_runtime>> found;
   matches.clear();
@@ -611,10 +625,17 @@ std::size_t engine::dispatch(const message& m, dispatch_done done) {
     // Index lookup and rule lookup under one shared lock, so that a replace (which
     // swaps the subscription under the exclusive lock) is seen entirely or not at all.
     std::shared_lock lock{impl_->rules_m};
-    impl_->index.match(m.topic, matches);
-    for (const auto& e : matches) {
-      auto it = impl_->by_id.find(e.subscriber);
-      if (it != impl_->by_id.end()) found.push_back(it->second);
+    if (only) {
+      if (auto it = impl_->by_name.find(*only); it != impl_->by_name.end()) {
+        found.push_back(it->second);
+        rule_found = true;
+      }
+    } else {
+      impl_->index.match(m.topic, matches);
+      for (const auto& e : matches) {
+        auto it = impl_->by_id.find(e.subscriber);
+        if (it != impl_->by_id.end()) found.push_back(it->second);
+      }
     }
   }
   if (found.empty()) return 0;

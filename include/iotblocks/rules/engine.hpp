@@ -181,6 +181,12 @@ class engine {
   /// queued, else on an engine worker thread: keep it short, do not call the engine
   /// from it. This is what an at-least-once consumer acknowledges on.
   std::size_t dispatch(const message& m, dispatch_done done);
+  /// Basic Ingest (`$aws/rules/<rule>/<topic>`, as AWS IoT runs it): evaluates the
+  /// rule named `rule`, if enabled, on `m` (whose topic is the part after the
+  /// prefix) whatever its FROM filter says. nullopt: no such rule; else the number
+  /// of rules whose WHERE matched (0 or 1). `done` as for dispatch.
+  std::optional<std::size_t> dispatch_to(std::string_view rule, const message& m,
+                                         dispatch_done done = {});
 
   /// Registers an action type (replaces a built-in of the same name).
   void register_action(std::string type, action_factory factory);
@@ -210,6 +216,9 @@ class engine {
   const engine_options& options() const noexcept;
 
  private:
+  /// dispatch / dispatch_to: every rule whose FROM matches, or the rule `only`.
+  std::size_t run(const message& m, dispatch_done done, std::optional<std::string_view> only,
+                  bool& rule_found);
   struct impl;
   std::unique_ptr<impl> impl_;
 };
