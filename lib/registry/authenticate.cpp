@@ -143,6 +143,24 @@ authentication registry::authenticate(std::span<const bytes_view> chain) {
     }
     parsed.push_back(std::move(*c));
   }
+  if (const auto* known = d.certificates.find(parsed.front().id());
+      known != nullptr && (*known)->ca_id.empty()) {
+    // Registered without a CA: the leaf alone is verified, as its own anchor.
+    const x509::certificate& leaf = parsed.front();
+    x509::verifier self;
+    if (auto r = self.add_trusted(leaf); !r) {
+      reject(out, r.error(), r.fail().message);
+      return out;
+    }
+    auto v = self.verify(std::span<const x509::certificate>(&leaf, 1), o);
+    if (!v) {
+      reject(out, v.error(), v.fail().message);
+      return out;
+    }
+    d.cache.insert(chain, leaf.id(), leaf.id(), v->not_before, v->not_after);
+    decide(d, leaf.id(), chain.front(), &leaf, leaf.id(), now, out);
+    return out;
+  }
   auto verified = d.trust.verify(std::span<const x509::certificate>(parsed), o);
   if (!verified) {
     reject(out, verified.error(), verified.fail().message);

@@ -315,6 +315,37 @@ result<std::string> registry::register_certificate(std::string_view pem, certifi
   return id;
 }
 
+result<std::string> registry::register_certificate_without_ca(std::string_view pem,
+                                                              certificate_status status) {
+  lock l{d_->mutex};
+  auto& d = *d_;
+  if (status != certificate_status::active && status != certificate_status::inactive &&
+      status != certificate_status::revoked) {
+    return fail(error::invalid_status, "a certificate registers ACTIVE, INACTIVE or REVOKED");
+  }
+  auto cert = x509::certificate::from_pem(pem);
+  if (!cert) return prefixed(std::move(cert).take_failure(), "certificate");
+  if (d.certificates.contains(cert->id())) {
+    return fail(error::already_exists,
+                fmt::format("certificate {} is registered already", cert->id()));
+  }
+  // The certificate is its own trust anchor: validity now and the profile's checks.
+  x509::verify_options o = d.opts.verify;
+  o.at = d.clock().now();
+  x509::verifier self;
+  if (auto r = self.add_trusted(*cert); !r) return std::move(r).take_failure();
+  if (auto r = self.verify(std::span<const x509::certificate>(&*cert, 1), o); !r) {
+    return prefixed(std::move(r).take_failure(), "certificate");
+  }
+  const std::int64_t ms = to_unix_ms(*o.at);
+  detail::stored_certificate row{to_buffer(cert->der()), {}, status, ms, ms};
+  if (auto r = d.db.insert_certificate(cert->id(), row); !r) return std::move(r).take_failure();
+  std::string id = cert->id();
+  d.certificates.put(id,
+                     d.make_record(certificate_record{std::move(*cert), {}, status, ms, ms, {}}));
+  return id;
+}
+
 namespace {
 
 result<void> set_status(detail::registry_impl& d, std::string_view id, certificate_status to) {

@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS ca_certificates(
 CREATE TABLE IF NOT EXISTS certificates(
   id TEXT PRIMARY KEY,
   der BLOB NOT NULL,
-  ca_id TEXT NOT NULL REFERENCES ca_certificates(id),
+  ca_id TEXT REFERENCES ca_certificates(id),
   status TEXT NOT NULL,
   registered_ms INTEGER NOT NULL,
   updated_ms INTEGER NOT NULL);
@@ -37,7 +37,25 @@ CREATE TABLE IF NOT EXISTS thing_principals(
   thing TEXT NOT NULL REFERENCES things(name),
   certificate_id TEXT NOT NULL REFERENCES certificates(id),
   PRIMARY KEY(thing, certificate_id));
-INSERT OR IGNORE INTO meta VALUES('schema_version', '1');
+INSERT OR IGNORE INTO meta VALUES('schema_version', '2');
+)sql";
+
+// Version 1 -> 2: certificates.ca_id may be NULL (registered without a CA). SQLite
+// cannot drop a NOT NULL constraint: the table is copied (its documented procedure).
+constexpr std::string_view migrate_1_to_2 = R"sql(
+CREATE TABLE certificates_v2(
+  id TEXT PRIMARY KEY,
+  der BLOB NOT NULL,
+  ca_id TEXT REFERENCES ca_certificates(id),
+  status TEXT NOT NULL,
+  registered_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL);
+INSERT INTO certificates_v2 SELECT id, der, ca_id, status, registered_ms, updated_ms
+  FROM certificates;
+DROP TABLE certificates;
+ALTER TABLE certificates_v2 RENAME TO certificates;
+CREATE INDEX certificates_by_ca ON certificates(ca_id, registered_ms);
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
 )sql";
 
 failure storage_failure(const failure& f, std::string_view what) {
@@ -70,11 +88,25 @@ result<store> store::open(const std::string& path) {
   auto db = sqlite::database::open(path);
   if (!db) return storage_failure(db.fail(), "open");
   if (auto r = db->exec(schema); !r) return storage_failure(r.fail(), "schema");
-  auto version = db->prepare("SELECT value FROM meta WHERE key = 'schema_version'");
-  if (!version) return storage_failure(version.fail(), "schema");
-  auto row = version->step();
-  if (!row || !*row || version->column_text(0) != "1") {
-    return failure{error::storage, "unsupported registry schema version", {}};
+  std::string v;
+  {
+    auto version = db->prepare("SELECT value FROM meta WHERE key = 'schema_version'");
+    if (!version) return storage_failure(version.fail(), "schema");
+    auto row = version->step();
+    if (!row || !*row) return failure{error::storage, "unsupported registry schema version", {}};
+    v = std::string(version->column_text(0));
+  }
+  if (v == "1") {
+    if (auto r = db->exec("PRAGMA foreign_keys=OFF"); !r)
+      return storage_failure(r.fail(), "migrate");
+    sqlite::transaction tx{*db};
+    if (!tx.begun()) return storage_failure(tx.begun().fail(), "migrate");
+    if (auto r = db->exec(migrate_1_to_2); !r) return storage_failure(r.fail(), "migrate");
+    if (auto r = tx.commit(); !r) return storage_failure(r.fail(), "migrate");
+    if (auto r = db->exec("PRAGMA foreign_keys=ON"); !r)
+      return storage_failure(r.fail(), "migrate");
+  } else if (v != "2") {
+    return failure{error::storage, "unsupported registry schema version " + v.substr(0, 16), {}};
   }
   return store{std::move(*db)};
 }
@@ -195,7 +227,12 @@ result<void> store::delete_ca(std::string_view id) {
 result<void> store::insert_certificate(std::string_view id, const stored_certificate& c) {
   return write("INSERT INTO certificates VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
                [&](sqlite::statement& s) {
-                 s.bind(1, id).bind(2, bytes_view{c.der}).bind(3, c.ca_id);
+                 s.bind(1, id).bind(2, bytes_view{c.der});
+                 if (c.ca_id.empty()) {
+                   s.bind_null(3);  // registered without a CA
+                 } else {
+                   s.bind(3, c.ca_id);
+                 }
                  s.bind(4, to_string(c.status)).bind(5, c.registered_ms).bind(6, c.updated_ms);
                });
 }

@@ -38,7 +38,7 @@ struct ca_record {
 /// are immutable snapshots: a change replaces the record.
 struct certificate_record {
   x509::certificate certificate;
-  std::string ca_id{};  ///< the registered CA its chain ends at
+  std::string ca_id{};  ///< the registered CA its chain ends at; empty: registered without a CA
   certificate_status status = certificate_status::inactive;
   std::int64_t registered_ms = 0;
   std::int64_t updated_ms = 0;

@@ -113,6 +113,13 @@ class registry {
   result<std::string> register_certificate(std::string_view pem,
                                            certificate_status status = certificate_status::inactive,
                                            std::string_view ca_pem = {});
+  /// Registers a device certificate trusted by itself, with no CA registered
+  /// (AWS RegisterCertificateWithoutCA): it must be valid now and pass the
+  /// verification profile's checks as its own anchor. A device presenting it
+  /// is accepted while it is ACTIVE. Its record's ca_id is empty.
+  /// @return the certificate id
+  result<std::string> register_certificate_without_ca(
+      std::string_view pem, certificate_status status = certificate_status::inactive);
   /// Sets ACTIVE, INACTIVE or REVOKED. REVOKED is final; a certificate in
   /// PENDING_TRANSFER changes only through end_transfer.
   result<void> update_certificate(std::string_view id, certificate_status status);
