@@ -1,4 +1,4 @@
-// `iotblocks gateway run [--config gw.json] [--demo]`: runs the reference
+// `iotblocks gateway run [--config gw.json] [--demo] [--log-level L]`: runs the reference
 // gateway until SIGINT or SIGTERM and prints where it listens (`--demo` adds
 // the scenario rules and simulated devices, see gateway_demo.hpp). Without a
 // config, the embedded default (127.0.0.1: 1883 MQTT, 8083 WebSocket, 8080
@@ -22,6 +22,7 @@ namespace {
 struct run_options {
   std::string config;
   std::string data_dir;
+  std::string log_level;
   bool demo = false;
 };
 
@@ -35,6 +36,19 @@ gateway::config read_config(const std::string& path) {
 void run(const run_options& o) {
   auto cfg = read_config(o.config);
   if (!o.data_dir.empty()) cfg.data_dir = o.data_dir;
+  if (!o.log_level.empty()) {
+    static constexpr std::pair<std::string_view, gateway::log_level> levels[] = {
+        {"debug", gateway::log_level::debug},
+        {"info", gateway::log_level::info},
+        {"warn", gateway::log_level::warn},
+        {"error", gateway::log_level::error},
+        {"off", gateway::log_level::off}};
+    bool known = false;
+    for (const auto& [name, level] : levels) {
+      if (name == o.log_level) cfg.log.level = level, known = true;
+    }
+    if (!known) throw error(usage, "--log-level: debug, info, warn, error or off");
+  }
   if (o.demo) demo::add_rules(cfg);
   // Block the signals before any thread starts, then wait for one.
   sigset_t set;
@@ -74,6 +88,9 @@ void setup(CLI::App& root) {
   auto* r = cmd->add_subcommand("run", "Run the gateway until SIGINT/SIGTERM");
   r->add_option("--config", opts->config, "Configuration file (JSON); none: the embedded default");
   r->add_option("--data-dir", opts->data_dir, "Override the data directory");
+  r->add_option("--log-level", opts->log_level,
+                "Operator log level on standard error (debug, info, warn, error, off); "
+                "overrides the config's log.level");
   r->add_flag("--demo", opts->demo,
               "Add the demo rules and simulated devices (greenhouse, doorbell, Sigfox, wind)");
   r->callback([opts] { run(*opts); });

@@ -237,6 +237,13 @@ net::http_reply things_route(gateway::impl& g, const net::incoming_request& r) {
     member(d, "clientId", name, a);
     return ok_reply(d);
   }
+  if (seg.size() == 3 && seg[1] == "principals" && (r.method == "PUT" || r.method == "DELETE")) {
+    // AttachThingPrincipal / DetachThingPrincipal.
+    auto ok = r.method == "PUT" ? reg->attach_thing(name, seg[2]) : reg->detach_thing(name, seg[2]);
+    if (!ok) return fail_reply(ok.fail());
+    sec.changed();
+    return ok_message();
+  }
   if (seg.size() != 1) return error_reply(404, "unknown admin path");
   if (r.method == "GET") {
     auto t = reg->describe_thing(name);
@@ -287,8 +294,30 @@ net::http_reply certificates_route(gateway::impl& g, const net::incoming_request
   rapidjson::Document d;
   d.SetObject();
   auto& a = d.GetAllocator();
+  if (seg.empty() && r.method == "POST") {
+    // RegisterCertificate (with its CA, or found by issuer) / RegisterCertificateWithoutCA.
+    auto body = body_object(r, false);
+    if (!body) return fail_reply(body.fail());
+    const auto pem = json::get_string(*body, "certificatePem");
+    if (!pem) return error_reply(400, "certificatePem: expected a PEM string");
+    auto status = registry::certificate_status::inactive;
+    if (const auto text = json::get_string(*body, "status")) {
+      auto st = registry::parse_certificate_status(*text);
+      if (!st) return fail_reply(st.fail());
+      status = *st;
+    }
+    const bool without_ca = json::get_bool(*body, "withoutCa").value_or(false);
+    const auto ca = json::get_string(*body, "caCertificatePem");
+    auto id = without_ca ? reg->register_certificate_without_ca(*pem, status)
+                         : reg->register_certificate(*pem, status, ca.value_or(""));
+    if (!id) return fail_reply(id.fail());
+    sec.changed();
+    auto now = reg->describe_certificate(*id);
+    if (!now) return fail_reply(now.fail());
+    return {200, json::write(certificate_json(sec, **now, false, a))};
+  }
   if (seg.empty()) {
-    if (r.method != "GET") return error_reply(405, "GET /admin/certificates");
+    if (r.method != "GET") return error_reply(405, "GET or POST /admin/certificates");
     rapidjson::Value arr(rapidjson::kArrayType);
     for (const auto& c : reg->list_certificates())
       arr.PushBack(certificate_json(sec, *c, false, a), a);

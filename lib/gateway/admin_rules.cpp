@@ -175,6 +175,7 @@ net::http_reply stats_route(gateway::impl& g, const net::incoming_request&) {
   add("rules_matched", t.matched);
   add("rules_failed", t.actions_failed);
   add("shadow_updates", g.shadow_updates.load());
+  add("basic_ingest_unknown_rule", g.basic_ingest_unknown.load());
   add("rejected_connects", s.rejected_connects.load());
   add("handshake_failures", g.server.stats().handshake_failures);
   return ok_reply(d);

@@ -18,9 +18,6 @@
 namespace iotblocks::gateway::aws {
 namespace {
 
-/// The account id in ARNs (the registry's default account id).
-constexpr std::string_view account_id = "000000000000";
-
 std::vector<std::string> split_path(std::string_view raw) {
   std::vector<std::string> out;
   if (raw.starts_with('/')) raw.remove_prefix(1);
@@ -58,8 +55,9 @@ std::optional<net::http_reply> authorize(const call& c, const operation& op,
   const std::string resource =
       op.resource.empty() ? std::string("*") : c.arn(op.resource, c.params.at(0));
   policy::context ctx;
-  ctx.region = c.region;
-  ctx.account = std::string(account_id);
+  ctx.region = c.g.cfg.aws.region;
+  ctx.account = c.g.cfg.aws.account_id;
+  ctx.any_account = c.g.cfg.aws.any_account;
   ctx.source_ip = c.r.remote_address;
   auto allowed = [&](std::string_view action) {
     return policy::evaluate(*policies, policy::request::named(action, resource), ctx).allowed();
@@ -132,8 +130,8 @@ result<void> read_access_keys(const rapidjson::Value& root, config& c) {
 }
 
 std::string call::arn(std::string_view kind, std::string_view name) const {
-  return "arn:aws:iot:" + region + ":" + std::string(account_id) + ":" + std::string(kind) + "/" +
-         std::string(name);
+  return "arn:aws:iot:" + g.cfg.aws.region + ":" + g.cfg.aws.account_id + ":" + std::string(kind) +
+         "/" + std::string(name);
 }
 
 net::http_reply error(int status, std::string_view type, std::string_view message) {

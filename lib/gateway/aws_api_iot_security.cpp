@@ -124,10 +124,30 @@ net::http_reply register_certificate(call& c) {
   return ok(d);
 }
 
-net::http_reply register_certificate_without_ca(call&) {
-  return invalid(
-      "RegisterCertificateWithoutCA is not implemented by this gateway yet: register the CA "
-      "(register-ca-certificate), then register-certificate (see docs/aws-api.md)");
+net::http_reply register_certificate_without_ca(call& c) {
+  std::optional<net::http_reply> bad;
+  auto* reg = need_registry(c, bad);
+  if (bad) return *bad;
+  rapidjson::Document body;
+  if (auto b = body_object(c, body)) return *b;
+  const auto pem = string_member(body, "certificatePem", bad);
+  const auto status_text = string_member(body, "status", bad);
+  if (bad) return *bad;
+  if (!pem) return invalid("certificatePem: required");
+  auto status = registry::certificate_status::inactive;
+  if (status_text) {
+    auto s = registry::parse_certificate_status(*status_text);
+    if (!s) return invalid("status: " + s.describe());
+    status = *s;
+  }
+  auto id = reg->register_certificate_without_ca(*pem, status);
+  if (!id) return error_for(id.fail());
+  c.g.sec->changed();
+  rapidjson::Document d;
+  d.SetObject();
+  put(d, "certificateArn", c.arn("cert", *id), d.GetAllocator());
+  put(d, "certificateId", *id, d.GetAllocator());
+  return ok(d);
 }
 
 rapidjson::Value validity(const x509::certificate& cert, alloc& a) {
@@ -150,10 +170,10 @@ net::http_reply describe_certificate(call& c) {
   rapidjson::Value o(rapidjson::kObjectType);
   put(o, "certificateArn", c.arn("cert", r.id()), a);
   put(o, "certificateId", r.id(), a);
-  put(o, "caCertificateId", r.ca_id, a);
+  if (!r.ca_id.empty()) put(o, "caCertificateId", r.ca_id, a);  // none: registered without a CA
   put(o, "status", registry::to_string(r.status), a);
   put(o, "certificatePem", r.certificate.pem(), a);
-  put(o, "ownedBy", "000000000000", a);
+  put(o, "ownedBy", c.g.cfg.aws.account_id, a);
   o.AddMember("creationDate", epoch_seconds(r.registered_ms), a);
   o.AddMember("lastModifiedDate", epoch_seconds(r.updated_ms), a);
   o.AddMember("customerVersion", 1, a);
@@ -304,7 +324,7 @@ net::http_reply describe_ca_certificate(call& c) {
   put(o, "certificateId", r->id(), a);
   put(o, "status", registry::to_string(r->status), a);
   put(o, "certificatePem", r->certificate.pem(), a);
-  put(o, "ownedBy", "000000000000", a);
+  put(o, "ownedBy", c.g.cfg.aws.account_id, a);
   o.AddMember("creationDate", epoch_seconds(r->registered_ms), a);
   o.AddMember("lastModifiedDate", epoch_seconds(r->updated_ms), a);
   put(o, "autoRegistrationStatus", r->auto_registration ? "ENABLE" : "DISABLE", a);

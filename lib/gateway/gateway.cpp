@@ -17,6 +17,15 @@ namespace iotblocks::gateway {
 namespace {
 
 constexpr std::string_view shadow_prefix = "$aws/things/";
+constexpr std::string_view basic_ingest_prefix = "$aws/rules/";
+
+/// The claims of what the gateway implements under `$aws/`.
+void claim_reserved_topics(reserved_topics& r) {
+  using publish = reserved_topics::publish;
+  r.claim({"$aws/things/+/shadow/#", publish::route, true});  // classic and named shadows
+  r.claim({"$aws/events/#", publish::refuse, true});          // lifecycle, JITR events
+  r.claim({"$aws/rules/#", publish::consume, false});         // Basic Ingest
+}
 
 /// The rules engine's republish action goes through the broker.
 class broker_publisher final : public rules::publisher {
@@ -62,6 +71,41 @@ gateway::impl::impl(config c)
 
 gateway::impl::~impl() = default;
 
+std::optional<std::size_t> gateway::impl::to_rules(const broker::message& m,
+                                                   const broker::client_info* from,
+                                                   std::string_view topic, std::string_view rule) {
+  rules::message rm;
+  rm.topic = topic;
+  rm.payload = m.payload;
+  if (from != nullptr && !from->client_id.empty()) rm.client_id = from->client_id;
+  rm.qos = m.qos;
+  if (from != nullptr && from->peer != nullptr) rm.source_ip = from->peer->address;
+  thread_local std::vector<sql::user_property> users;
+  rules::set_mqtt_properties(rm, m.properties, users);
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char trace[36];
+  format_uuid4(rng(), rng(), trace);  // traceid(): one per message, as AWS IoT gives
+  rm.trace_id = std::string_view(trace, sizeof trace);
+  if (rule.empty()) return rules->dispatch(rm);
+  return rules->dispatch_to(rule, rm);
+}
+
+void gateway::impl::basic_ingest(const broker::message& m, const broker::client_info* from) {
+  // "$aws/rules/<rule>/<topic>": the rule alone, topic() without the prefix (as AWS IoT).
+  std::string_view rest = std::string_view(m.topic).substr(basic_ingest_prefix.size());
+  const auto slash = rest.find('/');
+  const std::string_view rule = rest.substr(0, slash);
+  const std::string_view topic =
+      slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+  if (rule.empty() || !to_rules(m, from, topic, rule)) {
+    basic_ingest_unknown.fetch_add(1, std::memory_order_relaxed);  // dropped, as AWS IoT does
+    log.write(log_level::warn, "rule_not_found",
+              {{"client_id", from != nullptr ? std::string_view(from->client_id) : ""},
+               {"topic", m.topic},
+               {"rule", rule}});
+  }
+}
+
 gateway::gateway(config c) : impl_(std::make_unique<impl>(std::move(c))) {}
 gateway::~gateway() { stop(); }
 
@@ -76,7 +120,7 @@ result<void> gateway::start() {
   if (auto ok = g.mqtt.open_store((dir / "broker.db").string()); !ok) return ok.fail();
 
   // Registry, policy store, users and device CA first: rules and connections use them.
-  g.sec = std::make_unique<security>(g.cfg, g.mqtt);
+  g.sec = std::make_unique<security>(g.cfg, g.mqtt, g.log);
   if (auto ok = g.sec->open(dir); !ok) return ok;
 
   auto store = shadow::sqlite_store::open((dir / "shadows.db").string());
@@ -87,6 +131,8 @@ result<void> gateway::start() {
 
   rules::engine_options ro;
   ro.store_path = (dir / "rules.db").string();
+  ro.region = g.cfg.aws.region;
+  ro.account = g.cfg.aws.account_id;
   ro.publisher = std::make_shared<broker_publisher>(g.mqtt);
   ro.http = std::make_shared<net_rules::http_client_transport>();
   ro.command = std::make_shared<net_rules::tcp_command_transport>();
@@ -104,9 +150,10 @@ result<void> gateway::start() {
   g.rule_changes = std::make_unique<rule_store>(std::move(*changes));
   if (auto ok = g.rule_changes->replay(*g.rules); !ok) return ok;
 
-  // Every accepted message: shadow requests, then the rules.
+  // Every accepted message: Basic Ingest, shadow requests, then the rules.
   g.mqtt.on_accepted([&g](const broker::message& m, const broker::client_info* from) {
     const std::string_view client = from != nullptr ? std::string_view(from->client_id) : "";
+    if (m.topic.starts_with(basic_ingest_prefix)) return g.basic_ingest(m, from);
     if (m.topic.starts_with(shadow_prefix)) {
       if (m.topic.ends_with("/update/accepted")) g.shadow_updates.fetch_add(1);
       const shadow::request_context ctx{client, client};
@@ -119,24 +166,26 @@ result<void> gateway::start() {
         }
       }
     }
-    rules::message rm;
-    rm.topic = m.topic;
-    rm.payload = m.payload;
-    if (!client.empty()) rm.client_id = client;
-    rm.qos = m.qos;
-    if (from != nullptr && from->peer != nullptr) rm.source_ip = from->peer->address;
-    thread_local std::vector<sql::user_property> users;
-    rules::set_mqtt_properties(rm, m.properties, users);
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    char trace[36];
-    format_uuid4(rng(), rng(), trace);  // traceid(): one per message, as AWS IoT gives
-    rm.trace_id = std::string_view(trace, sizeof trace);
-    g.rules->dispatch(rm);
+    g.to_rules(m, from, m.topic, {});
     if (g.bridges) g.bridges->offer(m);
   });
 
+  claim_reserved_topics(g.reserved);
+  g.mqtt.on_publish_gate([&g](const broker::client_info&, std::string_view topic) {
+    return g.reserved.on_publish(topic);
+  });
+  g.mqtt.on_subscribe_gate([&g](const broker::client_info&, std::string_view filter) {
+    return g.reserved.on_subscribe(filter);
+  });
   g.sec->install();  // CONNECT (certificate, password, policy) and authorize hooks
   g.gate.tls_peer = [&g](const net::peer_info& p) { return g.sec->on_tls_peer(p); };
+  g.gate.protocol_error = [&g](const net::peer_info& p, mqtt::reason_code r, const failure& f) {
+    g.log.write(log_level::warn, "protocol_error",
+                {{"peer", p.address},
+                 {"transport", net::name(p.kind)},
+                 {"reason_code", mqtt::name(r)},
+                 {"error", f.describe()}});
+  };
 
   for (const auto& l : g.cfg.listeners) {
     if (l.type == "http") continue;
@@ -169,7 +218,10 @@ result<void> gateway::start() {
   if (!g.cfg.bridges.empty()) g.bridges = std::make_unique<bridge_set>(g.mqtt, g.cfg.bridges);
   g.server.start(g.gate);
   if (g.bridges) g.bridges->start();
-  g.server.every(std::chrono::seconds(1), [&g] { g.mqtt.tick(); });
+  g.server.every(std::chrono::seconds(1), [&g] {
+    g.mqtt.tick();
+    g.log.tick();
+  });
   if (g.http_started) g.http.start();
   g.started = true;
   return {};

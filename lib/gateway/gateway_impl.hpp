@@ -11,10 +11,13 @@
 #include <iotblocks/shadow/store.hpp>
 
 #include "gateway/bridges.hpp"
+#include "gateway/operator_log.hpp"
+#include "gateway/reserved_topics.hpp"
 #include "gateway/rule_store.hpp"
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -25,6 +28,7 @@ class security;
 
 struct gateway::impl {
   config cfg;
+  operator_log log{cfg.log};  ///< standard error, logfmt (operator_log.hpp)
   broker::broker mqtt;
   net::server server;
   net_broker::handler gate{mqtt};  ///< the broker on the server's connections
@@ -36,7 +40,11 @@ struct gateway::impl {
   std::unique_ptr<rule_store> rule_changes;  ///< rules changed through the admin API
   std::unique_ptr<bridge_set> bridges;       ///< upstream bridges (bridges.cpp)
   std::unique_ptr<security> sec;             ///< registry, policies, users, admin (security*.cpp)
+  /// `$aws/` topics the gateway implements; a component wired in later (jobs,
+  /// provisioning) claims its own before start() installs the gates.
+  reserved_topics reserved;
   std::atomic<std::uint64_t> shadow_updates{0};
+  std::atomic<std::uint64_t> basic_ingest_unknown{0};  ///< `$aws/rules/<r>/…` naming no rule
   std::vector<endpoint> endpoints;
   bool started = false;
   bool http_started = false;
@@ -44,6 +52,12 @@ struct gateway::impl {
   explicit impl(config c);
   ~impl();
   void add_http_routes();  ///< http_routes.cpp
+  /// A message to the rules under `topic`: every rule whose FROM matches, or
+  /// only `rule` (Basic Ingest; nullopt when there is no such rule).
+  std::optional<std::size_t> to_rules(const broker::message& m, const broker::client_info* from,
+                                      std::string_view topic, std::string_view rule);
+  /// `$aws/rules/<rule>/<topic>`: to that rule only.
+  void basic_ingest(const broker::message& m, const broker::client_info* from);
   std::string metrics_text() const;
 };
 

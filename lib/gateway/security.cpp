@@ -67,7 +67,8 @@ bool registry_enabled(const config& cfg) noexcept {
   return false;
 }
 
-security::security(const config& cfg, broker::broker& b) : cfg_(cfg), broker_(b) {}
+security::security(const config& cfg, broker::broker& b, operator_log& log)
+    : cfg_(cfg), broker_(b), log_(log) {}
 security::~security() = default;
 
 bool security::passwords_enabled() const noexcept { return users_ && !users_->empty(); }
@@ -77,7 +78,10 @@ void security::changed() noexcept {
 }
 
 result<void> security::open(const std::filesystem::path& dir) {
-  auto reg = registry::registry::open((dir / "registry.db").string());
+  registry::options ro;
+  ro.account_id = cfg_.aws.account_id;
+  ro.verify.profile = cfg_.certificate_profile;
+  auto reg = registry::registry::open((dir / "registry.db").string(), std::move(ro));
   if (!reg) return failure{reg.error(), "registry: " + reg.describe(), {}};
   reg_.emplace(std::move(*reg));
   auto store = policy::store::open((dir / "policies.db").string());
@@ -176,13 +180,35 @@ bool security::on_tls_peer(const net::peer_info& peer) {
   chain.reserve(peer.chain.size());
   for (const auto& c : peer.chain) chain.emplace_back(c);
   auto a = reg_->authenticate(chain);
-  if (a.event) publish_event(*a.event);
+  if (a.event) {
+    publish_event(*a.event);
+    log_.write(log_level::info, "jitr_registration",
+               {{"peer", peer.address},
+                {"certificate_id", a.event->certificate_id},
+                {"ca_certificate_id", a.event->ca_certificate_id},
+                {"status", "PENDING_ACTIVATION"}});
+  }
   if (a.accepted()) return true;
   if (has_extra_trust_ && (a.reason == registry::error::certificate_unknown ||
                            a.reason == registry::error::unknown_ca)) {
     x509::verify_options o;
+    o.profile = cfg_.certificate_profile;
     o.purpose = x509::purpose::tls_client;
     if (extra_trust_.verify(chain, o)) return true;
+  }
+  // The certificate id: the SHA-256 of the leaf's DER, whether it parses or not.
+  const auto leaf = x509::certificate::from_der(chain.front());
+  const std::string id = leaf ? leaf->id() : std::string("unparsable");
+  const bool ca_problem = a.reason == x509::error::untrusted ||  // no registered CA signed it
+                          a.reason == registry::error::unknown_ca ||
+                          a.reason == registry::error::ca_inactive ||
+                          a.reason == registry::error::auto_registration_disabled;
+  if (a.reason != registry::error::pending_activation) {
+    log_.write(log_level::warn, ca_problem ? "tls_refused_ca" : "tls_refused",
+               {{"peer", peer.address},
+                {"certificate_id", id},
+                {"error", a.reason.message()},
+                {"reason", a.message}});
   }
   return false;
 }
@@ -203,8 +229,9 @@ void security::install() {
 
 mqtt::reason_code security::authenticate(const mqtt::connect_view& p, broker::client_info& info) {
   policy::context ctx;
-  ctx.region = "us-east-1";
-  ctx.account = "000000000000";
+  ctx.region = cfg_.aws.region;
+  ctx.account = cfg_.aws.account_id;
+  ctx.any_account = cfg_.aws.any_account;
   ctx.client_id = info.client_id;
   if (info.peer != nullptr) ctx.source_ip = info.peer->address;
   std::string principal;
@@ -216,6 +243,11 @@ mqtt::reason_code security::authenticate(const mqtt::connect_view& p, broker::cl
     ctx.thing_is_attached = false;
     if (auto rec = reg_->find_certificate(principal)) {
       if (registry_enabled(cfg_) && rec->status != registry::certificate_status::active) {
+        log_.write(log_level::warn, "auth_failure",
+                   {{"client_id", info.client_id},
+                    {"peer", ctx.source_ip.value_or("")},
+                    {"certificate_id", principal},
+                    {"reason", "certificate is " + std::string(registry::to_string(rec->status))}});
         return mqtt::reason_code::not_authorized;  // changed since the handshake
       }
       for (const auto& t : rec->things) {
@@ -230,6 +262,11 @@ mqtt::reason_code security::authenticate(const mqtt::connect_view& p, broker::cl
     // SCRAM-SHA-256 (info.auth_method) has checked the password already.
     if (info.auth_method.empty() &&
         (!p.username || !p.password || !users_->check(*p.username, as_string_view(*p.password)))) {
+      log_.write(log_level::warn, "auth_failure",
+                 {{"client_id", info.client_id},
+                  {"peer", ctx.source_ip.value_or("")},
+                  {"username", p.username ? *p.username : std::string_view{}},
+                  {"reason", p.username ? "wrong username or password" : "no username"}});
       return mqtt::reason_code::bad_user_name_or_password;
     }
     principal = std::string(default_principal);
@@ -239,7 +276,8 @@ mqtt::reason_code security::authenticate(const mqtt::connect_view& p, broker::cl
   if (!cfg_.authorize) return mqtt::reason_code::success;
   auto st = std::make_shared<connection_state>(*policies_, std::move(principal), std::move(ctx));
   const auto resource = policy::make_arn(st->session.ctx(), "client", info.client_id);
-  if (!st->session.authorize({policy::actions::connect, resource}).allowed()) {
+  if (const auto d = st->session.authorize({policy::actions::connect, resource}); !d.allowed()) {
+    log_denial(info, "iot:Connect", resource, d);
     return mqtt::reason_code::not_authorized;
   }
   info.principal = std::move(st);
@@ -260,7 +298,27 @@ bool security::authorize(const broker::client_info& info, broker::action a,
   }
   std::lock_guard lock(st->mutex);
   const auto resource = policy::make_arn(st->session.ctx(), type, topic);
-  return st->session.authorize({id, resource}).allowed();
+  const auto d = st->session.authorize({id, resource});
+  if (!d.allowed()) log_denial(info, policy::action_name(id), resource, d);
+  return d.allowed();
+}
+
+void security::log_denial(const broker::client_info& info, std::string_view action,
+                          std::string_view resource, const policy::decision& d) {
+  if (!log_.enabled(log_level::warn)) return;
+  std::string statement;
+  std::string sid;
+  if (d.policy != nullptr && d.statement != policy::decision::no_statement) {
+    statement = d.policy->name + "#" + std::to_string(d.statement);
+    sid = std::string(d.policy->doc.statement(d.statement).sid);
+  }
+  log_.write(log_level::warn, "policy_denied",
+             {{"client_id", info.client_id},
+              {"action", action},
+              {"resource", resource},
+              {"decision", policy::to_string(d.result)},
+              {"statement", statement},
+              {"sid", sid}});
 }
 
 }  // namespace iotblocks::gateway

@@ -15,6 +15,7 @@
 #include <iotblocks/gateway/config.hpp>
 #include <iotblocks/gateway/gateway.hpp>
 #include <iotblocks/net/server.hpp>
+#include <iotblocks/policy/evaluate.hpp>
 #include <iotblocks/policy/store.hpp>
 #include <iotblocks/registry/registry.hpp>
 #include <iotblocks/rules/engine.hpp>
@@ -22,6 +23,8 @@
 #include <iotblocks/sql/functions.hpp>
 #include <iotblocks/x509/issue.hpp>
 #include <iotblocks/x509/verifier.hpp>
+
+#include "gateway/operator_log.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -89,7 +92,7 @@ inline constexpr std::string_view default_principal = "iotblocks:default-policie
 /// connection threads; admin calls on the HTTP thread).
 class security {
  public:
-  security(const config& cfg, broker::broker& b);
+  security(const config& cfg, broker::broker& b, operator_log& log);
   ~security();
 
   /// Opens registry.db (when the registry is on), policies.db and users.db in `dir`,
@@ -126,10 +129,14 @@ class security {
  private:
   mqtt::reason_code authenticate(const mqtt::connect_view& p, broker::client_info& info);
   bool authorize(const broker::client_info& info, broker::action a, std::string_view topic);
+  /// policy_denied: the action, resource and deciding statement ("<policy>#<index>", sid).
+  void log_denial(const broker::client_info& info, std::string_view action,
+                  std::string_view resource, const policy::decision& d);
   void publish_event(const registry::registration_event& e);
 
   const config& cfg_;
   broker::broker& broker_;
+  operator_log& log_;
   std::optional<registry::registry> reg_;
   std::optional<policy::store> policies_;
   std::unique_ptr<detail::user_store> users_;

@@ -12,6 +12,7 @@
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/net/bridge.hpp>
 #include <iotblocks/net/server.hpp>
+#include <iotblocks/x509/verifier.hpp>
 
 #include <cstdint>
 #include <string>
@@ -63,6 +64,29 @@ struct aws_access_key {
   std::string policy;
 };
 
+/// The AWS account the gateway stands in for ("aws" in the config). Every ARN
+/// the gateway builds (policy requests of MQTT clients and of the AWS-shaped
+/// API, ARNs it returns, registration events) names this region and account.
+struct aws_account {
+  std::string region = "us-east-1";         ///< "region": [a-z0-9-]{1,32}
+  std::string account_id = "000000000000";  ///< "account_id": 12 digits
+  /// "any_account": policy Resource ARNs match whatever region and account they
+  /// name (policies migrated from several accounts); false: as inside one account.
+  bool any_account = false;
+};
+
+/// Levels of the operator log (standard error, logfmt).
+enum class log_level : std::uint8_t { debug, info, warn, error, off };
+
+/// "log": the operator log: one line per refused handshake, authentication
+/// failure, JITR registration, CA problem, policy denial and protocol-error
+/// disconnect, rate-limited per event (docs/gateway.md, "Operator log").
+struct log_config {
+  log_level level = log_level::info;  ///< "level": debug, info, warn, error, off
+  std::uint32_t burst = 20;           ///< "burst": lines of one event written at once
+  std::uint32_t per_second = 5;       ///< "per_second": lines of one event per second after it
+};
+
 struct config {
   std::vector<listener_config> listeners;
   std::string data_dir = "./iotblocks-data";
@@ -84,6 +108,11 @@ struct config {
   std::vector<net::bridge_options> bridges;
   /// Access keys of the AWS-shaped HTTP API (SigV4; docs/aws-api.md).
   std::vector<aws_access_key> aws_access_keys;
+  aws_account aws;  ///< "aws": region, account_id, any_account
+  /// "certificate_profile": how device chains and registered CAs are verified
+  /// ("aws", the default: what AWS IoT Core accepts; "strict": RFC 5280).
+  x509::profile certificate_profile = x509::profile::aws;
+  log_config log;  ///< "log": level, burst, per_second
 };
 
 /// Parses a configuration file's text. Errors carry the JSON path (and, for

@@ -23,6 +23,9 @@ class handler final : public net::handler {
   /// Decides TLS peers during the handshake (unset: accept every peer the TLS
   /// settings accept). Set before the server starts.
   std::function<bool(const net::peer_info&)> tls_peer;
+  /// Told of each connection closed for a malformed packet (before the broker
+  /// answers it), e.g. for a log line. Set before the server starts.
+  std::function<void(const net::peer_info&, mqtt::reason_code, const failure&)> protocol_error;
 
   void on_open(const net::connection_ptr& c) override;
   void on_packet(const net::connection_ptr& c, const mqtt::packet_view& p) override;
