@@ -277,3 +277,30 @@ TEST(Engine, CustomActionType) {
 
 }  // namespace
 }  // namespace iotblocks::rules
+
+namespace iotblocks::rules::testing {
+namespace {
+
+TEST(Engine, DispatchToRunsTheNamedRuleWhateverItsFrom) {
+  auto pub = std::make_shared<recording_publisher>();
+  auto o = fast_options();
+  o.publisher = pub;
+  engine e{o};
+  ASSERT_TRUE(e.add_rule("ingest", R"({"sql":"SELECT topic() AS t, v FROM 'never/used'",
+      "actions":[{"republish":{"topic":"out"}}]})"));
+  ASSERT_TRUE(e.add_rule("other", R"({"sql":"SELECT * FROM '#'",
+      "actions":[{"republish":{"topic":"other"}}]})"));
+  EXPECT_EQ(e.dispatch_to("ingest", msg("a/b", R"({"v":1})")), std::optional<std::size_t>{1});
+  ASSERT_TRUE(pub->got.wait_for(1));
+  ASSERT_TRUE(e.flush());
+  const auto got = pub->got.items();
+  ASSERT_EQ(got.size(), 1u);  // "other" (FROM '#') did not run
+  EXPECT_EQ(got[0].topic, "out");
+  EXPECT_EQ(got[0].payload, R"({"t":"a/b","v":1})");
+  EXPECT_EQ(e.dispatch_to("missing", msg("a/b", "{}")), std::nullopt);
+  ASSERT_TRUE(e.set_rule_enabled("ingest", false));
+  EXPECT_EQ(e.dispatch_to("ingest", msg("a/b", "{}")), std::optional<std::size_t>{0});
+}
+
+}  // namespace
+}  // namespace iotblocks::rules::testing
