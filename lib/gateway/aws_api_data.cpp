@@ -155,7 +155,8 @@ net::http_reply list_named_shadows(call& c) {
 
 net::http_reply get_retained_message(call& c) {
   const auto m = c.g.mqtt.retained(c.params.at(0));
-  if (!m) return error(404, "ResourceNotFoundException", "no retained message on " + c.params.at(0));
+  if (!m)
+    return error(404, "ResourceNotFoundException", "no retained message on " + c.params.at(0));
   rapidjson::Document d;
   d.SetObject();
   auto& a = d.GetAllocator();
