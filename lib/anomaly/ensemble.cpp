@@ -365,7 +365,7 @@ result<std::shared_ptr<const detector>> make_ensemble(std::string_view text) {
                                     {"half_life", &p.half_life, 0, 1e15},
                                     {"max_abs_value", &p.max_abs_value, 1e-300, 1e150},
                                     {"likelihood_alpha", &p.likelihood_alpha, 1e-9, 1},
-                                    {"likelihood_min_std", &p.likelihood_min_std, 0, 1}};
+                                    {"likelihood_min_std", &p.likelihood_min_std, 1e-6, 1}};
     const whole_parameter wholes[] = {{"training", &p.training, 3, 1'000'000'000},
                                       {"rest", &p.rest, 0, 1'000'000'000},
                                       {"season", &p.season, 0, 1},

@@ -72,6 +72,7 @@ TEST(EnsembleLikelihood, StateStaysUnder4KiBAndDecodeChecksTheWindow) {
   EXPECT_NE(d->parameters().find("likelihood=1,likelihood_window=10"), std::string::npos);
   EXPECT_EQ(make_detector("ensemble", "likelihood_window=33").error(), error::invalid_parameter);
   EXPECT_EQ(make_detector("ensemble", "likelihood=2").error(), error::invalid_parameter);
+  EXPECT_EQ(make_detector("ensemble", "likelihood_min_std=0").error(), error::invalid_parameter);
   // A snapshot taken with a 20-point window does not decode into a 10-point one
   // (its ring position may lie beyond the window).
   const auto wide = make_detector("ensemble", "likelihood_window=20").value();
