@@ -333,14 +333,17 @@ class ensemble final : public detector {
       for (double& t : c.group_total) f64(t, true);
       for (float& b : c.count) f32(b);
     }
-    for (double& v : s.lik.ring) f64(v, true), ok &= v <= 1;
-    f64(s.lik.sum, true);
-    f64(s.lik.mean, false);
-    f64(s.lik.var, true);
-    f64(s.lik.n, true);
-    s.lik.pos = r.u32();
-    s.lik.filled = r.u32();
-    ok &= s.lik.pos < p_.likelihood_window && s.lik.filled <= p_.likelihood_window;
+    // A state from before the likelihood ends here: that layer starts afresh.
+    if (r.remaining() != 0) {
+      for (double& v : s.lik.ring) f64(v, true), ok &= v <= 1;
+      f64(s.lik.sum, true);
+      f64(s.lik.mean, false);
+      f64(s.lik.var, true);
+      f64(s.lik.n, true);
+      s.lik.pos = r.u32();
+      s.lik.filled = r.u32();
+      ok &= s.lik.pos < p_.likelihood_window && s.lik.filled <= p_.likelihood_window;
+    }
     if (!ok || !r.ok() || r.remaining() != 0) return error::invalid_snapshot;
     new (state.data()) ensemble_state{s};
     return {};
