@@ -1,6 +1,7 @@
 // The admin REST API against a running gateway: things, issued certificates
 // (used by mosquitto_pub over TLS), certificates, CAs, policies, rules, stats.
 #include "auth_fixture.hpp"
+#include "x509/test_util.hpp"
 
 namespace iotblocks::gateway::testing {
 namespace {
@@ -175,6 +176,52 @@ TEST_F(SecureGateway, AdminRuleChangesSurviveARestart) {
   const auto out = until_received(tcp_client("mosquitto_sub", "-t a3 -C 1 -W 20"),
                                   [&] { run(tcp_client("mosquitto_pub", "-t a -m '{\"y\":7}'")); });
   EXPECT_EQ(out, "{\"y\":7}\n");
+}
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (const char ch : s) {
+    if (ch == '\n') {
+      out += "\\n";
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
+TEST_F(SecureGateway, AdminRegistersCertificatesAndAttachesThingPrincipals) {
+  start("");
+  const auto factory = x509::test::make_ca("Factory CA (not registered)");
+  const auto device = x509::test::make_leaf("pump-1", factory);
+  const std::string pem = json_string(device.cert.pem());
+  // RegisterCertificate: no registered CA signed it.
+  auto r = http("POST", "/admin/certificates", R"({"certificatePem":)" + pem + "}");
+  EXPECT_EQ(r.status, 400u) << r.body;
+  EXPECT_NE(r.body.find("CA"), std::string::npos) << r.body;
+  // RegisterCertificateWithoutCA, ACTIVE.
+  r = http("POST", "/admin/certificates",
+           R"({"certificatePem":)" + pem + R"(,"status":"ACTIVE","withoutCa":true})");
+  ASSERT_EQ(r.status, 200u) << r.body;
+  const std::string id = field(r.body, "certificateId");
+  EXPECT_EQ(id, device.cert.id());
+  EXPECT_EQ(field(r.body, "status"), "ACTIVE");
+  EXPECT_EQ(field(r.body, "caId"), "");
+  EXPECT_EQ(
+      http("POST", "/admin/certificates", R"({"certificatePem":)" + pem + R"(,"withoutCa":true})")
+          .status,
+      409u);
+  EXPECT_EQ(http("POST", "/admin/certificates", R"({"status":"ACTIVE"})").status, 400u);
+  // AttachThingPrincipal / DetachThingPrincipal.
+  ASSERT_EQ(http("PUT", "/admin/things/pump-1", "{}").status, 200u);
+  r = http("PUT", "/admin/things/pump-1/principals/" + id);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_NE(http("GET", "/admin/things/pump-1").body.find(R"("principals":[")" + id),
+            std::string::npos);
+  EXPECT_EQ(http("PUT", "/admin/things/nothing/principals/" + id).status, 404u);
+  r = http("DELETE", "/admin/things/pump-1/principals/" + id);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_NE(http("GET", "/admin/things/pump-1").body.find(R"("principals":[])"), std::string::npos);
 }
 
 }  // namespace
