@@ -94,8 +94,7 @@ struct shadow_store::impl {
 shadow_store::shadow_store(std::unique_ptr<impl> p) : p_(std::move(p)) {}
 shadow_store::~shadow_store() = default;
 
-result<std::unique_ptr<shadow_store>> shadow_store::open(const std::string& url,
-                                                         const options& o) {
+result<std::unique_ptr<shadow_store>> shadow_store::open(const std::string& url, const options& o) {
   auto p = std::make_unique<impl>();
   for (std::size_t i = 0; i < std::max<std::size_t>(o.connections, 1); ++i) {
     auto c = detail::connection::open(url);

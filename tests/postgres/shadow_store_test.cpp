@@ -107,9 +107,9 @@ TEST(PostgresShadowStore, RefusesAServerItCannotReachAndASchemaFromANewerBuild) 
   testing::server pg;
   ASSERT_TRUE(pg.ok());
   ASSERT_TRUE(shadow_store::open(pg.url()));
-  const std::string bump =
-      "psql -q '" + pg.url() + "' -c \"UPDATE iotblocks_schema SET version = 99 "
-      "WHERE component = 'shadow'\" >/dev/null";
+  const std::string bump = "psql -q '" + pg.url() +
+                           "' -c \"UPDATE iotblocks_schema SET version = 99 "
+                           "WHERE component = 'shadow'\" >/dev/null";
   ASSERT_EQ(std::system(bump.c_str()), 0);
   const auto newer = shadow_store::open(pg.url());
   EXPECT_EQ(newer.error(), error::schema_too_new);
