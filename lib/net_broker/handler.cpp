@@ -24,6 +24,7 @@ class bound final : public broker::connection {
   void close() override { c_->close(); }
   void set_protocol(mqtt::protocol_version v) override { c_->set_protocol(v); }
   void set_idle_timeout(std::chrono::milliseconds t) override { c_->set_idle_timeout(t); }
+  void post(std::function<void()> fn) override { c_->post(std::move(fn)); }
 
  private:
   net::connection_ptr c_;

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,9 @@ class connection {
   virtual void set_protocol(mqtt::protocol_version) {}
   /// Close when nothing is read for `timeout` (0 disables): 1.5 x keep-alive.
   virtual void set_idle_timeout(std::chrono::milliseconds) {}
+  /// Runs `fn` where this connection's calls into the broker run (its thread), after
+  /// what is already queued there; used to finish a deferred CONNECT. Default: at once.
+  virtual void post(std::function<void()> fn) { fn(); }
 
   /// The broker's per-connection state (its session); the transport leaves it alone.
   std::shared_ptr<void> user;
