@@ -15,6 +15,10 @@ class bound final : public broker::connection {
     peer_.transport = std::string(net::name(p.kind));
     peer_.alpn = p.alpn;
     peer_.chain = p.chain;
+    peer_.server_name = p.server_name;
+    peer_.ws_target = p.ws_target;
+    peer_.ws_headers = p.ws_headers;
+    peer_.identity = p.identity;
   }
   std::uint64_t id() const noexcept override { return c_->id(); }
   const broker::peer_info& peer() const noexcept override { return peer_; }

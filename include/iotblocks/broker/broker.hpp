@@ -48,6 +48,8 @@ class connect_resumer {
   /// `credentials` in client_info::credentials); otherwise it is refused with `why`
   /// (a CONNACK reason code; 3.1.1 gets the matching return code).
   void operator()(mqtt::reason_code why, std::shared_ptr<const void> credentials = {}) const;
+  /// The connection whose CONNECT waits (e.g. to close it when its credentials expire).
+  std::weak_ptr<connection> target() const { return connection_; }
 
  private:
   friend class broker;

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace iotblocks::broker {
@@ -27,6 +28,12 @@ struct peer_info {
   std::string transport;           ///< "tcp", "tls", "ws", "wss", or the embedder's name
   std::string alpn;                ///< negotiated ALPN protocol, if any
   std::vector<byte_buffer> chain;  ///< client certificate chain (DER, leaf first), TLS only
+  std::string server_name;         ///< TLS server name indication, if sent
+  /// WebSocket only: the upgrade request's target (path and query, as sent) and headers.
+  std::string ws_target;
+  std::vector<std::pair<std::string, std::string>> ws_headers;
+  /// Who the transport's upgrade check found the peer to be (e.g. "aws-sigv4:<key id>").
+  std::string identity;
 };
 
 /// One client connection. The broker calls it from the threads that call the
