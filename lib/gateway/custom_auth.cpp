@@ -4,6 +4,7 @@
 
 #include <iotblocks/core/bytes.hpp>
 #include <iotblocks/core/error.hpp>
+#include <iotblocks/core/utf8.hpp>
 
 #include "core/json.hpp"
 
@@ -74,6 +75,27 @@ bool alphanumeric(std::string_view s) noexcept {
     }
   }
   return true;
+}
+
+/// `s` as valid UTF-8 for the event: each byte of an invalid sequence becomes U+FFFD.
+std::string utf8_text(std::string_view s) {
+  if (is_valid_utf8(s)) return std::string(s);
+  std::string out;
+  while (!s.empty()) {
+    const auto at = utf8_check(s);
+    if (at == utf8_ok) {
+      out.append(s);
+      break;
+    }
+    out.append(s.substr(0, at));
+    append_utf8(out, U'\uFFFD');
+    s.remove_prefix(at + 1);
+  }
+  return out;
+}
+
+rapidjson::Value text_value(std::string_view s, rapidjson::Document::AllocatorType& a) {
+  return json::string_value(utf8_text(s), a);
 }
 
 failure bad(std::string what) {
@@ -162,40 +184,40 @@ std::string request_event(const credentials& c, const token_check& t,
   rapidjson::Document d;
   d.SetObject();
   auto& a = d.GetAllocator();
-  if (t.token) d.AddMember("token", json::string_value(*t.token, a), a);
+  if (t.token) d.AddMember("token", text_value(*t.token, a), a);
   d.AddMember("signatureVerified", t.signature_verified, a);
   rapidjson::Value protocols(rapidjson::kArrayType), data(rapidjson::kObjectType);
   if (!c.server_name.empty() || c.http || c.username || c.password) {
     protocols.PushBack("tls", a);
     rapidjson::Value tls(rapidjson::kObjectType);
-    tls.AddMember("serverName", json::string_value(c.server_name, a), a);
+    tls.AddMember("serverName", text_value(c.server_name, a), a);
     data.AddMember("tls", tls, a);
   }
   if (c.http) {
     protocols.PushBack("http", a);
     rapidjson::Value http(rapidjson::kObjectType), headers(rapidjson::kObjectType);
     for (const auto& [k, v] : c.http->headers) {
-      if (headers.HasMember(k.c_str())) continue;
-      headers.AddMember(json::string_value(k, a), json::string_value(v, a), a);
+      if (headers.HasMember(utf8_text(k).c_str())) continue;
+      headers.AddMember(text_value(k, a), text_value(v, a), a);
     }
     http.AddMember("headers", headers, a);
-    http.AddMember("queryString",
-                   json::string_value(c.http->query.empty() ? "" : "?" + c.http->query, a), a);
+    http.AddMember("queryString", text_value(c.http->query.empty() ? "" : "?" + c.http->query, a),
+                   a);
     data.AddMember("http", http, a);
   }
   protocols.PushBack("mqtt", a);
   rapidjson::Value mqtt(rapidjson::kObjectType);
-  if (c.username) mqtt.AddMember("username", json::string_value(*c.username, a), a);
+  if (c.username) mqtt.AddMember("username", text_value(*c.username, a), a);
   if (c.password) {
     const auto* p = reinterpret_cast<const std::byte*>(c.password->data());
     mqtt.AddMember("password", json::string_value(to_base64({p, c.password->size()}), a), a);
   }
-  if (!c.client_id.empty()) mqtt.AddMember("clientId", json::string_value(c.client_id, a), a);
+  if (!c.client_id.empty()) mqtt.AddMember("clientId", text_value(c.client_id, a), a);
   data.AddMember("mqtt", mqtt, a);
   d.AddMember("protocols", protocols, a);
   d.AddMember("protocolData", data, a);
   rapidjson::Value meta(rapidjson::kObjectType);
-  meta.AddMember("id", json::string_value(connection_id, a), a);
+  meta.AddMember("id", text_value(connection_id, a), a);
   d.AddMember("connectionMetadata", meta, a);
   return json::write(d);
 }
