@@ -10,7 +10,7 @@ const path = require('path');
 const { Gateway } = require('./aws_sdk_gateway');
 
 const peers = path.join(__dirname, '../peers/node_modules');
-const { mqtt, mqtt5, iot, auth } = require(path.join(peers, 'aws-iot-device-sdk-v2'));
+const { mqtt, mqtt5, iot, auth, iotshadow } = require(path.join(peers, 'aws-iot-device-sdk-v2'));
 const awsIot = require(path.join(peers, 'aws-iot-device-sdk'));
 const crypto = require('crypto');
 const fs = require('fs');
@@ -413,4 +413,78 @@ test('WebSocket upgrade: SigV4 refusals are HTTP 403 before the upgrade; query s
   assert.deepStrictEqual(await upgrade('/mqtt?any=thing&x=1'), { status: 101, protocol: 'mqtt' });
   assert.strictEqual((await upgrade('/elsewhere?x=1')).status, 404);
   assert.strictEqual((await upgrade('/mqtt', 'chat')).status, 400);
+});
+
+// --- Device Shadow clients -----------------------------------------------------------
+
+async function mtls311(dev, clientId) {
+  const b = iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder_from_path(dev.cert, dev.key);
+  b.with_certificate_authority_from_path(undefined, gw.tls.ca);
+  b.with_endpoint('127.0.0.1');
+  b.with_port(gw.ports.mqtts);
+  b.with_client_id(clientId);
+  b.with_clean_session(true);
+  const conn = new mqtt.MqttClient().new_connection(b.build());
+  await within(5000, 'connect', conn.connect());
+  return conn;
+}
+
+/// Subscribes with `subscribe(handler)`, then runs `publish()`; resolves with the first answer.
+async function answer(subscribe, publish) {
+  let done;
+  const got = new Promise((resolve, reject) => {
+    done = (error, response) => (error ? reject(error) : resolve(response));
+  });
+  await subscribe(done);
+  await publish();
+  return within(3000, 'shadow answer', got);
+}
+
+test('v2 SDK IotShadowClient (MQTT 3.1.1): update and get, classic and named shadows', async () => {
+  const dev = await gw.device('sdk-shadow-311', 'Open');
+  const conn = await mtls311(dev, 'sdk-shadow-311');
+  const shadow = new iotshadow.IotShadowClient(conn);
+  const QoS = mqtt.QoS.AtLeastOnce;
+  const thingName = 'sdk-shadow-311';
+  const updated = await answer(
+      (h) => shadow.subscribeToUpdateShadowAccepted({ thingName }, QoS, h),
+      () => shadow.publishUpdateShadow({ thingName, state: { reported: { temp: 21 } } }, QoS));
+  assert.deepStrictEqual(updated.state.reported, { temp: 21 });
+  const got = await answer(
+      (h) => shadow.subscribeToGetShadowAccepted({ thingName }, QoS, h),
+      () => shadow.publishGetShadow({ thingName }, QoS));
+  assert.deepStrictEqual(got.state.reported, { temp: 21 });
+  assert.strictEqual(typeof got.version, 'number');
+  const shadowName = 'config';
+  const named = await answer(
+      (h) => shadow.subscribeToUpdateNamedShadowAccepted({ thingName, shadowName }, QoS, h),
+      () => shadow.publishUpdateNamedShadow({ thingName, shadowName, state: { desired: { rate: 5 } } }, QoS));
+  assert.deepStrictEqual(named.state.desired, { rate: 5 });
+  const namedGot = await answer(
+      (h) => shadow.subscribeToGetNamedShadowAccepted({ thingName, shadowName }, QoS, h),
+      () => shadow.publishGetNamedShadow({ thingName, shadowName }, QoS));
+  assert.deepStrictEqual(namedGot.state.desired, { rate: 5 });
+  assert.deepStrictEqual(namedGot.state.delta, { rate: 5 });
+  await conn.disconnect();
+});
+
+test('v2 SDK IotShadowClientv2 (MQTT 5, request-response): update and get, classic and named', async () => {
+  const dev = await gw.device('sdk-shadow-5', 'Open');
+  const r = await start5(mtls5(dev, 'sdk-shadow-5'));
+  assert.ok(r.ok, `refused: ${r.reason} ${r.error}`);
+  const shadow = iotshadow.IotShadowClientv2.newFromMqtt5(r.client, {
+    maxRequestResponseSubscriptions: 4, maxStreamingSubscriptions: 2, operationTimeoutInSeconds: 5 });
+  try {
+    const thingName = 'sdk-shadow-5';
+    const up = await shadow.updateShadow({ thingName, state: { reported: { on: true } } });
+    assert.deepStrictEqual(up.state.reported, { on: true });
+    const got = await shadow.getShadow({ thingName });
+    assert.deepStrictEqual(got.state.reported, { on: true });
+    await shadow.updateNamedShadow({ thingName, shadowName: 'fw', state: { reported: { v: '1.2' } } });
+    const named = await shadow.getNamedShadow({ thingName, shadowName: 'fw' });
+    assert.deepStrictEqual(named.state.reported, { v: '1.2' });
+  } finally {
+    shadow.close();
+    await stop5(r.client);
+  }
 });
