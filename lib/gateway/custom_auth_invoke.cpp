@@ -163,6 +163,7 @@ bool service::take(const mqtt::connect_view& p, const broker::client_info& info,
   std::optional<std::string_view> password;
   if (p.password) password = as_string_view(*p.password);
   auto c = find_credentials(p.username, password, info.client_id, ws);
+  if (info.peer != nullptr) c.server_name = info.peer->server_name;
   std::string name;
   if (c.authorizer) {
     name = *c.authorizer;
