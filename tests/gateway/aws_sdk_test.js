@@ -162,19 +162,28 @@ test('v2 SDK, MQTT 5 over mutual TLS: connect, subscribe, publish', async () => 
   await stop5(r.client);
 });
 
-test('v2 SDK, MQTT 5 custom auth naming an authorizer the gateway does not have: refused', async () => {
+test('custom auth naming an unknown authorizer is refused, also by a gateway without authorizers', async () => {
   // Before custom authorizers existed, this client was admitted anonymously under the
   // (broad) default policies.
-  const b = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithCustomAuth('127.0.0.1', {
-    authorizerName: 'NoSuchAuthorizer', username: 'device', password: Buffer.from('token'),
-  });
-  b.withPort(gw.ports.mqtts);
-  b.withCertificateAuthorityFromPath(undefined, gw.tls.ca);
-  b.withConnectProperties({ clientId: 'sdk-custom-unknown', keepAliveIntervalSeconds: 30 });
-  const r = await start5(b.build());
-  if (r.ok) await stop5(r.client);
-  assert.strictEqual(r.ok, false, 'a client naming an unknown authorizer was admitted');
-  assert.strictEqual(r.reason, mqtt5.ConnectReasonCode.BadUsernameOrPassword);
+  const bare = new Gateway(process.env.IOTBLOCKS_BIN);
+  await bare.start({ authorize: true, policies: { Open: OPEN_POLICY }, default_policies: ['Open'] });
+  try {
+    for (const [g, clientId] of [[gw, 'sdk-custom-unknown'], [bare, 'sdk-custom-bare']]) {
+      const b = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithCustomAuth('127.0.0.1', {
+        authorizerName: 'NoSuchAuthorizer', username: 'device', password: Buffer.from('token'),
+      });
+      b.withPort(g.ports.mqtts);
+      b.withCertificateAuthorityFromPath(undefined, g.tls.ca);
+      b.withConnectProperties({ clientId, keepAliveIntervalSeconds: 30 });
+      const r = await start5(b.build());
+      if (r.ok) await stop5(r.client);
+      assert.strictEqual(r.ok, false, `${clientId}: a client naming an unknown authorizer was admitted`);
+      assert.strictEqual(r.reason, mqtt5.ConnectReasonCode.BadUsernameOrPassword);
+    }
+  } finally {
+    await bare.stop();
+    bare.cleanup();
+  }
 });
 
 // --- custom authentication ----------------------------------------------------------
