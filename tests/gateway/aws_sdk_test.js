@@ -265,6 +265,34 @@ test('custom auth: the connection is closed after disconnectAfterInSeconds', asy
   }
 });
 
+test('v2 SDK, MQTT 3.1.1 with_custom_authorizer and MQTT 5 over WebSocket with custom auth', async () => {
+  const b = iot.AwsIotMqttConnectionConfigBuilder.new_default_builder();
+  b.with_custom_authorizer('device', 'HttpAuth', undefined, 'let-me-in');
+  b.with_port(gw.ports.mqtts);  // with_custom_authorizer sets 443
+  b.with_certificate_authority_from_path(undefined, gw.tls.ca);
+  b.with_endpoint('127.0.0.1');
+  b.with_client_id('ca-311');
+  b.with_clean_session(true);
+  const conn = new mqtt.MqttClient().new_connection(b.build());
+  await within(5000, 'connect', conn.connect());
+  const got = new Promise((resolve) => {
+    conn.subscribe('custom/ca-311/t', mqtt.QoS.AtLeastOnce, (topic, payload) => resolve(payload));
+  });
+  await conn.publish('custom/ca-311/t', 'hello', mqtt.QoS.AtLeastOnce);
+  assert.strictEqual(Buffer.from(await within(3000, 'message', got)).toString(), 'hello');
+  await conn.disconnect();
+
+  const w = iot.AwsIotMqtt5ClientConfigBuilder.newWebsocketMqttBuilderWithCustomAuth('127.0.0.1', {
+    authorizerName: 'HttpAuth', username: 'device', password: Buffer.from('let-me-in') });
+  w.withPort(gw.ports.wss);
+  w.withCertificateAuthorityFromPath(undefined, gw.tls.ca);
+  w.withConnectProperties({ clientId: 'ca-ws5', keepAliveIntervalSeconds: 30 });
+  const r = await start5(w.build());
+  assert.ok(r.ok, `refused: ${r.reason} ${r.error}`);
+  await roundTrip5(r.client, 'custom/ca-ws5/t');
+  await stop5(r.client);
+});
+
 test('v1 SDK, wss-custom-auth with the credentials in headers', async () => {
   const device = awsIot.device({
     protocol: 'wss-custom-auth', host: '127.0.0.1', port: gw.ports.wss, clientId: 'ca-v1',
