@@ -137,6 +137,7 @@ result<void> gateway::start() {
 
   g.sec->install();  // CONNECT (certificate, password, policy) and authorize hooks
   g.gate.tls_peer = [&g](const net::peer_info& p) { return g.sec->on_tls_peer(p); };
+  g.gate.ws_upgrade = [&g](net::peer_info& p) { return g.sec->on_ws_upgrade(p); };
 
   for (const auto& l : g.cfg.listeners) {
     if (l.type == "http") continue;
@@ -169,7 +170,10 @@ result<void> gateway::start() {
   if (!g.cfg.bridges.empty()) g.bridges = std::make_unique<bridge_set>(g.mqtt, g.cfg.bridges);
   g.server.start(g.gate);
   if (g.bridges) g.bridges->start();
-  g.server.every(std::chrono::seconds(1), [&g] { g.mqtt.tick(); });
+  g.server.every(std::chrono::seconds(1), [&g] {
+    g.mqtt.tick();
+    g.sec->tick();
+  });
   if (g.http_started) g.http.start();
   g.started = true;
   return {};
