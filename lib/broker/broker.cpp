@@ -36,6 +36,9 @@ broker::broker(broker_options options, clock::time_point now)
 broker::~broker() = default;
 
 void broker::on_authenticate(authenticate_fn fn) { impl_->authenticate = std::move(fn); }
+void broker::on_authenticate_deferred(deferred_authenticate_fn fn) {
+  impl_->authenticate_deferred = std::move(fn);
+}
 void broker::on_authorize(authorize_fn fn) { impl_->authorize = std::move(fn); }
 void broker::on_accepted(publish_hook fn) { impl_->accepted = std::move(fn); }
 void broker::on_publish_gate(publish_gate_fn fn) { impl_->publish_gate = std::move(fn); }

@@ -8,6 +8,7 @@
 #include "gateway/config_device.hpp"
 #include "gateway/config_json.hpp"
 #include "gateway/config_rules.hpp"
+#include "gateway/custom_auth.hpp"
 
 #include <fstream>
 #include <initializer_list>
@@ -137,10 +138,11 @@ result<config> parse_config(std::string_view text) {
   if (!doc) return std::move(doc).take_failure();
   const value& root = *doc;
   if (!root.IsObject()) return bad("(root)", "expected an object");
-  if (auto f = only(root, "",
-                    {"listeners", "data_dir", "threads", "admin_token", "limits", "rules",
-                     "policies", "authorize", "default_policies", "bridges", "notify", "alarms",
-                     "aws_access_keys", "aws", "certificate_profile", "log"})) {
+  if (auto f =
+          only(root, "",
+               {"listeners", "data_dir", "threads", "admin_token", "limits", "rules", "policies",
+                "authorize", "default_policies", "bridges", "notify", "alarms", "aws_access_keys",
+                "custom_authorizers", "default_authorizer", "aws", "certificate_profile", "log"})) {
     return *f;
   }
   config c;
@@ -204,6 +206,7 @@ result<config> parse_config(std::string_view text) {
   }
   if (auto ok = aws::read_access_keys(root, c); !ok) return std::move(ok).take_failure();
   if (auto ok = detail::read_device_settings(root, c); !ok) return std::move(ok).take_failure();
+  if (auto ok = custom_auth::read_config(root, c); !ok) return std::move(ok).take_failure();
   if (const value* dp = json::find(root, "default_policies")) {
     if (!dp->IsArray()) return bad("default_policies", "expected an array of policy names");
     for (const auto& s : dp->GetArray()) {

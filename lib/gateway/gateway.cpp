@@ -186,6 +186,7 @@ result<void> gateway::start() {
                  {"reason_code", mqtt::name(r)},
                  {"error", f.describe()}});
   };
+  g.gate.ws_upgrade = [&g](net::peer_info& p) { return g.sec->on_ws_upgrade(p); };
 
   for (const auto& l : g.cfg.listeners) {
     if (l.type == "http") continue;
@@ -221,6 +222,7 @@ result<void> gateway::start() {
   g.server.every(std::chrono::seconds(1), [&g] {
     g.mqtt.tick();
     g.log.tick();
+    g.sec->tick();
   });
   if (g.http_started) g.http.start();
   g.started = true;

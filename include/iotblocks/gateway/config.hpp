@@ -87,6 +87,20 @@ struct log_config {
   std::uint32_t per_second = 5;       ///< "per_second": lines of one event per second after it
 };
 
+/// An AWS IoT custom authorizer (docs/gateway.md, "Custom authorizers"): the
+/// operator's function decides each connection that names it.
+struct custom_authorizer {
+  std::string name;
+  std::string url;                   ///< "function": {"url": "http://..."}: POST of the event
+  std::vector<std::string> command;  ///< "function": {"command": [...]}: event on stdin
+  std::string token_key_name;
+  /// "token_signing_public_keys": key name -> PEM public key (RSA or EC).
+  std::vector<std::pair<std::string, std::string>> token_signing_public_keys;
+  bool signing_disabled = false;
+  bool active = true;               ///< "status": "ACTIVE" (default) or "INACTIVE"
+  std::uint32_t timeout_ms = 5000;  ///< one invocation
+};
+
 struct config {
   std::vector<listener_config> listeners;
   std::string data_dir = "./iotblocks-data";
@@ -113,6 +127,9 @@ struct config {
   /// ("aws", the default: what AWS IoT Core accepts; "strict": RFC 5280).
   x509::profile certificate_profile = x509::profile::aws;
   log_config log;  ///< "log": level, burst, per_second
+  /// Custom authorizers, and the one used when a client names none ("default_authorizer").
+  std::vector<custom_authorizer> custom_authorizers;
+  std::string default_authorizer;
 };
 
 /// Parses a configuration file's text. Errors carry the JSON path (and, for
