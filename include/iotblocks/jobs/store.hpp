@@ -1,13 +1,14 @@
 // Where jobs and their executions live: an interface whose one write, commit(), is atomic
-// and durable before it returns, and an in-memory store.
+// and durable before it returns, an in-memory store and a SQLite store.
 //
-//   iotblocks::jobs::memory_store store;
+//   auto store = iotblocks::jobs::sqlite_store::open("jobs.db").value();
 //   iotblocks::jobs::batch b;
 //   b.executions.push_back(iotblocks::jobs::queue("fw-1", "lamp", 1, now));
-//   store.commit(b);
-//   store.pending("lamp").size();   // 1
+//   store->commit(b);                // in the file (fsync) when it returns
+//   store->pending("lamp").size();   // 1
 #pragma once
 
+#include <iotblocks/core/result.hpp>
 #include <iotblocks/jobs/model.hpp>
 
 #include <cstddef>
@@ -81,6 +82,42 @@ class memory_store final : public store {
 
  private:
   struct impl;
+  std::unique_ptr<impl> p_;
+};
+
+/// Jobs in a SQLite file (WAL, synchronous=FULL): commit() writes the batch in one
+/// transaction and returns once it is committed; reads are served from a copy of the whole
+/// store in memory (a memory_store), loaded at open and changed only after a commit
+/// succeeded. One process owns a database file at a time.
+/// Distinct objects: safe. Shared objects: safe.
+class sqlite_store final : public store {
+ public:
+  /// Opens (or creates) the file and loads it. Errors: SQLite's ("iotblocks.sqlite"), or
+  /// invalid_request naming the row when the file holds a row this version cannot read.
+  static result<std::unique_ptr<sqlite_store>> open(const std::string& path);
+  ~sqlite_store() override;
+  sqlite_store(const sqlite_store&) = delete;
+  sqlite_store& operator=(const sqlite_store&) = delete;
+
+  std::error_code commit(const batch& b) override;
+  std::optional<job> find_job(std::string_view id) const override;
+  std::optional<std::string> find_document(std::string_view id) const override;
+  std::optional<execution> find_execution(std::string_view thing,
+                                          std::string_view job_id) const override;
+  std::vector<execution> pending(std::string_view thing) const override;
+  std::vector<execution> executions_of(std::string_view job_id) const override;
+  std::vector<execution> due(std::int64_t now) const override;
+  std::uint64_t last_sequence() const override;
+  std::vector<std::string> job_ids() const override;
+
+  /// Executions held.
+  std::size_t size() const;
+  /// Transactions committed since open.
+  std::uint64_t commits() const noexcept;
+
+ private:
+  struct impl;
+  explicit sqlite_store(std::unique_ptr<impl> p);
   std::unique_ptr<impl> p_;
 };
 
