@@ -15,6 +15,8 @@ namespace {
 
 using writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
+constexpr std::size_t max_description = 2028;  // AWS's JobDescription
+
 void key(writer& w, std::string_view k) {
   w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
 }
@@ -238,6 +240,9 @@ result<std::vector<message>> service::create_job(const job_spec& spec) {
   if (!doc || !doc->IsObject()) {
     return failure{error::invalid_request, "the job document must be a JSON object", {}};
   }
+  if (spec.description.size() > max_description) {
+    return failure{error::invalid_request, "description exceeds 2028 characters", {}};
+  }
   if (spec.targets.empty()) return failure{error::invalid_request, "targets is empty", {}};
   if (spec.targets.size() > limits_.max_targets()) {
     return failure{error::limit_exceeded, "too many targets", {}};
@@ -261,6 +266,7 @@ result<std::vector<message>> service::create_job(const job_spec& spec) {
   job j;
   j.id = spec.id;
   j.document = json::write(*doc);
+  j.description = spec.description;
   j.in_progress_timeout_minutes = spec.in_progress_timeout_minutes;
   j.created_at = t;
   j.last_updated_at = t;
@@ -324,21 +330,63 @@ result<std::vector<message>> service::delete_job(std::string_view id, bool force
 }
 
 result<std::vector<message>> service::cancel_execution(std::string_view job_id,
-                                                       std::string_view thing, bool force) {
+                                                       std::string_view thing, bool force,
+                                                       std::optional<std::int64_t> expected_version,
+                                                       const status_details* details) {
   std::lock_guard lock{mutex_};
   const std::int64_t t = now();
   auto e = store_.find_execution(thing, job_id);
   auto j = store_.find_job(job_id);
   if (!e || !j) return failure{error::resource_not_found, "no such job execution", {}};
+  if (details != nullptr) {
+    if (auto bad = check_status_details(*details, limits_); !bad.empty()) {
+      return failure{error::invalid_request, bad, {}};
+    }
+  }
+  if (expected_version && *expected_version != e->version) {
+    return failure{error::version_mismatch,
+                   "expectedVersion " + std::to_string(*expected_version) +
+                       " is not the current version " + std::to_string(e->version),
+                   {}};
+  }
   if (e->status == execution_status::in_progress && !force) {
     return failure{error::invalid_state_transition, "the execution is IN_PROGRESS: use force", {}};
   }
-  if (auto ec = apply_service(*e, execution_status::canceled, t)) return failure{ec, {}, {}};
+  if (auto ec = apply_service(*e, execution_status::canceled, t)) {
+    return failure{ec, "the execution is " + std::string(to_string(e->status)), {}};
+  }
+  if (details != nullptr) e->details = *details;
   batch b;
   b.executions.push_back(std::move(*e));
   --j->open_executions;
   b.jobs.push_back(std::move(*j));
   finish_jobs(b, t);
+  return commit_and_push(b, {std::string{thing}}, t);
+}
+
+result<std::vector<message>> service::delete_execution(std::string_view job_id,
+                                                       std::string_view thing,
+                                                       std::int64_t execution_number, bool force) {
+  std::lock_guard lock{mutex_};
+  const std::int64_t t = now();
+  auto e = store_.find_execution(thing, job_id);
+  if (!e || e->execution_number != execution_number) {
+    return failure{error::resource_not_found, "no such job execution", {}};
+  }
+  batch b;
+  b.erased_executions.emplace_back(thing, job_id);
+  if (!is_terminal(e->status)) {
+    if (!force) {
+      return failure{error::invalid_state_transition,
+                     "the execution is " + std::string(to_string(e->status)) + ": use force",
+                     {}};
+    }
+    if (auto j = store_.find_job(job_id)) {
+      --j->open_executions;
+      b.jobs.push_back(std::move(*j));
+      finish_jobs(b, t);
+    }
+  }
   return commit_and_push(b, {std::string{thing}}, t);
 }
 

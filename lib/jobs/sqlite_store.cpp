@@ -15,6 +15,7 @@ constexpr const char* schema = R"sql(
 CREATE TABLE IF NOT EXISTS jobs(
   id TEXT PRIMARY KEY,
   document TEXT NOT NULL,
+  description TEXT NOT NULL,
   status TEXT NOT NULL,
   in_progress_timeout_minutes INTEGER NOT NULL,
   force_canceled INTEGER NOT NULL,
@@ -42,8 +43,8 @@ CREATE INDEX IF NOT EXISTS executions_by_job ON executions(job_id);
 
 constexpr const char* upsert_job_sql =
     "INSERT OR REPLACE INTO jobs(id, document, status, in_progress_timeout_minutes, "
-    "force_canceled, created_at, last_updated_at, completed_at, open_executions) "
-    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "force_canceled, created_at, last_updated_at, completed_at, open_executions, description) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 constexpr const char* upsert_execution_sql =
     "INSERT OR REPLACE INTO executions(thing, job_id, status, status_details, version, "
     "execution_number, sequence, queued_at, started_at, last_updated_at, "
@@ -51,6 +52,8 @@ constexpr const char* upsert_execution_sql =
     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 constexpr const char* erase_job_sql = "DELETE FROM jobs WHERE id = ?1";
 constexpr const char* erase_executions_sql = "DELETE FROM executions WHERE job_id = ?1";
+constexpr const char* erase_execution_sql =
+    "DELETE FROM executions WHERE thing = ?1 AND job_id = ?2";
 
 std::string details_json(const status_details& d) {
   rapidjson::Document doc;
@@ -78,6 +81,7 @@ struct sqlite_store::impl {
   sqlite::statement upsert_execution;
   sqlite::statement erase_job;
   sqlite::statement erase_executions;
+  sqlite::statement erase_execution;
   memory_store copy;
   std::atomic<std::uint64_t> commits{0};
 
@@ -86,7 +90,7 @@ struct sqlite_store::impl {
   result<void> load() {
     auto jobs = db.prepare(
         "SELECT id, document, status, in_progress_timeout_minutes, force_canceled, created_at, "
-        "last_updated_at, completed_at, open_executions FROM jobs");
+        "last_updated_at, completed_at, open_executions, description FROM jobs");
     if (!jobs) return std::move(jobs).take_failure();
     batch b;
     for (;;) {
@@ -105,6 +109,7 @@ struct sqlite_store::impl {
       j.last_updated_at = jobs->column_int64(6);
       j.completed_at = jobs->column_int64(7);
       j.open_executions = to_size(jobs->column_int64(8));
+      j.description = std::string(jobs->column_text(9));
       b.jobs.push_back(std::move(j));
     }
     auto execs = db.prepare(
@@ -156,6 +161,10 @@ struct sqlite_store::impl {
       if (auto r = run(erase_job.bind(1, std::string_view(id))); !r) return r;
       if (auto r = run(erase_executions.bind(1, std::string_view(id))); !r) return r;
     }
+    for (const auto& [thing, job_id] : b.erased_executions) {
+      erase_execution.bind(1, std::string_view(thing)).bind(2, std::string_view(job_id));
+      if (auto r = run(erase_execution); !r) return r;
+    }
     for (const auto& j : b.jobs) {
       upsert_job.bind(1, std::string_view(j.id))
           .bind(2, std::string_view(j.document))
@@ -165,7 +174,8 @@ struct sqlite_store::impl {
           .bind(6, j.created_at)
           .bind(7, j.last_updated_at)
           .bind(8, j.completed_at)
-          .bind(9, static_cast<std::int64_t>(j.open_executions));
+          .bind(9, static_cast<std::int64_t>(j.open_executions))
+          .bind(10, std::string_view(j.description));
       if (auto r = run(upsert_job); !r) return r;
     }
     for (const auto& e : b.executions) {
@@ -197,7 +207,8 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path
   for (auto [sql, st] : {std::pair{upsert_job_sql, &p->upsert_job},
                          {upsert_execution_sql, &p->upsert_execution},
                          {erase_job_sql, &p->erase_job},
-                         {erase_executions_sql, &p->erase_executions}}) {
+                         {erase_executions_sql, &p->erase_executions},
+                         {erase_execution_sql, &p->erase_execution}}) {
     auto prepared = p->db.prepare(sql);
     if (!prepared) return std::move(prepared).take_failure();
     *st = std::move(*prepared);
@@ -232,6 +243,9 @@ std::vector<execution> sqlite_store::pending(std::string_view thing) const {
 }
 std::vector<execution> sqlite_store::executions_of(std::string_view job_id) const {
   return p_->copy.executions_of(job_id);
+}
+std::vector<execution> sqlite_store::executions_for(std::string_view thing) const {
+  return p_->copy.executions_for(thing);
 }
 std::vector<execution> sqlite_store::due(std::int64_t now) const { return p_->copy.due(now); }
 std::uint64_t sqlite_store::last_sequence() const { return p_->copy.last_sequence(); }

@@ -118,6 +118,52 @@ TEST_P(JobsService, CancelExecutionAndRemoveThing) {
   EXPECT_TRUE(svc.remove_thing("b")->empty());
 }
 
+TEST_P(JobsService, CancelExecutionChecksVersionAndSetsDetails) {
+  ASSERT_TRUE(svc.create_job({"fw", "{}", {"a"}}));
+  update("a", "fw", R"({"status":"IN_PROGRESS"})");  // version 2
+  const status_details why{{"reason", "operator"}};
+  EXPECT_EQ(svc.cancel_execution("fw", "a", true, 1, &why).error(), error::version_mismatch);
+  const status_details bad{{"bad key!", "x"}};
+  EXPECT_EQ(svc.cancel_execution("fw", "a", true, 2, &bad).error(), error::invalid_request);
+  EXPECT_EQ(status("fw", "a"), execution_status::in_progress);
+  ASSERT_TRUE(svc.cancel_execution("fw", "a", true, 2, &why));
+  auto e = svc.describe_execution("fw", "a").value();
+  EXPECT_EQ(e.status, execution_status::canceled);
+  EXPECT_EQ(e.details, why);
+  EXPECT_EQ(svc.describe_job("fw")->status, job_status::completed);
+}
+
+TEST_P(JobsService, DeleteExecution) {
+  ASSERT_TRUE(svc.create_job({"fw", "{}", {"a", "b"}, 0, "firmware 2"}));
+  EXPECT_EQ(svc.describe_job("fw")->description, "firmware 2");
+  update("a", "fw", R"({"status":"SUCCEEDED"})");
+  EXPECT_EQ(svc.delete_execution("fw", "a", 2).error(), error::resource_not_found);
+  EXPECT_EQ(svc.delete_execution("fw", "zz", 1).error(), error::resource_not_found);
+  ASSERT_TRUE(svc.delete_execution("fw", "a", 1));
+  EXPECT_FALSE(svc.describe_execution("fw", "a"));
+  EXPECT_EQ(holder.size(), 1u);
+  // QUEUED needs force; deleting the last open one completes the job and pushes b's lists.
+  EXPECT_EQ(svc.delete_execution("fw", "b", 1).error(), error::invalid_state_transition);
+  auto out = svc.delete_execution("fw", "b", 1, true);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->size(), 2u);
+  EXPECT_EQ(svc.describe_job("fw")->status, job_status::completed);
+  EXPECT_EQ(holder.size(), 0u);
+  EXPECT_TRUE(store.executions_of("fw").empty());
+  EXPECT_TRUE(store.executions_for("b").empty());
+}
+
+TEST_P(JobsService, ExecutionsForAThingInQueueOrder) {
+  ASSERT_TRUE(svc.create_job({"one", "{}", {"a"}}));
+  ASSERT_TRUE(svc.create_job({"two", "{}", {"a", "b"}}));
+  update("a", "one", R"({"status":"FAILED"})");
+  auto all = store.executions_for("a");
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].job_id, "one");
+  EXPECT_EQ(all[0].status, execution_status::failed);
+  EXPECT_EQ(all[1].job_id, "two");
+}
+
 TEST_P(JobsService, DeleteNeedsForceWhileInProgress) {
   ASSERT_TRUE(svc.create_job({"fw", "{}", {"a"}}));
   EXPECT_EQ(svc.delete_job("fw").error(), error::conflict);

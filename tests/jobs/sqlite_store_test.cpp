@@ -82,7 +82,7 @@ TEST_P(JobsStore, ReplaceAndEraseSurviveReopen) {
   execution done = *s->find_execution("a", "fw");
   done.status = execution_status::succeeded;
   done.version = 2;
-  ASSERT_FALSE(s->commit(batch{{}, {}, {done}}));
+  ASSERT_FALSE(s->commit(batch{{}, {}, {done}, {}}));
   reopen();
   EXPECT_EQ(s->find_execution("a", "fw")->status, execution_status::succeeded);
   EXPECT_EQ(s->pending("a").size(), 0u);
@@ -98,7 +98,7 @@ TEST_P(JobsStore, ReplaceAndEraseSurviveReopen) {
   EXPECT_FALSE(s->find_execution("a", "fw"));
   EXPECT_FALSE(s->find_execution("b", "fw"));
   EXPECT_TRUE(s->find_execution("c", "fw"));
-  ASSERT_FALSE(s->commit(batch{{"fw"}, {}, {}}));
+  ASSERT_FALSE(s->commit(batch{{"fw"}, {}, {}, {}}));
   reopen();
   EXPECT_FALSE(s->find_job("fw"));
   EXPECT_EQ(holder.size(), 0u);

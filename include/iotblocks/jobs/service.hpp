@@ -41,6 +41,7 @@ struct job_spec {
   std::string document;                          ///< a JSON object
   std::vector<std::string> targets;              ///< thing names (duplicates count once)
   std::int64_t in_progress_timeout_minutes = 0;  ///< timeoutConfig; 0: none, else 1..10080
+  std::string description = {};                  ///< up to 2028 characters
 };
 
 /// What one device request produced: the reply (first) and the pushes it caused.
@@ -77,10 +78,19 @@ class service {
   /// DeleteJob: the job and its executions gone. Without `force` only a COMPLETED or
   /// CANCELED job. Errors: resource_not_found, conflict.
   result<std::vector<message>> delete_job(std::string_view id, bool force = false);
-  /// CancelJobExecution: one QUEUED (or, with force, IN_PROGRESS) execution CANCELED.
-  /// Errors: resource_not_found, invalid_state_transition.
+  /// CancelJobExecution: one QUEUED (or, with force, IN_PROGRESS) execution CANCELED,
+  /// its statusDetails replaced when `details` is given. Errors: resource_not_found,
+  /// invalid_state_transition, version_mismatch (`expected_version` differs),
+  /// invalid_request (bad details).
   result<std::vector<message>> cancel_execution(std::string_view job_id, std::string_view thing,
-                                                bool force = false);
+                                                bool force = false,
+                                                std::optional<std::int64_t> expected_version = {},
+                                                const status_details* details = nullptr);
+  /// DeleteJobExecution: the execution gone. Without `force` only a terminal one; with it
+  /// a QUEUED or IN_PROGRESS one too (the job's open count drops, which may complete it).
+  /// Errors: resource_not_found (also another `execution_number`), invalid_state_transition.
+  result<std::vector<message>> delete_execution(std::string_view job_id, std::string_view thing,
+                                                std::int64_t execution_number, bool force = false);
   /// The thing is gone from the fleet: its pending executions become REMOVED.
   result<std::vector<message>> remove_thing(std::string_view thing);
   /// Moves executions whose step or in-progress timer expired by `now` to TIMED_OUT.

@@ -18,17 +18,21 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace iotblocks::jobs {
 
-/// One atomic change: jobs written (inserted or replaced), executions written, and jobs
-/// erased with all their executions (erasures apply first).
+/// One atomic change: jobs written (inserted or replaced), executions written, jobs erased
+/// with all their executions, and single executions erased (erasures apply first).
 struct batch {
   std::vector<std::string> erased_jobs;
   std::vector<job> jobs;
   std::vector<execution> executions;
-  bool empty() const noexcept { return erased_jobs.empty() && jobs.empty() && executions.empty(); }
+  std::vector<std::pair<std::string, std::string>> erased_executions;  ///< (thing, job id)
+  bool empty() const noexcept {
+    return erased_jobs.empty() && jobs.empty() && executions.empty() && erased_executions.empty();
+  }
 };
 
 /// Storage for jobs. The service serialises its calls; implementations are safe to share
@@ -50,6 +54,9 @@ class store {
   virtual std::vector<execution> pending(std::string_view thing) const = 0;
   /// Every execution of a job, in no particular order.
   virtual std::vector<execution> executions_of(std::string_view job_id) const = 0;
+  /// Every execution on a thing, terminal ones too, in queue order. Default: through
+  /// job_ids() and find_execution().
+  virtual std::vector<execution> executions_for(std::string_view thing) const;
   /// Non-terminal executions whose deadline() is set and ≤ now.
   virtual std::vector<execution> due(std::int64_t now) const = 0;
   /// The largest execution sequence stored (0 if none), so a service continues after it.
@@ -73,6 +80,7 @@ class memory_store final : public store {
                                           std::string_view job_id) const override;
   std::vector<execution> pending(std::string_view thing) const override;
   std::vector<execution> executions_of(std::string_view job_id) const override;
+  std::vector<execution> executions_for(std::string_view thing) const override;
   std::vector<execution> due(std::int64_t now) const override;
   std::uint64_t last_sequence() const override;
   std::vector<std::string> job_ids() const override;
@@ -106,6 +114,7 @@ class sqlite_store final : public store {
                                           std::string_view job_id) const override;
   std::vector<execution> pending(std::string_view thing) const override;
   std::vector<execution> executions_of(std::string_view job_id) const override;
+  std::vector<execution> executions_for(std::string_view thing) const override;
   std::vector<execution> due(std::int64_t now) const override;
   std::uint64_t last_sequence() const override;
   std::vector<std::string> job_ids() const override;
