@@ -62,6 +62,10 @@ struct operation {
 /// The control-plane operations (aws_api_iot.cpp) and data-plane operations (aws_api_data.cpp).
 std::span<const operation> iot_operations();
 std::span<const operation> data_operations();
+/// AWS IoT Jobs: control-plane operations (part of iot_operations()) and the jobs data
+/// plane, signing name "iot-jobs-data" (aws_api_jobs.cpp).
+std::span<const operation> jobs_operations();
+std::span<const operation> jobs_data_operations();
 
 }  // namespace iotblocks::gateway::aws
 

@@ -505,6 +505,8 @@ std::span<const operation> iot_operations() {
     };
     const auto more = security_operations();
     v.insert(v.end(), more.begin(), more.end());
+    const auto jobs = jobs_operations();
+    v.insert(v.end(), jobs.begin(), jobs.end());
     return v;
   }();
   return all;

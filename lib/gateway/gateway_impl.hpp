@@ -11,6 +11,7 @@
 #include <iotblocks/shadow/store.hpp>
 
 #include "gateway/bridges.hpp"
+#include "gateway/jobs_plane.hpp"
 #include "gateway/rule_store.hpp"
 
 #include <atomic>
@@ -32,6 +33,7 @@ struct gateway::impl {
   std::unique_ptr<shadow::sqlite_store> shadow_store;
   std::unique_ptr<shadow::service> shadows;
   std::unique_ptr<shadow::router> shadow_router;
+  std::unique_ptr<jobs_plane> jobs;  ///< AWS IoT Jobs (jobs_plane.cpp)
   std::unique_ptr<rules::engine> rules;
   std::unique_ptr<rule_store> rule_changes;  ///< rules changed through the admin API
   std::unique_ptr<bridge_set> bridges;       ///< upstream bridges (bridges.cpp)
