@@ -205,7 +205,7 @@ void service::push_changes(const pending_view& before, std::string_view thing, s
 // jobs whose open count the caller already adjusted.
 void service::finish_jobs(batch& b, std::int64_t now) const {
   for (auto& j : b.jobs) {
-    if (j.open_executions == 0 && j.status == job_status::in_progress) {
+    if (j.open_executions == 0 && j.status == job_status::in_progress && !j.continuous) {
       j.status = job_status::completed;
       j.completed_at = now;
     }
@@ -243,7 +243,9 @@ result<std::vector<message>> service::create_job(const job_spec& spec) {
   if (spec.description.size() > max_description) {
     return failure{error::invalid_request, "description exceeds 2028 characters", {}};
   }
-  if (spec.targets.empty()) return failure{error::invalid_request, "targets is empty", {}};
+  if (spec.targets.empty() && !spec.continuous) {
+    return failure{error::invalid_request, "targets is empty", {}};
+  }
   if (spec.targets.size() > limits_.max_targets()) {
     return failure{error::limit_exceeded, "too many targets", {}};
   }
@@ -267,6 +269,8 @@ result<std::vector<message>> service::create_job(const job_spec& spec) {
   j.id = spec.id;
   j.document = json::write(*doc);
   j.description = spec.description;
+  j.targets = spec.target_names;
+  j.continuous = spec.continuous;
   j.in_progress_timeout_minutes = spec.in_progress_timeout_minutes;
   j.created_at = t;
   j.last_updated_at = t;
@@ -388,6 +392,29 @@ result<std::vector<message>> service::delete_execution(std::string_view job_id,
     }
   }
   return commit_and_push(b, {std::string{thing}}, t);
+}
+
+result<std::vector<message>> service::add_target(std::string_view job_id, std::string_view thing) {
+  std::lock_guard lock{mutex_};
+  const std::int64_t t = now();
+  if (!valid_thing_name(thing, limits_.max_thing_name())) {
+    return failure{error::invalid_request, "invalid thing name", {}};
+  }
+  auto j = store_.find_job(job_id);
+  if (!j) return failure{error::resource_not_found, "no job with this id", {}};
+  if (!j->continuous || j->status != job_status::in_progress) {
+    return failure{error::conflict, "the job is not an IN_PROGRESS continuous job", {}};
+  }
+  if (store_.find_execution(thing, job_id)) return std::vector<message>{};
+  batch b;
+  ++j->open_executions;
+  j->last_updated_at = t;
+  b.executions.push_back(
+      queue(j->id, std::string(thing), ++sequence_, t, j->in_progress_timeout_minutes));
+  b.jobs.push_back(std::move(*j));
+  auto out = commit_and_push(b, {std::string{thing}}, t);
+  if (!out) --sequence_;
+  return out;
 }
 
 result<std::vector<message>> service::remove_thing(std::string_view thing) {

@@ -16,6 +16,8 @@ CREATE TABLE IF NOT EXISTS jobs(
   id TEXT PRIMARY KEY,
   document TEXT NOT NULL,
   description TEXT NOT NULL,
+  targets TEXT NOT NULL,       -- a JSON array of strings
+  continuous INTEGER NOT NULL,
   status TEXT NOT NULL,
   in_progress_timeout_minutes INTEGER NOT NULL,
   force_canceled INTEGER NOT NULL,
@@ -43,8 +45,8 @@ CREATE INDEX IF NOT EXISTS executions_by_job ON executions(job_id);
 
 constexpr const char* upsert_job_sql =
     "INSERT OR REPLACE INTO jobs(id, document, status, in_progress_timeout_minutes, "
-    "force_canceled, created_at, last_updated_at, completed_at, open_executions, description) "
-    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    "force_canceled, created_at, last_updated_at, completed_at, open_executions, description, "
+    "targets, continuous) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 constexpr const char* upsert_execution_sql =
     "INSERT OR REPLACE INTO executions(thing, job_id, status, status_details, version, "
     "execution_number, sequence, queued_at, started_at, last_updated_at, "
@@ -60,6 +62,14 @@ std::string details_json(const status_details& d) {
   doc.SetObject();
   auto& a = doc.GetAllocator();
   for (const auto& [k, v] : d) doc.AddMember(json::string_value(k, a), json::string_value(v, a), a);
+  return json::write(doc);
+}
+
+std::string targets_json(const std::vector<std::string>& targets) {
+  rapidjson::Document doc;
+  doc.SetArray();
+  auto& a = doc.GetAllocator();
+  for (const auto& t : targets) doc.PushBack(json::string_value(t, a), a);
   return json::write(doc);
 }
 
@@ -90,7 +100,8 @@ struct sqlite_store::impl {
   result<void> load() {
     auto jobs = db.prepare(
         "SELECT id, document, status, in_progress_timeout_minutes, force_canceled, created_at, "
-        "last_updated_at, completed_at, open_executions, description FROM jobs");
+        "last_updated_at, completed_at, open_executions, description, targets, continuous "
+        "FROM jobs");
     if (!jobs) return std::move(jobs).take_failure();
     batch b;
     for (;;) {
@@ -110,6 +121,13 @@ struct sqlite_store::impl {
       j.completed_at = jobs->column_int64(7);
       j.open_executions = to_size(jobs->column_int64(8));
       j.description = std::string(jobs->column_text(9));
+      auto targets = json::parse(jobs->column_text(10));
+      if (!targets || !targets->IsArray()) return bad_row("jobs", j.id, "bad targets");
+      for (const auto& t : targets->GetArray()) {
+        if (!t.IsString()) return bad_row("jobs", j.id, "bad targets");
+        j.targets.emplace_back(json::view(t));
+      }
+      j.continuous = jobs->column_int64(11) != 0;
       b.jobs.push_back(std::move(j));
     }
     auto execs = db.prepare(
@@ -175,7 +193,9 @@ struct sqlite_store::impl {
           .bind(7, j.last_updated_at)
           .bind(8, j.completed_at)
           .bind(9, static_cast<std::int64_t>(j.open_executions))
-          .bind(10, std::string_view(j.description));
+          .bind(10, std::string_view(j.description))
+          .bind(11, std::string_view(targets_json(j.targets)))
+          .bind(12, j.continuous ? 1 : 0);
       if (auto r = run(upsert_job); !r) return r;
     }
     for (const auto& e : b.executions) {

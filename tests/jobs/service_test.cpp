@@ -153,6 +153,32 @@ TEST_P(JobsService, DeleteExecution) {
   EXPECT_TRUE(store.executions_for("b").empty());
 }
 
+TEST_P(JobsService, ContinuousJobReachesThingsAddedLater) {
+  job_spec spec{"cfg", "{}", {"a"}};
+  spec.target_names = {"thinggroup/floor-1"};
+  spec.continuous = true;
+  ASSERT_TRUE(svc.create_job(spec));
+  update("a", "cfg", R"({"status":"SUCCEEDED"})");
+  auto j = svc.describe_job("cfg").value();
+  EXPECT_EQ(j.status, job_status::in_progress);  // continuous: stays open for new things
+  EXPECT_EQ(j.targets, std::vector<std::string>{"thinggroup/floor-1"});
+  EXPECT_TRUE(j.continuous);
+  auto out = svc.add_target("cfg", "b");
+  ASSERT_TRUE(out);
+  ASSERT_EQ(out->size(), 2u);
+  EXPECT_EQ((*out)[1].topic, "$aws/things/b/jobs/notify-next");
+  EXPECT_EQ(status("cfg", "b"), execution_status::queued);
+  EXPECT_EQ(svc.describe_job("cfg")->open_executions, 1u);
+  EXPECT_TRUE(svc.add_target("cfg", "b")->empty());  // already has one
+  EXPECT_TRUE(svc.add_target("cfg", "a")->empty());  // even a finished one
+  EXPECT_EQ(svc.add_target("nope", "b").error(), error::resource_not_found);
+  EXPECT_EQ(svc.add_target("cfg", "bad/name").error(), error::invalid_request);
+  ASSERT_TRUE(svc.create_job({"snap", "{}", {"a"}}));
+  EXPECT_EQ(svc.add_target("snap", "b").error(), error::conflict);
+  ASSERT_TRUE(svc.cancel_job("cfg"));
+  EXPECT_EQ(svc.add_target("cfg", "c").error(), error::conflict);
+}
+
 TEST_P(JobsService, ExecutionsForAThingInQueueOrder) {
   ASSERT_TRUE(svc.create_job({"one", "{}", {"a"}}));
   ASSERT_TRUE(svc.create_job({"two", "{}", {"a", "b"}}));

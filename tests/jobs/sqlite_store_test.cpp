@@ -31,6 +31,9 @@ job make_job(std::string id) {
   j.in_progress_timeout_minutes = 30;
   j.created_at = j.last_updated_at = t0;
   j.open_executions = 2;
+  j.description = "reboot all";
+  j.targets = {"thing/a", "thinggroup/floor \"1\""};
+  j.continuous = true;
   return j;
 }
 

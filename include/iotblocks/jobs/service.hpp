@@ -42,6 +42,8 @@ struct job_spec {
   std::vector<std::string> targets;              ///< thing names (duplicates count once)
   std::int64_t in_progress_timeout_minutes = 0;  ///< timeoutConfig; 0: none, else 1..10080
   std::string description = {};                  ///< up to 2028 characters
+  std::vector<std::string> target_names = {};    ///< kept as job::targets
+  bool continuous = false;                       ///< job::continuous
 };
 
 /// What one device request produced: the reply (first) and the pushes it caused.
@@ -91,6 +93,10 @@ class service {
   /// Errors: resource_not_found (also another `execution_number`), invalid_state_transition.
   result<std::vector<message>> delete_execution(std::string_view job_id, std::string_view thing,
                                                 std::int64_t execution_number, bool force = false);
+  /// A thing joined a continuous job's targets: a QUEUED execution for it (none if it has
+  /// one of this job already), and its pushes. Errors: resource_not_found, conflict (the job
+  /// is not IN_PROGRESS or not continuous), invalid_request (thing name).
+  result<std::vector<message>> add_target(std::string_view job_id, std::string_view thing);
   /// The thing is gone from the fleet: its pending executions become REMOVED.
   result<std::vector<message>> remove_thing(std::string_view thing);
   /// Moves executions whose step or in-progress timer expired by `now` to TIMED_OUT.
