@@ -66,6 +66,8 @@ std::span<const operation> data_operations();
 /// plane, signing name "iot-jobs-data" (aws_api_jobs.cpp).
 std::span<const operation> jobs_operations();
 std::span<const operation> jobs_data_operations();
+/// Static thing groups (aws_api_groups.cpp), part of iot_operations().
+std::span<const operation> group_operations();
 
 }  // namespace iotblocks::gateway::aws
 

@@ -507,6 +507,8 @@ std::span<const operation> iot_operations() {
     v.insert(v.end(), more.begin(), more.end());
     const auto jobs = jobs_operations();
     v.insert(v.end(), jobs.begin(), jobs.end());
+    const auto groups = group_operations();
+    v.insert(v.end(), groups.begin(), groups.end());
     return v;
   }();
   return all;

@@ -70,15 +70,27 @@ std::optional<std::int64_t> integer(std::string_view v) {
   return n;
 }
 
-/// A thing name from a target ARN "arn:aws:iot:<region>:<account>:thing/<name>".
-std::optional<std::string> thing_of_arn(std::string_view arn) {
+/// Most entries in CreateJob's targets (AWS).
+constexpr std::size_t max_targets = 100;
+
+/// The name in "arn:aws:iot:<region>:<account>:<kind>/<name>".
+std::optional<std::string> name_of_arn(std::string_view arn, std::string_view kind) {
   if (!arn.starts_with("arn:aws:iot:")) return std::nullopt;
-  const auto at = arn.find(":thing/");
+  const std::string marker = ":" + std::string(kind) + "/";
+  const auto at = arn.find(marker);
   if (at == std::string_view::npos) return std::nullopt;
   if (std::count(arn.begin(), arn.begin() + static_cast<std::ptrdiff_t>(at), ':') != 4) {
     return std::nullopt;
   }
-  return std::string(arn.substr(at + 7));
+  auto name = arn.substr(at + marker.size());
+  if (name.empty()) return std::nullopt;
+  return std::string(name);
+}
+
+/// "thing/x" or "thinggroup/y" (job::targets) as an ARN.
+std::string target_arn(const call& c, std::string_view target) {
+  const auto slash = target.find('/');
+  return c.arn(target.substr(0, slash), target.substr(slash + 1));
 }
 
 // CreateJob fields this gateway does not implement: refused, never ignored.
@@ -112,9 +124,10 @@ net::http_reply create_job(call& c) {
   if (!document) return invalid("document is required (documentSource is not supported)");
   spec.document = std::move(*document);
   if (description) spec.description = std::move(*description);
-  if (selection && *selection != "SNAPSHOT") {
-    return invalid("targetSelection " + *selection + " is not supported (SNAPSHOT only)");
+  if (selection && *selection != "SNAPSHOT" && *selection != "CONTINUOUS") {
+    return invalid("targetSelection: expected SNAPSHOT or CONTINUOUS");
   }
+  spec.continuous = selection && *selection == "CONTINUOUS";
   if (const auto* timeout = json::find(body, "timeoutConfig"); timeout && !timeout->IsNull()) {
     if (!timeout->IsObject()) return invalid("timeoutConfig: expected an object");
     const auto* minutes = json::find(*timeout, "inProgressTimeoutInMinutes");
@@ -127,21 +140,33 @@ net::http_reply create_job(call& c) {
   }
   const auto* targets = json::find(body, "targets");
   if (targets == nullptr || !targets->IsArray() || targets->Empty()) {
-    return invalid("targets: expected a non-empty list of thing ARNs");
+    return invalid("targets: expected a non-empty list of thing and thing group ARNs");
   }
+  if (targets->Size() > max_targets)
+    return error(410, "LimitExceededException", "targets: at most 100");
   auto* reg = c.g.sec->reg();
   for (const auto& t : targets->GetArray()) {
     if (!t.IsString()) return invalid("targets: expected ARN strings");
     const std::string_view arn = json::view(t);
-    if (arn.find(":thinggroup/") != std::string_view::npos) {
-      return invalid("thing group targets are not supported yet: " + std::string(arn));
+    if (auto group = name_of_arn(arn, "thinggroup")) {
+      if (!c.g.groups->describe(*group)) {
+        return error(404, "ResourceNotFoundException", "no such thing group: " + *group);
+      }
+      for (auto& thing : c.g.groups->things_in(*group, true))
+        spec.targets.push_back(std::move(thing));
+      spec.target_names.push_back("thinggroup/" + *group);
+      continue;
     }
-    auto thing = thing_of_arn(arn);
-    if (!thing) return invalid("targets: not a thing ARN: " + std::string(arn));
+    auto thing = name_of_arn(arn, "thing");
+    if (!thing) return invalid("targets: not a thing or thing group ARN: " + std::string(arn));
     if (reg != nullptr && !reg->describe_thing(*thing)) {
       return error(404, "ResourceNotFoundException", "no such thing: " + *thing);
     }
+    spec.target_names.push_back("thing/" + *thing);
     spec.targets.push_back(std::move(*thing));
+  }
+  if (spec.targets.empty() && !spec.continuous) {
+    return invalid("targets: the thing groups have no things (a SNAPSHOT job needs some)");
   }
   auto out = jobs_of(c).create_job(spec);
   if (!out) return jobs_error(out.fail());
@@ -189,11 +214,11 @@ net::http_reply describe_job(call& c) {
   rapidjson::Value o(rapidjson::kObjectType);
   put(o, "jobArn", c.arn("job", j->id), a);
   put(o, "jobId", j->id, a);
-  put(o, "targetSelection", "SNAPSHOT", a);
+  put(o, "targetSelection", j->continuous ? "CONTINUOUS" : "SNAPSHOT", a);
   put(o, "status", jobs::to_string(j->status), a);
   o.AddMember("forceCanceled", j->force_canceled, a);
   rapidjson::Value targets(rapidjson::kArrayType);
-  for (const auto& e : execs) targets.PushBack(json::string_value(c.arn("thing", e.thing), a), a);
+  for (const auto& t : j->targets) targets.PushBack(json::string_value(target_arn(c, t), a), a);
   o.AddMember("targets", targets, a);
   if (!j->description.empty()) put(o, "description", j->description, a);
   put_time(o, "createdAt", j->created_at, a);
@@ -228,9 +253,8 @@ net::http_reply list_jobs(call& c) {
   if (!status.empty() && !jobs::parse_job_status(status)) {
     return invalid("status: expected IN_PROGRESS, CANCELED, DELETION_IN_PROGRESS or COMPLETED");
   }
-  if (!c.r.query_param("thingGroupName").empty() || !c.r.query_param("thingGroupId").empty()) {
-    return invalid("thing groups are not supported yet");
-  }
+  if (!c.r.query_param("thingGroupId").empty()) return invalid("thingGroupId: use thingGroupName");
+  const std::string group = c.r.query_param("thingGroupName");
   const std::string selection = c.r.query_param("targetSelection");
   rapidjson::Document d;
   d.SetObject();
@@ -238,10 +262,14 @@ net::http_reply list_jobs(call& c) {
   rapidjson::Value arr(rapidjson::kArrayType);
   for (const auto& id : c.g.jobs->store().job_ids()) {  // sorted
     if (!from->empty() && id < *from) continue;
-    if (!selection.empty() && selection != "SNAPSHOT") break;
     auto j = jobs_of(c).describe_job(id);
     if (!j) continue;
     if (!status.empty() && jobs::to_string(j->status) != status) continue;
+    if (!selection.empty() && selection != (j->continuous ? "CONTINUOUS" : "SNAPSHOT")) continue;
+    if (!group.empty() && std::find(j->targets.begin(), j->targets.end(), "thinggroup/" + group) ==
+                              j->targets.end()) {
+      continue;
+    }
     if (arr.Size() == *max) {
       put(d, "nextToken", make_token(id), a);
       break;
@@ -249,7 +277,7 @@ net::http_reply list_jobs(call& c) {
     rapidjson::Value o(rapidjson::kObjectType);
     put(o, "jobArn", c.arn("job", id), a);
     put(o, "jobId", id, a);
-    put(o, "targetSelection", "SNAPSHOT", a);
+    put(o, "targetSelection", j->continuous ? "CONTINUOUS" : "SNAPSHOT", a);
     put(o, "status", jobs::to_string(j->status), a);
     put_time(o, "createdAt", j->created_at, a);
     put_time(o, "lastUpdatedAt", j->last_updated_at, a);

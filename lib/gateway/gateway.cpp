@@ -87,6 +87,9 @@ result<void> gateway::start() {
   auto jobs = jobs_plane::open((dir / "jobs.db").string(), g.mqtt);
   if (!jobs) return jobs.fail();
   g.jobs = std::move(*jobs);
+  auto groups = registry::thing_groups::open((dir / "thing_groups.db").string());
+  if (!groups) return failure{groups.error(), "thing groups: " + groups.describe(), {}};
+  g.groups = std::move(*groups);
 
   rules::engine_options ro;
   ro.store_path = (dir / "rules.db").string();

@@ -13,7 +13,9 @@ result<std::unique_ptr<jobs_plane>> jobs_plane::open(const std::string& path, br
 
 jobs_plane::jobs_plane(std::unique_ptr<jobs::sqlite_store> s, broker::broker& b)
     : store_(std::move(s)),
-      service_(std::make_unique<jobs::service>(*store_)),
+      // CreateJob's 100 targets may be thing groups: no limit on the things they expand to.
+      service_(std::make_unique<jobs::service>(*store_, default_clock(),
+                                               jobs::limits{}.max_targets(std::size_t{1} << 24))),
       router_(std::make_unique<jobs::router>(*service_)),
       broker_(b) {}
 

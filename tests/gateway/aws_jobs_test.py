@@ -165,8 +165,7 @@ def scenario(gw, d, ca):
                 "minNumberOfExecutedThings": 1}]}}),
             ("jobExecutionsRolloutConfig", {"jobExecutionsRolloutConfig": {
                 "maximumPerMinute": 10}}),
-            ("documentSource", {"documentSource": "https://example.invalid/doc.json"}),
-            ("CONTINUOUS", {"targetSelection": "CONTINUOUS"})):
+            ("documentSource", {"documentSource": "https://example.invalid/doc.json"})):
         kw = {"jobId": "x", "targets": [thing_arn("fan")]}
         if "documentSource" not in extra:
             kw["document"] = "{}"
@@ -268,6 +267,8 @@ def scenario(gw, d, ca):
     _, code = call(iot, "delete_job", jobId="fw-2", force=True)
     check(code is None, "delete-job --force %s" % code)
 
+    groups(iot)
+
     # The device's policy covers its own jobs topics only: a start-next for another thing
     # is not routed (the execution stays QUEUED).
     call(iot, "create_job", jobId="fw-4", targets=[thing_arn("fan")], document="{}")
@@ -278,6 +279,80 @@ def scenario(gw, d, ca):
     check(out.get("execution", {}).get("status") == "QUEUED",
           "lamp's certificate cannot start fan's job (mosquitto_pub rc %s) %s"
           % (pub.returncode, out))
+
+
+def groups(iot):
+    """Thing groups: hierarchy, membership, and jobs that target groups (snapshot and
+    continuous: a thing added later gets an execution)."""
+    out, code = call(iot, "create_thing_group", thingGroupName="building",
+                     thingGroupProperties={"thingGroupDescription": "HQ",
+                                           "attributePayload": {"attributes": {"city": "Lyon"}}})
+    check(code is None and out["thingGroupArn"].endswith(":thinggroup/building"),
+          "create-thing-group %s %s" % (out, code))
+    _, code = call(iot, "create_thing_group", thingGroupName="floor-1",
+                   parentGroupName="building")
+    check(code is None, "create-thing-group with a parent %s" % code)
+    _, code = call(iot, "create_thing_group", thingGroupName="x", parentGroupName="nope")
+    check(code == "ResourceNotFoundException", "a missing parent group: %s" % code)
+    out, code = call(iot, "describe_thing_group", thingGroupName="floor-1")
+    meta = out.get("thingGroupMetadata", {})
+    check(meta.get("parentGroupName") == "building"
+          and [g["groupName"] for g in meta.get("rootToParentThingGroups", [])] == ["building"]
+          and out.get("version") == 1, "describe-thing-group %s %s" % (out, code))
+    out, code = call(iot, "describe_thing_group", thingGroupName="building")
+    check(out.get("thingGroupProperties") == {
+        "thingGroupDescription": "HQ", "attributePayload": {"attributes": {"city": "Lyon"}}},
+        "describe-thing-group properties %s %s" % (out, code))
+    _, code = call(iot, "add_thing_to_thing_group", thingGroupName="floor-1", thingName="fan")
+    check(code is None, "add-thing-to-thing-group %s" % code)
+    _, code = call(iot, "add_thing_to_thing_group", thingGroupName="building", thingName="fan")
+    check(code == "InvalidRequestException", "one group per hierarchy: %s" % code)
+    _, code = call(iot, "add_thing_to_thing_group", thingGroupName="floor-1", thingName="nobody")
+    check(code == "ResourceNotFoundException", "adding a thing that does not exist: %s" % code)
+    out, code = call(iot, "list_things_in_thing_group", thingGroupName="building")
+    check(out.get("things") == [], "list-things-in-thing-group (direct) %s %s" % (out, code))
+    out, code = call(iot, "list_things_in_thing_group", thingGroupName="building", recursive=True)
+    check(out.get("things") == ["fan"], "list-things-in-thing-group --recursive %s" % out)
+    out, code = call(iot, "list_thing_groups_for_thing", thingName="fan")
+    check([g["groupName"] for g in out.get("thingGroups", [])] == ["floor-1"],
+          "list-thing-groups-for-thing %s %s" % (out, code))
+    out, code = call(iot, "list_thing_groups")
+    check([g["groupName"] for g in out.get("thingGroups", [])] == ["building", "floor-1"],
+          "list-thing-groups %s %s" % (out, code))
+    out, code = call(iot, "list_thing_groups", parentGroup="building", recursive=False)
+    check([g["groupName"] for g in out.get("thingGroups", [])] == ["floor-1"],
+          "list-thing-groups --parent-group %s %s" % (out, code))
+
+    building = "arn:aws:iot:%s:000000000000:thinggroup/building" % base.REGION
+    out, code = call(iot, "create_job", jobId="grp-snap", targets=[building], document="{}")
+    check(code is None, "create-job targeting a group %s" % code)
+    out, code = call(iot, "list_job_executions_for_job", jobId="grp-snap")
+    check([x["thingArn"] for x in out.get("executionSummaries", [])] == [thing_arn("fan")],
+          "a group's job reaches the things of its child groups %s" % out)
+    out, code = call(iot, "create_job", jobId="grp-cont", targets=[building], document="{}",
+                     targetSelection="CONTINUOUS")
+    check(code is None, "create-job CONTINUOUS %s" % code)
+    call(iot, "create_thing", thingName="heater")
+    _, code = call(iot, "add_thing_to_thing_group", thingGroupName="floor-1",
+                   thingName="heater")
+    out, code = call(iot, "describe_job_execution", jobId="grp-cont", thingName="heater")
+    check(out.get("execution", {}).get("status") == "QUEUED",
+          "a thing added to the group later gets the continuous job %s %s" % (out, code))
+    _, code = call(iot, "describe_job_execution", jobId="grp-snap", thingName="heater")
+    check(code == "ResourceNotFoundException", "but not the snapshot job: %s" % code)
+    out, code = call(iot, "describe_job", jobId="grp-cont")
+    check(out.get("job", {}).get("targetSelection") == "CONTINUOUS"
+          and out["job"]["targets"] == [building], "describe-job of a continuous job %s" % out)
+    out, code = call(iot, "list_jobs", thingGroupName="building")
+    check([j["jobId"] for j in out.get("jobs", [])] == ["grp-cont", "grp-snap"],
+          "list-jobs --thing-group-name %s %s" % (out, code))
+    _, code = call(iot, "remove_thing_from_thing_group", thingGroupName="floor-1",
+                   thingName="heater")
+    out, _ = call(iot, "list_things_in_thing_group", thingGroupName="floor-1")
+    check(code is None and out.get("things") == ["fan"], "remove-thing-from-thing-group %s"
+          % out)
+    _, code = call(iot, "delete_thing_group", thingGroupName="building")
+    check(code == "InvalidRequestException", "a group with child groups stays: %s" % code)
 
 
 def main():
@@ -310,8 +385,12 @@ def main():
                   and out["execution"]["versionNumber"] == 3,
                   "after a restart the execution is still SUCCEEDED %s" % code)
             out, code = call(iot, "list_jobs")
-            check([j["jobId"] for j in out.get("jobs", [])] == ["fw-1", "fw-4"],
+            check([j["jobId"] for j in out.get("jobs", [])]
+                  == ["fw-1", "fw-4", "grp-cont", "grp-snap"],
                   "after a restart list-jobs %s %s" % (out, code))
+            out, code = call(iot, "list_things_in_thing_group", thingGroupName="building",
+                             recursive=True)
+            check(out.get("things") == ["fan"], "after a restart the groups %s" % out)
         finally:
             gw.stop()
     finally:
