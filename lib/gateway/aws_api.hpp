@@ -68,6 +68,8 @@ std::span<const operation> jobs_operations();
 std::span<const operation> jobs_data_operations();
 /// Static thing groups (aws_api_groups.cpp), part of iot_operations().
 std::span<const operation> group_operations();
+/// A deleted thing leaves its groups, and its pending job executions become REMOVED.
+void thing_deleted(call& c, std::string_view thing);
 
 }  // namespace iotblocks::gateway::aws
 

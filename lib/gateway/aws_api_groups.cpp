@@ -232,6 +232,11 @@ net::http_reply list_thing_groups_for_thing(call& c) {
 
 }  // namespace
 
+void thing_deleted(call& c, std::string_view thing) {
+  (void)c.g.groups->forget_thing(thing);  // a failure leaves memberships of a gone thing only
+  if (auto out = c.g.jobs->service().remove_thing(thing)) c.g.jobs->publish(std::move(*out));
+}
+
 std::span<const operation> group_operations() {
   static const operation all[] = {
       {"GET", "/thing-groups", list_thing_groups, "iot:ListThingGroups"},

@@ -278,6 +278,7 @@ net::http_reply delete_thing(call& c) {
   }
   if (auto ok = reg->delete_thing(c.params[0], expected); !ok) return error_for(ok.fail());
   c.g.sec->changed();
+  thing_deleted(c, c.params[0]);
   return {200, "{}"};
 }
 

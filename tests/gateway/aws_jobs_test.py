@@ -353,6 +353,14 @@ def groups(iot):
           % out)
     _, code = call(iot, "delete_thing_group", thingGroupName="building")
     check(code == "InvalidRequestException", "a group with child groups stays: %s" % code)
+    call(iot, "add_thing_to_thing_group", thingGroupName="floor-1", thingName="heater")
+    _, code = call(iot, "delete_thing", thingName="heater")
+    out, _ = call(iot, "describe_job_execution", jobId="grp-cont", thingName="heater")
+    groups_left, _ = call(iot, "list_thing_groups_for_thing", thingName="heater")
+    check(code is None and out.get("execution", {}).get("status") == "REMOVED"
+          and groups_left.get("thingGroups") == [],
+          "a deleted thing's execution is REMOVED and it leaves its groups %s %s"
+          % (out, groups_left))
 
 
 def main():
