@@ -105,6 +105,12 @@ std::error_code memory_store::commit(const batch& b) {
   return {};
 }
 
+std::future<std::error_code> store::commit_deferred(const batch& b) {
+  std::promise<std::error_code> done;
+  done.set_value(commit(b));
+  return done.get_future();
+}
+
 std::optional<job> memory_store::find_job(std::string_view id) const {
   std::lock_guard lock{p_->mutex};
   auto it = p_->jobs.find(id);

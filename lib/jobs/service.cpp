@@ -215,20 +215,23 @@ void service::finish_jobs(batch& b, std::int64_t now) const {
 
 result<std::vector<message>> service::commit_and_push(batch& b,
                                                       const std::vector<std::string>& things,
-                                                      std::int64_t now) {
+                                                      std::int64_t now,
+                                                      std::unique_lock<std::mutex>& lock) {
   std::vector<pending_view> before;
   before.reserve(things.size());
   for (const auto& t : things) {
     before.push_back(notify_filter_ && !notify_filter_(t) ? pending_view{} : view_of(t));
   }
-  if (auto ec = store_.commit(b)) return failure{error::internal_error, ec.message(), {}};
+  auto durable = store_.commit_deferred(b);
   std::vector<message> out;
   for (std::size_t i = 0; i < things.size(); ++i) push_changes(before[i], things[i], now, out);
+  lock.unlock();
+  if (auto ec = durable.get()) return failure{error::internal_error, ec.message(), {}};
   return out;
 }
 
 result<std::vector<message>> service::create_job(const job_spec& spec) {
-  std::lock_guard lock{mutex_};
+  std::unique_lock lock{mutex_};
   const std::int64_t t = now();
   if (!valid_job_id(spec.id, limits_.max_job_id())) {
     return failure{error::invalid_request, "jobId must be 1-64 characters of [a-zA-Z0-9_-]", {}};
@@ -277,17 +280,14 @@ result<std::vector<message>> service::create_job(const job_spec& spec) {
   j.open_executions = things.size();
   b.jobs.push_back(std::move(j));
   b.executions.reserve(things.size());
-  const std::uint64_t first = sequence_;
   for (const auto& thing : things) {
     b.executions.push_back(queue(spec.id, thing, ++sequence_, t, spec.in_progress_timeout_minutes));
   }
-  auto out = commit_and_push(b, things, t);
-  if (!out) sequence_ = first;
-  return out;
+  return commit_and_push(b, things, t, lock);  // a failed one leaves a gap in the sequence
 }
 
 result<std::vector<message>> service::cancel_job(std::string_view id, bool force) {
-  std::lock_guard lock{mutex_};
+  std::unique_lock lock{mutex_};
   const std::int64_t t = now();
   auto j = store_.find_job(id);
   if (!j) return failure{error::resource_not_found, "no job with this id", {}};
@@ -313,11 +313,11 @@ result<std::vector<message>> service::cancel_job(std::string_view id, bool force
   j->completed_at = t;
   j->last_updated_at = t;
   b.jobs.push_back(std::move(*j));
-  return commit_and_push(b, things, t);
+  return commit_and_push(b, things, t, lock);
 }
 
 result<std::vector<message>> service::delete_job(std::string_view id, bool force) {
-  std::lock_guard lock{mutex_};
+  std::unique_lock lock{mutex_};
   const std::int64_t t = now();
   auto j = store_.find_job(id);
   if (!j) return failure{error::resource_not_found, "no job with this id", {}};
@@ -330,14 +330,14 @@ result<std::vector<message>> service::delete_job(std::string_view id, bool force
   }
   batch b;
   b.erased_jobs.emplace_back(id);
-  return commit_and_push(b, things, t);
+  return commit_and_push(b, things, t, lock);
 }
 
 result<std::vector<message>> service::cancel_execution(std::string_view job_id,
                                                        std::string_view thing, bool force,
                                                        std::optional<std::int64_t> expected_version,
                                                        const status_details* details) {
-  std::lock_guard lock{mutex_};
+  std::unique_lock lock{mutex_};
   const std::int64_t t = now();
   auto e = store_.find_execution(thing, job_id);
   auto j = store_.find_job(job_id);
@@ -365,13 +365,13 @@ result<std::vector<message>> service::cancel_execution(std::string_view job_id,
   --j->open_executions;
   b.jobs.push_back(std::move(*j));
   finish_jobs(b, t);
-  return commit_and_push(b, {std::string{thing}}, t);
+  return commit_and_push(b, {std::string{thing}}, t, lock);
 }
 
 result<std::vector<message>> service::delete_execution(std::string_view job_id,
                                                        std::string_view thing,
                                                        std::int64_t execution_number, bool force) {
-  std::lock_guard lock{mutex_};
+  std::unique_lock lock{mutex_};
   const std::int64_t t = now();
   auto e = store_.find_execution(thing, job_id);
   if (!e || e->execution_number != execution_number) {
@@ -391,11 +391,11 @@ result<std::vector<message>> service::delete_execution(std::string_view job_id,
       finish_jobs(b, t);
     }
   }
-  return commit_and_push(b, {std::string{thing}}, t);
+  return commit_and_push(b, {std::string{thing}}, t, lock);
 }
 
 result<std::vector<message>> service::add_target(std::string_view job_id, std::string_view thing) {
-  std::lock_guard lock{mutex_};
+  std::unique_lock lock{mutex_};
   const std::int64_t t = now();
   if (!valid_thing_name(thing, limits_.max_thing_name())) {
     return failure{error::invalid_request, "invalid thing name", {}};
@@ -412,13 +412,11 @@ result<std::vector<message>> service::add_target(std::string_view job_id, std::s
   b.executions.push_back(
       queue(j->id, std::string(thing), ++sequence_, t, j->in_progress_timeout_minutes));
   b.jobs.push_back(std::move(*j));
-  auto out = commit_and_push(b, {std::string{thing}}, t);
-  if (!out) --sequence_;
-  return out;
+  return commit_and_push(b, {std::string{thing}}, t, lock);
 }
 
 result<std::vector<message>> service::remove_thing(std::string_view thing) {
-  std::lock_guard lock{mutex_};
+  std::unique_lock lock{mutex_};
   const std::int64_t t = now();
   batch b;
   for (auto& e : store_.pending(thing)) {
@@ -432,11 +430,11 @@ result<std::vector<message>> service::remove_thing(std::string_view thing) {
   }
   if (b.empty()) return std::vector<message>{};
   finish_jobs(b, t);
-  return commit_and_push(b, {std::string{thing}}, t);
+  return commit_and_push(b, {std::string{thing}}, t, lock);
 }
 
 result<std::vector<message>> service::tick(time_point now_tp) {
-  std::lock_guard lock{mutex_};
+  std::unique_lock lock{mutex_};
   const std::int64_t t = to_unix_ms(now_tp) / 1000;
   batch b;
   std::vector<std::string> things;
@@ -456,7 +454,7 @@ result<std::vector<message>> service::tick(time_point now_tp) {
   }
   if (b.empty()) return std::vector<message>{};
   finish_jobs(b, t);
-  return commit_and_push(b, things, t);
+  return commit_and_push(b, things, t, lock);
 }
 
 std::optional<job> service::describe_job(std::string_view id) const {
@@ -477,7 +475,7 @@ outcome service::handle(const jobs_topic& tp, std::string_view payload) {
     return rejected(tp, req.error(), req.fail().message, t, client_token_of(payload, limits_));
   }
   const std::string& token = req->client_token;
-  std::lock_guard lock{mutex_};
+  std::unique_lock lock{mutex_};
   rapidjson::StringBuffer buf;
   writer w{buf};
   outcome o;
@@ -549,6 +547,7 @@ outcome service::handle(const jobs_topic& tp, std::string_view payload) {
   const pending_view before = progress_only ? pending_view{} : view_of(tp.thing);
   const bool was_open = !is_terminal(e->status);
   const bool changes = tp.op == operation::update || e->status == execution_status::queued;
+  std::future<std::error_code> durable;
   if (changes) {
     if (auto ec = apply_update(*e, u, t)) {
       const bool with_state = ec == error::version_mismatch ||
@@ -565,9 +564,7 @@ outcome service::handle(const jobs_topic& tp, std::string_view payload) {
         finish_jobs(b, t);
       }
     }
-    if (auto ec = store_.commit(b)) {
-      return rejected(tp, error::internal_error, ec.message(), t, token);
-    }
+    durable = store_.commit_deferred(b);
   }
   std::optional<std::string> doc;
   if (req->include_job_document || tp.op == operation::start_next) {
@@ -585,6 +582,10 @@ outcome service::handle(const jobs_topic& tp, std::string_view payload) {
   o.messages.push_back({reply_topic(tp, true), text(buf)});
   if (changes && !progress_only) {
     push_changes(before, tp.thing, t, o.messages);
+  }
+  lock.unlock();  // the next request may go on while this one's commit is in flight
+  if (durable.valid()) {
+    if (auto ec = durable.get()) return rejected(tp, error::internal_error, ec.message(), t, token);
   }
   return o;
 }

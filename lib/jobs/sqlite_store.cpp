@@ -1,6 +1,7 @@
 // jobs::sqlite_store: the file is the record, a memory_store the copy reads are served from.
 #include <iotblocks/jobs/store.hpp>
 
+#include "core/group_commit.hpp"
 #include "core/json.hpp"
 #include "core/sqlite.hpp"
 
@@ -84,9 +85,16 @@ std::size_t to_size(std::int64_t v) { return v < 0 ? 0 : static_cast<std::size_t
 
 }  // namespace
 
+// A batch waiting for its group's COMMIT.
+struct pending_write {
+  batch b;
+  std::promise<std::error_code> done;
+};
+
 struct sqlite_store::impl {
   sqlite::database db;
   std::mutex write_mu;  // the connection and its statements
+  std::mutex order_mu;  // applying to the copy and queueing happen in one order
   sqlite::statement upsert_job;
   sqlite::statement upsert_execution;
   sqlite::statement erase_job;
@@ -94,6 +102,8 @@ struct sqlite_store::impl {
   sqlite::statement erase_execution;
   memory_store copy;
   std::atomic<std::uint64_t> commits{0};
+  /// Last: commits what is queued before the rest goes.
+  std::unique_ptr<core::group_commit<pending_write>> queue;
 
   explicit impl(sqlite::database d) : db(std::move(d)) {}
 
@@ -167,9 +177,20 @@ struct sqlite_store::impl {
     return {};
   }
 
-  result<void> write(const batch& b) {
+  // One transaction for every batch of a group, in order.
+  result<void> write(const std::vector<pending_write>& group) {
+    std::lock_guard lock{write_mu};
     sqlite::transaction tx{db};
     if (!tx.begun()) return tx.begun();
+    for (const auto& p : group) {
+      if (auto r = write_batch(p.b); !r) return r;
+    }
+    auto r = tx.commit();
+    if (r) commits.fetch_add(1, std::memory_order_relaxed);
+    return r;
+  }
+
+  result<void> write_batch(const batch& b) {
     auto run = [](sqlite::statement& st) {
       auto r = st.run();
       if (!r) st.reset();
@@ -215,7 +236,23 @@ struct sqlite_store::impl {
           .bind(13, e.step_deadline);
       if (auto r = run(upsert_execution); !r) return r;
     }
-    return tx.commit();
+    return {};
+  }
+
+  // One group, on the queue's thread. After a failed transaction the copy ran ahead of the
+  // file: load it again and fail every batch queued (they were applied on top).
+  void commit(std::vector<pending_write>& group) {
+    auto r = write(group);
+    if (!r) {
+      std::lock_guard lock{order_mu};
+      for (auto& p : queue->take_all()) group.push_back(std::move(p));
+      batch all;
+      all.erased_jobs = copy.job_ids();
+      (void)copy.commit(all);
+      (void)load();
+    }
+    const std::error_code ec = r ? std::error_code{} : r.fail().code;
+    for (auto& p : group) p.done.set_value(ec);
   }
 };
 
@@ -234,18 +271,28 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path
     *st = std::move(*prepared);
   }
   if (auto r = p->load(); !r) return std::move(r).take_failure();
+  p->queue = std::make_unique<core::group_commit<pending_write>>(
+      [raw = p.get()](std::vector<pending_write>& group) { raw->commit(group); });
+  p->queue->start();
   return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(p)));
 }
 
 sqlite_store::sqlite_store(std::unique_ptr<impl> p) : p_(std::move(p)) {}
 sqlite_store::~sqlite_store() = default;
 
-std::error_code sqlite_store::commit(const batch& b) {
-  if (b.empty()) return {};
-  std::lock_guard lock{p_->write_mu};
-  if (auto r = p_->write(b); !r) return r.fail().code;
-  p_->commits.fetch_add(1, std::memory_order_relaxed);
-  return p_->copy.commit(b);
+std::error_code sqlite_store::commit(const batch& b) { return commit_deferred(b).get(); }
+
+std::future<std::error_code> sqlite_store::commit_deferred(const batch& b) {
+  pending_write w{b, {}};
+  auto done = w.done.get_future();
+  if (b.empty()) {
+    w.done.set_value({});
+    return done;
+  }
+  std::lock_guard lock{p_->order_mu};
+  (void)p_->copy.commit(b);  // a memory_store commit cannot fail
+  p_->queue->push(std::move(w));
+  return done;
 }
 
 std::optional<job> sqlite_store::find_job(std::string_view id) const {

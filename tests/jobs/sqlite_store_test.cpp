@@ -8,9 +8,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -145,6 +147,52 @@ TEST(JobsSqliteStore, OpenFailsOnAnUnreadableFile) {
   }
   auto s = sqlite_store::open(path);
   EXPECT_FALSE(s);
+  test_stores::remove_db(path);
+}
+
+// Devices updating at once: the service releases its lock while a commit is in flight, so
+// their commits share transactions (group commit); each acknowledged update is in the file.
+TEST(JobsSqliteStore, ConcurrentUpdatesAreGroupedAndDurable) {
+  const auto path = test_stores::fresh_db_path("group");
+  constexpr int threads = 8, rounds = 25;
+  std::uint64_t commits = 0;
+  {
+    auto s = sqlite_store::open(path);
+    ASSERT_TRUE(s) << s.describe();
+    manual_clock clock{from_unix_ms(t0 * 1000)};
+    service svc{**s, clock};
+    std::vector<std::string> targets;
+    for (int i = 0; i < threads; ++i) targets.push_back("t" + std::to_string(i));
+    ASSERT_TRUE(svc.create_job({"fw", "{}", targets}));
+    router r{svc};
+    std::atomic<int> refused{0};
+    std::vector<std::thread> pool;
+    for (int i = 0; i < threads; ++i) {
+      pool.emplace_back([&, i] {
+        const std::string topic = "$aws/things/t" + std::to_string(i) + "/jobs/fw/update";
+        for (int n = 1; n <= rounds; ++n) {
+          auto out = r.route(
+              topic, R"({"status":"IN_PROGRESS","expectedVersion":)" + std::to_string(n) + "}");
+          if (!out || !out->at(0).topic.ends_with("/accepted")) ++refused;
+        }
+      });
+    }
+    for (auto& t : pool) t.join();
+    EXPECT_EQ(refused.load(), 0);
+    commits = (*s)->commits();
+  }
+  auto s = sqlite_store::open(path);
+  ASSERT_TRUE(s) << s.describe();
+  for (int i = 0; i < threads; ++i) {
+    auto e = (*s)->find_execution("t" + std::to_string(i), "fw");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->version, rounds + 1);
+    EXPECT_EQ(e->status, execution_status::in_progress);
+  }
+  // At most one transaction per update (plus the create); fewer when commits were grouped.
+  EXPECT_LE(commits, static_cast<std::uint64_t>(threads * rounds + 1));
+  std::printf("%d updates in %llu transactions\n", threads * rounds,
+              static_cast<unsigned long long>(commits));
   test_stores::remove_db(path);
 }
 

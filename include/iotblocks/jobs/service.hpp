@@ -114,8 +114,11 @@ class service {
   pending_view view_of(std::string_view thing) const;
   void push_changes(const pending_view& before, std::string_view thing, std::int64_t now,
                     std::vector<message>& out) const;
+  /// Commits `b` (deferred) and builds the pushes under `lock`, then releases it and waits
+  /// until `b` is durable, so that concurrent callers' commits are grouped.
   result<std::vector<message>> commit_and_push(batch& b, const std::vector<std::string>& things,
-                                               std::int64_t now);
+                                               std::int64_t now,
+                                               std::unique_lock<std::mutex>& lock);
   void finish_jobs(batch& b, std::int64_t now) const;
 
   store& store_;

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +44,11 @@ class store {
 
   /// Applies `b` all or nothing; durable before it returns. Errors: the store's.
   virtual std::error_code commit(const batch& b) = 0;
+  /// Applies `b` to what the reads see now and returns the commit's outcome, ready once `b`
+  /// is durable (so that a caller can release its own lock while the commit is in flight and
+  /// commits of concurrent callers are grouped). Batches become durable in call order; a
+  /// failed one fails those after it too. Default: commit(b), ready at once.
+  virtual std::future<std::error_code> commit_deferred(const batch& b);
 
   virtual std::optional<job> find_job(std::string_view id) const = 0;
   /// The job's document alone (no copy of its targets). Default: from find_job.
@@ -93,10 +99,12 @@ class memory_store final : public store {
   std::unique_ptr<impl> p_;
 };
 
-/// Jobs in a SQLite file (WAL, synchronous=FULL): commit() writes the batch in one
-/// transaction and returns once it is committed; reads are served from a copy of the whole
-/// store in memory (a memory_store), loaded at open and changed only after a commit
-/// succeeded. One process owns a database file at a time.
+/// Jobs in a SQLite file (WAL, synchronous=FULL). Reads are served from a copy of the whole
+/// store in memory (a memory_store), loaded at open. commit_deferred() changes the copy at
+/// once and queues the batch; a committer thread writes all batches queued in one
+/// transaction and then readies their outcomes (group commit). When a transaction fails,
+/// the copy is loaded from the file again and every queued batch fails. One process owns a
+/// database file at a time.
 /// Distinct objects: safe. Shared objects: safe.
 class sqlite_store final : public store {
  public:
@@ -108,6 +116,7 @@ class sqlite_store final : public store {
   sqlite_store& operator=(const sqlite_store&) = delete;
 
   std::error_code commit(const batch& b) override;
+  std::future<std::error_code> commit_deferred(const batch& b) override;
   std::optional<job> find_job(std::string_view id) const override;
   std::optional<std::string> find_document(std::string_view id) const override;
   std::optional<execution> find_execution(std::string_view thing,
@@ -121,7 +130,7 @@ class sqlite_store final : public store {
 
   /// Executions held.
   std::size_t size() const;
-  /// Transactions committed since open.
+  /// Transactions committed since open (fewer than batches when commits were grouped).
   std::uint64_t commits() const noexcept;
 
  private:
