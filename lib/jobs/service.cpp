@@ -222,11 +222,18 @@ result<std::vector<message>> service::commit_and_push(batch& b,
   for (const auto& t : things) {
     before.push_back(notify_filter_ && !notify_filter_(t) ? pending_view{} : view_of(t));
   }
-  auto durable = store_.commit_deferred(b);
+  std::future<std::error_code> durable;
+  if (store_.groups_commits()) {
+    durable = store_.commit_deferred(b);
+  } else if (auto ec = store_.commit(b)) {
+    return failure{error::internal_error, ec.message(), {}};
+  }
   std::vector<message> out;
   for (std::size_t i = 0; i < things.size(); ++i) push_changes(before[i], things[i], now, out);
   lock.unlock();
-  if (auto ec = durable.get()) return failure{error::internal_error, ec.message(), {}};
+  if (durable.valid()) {
+    if (auto ec = durable.get()) return failure{error::internal_error, ec.message(), {}};
+  }
   return out;
 }
 
@@ -564,7 +571,11 @@ outcome service::handle(const jobs_topic& tp, std::string_view payload) {
         finish_jobs(b, t);
       }
     }
-    durable = store_.commit_deferred(b);
+    if (store_.groups_commits()) {
+      durable = store_.commit_deferred(b);
+    } else if (auto ec = store_.commit(b)) {
+      return rejected(tp, error::internal_error, ec.message(), t, token);
+    }
   }
   std::optional<std::string> doc;
   if (req->include_job_document || tp.op == operation::start_next) {

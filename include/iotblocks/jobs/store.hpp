@@ -49,6 +49,8 @@ class store {
   /// commits of concurrent callers are grouped). Batches become durable in call order; a
   /// failed one fails those after it too. Default: commit(b), ready at once.
   virtual std::future<std::error_code> commit_deferred(const batch& b);
+  /// Whether commit_deferred groups commits (else callers use commit: no future to make).
+  virtual bool groups_commits() const noexcept { return false; }
 
   virtual std::optional<job> find_job(std::string_view id) const = 0;
   /// The job's document alone (no copy of its targets). Default: from find_job.
@@ -117,6 +119,7 @@ class sqlite_store final : public store {
 
   std::error_code commit(const batch& b) override;
   std::future<std::error_code> commit_deferred(const batch& b) override;
+  bool groups_commits() const noexcept override { return true; }
   std::optional<job> find_job(std::string_view id) const override;
   std::optional<std::string> find_document(std::string_view id) const override;
   std::optional<execution> find_execution(std::string_view thing,
