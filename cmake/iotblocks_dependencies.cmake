@@ -9,6 +9,7 @@ if(NOT TARGET RapidJSON::RapidJSON)
   target_include_directories(RapidJSON::RapidJSON INTERFACE ${RAPIDJSON_INCLUDE_DIRS})
 endif()
 find_package(simdjson QUIET)
+find_package(PostgreSQL QUIET)  # libpq, for the postgres component
 find_package(Boost 1.81 QUIET)
 if(IOTBLOCKS_BUILD_CLI)
   find_package(CLI11 REQUIRED)
