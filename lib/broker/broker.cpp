@@ -121,12 +121,12 @@ message_ptr broker::retained(std::string_view topic) const {
   return m ? *m : nullptr;
 }
 
-std::vector<message_ptr> broker::retained_page(std::string_view after, std::size_t limit) const {
+std::vector<message_ptr> broker::retained_page(std::string_view from, std::size_t limit) const {
   std::vector<message_ptr> all;
   {
     std::lock_guard lock(impl_->retained_mutex);
     (void)impl_->retained.for_each("#", [&](std::string_view topic, const message_ptr& m) {
-      if (topic > after) all.push_back(m);
+      if (topic >= from) all.push_back(m);
     });
   }
   const auto by_topic = [](const message_ptr& a, const message_ptr& b) {

@@ -23,6 +23,7 @@ constexpr std::string_view basic_ingest_prefix = "$aws/rules/";
 void claim_reserved_topics(reserved_topics& r) {
   using publish = reserved_topics::publish;
   r.claim({"$aws/things/+/shadow/#", publish::route, true});  // classic and named shadows
+  r.claim({"$aws/things/+/jobs/#", publish::route, true});    // jobs (jobs_plane)
   r.claim({"$aws/events/#", publish::refuse, true});          // lifecycle, JITR events
   r.claim({"$aws/rules/#", publish::consume, false});         // Basic Ingest
 }
@@ -128,6 +129,12 @@ result<void> gateway::start() {
   g.shadow_store = std::move(*store);
   g.shadows = std::make_unique<shadow::service>(*g.shadow_store);
   g.shadow_router = std::make_unique<shadow::router>(*g.shadows);
+  auto jobs = jobs_plane::open((dir / "jobs.db").string(), g.mqtt);
+  if (!jobs) return jobs.fail();
+  g.jobs = std::move(*jobs);
+  auto groups = registry::thing_groups::open((dir / "thing_groups.db").string());
+  if (!groups) return failure{groups.error(), "thing groups: " + groups.describe(), {}};
+  g.groups = std::move(*groups);
 
   rules::engine_options ro;
   ro.store_path = (dir / "rules.db").string();
@@ -154,7 +161,8 @@ result<void> gateway::start() {
   g.mqtt.on_accepted([&g](const broker::message& m, const broker::client_info* from) {
     const std::string_view client = from != nullptr ? std::string_view(from->client_id) : "";
     if (m.topic.starts_with(basic_ingest_prefix)) return g.basic_ingest(m, from);
-    if (m.topic.starts_with(shadow_prefix)) {
+    if (m.topic.starts_with(shadow_prefix) &&
+        !g.jobs->on_publish(m.topic, as_string_view(m.payload))) {
       if (m.topic.ends_with("/update/accepted")) g.shadow_updates.fetch_add(1);
       const shadow::request_context ctx{client, client};
       if (auto out = g.shadow_router->route(m.topic, as_string_view(m.payload), ctx)) {
@@ -223,6 +231,7 @@ result<void> gateway::start() {
     g.mqtt.tick();
     g.log.tick();
     g.sec->tick();
+    g.jobs->tick();
   });
   if (g.http_started) g.http.start();
   g.started = true;

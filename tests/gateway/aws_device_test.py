@@ -410,7 +410,7 @@ def reserved_topics(binary, d):
         check(watcher.subscribe("$aws/certificates/create/json/accepted") == 0x8F,
               "an unimplemented $aws topic filter is refused with 0x8F")
         check(old.subscribe("$aws/rules/#") == 0x80, "3.1.1: SUBACK 0x80 for $aws/rules/#")
-        check(old.subscribe("$aws/things/t/jobs/notify") == 0x80,
+        check(old.subscribe("$aws/things/t/tunnels/notify") == 0x80,
               "3.1.1: SUBACK 0x80 for an unimplemented $aws topic")
 
         # Basic Ingest: the rule alone, topic() without "$aws/rules/ingest/".
@@ -433,7 +433,7 @@ def reserved_topics(binary, d):
         pub = mosquitto_pub_v5(port, "$aws/events/presence/connected/x", "{}")
         check("not authori" in (pub.stdout + pub.stderr).lower(),
               "clients may not publish lifecycle events (0x87): " + pub.stdout + pub.stderr)
-        old.c.publish("$aws/things/t/jobs/get", "{}", qos=1)
+        old.c.publish("$aws/provisioning-templates/p/provision/json", "{}", qos=1)
         check(old.wait("disconnect") != 0, "3.1.1: a publish to an unimplemented $aws topic "
               "closes the connection")
 

@@ -149,10 +149,10 @@ class broker {
 
   /// The retained message of `topic`, or null.
   message_ptr retained(std::string_view topic) const;
-  /// Up to `limit` retained messages in topic order, those after `after` (empty:
-  /// from the first); topics starting with '$' are not listed. Sorts the topics
-  /// on each call: for operators' tools, not for the message path.
-  std::vector<message_ptr> retained_page(std::string_view after, std::size_t limit) const;
+  /// Up to `limit` retained messages in topic order, from topic `from` on
+  /// (inclusive; empty: the first); topics starting with '$' are not listed. Sorts
+  /// the topics on each call: for operators' tools, not for the message path.
+  std::vector<message_ptr> retained_page(std::string_view from, std::size_t limit) const;
 
   struct impl;  ///< implementation detail
 
