@@ -401,6 +401,8 @@ def reserved_topics(binary, d):
     try:
         check(watcher.subscribe("out/ingest") == 1, "subscribe out/ingest")
         check(watcher.subscribe("$aws/things/+/shadow/#") == 1, "shadow topics may be subscribed")
+        check(old.subscribe("$aws/things/t1/jobs/notify-next") == 1,
+              "jobs topics may be subscribed (the jobs plane claims them)")
         events = Client(port, True, "events")
         check(events.subscribe("$aws/events/#") == 1, "event topics may be subscribed")
         events.stop()
