@@ -170,6 +170,7 @@ void BM_Detector(benchmark::State& st, const char* name, const char* parameters)
 BENCHMARK_CAPTURE(BM_Detector, pewma, "pewma", "");
 BENCHMARK_CAPTURE(BM_Detector, ewma, "ewma", "");
 BENCHMARK_CAPTURE(BM_Detector, ensemble, "ensemble", "");
+BENCHMARK_CAPTURE(BM_Detector, ensemble_without_likelihood, "ensemble", "likelihood=0");
 BENCHMARK_CAPTURE(BM_Detector, bocpd, "bocpd", "");
 BENCHMARK_CAPTURE(BM_Detector, bocpd_120_runs, "bocpd", "max_runs=120");
 

@@ -1,6 +1,6 @@
 // "ensemble": several simple statistics of a series, each calibrated against the
 // series' own history, combined by their maximum, with a rest period after an
-// alarm. Constant memory (about 3 KB per series), no look-ahead.
+// alarm. Constant memory (3,336 bytes per series), no look-ahead.
 //
 // Features of point x (all from state before x):
 //   deviation  |x - m| / s               m, s: EWMA mean and std (weight alpha)
@@ -11,8 +11,12 @@
 // log10 r, 8 bins per decade): calibrated = -log10 P(past >= r), plus
 // record_weight * log2(r / max past r) when r beats every past value. The score
 // is the largest calibrated feature plus novelty_weight * (distance beyond the
-// range of all past values, in range widths). A score >= alarm flags an anomaly
-// and zeroes the scores of the next `rest` points (one alarm per event).
+// range of all past values, in range widths). With likelihood=1 (default) the
+// score is the larger of that and an HTM-style anomaly likelihood: -log10 of the
+// upper normal tail of the mean of the last `likelihood_window` u = score / (score
+// + 5) against an EWMA fit of that mean's past (catches runs of moderate points).
+// A score >= alarm flags an anomaly and zeroes the scores of the next `rest`
+// points (one alarm per event).
 #include "anomaly/factory.hpp"
 #include "anomaly/internal.hpp"
 
@@ -44,6 +48,22 @@ struct ensemble_params {
   double half_life = 200000;  // points; 0: calibration and range never forget
   std::uint32_t season = 1;
   double max_abs_value = 1e150;
+  std::uint32_t likelihood = 1;  // 0: off
+  std::uint32_t likelihood_window = 10;
+  double likelihood_alpha = 0.001;
+  double likelihood_min_std = 0.02;
+};
+
+constexpr std::uint32_t max_window = 32;
+// HTM-style anomaly likelihood (Ahmad et al. 2017) over the ensemble's own score
+// u = raw / (raw + 5): the mean of the last `likelihood_window` u against a long-run
+// normal fit (EWMA, weight likelihood_alpha) of that mean, before this point.
+struct likelihood_state {
+  double ring[max_window];
+  double sum;
+  double mean, var;
+  double n;
+  std::uint32_t pos, filled;
 };
 
 // Ranks raw values against the past: decayed counts in log10 bins. Counts are
@@ -115,6 +135,7 @@ struct ensemble_state {
   ewma season[slots];
   float season_count[slots];
   calibrator cal[features];
+  likelihood_state lik;
 };
 
 class ensemble final : public detector {
@@ -132,7 +153,11 @@ class ensemble final : public detector {
            ",record_weight=" + format_double(p_.record_weight) +
            ",alarm=" + format_double(p_.alarm) + ",rest=" + std::to_string(p_.rest) +
            ",half_life=" + format_double(p_.half_life) + ",season=" + std::to_string(p_.season) +
-           ",max_abs_value=" + format_double(p_.max_abs_value);
+           ",max_abs_value=" + format_double(p_.max_abs_value) +
+           ",likelihood=" + std::to_string(p_.likelihood) +
+           ",likelihood_window=" + std::to_string(p_.likelihood_window) +
+           ",likelihood_alpha=" + format_double(p_.likelihood_alpha) +
+           ",likelihood_min_std=" + format_double(p_.likelihood_min_std);
   }
   std::size_t state_size() const noexcept override { return sizeof(ensemble_state); }
   void init(mutable_bytes_view s) const noexcept override {
@@ -214,6 +239,34 @@ class ensemble final : public detector {
     if (s.count >= 3) {
       for (int i = 0; i < features; ++i) s.cal[i].add(raw[i], pos[i], decay_);
     }
+    if (p_.likelihood && !out.warming_up) {
+      auto& l = s.lik;
+      const double u = score_of_log10_tail(score);
+      const auto w = p_.likelihood_window;
+      if (l.filled == w) l.sum -= l.ring[l.pos];
+      l.ring[l.pos] = u;
+      l.sum += u;
+      l.pos = l.pos + 1 == w ? 0 : l.pos + 1;
+      if (l.filled < w) ++l.filled;
+      if (l.pos == 0) {  // exact sum once per turn: no drift
+        l.sum = 0;
+        for (std::uint32_t i = 0; i < l.filled; ++i) l.sum += l.ring[i];
+      }
+      const double avg = l.sum / l.filled;
+      double lik = 0;
+      if (l.n >= 2) {
+        const double lsd = std::max(std::sqrt(l.var), p_.likelihood_min_std);
+        const double z = (avg - l.mean) / lsd;
+        // one-sided upper tail: the two-sided -log10 tail plus log10 2
+        if (z > 0) lik = std::max(0.0, log10_normal_tail(z) + 0.30102999566398119521);
+      }
+      l.n += 1;
+      const double a = std::max(1 / l.n, p_.likelihood_alpha);
+      const double d = avg - l.mean;
+      l.mean += a * d;
+      l.var = (1 - a) * (l.var + a * d * d);
+      score = std::max(score, lik);
+    }
     if (s.since_alarm < p_.rest) score = 0;
     if (s.since_alarm != ~std::uint64_t{0}) ++s.since_alarm;
     if (score >= p_.alarm) s.since_alarm = 0;
@@ -225,7 +278,7 @@ class ensemble final : public detector {
 
   std::size_t encoded_size() const noexcept override {
     return 8 + 8 + 8 * 2 + 8 * 4 + slots * (16 + 4) +
-           features * (24 + 8 * calibrator::groups + 4 * bins);
+           features * (24 + 8 * calibrator::groups + 4 * bins) + 8 * (max_window + 4) + 8;
   }
   void encode(bytes_view state, byte_buffer& out) const override {
     const auto& s = state_as<ensemble_state>(state);
@@ -243,6 +296,13 @@ class ensemble final : public detector {
       for (double t : c.group_total) put_f64(out, t);
       for (float b : c.count) put_u32(out, std::bit_cast<std::uint32_t>(b));
     }
+    for (double v : s.lik.ring) put_f64(out, v);
+    put_f64(out, s.lik.sum);
+    put_f64(out, s.lik.mean);
+    put_f64(out, s.lik.var);
+    put_f64(out, s.lik.n);
+    put_u32(out, s.lik.pos);
+    put_u32(out, s.lik.filled);
   }
   std::error_code decode(bytes_view in, mutable_bytes_view state) const noexcept override {
     reader r{in};
@@ -273,6 +333,17 @@ class ensemble final : public detector {
       for (double& t : c.group_total) f64(t, true);
       for (float& b : c.count) f32(b);
     }
+    // A state from before the likelihood ends here: that layer starts afresh.
+    if (r.remaining() != 0) {
+      for (double& v : s.lik.ring) f64(v, true), ok &= v <= 1;
+      f64(s.lik.sum, true);
+      f64(s.lik.mean, false);
+      f64(s.lik.var, true);
+      f64(s.lik.n, true);
+      s.lik.pos = r.u32();
+      s.lik.filled = r.u32();
+      ok &= s.lik.pos < p_.likelihood_window && s.lik.filled <= p_.likelihood_window;
+    }
     if (!ok || !r.ok() || r.remaining() != 0) return error::invalid_snapshot;
     new (state.data()) ensemble_state{s};
     return {};
@@ -295,10 +366,14 @@ result<std::shared_ptr<const detector>> make_ensemble(std::string_view text) {
                                     {"record_weight", &p.record_weight, 0, 1e6},
                                     {"alarm", &p.alarm, 0, 1e6},
                                     {"half_life", &p.half_life, 0, 1e15},
-                                    {"max_abs_value", &p.max_abs_value, 1e-300, 1e150}};
+                                    {"max_abs_value", &p.max_abs_value, 1e-300, 1e150},
+                                    {"likelihood_alpha", &p.likelihood_alpha, 1e-9, 1},
+                                    {"likelihood_min_std", &p.likelihood_min_std, 1e-6, 1}};
     const whole_parameter wholes[] = {{"training", &p.training, 3, 1'000'000'000},
                                       {"rest", &p.rest, 0, 1'000'000'000},
-                                      {"season", &p.season, 0, 1}};
+                                      {"season", &p.season, 0, 1},
+                                      {"likelihood", &p.likelihood, 0, 1},
+                                      {"likelihood_window", &p.likelihood_window, 1, max_window}};
     return set_parameter(k, v, reals, wholes, "ensemble");
   });
   if (!r) return std::move(r).take_failure();

@@ -102,7 +102,10 @@ result<keyed_store> keyed_store::restore(bytes_view in) {
   const std::uint32_t encoded = r.u32();
   const std::uint64_t count = r.u64();
   if (!r.ok()) return bad_snapshot("truncated header", at());
-  if (encoded != (*model)->encoded_size()) return bad_snapshot("state size mismatch", at() - 12);
+  // Smaller: an older layout of the detector's state, which its decode() may accept.
+  if (encoded == 0 || encoded > (*model)->encoded_size()) {
+    return bad_snapshot("state size mismatch", at() - 12);
+  }
   if (count > r.remaining() / (8 + std::uint64_t{encoded})) {
     return bad_snapshot("series count exceeds the data", at() - 8);
   }

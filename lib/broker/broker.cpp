@@ -3,6 +3,8 @@
 
 #include <iotblocks/broker/sqlite_store.hpp>
 
+#include <algorithm>
+
 namespace iotblocks::broker {
 
 namespace {
@@ -106,6 +108,29 @@ const broker_stats& broker::stats() const noexcept { return impl_->stats; }
 const store_stats& broker::store_counters() const noexcept {
   static const store_stats none;
   return impl_->db ? impl_->db->stats() : none;
+}
+
+message_ptr broker::retained(std::string_view topic) const {
+  std::lock_guard lock(impl_->retained_mutex);
+  const message_ptr* m = impl_->retained.find(topic);
+  return m ? *m : nullptr;
+}
+
+std::vector<message_ptr> broker::retained_page(std::string_view after, std::size_t limit) const {
+  std::vector<message_ptr> all;
+  {
+    std::lock_guard lock(impl_->retained_mutex);
+    (void)impl_->retained.for_each("#", [&](std::string_view topic, const message_ptr& m) {
+      if (topic > after) all.push_back(m);
+    });
+  }
+  const auto by_topic = [](const message_ptr& a, const message_ptr& b) {
+    return a->topic < b->topic;
+  };
+  const std::size_t n = std::min(limit, all.size());
+  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n), all.end(), by_topic);
+  all.resize(n);
+  return all;
 }
 
 std::size_t broker::retained_count() const {

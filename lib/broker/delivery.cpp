@@ -222,6 +222,7 @@ void broker::impl::route(const message_ptr& m, const session* from) {
 // `own`: the broker's $SYS and presence messages (not counted as received).
 void broker::impl::accept_message(message m, session* from, bool own) {
   if (!own) stats.messages_in.fetch_add(1, std::memory_order_relaxed);
+  m.received_ms = wall_ms();
   auto ptr = std::make_shared<const message>(std::move(m));
   if (ptr->retain) {
     std::lock_guard lock(retained_mutex);

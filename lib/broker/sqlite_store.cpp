@@ -5,6 +5,8 @@
 
 #include <cstring>
 #include <optional>
+#include <string>
+#include <tuple>
 #include <variant>
 
 namespace iotblocks::broker {
@@ -19,7 +21,7 @@ CREATE TABLE IF NOT EXISTS subscriptions(
   identifier INTEGER NOT NULL, PRIMARY KEY(client_id, filter)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS retained(
   topic TEXT PRIMARY KEY, payload BLOB, properties BLOB, qos INTEGER NOT NULL,
-  publisher TEXT NOT NULL);
+  publisher TEXT NOT NULL, modified_ms INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS deliveries(
   seq INTEGER PRIMARY KEY, client_id TEXT NOT NULL, topic TEXT NOT NULL, payload BLOB,
   properties BLOB, qos INTEGER NOT NULL, retain INTEGER NOT NULL, identifiers BLOB,
@@ -38,6 +40,9 @@ CREATE TABLE IF NOT EXISTS incoming_qos2(
 constexpr std::string_view delivery_state_columns = R"(
 ALTER TABLE deliveries ADD COLUMN packet_id INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE deliveries ADD COLUMN released INTEGER NOT NULL DEFAULT 0;
+)";
+constexpr std::string_view retained_time_column = R"(
+ALTER TABLE retained ADD COLUMN modified_ms INTEGER NOT NULL DEFAULT 0;
 )";
 
 byte_buffer pack_ids(const std::vector<std::uint32_t>& ids) {
@@ -121,13 +126,16 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path
   auto db = sqlite::database::open(path);
   if (!db) return db.fail();
   if (auto ok = db->exec(schema); !ok) return ok.fail();
-  {
-    auto has = db->prepare("SELECT 1 FROM pragma_table_info('deliveries') WHERE name = 'released'");
+  for (const auto& [table, column, upgrade] :
+       {std::tuple{"deliveries", "released", delivery_state_columns},
+        std::tuple{"retained", "modified_ms", retained_time_column}}) {
+    auto has = db->prepare(std::string("SELECT 1 FROM pragma_table_info('") + table +
+                           "') WHERE name = '" + column + "'");
     if (!has) return has.fail();
     auto row = has->step();
     if (!row) return row.fail();
     if (!*row) {
-      if (auto ok = db->exec(delivery_state_columns); !ok) return ok.fail();
+      if (auto ok = db->exec(upgrade); !ok) return ok.fail();
     }
   }
   std::unique_ptr<sqlite_store> s(new sqlite_store());
@@ -148,7 +156,7 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path
                 "INSERT OR REPLACE INTO subscriptions VALUES(?1, ?2, ?3, ?4)"),
            prep(st->drop_subscription,
                 "DELETE FROM subscriptions WHERE client_id = ?1 AND filter = ?2"),
-           prep(st->put_retained, "INSERT OR REPLACE INTO retained VALUES(?1, ?2, ?3, ?4, ?5)"),
+           prep(st->put_retained, "INSERT OR REPLACE INTO retained VALUES(?1, ?2, ?3, ?4, ?5, ?6)"),
            prep(st->drop_retained, "DELETE FROM retained WHERE topic = ?1"),
            prep(st->add_delivery,
                 "INSERT INTO deliveries(seq, client_id, topic, payload, properties, qos, retain, "
@@ -199,7 +207,7 @@ result<stored_state> sqlite_store::load() {
          mqtt::subscribe_options::from_byte(static_cast<std::uint8_t>(q->column_int64(2))),
          static_cast<std::uint32_t>(q->column_int64(3))});
   }
-  q = db.prepare("SELECT topic, payload, properties, qos, publisher FROM retained");
+  q = db.prepare("SELECT topic, payload, properties, qos, publisher, modified_ms FROM retained");
   if (!q) return q.fail();
   for (;;) {
     auto row = q->step();
@@ -207,6 +215,7 @@ result<stored_state> sqlite_store::load() {
     if (!*row) break;
     auto m = read_message(*q, 0, 1, 2, 3, 4);
     m.retain = true;
+    m.received_ms = q->column_int64(5);
     out.retained.push_back(std::make_shared<const message>(std::move(m)));
   }
   q = db.prepare(
@@ -431,6 +440,7 @@ bool sqlite_store::apply(const op& o) {
       bind_props(s.put_retained, 3, m);
       return s.put_retained.bind(4, static_cast<std::int64_t>(m.qos))
           .bind(5, m.publisher)
+          .bind(6, m.received_ms)
           .run()
           .ok();
     }

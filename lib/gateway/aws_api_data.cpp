@@ -153,9 +153,57 @@ net::http_reply list_named_shadows(call& c) {
   return ok(d);
 }
 
-net::http_reply not_implemented(call& c) {
-  return invalid(c.r.method + " " + c.r.raw_path +
-                 ": not implemented by this gateway yet (see docs/aws-api.md)");
+net::http_reply get_retained_message(call& c) {
+  const auto m = c.g.mqtt.retained(c.params.at(0));
+  if (!m)
+    return error(404, "ResourceNotFoundException", "no retained message on " + c.params.at(0));
+  rapidjson::Document d;
+  d.SetObject();
+  auto& a = d.GetAllocator();
+  d.AddMember("topic", json::string_value(m->topic, a), a);
+  d.AddMember("payload", json::string_value(to_base64(m->payload), a), a);
+  d.AddMember("qos", m->qos, a);
+  d.AddMember("lastModifiedTime", m->received_ms, a);
+  // Newer AWS models add userProperties: base64 of [{"name": "value"}, ...].
+  rapidjson::Document props;
+  props.SetArray();
+  for (const mqtt::property& u : m->properties.user_properties()) {
+    rapidjson::Value o(rapidjson::kObjectType);
+    o.AddMember(json::string_value(u.name, props.GetAllocator()),
+                json::string_value(u.value, props.GetAllocator()), props.GetAllocator());
+    props.PushBack(o, props.GetAllocator());
+  }
+  if (!props.Empty()) {
+    d.AddMember("userProperties", json::string_value(to_base64(as_bytes(json::write(props))), a),
+                a);
+  }
+  return ok(d);
+}
+
+net::http_reply list_retained_messages(call& c) {
+  std::optional<net::http_reply> bad;
+  const auto size = page_size(c, "maxResults", 100, 200, bad);
+  const auto from = page_token(c, "nextToken", bad);
+  if (bad) return *bad;
+  const auto page = c.g.mqtt.retained_page(*from, *size + 1);
+  rapidjson::Document d;
+  d.SetObject();
+  auto& a = d.GetAllocator();
+  rapidjson::Value arr(rapidjson::kArrayType);
+  for (std::size_t i = 0; i < page.size() && i < *size; ++i) {
+    const auto& m = *page[i];
+    rapidjson::Value o(rapidjson::kObjectType);
+    o.AddMember("topic", json::string_value(m.topic, a), a);
+    o.AddMember("payloadSize", static_cast<std::uint64_t>(m.payload.size()), a);
+    o.AddMember("qos", m.qos, a);
+    o.AddMember("lastModifiedTime", m.received_ms, a);
+    arr.PushBack(o, a);
+  }
+  d.AddMember("retainedTopics", arr, a);
+  if (page.size() > *size) {
+    d.AddMember("nextToken", json::string_value(make_token(page.back()->topic), a), a);
+  }
+  return ok(d);
 }
 
 constexpr std::array ops{
@@ -165,8 +213,9 @@ constexpr std::array ops{
     operation{"DELETE", "/things/{}/shadow", shadow, "iot:DeleteThingShadow", "thing"},
     operation{"GET", "/api/things/shadow/ListNamedShadowsForThing/{}", list_named_shadows,
               "iot:ListNamedShadowsForThing", "thing"},
-    operation{"GET", "/retainedMessage/{}", not_implemented, "iot:GetRetainedMessage", "topic"},
-    operation{"GET", "/retainedMessage", not_implemented, "iot:ListRetainedMessages"},
+    operation{"GET", "/retainedMessage/{}", get_retained_message, "iot:GetRetainedMessage",
+              "topic"},
+    operation{"GET", "/retainedMessage", list_retained_messages, "iot:ListRetainedMessages"},
 };
 
 }  // namespace

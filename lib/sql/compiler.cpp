@@ -1,6 +1,7 @@
 #include "sql/compiler.hpp"
 
 #include "sql/functions.hpp"
+#include "sql/json_out.hpp"
 #include "sql/json_scan.hpp"
 #include "sql/lexer.hpp"
 #include "sql/parser.hpp"
@@ -298,6 +299,18 @@ void compiler::compile_items(const select_stmt& s, select_spec& spec) {
           item.alias.empty() ? std::vector<std::string>{default_name(*item.expr, i)} : item.alias;
     }
     spec.items.push_back(std::move(out));
+  }
+  spec.flat = !spec.value;
+  for (std::size_t i = 0; i < spec.items.size() && spec.flat; ++i) {
+    const auto& a = spec.items[i].alias;
+    spec.flat = a.size() == 1;
+    for (std::size_t j = 0; j < i && spec.flat; ++j) spec.flat = spec.items[j].alias != a;
+  }
+  if (spec.flat) {
+    for (auto& item : spec.items) {
+      write_string(item.key_json, item.alias[0]);
+      item.key_json.push_back(':');
+    }
   }
 }
 

@@ -181,6 +181,8 @@ result<std::optional<std::string_view>> evaluator::evaluate(const rule& r, const
     } else {
       ok = detail::write_json(st, st.out, v);
     }
+  } else if (sel.flat) {
+    ok = detail::write_flat(st, st.out, sel);
   } else {
     const auto root = detail::build_items(st, sel, st.root);
     if (!st.error) ok = detail::write_built(st, st.out, root);

@@ -7,6 +7,7 @@
 
 #include <iotblocks/core/utf8.hpp>
 
+#include <algorithm>
 #include <clocale>
 #include <cmath>
 #include <cstring>
@@ -49,6 +50,16 @@ template <bool Upper>
 val f_case(eval_state& st, const val* a, std::size_t) {
   auto s = to_string(st, a[0]);
   if (!s) return val::undef();
+  if (s->empty()) return val::string(std::string_view{"", 0});
+  if (std::all_of(s->begin(), s->end(), [](char c) { return (c & 0x80) == 0; })) {
+    char* p = st.alloc<char>(s->size());  // ASCII: C.UTF-8 maps only a-z / A-Z
+    if (!p) return val::undef();
+    std::transform(s->begin(), s->end(), p, [](char c) {
+      if (Upper ? (c >= 'a' && c <= 'z') : (c >= 'A' && c <= 'Z')) c ^= 0x20;
+      return c;
+    });
+    return val::string({p, s->size()});
+  }
   std::string& out = st.scratch;
   out.clear();
   const locale_t loc = utf8_locale();

@@ -422,6 +422,22 @@ bool write_built(eval_state& st, std::string& out, std::int32_t root) {
   return true;
 }
 
+bool write_flat(eval_state& st, std::string& out, const select_spec& s) {
+  out.push_back('{');
+  bool first = true;
+  for (const auto& item : s.items) {
+    const val v = eval(st, item.expr);
+    if (st.error) return true;
+    if (!v.defined()) continue;
+    if (!first) out.push_back(',');
+    first = false;
+    out += item.key_json;
+    if (!write_json(st, out, v)) return false;
+  }
+  out.push_back('}');
+  return true;
+}
+
 value to_public(eval_state& st, const val& v, std::size_t depth) {
   if (depth > st.value_depth_limit()) return {};
   switch (v.k) {

@@ -21,6 +21,8 @@ bool is_true(const val& v) noexcept;
 /// Builds the object of a SELECT item list into st.builder; returns its root index.
 std::int32_t build_items(eval_state& st, const select_spec& s, const val& star_source);
 bool write_built(eval_state& st, std::string& out, std::int32_t root);
+/// A flat select (select_spec::flat) written straight to out, item by item.
+bool write_flat(eval_state& st, std::string& out, const select_spec& s);
 
 /// Conversions across the API boundary.
 value to_public(eval_state& st, const val& v, std::size_t depth = 0);

@@ -5,13 +5,23 @@
 
 #include <iotblocks/core/bytes.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 namespace iotblocks::sql::detail {
 
 void write_string(std::string& out, std::string_view s) {
   out.push_back('"');
+  const auto plain = [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c >= 0x20 && c != '"' && c != '\\';
+  };
   std::size_t run = 0;
+  if (std::all_of(s.begin(), s.end(), plain)) {  // the common case: one copy
+    out.append(s);
+    out.push_back('"');
+    return;
+  }
   for (std::size_t i = 0; i < s.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;

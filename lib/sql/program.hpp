@@ -68,10 +68,14 @@ struct path_node {
 struct item_spec {
   std::int32_t expr = -1;          ///< -1: '*'
   std::vector<std::string> alias;  ///< output key path (never empty)
+  std::string key_json;            ///< `"alias":` when the select is flat
 };
 
 struct select_spec {
   bool value = false;
+  /// No '*', every alias one distinct key: the output object is written item by
+  /// item with keys rendered at compile time, without building it first.
+  bool flat = false;
   std::vector<item_spec> items;
   std::int32_t source = -1;  ///< nested: FROM expression
   std::int32_t where = -1;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -239,6 +240,20 @@ TEST_F(KeyedStoreSqlite, SaveLoadContinuesIdentically) {
     EXPECT_EQ(content(loaded), content(original));
     expect_same_future(original, loaded, 30, 300);
   }
+}
+
+// A file written before the ensemble's likelihood (states without its 296 bytes
+// at the end) loads; the series keep their learnt state.
+TEST_F(KeyedStoreSqlite, EnsembleStatesFromBeforeTheLikelihoodLoad) {
+  keyed_store original{make_detector("ensemble").value()};
+  feed(original, 5, 300);
+  ASSERT_EQ(original.save(path()).value(), 5u);
+  const std::string truncate = "sqlite3 '" + path() +
+                               "' 'UPDATE anomaly_series SET state = "
+                               "substr(state, 1, length(state) - 296)'";
+  ASSERT_EQ(std::system(truncate.c_str()), 0);
+  auto loaded = keyed_store::load(path()).value();
+  EXPECT_EQ(loaded.size(), 5u);
 }
 
 TEST_F(KeyedStoreSqlite, SavesOnlyWhatChangedAndPropagatesErasure) {

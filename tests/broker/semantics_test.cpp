@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
 
 namespace iotblocks::broker::testing {
@@ -13,6 +14,12 @@ namespace {
 using mqtt::protocol_version;
 using mqtt::reason_code;
 using namespace std::chrono_literals;
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 constexpr auto v5 = protocol_version::v5;
 constexpr auto v311 = protocol_version::v3_1_1;
@@ -369,6 +376,35 @@ TEST(MemoryBroker, RetainedMessagesFollowTheSubscribeAndAnEmptyPayloadClearsThem
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].topic, "r/a");
   EXPECT_TRUE(got[0].retain);
+}
+
+TEST(MemoryBroker, RetainedMessagesCanBeReadByTopicAndListedInTopicOrder) {
+  harness h;
+  client pub(h, v5);
+  pub.connect("pub");
+  const auto before = wall_clock_ms();
+  for (const char* t : {"c/x", "a/1", "b/2", "a/0"}) pub.publish(t, t, 1, /*retain=*/true);
+  const auto after = wall_clock_ms();
+  pub.publish("gone", "soon", 0, true);
+  pub.publish("gone", "", 0, true);
+
+  const auto m = h.b->retained("a/1");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(std::string(as_string_view(m->payload)), "a/1");
+  EXPECT_EQ(m->qos, 1);
+  EXPECT_GE(m->received_ms, before);
+  EXPECT_LE(m->received_ms, after);
+  EXPECT_EQ(h.b->retained("gone"), nullptr);
+  EXPECT_EQ(h.b->retained("a"), nullptr);
+
+  const auto topics = [](const std::vector<message_ptr>& page) {
+    std::vector<std::string> out;
+    for (const auto& p : page) out.push_back(p->topic);
+    return out;
+  };
+  EXPECT_EQ(topics(h.b->retained_page("", 3)), (std::vector<std::string>{"a/0", "a/1", "b/2"}));
+  EXPECT_EQ(topics(h.b->retained_page("b/2", 3)), std::vector<std::string>{"c/x"});
+  EXPECT_TRUE(h.b->retained_page("c/x", 3).empty());
 }
 
 TEST(MemoryBroker, MessageExpiryOnTheBrokersClock) {

@@ -68,6 +68,41 @@ TEST(AnomalyAction, FlagsASpikePerDevice) {
   EXPECT_EQ(e.metrics("wind")->actions_succeeded, static_cast<std::uint64_t>(n));
 }
 
+// The same with the NAB-default detector (ensemble, anomaly likelihood on): no
+// bounds in its output, the spike flagged with a score near 1.
+TEST(AnomalyAction, FlagsASpikeWithTheEnsemble) {
+  auto pub = std::make_shared<recording_publisher>();
+  engine_options o;
+  o.tick_interval = std::chrono::milliseconds(0);
+  o.publisher = pub;
+  engine e{o};
+  ASSERT_TRUE(e.add_rule("wind", R"({"sql":"SELECT device, wind_speed FROM 'weather/+/wind'",
+      "actions":[{"anomaly":{"detector":"ensemble","key":"${device}","fields":["wind_speed"],
+                             "republishTopic":"anom/${topic(2)}"}}]})"));
+  const int n = 400;
+  for (int i = 0; i < n; ++i) {
+    const double v = (i == n - 1) ? 90.0 : 10.0 + (i % 5) * 0.5;
+    const std::string payload = R"({"device":"station-36","wind_speed":)" + std::to_string(v) + "}";
+    message m;
+    m.topic = "weather/station-36/wind";
+    m.payload = as_bytes(payload);
+    m.timestamp_ms = 1'700'000'000'000 + i * 60'000;
+    e.dispatch(m);
+  }
+  ASSERT_TRUE(e.flush());
+  ASSERT_TRUE(pub->got.wait_for(n));
+  const auto all = pub->got.items();
+  const std::string& last = all.back();
+  EXPECT_NE(last.find(R"("anomaly":true)"), std::string::npos) << last;
+  EXPECT_EQ(last.find(R"("upper":)"), std::string::npos) << last;
+  EXPECT_GE(number_after(last, "score"), 0.9) << last;
+  EXPECT_LE(number_after(last, "score"), 1.0) << last;
+  for (int i = 160; i < n - 1; ++i) {
+    EXPECT_NE(all[static_cast<std::size_t>(i)].find(R"("anomaly":false)"), std::string::npos)
+        << i << " " << all[static_cast<std::size_t>(i)];
+  }
+}
+
 TEST(AnomalyAction, ParameterErrors) {
   engine e{engine_options{}};
   EXPECT_EQ(

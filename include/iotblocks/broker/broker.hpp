@@ -35,6 +35,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace iotblocks::broker {
 
@@ -101,6 +103,13 @@ class broker {
   const store_stats& store_counters() const noexcept;
   std::size_t retained_count() const;
   std::size_t session_count() const;
+
+  /// The retained message of `topic`, or null.
+  message_ptr retained(std::string_view topic) const;
+  /// Up to `limit` retained messages in topic order, those after `after` (empty:
+  /// from the first); topics starting with '$' are not listed. Sorts the topics
+  /// on each call: for operators' tools, not for the message path.
+  std::vector<message_ptr> retained_page(std::string_view after, std::size_t limit) const;
 
   struct impl;  ///< implementation detail
 

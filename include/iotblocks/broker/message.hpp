@@ -16,6 +16,9 @@ struct message {
   bool retain = false;
   mqtt::properties properties;  ///< MQTT 5 properties forwarded to subscribers
   std::string publisher;        ///< client id, empty for messages of the broker's owner
+  /// When the broker accepted it: milliseconds since the Unix epoch (a retained
+  /// message's last-modified time; 0 for one restored from a store without it).
+  std::int64_t received_ms = 0;
 };
 
 }  // namespace iotblocks::broker
