@@ -28,10 +28,10 @@ cmake -S "$source/tests/find_package/component" -B "$work/cmake" -G Ninja \
 cmake --build "$work/cmake" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
 "$work/cmake/consumer"
 
-# pkg-config: iotblocks' .pc files and the listed packages' only.
+# pkg-config: iotblocks' .pc files (where they are installed: they find the prefix
+# from their own folder) and the listed packages' only.
 pcdir=$work/pkgconfig
 mkdir -p "$pcdir"
-ln -s "$prefix/$libdir/pkgconfig/"*.pc "$pcdir/"
 for p in "${packages[@]}"; do
   case $p in
     OpenSSL) modules=(libssl libcrypto) ;;
@@ -43,7 +43,7 @@ for p in "${packages[@]}"; do
     ln -sf "$(pkg-config --variable=pcfiledir "$m")/$m.pc" "$pcdir/"
   done
 done
-export PKG_CONFIG_LIBDIR=$pcdir PKG_CONFIG_PATH=
+export PKG_CONFIG_LIBDIR=$prefix/$libdir/pkgconfig:$pcdir PKG_CONFIG_PATH=
 cflags=$(pkg-config --cflags "iotblocks-$component") ||
   { echo "pkg-config: iotblocks-$component needs a module not listed for it" >&2; exit 1; }
 libs=$(pkg-config --libs "iotblocks-$component")
