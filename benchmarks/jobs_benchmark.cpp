@@ -1,9 +1,11 @@
-// AWS IoT Jobs model and service in memory.
+// AWS IoT Jobs model and service, in memory and on SQLite.
 //   BM_ApplyUpdate       apply_update alone: an IN_PROGRESS progress report with statusDetails
 //                        and expectedVersion on one execution (the state machine, no JSON)
 //   BM_RouteUpdate       UpdateJobExecution through the router on a memory_store: topic and
 //                        payload parsed, the execution read, updated, committed, the
 //                        /accepted reply written; 1024 things round-robin
+//   BM_RouteUpdate/store:1  the same on a sqlite_store (a file in the temp directory): one
+//                        transaction committed (WAL, synchronous=FULL: an fsync) per update
 //   BM_CreateJob/N       CreateJob targeting N things: validation, N QUEUED executions
 //                        committed, and (notify:1) the notify and notify-next pushes built
 #include <iotblocks/core/clock.hpp>
@@ -11,6 +13,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,7 +50,24 @@ BENCHMARK(BM_ApplyUpdate);
 
 void BM_RouteUpdate(benchmark::State& state) {
   manual_clock clock{from_unix_ms(1'700'000'000'000)};
-  memory_store store;
+  const auto path =
+      (std::filesystem::temp_directory_path() / "iotblocks-jobs-benchmark.db").string();
+  auto remove_file = [&] {
+    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
+  };
+  std::unique_ptr<jobs::store> owned;
+  if (state.range(0) == 0) {
+    owned = std::make_unique<memory_store>();
+  } else {
+    remove_file();
+    auto opened = sqlite_store::open(path);
+    if (!opened) {
+      state.SkipWithError("sqlite_store::open");
+      return;
+    }
+    owned = std::move(*opened);
+  }
+  jobs::store& store = *owned;
   service svc{store, clock, limits{}.max_targets(1024)};
   router r{svc};
   const auto names = things(1024);
@@ -66,8 +87,10 @@ void BM_RouteUpdate(benchmark::State& state) {
     benchmark::DoNotOptimize(out);
   }
   state.SetItemsProcessed(state.iterations());
+  owned.reset();
+  if (state.range(0) != 0) remove_file();
 }
-BENCHMARK(BM_RouteUpdate);
+BENCHMARK(BM_RouteUpdate)->ArgName("store")->Arg(0)->Arg(1);
 
 void BM_CreateJob(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));

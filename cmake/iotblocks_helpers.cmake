@@ -68,7 +68,7 @@ function(iotblocks_add_component name)
   foreach(dep IN LISTS link_deps)
     if(dep MATCHES "^iotblocks::(.+)$")
       list(APPEND components ${CMAKE_MATCH_1})
-    elseif(dep MATCHES "^(Threads|OpenSSL|SQLite|fmt|simdjson)::")
+    elseif(dep MATCHES "^(Threads|OpenSSL|SQLite|fmt|simdjson|PostgreSQL)::")
       list(APPEND packages ${dep})
     elseif(dep STREQUAL "Boost::headers" AND dep IN_LIST ARG_PUBLIC_DEPS)
       list(APPEND packages ${dep})
@@ -100,10 +100,19 @@ function(iotblocks_add_tests component)
     GTest::gtest GTest::gmock GTest::gtest_main iotblocks_warnings iotblocks_sanitizers)
   target_include_directories(${component}_tests PRIVATE ${PROJECT_SOURCE_DIR}/lib
                                                         ${PROJECT_SOURCE_DIR}/tests)
+  # gtest_discover_tests splits a list given as PROPERTIES (only the first label
+  # would stick), so the labels are set by a file ctest reads after the discovered
+  # tests: `ctest -L <component>` then finds them.
   gtest_discover_tests(${component}_tests
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    PROPERTIES LABELS "${ARG_LABELS};${component}"
+    TEST_LIST ${component}_gtests
     DISCOVERY_TIMEOUT 60)
+  list(APPEND ARG_LABELS ${component})
+  list(REMOVE_DUPLICATES ARG_LABELS)
+  set(labels ${CMAKE_CURRENT_BINARY_DIR}/${component}_test_labels.cmake)
+  file(WRITE ${labels} "if(${component}_gtests)\n  set_tests_properties(\${${component}_gtests} "
+                       "PROPERTIES LABELS \"${ARG_LABELS}\")\nendif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${labels})
 endfunction()
 
 # iotblocks_filter_by_component(<list-var>): keeps the files whose name starts

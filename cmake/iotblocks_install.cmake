@@ -26,11 +26,13 @@ set(_package_SQLite::SQLite3 SQLite3)
 set(_package_fmt::fmt fmt)
 set(_package_simdjson::simdjson simdjson)
 set(_package_Boost::headers Boost)
+set(_package_PostgreSQL::PostgreSQL PostgreSQL)
 set(_pc_OpenSSL::SSL libssl)
 set(_pc_OpenSSL::Crypto libcrypto)
 set(_pc_SQLite::SQLite3 sqlite3)
 set(_pc_fmt::fmt fmt)
 set(_pc_simdjson::simdjson simdjson)
+set(_pc_PostgreSQL::PostgreSQL libpq)
 
 # The prefix is found relative to the .pc file so the tree stays relocatable.
 file(RELATIVE_PATH PC_PREFIX_REL /p/${CMAKE_INSTALL_LIBDIR}/pkgconfig /p)

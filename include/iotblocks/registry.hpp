@@ -7,3 +7,4 @@
 #include <iotblocks/registry/records.hpp>
 #include <iotblocks/registry/registry.hpp>
 #include <iotblocks/registry/status.hpp>
+#include <iotblocks/registry/thing_groups.hpp>

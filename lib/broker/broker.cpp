@@ -36,6 +36,9 @@ broker::broker(broker_options options, clock::time_point now)
 broker::~broker() = default;
 
 void broker::on_authenticate(authenticate_fn fn) { impl_->authenticate = std::move(fn); }
+void broker::on_authenticate_deferred(deferred_authenticate_fn fn) {
+  impl_->authenticate_deferred = std::move(fn);
+}
 void broker::on_authorize(authorize_fn fn) { impl_->authorize = std::move(fn); }
 void broker::on_accepted(publish_hook fn) { impl_->accepted = std::move(fn); }
 void broker::on_enhanced_auth(std::string method, enhanced_auth_fn fn) {
@@ -116,12 +119,12 @@ message_ptr broker::retained(std::string_view topic) const {
   return m ? *m : nullptr;
 }
 
-std::vector<message_ptr> broker::retained_page(std::string_view after, std::size_t limit) const {
+std::vector<message_ptr> broker::retained_page(std::string_view from, std::size_t limit) const {
   std::vector<message_ptr> all;
   {
     std::lock_guard lock(impl_->retained_mutex);
     (void)impl_->retained.for_each("#", [&](std::string_view topic, const message_ptr& m) {
-      if (topic > after) all.push_back(m);
+      if (topic >= from) all.push_back(m);
     });
   }
   const auto by_topic = [](const message_ptr& a, const message_ptr& b) {

@@ -74,6 +74,17 @@ struct broker::impl {
     byte_buffer data;
     std::string identity;
   };
+  // CONNECTs a deferred authenticate hook took, by connection id (under auth_mutex).
+  deferred_authenticate_fn authenticate_deferred;
+  struct pending_connect {
+    connection_ptr connection;
+    mqtt::connect connect;
+    std::optional<auth_done> done;
+  };
+  std::unordered_map<std::uint64_t, pending_connect> deferred;
+  // The deferred hook's answer, on the connection's thread.
+  void resume_connect(const connection_ptr& c, reason_code why,
+                      std::shared_ptr<const void> credentials);
 
   std::mutex clients_mutex;  // CONNECT/close only, never on the publish path
   std::unordered_map<std::string, session_ptr> clients;
@@ -231,8 +242,10 @@ struct broker::impl {
 
   void end_auth(const connection_ptr& c);
 
+  // `resumed`: the deferred hook's credentials (the CONNECT was taken and resumed).
   void on_connect(const connection_ptr& c, const mqtt::connect_view& p,
-                  const auth_done* done = nullptr);
+                  const auth_done* done = nullptr,
+                  const std::shared_ptr<const void>* resumed = nullptr);
 
   void drop_subscriptions(session& s);
 

@@ -160,10 +160,46 @@ void broker::impl::auth_step(const connection_ptr& c, pending_auth pa, auth_exch
 void broker::impl::end_auth(const connection_ptr& c) {
   std::lock_guard lock(auth_mutex);
   authenticating.erase(c->id());
+  if (auto it = deferred.find(c->id()); it != deferred.end() && it->second.connection == c) {
+    deferred.erase(it);
+  }
+}
+
+void connect_resumer::operator()(reason_code why, std::shared_ptr<const void> credentials) const {
+  auto c = connection_.lock();
+  if (!c || alive_.expired()) return;
+  c->post([alive = alive_, impl = static_cast<broker::impl*>(impl_), c, why,
+           credentials = std::move(credentials)]() mutable {
+    if (alive.expired()) return;
+    impl->resume_connect(c, why, std::move(credentials));
+  });
+}
+
+void broker::impl::resume_connect(const connection_ptr& c, reason_code why,
+                                  std::shared_ptr<const void> credentials) {
+  pending_connect pc;
+  {
+    std::lock_guard lock(auth_mutex);
+    auto it = deferred.find(c->id());
+    if (it == deferred.end() || it->second.connection != c) return;  // closed, or answered
+    pc = std::move(it->second);
+    deferred.erase(it);
+  }
+  if (why != reason_code::success) return refuse(c, pc.connect.version, why);
+  if (!credentials) credentials = std::make_shared<const char>(0);  // "resumed", nothing to add
+  on_connect(c, view_of(pc.connect), pc.done ? &*pc.done : nullptr, &credentials);
 }
 
 void broker::impl::on_connect(const connection_ptr& c, const mqtt::connect_view& p,
-                              const auth_done* done) {
+                              const auth_done* done, const std::shared_ptr<const void>* resumed) {
+  if (resumed == nullptr && authenticate_deferred) {
+    std::lock_guard lock(auth_mutex);
+    if (deferred.contains(c->id())) {  // a second CONNECT while the first is pending
+      deferred.erase(c->id());
+      stats.rejected_connects.fetch_add(1, std::memory_order_relaxed);
+      return c->close();
+    }
+  }
   if (c->user) {  // a second CONNECT: protocol error (MQTT-3.1.0-2)
     auto s = std::static_pointer_cast<session>(c->user);
     std::lock_guard lock(s->mutex);
@@ -198,6 +234,26 @@ void broker::impl::on_connect(const connection_ptr& c, const mqtt::connect_view&
     }
     info.client_id = random_client_id();
     assigned = true;
+  }
+  if (resumed != nullptr) {
+    info.credentials = *resumed;
+  } else if (authenticate_deferred) {
+    // Registered before the hook runs: a hook that answers at once finds it.
+    {
+      std::lock_guard lock(auth_mutex);
+      pending_connect pc{c, mqtt::to_owning(p), {}};
+      if (done != nullptr) pc.done = *done;
+      deferred.insert_or_assign(c->id(), std::move(pc));
+    }
+    connect_resumer r;
+    r.alive_ = alive;
+    r.impl_ = this;
+    r.connection_ = c;
+    if (authenticate_deferred(p, info, std::move(r))) return;
+    std::lock_guard lock(auth_mutex);
+    if (auto it = deferred.find(c->id()); it != deferred.end() && it->second.connection == c) {
+      deferred.erase(it);
+    }
   }
   if (authenticate) {
     if (auto why = authenticate(p, info); why != reason_code::success) return refuse(c, v, why);

@@ -255,9 +255,12 @@ void add_aws_routes(gateway::impl& g) {
       reply = aws::route(g, r, aws::data_operations(), who.region, set, who.access_key_id);
     } else if (who.service == "execute-api" || who.service == "iot") {
       reply = aws::route(g, r, aws::iot_operations(), who.region, set, who.access_key_id);
+    } else if (who.service == "iot-jobs-data") {
+      reply = aws::route(g, r, aws::jobs_data_operations(), who.region, set, who.access_key_id);
     } else {
-      reply = aws::error(400, "UnknownOperationException",
-                         "no AWS service \"" + who.service + "\" here (iot, iot-data)");
+      reply =
+          aws::error(400, "UnknownOperationException",
+                     "no AWS service \"" + who.service + "\" here (iot, iot-data, iot-jobs-data)");
     }
     reply.headers.emplace_back("x-amzn-RequestId",
                                "iotblocks-" + std::to_string(requests->fetch_add(1) + 1));

@@ -62,6 +62,14 @@ struct operation {
 /// The control-plane operations (aws_api_iot.cpp) and data-plane operations (aws_api_data.cpp).
 std::span<const operation> iot_operations();
 std::span<const operation> data_operations();
+/// AWS IoT Jobs: control-plane operations (part of iot_operations()) and the jobs data
+/// plane, signing name "iot-jobs-data" (aws_api_jobs.cpp).
+std::span<const operation> jobs_operations();
+std::span<const operation> jobs_data_operations();
+/// Static thing groups (aws_api_groups.cpp), part of iot_operations().
+std::span<const operation> group_operations();
+/// A deleted thing leaves its groups, and its pending job executions become REMOVED.
+void thing_deleted(call& c, std::string_view thing);
 
 }  // namespace iotblocks::gateway::aws
 

@@ -278,6 +278,7 @@ net::http_reply delete_thing(call& c) {
   }
   if (auto ok = reg->delete_thing(c.params[0], expected); !ok) return error_for(ok.fail());
   c.g.sec->changed();
+  thing_deleted(c, c.params[0]);
   return {200, "{}"};
 }
 
@@ -505,6 +506,10 @@ std::span<const operation> iot_operations() {
     };
     const auto more = security_operations();
     v.insert(v.end(), more.begin(), more.end());
+    const auto jobs = jobs_operations();
+    v.insert(v.end(), jobs.begin(), jobs.end());
+    const auto groups = group_operations();
+    v.insert(v.end(), groups.begin(), groups.end());
     return v;
   }();
   return all;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <ctime>
 
 namespace iotblocks::gateway::aws {
@@ -378,6 +379,113 @@ sigv4_result sigv4_verifier::verify(const http_request_view& r, std::int64_t now
   out.result = ok;
   out.status = 200;
   return out;
+}
+
+sigv4_result sigv4_verifier::verify_presigned(const http_request_view& r, std::int64_t now) const {
+  using enum sigv4_result::verdict;
+  sigv4_result out;
+  std::string algorithm_param, credential, amz_date, signed_headers, given, expires;
+  bool has_token = false;
+  for (auto pair : split(r.raw_query, '&')) {
+    const auto eq = pair.find('=');
+    const auto key = pair.substr(0, eq);
+    const auto value = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    if (key == "X-Amz-Algorithm") algorithm_param = percent_decode(value);
+    if (key == "X-Amz-Credential") credential = percent_decode(value);
+    if (key == "X-Amz-Date") amz_date = percent_decode(value);
+    if (key == "X-Amz-SignedHeaders") signed_headers = percent_decode(value);
+    if (key == "X-Amz-Signature") given = percent_decode(value);
+    if (key == "X-Amz-Expires") expires = percent_decode(value);
+    if (key == "X-Amz-Security-Token") has_token = true;
+  }
+  if (algorithm_param.empty() && credential.empty() && given.empty()) {
+    return refuse(out, missing, "Missing Authentication Token");
+  }
+  if (algorithm_param != algorithm) {
+    return refuse(out, malformed, "X-Amz-Algorithm must be AWS4-HMAC-SHA256");
+  }
+  for (auto [name, value] :
+       {std::pair<std::string_view, std::string_view>{"X-Amz-Credential", credential},
+        {"X-Amz-Date", amz_date},
+        {"X-Amz-SignedHeaders", signed_headers},
+        {"X-Amz-Signature", given}}) {
+    if (value.empty()) {
+      return refuse(out, malformed,
+                    "Query string requires the '" + std::string(name) + "' parameter");
+    }
+  }
+  const auto scope_parts = split(credential, '/');
+  if (scope_parts.size() != 5 || scope_parts[4] != "aws4_request" || scope_parts[0].empty()) {
+    return refuse(out, malformed,
+                  "Credential should be scoped to a valid region, not '" + credential + "'.");
+  }
+  out.access_key_id = std::string(scope_parts[0]);
+  out.region = std::string(scope_parts[2]);
+  out.service = std::string(scope_parts[3]);
+  const std::int64_t when = sigv4::parse_amz_date(amz_date);
+  if (when < 0) return refuse(out, malformed, "X-Amz-Date is not YYYYMMDD'T'HHMMSS'Z'");
+  if (!amz_date.starts_with(scope_parts[1])) {
+    return refuse(out, bad_signature, "Date in Credential scope does not match X-Amz-Date");
+  }
+  const std::int64_t skew = max_skew_.count();
+  std::int64_t latest = when + skew;
+  if (!expires.empty()) {
+    std::int64_t n = 0;
+    const auto [end, ec] = std::from_chars(expires.data(), expires.data() + expires.size(), n);
+    if (ec != std::errc{} || end != expires.data() + expires.size() || n < 1 || n > 604800) {
+      return refuse(out, malformed, "X-Amz-Expires must be an integer in 1..604800");
+    }
+    latest = when + n;
+  }
+  if (now < when - skew || now > latest) {
+    return refuse(out, expired,
+                  "Signature expired: " + amz_date + " is not within the allowed window of " +
+                      amz_format(now));
+  }
+  const access_key* key = nullptr;
+  for (const auto& k : keys_) {
+    if (k.id == scope_parts[0]) key = &k;
+  }
+  if (key == nullptr) {
+    return refuse(out, unknown_key, "The security token included in the request is invalid.");
+  }
+  const std::string scope = credential.substr(scope_parts[0].size() + 1);
+  const std::string derived = signing_key(*key, scope);
+  // The query as signed: without the signature, and with or without the session token.
+  auto signed_query = [&](bool with_token) {
+    std::string q;
+    for (auto pair : split(r.raw_query, '&')) {
+      const auto key_name = pair.substr(0, pair.find('='));
+      if (pair.empty() || key_name == "X-Amz-Signature") continue;
+      if (!with_token && key_name == "X-Amz-Security-Token") continue;
+      if (!q.empty()) q += '&';
+      q.append(pair);
+    }
+    return q;
+  };
+  const std::string empty_hash = sigv4::hex_sha256("");
+  for (bool with_token : {false, true}) {
+    if (with_token && !has_token) break;
+    const std::string query = signed_query(with_token);
+    http_request_view view = r;
+    view.raw_query = query;
+    for (std::string_view payload_hash :
+         {std::string_view(empty_hash), std::string_view("UNSIGNED-PAYLOAD")}) {
+      const auto canonical = sigv4::canonical_request(view, signed_headers, payload_hash);
+      const auto want =
+          sigv4::sign_with(derived, sigv4::string_to_sign(amz_date, scope, canonical));
+      if (want.size() == given.size() &&
+          CRYPTO_memcmp(want.data(), given.data(), want.size()) == 0) {
+        out.result = ok;
+        out.status = 200;
+        return out;
+      }
+    }
+  }
+  return refuse(out, bad_signature,
+                "The request signature we calculated does not match the signature you provided. "
+                "Check your AWS Secret Access Key and signing method. Consult the service "
+                "documentation for details.");
 }
 
 }  // namespace iotblocks::gateway::aws

@@ -7,6 +7,7 @@
 #include "gateway/bridges.hpp"
 #include "gateway/config_json.hpp"
 #include "gateway/config_rules.hpp"
+#include "gateway/custom_auth.hpp"
 
 #include <fstream>
 #include <initializer_list>
@@ -136,10 +137,10 @@ result<config> parse_config(std::string_view text) {
   if (!doc) return std::move(doc).take_failure();
   const value& root = *doc;
   if (!root.IsObject()) return bad("(root)", "expected an object");
-  if (auto f = only(
-          root, "",
-          {"listeners", "data_dir", "threads", "admin_token", "limits", "rules", "policies",
-           "authorize", "default_policies", "bridges", "notify", "alarms", "aws_access_keys"})) {
+  if (auto f = only(root, "",
+                    {"listeners", "data_dir", "threads", "admin_token", "limits", "rules",
+                     "policies", "authorize", "default_policies", "bridges", "notify", "alarms",
+                     "aws_access_keys", "custom_authorizers", "default_authorizer"})) {
     return *f;
   }
   config c;
@@ -202,6 +203,7 @@ result<config> parse_config(std::string_view text) {
     return std::move(ok).take_failure();
   }
   if (auto ok = aws::read_access_keys(root, c); !ok) return std::move(ok).take_failure();
+  if (auto ok = custom_auth::read_config(root, c); !ok) return std::move(ok).take_failure();
   if (const value* dp = json::find(root, "default_policies")) {
     if (!dp->IsArray()) return bad("default_policies", "expected an array of policy names");
     for (const auto& s : dp->GetArray()) {

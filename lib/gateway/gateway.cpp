@@ -84,6 +84,12 @@ result<void> gateway::start() {
   g.shadow_store = std::move(*store);
   g.shadows = std::make_unique<shadow::service>(*g.shadow_store);
   g.shadow_router = std::make_unique<shadow::router>(*g.shadows);
+  auto jobs = jobs_plane::open((dir / "jobs.db").string(), g.mqtt);
+  if (!jobs) return jobs.fail();
+  g.jobs = std::move(*jobs);
+  auto groups = registry::thing_groups::open((dir / "thing_groups.db").string());
+  if (!groups) return failure{groups.error(), "thing groups: " + groups.describe(), {}};
+  g.groups = std::move(*groups);
 
   rules::engine_options ro;
   ro.store_path = (dir / "rules.db").string();
@@ -107,7 +113,8 @@ result<void> gateway::start() {
   // Every accepted message: shadow requests, then the rules.
   g.mqtt.on_accepted([&g](const broker::message& m, const broker::client_info* from) {
     const std::string_view client = from != nullptr ? std::string_view(from->client_id) : "";
-    if (m.topic.starts_with(shadow_prefix)) {
+    if (m.topic.starts_with(shadow_prefix) &&
+        !g.jobs->on_publish(m.topic, as_string_view(m.payload))) {
       if (m.topic.ends_with("/update/accepted")) g.shadow_updates.fetch_add(1);
       const shadow::request_context ctx{client, client};
       if (auto out = g.shadow_router->route(m.topic, as_string_view(m.payload), ctx)) {
@@ -137,6 +144,7 @@ result<void> gateway::start() {
 
   g.sec->install();  // CONNECT (certificate, password, policy) and authorize hooks
   g.gate.tls_peer = [&g](const net::peer_info& p) { return g.sec->on_tls_peer(p); };
+  g.gate.ws_upgrade = [&g](net::peer_info& p) { return g.sec->on_ws_upgrade(p); };
 
   for (const auto& l : g.cfg.listeners) {
     if (l.type == "http") continue;
@@ -169,7 +177,11 @@ result<void> gateway::start() {
   if (!g.cfg.bridges.empty()) g.bridges = std::make_unique<bridge_set>(g.mqtt, g.cfg.bridges);
   g.server.start(g.gate);
   if (g.bridges) g.bridges->start();
-  g.server.every(std::chrono::seconds(1), [&g] { g.mqtt.tick(); });
+  g.server.every(std::chrono::seconds(1), [&g] {
+    g.mqtt.tick();
+    g.sec->tick();
+    g.jobs->tick();
+  });
   if (g.http_started) g.http.start();
   g.started = true;
   return {};

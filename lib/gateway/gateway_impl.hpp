@@ -6,11 +6,13 @@
 #include <iotblocks/net/server.hpp>
 #include <iotblocks/net_broker/handler.hpp>
 #include <iotblocks/policy/evaluate.hpp>
+#include <iotblocks/registry/thing_groups.hpp>
 #include <iotblocks/rules/engine.hpp>
 #include <iotblocks/shadow/service.hpp>
 #include <iotblocks/shadow/store.hpp>
 
 #include "gateway/bridges.hpp"
+#include "gateway/jobs_plane.hpp"
 #include "gateway/rule_store.hpp"
 
 #include <atomic>
@@ -32,6 +34,8 @@ struct gateway::impl {
   std::unique_ptr<shadow::sqlite_store> shadow_store;
   std::unique_ptr<shadow::service> shadows;
   std::unique_ptr<shadow::router> shadow_router;
+  std::unique_ptr<jobs_plane> jobs;                ///< AWS IoT Jobs (jobs_plane.cpp)
+  std::unique_ptr<registry::thing_groups> groups;  ///< static thing groups (thing_groups.db)
   std::unique_ptr<rules::engine> rules;
   std::unique_ptr<rule_store> rule_changes;  ///< rules changed through the admin API
   std::unique_ptr<bridge_set> bridges;       ///< upstream bridges (bridges.cpp)

@@ -6,6 +6,7 @@
 #include <iotblocks/policy/context.hpp>
 #include <iotblocks/policy/document.hpp>
 
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -15,12 +16,38 @@ namespace iotblocks::gateway {
 /// What the broker keeps per connection (client_info::principal).
 struct security::connection_state {
   std::mutex mutex;
-  policy::session session;
+  /// The policies attached in the store (certificate, default policies), or
+  std::optional<policy::session> session;
+  /// policies that came with the credentials (a custom authorizer's answer, an access
+  /// key's policy); null with `session` unset: every action is allowed (a key without policy).
+  std::shared_ptr<const policy::policy_set> fixed;
+  policy::context fixed_ctx;
   connection_state(const policy::store& s, std::string principal, policy::context ctx)
-      : session(s, std::move(principal), std::move(ctx)) {}
+      : session(std::in_place, s, std::move(principal), std::move(ctx)) {}
+  connection_state(std::shared_ptr<const policy::policy_set> p, policy::context ctx)
+      : fixed(std::move(p)), fixed_ctx(std::move(ctx)) {}
+  const policy::context& ctx() const noexcept { return session ? session->ctx() : fixed_ctx; }
+  bool allowed(const policy::request& r) {
+    if (session) return session->authorize(r).allowed();
+    return !fixed || policy::evaluate(*fixed, r, fixed_ctx).allowed();
+  }
 };
 
 namespace {
+
+/// peer_info::identity of a client whose WebSocket URL was presigned with an access key.
+constexpr std::string_view sigv4_identity = "aws-sigv4:";
+
+/// The WebSocket upgrade request of `peer` as custom authentication reads it.
+std::optional<custom_auth::http_request> ws_request(const broker::peer_info* peer) {
+  if (peer == nullptr || peer->ws_target.empty()) return std::nullopt;
+  custom_auth::http_request r;
+  if (const auto q = peer->ws_target.find('?'); q != std::string::npos) {
+    r.query = peer->ws_target.substr(q + 1);
+  }
+  r.headers = peer->ws_headers;
+  return r;
+}
 
 void add_names(policy::distinguished_name& out, const x509::distinguished_name& dn) {
   for (const auto& e : dn.entries) {
@@ -139,6 +166,19 @@ result<void> security::open(const std::filesystem::path& dir) {
     if (!id) return failure{id.error(), "device CA registration: " + id.describe(), {}};
   }
 
+  // Access keys for presigned WebSocket URLs, with their policies; custom authorizers.
+  for (const auto& k : cfg_.aws_access_keys) {
+    ws_keys_.add_key({k.id, k.secret});
+    if (k.policy.empty()) continue;
+    auto doc = policy::parse_document(k.policy);
+    if (!doc) return failure{doc.error(), "access key " + k.id + ": " + doc.describe(), {}};
+    auto set = std::make_shared<policy::policy_set>();
+    set->add(k.id, 1, std::move(*doc));
+    key_policies_.insert_or_assign(k.id, std::move(set));
+  }
+  authorizers_ =
+      std::make_unique<custom_auth::service>(cfg_.custom_authorizers, cfg_.default_authorizer);
+
   // With the registry on, the listeners' ca_file certificates become extra trust here.
   if (registry_enabled(cfg_)) {
     for (const auto& l : cfg_.listeners) {
@@ -199,7 +239,46 @@ void security::install() {
     broker_.on_authorize([this](const broker::client_info& info, broker::action a,
                                 std::string_view topic) { return authorize(info, a, topic); });
   }
+  // Custom authorizers (custom_auth_invoke.cpp). Clients with a certificate or a
+  // presigned URL are not theirs; every other CONNECT naming an authorizer is, and one
+  // naming none goes to the default authorizer when it came over TLS.
+  broker_.on_authenticate_deferred([this](const mqtt::connect_view& p,
+                                          const broker::client_info& info,
+                                          broker::connect_resumer r) {
+    const auto* peer = info.peer;
+    if (peer != nullptr && (!peer->chain.empty() || peer->identity.starts_with(sigv4_identity))) {
+      return false;
+    }
+    const auto ws = ws_request(peer);
+    const bool tls = peer != nullptr && (peer->transport == "tls" || peer->transport == "wss");
+    return authorizers_->take(p, info, ws ? &*ws : nullptr, tls, std::move(r));
+  });
 }
+
+net::upgrade_verdict security::on_ws_upgrade(net::peer_info& peer) {
+  const std::string_view target = peer.ws_target;
+  const auto q = target.find('?');
+  const auto query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+  if (query.find("X-Amz-Signature=") == std::string_view::npos &&
+      query.find("X-Amz-Credential=") == std::string_view::npos &&
+      query.find("X-Amz-Algorithm=") == std::string_view::npos) {
+    return {};  // not SigV4: other credentials come with the CONNECT
+  }
+  std::vector<aws::header> headers(peer.ws_headers.begin(), peer.ws_headers.end());
+  aws::http_request_view view{"GET", target.substr(0, q), query, headers, {}};
+  auto who = ws_keys_.verify_presigned(view, static_cast<std::int64_t>(std::time(nullptr)));
+  if (who.ok() && who.service != "iotdevicegateway") {
+    return {403,
+            "InvalidSignatureException: the credential scope's service must be "
+            "iotdevicegateway, not " +
+                who.service + "\n"};
+  }
+  if (!who.ok()) return {403, who.error_type + ": " + who.message + "\n"};
+  peer.identity = std::string(sigv4_identity) + who.access_key_id;
+  return {};
+}
+
+void security::tick() { authorizers_->tick(); }
 
 mqtt::reason_code security::authenticate(const mqtt::connect_view& p, broker::client_info& info) {
   policy::context ctx;
@@ -208,6 +287,21 @@ mqtt::reason_code security::authenticate(const mqtt::connect_view& p, broker::cl
   ctx.client_id = info.client_id;
   if (info.peer != nullptr) ctx.source_ip = info.peer->address;
   std::string principal;
+  if (info.credentials) {
+    // Admitted by a custom authorizer (custom_auth_invoke.cpp): its policies decide.
+    const auto& d = *std::static_pointer_cast<const custom_auth::decision>(info.credentials);
+    if (!cfg_.authorize) return mqtt::reason_code::success;
+    auto set = std::shared_ptr<const policy::policy_set>(info.credentials, &d.policies);
+    return admit(std::make_shared<connection_state>(std::move(set), std::move(ctx)), info);
+  }
+  if (info.peer != nullptr && info.peer->identity.starts_with(sigv4_identity)) {
+    // A presigned WebSocket URL (on_ws_upgrade): the access key's policy decides.
+    if (!cfg_.authorize) return mqtt::reason_code::success;
+    const auto key = std::string_view(info.peer->identity).substr(sigv4_identity.size());
+    auto it = key_policies_.find(key);
+    auto set = it == key_policies_.end() ? nullptr : it->second;
+    return admit(std::make_shared<connection_state>(std::move(set), std::move(ctx)), info);
+  }
   if (info.peer != nullptr && !info.peer->chain.empty()) {
     auto leaf = x509::certificate::from_der(info.peer->chain.front());
     if (!leaf) return mqtt::reason_code::not_authorized;
@@ -237,11 +331,13 @@ mqtt::reason_code security::authenticate(const mqtt::connect_view& p, broker::cl
     principal = std::string(default_principal);
   }
   if (!cfg_.authorize) return mqtt::reason_code::success;
-  auto st = std::make_shared<connection_state>(*policies_, std::move(principal), std::move(ctx));
-  const auto resource = policy::make_arn(st->session.ctx(), "client", info.client_id);
-  if (!st->session.authorize({policy::actions::connect, resource}).allowed()) {
-    return mqtt::reason_code::not_authorized;
-  }
+  return admit(std::make_shared<connection_state>(*policies_, std::move(principal), std::move(ctx)),
+               info);
+}
+
+mqtt::reason_code security::admit(std::shared_ptr<connection_state> st, broker::client_info& info) {
+  const auto resource = policy::make_arn(st->ctx(), "client", info.client_id);
+  if (!st->allowed({policy::actions::connect, resource})) return mqtt::reason_code::not_authorized;
   info.principal = std::move(st);
   return mqtt::reason_code::success;
 }
@@ -259,8 +355,8 @@ bool security::authorize(const broker::client_info& info, broker::action a,
     case broker::action::retain_publish: id = policy::actions::retain_publish; break;
   }
   std::lock_guard lock(st->mutex);
-  const auto resource = policy::make_arn(st->session.ctx(), type, topic);
-  return st->session.authorize({id, resource}).allowed();
+  const auto resource = policy::make_arn(st->ctx(), type, topic);
+  return st->allowed({id, resource});
 }
 
 }  // namespace iotblocks::gateway

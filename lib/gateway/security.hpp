@@ -12,6 +12,7 @@
 #pragma once
 
 #include <iotblocks/broker/broker.hpp>
+#include <iotblocks/gateway/aws_sigv4.hpp>
 #include <iotblocks/gateway/config.hpp>
 #include <iotblocks/gateway/gateway.hpp>
 #include <iotblocks/net/server.hpp>
@@ -23,9 +24,12 @@
 #include <iotblocks/x509/issue.hpp>
 #include <iotblocks/x509/verifier.hpp>
 
+#include "gateway/custom_auth_invoke.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -102,6 +106,12 @@ class security {
   void install();
   /// The TLS handshake hook (net::handler::on_tls_peer).
   bool on_tls_peer(const net::peer_info& peer);
+  /// The WebSocket upgrade hook (net::handler::on_ws_upgrade): a presigned SigV4 URL
+  /// (service iotdevicegateway) is verified against the config's aws_access_keys and
+  /// sets peer.identity to "aws-sigv4:<key id>"; a bad, stale or unknown one gets 403.
+  net::upgrade_verdict on_ws_upgrade(net::peer_info& peer);
+  /// Once a second: custom-auth connections past disconnectAfterInSeconds are closed.
+  void tick();
   /// Adds get_thing_shadow to the rules' SQL functions (call before rules are added).
   void add_sql_functions(rules::engine_options& o, shadow::service& shadows);
   /// Registers the iot_registry rule action.
@@ -126,6 +136,8 @@ class security {
  private:
   mqtt::reason_code authenticate(const mqtt::connect_view& p, broker::client_info& info);
   bool authorize(const broker::client_info& info, broker::action a, std::string_view topic);
+  /// Checks iot:Connect for `st` and makes it the connection's principal.
+  mqtt::reason_code admit(std::shared_ptr<connection_state> st, broker::client_info& info);
   void publish_event(const registry::registration_event& e);
 
   const config& cfg_;
@@ -134,7 +146,11 @@ class security {
   std::optional<policy::store> policies_;
   std::unique_ptr<detail::user_store> users_;
   std::optional<detail::device_ca> ca_;
-  x509::verifier extra_trust_;  ///< the listeners' ca_file certificates
+  x509::verifier extra_trust_;   ///< the listeners' ca_file certificates
+  aws::sigv4_verifier ws_keys_;  ///< aws_access_keys, for presigned WebSocket URLs
+  /// Each access key's policy (a key without one is absent: it may do everything).
+  std::map<std::string, std::shared_ptr<const policy::policy_set>, std::less<>> key_policies_;
+  std::unique_ptr<custom_auth::service> authorizers_;
   bool has_extra_trust_ = false;
   std::shared_ptr<const sql::function_registry> sql_functions_;
 };

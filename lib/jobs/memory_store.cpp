@@ -56,6 +56,23 @@ struct memory_store::impl {
     last_sequence = std::max(last_sequence, e.sequence);
   }
 
+  void erase_execution(const std::string& thing, const std::string& job_id) {
+    auto list = by_thing.find(thing);
+    if (list == by_thing.end()) return;
+    auto& v = list->second;
+    auto it =
+        std::find_if(v.begin(), v.end(), [&](const execution& x) { return x.job_id == job_id; });
+    if (it == v.end()) return;
+    unschedule(*it);
+    v.erase(it);
+    --count;
+    if (v.empty()) by_thing.erase(list);
+    if (auto things = things_of_job.find(job_id); things != things_of_job.end()) {
+      std::erase(things->second, thing);
+      if (things->second.empty()) things_of_job.erase(things);
+    }
+  }
+
   void erase_job(const std::string& id) {
     jobs.erase(id);
     auto things = things_of_job.find(id);
@@ -82,9 +99,16 @@ memory_store::~memory_store() = default;
 std::error_code memory_store::commit(const batch& b) {
   std::lock_guard lock{p_->mutex};
   for (const auto& id : b.erased_jobs) p_->erase_job(id);
+  for (const auto& [thing, job_id] : b.erased_executions) p_->erase_execution(thing, job_id);
   for (const auto& j : b.jobs) p_->jobs.insert_or_assign(j.id, j);
   for (const auto& e : b.executions) p_->put(e);
   return {};
+}
+
+std::future<std::error_code> store::commit_deferred(const batch& b) {
+  std::promise<std::error_code> done;
+  done.set_value(commit(b));
+  return done.get_future();
 }
 
 std::optional<job> memory_store::find_job(std::string_view id) const {
@@ -148,6 +172,28 @@ std::vector<execution> memory_store::executions_of(std::string_view job_id) cons
       if (e.job_id == job_id) out.push_back(e);
     }
   }
+  return out;
+}
+
+std::vector<execution> store::executions_for(std::string_view thing) const {
+  std::vector<execution> out;
+  for (const auto& id : job_ids()) {
+    if (auto e = find_execution(thing, id)) out.push_back(std::move(*e));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const execution& a, const execution& b) { return a.sequence < b.sequence; });
+  return out;
+}
+
+std::vector<execution> memory_store::executions_for(std::string_view thing) const {
+  std::vector<execution> out;
+  {
+    std::lock_guard lock{p_->mutex};
+    auto list = p_->by_thing.find(thing);
+    if (list != p_->by_thing.end()) out = list->second;
+  }
+  std::sort(out.begin(), out.end(),
+            [](const execution& a, const execution& b) { return a.sequence < b.sequence; });
   return out;
 }
 

@@ -15,6 +15,8 @@ namespace {
 
 using writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
+constexpr std::size_t max_description = 2028;  // AWS's JobDescription
+
 void key(writer& w, std::string_view k) {
   w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
 }
@@ -203,7 +205,7 @@ void service::push_changes(const pending_view& before, std::string_view thing, s
 // jobs whose open count the caller already adjusted.
 void service::finish_jobs(batch& b, std::int64_t now) const {
   for (auto& j : b.jobs) {
-    if (j.open_executions == 0 && j.status == job_status::in_progress) {
+    if (j.open_executions == 0 && j.status == job_status::in_progress && !j.continuous) {
       j.status = job_status::completed;
       j.completed_at = now;
     }
@@ -213,20 +215,30 @@ void service::finish_jobs(batch& b, std::int64_t now) const {
 
 result<std::vector<message>> service::commit_and_push(batch& b,
                                                       const std::vector<std::string>& things,
-                                                      std::int64_t now) {
+                                                      std::int64_t now,
+                                                      std::unique_lock<std::mutex>& lock) {
   std::vector<pending_view> before;
   before.reserve(things.size());
   for (const auto& t : things) {
     before.push_back(notify_filter_ && !notify_filter_(t) ? pending_view{} : view_of(t));
   }
-  if (auto ec = store_.commit(b)) return failure{error::internal_error, ec.message(), {}};
+  std::future<std::error_code> durable;
+  if (store_.groups_commits()) {
+    durable = store_.commit_deferred(b);
+  } else if (auto ec = store_.commit(b)) {
+    return failure{error::internal_error, ec.message(), {}};
+  }
   std::vector<message> out;
   for (std::size_t i = 0; i < things.size(); ++i) push_changes(before[i], things[i], now, out);
+  lock.unlock();
+  if (durable.valid()) {
+    if (auto ec = durable.get()) return failure{error::internal_error, ec.message(), {}};
+  }
   return out;
 }
 
 result<std::vector<message>> service::create_job(const job_spec& spec) {
-  std::lock_guard lock{mutex_};
+  std::unique_lock lock{mutex_};
   const std::int64_t t = now();
   if (!valid_job_id(spec.id, limits_.max_job_id())) {
     return failure{error::invalid_request, "jobId must be 1-64 characters of [a-zA-Z0-9_-]", {}};
@@ -238,7 +250,12 @@ result<std::vector<message>> service::create_job(const job_spec& spec) {
   if (!doc || !doc->IsObject()) {
     return failure{error::invalid_request, "the job document must be a JSON object", {}};
   }
-  if (spec.targets.empty()) return failure{error::invalid_request, "targets is empty", {}};
+  if (spec.description.size() > max_description) {
+    return failure{error::invalid_request, "description exceeds 2028 characters", {}};
+  }
+  if (spec.targets.empty() && !spec.continuous) {
+    return failure{error::invalid_request, "targets is empty", {}};
+  }
   if (spec.targets.size() > limits_.max_targets()) {
     return failure{error::limit_exceeded, "too many targets", {}};
   }
@@ -261,23 +278,23 @@ result<std::vector<message>> service::create_job(const job_spec& spec) {
   job j;
   j.id = spec.id;
   j.document = json::write(*doc);
+  j.description = spec.description;
+  j.targets = spec.target_names;
+  j.continuous = spec.continuous;
   j.in_progress_timeout_minutes = spec.in_progress_timeout_minutes;
   j.created_at = t;
   j.last_updated_at = t;
   j.open_executions = things.size();
   b.jobs.push_back(std::move(j));
   b.executions.reserve(things.size());
-  const std::uint64_t first = sequence_;
   for (const auto& thing : things) {
     b.executions.push_back(queue(spec.id, thing, ++sequence_, t, spec.in_progress_timeout_minutes));
   }
-  auto out = commit_and_push(b, things, t);
-  if (!out) sequence_ = first;
-  return out;
+  return commit_and_push(b, things, t, lock);  // a failed one leaves a gap in the sequence
 }
 
 result<std::vector<message>> service::cancel_job(std::string_view id, bool force) {
-  std::lock_guard lock{mutex_};
+  std::unique_lock lock{mutex_};
   const std::int64_t t = now();
   auto j = store_.find_job(id);
   if (!j) return failure{error::resource_not_found, "no job with this id", {}};
@@ -303,11 +320,11 @@ result<std::vector<message>> service::cancel_job(std::string_view id, bool force
   j->completed_at = t;
   j->last_updated_at = t;
   b.jobs.push_back(std::move(*j));
-  return commit_and_push(b, things, t);
+  return commit_and_push(b, things, t, lock);
 }
 
 result<std::vector<message>> service::delete_job(std::string_view id, bool force) {
-  std::lock_guard lock{mutex_};
+  std::unique_lock lock{mutex_};
   const std::int64_t t = now();
   auto j = store_.find_job(id);
   if (!j) return failure{error::resource_not_found, "no job with this id", {}};
@@ -320,30 +337,93 @@ result<std::vector<message>> service::delete_job(std::string_view id, bool force
   }
   batch b;
   b.erased_jobs.emplace_back(id);
-  return commit_and_push(b, things, t);
+  return commit_and_push(b, things, t, lock);
 }
 
 result<std::vector<message>> service::cancel_execution(std::string_view job_id,
-                                                       std::string_view thing, bool force) {
-  std::lock_guard lock{mutex_};
+                                                       std::string_view thing, bool force,
+                                                       std::optional<std::int64_t> expected_version,
+                                                       const status_details* details) {
+  std::unique_lock lock{mutex_};
   const std::int64_t t = now();
   auto e = store_.find_execution(thing, job_id);
   auto j = store_.find_job(job_id);
   if (!e || !j) return failure{error::resource_not_found, "no such job execution", {}};
+  if (details != nullptr) {
+    if (auto bad = check_status_details(*details, limits_); !bad.empty()) {
+      return failure{error::invalid_request, bad, {}};
+    }
+  }
+  if (expected_version && *expected_version != e->version) {
+    return failure{error::version_mismatch,
+                   "expectedVersion " + std::to_string(*expected_version) +
+                       " is not the current version " + std::to_string(e->version),
+                   {}};
+  }
   if (e->status == execution_status::in_progress && !force) {
     return failure{error::invalid_state_transition, "the execution is IN_PROGRESS: use force", {}};
   }
-  if (auto ec = apply_service(*e, execution_status::canceled, t)) return failure{ec, {}, {}};
+  if (auto ec = apply_service(*e, execution_status::canceled, t)) {
+    return failure{ec, "the execution is " + std::string(to_string(e->status)), {}};
+  }
+  if (details != nullptr) e->details = *details;
   batch b;
   b.executions.push_back(std::move(*e));
   --j->open_executions;
   b.jobs.push_back(std::move(*j));
   finish_jobs(b, t);
-  return commit_and_push(b, {std::string{thing}}, t);
+  return commit_and_push(b, {std::string{thing}}, t, lock);
+}
+
+result<std::vector<message>> service::delete_execution(std::string_view job_id,
+                                                       std::string_view thing,
+                                                       std::int64_t execution_number, bool force) {
+  std::unique_lock lock{mutex_};
+  const std::int64_t t = now();
+  auto e = store_.find_execution(thing, job_id);
+  if (!e || e->execution_number != execution_number) {
+    return failure{error::resource_not_found, "no such job execution", {}};
+  }
+  batch b;
+  b.erased_executions.emplace_back(thing, job_id);
+  if (!is_terminal(e->status)) {
+    if (!force) {
+      return failure{error::invalid_state_transition,
+                     "the execution is " + std::string(to_string(e->status)) + ": use force",
+                     {}};
+    }
+    if (auto j = store_.find_job(job_id)) {
+      --j->open_executions;
+      b.jobs.push_back(std::move(*j));
+      finish_jobs(b, t);
+    }
+  }
+  return commit_and_push(b, {std::string{thing}}, t, lock);
+}
+
+result<std::vector<message>> service::add_target(std::string_view job_id, std::string_view thing) {
+  std::unique_lock lock{mutex_};
+  const std::int64_t t = now();
+  if (!valid_thing_name(thing, limits_.max_thing_name())) {
+    return failure{error::invalid_request, "invalid thing name", {}};
+  }
+  auto j = store_.find_job(job_id);
+  if (!j) return failure{error::resource_not_found, "no job with this id", {}};
+  if (!j->continuous || j->status != job_status::in_progress) {
+    return failure{error::conflict, "the job is not an IN_PROGRESS continuous job", {}};
+  }
+  if (store_.find_execution(thing, job_id)) return std::vector<message>{};
+  batch b;
+  ++j->open_executions;
+  j->last_updated_at = t;
+  b.executions.push_back(
+      queue(j->id, std::string(thing), ++sequence_, t, j->in_progress_timeout_minutes));
+  b.jobs.push_back(std::move(*j));
+  return commit_and_push(b, {std::string{thing}}, t, lock);
 }
 
 result<std::vector<message>> service::remove_thing(std::string_view thing) {
-  std::lock_guard lock{mutex_};
+  std::unique_lock lock{mutex_};
   const std::int64_t t = now();
   batch b;
   for (auto& e : store_.pending(thing)) {
@@ -357,11 +437,11 @@ result<std::vector<message>> service::remove_thing(std::string_view thing) {
   }
   if (b.empty()) return std::vector<message>{};
   finish_jobs(b, t);
-  return commit_and_push(b, {std::string{thing}}, t);
+  return commit_and_push(b, {std::string{thing}}, t, lock);
 }
 
 result<std::vector<message>> service::tick(time_point now_tp) {
-  std::lock_guard lock{mutex_};
+  std::unique_lock lock{mutex_};
   const std::int64_t t = to_unix_ms(now_tp) / 1000;
   batch b;
   std::vector<std::string> things;
@@ -381,7 +461,7 @@ result<std::vector<message>> service::tick(time_point now_tp) {
   }
   if (b.empty()) return std::vector<message>{};
   finish_jobs(b, t);
-  return commit_and_push(b, things, t);
+  return commit_and_push(b, things, t, lock);
 }
 
 std::optional<job> service::describe_job(std::string_view id) const {
@@ -402,7 +482,7 @@ outcome service::handle(const jobs_topic& tp, std::string_view payload) {
     return rejected(tp, req.error(), req.fail().message, t, client_token_of(payload, limits_));
   }
   const std::string& token = req->client_token;
-  std::lock_guard lock{mutex_};
+  std::unique_lock lock{mutex_};
   rapidjson::StringBuffer buf;
   writer w{buf};
   outcome o;
@@ -474,6 +554,7 @@ outcome service::handle(const jobs_topic& tp, std::string_view payload) {
   const pending_view before = progress_only ? pending_view{} : view_of(tp.thing);
   const bool was_open = !is_terminal(e->status);
   const bool changes = tp.op == operation::update || e->status == execution_status::queued;
+  std::future<std::error_code> durable;
   if (changes) {
     if (auto ec = apply_update(*e, u, t)) {
       const bool with_state = ec == error::version_mismatch ||
@@ -490,7 +571,9 @@ outcome service::handle(const jobs_topic& tp, std::string_view payload) {
         finish_jobs(b, t);
       }
     }
-    if (auto ec = store_.commit(b)) {
+    if (store_.groups_commits()) {
+      durable = store_.commit_deferred(b);
+    } else if (auto ec = store_.commit(b)) {
       return rejected(tp, error::internal_error, ec.message(), t, token);
     }
   }
@@ -510,6 +593,10 @@ outcome service::handle(const jobs_topic& tp, std::string_view payload) {
   o.messages.push_back({reply_topic(tp, true), text(buf)});
   if (changes && !progress_only) {
     push_changes(before, tp.thing, t, o.messages);
+  }
+  lock.unlock();  // the next request may go on while this one's commit is in flight
+  if (durable.valid()) {
+    if (auto ec = durable.get()) return rejected(tp, error::internal_error, ec.message(), t, token);
   }
   return o;
 }

@@ -285,25 +285,74 @@ class connection_impl final : public connection,
       unsigned len = 0;
       SSL_get0_alpn_selected(tls.native_handle(), &alpn, &len);
       if (alpn != nullptr) peer_.alpn.assign(reinterpret_cast<const char*>(alpn), len);
+      if (const char* sni = SSL_get_servername(tls.native_handle(), TLSEXT_NAMETYPE_host_name)) {
+        peer_.server_name = sni;
+      }
     }
     if constexpr (is_websocket<Stream>) {
       beast::flat_buffer buf;
       beast::http::request<beast::http::string_body> req;
       auto [ec, n] = co_await beast::http::async_read(stream_.next_layer(), buf, req, use_tuple);
-      if (ec || !beast::websocket::is_upgrade(req) || req.target() != listener_.options.ws_path ||
-          req[beast::http::field::sec_websocket_protocol].find("mqtt") ==
-              beast::string_view::npos) {
+      if (ec) co_return false;
+      const std::string_view target = req.target();
+      const auto path = target.substr(0, target.find('?'));  // any query string (AWS SigV4 URLs)
+      const auto subprotocol = mqtt_subprotocol(req[beast::http::field::sec_websocket_protocol]);
+      // (Named, not a temporary in the co_await: GCC 12 frees such temporaries twice.)
+      upgrade_verdict refusal;
+      if (!beast::websocket::is_upgrade(req)) {
+        refusal = {426, "expected a WebSocket upgrade\n"};
+      } else if (path != listener_.options.ws_path) {
+        refusal = {404, "no MQTT endpoint at this path\n"};
+      } else if (subprotocol.empty()) {
+        refusal = {400, "Sec-WebSocket-Protocol must offer mqtt or mqttv3.1\n"};
+      } else {
+        peer_.ws_target = std::string(target);
+        for (const auto& h : req) {
+          peer_.ws_headers.emplace_back(std::string(h.name_string()), std::string(h.value()));
+        }
+        refusal = srv_.callbacks->on_ws_upgrade(peer_);
+      }
+      if (refusal.status != 0) {
+        co_await refuse_upgrade(req, refusal);
         co_return false;
       }
       stream_.binary(true);
-      stream_.set_option(
-          beast::websocket::stream_base::decorator([](beast::websocket::response_type& res) {
-            res.set(beast::http::field::sec_websocket_protocol, "mqtt");
+      stream_.set_option(beast::websocket::stream_base::decorator(
+          [subprotocol](beast::websocket::response_type& res) {
+            res.set(beast::http::field::sec_websocket_protocol, subprotocol);
           }));
       auto [aec] = co_await stream_.async_accept(req, use_tuple);
       if (aec) co_return false;
     }
     co_return true;
+  }
+
+  // The first MQTT subprotocol the client offers: "mqtt" (MQTT 3.1.1 and 5), or
+  // "mqttv3.1" (what AWS IoT Device SDK v1 asks for, answered as asked); empty: none.
+  static std::string mqtt_subprotocol(std::string_view offered) {
+    while (!offered.empty()) {
+      const auto comma = offered.find(',');
+      auto token = offered.substr(0, comma);
+      offered = comma == std::string_view::npos ? std::string_view{} : offered.substr(comma + 1);
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
+        token.remove_prefix(1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
+        token.remove_suffix(1);
+      if (token == "mqtt" || token == "mqttv3.1") return std::string(token);
+    }
+    return {};
+  }
+
+  // Answers an upgrade request with an HTTP error and ends the handshake (false).
+  template <class Request>
+  asio::awaitable<void> refuse_upgrade(const Request& req, const upgrade_verdict& verdict) {
+    beast::http::response<beast::http::string_body> res{
+        static_cast<beast::http::status>(verdict.status), req.version()};
+    res.set(beast::http::field::content_type, "text/plain");
+    res.set(beast::http::field::connection, "close");
+    res.body() = verdict.body;
+    res.prepare_payload();
+    (void)co_await beast::http::async_write(stream_.next_layer(), res, use_tuple);
   }
 
   bool on_own_thread() {

@@ -15,6 +15,10 @@ class bound final : public broker::connection {
     peer_.transport = std::string(net::name(p.kind));
     peer_.alpn = p.alpn;
     peer_.chain = p.chain;
+    peer_.server_name = p.server_name;
+    peer_.ws_target = p.ws_target;
+    peer_.ws_headers = p.ws_headers;
+    peer_.identity = p.identity;
   }
   std::uint64_t id() const noexcept override { return c_->id(); }
   const broker::peer_info& peer() const noexcept override { return peer_; }
@@ -24,6 +28,7 @@ class bound final : public broker::connection {
   void close() override { c_->close(); }
   void set_protocol(mqtt::protocol_version v) override { c_->set_protocol(v); }
   void set_idle_timeout(std::chrono::milliseconds t) override { c_->set_idle_timeout(t); }
+  void post(std::function<void()> fn) override { c_->post(std::move(fn)); }
 
  private:
   net::connection_ptr c_;

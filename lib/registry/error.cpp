@@ -31,6 +31,7 @@ const char* message(int ev) noexcept {
     case error::ca_inactive: return "CA certificate is inactive";
     case error::auto_registration_disabled:
       return "CA certificate does not allow auto-registration";
+    case error::hierarchy_conflict: return "thing group hierarchy conflict";
   }
   return "unknown iotblocks.registry error";
 }

@@ -403,8 +403,9 @@ TEST(MemoryBroker, RetainedMessagesCanBeReadByTopicAndListedInTopicOrder) {
     return out;
   };
   EXPECT_EQ(topics(h.b->retained_page("", 3)), (std::vector<std::string>{"a/0", "a/1", "b/2"}));
-  EXPECT_EQ(topics(h.b->retained_page("b/2", 3)), std::vector<std::string>{"c/x"});
-  EXPECT_TRUE(h.b->retained_page("c/x", 3).empty());
+  EXPECT_EQ(topics(h.b->retained_page("b/2", 3)), (std::vector<std::string>{"b/2", "c/x"}));
+  EXPECT_EQ(topics(h.b->retained_page("b/3", 3)), std::vector<std::string>{"c/x"});
+  EXPECT_TRUE(h.b->retained_page("c/y", 3).empty());
 }
 
 TEST(MemoryBroker, MessageExpiryOnTheBrokersClock) {

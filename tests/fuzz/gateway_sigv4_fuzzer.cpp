@@ -2,6 +2,7 @@
 // status (400/403), type and message; and a request signed here with the same
 // canonicalisation (any method, path, query, headers, body) always verifies, and
 // stops verifying when the secret differs.
+// Presigned (query-string) verification of the same input never crashes either.
 // Input: "method\npath\nquery\nname: value\n...\n\nbody".
 #include <iotblocks/gateway/aws_sigv4.hpp>
 
@@ -57,6 +58,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!as_is.ok()) {
     require(as_is.status == 400 || as_is.status == 403);
     require(!as_is.error_type.empty() && !as_is.message.empty());
+  }
+  // The same query as a presigned URL (MQTT over WebSocket): refusals are AWS-shaped too.
+  const auto presigned = v.verify_presigned({method, path, query, headers, body}, now);
+  if (!presigned.ok()) {
+    require(presigned.status == 400 || presigned.status == 403);
+    require(!presigned.error_type.empty() && !presigned.message.empty());
   }
 
   // Sign the same request here and check that it verifies.

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "jobs/store_kinds.hpp"
+
 #include <string>
 
 namespace {
@@ -15,9 +17,10 @@ using namespace iotblocks::jobs;
 
 constexpr std::int64_t t0 = 1'700'000'000;
 
-struct JobsRouterTest : ::testing::Test {
+struct JobsRouterTest : ::testing::TestWithParam<test_stores::store_kind> {
   manual_clock clock{from_unix_ms(t0 * 1000)};
-  memory_store store;
+  test_stores::test_store holder{GetParam()};
+  jobs::store& store = holder.get();
   service svc{store, clock};
   router r{svc};
 
@@ -49,13 +52,13 @@ struct JobsRouterTest : ::testing::Test {
   }
 };
 
-TEST_F(JobsRouterTest, NotJobsTopicsPassThrough) {
+TEST_P(JobsRouterTest, NotJobsTopicsPassThrough) {
   EXPECT_FALSE(r.route("sensors/lamp", "{}"));
   EXPECT_FALSE(r.route("$aws/things/lamp/shadow/update", "{}"));
   EXPECT_FALSE(r.route("$aws/things/lamp/jobs/notify", "{}"));
 }
 
-TEST_F(JobsRouterTest, GetPending) {
+TEST_P(JobsRouterTest, GetPending) {
   create("a", {"lamp"});
   advance(1);
   create("b", {"lamp"});
@@ -81,7 +84,7 @@ TEST_F(JobsRouterTest, GetPending) {
   EXPECT_FALSE(d.HasMember("clientToken"));
 }
 
-TEST_F(JobsRouterTest, StartNextOldestQueuedFirst) {
+TEST_P(JobsRouterTest, StartNextOldestQueuedFirst) {
   create("old", {"lamp"});
   advance(5);
   create("new", {"lamp"});
@@ -112,7 +115,7 @@ TEST_F(JobsRouterTest, StartNextOldestQueuedFirst) {
   EXPECT_STREQ(d["clientToken"].GetString(), "z");
 }
 
-TEST_F(JobsRouterTest, NotifyNextOrdering) {
+TEST_P(JobsRouterTest, NotifyNextOrdering) {
   create("j1", {"lamp"});
   advance(1);
   auto out = svc.create_job({"j2", "{}", {"lamp"}});
@@ -152,7 +155,7 @@ TEST_F(JobsRouterTest, NotifyNextOrdering) {
   EXPECT_TRUE(d.HasMember("timestamp"));
 }
 
-TEST_F(JobsRouterTest, DescribeExecution) {
+TEST_P(JobsRouterTest, DescribeExecution) {
   create("fw", {"lamp"});
   auto d = parse(route("$aws/things/lamp/jobs/fw/get", R"({"clientToken":"d"})").at(0));
   EXPECT_STREQ(d["execution"]["status"].GetString(), "QUEUED");
@@ -173,7 +176,7 @@ TEST_F(JobsRouterTest, DescribeExecution) {
   EXPECT_STREQ(d["execution"]["status"].GetString(), "REJECTED");
 }
 
-TEST_F(JobsRouterTest, UpdateAccepted) {
+TEST_P(JobsRouterTest, UpdateAccepted) {
   create("fw", {"lamp"});
   auto out = route("$aws/things/lamp/jobs/fw/update",
                    R"({"status":"IN_PROGRESS","expectedVersion":1,"clientToken":"u",
@@ -192,7 +195,7 @@ TEST_F(JobsRouterTest, UpdateAccepted) {
   EXPECT_EQ(svc.describe_job("fw")->status, job_status::completed);
 }
 
-TEST_F(JobsRouterTest, EveryRejectionCode) {
+TEST_P(JobsRouterTest, EveryRejectionCode) {
   create("fw", {"lamp"});
   EXPECT_EQ(rejected_code("$aws/things/lamp/jobs/fw/delete", R"({"clientToken":"t"})"),
             "InvalidTopic");
@@ -218,7 +221,7 @@ TEST_F(JobsRouterTest, EveryRejectionCode) {
             "TerminalStateReached");
 }
 
-TEST_F(JobsRouterTest, RejectionCarriesStateAndToken) {
+TEST_P(JobsRouterTest, RejectionCarriesStateAndToken) {
   create("fw", {"lamp"});
   auto out = route("$aws/things/lamp/jobs/fw/update",
                    R"({"status":"IN_PROGRESS","expectedVersion":3,"clientToken":"vm"})");
@@ -271,5 +274,7 @@ TEST(JobsRouter, InternalErrorWhenTheStoreFails) {
   EXPECT_EQ(svc.create_job({"g", "{}", {"lamp"}}).error(), error::internal_error);
   EXPECT_FALSE(s.find_job("g"));
 }
+
+IOTBLOCKS_JOBS_ON_EVERY_STORE(JobsRouterTest);
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "jobs/store_kinds.hpp"
+
 #include <string>
 
 namespace {
@@ -14,9 +16,10 @@ using namespace std::chrono_literals;
 
 constexpr std::int64_t t0 = 1'700'000'000;
 
-struct JobsService : ::testing::Test {
+struct JobsService : ::testing::TestWithParam<test_stores::store_kind> {
   manual_clock clock{from_unix_ms(t0 * 1000)};
-  memory_store store;
+  test_stores::test_store holder{GetParam()};
+  jobs::store& store = holder.get();
   service svc{store, clock};
   router r{svc};
 
@@ -31,11 +34,11 @@ struct JobsService : ::testing::Test {
   }
 };
 
-TEST_F(JobsService, CreateQueuesOnePerTargetAndNotifies) {
+TEST_P(JobsService, CreateQueuesOnePerTargetAndNotifies) {
   auto out = svc.create_job({"fw", R"({ "url" : "x" })", {"a", "b", "a"}, 0});
   ASSERT_TRUE(out) << out.describe();
-  EXPECT_EQ(store.size(), 2u);  // duplicates count once
-  ASSERT_EQ(out->size(), 4u);   // notify + notify-next for each
+  EXPECT_EQ(holder.size(), 2u);  // duplicates count once
+  ASSERT_EQ(out->size(), 4u);    // notify + notify-next for each
   EXPECT_EQ((*out)[0].topic, "$aws/things/a/jobs/notify");
   EXPECT_EQ((*out)[1].topic, "$aws/things/a/jobs/notify-next");
   EXPECT_EQ((*out)[2].topic, "$aws/things/b/jobs/notify");
@@ -51,7 +54,7 @@ TEST_F(JobsService, CreateQueuesOnePerTargetAndNotifies) {
   EXPECT_EQ(e.queued_at, t0);
 }
 
-TEST_F(JobsService, CreateValidation) {
+TEST_P(JobsService, CreateValidation) {
   EXPECT_EQ(svc.create_job({"bad id", "{}", {"a"}}).error(), error::invalid_request);
   EXPECT_EQ(svc.create_job({"j", "[1]", {"a"}}).error(), error::invalid_request);
   EXPECT_EQ(svc.create_job({"j", "{", {"a"}}).error(), error::invalid_request);
@@ -62,12 +65,12 @@ TEST_F(JobsService, CreateValidation) {
             error::limit_exceeded);
   EXPECT_EQ(svc.create_job({"j", "{\"a\":\"" + std::string(33000, 'x') + "\"}", {"a"}}).error(),
             error::limit_exceeded);
-  EXPECT_EQ(store.size(), 0u);
+  EXPECT_EQ(holder.size(), 0u);
   ASSERT_TRUE(svc.create_job({"j", "{}", {"a"}}));
   EXPECT_EQ(svc.create_job({"j", "{}", {"b"}}).error(), error::resource_already_exists);
 }
 
-TEST_F(JobsService, JobCompletesWhenEveryExecutionIsTerminal) {
+TEST_P(JobsService, JobCompletesWhenEveryExecutionIsTerminal) {
   ASSERT_TRUE(svc.create_job({"fw", "{}", {"a", "b"}}));
   update("a", "fw", R"({"status":"SUCCEEDED"})");
   EXPECT_EQ(svc.describe_job("fw")->status, job_status::in_progress);
@@ -79,7 +82,7 @@ TEST_F(JobsService, JobCompletesWhenEveryExecutionIsTerminal) {
   EXPECT_EQ(svc.cancel_job("fw").error(), error::conflict);
 }
 
-TEST_F(JobsService, CancelWithoutForceLeavesInProgress) {
+TEST_P(JobsService, CancelWithoutForceLeavesInProgress) {
   ASSERT_TRUE(svc.create_job({"fw", "{}", {"a", "b"}}));
   update("a", "fw", R"({"status":"IN_PROGRESS"})");
   auto out = svc.cancel_job("fw");
@@ -99,7 +102,7 @@ TEST_F(JobsService, CancelWithoutForceLeavesInProgress) {
   EXPECT_EQ(svc.cancel_job("nope").error(), error::resource_not_found);
 }
 
-TEST_F(JobsService, CancelExecutionAndRemoveThing) {
+TEST_P(JobsService, CancelExecutionAndRemoveThing) {
   ASSERT_TRUE(svc.create_job({"fw", "{}", {"a", "b"}}));
   update("a", "fw", R"({"status":"IN_PROGRESS"})");
   EXPECT_EQ(svc.cancel_execution("fw", "a").error(), error::invalid_state_transition);
@@ -115,7 +118,79 @@ TEST_F(JobsService, CancelExecutionAndRemoveThing) {
   EXPECT_TRUE(svc.remove_thing("b")->empty());
 }
 
-TEST_F(JobsService, DeleteNeedsForceWhileInProgress) {
+TEST_P(JobsService, CancelExecutionChecksVersionAndSetsDetails) {
+  ASSERT_TRUE(svc.create_job({"fw", "{}", {"a"}}));
+  update("a", "fw", R"({"status":"IN_PROGRESS"})");  // version 2
+  const status_details why{{"reason", "operator"}};
+  EXPECT_EQ(svc.cancel_execution("fw", "a", true, 1, &why).error(), error::version_mismatch);
+  const status_details bad{{"bad key!", "x"}};
+  EXPECT_EQ(svc.cancel_execution("fw", "a", true, 2, &bad).error(), error::invalid_request);
+  EXPECT_EQ(status("fw", "a"), execution_status::in_progress);
+  ASSERT_TRUE(svc.cancel_execution("fw", "a", true, 2, &why));
+  auto e = svc.describe_execution("fw", "a").value();
+  EXPECT_EQ(e.status, execution_status::canceled);
+  EXPECT_EQ(e.details, why);
+  EXPECT_EQ(svc.describe_job("fw")->status, job_status::completed);
+}
+
+TEST_P(JobsService, DeleteExecution) {
+  ASSERT_TRUE(svc.create_job({"fw", "{}", {"a", "b"}, 0, "firmware 2"}));
+  EXPECT_EQ(svc.describe_job("fw")->description, "firmware 2");
+  update("a", "fw", R"({"status":"SUCCEEDED"})");
+  EXPECT_EQ(svc.delete_execution("fw", "a", 2).error(), error::resource_not_found);
+  EXPECT_EQ(svc.delete_execution("fw", "zz", 1).error(), error::resource_not_found);
+  ASSERT_TRUE(svc.delete_execution("fw", "a", 1));
+  EXPECT_FALSE(svc.describe_execution("fw", "a"));
+  EXPECT_EQ(holder.size(), 1u);
+  // QUEUED needs force; deleting the last open one completes the job and pushes b's lists.
+  EXPECT_EQ(svc.delete_execution("fw", "b", 1).error(), error::invalid_state_transition);
+  auto out = svc.delete_execution("fw", "b", 1, true);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->size(), 2u);
+  EXPECT_EQ(svc.describe_job("fw")->status, job_status::completed);
+  EXPECT_EQ(holder.size(), 0u);
+  EXPECT_TRUE(store.executions_of("fw").empty());
+  EXPECT_TRUE(store.executions_for("b").empty());
+}
+
+TEST_P(JobsService, ContinuousJobReachesThingsAddedLater) {
+  job_spec spec{"cfg", "{}", {"a"}};
+  spec.target_names = {"thinggroup/floor-1"};
+  spec.continuous = true;
+  ASSERT_TRUE(svc.create_job(spec));
+  update("a", "cfg", R"({"status":"SUCCEEDED"})");
+  auto j = svc.describe_job("cfg").value();
+  EXPECT_EQ(j.status, job_status::in_progress);  // continuous: stays open for new things
+  EXPECT_EQ(j.targets, std::vector<std::string>{"thinggroup/floor-1"});
+  EXPECT_TRUE(j.continuous);
+  auto out = svc.add_target("cfg", "b");
+  ASSERT_TRUE(out);
+  ASSERT_EQ(out->size(), 2u);
+  EXPECT_EQ((*out)[1].topic, "$aws/things/b/jobs/notify-next");
+  EXPECT_EQ(status("cfg", "b"), execution_status::queued);
+  EXPECT_EQ(svc.describe_job("cfg")->open_executions, 1u);
+  EXPECT_TRUE(svc.add_target("cfg", "b")->empty());  // already has one
+  EXPECT_TRUE(svc.add_target("cfg", "a")->empty());  // even a finished one
+  EXPECT_EQ(svc.add_target("nope", "b").error(), error::resource_not_found);
+  EXPECT_EQ(svc.add_target("cfg", "bad/name").error(), error::invalid_request);
+  ASSERT_TRUE(svc.create_job({"snap", "{}", {"a"}}));
+  EXPECT_EQ(svc.add_target("snap", "b").error(), error::conflict);
+  ASSERT_TRUE(svc.cancel_job("cfg"));
+  EXPECT_EQ(svc.add_target("cfg", "c").error(), error::conflict);
+}
+
+TEST_P(JobsService, ExecutionsForAThingInQueueOrder) {
+  ASSERT_TRUE(svc.create_job({"one", "{}", {"a"}}));
+  ASSERT_TRUE(svc.create_job({"two", "{}", {"a", "b"}}));
+  update("a", "one", R"({"status":"FAILED"})");
+  auto all = store.executions_for("a");
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].job_id, "one");
+  EXPECT_EQ(all[0].status, execution_status::failed);
+  EXPECT_EQ(all[1].job_id, "two");
+}
+
+TEST_P(JobsService, DeleteNeedsForceWhileInProgress) {
   ASSERT_TRUE(svc.create_job({"fw", "{}", {"a"}}));
   EXPECT_EQ(svc.delete_job("fw").error(), error::conflict);
   auto out = svc.delete_job("fw", true);
@@ -123,7 +198,7 @@ TEST_F(JobsService, DeleteNeedsForceWhileInProgress) {
   EXPECT_FALSE(svc.describe_job("fw"));
   EXPECT_FALSE(svc.describe_execution("fw", "a"));
   EXPECT_EQ(out->size(), 2u);  // a's list emptied
-  EXPECT_EQ(store.size(), 0u);
+  EXPECT_EQ(holder.size(), 0u);
   ASSERT_TRUE(svc.create_job({"g", "{}", {"a"}}));
   ASSERT_TRUE(svc.cancel_job("g"));
   ASSERT_TRUE(svc.delete_job("g"));
@@ -131,7 +206,7 @@ TEST_F(JobsService, DeleteNeedsForceWhileInProgress) {
   ASSERT_TRUE(svc.create_job({"g", "{}", {"a"}}));  // the id is free again
 }
 
-TEST_F(JobsService, StepTimeoutThroughTick) {
+TEST_P(JobsService, StepTimeoutThroughTick) {
   ASSERT_TRUE(svc.create_job({"fw", "{}", {"a"}}));
   update("a", "fw", R"({"status":"IN_PROGRESS","stepTimeoutInMinutes":2})");
   clock.advance(119s);
@@ -152,7 +227,7 @@ TEST_F(JobsService, StepTimeoutThroughTick) {
   EXPECT_TRUE(svc.tick(clock.now() + 1h)->empty());
 }
 
-TEST_F(JobsService, InProgressTimeoutFromJobConfig) {
+TEST_P(JobsService, InProgressTimeoutFromJobConfig) {
   ASSERT_TRUE(svc.create_job({"fw", "{}", {"a", "b"}, 5}));
   clock.advance(3600s);  // queued executions do not time out
   EXPECT_TRUE(svc.tick(clock.now())->empty());
@@ -166,7 +241,7 @@ TEST_F(JobsService, InProgressTimeoutFromJobConfig) {
   EXPECT_EQ(svc.describe_job("fw")->status, job_status::in_progress);
 }
 
-TEST_F(JobsService, FinishedInTimeDoesNotTimeOut) {
+TEST_P(JobsService, FinishedInTimeDoesNotTimeOut) {
   ASSERT_TRUE(svc.create_job({"fw", "{}", {"a"}, 1}));
   update("a", "fw", R"({"status":"IN_PROGRESS"})");
   update("a", "fw", R"({"status":"SUCCEEDED"})");
@@ -175,7 +250,7 @@ TEST_F(JobsService, FinishedInTimeDoesNotTimeOut) {
   EXPECT_EQ(status("fw", "a"), execution_status::succeeded);
 }
 
-TEST_F(JobsService, SequenceContinuesOverAStore) {
+TEST_P(JobsService, SequenceContinuesOverAStore) {
   ASSERT_TRUE(svc.create_job({"one", "{}", {"a"}}));
   service again{store, clock};  // e.g. after a restart on a durable store
   ASSERT_TRUE(again.create_job({"two", "{}", {"a"}}));
@@ -185,12 +260,14 @@ TEST_F(JobsService, SequenceContinuesOverAStore) {
   EXPECT_LT(list[0].sequence, list[1].sequence);
 }
 
-TEST_F(JobsService, NotifyFilterSkipsPushes) {
+TEST_P(JobsService, NotifyFilterSkipsPushes) {
   svc.notify_filter([](std::string_view thing) { return thing == "a"; });
   auto out = svc.create_job({"fw", "{}", {"a", "b"}});
   ASSERT_TRUE(out);
   ASSERT_EQ(out->size(), 2u);
   EXPECT_TRUE((*out)[0].topic.starts_with("$aws/things/a/"));
 }
+
+IOTBLOCKS_JOBS_ON_EVERY_STORE(JobsService);
 
 }  // namespace

@@ -194,6 +194,81 @@ TEST(NetServer, WebSocketWithMqttSubprotocol) {
   s.stop();
 }
 
+// A handler that refuses upgrades whose target carries "deny" and records what it saw.
+struct upgrade_handler : test_handler {
+  upgrade_verdict on_ws_upgrade(peer_info& p) override {
+    std::lock_guard lock(mutex);
+    targets.push_back(p.ws_target);
+    for (const auto& [name, value] : p.ws_headers) {
+      if (name == "X-Custom") custom_header = value;
+    }
+    if (p.ws_target.find("deny") != std::string::npos) return {403, "denied by the handler\n"};
+    p.identity = "checked";
+    return {};
+  }
+  std::vector<std::string> targets;
+  std::string custom_header;
+};
+
+// One raw upgrade request: the status line and body of the answer (or of 101).
+std::pair<unsigned, std::string> raw_upgrade(std::uint16_t port, const std::string& target,
+                                             const std::string& protocol, bool upgrade = true) {
+  asio::io_context io;
+  tcp::socket sock(io);
+  sock.connect({asio::ip::make_address("127.0.0.1"), port});
+  namespace http = boost::beast::http;
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  if (upgrade) {
+    req.set(http::field::connection, "Upgrade");
+    req.set(http::field::upgrade, "websocket");
+    req.set(http::field::sec_websocket_version, "13");
+    req.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+  }
+  if (!protocol.empty()) req.set(http::field::sec_websocket_protocol, protocol);
+  req.set("X-Custom", "seen");
+  http::write(sock, req);
+  boost::beast::flat_buffer buf;
+  http::response_parser<http::string_body> parser;
+  parser.skip(false);
+  boost::system::error_code ec;
+  http::read_header(sock, buf, parser, ec);
+  if (ec) return {0, ec.message()};
+  const auto status = parser.get().result_int();
+  if (status == 101) {
+    return {101, std::string(parser.get()[http::field::sec_websocket_protocol])};
+  }
+  http::read(sock, buf, parser, ec);
+  return {status, parser.get().body()};
+}
+
+TEST(NetServer, WebSocketUpgradeQueryStringsSubprotocolsAndRefusals) {
+  upgrade_handler h;
+  server s{opts(1)};
+  const auto port = s.listen(on(transport::ws)).value();
+  s.start(h);
+  // Any query string on the path; the subprotocol answered as offered.
+  EXPECT_EQ(raw_upgrade(port, "/mqtt?X-Amz-Date=1&a=b%2F", "mqtt"),
+            (std::pair<unsigned, std::string>{101, "mqtt"}));
+  EXPECT_EQ(raw_upgrade(port, "/mqtt", "mqttv3.1"),
+            (std::pair<unsigned, std::string>{101, "mqttv3.1"}));
+  EXPECT_EQ(raw_upgrade(port, "/mqtt", "chat, mqttv3.1, mqtt"),
+            (std::pair<unsigned, std::string>{101, "mqttv3.1"}));
+  // Refusals are HTTP answers before the upgrade.
+  EXPECT_EQ(raw_upgrade(port, "/mqtt?deny=1", "mqtt"),
+            (std::pair<unsigned, std::string>{403, "denied by the handler\n"}));
+  EXPECT_EQ(raw_upgrade(port, "/other?x=1", "mqtt").first, 404u);
+  EXPECT_EQ(raw_upgrade(port, "/mqtt", "chat").first, 400u);
+  EXPECT_EQ(raw_upgrade(port, "/mqtt", "").first, 400u);
+  EXPECT_EQ(raw_upgrade(port, "/mqtt", "mqtt", false).first, 426u);
+  s.stop();
+  std::lock_guard lock(h.mutex);
+  EXPECT_EQ(h.targets, (std::vector<std::string>{"/mqtt?X-Amz-Date=1&a=b%2F", "/mqtt", "/mqtt",
+                                                 "/mqtt?deny=1"}));
+  EXPECT_EQ(h.custom_header, "seen");
+  EXPECT_EQ(s.stats().handshake_failures, 5u);
+}
+
 class NetTls : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

@@ -17,7 +17,7 @@ rm -rf "$work" && mkdir -p "$work"
 
 # CMake: every package a component may use that is not listed is unfindable.
 disabled=()
-for p in Threads OpenSSL SQLite3 fmt simdjson Boost; do
+for p in Threads OpenSSL SQLite3 fmt simdjson Boost PostgreSQL; do
   [[ " ${packages[*]} " == *" $p "* ]] || disabled+=("-DCMAKE_DISABLE_FIND_PACKAGE_$p=ON")
 done
 cmake -S "$source/tests/find_package/component" -B "$work/cmake" -G Ninja \
@@ -36,6 +36,7 @@ for p in "${packages[@]}"; do
   case $p in
     OpenSSL) modules=(libssl libcrypto) ;;
     SQLite3) modules=(sqlite3) ;;
+    PostgreSQL) modules=(libpq) ;;
     fmt | simdjson) modules=("$p") ;;
     *) modules=() ;;
   esac

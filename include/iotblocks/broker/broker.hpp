@@ -40,6 +40,26 @@
 
 namespace iotblocks::broker {
 
+/// Finishes a CONNECT that a deferred authenticate hook took (broker::on_authenticate_deferred).
+/// Copyable; the first call counts, later ones do nothing. Safe from any thread: the
+/// broker continues on the connection's own thread (connection::post). Does nothing
+/// when the connection closed meanwhile or the broker is gone.
+class connect_resumer {
+ public:
+  /// `why` success: the CONNECT goes on (the authenticate hook runs next and sees
+  /// `credentials` in client_info::credentials); otherwise it is refused with `why`
+  /// (a CONNACK reason code; 3.1.1 gets the matching return code).
+  void operator()(mqtt::reason_code why, std::shared_ptr<const void> credentials = {}) const;
+  /// The connection whose CONNECT waits (e.g. to close it when its credentials expire).
+  std::weak_ptr<connection> target() const { return connection_; }
+
+ private:
+  friend class broker;
+  std::weak_ptr<void> alive_;
+  void* impl_ = nullptr;
+  std::weak_ptr<connection> connection_;
+};
+
 /// Distinct objects: safe. Shared objects: safe (calls may come from many
 /// threads; those of one connection in order).
 class broker {
@@ -50,6 +70,10 @@ class broker {
   using publish_hook = std::function<void(const message&, const client_info*)>;
   /// Makes the exchange for one CONNECT (or re-authentication) naming the method.
   using enhanced_auth_fn = std::function<std::unique_ptr<auth_exchange>(const client_info&)>;
+  /// Takes a CONNECT to decide it later (returns true and calls the resumer once), or
+  /// leaves it to the authenticate hook now (returns false).
+  using deferred_authenticate_fn =
+      std::function<bool(const mqtt::connect_view&, const client_info&, connect_resumer)>;
 
   /// `now`: the time until the first tick().
   explicit broker(broker_options options = {}, clock::time_point now = clock::now());
@@ -59,6 +83,12 @@ class broker {
 
   /// Decides CONNECTs (default: accept all); return success or the refusal reason.
   void on_authenticate(authenticate_fn fn);
+  /// Decides CONNECTs that need I/O (an HTTP call, a child process): runs before the
+  /// authenticate hook, after enhanced authentication. While a CONNECT is pending the
+  /// client gets no answer; any other packet it sends closes the connection (as before
+  /// a CONNECT), and so does a second CONNECT. The transport's connect timeout still
+  /// applies. Call before the first packet.
+  void on_authenticate_deferred(deferred_authenticate_fn fn);
   /// Decides publish/subscribe/receive/retain (default: allow all).
   void on_authorize(authorize_fn fn);
   /// Sees every accepted message after routing (rules, shadows, bridges).
@@ -106,10 +136,10 @@ class broker {
 
   /// The retained message of `topic`, or null.
   message_ptr retained(std::string_view topic) const;
-  /// Up to `limit` retained messages in topic order, those after `after` (empty:
-  /// from the first); topics starting with '$' are not listed. Sorts the topics
-  /// on each call: for operators' tools, not for the message path.
-  std::vector<message_ptr> retained_page(std::string_view after, std::size_t limit) const;
+  /// Up to `limit` retained messages in topic order, from topic `from` on
+  /// (inclusive; empty: the first); topics starting with '$' are not listed. Sorts
+  /// the topics on each call: for operators' tools, not for the message path.
+  std::vector<message_ptr> retained_page(std::string_view from, std::size_t limit) const;
 
   struct impl;  ///< implementation detail
 

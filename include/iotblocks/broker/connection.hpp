@@ -9,8 +9,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace iotblocks::broker {
@@ -26,6 +28,12 @@ struct peer_info {
   std::string transport;           ///< "tcp", "tls", "ws", "wss", or the embedder's name
   std::string alpn;                ///< negotiated ALPN protocol, if any
   std::vector<byte_buffer> chain;  ///< client certificate chain (DER, leaf first), TLS only
+  std::string server_name;         ///< TLS server name indication, if sent
+  /// WebSocket only: the upgrade request's target (path and query, as sent) and headers.
+  std::string ws_target;
+  std::vector<std::pair<std::string, std::string>> ws_headers;
+  /// Who the transport's upgrade check found the peer to be (e.g. "aws-sigv4:<key id>").
+  std::string identity;
 };
 
 /// One client connection. The broker calls it from the threads that call the
@@ -45,6 +53,9 @@ class connection {
   virtual void set_protocol(mqtt::protocol_version) {}
   /// Close when nothing is read for `timeout` (0 disables): 1.5 x keep-alive.
   virtual void set_idle_timeout(std::chrono::milliseconds) {}
+  /// Runs `fn` where this connection's calls into the broker run (its thread), after
+  /// what is already queued there; used to finish a deferred CONNECT. Default: at once.
+  virtual void post(std::function<void()> fn) { fn(); }
 
   /// The broker's per-connection state (its session); the transport leaves it alone.
   std::shared_ptr<void> user;

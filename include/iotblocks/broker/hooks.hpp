@@ -22,6 +22,9 @@ struct client_info {
   /// MQTT 5 enhanced authentication: the method that succeeded (empty: none).
   /// The authenticate hook still runs after it (for the policy session).
   std::string auth_method;
+  /// What a deferred authenticate hook resumed the CONNECT with (broker::connect_resumer),
+  /// for the authenticate hook that runs next; null when no deferred hook took the CONNECT.
+  std::shared_ptr<const void> credentials;
 };
 
 /// One MQTT 5 enhanced authentication exchange (Authentication Method and

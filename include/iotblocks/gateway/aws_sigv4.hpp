@@ -88,8 +88,8 @@ std::string hex_sha256(std::string_view data);
 std::int64_t parse_amz_date(std::string_view s) noexcept;
 }  // namespace sigv4
 
-/// Checks SigV4 Authorization headers against a set of access keys. Derived signing
-/// keys (one per key, day, region and service) are cached, as AWS's SDKs do.
+/// Checks SigV4 Authorization headers (and presigned query strings) against a set of access keys.
+/// Derived signing keys (one per key, day, region and service) are cached, as AWS's SDKs do.
 /// Distinct objects: safe. Shared objects: safe for verify() once keys are added.
 class sigv4_verifier {
  public:
@@ -106,6 +106,14 @@ class sigv4_verifier {
   }
   /// Verifies `r` at `now` (seconds since the epoch). Signatures are compared in constant time.
   sigv4_result verify(const http_request_view& r, std::int64_t now) const;
+  /// Verifies a presigned request (signature in the query string: X-Amz-Algorithm,
+  /// X-Amz-Credential, X-Amz-Date, X-Amz-SignedHeaders, X-Amz-Signature, optional
+  /// X-Amz-Expires and X-Amz-Security-Token), as AWS IoT's MQTT-over-WebSocket URLs are
+  /// signed: the payload hash is that of the empty body (or UNSIGNED-PAYLOAD), and
+  /// X-Amz-Security-Token may be left out of the signed query (the AWS IoT SDKs add it
+  /// after signing). X-Amz-Date must be within max_skew of now, or, with X-Amz-Expires
+  /// (1..604800 s), now within [date - max_skew, date + expires].
+  sigv4_result verify_presigned(const http_request_view& r, std::int64_t now) const;
 
  private:
   std::string signing_key(const access_key& k, std::string_view scope) const;

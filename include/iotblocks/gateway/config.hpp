@@ -63,6 +63,20 @@ struct aws_access_key {
   std::string policy;
 };
 
+/// An AWS IoT custom authorizer (docs/gateway.md, "Custom authorizers"): the
+/// operator's function decides each connection that names it.
+struct custom_authorizer {
+  std::string name;
+  std::string url;                   ///< "function": {"url": "http://..."}: POST of the event
+  std::vector<std::string> command;  ///< "function": {"command": [...]}: event on stdin
+  std::string token_key_name;
+  /// "token_signing_public_keys": key name -> PEM public key (RSA or EC).
+  std::vector<std::pair<std::string, std::string>> token_signing_public_keys;
+  bool signing_disabled = false;
+  bool active = true;               ///< "status": "ACTIVE" (default) or "INACTIVE"
+  std::uint32_t timeout_ms = 5000;  ///< one invocation
+};
+
 struct config {
   std::vector<listener_config> listeners;
   std::string data_dir = "./iotblocks-data";
@@ -84,6 +98,9 @@ struct config {
   std::vector<net::bridge_options> bridges;
   /// Access keys of the AWS-shaped HTTP API (SigV4; docs/aws-api.md).
   std::vector<aws_access_key> aws_access_keys;
+  /// Custom authorizers, and the one used when a client names none ("default_authorizer").
+  std::vector<custom_authorizer> custom_authorizers;
+  std::string default_authorizer;
 };
 
 /// Parses a configuration file's text. Errors carry the JSON path (and, for

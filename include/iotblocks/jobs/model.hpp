@@ -131,7 +131,13 @@ std::string check_status_details(const status_details& d, const limits& l);
 /// reading a job stays cheap however many things it targets. Times are seconds since the epoch.
 struct job {
   std::string id;
-  std::string document;  ///< compact JSON object
+  std::string document;          ///< compact JSON object
+  std::string description = {};  ///< CreateJob's description (may be empty)
+  /// CreateJob's targets as given ("thing/<name>", "thinggroup/<name>"), for DescribeJob.
+  std::vector<std::string> targets = {};
+  /// targetSelection CONTINUOUS: things added to a target group later get an execution
+  /// (service::add_target), and the job stays IN_PROGRESS when its executions end.
+  bool continuous = false;
   job_status status = job_status::in_progress;
   std::int64_t in_progress_timeout_minutes = 0;  ///< timeoutConfig; 0: none
   bool force_canceled = false;

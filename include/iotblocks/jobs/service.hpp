@@ -41,6 +41,9 @@ struct job_spec {
   std::string document;                          ///< a JSON object
   std::vector<std::string> targets;              ///< thing names (duplicates count once)
   std::int64_t in_progress_timeout_minutes = 0;  ///< timeoutConfig; 0: none, else 1..10080
+  std::string description = {};                  ///< up to 2028 characters
+  std::vector<std::string> target_names = {};    ///< kept as job::targets
+  bool continuous = false;                       ///< job::continuous
 };
 
 /// What one device request produced: the reply (first) and the pushes it caused.
@@ -77,10 +80,23 @@ class service {
   /// DeleteJob: the job and its executions gone. Without `force` only a COMPLETED or
   /// CANCELED job. Errors: resource_not_found, conflict.
   result<std::vector<message>> delete_job(std::string_view id, bool force = false);
-  /// CancelJobExecution: one QUEUED (or, with force, IN_PROGRESS) execution CANCELED.
-  /// Errors: resource_not_found, invalid_state_transition.
+  /// CancelJobExecution: one QUEUED (or, with force, IN_PROGRESS) execution CANCELED,
+  /// its statusDetails replaced when `details` is given. Errors: resource_not_found,
+  /// invalid_state_transition, version_mismatch (`expected_version` differs),
+  /// invalid_request (bad details).
   result<std::vector<message>> cancel_execution(std::string_view job_id, std::string_view thing,
-                                                bool force = false);
+                                                bool force = false,
+                                                std::optional<std::int64_t> expected_version = {},
+                                                const status_details* details = nullptr);
+  /// DeleteJobExecution: the execution gone. Without `force` only a terminal one; with it
+  /// a QUEUED or IN_PROGRESS one too (the job's open count drops, which may complete it).
+  /// Errors: resource_not_found (also another `execution_number`), invalid_state_transition.
+  result<std::vector<message>> delete_execution(std::string_view job_id, std::string_view thing,
+                                                std::int64_t execution_number, bool force = false);
+  /// A thing joined a continuous job's targets: a QUEUED execution for it (none if it has
+  /// one of this job already), and its pushes. Errors: resource_not_found, conflict (the job
+  /// is not IN_PROGRESS or not continuous), invalid_request (thing name).
+  result<std::vector<message>> add_target(std::string_view job_id, std::string_view thing);
   /// The thing is gone from the fleet: its pending executions become REMOVED.
   result<std::vector<message>> remove_thing(std::string_view thing);
   /// Moves executions whose step or in-progress timer expired by `now` to TIMED_OUT.
@@ -98,8 +114,11 @@ class service {
   pending_view view_of(std::string_view thing) const;
   void push_changes(const pending_view& before, std::string_view thing, std::int64_t now,
                     std::vector<message>& out) const;
+  /// Commits `b` (deferred) and builds the pushes under `lock`, then releases it and waits
+  /// until `b` is durable, so that concurrent callers' commits are grouped.
   result<std::vector<message>> commit_and_push(batch& b, const std::vector<std::string>& things,
-                                               std::int64_t now);
+                                               std::int64_t now,
+                                               std::unique_lock<std::mutex>& lock);
   void finish_jobs(batch& b, std::int64_t now) const;
 
   store& store_;

@@ -1,33 +1,39 @@
 // Where jobs and their executions live: an interface whose one write, commit(), is atomic
-// and durable before it returns, and an in-memory store.
+// and durable before it returns, an in-memory store and a SQLite store.
 //
-//   iotblocks::jobs::memory_store store;
+//   auto store = iotblocks::jobs::sqlite_store::open("jobs.db").value();
 //   iotblocks::jobs::batch b;
 //   b.executions.push_back(iotblocks::jobs::queue("fw-1", "lamp", 1, now));
-//   store.commit(b);
-//   store.pending("lamp").size();   // 1
+//   store->commit(b);                // in the file (fsync) when it returns
+//   store->pending("lamp").size();   // 1
 #pragma once
 
+#include <iotblocks/core/result.hpp>
 #include <iotblocks/jobs/model.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace iotblocks::jobs {
 
-/// One atomic change: jobs written (inserted or replaced), executions written, and jobs
-/// erased with all their executions (erasures apply first).
+/// One atomic change: jobs written (inserted or replaced), executions written, jobs erased
+/// with all their executions, and single executions erased (erasures apply first).
 struct batch {
   std::vector<std::string> erased_jobs;
   std::vector<job> jobs;
   std::vector<execution> executions;
-  bool empty() const noexcept { return erased_jobs.empty() && jobs.empty() && executions.empty(); }
+  std::vector<std::pair<std::string, std::string>> erased_executions;  ///< (thing, job id)
+  bool empty() const noexcept {
+    return erased_jobs.empty() && jobs.empty() && executions.empty() && erased_executions.empty();
+  }
 };
 
 /// Storage for jobs. The service serialises its calls; implementations are safe to share
@@ -38,6 +44,13 @@ class store {
 
   /// Applies `b` all or nothing; durable before it returns. Errors: the store's.
   virtual std::error_code commit(const batch& b) = 0;
+  /// Applies `b` to what the reads see now and returns the commit's outcome, ready once `b`
+  /// is durable (so that a caller can release its own lock while the commit is in flight and
+  /// commits of concurrent callers are grouped). Batches become durable in call order; a
+  /// failed one fails those after it too. Default: commit(b), ready at once.
+  virtual std::future<std::error_code> commit_deferred(const batch& b);
+  /// Whether commit_deferred groups commits (else callers use commit: no future to make).
+  virtual bool groups_commits() const noexcept { return false; }
 
   virtual std::optional<job> find_job(std::string_view id) const = 0;
   /// The job's document alone (no copy of its targets). Default: from find_job.
@@ -49,6 +62,9 @@ class store {
   virtual std::vector<execution> pending(std::string_view thing) const = 0;
   /// Every execution of a job, in no particular order.
   virtual std::vector<execution> executions_of(std::string_view job_id) const = 0;
+  /// Every execution on a thing, terminal ones too, in queue order. Default: through
+  /// job_ids() and find_execution().
+  virtual std::vector<execution> executions_for(std::string_view thing) const;
   /// Non-terminal executions whose deadline() is set and ≤ now.
   virtual std::vector<execution> due(std::int64_t now) const = 0;
   /// The largest execution sequence stored (0 if none), so a service continues after it.
@@ -72,6 +88,7 @@ class memory_store final : public store {
                                           std::string_view job_id) const override;
   std::vector<execution> pending(std::string_view thing) const override;
   std::vector<execution> executions_of(std::string_view job_id) const override;
+  std::vector<execution> executions_for(std::string_view thing) const override;
   std::vector<execution> due(std::int64_t now) const override;
   std::uint64_t last_sequence() const override;
   std::vector<std::string> job_ids() const override;
@@ -81,6 +98,47 @@ class memory_store final : public store {
 
  private:
   struct impl;
+  std::unique_ptr<impl> p_;
+};
+
+/// Jobs in a SQLite file (WAL, synchronous=FULL). Reads are served from a copy of the whole
+/// store in memory (a memory_store), loaded at open. commit_deferred() changes the copy at
+/// once and queues the batch; a committer thread writes all batches queued in one
+/// transaction and then readies their outcomes (group commit). When a transaction fails,
+/// the copy is loaded from the file again and every queued batch fails. One process owns a
+/// database file at a time.
+/// Distinct objects: safe. Shared objects: safe.
+class sqlite_store final : public store {
+ public:
+  /// Opens (or creates) the file and loads it. Errors: SQLite's ("iotblocks.sqlite"), or
+  /// invalid_request naming the row when the file holds a row this version cannot read.
+  static result<std::unique_ptr<sqlite_store>> open(const std::string& path);
+  ~sqlite_store() override;
+  sqlite_store(const sqlite_store&) = delete;
+  sqlite_store& operator=(const sqlite_store&) = delete;
+
+  std::error_code commit(const batch& b) override;
+  std::future<std::error_code> commit_deferred(const batch& b) override;
+  bool groups_commits() const noexcept override { return true; }
+  std::optional<job> find_job(std::string_view id) const override;
+  std::optional<std::string> find_document(std::string_view id) const override;
+  std::optional<execution> find_execution(std::string_view thing,
+                                          std::string_view job_id) const override;
+  std::vector<execution> pending(std::string_view thing) const override;
+  std::vector<execution> executions_of(std::string_view job_id) const override;
+  std::vector<execution> executions_for(std::string_view thing) const override;
+  std::vector<execution> due(std::int64_t now) const override;
+  std::uint64_t last_sequence() const override;
+  std::vector<std::string> job_ids() const override;
+
+  /// Executions held.
+  std::size_t size() const;
+  /// Transactions committed since open (fewer than batches when commits were grouped).
+  std::uint64_t commits() const noexcept;
+
+ private:
+  struct impl;
+  explicit sqlite_store(std::unique_ptr<impl> p);
   std::unique_ptr<impl> p_;
 };
 

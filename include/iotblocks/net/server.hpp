@@ -1,5 +1,6 @@
 // MQTT server transports: TCP, TLS (mutual TLS, ALPN "mqtt" and
-// "x-amzn-mqtt-ca"), WebSocket and secure WebSocket (subprotocol "mqtt"), over
+// "x-amzn-mqtt-ca"), WebSocket and secure WebSocket (subprotocol "mqtt" or
+// "mqttv3.1", echoed as asked; any query string on the path), over
 // Asio with one io_context per thread. The transport frames bytes into MQTT
 // packets with mqtt::decoder and hands each packet to a `handler`; what to do
 // with it (the broker) lives elsewhere. Asio stays out of this header.
@@ -27,6 +28,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace iotblocks::net {
@@ -86,6 +88,19 @@ struct peer_info {
   transport kind = transport::tcp;
   std::string alpn;                ///< negotiated ALPN protocol, if any
   std::vector<byte_buffer> chain;  ///< client certificate chain (DER, leaf first), TLS only
+  std::string server_name;         ///< TLS server name indication, if sent
+  /// WebSocket only: the upgrade request's target (path and query, as sent) and headers.
+  std::string ws_target;
+  std::vector<std::pair<std::string, std::string>> ws_headers;
+  /// Who the handler's upgrade check found the peer to be (e.g. "aws-sigv4:<key id>").
+  std::string identity;
+};
+
+/// The handler's answer to a WebSocket upgrade request: `status` 0 accepts; any
+/// other HTTP status refuses the upgrade with that status and `body` (text/plain).
+struct upgrade_verdict {
+  unsigned status = 0;
+  std::string body;
 };
 
 /// One client connection. Shared by the transport and the handler; every
@@ -142,6 +157,9 @@ class handler {
   /// TLS only, during the handshake, with the peer's chain (DER, leaf first):
   /// returning false fails the handshake. The default accepts.
   virtual bool on_tls_peer(const peer_info&) { return true; }
+  /// WebSocket only, before the upgrade (ws_target and ws_headers set): accept, or
+  /// refuse with an HTTP status. May set `peer.identity`. The default accepts.
+  virtual upgrade_verdict on_ws_upgrade(peer_info& /*peer*/) { return {}; }
 };
 
 /// Counters, readable at any time.

@@ -23,6 +23,8 @@ class handler final : public net::handler {
   /// Decides TLS peers during the handshake (unset: accept every peer the TLS
   /// settings accept). Set before the server starts.
   std::function<bool(const net::peer_info&)> tls_peer;
+  /// Decides WebSocket upgrades (unset: accept). Set before the server starts.
+  std::function<net::upgrade_verdict(net::peer_info&)> ws_upgrade;
 
   void on_open(const net::connection_ptr& c) override;
   void on_packet(const net::connection_ptr& c, const mqtt::packet_view& p) override;
@@ -30,6 +32,9 @@ class handler final : public net::handler {
                          const failure& why) override;
   void on_close(const net::connection_ptr& c, std::error_code ec) override;
   bool on_tls_peer(const net::peer_info& p) override { return !tls_peer || tls_peer(p); }
+  net::upgrade_verdict on_ws_upgrade(net::peer_info& p) override {
+    return ws_upgrade ? ws_upgrade(p) : net::upgrade_verdict{};
+  }
 
  private:
   broker::broker& broker_;

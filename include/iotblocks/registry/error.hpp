@@ -38,6 +38,8 @@ enum class error {
   certificate_pending_transfer,  ///< the device certificate is being transferred
   ca_inactive,                   ///< the issuing CA is INACTIVE: no new registrations
   auto_registration_disabled,    ///< the issuing CA does not register certificates just in time
+  // thing groups
+  hierarchy_conflict,  ///< the thing is in another group of the same hierarchy, or a cycle
 };
 
 const std::error_category& error_category() noexcept;

@@ -1,0 +1,258 @@
+// Static thing groups over the AWS-shaped API (`aws iot create-thing-group` …) on
+// registry::thing_groups (thing_groups.db). Adding a thing to a group gives it an execution of
+// each IN_PROGRESS continuous job that targets the group or one of its ancestors.
+#include "gateway/aws_api.hpp"
+#include "gateway/aws_api_iot.hpp"
+#include "gateway/security.hpp"
+
+namespace iotblocks::gateway::aws {
+namespace {
+
+using alloc = rapidjson::Document::AllocatorType;
+
+void put(rapidjson::Value& o, std::string_view k, std::string_view v, alloc& a) {
+  o.AddMember(json::string_value(k, a), json::string_value(v, a), a);
+}
+
+/// A stable group id shaped like AWS's UUIDs (derived from the name).
+std::string group_id(std::string_view name) {
+  const auto h = sigv4::hex_sha256("thinggroup/" + std::string(name));
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20, 12);
+}
+
+rapidjson::Value name_and_arn(const call& c, std::string_view name, alloc& a) {
+  rapidjson::Value o(rapidjson::kObjectType);
+  put(o, "groupName", name, a);
+  put(o, "groupArn", c.arn("thinggroup", name), a);
+  return o;
+}
+
+registry::thing_groups& groups_of(call& c) { return *c.g.groups; }
+
+net::http_reply create_thing_group(call& c) {
+  rapidjson::Document body;
+  if (auto b = body_object(c, body)) return *b;
+  std::optional<net::http_reply> bad;
+  registry::thing_group g;
+  g.name = c.params[0];
+  if (auto parent = string_member(body, "parentGroupName", bad)) g.parent = *parent;
+  if (bad) return *bad;
+  if (const auto* props = json::find(body, "thingGroupProperties"); props && !props->IsNull()) {
+    if (!props->IsObject()) return invalid("thingGroupProperties: expected an object");
+    if (auto d = string_member(*props, "thingGroupDescription", bad)) g.description = *d;
+    if (bad) return *bad;
+    if (const auto* payload = json::find(*props, "attributePayload");
+        payload && !payload->IsNull()) {
+      const auto* attrs = payload->IsObject() ? json::find(*payload, "attributes") : nullptr;
+      if (!payload->IsObject() || (attrs != nullptr && !attrs->IsObject())) {
+        return invalid("thingGroupProperties.attributePayload: expected {attributes: {...}}");
+      }
+      if (attrs != nullptr) {
+        for (auto it = attrs->MemberBegin(); it != attrs->MemberEnd(); ++it) {
+          if (!it->value.IsString()) {
+            return invalid("attributePayload.attributes." + std::string(json::view(it->name)) +
+                           ": expected a string");
+          }
+          g.attributes[std::string(json::view(it->name))] = std::string(json::view(it->value));
+        }
+      }
+    }
+  }
+  auto made = groups_of(c).create(std::move(g));
+  if (!made) return error_for(made.fail());
+  rapidjson::Document d;
+  d.SetObject();
+  auto& a = d.GetAllocator();
+  put(d, "thingGroupName", made->name, a);
+  put(d, "thingGroupArn", c.arn("thinggroup", made->name), a);
+  put(d, "thingGroupId", group_id(made->name), a);
+  return ok(d);
+}
+
+net::http_reply describe_thing_group(call& c) {
+  auto g = groups_of(c).describe(c.params[0]);
+  if (!g) return error_for(g.fail());
+  rapidjson::Document d;
+  d.SetObject();
+  auto& a = d.GetAllocator();
+  put(d, "thingGroupName", g->name, a);
+  put(d, "thingGroupId", group_id(g->name), a);
+  put(d, "thingGroupArn", c.arn("thinggroup", g->name), a);
+  d.AddMember("version", g->version, a);
+  rapidjson::Value props(rapidjson::kObjectType);
+  if (!g->description.empty()) put(props, "thingGroupDescription", g->description, a);
+  rapidjson::Value payload(rapidjson::kObjectType);
+  rapidjson::Value attrs(rapidjson::kObjectType);
+  for (const auto& [k, v] : g->attributes) put(attrs, k, v, a);
+  payload.AddMember("attributes", attrs, a);
+  props.AddMember("attributePayload", payload, a);
+  d.AddMember("thingGroupProperties", props, a);
+  rapidjson::Value meta(rapidjson::kObjectType);
+  if (!g->parent.empty()) {
+    put(meta, "parentGroupName", g->parent, a);
+    rapidjson::Value chain(rapidjson::kArrayType);
+    for (const auto& name : groups_of(c).ancestors(g->name)) {
+      chain.PushBack(name_and_arn(c, name, a), a);
+    }
+    meta.AddMember("rootToParentThingGroups", chain, a);
+  }
+  meta.AddMember("creationDate", epoch_seconds(g->created_ms), a);
+  d.AddMember("thingGroupMetadata", meta, a);
+  return ok(d);
+}
+
+/// One page of group names as ThingGroupNameAndArnList under "thingGroups".
+net::http_reply group_page(call& c, std::vector<std::string> names) {
+  std::optional<net::http_reply> bad;
+  const auto max = page_size(c, "maxResults", 50, 250, bad);
+  const auto from = page_token(c, "nextToken", bad);
+  if (bad) return *bad;
+  auto [page, next] = page_of(std::move(names), *from, *max);
+  rapidjson::Document d;
+  d.SetObject();
+  auto& a = d.GetAllocator();
+  rapidjson::Value arr(rapidjson::kArrayType);
+  for (const auto& n : page) arr.PushBack(name_and_arn(c, n, a), a);
+  d.AddMember("thingGroups", arr, a);
+  if (!next.empty()) put(d, "nextToken", next, a);
+  return ok(d);
+}
+
+net::http_reply list_thing_groups(call& c) {
+  const std::string parent = c.r.query_param("parentGroup");
+  const std::string prefix = c.r.query_param("namePrefixFilter");
+  const std::string recursive = c.r.query_param("recursive");
+  if (!parent.empty() && !groups_of(c).describe(parent)) {
+    return error(404, "ResourceNotFoundException", "no thing group " + parent);
+  }
+  // AWS: recursive defaults to true; with a parent, false lists its direct children only.
+  std::vector<std::string> names;
+  if (parent.empty() && recursive == "false") {
+    for (auto& n : groups_of(c).list()) {
+      if (groups_of(c).ancestors(n).empty()) names.push_back(std::move(n));
+    }
+  } else {
+    names = groups_of(c).list(parent, recursive != "false");
+  }
+  std::erase_if(names, [&](const std::string& n) { return !n.starts_with(prefix); });
+  return group_page(c, std::move(names));
+}
+
+net::http_reply delete_thing_group(call& c) {
+  if (const auto v = c.r.query_param("expectedVersion"); !v.empty()) {
+    auto g = groups_of(c).describe(c.params[0]);
+    if (g && std::to_string(g->version) != v) {
+      return error(409, "VersionConflictException", "expectedVersion does not match");
+    }
+  }
+  auto done = groups_of(c).remove(c.params[0]);
+  if (!done) {
+    if (done.fail().code == registry::error::in_use) return invalid(done.describe());
+    return error_for(done.fail());
+  }
+  return {200, "{}"};
+}
+
+/// thingGroupName or thingGroupArn, thingName or thingArn.
+std::optional<net::http_reply> membership_body(call& c, std::string& group, std::string& thing) {
+  rapidjson::Document body;
+  if (auto b = body_object(c, body)) return b;
+  std::optional<net::http_reply> bad;
+  auto gn = string_member(body, "thingGroupName", bad);
+  auto ga = string_member(body, "thingGroupArn", bad);
+  auto tn = string_member(body, "thingName", bad);
+  auto ta = string_member(body, "thingArn", bad);
+  if (bad) return bad;
+  auto after = [](const std::optional<std::string>& arn, std::string_view kind) {
+    if (!arn) return std::string{};
+    const auto at = arn->find(kind);
+    return at == std::string::npos ? std::string{} : arn->substr(at + kind.size());
+  };
+  group = gn ? *gn : after(ga, ":thinggroup/");
+  thing = tn ? *tn : after(ta, ":thing/");
+  if (group.empty()) return invalid("thingGroupName or thingGroupArn is required");
+  if (thing.empty()) return invalid("thingName or thingArn is required");
+  return std::nullopt;
+}
+
+net::http_reply add_thing_to_thing_group(call& c) {
+  std::string group, thing;
+  if (auto b = membership_body(c, group, thing)) return *b;
+  if (auto* reg = c.g.sec->reg(); reg != nullptr && !reg->describe_thing(thing)) {
+    return error(404, "ResourceNotFoundException", "no such thing: " + thing);
+  }
+  if (auto ok = groups_of(c).add_thing(group, thing); !ok) return error_for(ok.fail());
+  // Continuous jobs that target the group or an ancestor reach the thing now.
+  const auto member_of = groups_of(c).memberships(thing);
+  auto& store = c.g.jobs->store();
+  for (const auto& id : store.job_ids()) {
+    auto j = store.find_job(id);
+    if (!j || !j->continuous || j->status != jobs::job_status::in_progress) continue;
+    const bool targeted = std::any_of(j->targets.begin(), j->targets.end(), [&](const auto& t) {
+      return t.starts_with("thinggroup/") &&
+             std::binary_search(member_of.begin(), member_of.end(), t.substr(11));
+    });
+    if (!targeted) continue;
+    if (auto out = c.g.jobs->service().add_target(id, thing)) c.g.jobs->publish(std::move(*out));
+  }
+  return {200, "{}"};
+}
+
+net::http_reply remove_thing_from_thing_group(call& c) {
+  std::string group, thing;
+  if (auto b = membership_body(c, group, thing)) return *b;
+  if (auto ok = groups_of(c).remove_thing(group, thing); !ok) return error_for(ok.fail());
+  return {200, "{}"};
+}
+
+net::http_reply list_things_in_thing_group(call& c) {
+  if (!groups_of(c).describe(c.params[0])) {
+    return error(404, "ResourceNotFoundException", "no thing group " + c.params[0]);
+  }
+  std::optional<net::http_reply> bad;
+  const auto max = page_size(c, "maxResults", 50, 250, bad);
+  const auto from = page_token(c, "nextToken", bad);
+  if (bad) return *bad;
+  auto [page, next] = page_of(
+      groups_of(c).things_in(c.params[0], c.r.query_param("recursive") == "true"), *from, *max);
+  rapidjson::Document d;
+  d.SetObject();
+  auto& a = d.GetAllocator();
+  rapidjson::Value arr(rapidjson::kArrayType);
+  for (const auto& t : page) arr.PushBack(json::string_value(t, a), a);
+  d.AddMember("things", arr, a);
+  if (!next.empty()) put(d, "nextToken", next, a);
+  return ok(d);
+}
+
+net::http_reply list_thing_groups_for_thing(call& c) {
+  return group_page(c, groups_of(c).groups_of(c.params[0]));
+}
+
+}  // namespace
+
+void thing_deleted(call& c, std::string_view thing) {
+  (void)c.g.groups->forget_thing(thing);  // a failure leaves memberships of a gone thing only
+  if (auto out = c.g.jobs->service().remove_thing(thing)) c.g.jobs->publish(std::move(*out));
+}
+
+std::span<const operation> group_operations() {
+  static const operation all[] = {
+      {"GET", "/thing-groups", list_thing_groups, "iot:ListThingGroups"},
+      {"PUT", "/thing-groups/addThingToThingGroup", add_thing_to_thing_group,
+       "iot:AddThingToThingGroup"},
+      {"PUT", "/thing-groups/removeThingFromThingGroup", remove_thing_from_thing_group,
+       "iot:RemoveThingFromThingGroup"},
+      {"POST", "/thing-groups/{}", create_thing_group, "iot:CreateThingGroup", "thinggroup"},
+      {"GET", "/thing-groups/{}", describe_thing_group, "iot:DescribeThingGroup", "thinggroup"},
+      {"DELETE", "/thing-groups/{}", delete_thing_group, "iot:DeleteThingGroup", "thinggroup"},
+      {"GET", "/thing-groups/{}/things", list_things_in_thing_group, "iot:ListThingsInThingGroup",
+       "thinggroup"},
+      {"GET", "/things/{}/thing-groups", list_thing_groups_for_thing, "iot:ListThingGroupsForThing",
+       "thing"},
+  };
+  return all;
+}
+
+}  // namespace iotblocks::gateway::aws

@@ -1,0 +1,44 @@
+// Private: AWS IoT Jobs in the gateway (docs/jobs.md): the jobs service on a SQLite store
+// in the data directory, its router on the broker's $aws/things/{thing}/jobs/… topics, the
+// timeouts on the gateway's one-second tick, and the pushes published through the broker.
+#pragma once
+
+#include <iotblocks/broker/broker.hpp>
+#include <iotblocks/core/result.hpp>
+#include <iotblocks/jobs/service.hpp>
+#include <iotblocks/jobs/store.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iotblocks::gateway {
+
+/// Distinct objects: safe. Shared objects: safe.
+class jobs_plane {
+ public:
+  /// Opens (or creates) the store at `path`. Errors: the store's.
+  static result<std::unique_ptr<jobs_plane>> open(const std::string& path, broker::broker& b);
+
+  /// A PUBLISH the broker accepted: a jobs request is answered (reply and pushes published)
+  /// and true returned; anything else: false.
+  bool on_publish(std::string_view topic, std::string_view payload);
+  /// Publishes messages (replies, notify, notify-next) through the broker.
+  void publish(std::vector<jobs::message> messages);
+  /// Times out executions whose timers expired (the gateway calls it every second).
+  void tick();
+
+  jobs::service& service() noexcept { return *service_; }
+  jobs::store& store() noexcept { return *store_; }
+  jobs::router& router() noexcept { return *router_; }
+
+ private:
+  jobs_plane(std::unique_ptr<jobs::sqlite_store> s, broker::broker& b);
+  std::unique_ptr<jobs::sqlite_store> store_;
+  std::unique_ptr<jobs::service> service_;
+  std::unique_ptr<jobs::router> router_;
+  broker::broker& broker_;
+};
+
+}  // namespace iotblocks::gateway
