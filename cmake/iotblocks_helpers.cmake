@@ -43,7 +43,7 @@ function(iotblocks_add_component name)
   set_target_properties(iotblocks_${name} PROPERTIES
     EXPORT_NAME ${name}
     OUTPUT_NAME iotblocks_${name}
-    POSITION_INDEPENDENT_CODE ON
+    POSITION_INDEPENDENT_CODE $<NOT:$<STREQUAL:${CMAKE_SYSTEM_NAME},Generic>>
     VERSION ${PROJECT_VERSION}
     SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
   target_compile_features(iotblocks_${name} PUBLIC cxx_std_20)
@@ -56,7 +56,29 @@ function(iotblocks_add_component name)
     PRIVATE ${ARG_PRIVATE_DEPS}
             $<BUILD_INTERFACE:iotblocks_warnings>
             $<BUILD_INTERFACE:iotblocks_sanitizers>)
-  install(TARGETS iotblocks_${name} EXPORT iotblocks-targets
+  # What a consumer needs to link it: the components and packages in its link
+  # interface (private ones too for a static library). iotblocks_install writes
+  # them into the component's config file and its .pc file.
+  set(components "")
+  set(packages "")
+  set(link_deps ${ARG_PUBLIC_DEPS})
+  if(NOT BUILD_SHARED_LIBS)
+    list(APPEND link_deps ${ARG_PRIVATE_DEPS})
+  endif()
+  foreach(dep IN LISTS link_deps)
+    if(dep MATCHES "^iotblocks::(.+)$")
+      list(APPEND components ${CMAKE_MATCH_1})
+    elseif(dep MATCHES "^(Threads|OpenSSL|SQLite|fmt|simdjson|PostgreSQL)::")
+      list(APPEND packages ${dep})
+    elseif(dep STREQUAL "Boost::headers" AND dep IN_LIST ARG_PUBLIC_DEPS)
+      list(APPEND packages ${dep})
+    endif()
+  endforeach()
+  list(REMOVE_DUPLICATES components)
+  list(REMOVE_DUPLICATES packages)
+  set_property(GLOBAL PROPERTY IOTBLOCKS_${name}_COMPONENTS ${components})
+  set_property(GLOBAL PROPERTY IOTBLOCKS_${name}_PACKAGES ${packages})
+  install(TARGETS iotblocks_${name} EXPORT iotblocks-${name}-targets
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime
             NAMELINK_COMPONENT development

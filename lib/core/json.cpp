@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <string>
 
-#include <fmt/format.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/reader.h>
@@ -124,7 +123,7 @@ result<rapidjson::Document> parse(std::string_view text, const parse_options& op
   doc.Populate(generate);
   if (too_deep) {
     return {core::error::json_too_deep,
-            fmt::format("JSON nesting deeper than {} levels", options.max_depth),
+            "JSON nesting deeper than " + std::to_string(options.max_depth) + " levels",
             position_in(text, parsed.Offset())};
   }
   if (bad_surrogate) {
@@ -137,7 +136,7 @@ result<rapidjson::Document> parse(std::string_view text, const parse_options& op
   }
   if (parsed.IsError()) {
     return {core::error::invalid_json,
-            fmt::format("invalid JSON: {}", rapidjson::GetParseError_En(parsed.Code())),
+            std::string{"invalid JSON: "} + rapidjson::GetParseError_En(parsed.Code()),
             position_in(text, parsed.Offset())};
   }
   return doc;

@@ -1,7 +1,8 @@
 #include <iotblocks/core/result.hpp>
 
-#include <fmt/format.h>
-
+#include <atomic>
+#include <cstdlib>
+#include <string>
 #include <system_error>
 
 namespace iotblocks {
@@ -23,10 +24,23 @@ position position_in(std::string_view text, std::size_t offset) noexcept {
 std::string failure::describe() const {
   std::string what = message.empty() ? code.message() : message;
   if (!where.known()) return what;
-  if (where.line == 0) return fmt::format("{} at byte {}", what, where.offset);
-  return fmt::format("{} at {}:{}", what, where.line, where.column);
+  if (where.line == 0) return what + " at byte " + std::to_string(where.offset);
+  return what + " at " + std::to_string(where.line) + ":" + std::to_string(where.column);
 }
 
-void throw_failure(const failure& f) { throw std::system_error(f.code, f.describe()); }
+namespace {
+std::atomic<failure_handler> handler{nullptr};
+}  // namespace
+
+failure_handler set_failure_handler(failure_handler h) noexcept { return handler.exchange(h); }
+
+void throw_failure(const failure& f) {
+#if IOTBLOCKS_EXCEPTIONS
+  throw std::system_error(f.code, f.describe());
+#else
+  if (const failure_handler h = handler.load()) h(f);
+  std::abort();
+#endif
+}
 
 }  // namespace iotblocks

@@ -286,15 +286,15 @@ std::size_t encode_into(const P& p, protocol_version v, mutable_bytes_view out,
   return total;
 }
 
+// Appends through the span encoders (one instantiation per packet type, not two).
 template <class P>
 std::error_code encode_append(const P& p, protocol_version v, byte_buffer& out) {
   std::error_code ec;
-  std::uint32_t remaining = 0;
-  const std::size_t total = total_size(p, v, remaining, ec);
+  const std::size_t total = encoded_size(p, v, ec);
   if (total == 0) return ec;
   const std::size_t at = out.size();
   out.resize(at + total);
-  encode_into(p, v, mutable_bytes_view{out.data() + at, total}, ec);
+  encode(p, v, mutable_bytes_view{out.data() + at, total}, ec);
   return ec;
 }
 
@@ -327,10 +327,10 @@ std::size_t encode(const publish_view& p, protocol_version v, mutable_bytes_view
 }
 
 std::error_code encode(const packet_view& p, protocol_version v, byte_buffer& out) {
-  return std::visit([&](const auto& x) { return encode_append(x, v, out); }, p);
+  return encode_append(p, v, out);
 }
 std::error_code encode(const packet& p, protocol_version v, byte_buffer& out) {
-  return std::visit([&](const auto& x) { return encode_append(x, v, out); }, p);
+  return encode_append(p, v, out);
 }
 std::error_code encode(const publish_view& p, protocol_version v, byte_buffer& out) {
   return encode_append(p, v, out);

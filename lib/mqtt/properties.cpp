@@ -1,3 +1,4 @@
+#include <iotblocks/core/result.hpp>
 #include <iotblocks/mqtt/error.hpp>
 #include <iotblocks/mqtt/properties.hpp>
 
@@ -55,7 +56,13 @@ constexpr std::array<info, table_size> make_table() {
 
 constexpr std::array<info, table_size> table = make_table();
 
-[[noreturn]] void not_encodable() { throw std::system_error(error::not_encodable); }
+[[noreturn]] void not_encodable() {
+#if IOTBLOCKS_EXCEPTIONS
+  throw std::system_error(error::not_encodable);
+#else
+  throw_failure(failure{error::not_encodable, {}, {}});
+#endif
+}
 
 }  // namespace
 

@@ -9,12 +9,27 @@
 
 namespace iotblocks::topic::detail {
 
+#ifdef __SIZEOF_INT128__
 __extension__ typedef unsigned __int128 uint128;
 
+/// The low and high halves of the 128-bit product a * b, xor-ed.
 inline std::uint64_t mum(std::uint64_t a, std::uint64_t b) noexcept {
   const uint128 r = static_cast<uint128>(a) * b;
   return static_cast<std::uint64_t>(r) ^ static_cast<std::uint64_t>(r >> 64);
 }
+#else
+/// The low and high halves of the 128-bit product a * b, xor-ed (32-bit CPUs:
+/// from four 32 x 32-bit products; same value as with __int128).
+inline std::uint64_t mum(std::uint64_t a, std::uint64_t b) noexcept {
+  const std::uint64_t a_lo = a & 0xFFFFFFFFu, a_hi = a >> 32;
+  const std::uint64_t b_lo = b & 0xFFFFFFFFu, b_hi = b >> 32;
+  const std::uint64_t ll = a_lo * b_lo, lh = a_lo * b_hi, hl = a_hi * b_lo, hh = a_hi * b_hi;
+  const std::uint64_t mid = (ll >> 32) + (lh & 0xFFFFFFFFu) + (hl & 0xFFFFFFFFu);
+  const std::uint64_t lo = (ll & 0xFFFFFFFFu) | (mid << 32);
+  const std::uint64_t hi = hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+  return lo ^ hi;
+}
+#endif
 
 inline std::uint64_t load64(const char* p) noexcept {
   std::uint64_t v;

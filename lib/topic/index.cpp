@@ -617,16 +617,17 @@ struct subscription_index::impl {
   std::size_t pick(const group& g, std::string_view topic, const match_context& ctx) const {
     const std::uint64_t seq = g.sequence.fetch_add(1, std::memory_order_relaxed);
     const std::size_t count = g.members.size();
-    if (picker) return picker({g.name, g.members, topic, ctx.publisher_client_id, seq}) % count;
+    const auto in_range = [count](std::uint64_t n) { return static_cast<std::size_t>(n % count); };
+    if (picker) return in_range(picker({g.name, g.members, topic, ctx.publisher_client_id, seq}));
     switch (strategy) {
-      case share_strategy::random: return thread_random() % count;
-      case share_strategy::hash_topic: return hash_bytes(topic) % count;
+      case share_strategy::random: return in_range(thread_random());
+      case share_strategy::hash_topic: return in_range(hash_bytes(topic));
       case share_strategy::hash_client:
-        if (!ctx.publisher_client_id.empty()) return hash_bytes(ctx.publisher_client_id) % count;
-        return seq % count;
+        if (!ctx.publisher_client_id.empty()) return in_range(hash_bytes(ctx.publisher_client_id));
+        return in_range(seq);
       case share_strategy::round_robin: break;
     }
-    return seq % count;
+    return in_range(seq);
   }
 
   // Calls sink(entry) for every match, the shape table's then the trie's; a sink
@@ -735,7 +736,7 @@ struct subscription_index::impl {
     for (const slot* s : hits) {  // the rest of each list, now that its header is here
       if ((s->flags & has_list) == 0) continue;
       const record* head = &records[s->subs];
-      const std::uint32_t lines = std::min(head->lo / 4, 7u);
+      const std::uint32_t lines = std::min<std::uint32_t>(head->lo / 4, 7u);
       for (std::uint32_t i = 1; i <= lines; ++i) __builtin_prefetch(head + 4 * i);
     }
     for (const slot* s : hits) {

@@ -2,7 +2,9 @@
 // array with stable addresses, and reuse of freed slots.
 #pragma once
 
+#if __has_include(<sys/mman.h>)
 #include <sys/mman.h>
+#endif
 
 #include <algorithm>
 #include <cstddef>
@@ -28,8 +30,18 @@ class block {
   explicit block(std::size_t bytes) {
     const std::size_t align = bytes >= huge ? huge : 64;
     bytes_ = (bytes + align - 1) / align * align;
+#if !defined(__GLIBCXX__) || defined(_GLIBCXX_HAVE_ALIGNED_ALLOC)
     p_.reset(static_cast<char*>(std::aligned_alloc(align, bytes_)));
-    if (!p_) throw std::bad_alloc();
+#else  // libstdc++ over newlib (bare metal): C11's aligned_alloc, freed by free()
+    p_.reset(static_cast<char*>(::aligned_alloc(align, bytes_)));
+#endif
+    if (!p_) {
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
+      throw std::bad_alloc();
+#else
+      std::abort();
+#endif
+    }
 #ifdef MADV_HUGEPAGE
     if (align == huge) ::madvise(p_.get(), bytes_, MADV_HUGEPAGE);
 #endif

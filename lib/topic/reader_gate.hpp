@@ -6,10 +6,20 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+
+// Whether the standard library has threads: libstdc++ for bare-metal targets
+// (arm-none-eabi) has neither std::mutex nor atomic waits.
+#if !defined(__GLIBCXX__) || defined(_GLIBCXX_HAS_GTHREADS)
+#define IOTBLOCKS_TOPIC_THREADS 1
 #include <mutex>
 #include <thread>
+#else
+#define IOTBLOCKS_TOPIC_THREADS 0
+#endif
 
 namespace iotblocks::topic::detail {
+
+#if IOTBLOCKS_TOPIC_THREADS
 
 /// A reader/writer gate where each reader thread announces itself on its own
 /// cache line ("big reader" lock): readers never write a shared line, so lookups
@@ -61,6 +71,17 @@ class reader_gate {
   alignas(64) mutable std::atomic<bool> writer_{false};
   std::mutex writers_;
 };
+
+#else
+/// Without threads (bare metal) the index has one user at a time: no gate.
+class reader_gate {
+ public:
+  std::size_t lock_shared() const noexcept { return 0; }
+  void unlock_shared(std::size_t) const noexcept {}
+  void lock() noexcept {}
+  void unlock() noexcept {}
+};
+#endif
 
 /// RAII read side of reader_gate.
 class shared_guard {

@@ -102,7 +102,7 @@ class shape_table {
   // prefetches as soon as the slot is read (up to 16).
   static std::uint32_t packed(std::uint32_t b, std::uint32_t units) noexcept {
     const std::uint32_t lines = ((b & 3u) * 16 + units * 16 + 63) / 64;
-    return b | (std::min(lines, 16u) - 1) << block_bits;
+    return b | (std::min<std::uint32_t>(lines, 16u) - 1) << block_bits;
   }
   struct shape {
     std::uint32_t depth = 0, plus = 0, refs = 0;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <string>
 
 namespace iotblocks {
@@ -28,7 +30,9 @@ TEST(Result, HoldsFailureWithPosition) {
   EXPECT_EQ(r.error(), core::error::invalid_argument);
   EXPECT_EQ(r.fail().where, (position{0, 1, 1}));
   EXPECT_EQ(r.describe(), "not a digit at 1:1");
+#if IOTBLOCKS_EXCEPTIONS
   EXPECT_THROW((void)r.value(), std::system_error);
+#endif
 }
 
 TEST(Result, DescribeWithoutMessageUsesCategory) {
@@ -41,17 +45,41 @@ TEST(Result, DescribeWithoutMessageUsesCategory) {
 TEST(Result, VoidResult) {
   result<void> ok;
   EXPECT_TRUE(ok);
-  EXPECT_NO_THROW(ok.value());
+  ok.value();
   result<void> bad{core::error::io_error, "disk full"};
   EXPECT_FALSE(bad);
   EXPECT_EQ(bad.describe(), "disk full");
+#if IOTBLOCKS_EXCEPTIONS
   try {
     bad.value();
     FAIL() << "value() must throw";
   } catch (const std::system_error& e) {
     EXPECT_EQ(e.code(), core::error::io_error);
   }
+#endif
 }
+
+#if !IOTBLOCKS_EXCEPTIONS
+// Without exceptions, value() on a failure runs the failure handler, then aborts.
+void report_failure(const failure& f) noexcept {
+  std::fprintf(stderr, "handler: %s\n", f.describe().c_str());
+}
+
+TEST(ResultDeathTest, ValueOfFailureCallsHandlerThenAborts) {
+  result<int> r{core::error::invalid_argument, "bad port", at_offset(3)};
+  EXPECT_DEATH((void)r.value(), "handler: bad port at byte 3");
+  result<void> v{core::error::io_error, "disk full"};
+  EXPECT_DEATH(v.value(), "handler: disk full");
+  EXPECT_EQ(set_failure_handler(nullptr), &report_failure);
+  EXPECT_DEATH((void)r.value(), "");
+}
+
+// Installs the handler before the death tests fork.
+const bool handler_installed = [] {
+  set_failure_handler(&report_failure);
+  return true;
+}();
+#endif
 
 TEST(Result, MoveOnlyValue) {
   result<std::unique_ptr<int>> r{std::make_unique<int>(3)};

@@ -16,7 +16,11 @@ std::atomic<long> allocations{0};
 void* operator new(std::size_t n) {
   allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+#if IOTBLOCKS_EXCEPTIONS
   throw std::bad_alloc{};
+#else
+  std::abort();
+#endif
 }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }

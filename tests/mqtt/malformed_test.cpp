@@ -102,12 +102,12 @@ std::vector<malformed_case> load() {
         else if (k == "validate_payload_utf8")
           m.limits.validate_payload_utf8 = v.GetBool();
         else
-          throw std::runtime_error(m.name + ": unknown limit " + std::string{k});
+          test::fatal(m.name + ": unknown limit " + std::string{k});
       }
     }
     m.bytes = test::hex(c["hex"].GetString());
     const auto e = error_names().find(std::string_view{c["error"].GetString()});
-    if (e == error_names().end()) throw std::runtime_error(m.name + ": unknown error");
+    if (e == error_names().end()) test::fatal(m.name + ": unknown error");
     m.expected = e->second;
     m.reason = c["reason"].GetInt();
     m.offset = c["offset"].GetUint64();

@@ -6,6 +6,8 @@
 #include <iotblocks/core/bytes.hpp>
 #include <iotblocks/mqtt.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -14,15 +16,25 @@
 
 namespace iotblocks::mqtt::test {
 
+/// Stops the test program on a broken test fixture (a missing or malformed file).
+[[noreturn]] inline void fatal(const std::string& what) {
+#if IOTBLOCKS_EXCEPTIONS
+  fatal(what);
+#else
+  std::fprintf(stderr, "%s\n", what.c_str());
+  std::abort();
+#endif
+}
+
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + path);
+  if (!in) fatal("cannot open " + path);
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
 inline rapidjson::Document load_json(const std::string& path) {
   auto doc = json::parse(read_file(path), {.max_depth = 64});
-  if (!doc) throw std::runtime_error(path + ": " + doc.describe());
+  if (!doc) fatal(path + ": " + doc.describe());
   return std::move(doc).value();
 }
 
@@ -39,7 +51,7 @@ inline protocol_version version_from(std::string_view s) {
   if (s == "3.1") return protocol_version::v3_1;
   if (s == "3.1.1") return protocol_version::v3_1_1;
   if (s == "5") return protocol_version::v5;
-  throw std::runtime_error("bad protocol " + std::string{s});
+  fatal("bad protocol " + std::string{s});
 }
 
 inline role role_from(std::string_view s) { return s == "client" ? role::client : role::server; }

@@ -6,7 +6,18 @@
 //   iotblocks::result<int> r = parse_port("80x");
 //   if (!r) std::cerr << r.describe();   // "trailing characters at 1:3"
 //   int port = r.value();                  // throws std::system_error on failure
+//
+// Built without exceptions (-fno-exceptions), value() on a failure calls the
+// handler set by set_failure_handler (if any), then std::abort(); check ok()
+// or use operator* after checking, as firmware does.
 #pragma once
+
+// 1 when this translation unit is compiled with C++ exceptions.
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
+#define IOTBLOCKS_EXCEPTIONS 1
+#else
+#define IOTBLOCKS_EXCEPTIONS 0
+#endif
 
 #include <cstddef>
 #include <cstdint>
@@ -47,7 +58,16 @@ struct failure {
   std::string describe() const;
 };
 
-/// Throws `std::system_error` carrying `f.code` and `f.describe()`.
+/// Called on a failure that cannot be returned when iotblocks is built without
+/// exceptions (a failed result's value(), a setter given a value it cannot hold).
+/// It may log or reset the device; if it returns, std::abort() follows.
+using failure_handler = void (*)(const failure&) noexcept;
+
+/// Installs `h` (nullptr: none) and returns the previous handler. Thread-safe.
+failure_handler set_failure_handler(failure_handler h) noexcept;
+
+/// Throws `std::system_error` carrying `f.code` and `f.describe()`; built without
+/// exceptions, calls the failure handler, then std::abort().
 [[noreturn]] void throw_failure(const failure& f);
 
 /// A value of type T or a failure. Distinct objects: safe. Shared objects: unsafe.

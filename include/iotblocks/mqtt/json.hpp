@@ -22,8 +22,11 @@ namespace iotblocks::mqtt {
 std::string to_json(const packet_view& p, protocol_version v);
 std::string to_json(const packet& p, protocol_version v);
 
+#if IOTBLOCKS_EXCEPTIONS
 /// Parses one packet object. Unknown keys, wrong types and out-of-range numbers
 /// are errors (core::error::invalid_json or invalid_argument, with the position).
+/// Only in builds with exceptions (not part of the firmware codec).
 result<packet> packet_from_json(std::string_view json);
+#endif
 
 }  // namespace iotblocks::mqtt

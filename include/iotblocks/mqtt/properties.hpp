@@ -294,7 +294,8 @@ class properties_view : public property_getters<properties_view> {
 /// An owning, ordered list of properties in wire format. Setters of single
 /// properties replace an existing one; add_* append. Setters throw
 /// std::system_error(error::not_encodable) for strings or data over 65,535 bytes
-/// and integers outside their type. Distinct objects: safe. Shared objects: unsafe.
+/// and integers outside their type (built without exceptions: the core failure
+/// handler runs, then std::abort()). Distinct objects: safe. Shared objects: unsafe.
 class properties : public property_getters<properties> {
  public:
   properties() = default;

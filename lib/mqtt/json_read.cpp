@@ -1,15 +1,10 @@
-// Packets <-> JSON (the CLI's format). Writing goes straight through a
-// RapidJSON writer; reading walks a parsed document and rejects unknown keys.
+// JSON -> packets (the CLI's format): walks a parsed document and rejects unknown
+// keys. Built with exceptions only (the reader reports faults by throwing).
 #include <iotblocks/core/error.hpp>
 #include <iotblocks/core/utf8.hpp>
 #include <iotblocks/mqtt/json.hpp>
 
 #include "core/json.hpp"
-
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
-#include <fmt/format.h>
 
 #include <initializer_list>
 #include <stdexcept>
@@ -17,178 +12,16 @@
 namespace iotblocks::mqtt {
 namespace {
 
-// ------------------------------------------------------------------ writing
+void append(std::string& s, std::string_view v) { s += v; }
+void append(std::string& s, std::uint64_t v) { s += std::to_string(v); }
 
-class out {
- public:
-  out() : w_(sb_) {}
-  std::string take() { return {sb_.GetString(), sb_.GetSize()}; }
-
-  void key(std::string_view k) { w_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
-  void str(std::string_view s) { w_.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
-  void field(std::string_view k, std::string_view s) { key(k), str(s); }
-  void field(std::string_view k, std::uint64_t n) { key(k), w_.Uint64(n); }
-  void flag(std::string_view k, bool b) { key(k), w_.Bool(b); }
-  /// Text when `b` is UTF-8 without U+0000, else base64 under "<k>_base64".
-  void binary(std::string_view k, bytes_view b) {
-    const std::string_view s = as_string_view(b);
-    if (is_valid_utf8(s, false)) return field(k, s);
-    field(std::string{k} + "_base64", to_base64(b));
-  }
-  void begin() { w_.StartObject(); }
-  void end() { w_.EndObject(); }
-  void begin_array() { w_.StartArray(); }
-  void end_array() { w_.EndArray(); }
-  void number(std::uint64_t n) { w_.Uint64(n); }
-
-  template <class Props>
-  void props(const Props& list, protocol_version v) {
-    const properties_view p{list.bytes()};
-    if (v != protocol_version::v5 || p.empty()) return;
-    key("properties");
-    begin_array();
-    for (const property& x : p.all()) {
-      begin();
-      const std::string_view n = name(x.id);
-      switch (type_of(x.id)) {
-        case property_type::utf8_string: field(n, x.text); break;
-        case property_type::binary_data: binary(n, x.data); break;
-        case property_type::utf8_string_pair:
-          key(n);
-          begin_array();
-          str(x.name);
-          str(x.value);
-          end_array();
-          break;
-        default: field(n, x.number);
-      }
-      end();
-    }
-    end_array();
-  }
-  void form(response_form f) {
-    if (f == response_form::reason_code) field("form", "reason_code");
-    if (f == response_form::properties) field("form", "properties");
-  }
-  template <class Codes>
-  void reasons(std::string_view k, const Codes& codes) {
-    key(k);
-    begin_array();
-    for (reason_code rc : codes) number(static_cast<std::uint8_t>(rc));
-    end_array();
-  }
-
- private:
-  rapidjson::StringBuffer sb_;
-  rapidjson::Writer<rapidjson::StringBuffer> w_;
-};
-
-bool is_v5(protocol_version v) { return v == protocol_version::v5; }
-
-template <class S>
-void body(out& o, const basic_connect<S>& p, protocol_version) {
-  o.field("protocol", name(p.version));
-  o.flag("clean_start", p.clean_start);
-  o.field("keep_alive", p.keep_alive);
-  o.field("client_id", p.client_id);
-  o.props(p.properties, p.version);
-  if (p.will) {
-    o.key("will");
-    o.begin();
-    o.field("topic", p.will->topic);
-    o.field("qos", p.will->qos);
-    o.flag("retain", p.will->retain);
-    o.props(p.will->properties, p.version);
-    o.binary("payload", p.will->payload);
-    o.end();
-  }
-  if (p.username) o.field("username", *p.username);
-  if (p.password) o.binary("password", *p.password);
+/// The arguments (text and integers) one after the other.
+template <class... Args>
+std::string cat(const Args&... args) {
+  std::string s;
+  (append(s, args), ...);
+  return s;
 }
-template <class S>
-void body(out& o, const basic_connack<S>& p, protocol_version v) {
-  o.flag("session_present", p.session_present);
-  o.field("reason_code", static_cast<std::uint8_t>(p.reason));
-  o.props(p.properties, v);
-}
-template <class S>
-void body(out& o, const basic_publish<S>& p, protocol_version v) {
-  o.field("topic", p.topic);
-  o.field("qos", p.qos);
-  o.flag("retain", p.retain);
-  o.flag("dup", p.dup);
-  if (p.qos != 0) o.field("packet_id", p.packet_id);
-  o.props(p.properties, v);
-  o.binary("payload", p.payload);
-}
-template <packet_type T, class S>
-void body(out& o, const basic_publish_response<T, S>& p, protocol_version v) {
-  o.field("packet_id", p.packet_id);
-  if (!is_v5(v)) return;
-  o.field("reason_code", static_cast<std::uint8_t>(p.reason));
-  o.form(p.form);
-  o.props(p.properties, v);
-}
-template <class S>
-void body(out& o, const basic_subscribe<S>& p, protocol_version v) {
-  o.field("packet_id", p.packet_id);
-  o.props(p.properties, v);
-  o.key("subscriptions");
-  o.begin_array();
-  for (const auto& s : p.subscriptions) {
-    o.begin();
-    o.field("filter", s.filter);
-    o.field("qos", s.options.qos);
-    if (is_v5(v)) {
-      o.flag("no_local", s.options.no_local);
-      o.flag("retain_as_published", s.options.retain_as_published);
-      o.field("retain_handling", s.options.retain_handling);
-    }
-    o.end();
-  }
-  o.end_array();
-}
-template <class S>
-void body(out& o, const basic_suback<S>& p, protocol_version v) {
-  o.field("packet_id", p.packet_id);
-  o.props(p.properties, v);
-  o.reasons("reason_codes", p.reason_codes);
-}
-template <class S>
-void body(out& o, const basic_unsubscribe<S>& p, protocol_version v) {
-  o.field("packet_id", p.packet_id);
-  o.props(p.properties, v);
-  o.key("filters");
-  o.begin_array();
-  for (const auto& f : p.filters) o.str(f);
-  o.end_array();
-}
-template <class S>
-void body(out& o, const basic_unsuback<S>& p, protocol_version v) {
-  o.field("packet_id", p.packet_id);
-  if (!is_v5(v)) return;
-  o.props(p.properties, v);
-  o.reasons("reason_codes", p.reason_codes);
-}
-template <packet_type T, class S>
-void body(out&, const basic_ping<T, S>&, protocol_version) {}
-template <class P>
-void reason_body(out& o, const P& p, protocol_version v) {
-  if (!is_v5(v)) return;
-  o.field("reason_code", static_cast<std::uint8_t>(p.reason));
-  o.form(p.form);
-  o.props(p.properties, v);
-}
-template <class S>
-void body(out& o, const basic_disconnect<S>& p, protocol_version v) {
-  reason_body(o, p, v);
-}
-template <class S>
-void body(out& o, const basic_auth<S>& p, protocol_version v) {
-  reason_body(o, p, v);
-}
-
-// ------------------------------------------------------------------ reading
 
 class bad_json : public std::runtime_error {
  public:
@@ -201,7 +34,7 @@ using value = rapidjson::Value;
 class object {
  public:
   object(const value& v, std::string_view what) : v_(v), what_(what) {
-    if (!v.IsObject()) throw bad_json(fmt::format("{} must be an object", what));
+    if (!v.IsObject()) throw bad_json(cat(what, " must be an object"));
   }
 
   const value* get(std::string_view k) {
@@ -213,7 +46,7 @@ class object {
       const std::string_view k = json::view(it->name);
       bool known = false;
       for (const std::string& u : used_) known = known || u == k;
-      if (!known) throw bad_json(fmt::format("unknown key \"{}\" in {}", k, what_));
+      if (!known) throw bad_json(cat("unknown key \"", k, "\" in ", what_));
     }
   }
 
@@ -221,36 +54,36 @@ class object {
     const value* x = get(k);
     if (x == nullptr) return fallback;
     if (!x->IsUint64() || x->GetUint64() > max) {
-      throw bad_json(fmt::format("\"{}\" must be an integer from 0 to {}", k, max));
+      throw bad_json(cat("\"", k, "\" must be an integer from 0 to ", max));
     }
     return x->GetUint64();
   }
   bool flag(std::string_view k, bool fallback = false) {
     const value* x = get(k);
     if (x == nullptr) return fallback;
-    if (!x->IsBool()) throw bad_json(fmt::format("\"{}\" must be true or false", k));
+    if (!x->IsBool()) throw bad_json(cat("\"", k, "\" must be true or false"));
     return x->GetBool();
   }
   std::optional<std::string> text(std::string_view k) {
     const value* x = get(k);
     if (x == nullptr) return std::nullopt;
-    if (!x->IsString()) throw bad_json(fmt::format("\"{}\" must be a string", k));
+    if (!x->IsString()) throw bad_json(cat("\"", k, "\" must be a string"));
     return std::string{json::view(*x)};
   }
   /// "<k>" as text or "<k>_base64".
   std::optional<byte_buffer> binary(std::string_view k) {
     auto t = text(k);
     auto b = text(std::string{k} + "_base64");
-    if (t && b) throw bad_json(fmt::format("both \"{}\" and \"{}_base64\"", k, k));
+    if (t && b) throw bad_json(cat("both \"", k, "\" and \"", k, "_base64\""));
     if (t) return to_buffer(*t);
     if (!b) return std::nullopt;
     auto decoded = from_base64(*b);
-    if (!decoded) throw bad_json(fmt::format("\"{}_base64\" is not base64", k));
+    if (!decoded) throw bad_json(cat("\"", k, "_base64\" is not base64"));
     return std::move(decoded).value();
   }
   const value* array(std::string_view k) {
     const value* x = get(k);
-    if (x != nullptr && !x->IsArray()) throw bad_json(fmt::format("\"{}\" must be an array", k));
+    if (x != nullptr && !x->IsArray()) throw bad_json(cat("\"", k, "\" must be an array"));
     return x;
   }
 
@@ -273,24 +106,24 @@ properties read_props(object& o) {
     const bool base64 = k.ends_with("_base64");
     if (base64) k.remove_suffix(7);
     const auto id = property_from_name(k);
-    if (!id) throw bad_json(fmt::format("unknown property \"{}\"", k));
+    if (!id) throw bad_json(cat("unknown property \"", k, "\""));
     property prop;
     prop.id = *id;
     const property_type type = type_of(*id);
     byte_buffer decoded;
     if (base64 != (type == property_type::binary_data && base64)) {
-      throw bad_json(fmt::format("property \"{}\" has no base64 form", k));
+      throw bad_json(cat("property \"", k, "\" has no base64 form"));
     }
     switch (type) {
       case property_type::utf8_string:
-        if (!x.IsString()) throw bad_json(fmt::format("property \"{}\" must be a string", k));
+        if (!x.IsString()) throw bad_json(cat("property \"", k, "\" must be a string"));
         prop.text = json::view(x);
         break;
       case property_type::binary_data:
-        if (!x.IsString()) throw bad_json(fmt::format("property \"{}\" must be a string", k));
+        if (!x.IsString()) throw bad_json(cat("property \"", k, "\" must be a string"));
         if (base64) {
           auto d = from_base64(json::view(x));
-          if (!d) throw bad_json(fmt::format("property \"{}_base64\" is not base64", k));
+          if (!d) throw bad_json(cat("property \"", k, "_base64\" is not base64"));
           decoded = std::move(d).value();
           prop.data = decoded;
         } else {
@@ -310,7 +143,7 @@ properties read_props(object& o) {
                                   : type == property_type::four_byte_integer ? 0xFFFFFFFF
                                                                              : 268'435'455;
         if (!x.IsUint64() || x.GetUint64() > max) {
-          throw bad_json(fmt::format("property \"{}\" must be an integer from 0 to {}", k, max));
+          throw bad_json(cat("property \"", k, "\" must be an integer from 0 to ", max));
         }
         prop.number = static_cast<std::uint32_t>(x.GetUint64());
       }
@@ -352,7 +185,7 @@ packet read_packet(const value& v) {
   const auto type_name = o.text("type");
   if (!type_name) throw bad_json("missing \"type\"");
   const auto type = packet_type_from_name(*type_name);
-  if (!type) throw bad_json(fmt::format("unknown packet type \"{}\"", *type_name));
+  if (!type) throw bad_json(cat("unknown packet type \"", *type_name, "\""));
   packet result;
   switch (*type) {
     case packet_type::connect: {
@@ -458,20 +291,7 @@ packet read_packet(const value& v) {
   return result;
 }
 
-template <class P>
-std::string write_json(const P& p, protocol_version v) {
-  out o;
-  o.begin();
-  o.field("type", name(type_of(p)));
-  std::visit([&](const auto& x) { body(o, x, v); }, p);
-  o.end();
-  return o.take();
-}
-
 }  // namespace
-
-std::string to_json(const packet_view& p, protocol_version v) { return write_json(p, v); }
-std::string to_json(const packet& p, protocol_version v) { return write_json(p, v); }
 
 result<packet> packet_from_json(std::string_view text) {
   auto doc = json::parse(text, {.max_depth = 16});

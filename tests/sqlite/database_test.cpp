@@ -1,4 +1,4 @@
-#include "core/sqlite.hpp"
+#include "sqlite/database.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // The group-commit queue behind the broker's and the shadows' SQLite stores.
-#include "core/group_commit.hpp"
+#include "sqlite/group_commit.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,11 +1,10 @@
-#include "core/sqlite.hpp"
+#include "sqlite/database.hpp"
 
 #include <iotblocks/core/error.hpp>
 
 #include <sqlite3.h>
 
-#include <fmt/format.h>
-
+#include <string>
 #include <utility>
 
 namespace iotblocks::sqlite {
@@ -16,7 +15,7 @@ const char* message(int ev) noexcept { return sqlite3_errstr(ev); }
 failure fail(sqlite3* db, int rc, std::string_view what) {
   return failure{
       {rc & 0xFF, error_category()},
-      fmt::format("{}: {}", what, db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)),
+      std::string{what} + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)),
       {}};
 }
 
@@ -118,7 +117,7 @@ result<database> database::open(const std::string& path, const open_options& opt
       SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   database db{raw};
-  if (rc != SQLITE_OK) return fail(raw, rc, fmt::format("cannot open '{}'", path));
+  if (rc != SQLITE_OK) return fail(raw, rc, "cannot open '" + path + "'");
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
   sqlite3_extended_result_codes(raw, 1);
   if (!options.read_only) {
@@ -126,8 +125,8 @@ result<database> database::open(const std::string& path, const open_options& opt
       if (auto r = db.exec("PRAGMA journal_mode=WAL"); !r) return std::move(r).take_failure();
     }
     static constexpr const char* sync_names[] = {"OFF", "NORMAL", "FULL"};
-    if (auto r = db.exec(
-            fmt::format("PRAGMA synchronous={}", sync_names[static_cast<int>(options.sync)]));
+    if (auto r = db.exec(std::string{"PRAGMA synchronous="} +
+                         sync_names[static_cast<int>(options.sync)]);
         !r) {
       return std::move(r).take_failure();
     }
