@@ -41,7 +41,8 @@ std::optional<std::string> lookup(const credentials& c, std::string_view key) {
   if (const auto* v = find(c.username_params, key, false)) return *v;
   if (c.http) {
     if (const auto* v = find(c.http->headers, key, true)) return *v;
-    if (const auto* v = find(parse_query(c.http->query), key, false)) return *v;
+    const auto query = parse_query(c.http->query);  // find() points into it
+    if (const auto* v = find(query, key, false)) return *v;
   }
   return std::nullopt;
 }
