@@ -159,8 +159,12 @@ def main():
         gw.start()
         try:
             scenario(gw, d, ca)
+            thing_types(gw)
             gw.stop()
             gw.start()
+            rc, out, err = aws(gw, "iot", "describe-thing-type", "--thing-type-name", "LightBulb")
+            check(rc == 0 and out["thingTypeMetadata"]["deprecated"] is True,
+                  "after a restart LightBulb is still deprecated " + err)
             rc, out, err = aws(gw, "iot", "describe-thing", "--thing-name", "sensor-1")
             check(rc == 0 and out["attributes"] == {"room": "lab"},
                   "after a restart describe-thing still finds sensor-1 " + err)
@@ -487,6 +491,47 @@ def scenario(gw, d, server_ca):
           "maxResults=250 gives 250 things and a nextToken")
     expect_error(gw, "list-things with a forged nextToken", 400, "InvalidRequestException",
                  "GET", "/things?nextToken=%25%25")
+
+
+def thing_types(gw):
+    rc, out, err = aws(gw, "iot", "create-thing-type", "--thing-type-name", "LightBulb",
+                       "--thing-type-properties",
+                       "thingTypeDescription=light bulb type,searchableAttributes=wattage,model")
+    check(rc == 0 and out["thingTypeArn"].endswith(":thingtype/LightBulb") and out["thingTypeId"],
+          "create-thing-type " + err)
+    rc, _, err = aws(gw, "iot", "create-thing-type", "--thing-type-name", "LightBulb")
+    check(rc != 0 and "ResourceAlreadyExistsException" in err, "create-thing-type again " + err)
+    rc, out, err = aws(gw, "iot", "describe-thing-type", "--thing-type-name", "LightBulb")
+    check(rc == 0 and out["thingTypeProperties"] == {
+        "thingTypeDescription": "light bulb type", "searchableAttributes": ["wattage", "model"]}
+        and out["thingTypeMetadata"]["deprecated"] is False, "describe-thing-type " + err)
+    rc, _, err = aws(gw, "iot", "create-thing", "--thing-name", "bulb-1", "--thing-type-name",
+                     "NoSuchType")
+    check(rc != 0 and "ResourceNotFoundException" in err, "create-thing with a missing type " + err)
+    rc, _, err = aws(gw, "iot", "create-thing", "--thing-name", "bulb-1", "--thing-type-name",
+                     "LightBulb")
+    check(rc == 0, "create-thing with LightBulb " + err)
+    rc, out, err = aws(gw, "iot", "list-things", "--thing-type-name", "LightBulb")
+    check(rc == 0 and [t["thingName"] for t in out["things"]] == ["bulb-1"],
+          "list-things --thing-type-name " + err)
+    rc, _, err = aws(gw, "iot", "deprecate-thing-type", "--thing-type-name", "LightBulb")
+    check(rc == 0, "deprecate-thing-type " + err)
+    rc, _, err = aws(gw, "iot", "create-thing", "--thing-name", "bulb-2", "--thing-type-name",
+                     "LightBulb")
+    check(rc != 0 and "InvalidRequestException" in err and "deprecated" in err,
+          "create-thing with a deprecated type " + err)
+    doc = expect_error(gw, "delete-thing-type while a thing has it", 400,
+                       "InvalidRequestException", "DELETE", "/thing-types/LightBulb")
+    check("bulb-1" in doc["message"], "the refusal names a thing of the type")
+    rc, _, err = aws(gw, "iot", "delete-thing", "--thing-name", "bulb-1")
+    check(rc == 0, "delete-thing bulb-1 " + err)
+    rc, _, err = aws(gw, "iot", "delete-thing-type", "--thing-type-name", "LightBulb")
+    check(rc != 0 and "InvalidRequestException" in err and "5 minutes" in err,
+          "delete-thing-type right after deprecation " + err)
+    rc, out, err = aws(gw, "iot", "list-thing-types")
+    check(rc == 0 and [t["thingTypeName"] for t in out["thingTypes"]] == ["LightBulb"]
+          and out["thingTypes"][0]["thingTypeMetadata"]["deprecated"] is True,
+          "list-thing-types " + err)
 
 
 def ca_registration(gw, d, server_ca, first_cert_arn):
