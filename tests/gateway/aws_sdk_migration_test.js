@@ -216,6 +216,11 @@ function metric(name) {
   });
 }
 
+/// A rule's counters (evaluated, matched, ...), updated before the publisher's PUBACK.
+async function ruleMetrics(name) {
+  return (await gw.admin('GET', `/admin/rules/${name}`)).metrics;
+}
+
 test('Basic Ingest: $aws/rules/SensorIngest/... reaches that rule only, topic() without the prefix, never a subscriber', async () => {
   const w = await start5(mtls5(watcher, 'watcher'));
   assert.ok(w.ok, `refused: ${w.reason} ${w.error}`);
@@ -223,11 +228,11 @@ test('Basic Ingest: $aws/rules/SensorIngest/... reaches that rule only, topic() 
   assert.ok(d.ok, `refused: ${d.reason} ${d.error}`);
   try {
     const seen = [];
-    let marker;
-    const done = new Promise((resolve) => { marker = resolve; });
+    let both;
+    const done = new Promise((resolve) => { both = resolve; });
     w.client.on('messageReceived', (e) => {
       seen.push({ topic: e.message.topicName, payload: Buffer.from(e.message.payload).toString() });
-      if (e.message.topicName === 'out/marker') marker();
+      if (seen.length === 2) both();
     });
     assert.strictEqual(await subscribe5(w.client, 'out/#'), mqtt5.SubackReasonCode.GrantedQoS1);
     const retained = await metric('iotblocks_mqtt_retained_messages');
@@ -237,13 +242,16 @@ test('Basic Ingest: $aws/rules/SensorIngest/... reaches that rule only, topic() 
     const again = await publish5(w.client, '$aws/rules/SensorIngest/sensors/w/level', '{"v": 2}', true);
     assert.strictEqual(again.reasonCode, mqtt5.PubackReasonCode.Success);
     assert.strictEqual(await metric('iotblocks_mqtt_retained_messages'), retained, 'a Basic Ingest message was retained');
-    await publish5(w.client, 'out/marker', 'end');
-    await within(3000, 'out/marker', done);
+    await within(3000, 'the rule\'s republished messages', done);
+    seen.sort((x, y) => x.payload.localeCompare(y.payload));
     assert.deepStrictEqual(seen, [
       { topic: 'out/ingest', payload: '{"t":"sensors/pump-7/level","v":1}' },
       { topic: 'out/ingest', payload: '{"t":"sensors/w/level","v":2}' },
-      { topic: 'out/marker', payload: 'end' },
     ]);
+    // Other has the same FROM filter, Spy's is the reserved prefix: neither ran.
+    assert.strictEqual((await ruleMetrics('SensorIngest')).evaluated, 2);
+    assert.strictEqual((await ruleMetrics('Other')).evaluated, 0, 'Other ran');
+    assert.strictEqual((await ruleMetrics('Spy')).evaluated, 0, 'Spy ran');
   } finally {
     await stop5(d.client);
     await stop5(w.client);
