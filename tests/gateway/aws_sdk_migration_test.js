@@ -183,6 +183,22 @@ test('Connect denied: another client id than the thing name, a policy naming ano
   const account = await start5(mtls5(devices['pump-8'], 'pump-8'));
   if (account.ok) await stop5(account.client);
   assert.strictEqual(account.reason, mqtt5.ConnectReasonCode.NotAuthorized, 'account 999999999999');
+  // MQTT 3.1.1 (v1 SDK): CONNACK return code 5. (The v2 SDK reports any 3.1.1 CONNACK
+  // refusal as AWS_ERROR_MQTT_PROTOCOL_ERROR, whatever the code; mosquitto's too.)
+  const device = awsIot.device({
+    protocol: 'mqtts', host: '127.0.0.1', port: gw.ports.mqtts, clientId: 'pump-8',
+    keyPath: devices['pump-7'].key, certPath: devices['pump-7'].cert, caPath: gw.tls.ca,
+    reconnectPeriod: 0, keepalive: 30,
+  });
+  try {
+    const outcome = await within(5000, 'v1 refusal', new Promise((resolve) => {
+      device.on('connect', () => resolve('connected'));
+      device.on('error', (e) => resolve(e.message));
+    }));
+    assert.strictEqual(outcome, 'Connection refused: Not authorized');
+  } finally {
+    device.end(true);
+  }
 });
 
 test('a certificate of a CA nobody registered: the TLS handshake is refused', async () => {
