@@ -154,7 +154,13 @@ bool authorizer::authorize(const void* key, access a, std::string_view topic, bo
 
 void authorizer::disconnect(const void* key) {
   std::lock_guard lock(mutex_);
-  connections_.erase(key);
+  auto it = connections_.find(key);
+  if (it == connections_.end()) return;
+  if (opts_.log == log_mode::decisions) {
+    log(log_level::notice, "iotblocks: client \"" + it->second->client_id + "\" disconnected, " +
+                               std::to_string(connections_.size() - 1) + " connection(s) left");
+  }
+  connections_.erase(it);
 }
 
 std::size_t authorizer::connections() const {

@@ -406,6 +406,8 @@ def main():
                       f"revoked while connected: nothing delivered (next was {got})")
                 dev3c.close()
             dev.close()
+            check(broker.wait_line('client "dev1" disconnected') is not None,
+                  "MOSQ_EVT_DISCONNECT drops the connection's state")
             rc, _ = try_connect(broker.port, dev1, ca_file, "dev1")
             check(rc == 0x87, f"revoked certificate: CONNACK 0x87 (got {rc})")
             check(broker.wait_line("refused client \"dev1\"", "revoked") is not None,
