@@ -5,6 +5,7 @@
 #include <iotblocks/policy/evaluate.hpp>
 #include <iotblocks/registry/status.hpp>
 
+#include <algorithm>
 #include <array>
 
 namespace iotblocks::mosquitto_plugin {
@@ -42,6 +43,7 @@ bool authorizer::connect(const void* key, std::string_view client_id, std::strin
                          const x509::certificate* leaf, time_point now) {
   std::lock_guard lock(mutex_);
   connections_.erase(key);
+  std::erase_if(closed_, [key](const auto& e) { return e.first == key; });
   const bool refusals = opts_.log != log_mode::none;
   const std::string who = "client \"" + std::string(client_id) + "\" from " + std::string(address);
   if (store_.refresh(now, true) && !store_.available()) {
@@ -126,9 +128,16 @@ bool authorizer::authorize(const void* key, access a, std::string_view topic, bo
                            time_point now) {
   if (a == access::unsubscribe) return true;  // no AWS IoT action
   std::lock_guard lock(mutex_);
-  auto it = connections_.find(key);
-  if (it == connections_.end()) return false;
-  auto& c = *it->second;
+  connection* found = nullptr;
+  if (auto it = connections_.find(key); it != connections_.end()) {
+    found = it->second.get();
+  } else if (a == access::publish) {  // the will of a closed connection
+    for (auto e = closed_.rbegin(); e != closed_.rend() && found == nullptr; ++e) {
+      if (e->first == key) found = e->second.get();
+    }
+  }
+  if (found == nullptr) return false;
+  auto& c = *found;
   if (store_.refresh(now, false) && !store_.available()) {
     log(log_level::error, "iotblocks: " + store_.problem());
   }
@@ -160,7 +169,9 @@ void authorizer::disconnect(const void* key) {
     log(log_level::notice, "iotblocks: client \"" + it->second->client_id + "\" disconnected, " +
                                std::to_string(connections_.size() - 1) + " connection(s) left");
   }
+  closed_.emplace_back(key, std::move(it->second));
   connections_.erase(it);
+  if (closed_.size() > closed_capacity) closed_.pop_front();
 }
 
 std::size_t authorizer::connections() const {

@@ -18,6 +18,7 @@
 #include "mosquitto_plugin/options.hpp"
 #include "mosquitto_plugin/shared_store.hpp"
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -49,7 +50,11 @@ class authorizer {
   /// Whether connection `key` may act on `topic` (a filter for subscribe). Denied for an
   /// unknown connection, unavailable stores or a certificate no longer ACTIVE.
   bool authorize(const void* key, access a, std::string_view topic, bool retain, time_point now);
+  /// Forgets connection `key` for everything but its will: mosquitto reports the
+  /// disconnection before it checks the will's publish, so the last `closed_capacity`
+  /// closed connections are kept for iot:Publish (a will sent later is denied).
   void disconnect(const void* key);
+  static constexpr std::size_t closed_capacity = 1024;
 
   std::size_t connections() const;
 
@@ -66,6 +71,8 @@ class authorizer {
   mutable std::mutex mutex_;
   shared_store store_;
   std::unordered_map<const void*, std::unique_ptr<connection>> connections_;
+  /// Closed connections, oldest first, for their wills.
+  std::deque<std::pair<const void*, std::unique_ptr<connection>>> closed_;
 };
 
 }  // namespace iotblocks::mosquitto_plugin

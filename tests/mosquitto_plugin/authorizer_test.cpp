@@ -142,7 +142,28 @@ TEST_F(Authorizer, PolicyDecisionsWithConnectionVariables) {
       logged("IMPLICIT_DENY iot:Publish arn:aws:iot:eu-west-1:123456789012:topic/dev/dev2/t"));
   a.disconnect(&key1_);
   EXPECT_EQ(a.connections(), 0u);
-  EXPECT_FALSE(a.authorize(&key1_, access::publish, "dev/dev1/t", false, t0_));
+  // Closed: its will is still decided by its policies (mosquitto checks it after the
+  // disconnection event), nothing else is allowed.
+  EXPECT_TRUE(a.authorize(&key1_, access::publish, "dev/dev1/will", false, t0_));
+  EXPECT_FALSE(a.authorize(&key1_, access::publish, "dev/dev2/will", false, t0_));
+  EXPECT_FALSE(a.authorize(&key1_, access::receive, "dev/dev1/t", false, t0_));
+  EXPECT_FALSE(a.authorize(&key1_, access::subscribe, "dev/dev1/#", false, t0_));
+}
+
+TEST_F(Authorizer, ClosedConnectionsKeptForWillsAreBounded) {
+  make_stores();
+  auto a = make();
+  std::vector<int> keys(authorizer::closed_capacity + 1);
+  for (auto& k : keys) {
+    ASSERT_TRUE(a.connect(&k, "dev1", "127.0.0.1", &dev1_.cert, t0_));
+    a.disconnect(&k);
+  }
+  EXPECT_FALSE(a.authorize(&keys.front(), access::publish, "dev/dev1/will", false, t0_));
+  EXPECT_TRUE(a.authorize(&keys.back(), access::publish, "dev/dev1/will", false, t0_));
+  // A new connection under a reused key starts afresh.
+  ASSERT_TRUE(a.connect(&keys.back(), "dev1", "127.0.0.1", &dev1_.cert, t0_));
+  a.disconnect(&keys.back());
+  EXPECT_TRUE(a.authorize(&keys.back(), access::publish, "dev/dev1/will", false, t0_));
 }
 
 TEST_F(Authorizer, RevocationSeenWithinTheRefreshBound) {

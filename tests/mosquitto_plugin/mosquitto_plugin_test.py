@@ -125,9 +125,12 @@ class Device:
                 break
         return first >> 4, self._read(length)
 
-    def connect(self, client_id):
+    def connect(self, client_id, will_topic=None):
         """The CONNACK reason code, or None when the broker closed without one."""
-        body = utf8("MQTT") + bytes([5, 0x02]) + struct.pack(">H", 30) + vbi(0) + utf8(client_id)
+        flags = 0x02 | (0x04 if will_topic else 0)
+        body = utf8("MQTT") + bytes([5, flags]) + struct.pack(">H", 30) + vbi(0) + utf8(client_id)
+        if will_topic:
+            body += vbi(0) + utf8(will_topic) + utf8("gone")
         self.sock.sendall(bytes([0x10]) + vbi(len(body)) + body)
         try:
             kind, body = self.packet()
@@ -159,13 +162,13 @@ class Device:
         self.sock.close()
 
 
-def try_connect(port, cert, server_ca, client_id):
+def try_connect(port, cert, server_ca, client_id, will_topic=None):
     """CONNACK reason, None when refused without one (TLS or closed)."""
     try:
         dev = Device(port, cert, server_ca)
     except (ssl.SSLError, ConnectionError):
         return None, None
-    rc = dev.connect(client_id)
+    rc = dev.connect(client_id, will_topic)
     if rc != 0:
         dev.close()
         return rc, None
@@ -175,32 +178,34 @@ def try_connect(port, cert, server_ca, client_id):
 # ---- the broker ----
 
 class Broker:
-    def __init__(self, d, plugin, server, trust):
+    """mosquitto on a free port with mTLS; with the plugin and `options` (plugin_opt_ names
+    without the prefix) unless `plugin` is None (then any trusted certificate may do all)."""
+
+    def __init__(self, d, plugin, server, trust, options=None, log_types=("all",), extra=""):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
+        opts = {"registry": f"{d}/store/registry.db", "region": REGION, "account_id": ACCOUNT,
+                "refresh_ms": "0", "log": "decisions"}
+        opts.update(options or {})
+        plugin_lines = "" if plugin is None else f"plugin {plugin}\n" + "".join(
+            f"plugin_opt_{k} {v}\n" for k, v in opts.items())
+        log_lines = "".join(f"log_type {t}\n" for t in log_types)
         conf = f"{d}/mosquitto.conf"
         with open(conf, "w") as f:
             # Run as root, mosquitto would switch to user "mosquitto", who cannot read `d`.
             f.write(f"""user {pwd.getpwuid(os.getuid()).pw_name}
 per_listener_settings false
-plugin {plugin}
-plugin_opt_registry {d}/store/registry.db
-plugin_opt_region {REGION}
-plugin_opt_account_id {ACCOUNT}
-plugin_opt_refresh_ms 0
-plugin_opt_log decisions
-allow_anonymous false
+{plugin_lines}allow_anonymous {"true" if plugin is None else "false"}
 persistence false
 log_dest stderr
-log_type all
-listener {self.port} 127.0.0.1
+{log_lines}listener {self.port} 127.0.0.1
 cafile {trust}
 certfile {server[0]}
 keyfile {server[1]}
 require_certificate true
 use_identity_as_username false
-""")
+{extra}""")
         self.proc = subprocess.Popen(["/usr/sbin/mosquitto", "-c", conf], stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
         self.lines = queue.Queue()
@@ -412,6 +417,17 @@ def main():
             check(rc == 0x87, f"revoked certificate: CONNACK 0x87 (got {rc})")
             check(broker.wait_line("refused client \"dev1\"", "revoked") is not None,
                   "revoked: the log says so")
+            # Wills: mosquitto asks for their publish when it sends them (after the
+            # disconnection event); one inside the policy is delivered, one outside is not.
+            for topic in ("devices/dev1/will", "devices/dev3/will"):
+                rc, willing = try_connect(broker.port, dev3, ca_file, "dev3", topic)
+                check(rc == 0, f"will {topic}: CONNACK 0 (got {rc})")
+                willing.sock.close()  # no DISCONNECT: the will is due
+            got = sub.next()
+            check(got == ("devices/dev3/will", "gone"),
+                  f"the will outside the policy is dropped, the one inside delivered (got {got})")
+            check(broker.wait_line("IMPLICIT_DENY", "topic/devices/dev1/will") is not None,
+                  "the will outside the policy: denied in the log")
             sub.stop()
         finally:
             broker.stop()
