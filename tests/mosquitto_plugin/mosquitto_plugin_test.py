@@ -3,6 +3,7 @@
 client certificates made by openssl, raw MQTT 5 packets (to read reason codes) and a paho
 subscriber:
 
+- a mistyped plugin_opt_ stops mosquitto at start, naming it;
 - stores missing: every CONNECT is refused (nothing is created at the configured path);
 - a device certificate under a registered CA is refused until it is registered ACTIVE, then
   accepted (iot:Connect on client/${iot:Connection.Thing.ThingName}: the thing is attached);
@@ -210,10 +211,15 @@ use_identity_as_username false
                                      stderr=subprocess.STDOUT, text=True)
         self.lines = queue.Queue()
         self.log = []
-        threading.Thread(target=self._read, daemon=True).start()
-        if not self.wait_line("running"):
-            self.stop()
-            raise RuntimeError("mosquitto did not start:\n" + "\n".join(self.log))
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        deadline = time.time() + TIMEOUT
+        while not self.wait_line("running", timeout=0.05):
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.stop()
+                self.reader.join(timeout=TIMEOUT)
+                self.wait_line("everything", timeout=0.05)
+                raise RuntimeError("mosquitto did not start:\n" + "\n".join(self.log))
 
     def _read(self):
         for line in self.proc.stdout:
@@ -304,6 +310,14 @@ def main():
             for ca in (device_ca, jitr_ca, rogue_ca):
                 f.write(open(ca[0]).read())
         ca_file = server_ca[0]
+
+        # A mistyped setting stops mosquitto at start, naming it.
+        try:
+            Broker(d, plugin, server, trust, {"regsitry": registry})
+            check(False, "a mistyped setting stops mosquitto")
+        except RuntimeError as e:
+            check("unknown setting plugin_opt_regsitry" in str(e),
+                  "a mistyped setting stops mosquitto, naming it")
 
         broker = Broker(d, plugin, server, trust)
         try:
