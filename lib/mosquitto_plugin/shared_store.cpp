@@ -31,8 +31,9 @@ bool shared_store::refresh(time_point now, bool force) {
   if (current == seen_ && !seen_.empty()) return false;
   seen_ = std::move(current);
   open();
-  // Opening may write (schema, WAL): take the stamps after it so that this is no change.
-  seen_ = stamps();
+  // When the files moved while they were opened (another writer, or the open's own
+  // writes), `seen_` keeps the stamps from before: the next look opens them once more, so
+  // no change is missed.
   return true;
 }
 

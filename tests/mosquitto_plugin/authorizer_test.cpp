@@ -3,6 +3,7 @@
 // a stale view, the policy variables of the connection, and refusals when nothing can be
 // checked. tests/mosquitto_plugin/mosquitto_plugin_test.py runs the same inside mosquitto.
 #include "mosquitto_plugin/authorizer.hpp"
+#include "mosquitto_plugin/shared_store.hpp"
 
 #include "x509/test_util.hpp"
 
@@ -196,6 +197,24 @@ TEST_F(Authorizer, PolicyChangeSeenWithinTheRefreshBound) {
   EXPECT_TRUE(logged("EXPLICIT_DENY iot:Publish"));
   // Nothing changed on disk: the next look keeps the decisions (no re-open).
   EXPECT_TRUE(a.authorize(&key1_, access::receive, "dev/dev1/t", false, t0_ + 2000ms));
+}
+
+TEST_F(Authorizer, StoresOpenedAgainOnlyWhenTheyChange) {
+  make_stores();
+  shared_store s{opts_};
+  EXPECT_TRUE(s.refresh(t0_, true));
+  ASSERT_TRUE(s.available()) << s.problem();
+  // Opening may itself move the files (WAL); it settles at the next look at the latest.
+  s.refresh(t0_, true);
+  const auto epoch = s.epoch();
+  EXPECT_FALSE(s.refresh(t0_, true));
+  EXPECT_FALSE(s.refresh(t0_ + 5s, false));
+  EXPECT_EQ(s.epoch(), epoch);
+  reg_->create_thing({.name = "dev2"}).value();
+  EXPECT_FALSE(s.refresh(t0_ + 5s + 999ms, false));  // within refresh_ms of the last look
+  EXPECT_TRUE(s.refresh(t0_ + 6s, false));
+  EXPECT_EQ(s.epoch(), epoch + 1);
+  EXPECT_TRUE(s.reg()->describe_thing("dev2"));
 }
 
 TEST_F(Authorizer, JustInTimeRegistrationPublishesTheEvent) {
