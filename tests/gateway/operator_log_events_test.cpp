@@ -139,6 +139,25 @@ TEST_F(OperatorLogEvents, ProtocolErrorDisconnectsNameClientAndReason) {
   const auto malformed = capture_->line_with({"event=protocol_error", "client_id=garbler_1"});
   EXPECT_NE(malformed.find("reason_code=0x81"), std::string::npos) << capture_->text();
   EXPECT_NE(malformed.find("reason=\"Malformed Packet\""), std::string::npos) << malformed;
+  {
+    // A malformed CONNECT (empty protocol name): refused before any session, one line
+    // with the peer and no client id.
+    raw_client c(mqtt_);
+    const std::byte bad[] = {std::byte{0x10}, std::byte{0x03}, std::byte{0x00}, std::byte{0x00},
+                             std::byte{0x00}};
+    c.send_bytes(bad);
+    while (c.next(2s)) {
+    }
+  }
+  const auto early = capture_->line_with({"event=protocol_error", "client_id=\"\""});
+  EXPECT_NE(early.find("peer=127.0.0.1"), std::string::npos) << capture_->text();
+  EXPECT_NE(early.find("error="), std::string::npos) << early;
+  std::istringstream all(capture_->text());
+  int lines = 0;
+  for (std::string line; std::getline(all, line);) {
+    lines += line.find("event=protocol_error") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(lines, 4);  // one per refused client, none twice
 }
 
 TEST_F(OperatorLogEvents, CustomAuthorizerRefusalsNameAuthorizerAndReason) {
