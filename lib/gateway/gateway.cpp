@@ -137,6 +137,9 @@ result<void> gateway::start() {
   auto groups = registry::thing_groups::open((dir / "thing_groups.db").string());
   if (!groups) return failure{groups.error(), "thing groups: " + groups.describe(), {}};
   g.groups = std::move(*groups);
+  auto types = registry::thing_types::open((dir / "thing_types.db").string());
+  if (!types) return failure{types.error(), "thing types: " + types.describe(), {}};
+  g.types = std::move(*types);
 
   rules::engine_options ro;
   ro.store_path = (dir / "rules.db").string();
