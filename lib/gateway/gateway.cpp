@@ -11,6 +11,8 @@
 #include <iotblocks/postgres/shadow_store.hpp>
 #endif
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <mutex>
 #include <random>
@@ -213,14 +215,25 @@ result<void> gateway::start() {
   });
   g.sec->install();  // CONNECT (certificate, password, policy) and authorize hooks
   g.gate.tls_peer = [&g](const net::peer_info& p) { return g.sec->on_tls_peer(p); };
-  g.gate.protocol_error = [&g](const net::peer_info& p, mqtt::reason_code r, const failure& f) {
-    g.log.write(log_level::warn, "protocol_error",
-                {{"peer", p.address},
-                 {"transport", net::name(p.kind)},
-                 {"reason_code", mqtt::name(r)},
-                 {"error", f.describe()}});
+  g.gate.tls_refused = [&g](const net::peer_info& p, const net::tls_refusal& why) {
+    g.sec->on_tls_refused(p, why);
   };
-  g.gate.ws_upgrade = [&g](net::peer_info& p) { return g.sec->on_ws_upgrade(p); };
+  // Malformed packets and protocol violations, as the broker found them (and the
+  // transport's decoder before it): client id, reason code and what was wrong.
+  g.mqtt.on_client_error([&g](const broker::client_info& info, mqtt::reason_code r,
+                              std::string_view why) {
+    const std::string code = fmt::format("0x{:02X}", static_cast<unsigned>(r));
+    g.log.write(log_level::warn, "protocol_error",
+                {{"client_id", info.client_id},
+                 {"peer", info.peer != nullptr ? std::string_view(info.peer->address) : ""},
+                 {"transport", info.peer != nullptr ? std::string_view(info.peer->transport) : ""},
+                 {"reason_code", code},
+                 {"reason", mqtt::name(r)},
+                 {"error", why}});
+  });
+  g.gate.ws_upgrade_async = [&g](net::peer_info& p, std::function<void(net::upgrade_verdict)> d) {
+    g.sec->on_ws_upgrade_async(p, std::move(d));
+  };
 
   for (const auto& l : g.cfg.listeners) {
     if (l.type == "http") continue;
