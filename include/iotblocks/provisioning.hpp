@@ -5,4 +5,5 @@
 
 #include <iotblocks/provisioning/error.hpp>
 #include <iotblocks/provisioning/plan.hpp>
+#include <iotblocks/provisioning/request.hpp>
 #include <iotblocks/provisioning/template.hpp>
