@@ -138,11 +138,11 @@ result<config> parse_config(std::string_view text) {
   if (!doc) return std::move(doc).take_failure();
   const value& root = *doc;
   if (!root.IsObject()) return bad("(root)", "expected an object");
-  if (auto f =
-          only(root, "",
-               {"listeners", "data_dir", "threads", "admin_token", "limits", "rules", "policies",
-                "authorize", "default_policies", "bridges", "notify", "alarms", "aws_access_keys",
-                "custom_authorizers", "default_authorizer", "aws", "certificate_profile", "log"})) {
+  if (auto f = only(root, "",
+                    {"listeners", "data_dir", "threads", "admin_token", "limits", "rules",
+                     "policies", "authorize", "default_policies", "bridges", "notify", "alarms",
+                     "aws_access_keys", "custom_authorizers", "default_authorizer", "aws",
+                     "certificate_profile", "log", "provisioning_templates"})) {
     return *f;
   }
   config c;
@@ -202,6 +202,9 @@ result<config> parse_config(std::string_view text) {
   if (auto ok = read_documents(root, "rules", c.rules); !ok) return std::move(ok).take_failure();
   if (auto ok = detail::read_notify_alarms(root, c); !ok) return std::move(ok).take_failure();
   if (auto ok = read_documents(root, "policies", c.policies); !ok) {
+    return std::move(ok).take_failure();
+  }
+  if (auto ok = read_documents(root, "provisioning_templates", c.provisioning_templates); !ok) {
     return std::move(ok).take_failure();
   }
   if (auto ok = aws::read_access_keys(root, c); !ok) return std::move(ok).take_failure();
