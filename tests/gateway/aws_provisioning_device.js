@@ -1,14 +1,15 @@
 // A device provisioned by claim with the AWS IoT Device SDK v2 for JavaScript, unchanged
 // (iotidentity.IotIdentityClient over mTLS MQTT 3.1.1), driven by aws_provisioning_test.py.
 //
-//   node aws_provisioning_device.js <port> <ca.pem> <claim.pem> <claim.key> <serial> <dir>
+//   node aws_provisioning_device.js <port> <ca.pem> <claim.pem> <claim.key> <serial> <dir> <csr>
 //
 // With the claim certificate: RegisterThing with a made-up token (rejected); an eavesdropper
 // (a second claim connection) subscribes to CreateKeysAndCertificate's replies;
 // CreateKeysAndCertificate; RegisterThing on the template "broken" (rejected: its policy
 // document is invalid); RegisterThing on "fleet" with the same token (accepted); the
 // eavesdropper's own CreateKeysAndCertificate (it must see its own reply only); a SUBSCRIBE
-// outside the provisioning topics (refused). Then with the new certificate (written to
+// outside the provisioning topics (refused); CreateCertificateFromCsr with garbage (rejected)
+// and with <csr>, and RegisterThing for serial <serial>+1 with its token. Then with the new certificate (written to
 // <dir>/device.pem, device.key): connect, subscribe, publish and receive its own message.
 // Prints one JSON line per event.
 const fs = require("fs");
@@ -16,7 +17,7 @@ const path = require("path");
 const peers = path.join(__dirname, "..", "peers", "node_modules");
 const { mqtt, iot, iotidentity } = require(path.join(peers, "aws-iot-device-sdk-v2"));
 
-const [port, ca, claimCert, claimKey, serial, dir] = process.argv.slice(2);
+const [port, ca, claimCert, claimKey, serial, dir, csrPath] = process.argv.slice(2);
 const QOS = mqtt.QoS.AtLeastOnce;
 const say = (o) => process.stdout.write(JSON.stringify(o) + "\n");
 const fail = (what) => {
@@ -59,6 +60,8 @@ async function identityClient(connection, box, templates) {
   const on = (kind, ok) => (err, r) => (err ? fail(err) : box.deliver(kind, ok ? { accepted: r } : { rejected: r }));
   await id.subscribeToCreateKeysAndCertificateAccepted({}, QOS, on("create", true));
   await id.subscribeToCreateKeysAndCertificateRejected({}, QOS, on("create", false));
+  await id.subscribeToCreateCertificateFromCsrAccepted({}, QOS, on("csr", true));
+  await id.subscribeToCreateCertificateFromCsrRejected({}, QOS, on("csr", false));
   for (const templateName of templates) {
     await id.subscribeToRegisterThingAccepted({ templateName }, QOS, on("register-" + templateName, true));
     await id.subscribeToRegisterThingRejected({ templateName }, QOS, on("register-" + templateName, false));
@@ -70,10 +73,15 @@ async function main() {
   const box = mailbox();
   const claim = await connect(claimCert, claimKey, "claim-" + serial, true);
   const id = await identityClient(claim, box, ["fleet", "broken"]);
-  const register = async (templateName, token) => {
+  const register = async (templateName, token, number = serial) => {
     const r = box.expect("register-" + templateName);
     await id.publishRegisterThing(
-      { templateName, certificateOwnershipToken: token, parameters: { SerialNumber: serial } }, QOS);
+      { templateName, certificateOwnershipToken: token, parameters: { SerialNumber: number } }, QOS);
+    return r;
+  };
+  const fromCsr = async (certificateSigningRequest) => {
+    const r = box.expect("csr");
+    await id.publishCreateCertificateFromCsr({ certificateSigningRequest }, QOS);
     return r;
   };
   say({ event: "bad-token", ...(await register("fleet", "not-a-token")) });
@@ -103,6 +111,14 @@ async function main() {
   const own = await reply;
   say({ event: "spy", own: own.accepted ? own.accepted.certificateId : null, first: certificateId });
   await spy.disconnect();
+
+  say({ event: "csr-garbage", ...(await fromCsr("not a CSR")) });
+  const signed = await fromCsr(fs.readFileSync(csrPath, "utf8"));
+  say({ event: "csr", ...signed });
+  if (!signed.accepted) return fail("CreateCertificateFromCsr rejected");
+  const next = String(Number(serial) + 1).padStart(serial.length, "0");
+  say({ event: "csr-register",
+        ...(await register("fleet", signed.accepted.certificateOwnershipToken, next)) });
 
   let sub;
   try {

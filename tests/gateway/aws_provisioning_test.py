@@ -30,9 +30,11 @@ CLAIM_POLICY = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "iot:Connect", "Resource": "*"},
     {"Effect": "Allow", "Action": ["iot:Publish", "iot:Receive"],
      "Resource": [ARN + "topic/$aws/certificates/create/*",
+                  ARN + "topic/$aws/certificates/create-from-csr/*",
                   ARN + "topic/$aws/provisioning-templates/*/provision/*"]},
     {"Effect": "Allow", "Action": "iot:Subscribe",
      "Resource": [ARN + "topicfilter/$aws/certificates/create/*",
+                  ARN + "topicfilter/$aws/certificates/create-from-csr/*",
                   ARN + "topicfilter/$aws/provisioning-templates/*/provision/*"]}]}
 DEVICE_POLICY = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "iot:Connect", "Resource": "*"},
@@ -115,8 +117,11 @@ def scenario(gw, d, ca):
     _, code = call(iot, "attach_policy", policyName="claim", target=out["certificateArn"])
     check(code is None, "attach the claim policy %s" % code)
 
+    csr_key, csr = os.path.join(d, "csr.key"), os.path.join(d, "device.csr")
+    base.run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+              "-keyout", csr_key, "-out", csr, "-subj", "/CN=lamp-0043"])
     proc = subprocess.run(["node", os.path.join(HERE, "aws_provisioning_device.js"),
-                           str(gw.ports["mqtts"]), ca, claim_cert, claim_key, "0042", d],
+                           str(gw.ports["mqtts"]), ca, claim_cert, claim_key, "0042", d, csr],
                           capture_output=True, text=True, timeout=60)
     events = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     check(proc.returncode == 0, "the SDK device finished: rc=%s %s %s"
@@ -149,6 +154,22 @@ def scenario(gw, d, ca):
     spy = ev.get("spy", {})
     check(spy.get("own") and spy.get("own") != spy.get("first"),
           "another claim connection sees only its own CreateKeysAndCertificate reply %r" % spy)
+    garbage = ev.get("csr-garbage", {}).get("rejected", {})
+    check(garbage.get("statusCode") == 400 and garbage.get("errorCode") == "InvalidCertificate",
+          "CreateCertificateFromCsr refuses a bad CSR %r" % garbage)
+    signed = ev.get("csr", {}).get("accepted", {})
+    check(len(signed.get("certificateId", "")) == 64 and "privateKey" not in signed
+          and signed.get("certificatePem", "").startswith("-----BEGIN"),
+          "CreateCertificateFromCsr signs the CSR %r" % list(signed))
+    out = base.run(["openssl", "x509", "-noout", "-pubkey"], input=signed.get("certificatePem", ""))
+    mine = base.run(["openssl", "pkey", "-pubout", "-in", csr_key])
+    check(out.stdout and out.stdout == mine.stdout, "the certificate carries the CSR's key")
+    by_csr = ev.get("csr-register", {}).get("accepted", {})
+    check(by_csr.get("thingName") == "lamp-0043",
+          "RegisterThing with the CSR certificate's token %r" % by_csr)
+    out, code = call(iot, "describe_certificate", certificateId=signed.get("certificateId", "x" * 64))
+    check(out.get("certificateDescription", {}).get("status") == "ACTIVE",
+          "the CSR certificate is ACTIVE %s" % code)
     sub = ev.get("claim-subscribe", {}).get("result", {})
     check(sub.get("qos") == 128 or sub.get("error_code") == 128 or "error" in sub,
           "the claim certificate may not subscribe outside the provisioning topics %r" % sub)
@@ -176,10 +197,10 @@ def scenario(gw, d, ca):
     check(sorted(p["policyName"] for p in out.get("policies", [])) == ["claim", "device-policy"],
           "the failed RegisterThing left no policy behind %s %s" % (out, code))
     out, code = call(iot, "list_things")
-    check([t["thingName"] for t in out.get("things", [])] == ["lamp-0042"],
+    check([t["thingName"] for t in out.get("things", [])] == ["lamp-0042", "lamp-0043"],
           "the failed RegisterThing left no thing behind %s" % out)
     out, code = call(iot, "list_things_in_thing_group", thingGroupName="lamps")
-    check(out.get("things") == ["lamp-0042"],
+    check(out.get("things") == ["lamp-0042", "lamp-0043"],
           "the failed RegisterThing left no group membership behind %s %s" % (out, code))
     out, code = call(iot, "list_principal_things", principal=arn)
     check(out.get("things") == ["lamp-0042"],
