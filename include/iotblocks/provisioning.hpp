@@ -4,6 +4,7 @@
 #pragma once
 
 #include <iotblocks/provisioning/error.hpp>
+#include <iotblocks/provisioning/overrides.hpp>
 #include <iotblocks/provisioning/plan.hpp>
 #include <iotblocks/provisioning/request.hpp>
 #include <iotblocks/provisioning/template.hpp>

@@ -7,6 +7,7 @@
 
 #include <iotblocks/core/bytes.hpp>
 #include <iotblocks/provisioning/error.hpp>
+#include <iotblocks/provisioning/overrides.hpp>
 #include <iotblocks/x509/issue.hpp>
 
 #include <openssl/evp.h>
@@ -15,7 +16,6 @@
 #include <algorithm>
 #include <array>
 #include <functional>
-#include <set>
 
 namespace iotblocks::gateway {
 namespace {
@@ -230,63 +230,27 @@ provisioning_plane::outcome provisioning_plane::register_thing(std::string_view 
   }
   std::optional<registry::thing> existing;
   registry::thing next;
-  std::vector<std::string> current_groups;
-  std::vector<std::string> add_groups;
-  std::vector<std::string> drop_groups;
+  prov::thing_changes changes;
   if (plan->thing) {
     const auto& t = *plan->thing;
-    if (auto d = reg->describe_thing(t.name)) existing = std::move(*d);
+    std::optional<prov::existing_thing> now;
+    if (auto d = reg->describe_thing(t.name)) {
+      existing = std::move(*d);
+      now = prov::existing_thing{existing->type, existing->attributes, groups_.groups_of(t.name)};
+    }
+    auto c = prov::thing_changes_for(t, now ? &*now : nullptr);
+    if (!c) return rejected(c.fail());
+    changes = std::move(*c);
+    for (const auto& g : changes.add_groups) {
+      if (!groups_.describe(g)) {
+        return rejected(
+            fail(error::invalid_parameters,
+                 resource_path(t.logical_name, "ThingGroups") + ": no thing group '" + g + "'"));
+      }
+    }
     next = existing.value_or(registry::thing{t.name, {}, {}, 0});
-    const bool fresh = !existing;
-    using prov::override_mode;
-    auto conflict = [&](std::string_view property) {
-      return rejected(fail(error::resource_conflict,
-                           resource_path(t.logical_name, property) + ": thing '" + t.name +
-                               "' exists with another value (OverrideSettings FAIL)"));
-    };
-    if (t.type_name) {
-      if (fresh || t.type_override == override_mode::replace) next.type = *t.type_name;
-      if (!fresh && t.type_override == override_mode::fail && existing->type != *t.type_name) {
-        return conflict("ThingTypeName");
-      }
-    }
-    if (t.attributes) {
-      if (fresh || t.attributes_override == override_mode::replace) {
-        next.attributes = *t.attributes;
-      } else if (t.attributes_override == override_mode::merge) {
-        for (const auto& [k, v] : *t.attributes) next.attributes[k] = v;
-      } else if (t.attributes_override == override_mode::fail &&
-                 existing->attributes != *t.attributes) {
-        return conflict("AttributePayload");
-      }
-    }
-    if (!fresh) current_groups = groups_.groups_of(t.name);
-    if (t.groups) {
-      std::set<std::string> wanted(t.groups->begin(), t.groups->end());
-      for (const auto& g : wanted) {
-        if (!groups_.describe(g)) {
-          return rejected(
-              fail(error::invalid_parameters,
-                   resource_path(t.logical_name, "ThingGroups") + ": no thing group '" + g + "'"));
-        }
-      }
-      const std::set<std::string> have(current_groups.begin(), current_groups.end());
-      const bool apply = fresh || t.groups_override == override_mode::replace ||
-                         t.groups_override == override_mode::merge;
-      if (!fresh && t.groups_override == override_mode::fail && have != wanted) {
-        return conflict("ThingGroups");
-      }
-      if (apply) {
-        for (const auto& g : wanted) {
-          if (!have.contains(g)) add_groups.push_back(g);
-        }
-      }
-      if (!fresh && t.groups_override == override_mode::replace) {
-        for (const auto& g : have) {
-          if (!wanted.contains(g)) drop_groups.push_back(g);
-        }
-      }
-    }
+    next.type = changes.type;
+    next.attributes = changes.attributes;
   }
   struct policy_step {
     std::string name;
@@ -318,15 +282,15 @@ provisioning_plane::outcome provisioning_plane::register_thing(std::string_view 
     if (!existing) {
       if (auto ok = reg->create_thing(next); !ok) return failed(ok.fail());
       undo.add([reg, name] { (void)reg->delete_thing(name); });
-    } else if (next.type != existing->type || next.attributes != existing->attributes) {
+    } else if (changes.type_or_attributes_change) {
       if (auto ok = reg->update_thing(next, existing->version); !ok) return failed(ok.fail());
       undo.add([reg, old = *existing] { (void)reg->update_thing(old); });
     }
-    for (const auto& g : drop_groups) {
+    for (const auto& g : changes.drop_groups) {
       if (auto ok = groups_.remove_thing(g, name); !ok) return failed(ok.fail());
       undo.add([this, g, name] { (void)groups_.add_thing(g, name); });
     }
-    for (const auto& g : add_groups) {
+    for (const auto& g : changes.add_groups) {
       if (auto ok = groups_.add_thing(g, name); !ok) return failed(ok.fail());
       undo.add([this, g, name] { (void)groups_.remove_thing(g, name); });
     }
@@ -361,7 +325,7 @@ provisioning_plane::outcome provisioning_plane::register_thing(std::string_view 
   sec_.changed();
 
   // Continuous jobs that target a group the thing joined reach it now.
-  if (plan->thing && !add_groups.empty()) {
+  if (plan->thing && !changes.add_groups.empty()) {
     const auto& thing = plan->thing->name;
     const auto member_of = groups_.memberships(thing);
     auto& store = jobs_.store();
