@@ -135,14 +135,17 @@ result<void> gateway::start() {
   auto groups = registry::thing_groups::open((dir / "thing_groups.db").string());
   if (!groups) return failure{groups.error(), "thing groups: " + groups.describe(), {}};
   g.groups = std::move(*groups);
+  auto types = registry::thing_types::open((dir / "thing_types.db").string());
+  if (!types) return failure{types.error(), "thing types: " + types.describe(), {}};
+  g.types = std::move(*types);
   if (!g.cfg.provisioning_templates.empty()) {
     if (!g.cfg.authorize || g.sec->reg() == nullptr) {
       return failure{core::error::invalid_argument,
                      "provisioning_templates need \"authorize\": true and the registry",
                      {}};
     }
-    auto p =
-        provisioning_plane::open(g.cfg.provisioning_templates, *g.sec, *g.groups, *g.jobs, g.mqtt);
+    auto p = provisioning_plane::open(g.cfg.provisioning_templates, *g.sec, *g.groups, *g.types,
+                                      *g.jobs, g.mqtt);
     if (!p) return p.fail();
     g.provisioning = std::move(*p);
   }

@@ -7,6 +7,7 @@
 #include <iotblocks/net_broker/handler.hpp>
 #include <iotblocks/policy/evaluate.hpp>
 #include <iotblocks/registry/thing_groups.hpp>
+#include <iotblocks/registry/thing_types.hpp>
 #include <iotblocks/rules/engine.hpp>
 #include <iotblocks/shadow/service.hpp>
 #include <iotblocks/shadow/store.hpp>
@@ -41,6 +42,7 @@ struct gateway::impl {
   std::unique_ptr<shadow::router> shadow_router;
   std::unique_ptr<jobs_plane> jobs;                ///< AWS IoT Jobs (jobs_plane.cpp)
   std::unique_ptr<registry::thing_groups> groups;  ///< static thing groups (thing_groups.db)
+  std::unique_ptr<registry::thing_types> types;    ///< thing types (thing_types.db)
   /// Fleet provisioning, when templates are configured (provisioning_plane.cpp).
   std::unique_ptr<provisioning_plane> provisioning;
   std::unique_ptr<rules::engine> rules;

@@ -72,8 +72,8 @@ const std::vector<std::string>& provisioning_plane::request_topics() {
 
 result<std::unique_ptr<provisioning_plane>> provisioning_plane::open(
     const std::vector<named_document>& templates, security& sec, registry::thing_groups& groups,
-    jobs_plane& jobs, broker::broker& b) {
-  std::unique_ptr<provisioning_plane> p(new provisioning_plane(sec, groups, jobs, b));
+    registry::thing_types& types, jobs_plane& jobs, broker::broker& b) {
+  std::unique_ptr<provisioning_plane> p(new provisioning_plane(sec, groups, types, jobs, b));
   for (const auto& t : templates) {
     if (!prov::valid_template_name(t.name)) {
       return fail(error::invalid_template,
@@ -90,8 +90,9 @@ result<std::unique_ptr<provisioning_plane>> provisioning_plane::open(
 }
 
 provisioning_plane::provisioning_plane(security& sec, registry::thing_groups& groups,
-                                       jobs_plane& jobs, broker::broker& b)
-    : sec_(sec), groups_(groups), jobs_(jobs), broker_(b) {}
+                                       registry::thing_types& types, jobs_plane& jobs,
+                                       broker::broker& b)
+    : sec_(sec), groups_(groups), types_(types), jobs_(jobs), broker_(b) {}
 
 bool provisioning_plane::on_publish(std::string_view topic, std::string_view payload,
                                     std::string_view client_id) {
@@ -246,6 +247,13 @@ provisioning_plane::outcome provisioning_plane::register_thing(std::string_view 
         return rejected(
             fail(error::invalid_parameters,
                  resource_path(t.logical_name, "ThingGroups") + ": no thing group '" + g + "'"));
+      }
+    }
+    if (!changes.type.empty() && (!existing || existing->type != changes.type)) {
+      if (auto ok = types_.assignable(changes.type); !ok) {
+        return rejected(
+            fail(error::invalid_parameters,
+                 resource_path(t.logical_name, "ThingTypeName") + ": " + ok.describe()));
       }
     }
     next = existing.value_or(registry::thing{t.name, {}, {}, 0});

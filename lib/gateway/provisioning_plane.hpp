@@ -10,6 +10,7 @@
 #include <iotblocks/provisioning/request.hpp>
 #include <iotblocks/provisioning/template.hpp>
 #include <iotblocks/registry/thing_groups.hpp>
+#include <iotblocks/registry/thing_types.hpp>
 
 #include <chrono>
 #include <map>
@@ -36,7 +37,7 @@ class provisioning_plane {
   /// Parses the configured templates. Errors: a template's (its name and path).
   static result<std::unique_ptr<provisioning_plane>> open(
       const std::vector<named_document>& templates, security& sec, registry::thing_groups& groups,
-      jobs_plane& jobs, broker::broker& b);
+      registry::thing_types& types, jobs_plane& jobs, broker::broker& b);
 
   /// A PUBLISH the broker accepted: a provisioning request is answered on its /accepted or
   /// /rejected topic (to `client_id` only) and true returned; anything else: false.
@@ -46,8 +47,8 @@ class provisioning_plane {
   static const std::vector<std::string>& request_topics();
 
  private:
-  provisioning_plane(security& sec, registry::thing_groups& groups, jobs_plane& jobs,
-                     broker::broker& b);
+  provisioning_plane(security& sec, registry::thing_groups& groups, registry::thing_types& types,
+                     jobs_plane& jobs, broker::broker& b);
   struct outcome {
     std::error_code code;  ///< empty on success
     std::string payload;   ///< the reply
@@ -59,6 +60,7 @@ class provisioning_plane {
 
   security& sec_;
   registry::thing_groups& groups_;
+  registry::thing_types& types_;
   jobs_plane& jobs_;
   broker::broker& broker_;
   std::map<std::string, provisioning::provisioning_template, std::less<>> templates_;

@@ -53,6 +53,7 @@ def template(prefix, policy_properties):
         "Resources": {
             "thing": {"Type": "AWS::IoT::Thing", "Properties": {
                 "ThingName": {"Fn::Join": ["-", [prefix, {"Ref": "SerialNumber"}]]},
+                "ThingTypeName": "LightBulb",
                 "ThingGroups": [{"Fn::If": ["IsLamp", "lamps", "others"]}],
                 "AttributePayload": {"serial": {"Ref": "SerialNumber"}, "version": "v1"}}},
             "certificate": {"Type": "AWS::IoT::Certificate", "Properties": {
@@ -107,6 +108,8 @@ def scenario(gw, d, ca):
     iot, _ = clients(gw)
     _, code = call(iot, "create_thing_group", thingGroupName="lamps")
     check(code is None, "create-thing-group %s" % code)
+    _, code = call(iot, "create_thing_type", thingTypeName="LightBulb")
+    check(code is None, "create-thing-type %s" % code)
     out, code = call(iot, "create_keys_and_certificate", setAsActive=True)
     check(code is None, "claim certificate %s" % code)
     claim_cert, claim_key = os.path.join(d, "claim.pem"), os.path.join(d, "claim.key")
@@ -178,8 +181,9 @@ def scenario(gw, d, ca):
           == {"t": 21.5}, "the new certificate connects, publishes and receives %r" % msg)
 
     out, code = call(iot, "describe_thing", thingName="lamp-0042")
-    check(out.get("attributes") == {"serial": "0042", "version": "v1"},
-          "the thing has the template's attributes %s %s" % (out, code))
+    check(out.get("attributes") == {"serial": "0042", "version": "v1"}
+          and out.get("thingTypeName") == "LightBulb",
+          "the thing has the template's type and attributes %s %s" % (out, code))
     out, code = call(iot, "list_thing_groups_for_thing", thingName="lamp-0042")
     check([g["groupName"] for g in out.get("thingGroups", [])] == ["lamps"],
           "the thing is in the template's group %s %s" % (out, code))
