@@ -9,7 +9,8 @@
 // document is invalid); RegisterThing on "fleet" with the same token (accepted); the
 // eavesdropper's own CreateKeysAndCertificate (it must see its own reply only); a SUBSCRIBE
 // outside the provisioning topics (refused); CreateCertificateFromCsr with garbage (rejected)
-// and with <csr>, and RegisterThing for serial <serial>+1 with its token. Then with the new certificate (written to
+// and with <csr>, and RegisterThing for serial <serial>+1 with its token; a second certificate
+// for the existing thing (templates "strict" and "badtype" refuse, "fleet" accepts). Then with the new certificate (written to
 // <dir>/device.pem, device.key): connect, subscribe, publish and receive its own message.
 // Prints one JSON line per event.
 const fs = require("fs");
@@ -72,7 +73,7 @@ async function identityClient(connection, box, templates) {
 async function main() {
   const box = mailbox();
   const claim = await connect(claimCert, claimKey, "claim-" + serial, true);
-  const id = await identityClient(claim, box, ["fleet", "broken"]);
+  const id = await identityClient(claim, box, ["fleet", "broken", "strict", "badtype"]);
   const register = async (templateName, token, number = serial) => {
     const r = box.expect("register-" + templateName);
     await id.publishRegisterThing(
@@ -119,6 +120,17 @@ async function main() {
   const next = String(Number(serial) + 1).padStart(serial.length, "0");
   say({ event: "csr-register",
         ...(await register("fleet", signed.accepted.certificateOwnershipToken, next)) });
+
+  // A second certificate for the existing thing: refused by FAIL overrides and by a type that
+  // does not exist, then accepted by "fleet" (DO_NOTHING by default) with the same token.
+  reply = box.expect("create");
+  await id.publishCreateKeysAndCertificate({}, QOS);
+  const second = (await reply).accepted;
+  if (!second) return fail("second CreateKeysAndCertificate rejected");
+  say({ event: "register-strict", ...(await register("strict", second.certificateOwnershipToken)) });
+  say({ event: "register-badtype", ...(await register("badtype", second.certificateOwnershipToken, "0099")) });
+  say({ event: "register-again", certificateId: second.certificateId,
+        ...(await register("fleet", second.certificateOwnershipToken)) });
 
   let sub;
   try {

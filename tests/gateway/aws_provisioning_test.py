@@ -44,8 +44,8 @@ DEVICE_POLICY = {"Version": "2012-10-17", "Statement": [
      "Resource": ARN + "topicfilter/telemetry/${iot:Connection.Thing.ThingName}"}]}
 
 
-def template(prefix, policy_properties):
-    return {
+def template(prefix, policy_properties, thing_type="LightBulb", version="v1", overrides=None):
+    t = {
         "Parameters": {"SerialNumber": {"Type": "String"},
                        "Model": {"Type": "String", "Default": "lamp"},
                        "AWS::IoT::Certificate::Id": {"Type": "String"}},
@@ -53,14 +53,17 @@ def template(prefix, policy_properties):
         "Resources": {
             "thing": {"Type": "AWS::IoT::Thing", "Properties": {
                 "ThingName": {"Fn::Join": ["-", [prefix, {"Ref": "SerialNumber"}]]},
-                "ThingTypeName": "LightBulb",
+                "ThingTypeName": thing_type,
                 "ThingGroups": [{"Fn::If": ["IsLamp", "lamps", "others"]}],
-                "AttributePayload": {"serial": {"Ref": "SerialNumber"}, "version": "v1"}}},
+                "AttributePayload": {"serial": {"Ref": "SerialNumber"}, "version": version}}},
             "certificate": {"Type": "AWS::IoT::Certificate", "Properties": {
                 "CertificateId": {"Ref": "AWS::IoT::Certificate::Id"}, "Status": "Active"}},
             "policy": {"Type": "AWS::IoT::Policy", "Properties": policy_properties}},
         "DeviceConfiguration": {"topic": {"Fn::Sub": "telemetry/${Model}-${SerialNumber}"}},
     }
+    if overrides:
+        t["Resources"]["thing"]["OverrideSettings"] = overrides
+    return t
 
 
 def main():
@@ -88,6 +91,9 @@ def main():
                 # Valid JSON, not a policy: fails after the thing, its group and the
                 # certificate attachment are made, which are undone.
                 "broken": template("broken", {"PolicyDocument": '{"Statement": 5}'}),
+                "strict": template("lamp", {"PolicyName": "device-policy"}, version="v2",
+                                   overrides={"AttributePayload": "FAIL"}),
+                "badtype": template("lamp", {"PolicyName": "device-policy"}, thing_type="Nope"),
             },
         }
         gw = base.Gateway(binary, d, config)
@@ -180,6 +186,17 @@ def scenario(gw, d, ca):
     check(msg.get("topic") == "telemetry/lamp-0042" and json.loads(msg.get("payload", "{}"))
           == {"t": 21.5}, "the new certificate connects, publishes and receives %r" % msg)
 
+    strict = ev.get("register-strict", {}).get("rejected", {})
+    check(strict.get("statusCode") == 409 and strict.get("errorCode") == "ResourceConflict"
+          and "AttributePayload" in strict.get("errorMessage", ""),
+          "OverrideSettings FAIL refuses another attribute value %r" % strict)
+    badtype = ev.get("register-badtype", {}).get("rejected", {})
+    check(badtype.get("statusCode") == 400 and "ThingTypeName" in badtype.get("errorMessage", ""),
+          "a thing type that does not exist is refused %r" % badtype)
+    again = ev.get("register-again", {})
+    check(again.get("accepted", {}).get("thingName") == "lamp-0042",
+          "a second certificate provisions the existing thing %r" % again)
+    second_id = again.get("certificateId", "")
     out, code = call(iot, "describe_thing", thingName="lamp-0042")
     check(out.get("attributes") == {"serial": "0042", "version": "v1"}
           and out.get("thingTypeName") == "LightBulb",
@@ -191,8 +208,9 @@ def scenario(gw, d, ca):
     check(out.get("certificateDescription", {}).get("status") == "ACTIVE",
           "the new certificate is ACTIVE %s" % code)
     out, code = call(iot, "list_thing_principals", thingName="lamp-0042")
-    check(len(out.get("principals", [])) == 1 and out["principals"][0].endswith(cert_id),
-          "the certificate is attached to the thing %s %s" % (out, code))
+    check(sorted(p.rsplit("/", 1)[-1] for p in out.get("principals", []))
+          == sorted([cert_id, second_id]),
+          "both certificates are attached to the thing %s %s" % (out, code))
     arn = "arn:aws:iot:%s:000000000000:cert/%s" % (base.REGION, cert_id)
     out, code = call(iot, "list_attached_policies", target=arn)
     check([p["policyName"] for p in out.get("policies", [])] == ["device-policy"],
