@@ -7,7 +7,10 @@ policy are checked with botocore; a failing RegisterThing leaves nothing behind 
 the token; another claim connection never sees the reply; the claim certificate is refused
 outside the provisioning topics; the new certificate connects and publishes.
 
-  tests/gateway/aws_provisioning_test.py build/<dir>/apps/iotblocks/iotblocks
+  tests/gateway/aws_provisioning_test.py build/<dir>/apps/iotblocks/iotblocks [--measure N C]
+
+--measure N C: afterwards, N more devices are provisioned (CreateKeysAndCertificate and
+RegisterThing each) over C claim connections and the rate printed (aws_provisioning_load.js).
 """
 import json
 import os
@@ -100,6 +103,8 @@ def main():
         gw.start()
         try:
             scenario(gw, d, ca)
+            if len(sys.argv) == 5 and sys.argv[2] == "--measure":
+                measure(gw, d, ca, sys.argv[3], sys.argv[4])
         finally:
             gw.stop()
     finally:
@@ -108,6 +113,15 @@ def main():
         print("%d failure(s)" % len(base.failures))
         sys.exit(1)
     print("all passed")
+
+
+def measure(gw, d, ca, count, connections):
+    r = subprocess.run(["node", os.path.join(HERE, "aws_provisioning_load.js"),
+                        str(gw.ports["mqtts"]), ca, os.path.join(d, "claim.pem"),
+                        os.path.join(d, "claim.key"), count, connections, "100000"],
+                       capture_output=True, text=True, timeout=600)
+    print(r.stdout.strip(), r.stderr[-2000:])
+    print("load average", open("/proc/loadavg").read().split()[:3])
 
 
 def scenario(gw, d, ca):
