@@ -37,7 +37,7 @@ struct gateway::impl {
   net::server server;
   net_broker::handler gate{mqtt};  ///< the broker on the server's connections
   net::http_server http;
-  std::unique_ptr<shadow::sqlite_store> shadow_store;
+  std::unique_ptr<shadow::store> shadow_store;
   std::unique_ptr<shadow::service> shadows;
   std::unique_ptr<shadow::router> shadow_router;
   std::unique_ptr<jobs_plane> jobs;                ///< AWS IoT Jobs (jobs_plane.cpp)
