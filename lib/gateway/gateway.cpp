@@ -163,6 +163,17 @@ result<void> gateway::start() {
   auto types = registry::thing_types::open((dir / "thing_types.db").string());
   if (!types) return failure{types.error(), "thing types: " + types.describe(), {}};
   g.types = std::move(*types);
+  if (!g.cfg.provisioning_templates.empty()) {
+    if (!g.cfg.authorize || g.sec->reg() == nullptr) {
+      return failure{core::error::invalid_argument,
+                     "provisioning_templates need \"authorize\": true and the registry",
+                     {}};
+    }
+    auto p = provisioning_plane::open(g.cfg.provisioning_templates, *g.sec, *g.groups, *g.types,
+                                      *g.jobs, g.mqtt);
+    if (!p) return p.fail();
+    g.provisioning = std::move(*p);
+  }
 
   rules::engine_options ro;
   ro.store_path = (dir / "rules.db").string();
@@ -189,6 +200,9 @@ result<void> gateway::start() {
   g.mqtt.on_accepted([&g](const broker::message& m, const broker::client_info* from) {
     const std::string_view client = from != nullptr ? std::string_view(from->client_id) : "";
     if (m.topic.starts_with(basic_ingest_prefix)) return g.basic_ingest(m, from);
+    if (g.provisioning && g.provisioning->on_publish(m.topic, as_string_view(m.payload), client)) {
+      return;
+    }
     if (m.topic.starts_with(shadow_prefix) &&
         !g.jobs->on_publish(m.topic, as_string_view(m.payload))) {
       if (m.topic.ends_with("/update/accepted")) g.shadow_updates.fetch_add(1);
@@ -206,6 +220,12 @@ result<void> gateway::start() {
     if (g.bridges) g.bridges->offer(m);
   });
 
+  if (g.provisioning) {  // requests to the plane only; replies to the requester only
+    for (const auto& t : provisioning_plane::request_topics()) {
+      g.reserved.claim({t, reserved_topics::publish::consume, false});
+      g.reserved.claim({t + "/+", reserved_topics::publish::refuse, true});
+    }
+  }
   claim_reserved_topics(g.reserved);
   g.mqtt.on_publish_gate([&g](const broker::client_info&, std::string_view topic) {
     return g.reserved.on_publish(topic);

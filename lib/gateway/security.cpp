@@ -1,6 +1,7 @@
 // TLS authentication through the registry, passwords, and policy sessions per connection.
 #include "gateway/security.hpp"
 #include "gateway/enhanced_auth.hpp"
+#include "gateway/provisioning_plane.hpp"
 
 #include <iotblocks/core/error.hpp>
 #include <iotblocks/policy/context.hpp>
@@ -463,6 +464,9 @@ mqtt::reason_code security::admit(std::shared_ptr<connection_state> st, broker::
 
 bool security::authorize(const broker::client_info& info, broker::action a,
                          std::string_view topic) {
+  if (a == broker::action::receive && !provisioning_reply_receivable(info.client_id, topic)) {
+    return false;
+  }
   auto* st = static_cast<connection_state*>(info.principal.get());
   if (st == nullptr) return false;
   policy::action_id id = policy::actions::publish;
