@@ -43,7 +43,6 @@ function(iotblocks_add_component name)
   set_target_properties(iotblocks_${name} PROPERTIES
     EXPORT_NAME ${name}
     OUTPUT_NAME iotblocks_${name}
-    POSITION_INDEPENDENT_CODE $<NOT:$<STREQUAL:${CMAKE_SYSTEM_NAME},Generic>>
     VERSION ${PROJECT_VERSION}
     SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
   target_compile_features(iotblocks_${name} PUBLIC cxx_std_20)

@@ -128,8 +128,9 @@ std::string nab_data_dir(const std::string& given) {
 
 struct nab_options {
   std::vector<std::string> detectors, sets, grid;
-  std::string data, export_dir, folds;
-  bool json = false, per_file = false;
+  std::string data, export_dir, folds, select = "pooled", profile;
+  bool json = false, per_file = false, search = false;
+  double margin = 0;
 };
 
 // Every combination of the --grid axes ("key=v1,v2,...") on top of --set.
@@ -162,12 +163,98 @@ std::string json_threshold(double t) {
   return std::isfinite(t) ? fmt::format("{}", t) : std::string("null");
 }
 
+anomaly::nab::selection selection_rule(const nab_options& o) {
+  if (o.select == "inner") return anomaly::nab::selection::inner_folds;
+  if (o.select != "pooled") throw error(usage, "--select: 'pooled' or 'inner'");
+  return anomaly::nab::selection::best_pooled;
+}
+
+// --search: the --grid axes searched coordinate-wise (from each axis' first value),
+// the whole search run inside every fold.
+void search_command(const nab_options& o, const anomaly::nab::corpus& corpus,
+                    const std::vector<std::string>& detectors) {
+  anomaly::nab::search_options options;
+  options.rule = selection_rule(o);
+  options.margin = o.margin;
+  for (const auto& s : o.sets) options.base += s + ",";
+  std::vector<anomaly::nab::axis> axes;
+  for (const auto& g : o.grid) {
+    const auto eq = g.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == g.size()) {
+      throw error(usage, fmt::format("--grid {}: expected key=v1,v2,...", g));
+    }
+    anomaly::nab::axis a{g.substr(0, eq), {}};
+    for (std::size_t at = eq + 1; at <= g.size();) {
+      const auto end = std::min(g.find(',', at), g.size());
+      if (end > at) a.values.push_back(g.substr(at, end - at));
+      at = end + 1;
+    }
+    axes.push_back(std::move(a));
+  }
+  const bool inner = options.rule == anomaly::nab::selection::inner_folds;
+  for (const auto& name : detectors) {
+    for (const auto& profile : corpus.profiles) {
+      auto v = anomaly::nab::validate_search(name, axes, corpus, profile, options);
+      if (!v)
+        throw error(v.error() == anomaly::error::invalid_parameter ||
+                            v.error() == anomaly::error::unknown_detector
+                        ? usage
+                        : failed,
+                    v.describe());
+      if (o.json) {
+        for (const auto& f : v->folds) {
+          print_line(
+              fmt::format(R"({{"detector":"{}","profile":"{}","held_out":"{}","parameters":"{}",)"
+                          R"("threshold":{},"train":{:.2f},"merit":{:.2f},"score":{:.2f},)"
+                          R"("in_sample":{:.2f},"raw":{:.4f},"windows":{},"detected":{},)"
+                          R"("false_positives":{}}})",
+                          name, v->profile, f.held_out, f.parameters, json_threshold(f.threshold),
+                          f.train, f.inner, f.held_out_score, f.in_sample, f.held_out_raw,
+                          f.windows, f.detected, f.false_positives));
+        }
+        print_line(fmt::format(
+            R"({{"detector":"{}","profile":"{}","parameters":"{}","threshold":{},)"
+            R"("in_sample":{:.2f},"merit":{:.2f},"held_out_pooled":{:.2f},"select":"{}",)"
+            R"("search":true,"margin":{}}})",
+            name, v->profile, v->whole.parameters, json_threshold(v->whole.threshold),
+            v->whole.score, v->whole.merit, v->held_out, o.select, o.margin));
+        continue;
+      }
+      print_line(fmt::format(
+          "{} {}: searched on the whole corpus {} (threshold {:.4f}), in-sample {:.1f}{}, "
+          "{} parameter sets tried (chosen by {}, margin {}); nested held-out pooled {:.1f}",
+          name, v->profile, v->whole.parameters, v->whole.threshold, v->whole.score,
+          inner ? fmt::format(", inner held-out {:.1f}", v->whole.merit) : std::string(),
+          v->whole.evaluated, inner ? "inner folds" : "pooled score", o.margin, v->held_out));
+      print_line(
+          fmt::format("| held out | train{} | held-out score | in-sample | windows found | "
+                      "FP | threshold | parameters chosen without it |",
+                      inner ? " (inner)" : ""));
+      print_line("|---|---:|---:|---:|---:|---:|---:|---|");
+      for (const auto& f : v->folds) {
+        const bool scorable = f.windows > 0;
+        print_line(
+            fmt::format("| {} | {} | {} | {} | {}/{} | {} | {:.4f} | {} |", f.held_out,
+                        inner ? fmt::format("{:.1f} ({:.1f})", f.train, f.inner)
+                              : fmt::format("{:.1f}", f.train),
+                        scorable ? fmt::format("{:.1f}", f.held_out_score) : std::string("-"),
+                        scorable ? fmt::format("{:.1f}", f.in_sample) : std::string("-"),
+                        f.detected, f.windows, f.false_positives, f.threshold, f.parameters));
+      }
+    }
+  }
+}
+
 void folds_command(const nab_options& o, const anomaly::nab::corpus& corpus,
                    const std::vector<std::string>& detectors) {
   if (o.folds != "category") throw error(usage, "--folds: only 'category' is supported");
+  if (o.search) return search_command(o, corpus, detectors);
   const auto candidates = grid_candidates(o);
+  anomaly::nab::validation_options options;
+  options.rule = selection_rule(o);
+  const bool inner = options.rule == anomaly::nab::selection::inner_folds;
   for (const auto& name : detectors) {
-    auto v = anomaly::nab::cross_validate(name, candidates, corpus);
+    auto v = anomaly::nab::cross_validate(name, candidates, corpus, options);
     if (!v)
       throw error(v.error() == anomaly::error::invalid_parameter ||
                           v.error() == anomaly::error::unknown_detector
@@ -179,32 +266,36 @@ void folds_command(const nab_options& o, const anomaly::nab::corpus& corpus,
         for (const auto& f : p.folds) {
           print_line(fmt::format(
               R"({{"detector":"{}","profile":"{}","held_out":"{}","parameters":"{}",)"
-              R"("threshold":{},"train":{:.2f},"score":{:.2f},"in_sample":{:.2f},"raw":{:.4f},)"
-              R"("windows":{},"detected":{},"false_positives":{}}})",
+              R"("threshold":{},"train":{:.2f},"inner":{},"score":{:.2f},"in_sample":{:.2f},)"
+              R"("raw":{:.4f},"windows":{},"detected":{},"false_positives":{}}})",
               name, p.profile, f.held_out, f.parameters, json_threshold(f.threshold), f.train,
-              f.held_out_score, f.in_sample, f.held_out_raw, f.windows, f.detected,
-              f.false_positives));
+              inner ? fmt::format("{:.2f}", f.inner) : std::string("null"), f.held_out_score,
+              f.in_sample, f.held_out_raw, f.windows, f.detected, f.false_positives));
         }
         print_line(
             fmt::format(R"({{"detector":"{}","profile":"{}","parameters":"{}","threshold":{},)"
-                        R"("in_sample":{:.2f},"held_out_pooled":{:.2f},"candidates":{}}})",
+                        R"("in_sample":{:.2f},"held_out_pooled":{:.2f},"candidates":{},)"
+                        R"("select":"{}"}})",
                         name, p.profile, p.parameters, json_threshold(p.threshold), p.in_sample,
-                        p.held_out, candidates.size()));
+                        p.held_out, candidates.size(), o.select));
         continue;
       }
-      print_line(
-          fmt::format("{} {}: in-sample {:.1f} (threshold {:.4f}{}{}), held-out pooled "
-                      "{:.1f}, {} candidate(s)",
-                      name, p.profile, p.in_sample, p.threshold, p.parameters.empty() ? "" : ", ",
-                      p.parameters, p.held_out, candidates.size()));
+      print_line(fmt::format(
+          "{} {}: in-sample {:.1f} (threshold {:.4f}{}{}), held-out pooled "
+          "{:.1f}, {} candidate(s), chosen by {}{}",
+          name, p.profile, p.in_sample, p.threshold, p.parameters.empty() ? "" : ", ", p.parameters,
+          p.held_out, candidates.size(), inner ? "inner folds" : "pooled score",
+          inner ? fmt::format(" (inner held-out {:.1f})", p.inner) : ""));
       print_line(
           "| held out | train | held-out score | in-sample | windows found | FP | raw | "
           "threshold | parameters |");
       print_line("|---|---:|---:|---:|---:|---:|---:|---:|---|");
       for (const auto& f : p.folds) {
         const bool scorable = f.windows > 0;
+        const std::string train = inner ? fmt::format("{:.1f} (inner {:.1f})", f.train, f.inner)
+                                        : fmt::format("{:.1f}", f.train);
         print_line(fmt::format(
-            "| {} | {:.1f} | {} | {} | {}/{} | {} | {:+.3f} | {:.4f} | {} |", f.held_out, f.train,
+            "| {} | {} | {} | {} | {}/{} | {} | {:+.3f} | {:.4f} | {} |", f.held_out, train,
             scorable ? fmt::format("{:.1f}", f.held_out_score) : std::string("-"),
             scorable ? fmt::format("{:.1f}", f.in_sample) : std::string("-"), f.detected, f.windows,
             f.false_positives, f.held_out_raw, f.threshold,
@@ -229,6 +320,10 @@ void nab_command(const nab_options& o) {
   if (detectors.empty() || (detectors.size() == 1 && detectors[0] == "all")) {
     detectors.clear();
     for (auto n : anomaly::detector_names()) detectors.emplace_back(n);
+  }
+  if (!o.profile.empty()) {
+    std::erase_if(corpus->profiles, [&](const auto& p) { return p.name != o.profile; });
+    if (corpus->profiles.empty()) throw error(usage, "--profile: no such profile: " + o.profile);
   }
   if (!o.folds.empty()) return folds_command(o, *corpus, detectors);
   std::size_t rows = 0, windows = 0;
@@ -311,6 +406,20 @@ void setup(CLI::App& root) {
   nab->add_option("--grid", nab_opts.grid,
                   "With --folds: candidate values of one parameter, key=v1,v2,... (repeatable; "
                   "all combinations)");
+  nab->add_option("--select", nab_opts.select,
+                  "With --folds: how a parameter set is chosen from the training categories: "
+                  "'pooled' (best score on them, default) or 'inner' (nested: best pooled score "
+                  "of their own leave-one-category-out folds)");
+  nab->add_flag("--search", nab_opts.search,
+                "With --folds: search the --grid axes one at a time from each axis' first value "
+                "(coordinate search, by --select) instead of trying every combination; the "
+                "search runs inside every fold");
+  nab->add_option("--margin", nab_opts.margin,
+                  "With --search: points a value must gain over the current one to replace it "
+                  "(default 0)")
+      ->check(CLI::Range(0.0, 100.0));
+  nab->add_option("--profile", nab_opts.profile,
+                  "Only this cost profile (standard, reward_low_FP_rate, reward_low_FN_rate)");
   nab->callback([] { nab_command(nab_opts); });
 
   auto* list = cmd->add_subcommand("detectors", "List detectors with their default parameters");

@@ -39,8 +39,8 @@ constexpr double max_raw = 1e6;
 struct ensemble_params {
   double alpha = 0.012;
   double level_alpha = 0.03;
-  double season_alpha = 0.03;
-  std::uint32_t training = 150;
+  double season_alpha = 0.015;
+  std::uint32_t training = 100;
   double novelty_weight = 20;
   double record_weight = 8;
   double alarm = 3.5;
@@ -49,7 +49,7 @@ struct ensemble_params {
   std::uint32_t season = 1;
   double max_abs_value = 1e150;
   std::uint32_t likelihood = 1;  // 0: off
-  std::uint32_t likelihood_window = 10;
+  std::uint32_t likelihood_window = 20;
   double likelihood_alpha = 0.001;
   double likelihood_min_std = 0.02;
 };

@@ -7,24 +7,106 @@
 namespace iotblocks::anomaly::nab {
 namespace {
 
-struct choice {
-  std::size_t candidate = 0;
-  profile_score score;
+// Runs of every candidate over the same files, grouped by category (stable). A fold
+// rotates a category's files to the end of a prefix, so the files chosen from and
+// the files scored are a prefix and a suffix of it: no copies, and the same order
+// for every candidate.
+using runs_t = std::vector<std::vector<scored_file>>;
+
+struct range {
+  std::string name;
+  std::size_t begin, end;
 };
 
-// The candidate with the best normalised score over `sets[k]` (the first on ties).
-result<choice> best_of(const std::vector<std::span<const scored_file>>& sets,
-                       const cost_profile& profile, const scoring_options& options) {
-  choice best;
-  bool have = false;
-  for (std::size_t k = 0; k < sets.size(); ++k) {
-    auto s = score(sets[k], profile, options);
-    if (!s) return std::move(s).take_failure();
-    if (!have || s->normalized > best.score.normalized) {
-      best = {k, std::move(*s)};
-      have = true;
-    }
+// Contiguous categories of the first `n` files.
+std::vector<range> categories_of(const std::vector<scored_file>& files, std::size_t n) {
+  std::vector<range> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string cat = category_of(files[i].name);
+    if (out.empty() || out.back().name != cat) out.push_back({std::move(cat), i, i});
+    out.back().end = i + 1;
   }
+  return out;
+}
+
+// Moves files [r.begin, r.end) to the end of the first `n` (and back).
+void to_end(runs_t& runs, const range& r, std::size_t n) {
+  for (auto& files : runs) {
+    std::rotate(files.begin() + static_cast<std::ptrdiff_t>(r.begin),
+                files.begin() + static_cast<std::ptrdiff_t>(r.end),
+                files.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+}
+void back(runs_t& runs, const range& r, std::size_t n) {
+  for (auto& files : runs) {
+    std::rotate(files.begin() + static_cast<std::ptrdiff_t>(r.begin),
+                files.begin() + static_cast<std::ptrdiff_t>(n - (r.end - r.begin)),
+                files.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+}
+
+struct choice {
+  std::size_t candidate = 0;
+  profile_score score;  ///< of the chosen candidate over the files chosen from (swept)
+  double inner = 0;     ///< selection::inner_folds: its pooled inner held-out score
+};
+
+struct pooled {
+  double raw = 0, null = 0, perfect = 0;
+  void add(const profile_score& s) {
+    raw += s.raw;
+    null += s.null_score;
+    perfect += s.perfect_score;
+  }
+  double normalized() const {
+    return perfect == null ? 0.0 : 100.0 * (raw - null) / (perfect - null);
+  }
+};
+
+// The candidate chosen from the first `n` files of every run, by `rule`; only those
+// files are read. The threshold is always the chosen candidate's best over them.
+result<choice> choose(runs_t& runs, std::size_t n, const cost_profile& profile,
+                      const validation_options& options) {
+  const auto first = [&](std::size_t k) { return std::span<const scored_file>(runs[k]).first(n); };
+  std::vector<double> merit(runs.size(), 0.0);
+  if (options.rule == selection::best_pooled) {
+    for (std::size_t k = 0; k < runs.size(); ++k) {
+      auto s = score(first(k), profile, options.scoring);
+      if (!s) return std::move(s).take_failure();
+      merit[k] = s->normalized;
+    }
+  } else {  // inner_folds: leave one of these categories out at a time
+    std::vector<pooled> inner(runs.size());
+    for (const auto& cat : categories_of(runs.front(), n)) {
+      to_end(runs, cat, n);
+      const std::size_t m = n - (cat.end - cat.begin);
+      result<void> status;
+      for (std::size_t k = 0; k < runs.size() && status; ++k) {
+        const auto files = first(k);
+        auto fit = score(files.first(m), profile, options.scoring);
+        if (!fit) {
+          status = std::move(fit).take_failure();
+          break;
+        }
+        auto held = score_at(files.subspan(m), profile, fit->threshold, options.scoring);
+        if (!held) {
+          status = std::move(held).take_failure();
+          break;
+        }
+        inner[k].add(*held);
+      }
+      back(runs, cat, n);
+      if (!status) return std::move(status).take_failure();
+    }
+    for (std::size_t k = 0; k < runs.size(); ++k) merit[k] = inner[k].normalized();
+  }
+  choice best;
+  best.candidate = static_cast<std::size_t>(std::max_element(merit.begin(), merit.end()) -
+                                            merit.begin());  // first on ties
+  best.inner = options.rule == selection::inner_folds ? merit[best.candidate] : 0.0;
+  auto s = score(first(best.candidate), profile, options.scoring);
+  if (!s) return std::move(s).take_failure();
+  best.score = std::move(*s);
   return best;
 }
 
@@ -33,11 +115,17 @@ result<choice> best_of(const std::vector<std::span<const scored_file>>& sets,
 result<std::vector<validation>> cross_validate(std::string_view detector_name,
                                                std::span<const std::string> candidates,
                                                const corpus& c, const scoring_options& options) {
+  validation_options o;
+  o.scoring = options;
+  return cross_validate(detector_name, candidates, c, o);
+}
+
+result<std::vector<validation>> cross_validate(std::string_view detector_name,
+                                               std::span<const std::string> candidates,
+                                               const corpus& c, const validation_options& options) {
   const std::vector<std::string> defaults{""};
   if (candidates.empty()) candidates = defaults;
-  // Each candidate's scored files, grouped by category (stable). A fold rotates its
-  // category to the end, so train and test are a prefix and a suffix: no copies.
-  std::vector<std::vector<scored_file>> runs;
+  runs_t runs;
   const auto by_category = [](const scored_file& x, const scored_file& y) {
     return category_of(x.name) < category_of(y.name);
   };
@@ -47,79 +135,53 @@ result<std::vector<validation>> cross_validate(std::string_view detector_name,
     runs.push_back(run(**model, c));
     std::stable_sort(runs.back().begin(), runs.back().end(), by_category);
   }
-  struct range {
-    std::string name;
-    std::size_t begin, end;
-  };
-  std::vector<range> categories;
-  for (std::size_t i = 0; i < runs.front().size(); ++i) {
-    std::string cat = category_of(runs.front()[i].name);
-    if (categories.empty() || categories.back().name != cat) {
-      categories.push_back({std::move(cat), i, i});
-    }
-    categories.back().end = i + 1;
-  }
-  const auto to_end = [](std::vector<scored_file>& files, const range& r) {
-    std::rotate(files.begin() + static_cast<std::ptrdiff_t>(r.begin),
-                files.begin() + static_cast<std::ptrdiff_t>(r.end), files.end());
-  };
-  const auto back = [](std::vector<scored_file>& files, const range& r) {
-    std::rotate(files.begin() + static_cast<std::ptrdiff_t>(r.begin),
-                files.end() - static_cast<std::ptrdiff_t>(r.end - r.begin), files.end());
-  };
-  struct split_view {
-    std::span<const scored_file> train, test;
-  };
-  const auto view = [](const std::vector<scored_file>& files, const range& r) {
-    const std::span<const scored_file> all{files};
-    const std::size_t n = r.end - r.begin;
-    return split_view{all.first(all.size() - n), all.last(n)};
-  };
+  const std::size_t all = runs.front().size();
+  const auto categories = categories_of(runs.front(), all);
   std::vector<validation> out;
   for (const auto& profile : c.profiles) {
     validation v;
     v.profile = profile.name;
-    std::vector<std::span<const scored_file>> all;
-    for (const auto& r : runs) all.emplace_back(r);
-    auto whole = best_of(all, profile, options);
+    auto whole = choose(runs, all, profile, options);
     if (!whole) return std::move(whole).take_failure();
     v.parameters = candidates[whole->candidate];
     v.threshold = whole->score.threshold;
     v.in_sample = whole->score.normalized;
-    double raw = 0, null = 0, perfect = 0;
+    v.inner = whole->inner;
+    pooled held_out;
     for (const auto& cat : categories) {
-      for (auto& r : runs) to_end(r, cat);
-      std::vector<std::span<const scored_file>> train;
-      for (const auto& r : runs) train.push_back(view(r, cat).train);
-      auto chosen = best_of(train, profile, options);
+      to_end(runs, cat, all);
+      const std::size_t n = all - (cat.end - cat.begin);
+      auto chosen = choose(runs, n, profile, options);
       if (chosen) {
-        auto held = score_at(view(runs[chosen->candidate], cat).test, profile,
-                             chosen->score.threshold, options);
-        auto in = score_at(view(runs[whole->candidate], cat).test, profile, v.threshold, options);
+        const auto test = [&](std::size_t k) {
+          return std::span<const scored_file>(runs[k]).subspan(n);
+        };
+        auto held =
+            score_at(test(chosen->candidate), profile, chosen->score.threshold, options.scoring);
+        auto in = score_at(test(whole->candidate), profile, v.threshold, options.scoring);
         if (held && in) {
           fold f;
           f.held_out = cat.name;
           f.parameters = candidates[chosen->candidate];
           f.threshold = chosen->score.threshold;
           f.train = chosen->score.normalized;
+          f.inner = chosen->inner;
           f.held_out_score = held->normalized;
           f.in_sample = in->normalized;
           f.held_out_raw = held->raw;
           f.windows = held->windows;
           f.detected = held->detected_windows;
           f.false_positives = held->false_positives;
-          raw += held->raw;
-          null += held->null_score;
-          perfect += held->perfect_score;
+          held_out.add(*held);
           v.folds.push_back(std::move(f));
         } else {
           chosen = held ? std::move(in).take_failure() : std::move(held).take_failure();
         }
       }
-      for (auto& r : runs) back(r, cat);
+      back(runs, cat, all);
       if (!chosen) return std::move(chosen).take_failure();
     }
-    v.held_out = perfect == null ? 0.0 : 100.0 * (raw - null) / (perfect - null);
+    v.held_out = held_out.normalized();
     out.push_back(std::move(v));
   }
   return out;

@@ -265,7 +265,11 @@ net::http_reply things_route(gateway::impl& g, const net::incoming_request& r) {
         t.attributes.emplace(std::string(json::view(it->name)), std::string(json::view(it->value)));
       }
     }
-    const bool exists = static_cast<bool>(reg->describe_thing(name));
+    const auto before = reg->describe_thing(name);
+    if (!t.type.empty() && (!before || before->type != t.type)) {
+      if (auto ok = g.types->assignable(t.type); !ok) return fail_reply(ok.fail());
+    }
+    const bool exists = static_cast<bool>(before);
     auto ok = exists ? reg->update_thing(t) : reg->create_thing(t);
     if (!ok) return fail_reply(ok.fail());
     sec.changed();

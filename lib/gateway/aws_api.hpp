@@ -68,6 +68,11 @@ std::span<const operation> jobs_operations();
 std::span<const operation> jobs_data_operations();
 /// Static thing groups (aws_api_groups.cpp), part of iot_operations().
 std::span<const operation> group_operations();
+/// Thing types (aws_api_thing_types.cpp), part of iot_operations().
+std::span<const operation> thing_type_operations();
+/// Nothing when a thing may be given `type` (empty: no type), else the AWS error (404 for a
+/// missing type, 400 for a deprecated one).
+std::optional<net::http_reply> thing_type_assignable(call& c, std::string_view type);
 /// A deleted thing leaves its groups, and its pending job executions become REMOVED.
 void thing_deleted(call& c, std::string_view thing);
 

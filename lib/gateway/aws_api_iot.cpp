@@ -142,6 +142,7 @@ net::http_reply create_thing(call& c) {
   t.name = c.params[0];
   bool merge = false;
   if (auto b = read_thing_body(body, t, merge)) return *b;
+  if (auto b = thing_type_assignable(c, t.type)) return *b;
   std::erase_if(t.attributes, [](const auto& kv) { return kv.second.empty(); });
   if (auto ok = reg->create_thing(t); !ok) {
     // As AWS: the same name and configuration again succeeds; another configuration is 409.
@@ -234,7 +235,10 @@ net::http_reply update_thing(call& c) {
   bool merge = false;
   if (auto b = read_thing_body(body, change, merge)) return *b;
   registry::thing t = *now;
-  if (json::find(body, "thingTypeName") != nullptr) t.type = change.type;
+  if (json::find(body, "thingTypeName") != nullptr && change.type != t.type) {
+    if (auto b = thing_type_assignable(c, change.type)) return *b;
+    t.type = change.type;
+  }
   if (json::get_bool(body, "removeThingType").value_or(false)) t.type.clear();
   if (const auto* p = json::find(body, "attributePayload");
       p != nullptr && json::find(*p, "attributes") != nullptr) {
@@ -510,6 +514,8 @@ std::span<const operation> iot_operations() {
     v.insert(v.end(), jobs.begin(), jobs.end());
     const auto groups = group_operations();
     v.insert(v.end(), groups.begin(), groups.end());
+    const auto types = thing_type_operations();
+    v.insert(v.end(), types.begin(), types.end());
     return v;
   }();
   return all;

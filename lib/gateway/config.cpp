@@ -138,11 +138,11 @@ result<config> parse_config(std::string_view text) {
   if (!doc) return std::move(doc).take_failure();
   const value& root = *doc;
   if (!root.IsObject()) return bad("(root)", "expected an object");
-  if (auto f =
-          only(root, "",
-               {"listeners", "data_dir", "threads", "admin_token", "limits", "rules", "policies",
-                "authorize", "default_policies", "bridges", "notify", "alarms", "aws_access_keys",
-                "custom_authorizers", "default_authorizer", "aws", "certificate_profile", "log"})) {
+  if (auto f = only(root, "",
+                    {"listeners", "data_dir", "threads", "admin_token", "limits", "rules",
+                     "policies", "authorize", "default_policies", "bridges", "notify", "alarms",
+                     "aws_access_keys", "custom_authorizers", "default_authorizer", "aws",
+                     "certificate_profile", "log", "stores"})) {
     return *f;
   }
   config c;
@@ -152,6 +152,18 @@ result<config> parse_config(std::string_view text) {
   r.str("admin_token", c.admin_token);
   r.boolean("authorize", c.authorize);
   if (r.error) return *r.error;
+  if (const value* stores = json::find(root, "stores")) {
+    if (!stores->IsObject()) return bad("stores", "expected an object");
+    if (auto f = only(*stores, "stores", {"shadows"})) return *f;
+    reader s{*stores, "stores", {}};
+    s.str("shadows", c.shadow_store);
+    if (s.error) return *s.error;
+    const std::string_view url = c.shadow_store;
+    if (!url.starts_with("sqlite:") && !url.starts_with("postgresql://") &&
+        !url.starts_with("postgres://")) {
+      return bad("stores.shadows", "expected sqlite:[PATH] or postgresql://…");
+    }
+  }
   c.server.threads = c.threads;
   if (const value* ls = json::find(root, "listeners")) {
     if (!ls->IsArray()) return bad("listeners", "expected an array");

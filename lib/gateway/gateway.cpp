@@ -7,6 +7,9 @@
 #include <iotblocks/core/uuid.hpp>
 #include <iotblocks/net_rules/transports.hpp>
 #include <iotblocks/rules/mqtt_properties.hpp>
+#ifdef IOTBLOCKS_GATEWAY_POSTGRES
+#include <iotblocks/postgres/shadow_store.hpp>
+#endif
 
 #include <filesystem>
 #include <mutex>
@@ -46,6 +49,26 @@ class broker_publisher final : public rules::publisher {
  private:
   broker::broker& b_;
 };
+
+/// The shadow store a `stores.shadows` URL names (config.hpp).
+result<std::unique_ptr<shadow::store>> open_shadow_store(const std::string& url,
+                                                         const std::filesystem::path& dir) {
+  if (url.starts_with("sqlite:")) {
+    const std::string path = url.size() > 7 ? url.substr(7) : (dir / "shadows.db").string();
+    auto s = shadow::sqlite_store::open(path);
+    if (!s) return std::move(s).take_failure();
+    return std::unique_ptr<shadow::store>(std::move(*s));
+  }
+#ifdef IOTBLOCKS_GATEWAY_POSTGRES
+  auto s = postgres::shadow_store::open(url);
+  if (!s) return std::move(s).take_failure();
+  return std::unique_ptr<shadow::store>(std::move(*s));
+#else
+  return failure{std::make_error_code(std::errc::operation_not_supported),
+                 "this build has no postgres component (libpq-dev)",
+                 {}};
+#endif
+}
 
 net::transport transport_of(const std::string& type) {
   if (type == "mqtts") return net::transport::tls;
@@ -124,7 +147,7 @@ result<void> gateway::start() {
   g.sec = std::make_unique<security>(g.cfg, g.mqtt, g.log);
   if (auto ok = g.sec->open(dir); !ok) return ok;
 
-  auto store = shadow::sqlite_store::open((dir / "shadows.db").string());
+  auto store = open_shadow_store(g.cfg.shadow_store, dir);
   if (!store) return failure{store.error(), "shadow store: " + store.describe(), {}};
   g.shadow_store = std::move(*store);
   g.shadows = std::make_unique<shadow::service>(*g.shadow_store);
@@ -135,6 +158,9 @@ result<void> gateway::start() {
   auto groups = registry::thing_groups::open((dir / "thing_groups.db").string());
   if (!groups) return failure{groups.error(), "thing groups: " + groups.describe(), {}};
   g.groups = std::move(*groups);
+  auto types = registry::thing_types::open((dir / "thing_types.db").string());
+  if (!types) return failure{types.error(), "thing types: " + types.describe(), {}};
+  g.types = std::move(*types);
 
   rules::engine_options ro;
   ro.store_path = (dir / "rules.db").string();

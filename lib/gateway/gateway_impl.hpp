@@ -7,6 +7,7 @@
 #include <iotblocks/net_broker/handler.hpp>
 #include <iotblocks/policy/evaluate.hpp>
 #include <iotblocks/registry/thing_groups.hpp>
+#include <iotblocks/registry/thing_types.hpp>
 #include <iotblocks/rules/engine.hpp>
 #include <iotblocks/shadow/service.hpp>
 #include <iotblocks/shadow/store.hpp>
@@ -35,11 +36,12 @@ struct gateway::impl {
   net::server server;
   net_broker::handler gate{mqtt};  ///< the broker on the server's connections
   net::http_server http;
-  std::unique_ptr<shadow::sqlite_store> shadow_store;
+  std::unique_ptr<shadow::store> shadow_store;
   std::unique_ptr<shadow::service> shadows;
   std::unique_ptr<shadow::router> shadow_router;
   std::unique_ptr<jobs_plane> jobs;                ///< AWS IoT Jobs (jobs_plane.cpp)
   std::unique_ptr<registry::thing_groups> groups;  ///< static thing groups (thing_groups.db)
+  std::unique_ptr<registry::thing_types> types;    ///< thing types (thing_types.db)
   std::unique_ptr<rules::engine> rules;
   std::unique_ptr<rule_store> rule_changes;  ///< rules changed through the admin API
   std::unique_ptr<bridge_set> bridges;       ///< upstream bridges (bridges.cpp)

@@ -32,6 +32,7 @@ const char* message(int ev) noexcept {
     case error::auto_registration_disabled:
       return "CA certificate does not allow auto-registration";
     case error::hierarchy_conflict: return "thing group hierarchy conflict";
+    case error::deprecated: return "thing type is deprecated";
   }
   return "unknown iotblocks.registry error";
 }

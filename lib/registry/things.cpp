@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace iotblocks::registry {
 
 using lock = std::lock_guard<std::mutex>;
@@ -23,11 +25,19 @@ namespace {
 
 failure fail(error e, std::string message) { return failure{e, std::move(message), {}}; }
 
-bool attribute_char(char c, bool value) noexcept {
-  (void)value;
+bool attribute_char(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '.' || c == ',' || c == '@' || c == '/' || c == ':' || c == '#' || c == '-';
 }
+
+}  // namespace
+
+bool valid_attribute_name(std::string_view name) noexcept {
+  return !name.empty() && name.size() <= 128 &&
+         std::all_of(name.begin(), name.end(), attribute_char);
+}
+
+namespace {
 
 // AWS IoT's syntax: names [a-zA-Z0-9_.,@/:#-]{1,128}, values the same set, at most 800.
 result<void> validate(const thing& t, std::size_t max_attributes) {
@@ -43,13 +53,8 @@ result<void> validate(const thing& t, std::size_t max_attributes) {
     return fail(error::limit_exceeded, fmt::format("more than {} attributes", max_attributes));
   }
   for (const auto& [k, v] : t.attributes) {
-    const bool key_ok =
-        !k.empty() && k.size() <= 128 &&
-        std::all_of(k.begin(), k.end(), [](char c) { return attribute_char(c, false); });
-    const bool value_ok = v.size() <= 800 && std::all_of(v.begin(), v.end(), [](char c) {
-                            return attribute_char(c, true);
-                          });
-    if (!key_ok || !value_ok) {
+    const bool value_ok = v.size() <= 800 && std::all_of(v.begin(), v.end(), attribute_char);
+    if (!valid_attribute_name(k) || !value_ok) {
       return fail(error::invalid_name, fmt::format("invalid attribute '{}'", k.substr(0, 140)));
     }
   }

@@ -2,11 +2,20 @@
 
 #include "shadow/shards.hpp"
 
+#include <algorithm>
+
 namespace iotblocks::shadow {
 
 void store::modify_async(const shadow_key& key, edit fn, done on_done) {
   const std::error_code ec = modify(key, fn);
   if (on_done) on_done(ec);
+}
+
+result<std::vector<std::string>> store::named_shadows(std::string_view, std::string_view,
+                                                      std::size_t) {
+  return failure{std::make_error_code(std::errc::operation_not_supported),
+                 "this shadow store cannot list named shadows",
+                 {}};
 }
 
 struct memory_store::shard : detail::shard_map {};
@@ -36,6 +45,26 @@ std::error_code memory_store::read(const shadow_key& key, function_ref<void(cons
     fn(it->second);
   }
   return {};
+}
+
+result<std::vector<std::string>> memory_store::named_shadows(std::string_view thing,
+                                                             std::string_view from,
+                                                             std::size_t limit) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < detail::shard_count; ++i) {  // every shard: a scan, for tests
+    std::lock_guard lock(shards_[i].mu);
+    for (const auto& [flat, doc] : shards_[i].docs) {
+      if (!doc.exists() || flat.size() <= thing.size() || !flat.starts_with(thing) ||
+          flat[thing.size()] != '/') {
+        continue;
+      }
+      auto name = flat.substr(thing.size() + 1);
+      if (name >= from) out.push_back(std::move(name));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  if (out.size() > limit) out.resize(limit);
+  return out;
 }
 
 std::size_t memory_store::size() const {

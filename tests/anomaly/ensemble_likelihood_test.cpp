@@ -69,13 +69,13 @@ TEST(EnsembleLikelihood, FlagsGradualChangesEarlierThanThePerPointStatistic) {
 TEST(EnsembleLikelihood, StateStaysUnder4KiBAndDecodeChecksTheWindow) {
   const auto d = make_detector("ensemble").value();
   EXPECT_LE(d->state_size(), 4096u);
-  EXPECT_NE(d->parameters().find("likelihood=1,likelihood_window=10"), std::string::npos);
+  EXPECT_NE(d->parameters().find("likelihood=1,likelihood_window=20"), std::string::npos);
   EXPECT_EQ(make_detector("ensemble", "likelihood_window=33").error(), error::invalid_parameter);
   EXPECT_EQ(make_detector("ensemble", "likelihood=2").error(), error::invalid_parameter);
   EXPECT_EQ(make_detector("ensemble", "likelihood_min_std=0").error(), error::invalid_parameter);
-  // A snapshot taken with a 20-point window does not decode into a 10-point one
+  // A snapshot taken with a 30-point window does not decode into a 20-point one
   // (its ring position may lie beyond the window).
-  const auto wide = make_detector("ensemble", "likelihood_window=20").value();
+  const auto wide = make_detector("ensemble", "likelihood_window=30").value();
   series s{wide};
   for (int i = 0; i < 400; ++i) s.update(i % 7, i * five_minutes).value();
   byte_buffer e;
@@ -105,11 +105,13 @@ TEST(EnsembleLikelihood, AStateFromBeforeTheLikelihoodRestores) {
             error::invalid_snapshot);
 }
 
-// Issue 26's goals on the bundled NAB subset with the shipped defaults, the
-// threshold chosen without the held-out category (standard profile; the other two
-// cost 13 s more under ASan and are in docs/anomaly.md): pooled held-out score at
-// least 77.5 (the ensemble without the likelihood: 75.4), within 2 points of the
-// in-sample score, and every fold within 5 points of its in-sample score.
+// The shipped defaults on the bundled NAB subset, only the threshold chosen without
+// the held-out category (standard profile; the other two cost 13 s more under ASan
+// and are in docs/anomaly.md): pooled held-out score at least 77.5, within 2 points
+// of the in-sample score, and every fold within 5 points of its in-sample score.
+// The defaults themselves are the whole-corpus pick of a nested search whose own
+// held-out score is lower (docs/anomaly.md, "Choosing the defaults"); this test
+// guards the defaults, it does not validate how they were chosen.
 TEST(EnsembleLikelihood, HoldsUpOnNabCategoriesLeftOut) {
   auto corpus = nab::load_corpus("data/nab").value();
   std::erase_if(corpus.profiles, [](const auto& p) { return p.name != "standard"; });

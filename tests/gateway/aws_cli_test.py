@@ -26,6 +26,8 @@ sys.path.insert(0, "/usr/lib/python3/dist-packages/awscli")  # Debian's botocore
 from botocore.auth import SigV4Auth  # noqa: E402
 from botocore.awsrequest import AWSRequest  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
+import botocore.session  # noqa: E402
 
 AWS = "/usr/bin/aws"
 KEY, SECRET, REGION = "AKIAIOTBLOCKSTEST01", "s3cr3t/Key+for=the-gateway", "eu-west-1"
@@ -159,8 +161,12 @@ def main():
         gw.start()
         try:
             scenario(gw, d, ca)
+            thing_types(gw)
             gw.stop()
             gw.start()
+            rc, out, err = aws(gw, "iot", "describe-thing-type", "--thing-type-name", "LightBulb")
+            check(rc == 0 and out["thingTypeMetadata"]["deprecated"] is True,
+                  "after a restart LightBulb is still deprecated " + err)
             rc, out, err = aws(gw, "iot", "describe-thing", "--thing-name", "sensor-1")
             check(rc == 0 and out["attributes"] == {"room": "lab"},
                   "after a restart describe-thing still finds sensor-1 " + err)
@@ -487,6 +493,54 @@ def scenario(gw, d, server_ca):
           "maxResults=250 gives 250 things and a nextToken")
     expect_error(gw, "list-things with a forged nextToken", 400, "InvalidRequestException",
                  "GET", "/things?nextToken=%25%25")
+
+
+def thing_types(gw):
+    """The CLI for create and deprecate, then botocore in this process (the same service model,
+    without a second of CLI start-up per call)."""
+    rc, out, err = aws(gw, "iot", "create-thing-type", "--thing-type-name", "LightBulb",
+                       "--thing-type-properties",
+                       "thingTypeDescription=light bulb type,searchableAttributes=wattage,model")
+    check(rc == 0 and out["thingTypeArn"].endswith(":thingtype/LightBulb") and out["thingTypeId"],
+          "create-thing-type " + err)
+    iot = botocore.session.get_session().create_client(
+        "iot", region_name=REGION, endpoint_url=gw.url, aws_access_key_id=KEY,
+        aws_secret_access_key=SECRET)
+
+    def error_of(op, **kw):
+        try:
+            getattr(iot, op)(**kw)
+            return None, ""
+        except ClientError as e:
+            return e.response["Error"]["Code"], e.response["Error"]["Message"]
+
+    check(error_of("create_thing_type", thingTypeName="LightBulb")[0] ==
+          "ResourceAlreadyExistsException", "create-thing-type again is 409")
+    out = iot.describe_thing_type(thingTypeName="LightBulb")
+    check(out["thingTypeProperties"] == {"thingTypeDescription": "light bulb type",
+                                         "searchableAttributes": ["wattage", "model"]}
+          and out["thingTypeMetadata"]["deprecated"] is False, "describe-thing-type %s" % out)
+    check(error_of("create_thing", thingName="bulb-1", thingTypeName="NoSuchType")[0] ==
+          "ResourceNotFoundException", "create-thing with a missing type is 404")
+    iot.create_thing(thingName="bulb-1", thingTypeName="LightBulb")
+    out = iot.list_things(thingTypeName="LightBulb")
+    check([t["thingName"] for t in out["things"]] == ["bulb-1"], "list-things by type %s" % out)
+    rc, _, err = aws(gw, "iot", "deprecate-thing-type", "--thing-type-name", "LightBulb")
+    check(rc == 0, "deprecate-thing-type " + err)
+    code, message = error_of("create_thing", thingName="bulb-2", thingTypeName="LightBulb")
+    check(code == "InvalidRequestException" and "deprecated" in message,
+          "create-thing with a deprecated type: %s %s" % (code, message))
+    code, message = error_of("delete_thing_type", thingTypeName="LightBulb")
+    check(code == "InvalidRequestException" and "bulb-1" in message,
+          "delete-thing-type while bulb-1 has it: %s %s" % (code, message))
+    iot.delete_thing(thingName="bulb-1")
+    code, message = error_of("delete_thing_type", thingTypeName="LightBulb")
+    check(code == "InvalidRequestException" and "5 minutes" in message,
+          "delete-thing-type right after deprecation: %s %s" % (code, message))
+    out = iot.list_thing_types()
+    check([t["thingTypeName"] for t in out["thingTypes"]] == ["LightBulb"]
+          and out["thingTypes"][0]["thingTypeMetadata"]["deprecated"] is True,
+          "list-thing-types %s" % out)
 
 
 def ca_registration(gw, d, server_ca, first_cert_arn):

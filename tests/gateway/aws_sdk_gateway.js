@@ -1,8 +1,9 @@
-// Test helper for aws_sdk_test.js: makes the certificates with openssl, starts
-// `iotblocks gateway run` on free 127.0.0.1 ports with a config, onboards
-// devices through the admin API, and stops the gateway.
+// Test helper for the aws_sdk_*_test.js files: makes the certificates with openssl
+// (also as the AWS developer guide does), starts `iotblocks gateway run` on free
+// 127.0.0.1 ports with a config, onboards devices through the admin API, and stops
+// the gateway.
 'use strict';
-const { execFileSync, spawn } = require('child_process');
+const { execFile, execFileSync, spawn } = require('child_process');
 const fs = require('fs');
 const http = require('http');
 const os = require('os');
@@ -27,6 +28,43 @@ function makeServerTls(dir) {
   openssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'),
           '-CAcreateserial', '-out', f('server.pem'), '-days', '2', '-extfile', f('ext.cnf'));
   return { ca: f('ca.pem'), cert: f('server.pem'), key: f('server.key') };
+}
+
+function opensslAsync(dir, ...args) {
+  return new Promise((resolve, reject) => {
+    execFile('openssl', args, { cwd: dir }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`openssl ${args.join(' ')}: ${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/// A CA, device keys and certificates made with the commands of the AWS IoT developer
+/// guide ("Create a CA certificate", "Create a client certificate using your CA
+/// certificate"), the prompted subject given with -subj: an RSA CA without keyUsage.
+class GuideCa {
+  constructor(dir) {
+    this.dir = dir;
+    this.ca = path.join(dir, 'rootCA.pem');
+  }
+
+  /// openssl genrsa for the CA and for `keys` device keys (in parallel), then the CA.
+  async make(keys) {
+    const names = ['rootCA', ...keys];
+    await Promise.all(names.map((n) => opensslAsync(this.dir, 'genrsa', '-out', `${n}.key`, '2048')));
+    await opensslAsync(this.dir, 'req', '-x509', '-new', '-nodes', '-key', 'rootCA.key', '-sha256',
+                       '-days', '1024', '-out', 'rootCA.pem', '-subj', '/CN=Guide Root CA');
+  }
+
+  /// A certificate for subject CN `cn` on the key `key` (made by make()), signed by the CA.
+  async sign(name, key, cn) {
+    await opensslAsync(this.dir, 'req', '-new', '-key', `${key}.key`, '-out', `${name}.csr`,
+                       '-subj', `/CN=${cn}`);
+    await opensslAsync(this.dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', 'rootCA.pem', '-CAkey',
+                       'rootCA.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '500',
+                       '-sha256');
+    return { cert: path.join(this.dir, `${name}.pem`), key: path.join(this.dir, `${key}.key`) };
+  }
 }
 
 function request(port, method, urlPath, token, body) {
@@ -123,4 +161,4 @@ class Gateway {
   }
 }
 
-module.exports = { Gateway };
+module.exports = { Gateway, GuideCa, opensslAsync };

@@ -8,10 +8,9 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert');
 const path = require('path');
 const { Gateway } = require('./aws_sdk_gateway');
+const { sdk, awsIot, within, start5, stop5, roundTrip5 } = require('./aws_sdk_clients');
 
-const peers = path.join(__dirname, '../peers/node_modules');
-const { mqtt, mqtt5, iot, auth, iotshadow } = require(path.join(peers, 'aws-iot-device-sdk-v2'));
-const awsIot = require(path.join(peers, 'aws-iot-device-sdk'));
+const { mqtt, mqtt5, iot, auth, iotshadow } = sdk;
 const crypto = require('crypto');
 const fs = require('fs');
 const http = require('http');
@@ -76,54 +75,6 @@ after(async () => {
   authServer.closeAllConnections();
   authServer.close();
 });
-
-function within(ms, what, promise) {
-  let timer;
-  const limit = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
-}
-
-/// Starts an MQTT 5 client; resolves {ok: true, client} on CONNACK success, {ok: false,
-/// reason} on a refusal (the CONNACK reason code, or the error for a transport failure).
-function start5(config) {
-  const client = new mqtt5.Mqtt5Client(config);
-  const outcome = new Promise((resolve) => {
-    client.on('connectionSuccess', () => resolve({ ok: true, client }));
-    client.on('connectionFailure', (e) => {
-      const stopped = new Promise((done) => client.on('stopped', done));
-      client.stop();
-      // The native client is released only by close(), once stopped.
-      stopped.then(() => {
-        client.close();
-        resolve({ ok: false, reason: e.connack ? e.connack.reasonCode : undefined, error: e.error });
-      });
-    });
-  });
-  client.start();
-  return within(5000, 'MQTT 5 connect', outcome);
-}
-
-async function stop5(client) {
-  const stopped = new Promise((resolve) => client.on('stopped', resolve));
-  client.stop();
-  await stopped;
-  client.close();
-}
-
-/// Subscribes, publishes one QoS 1 message to itself and waits for it (MQTT 5).
-async function roundTrip5(client, topic) {
-  const got = new Promise((resolve) => {
-    client.on('messageReceived', (e) => resolve(e.message));
-  });
-  const suback = await client.subscribe({ subscriptions: [{ topicFilter: topic, qos: mqtt5.QoS.AtLeastOnce }] });
-  assert.deepStrictEqual(suback.reasonCodes, [mqtt5.SubackReasonCode.GrantedQoS1]);
-  await client.publish({ topicName: topic, qos: mqtt5.QoS.AtLeastOnce, payload: 'hello' });
-  const m = await within(3000, `message on ${topic}`, got);
-  assert.strictEqual(m.topicName, topic);
-  assert.strictEqual(Buffer.from(m.payload).toString(), 'hello');
-}
 
 function mtls5(dev, clientId) {
   const b = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromPath(
@@ -387,6 +338,26 @@ test('v1 SDK, protocol wss (SigV4 URL, subprotocol mqttv3.1)', async () => {
     assert.strictEqual((await within(3000, 'message', got)).toString(), 'hello');
   } finally {
     device.end(true);
+  }
+});
+
+test('v1 SDK, protocol wss with a wrong secret or an unknown key: no connection', async () => {
+  for (const key of [{ id: KEY.id, secret: 'wrong' }, { id: 'AKIAUNKNOWN000000000', secret: 'x' }]) {
+    const device = awsIot.device({
+      protocol: 'wss', host: '127.0.0.1', port: gw.ports.wss, clientId: 'ws-v1-bad',
+      accessKeyId: key.id, secretKey: key.secret, region: REGION,
+      websocketOptions: { ca: fs.readFileSync(gw.tls.ca) }, reconnectPeriod: 0, keepalive: 30,
+    });
+    try {
+      const outcome = await within(5000, 'v1 refusal', new Promise((resolve) => {
+        device.on('connect', () => resolve('connected'));
+        device.on('error', (e) => resolve(`error ${e.message}`));
+        device.on('close', () => resolve('closed'));
+      }));
+      assert.notStrictEqual(outcome, 'connected', `admitted with ${key.id}`);
+    } finally {
+      device.end(true);
+    }
   }
 });
 

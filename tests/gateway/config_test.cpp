@@ -110,6 +110,22 @@ TEST(GatewayConfig, ReadsNotifyTopicsAndAlarms) {
       << c->alarms[0].json;
 }
 
+TEST(GatewayConfig, StoresNameTheShadowStoreByUrl) {
+  auto c = parse_config(R"({"stores": {"shadows": "postgresql://iot@127.0.0.1:5432/iot"}})");
+  ASSERT_TRUE(c) << c.describe();
+  EXPECT_EQ(c->shadow_store, "postgresql://iot@127.0.0.1:5432/iot");
+  EXPECT_EQ(parse_config("{}")->shadow_store, "sqlite:");
+  for (const auto& [text, error] : std::vector<std::pair<const char*, const char*>>{
+           {R"({"stores": []})", "stores: expected an object"},
+           {R"({"stores": {"shadows": "mysql://h/db"}})", "stores.shadows: expected sqlite:"},
+           {R"({"stores": {"shadows": 1}})", "stores.shadows: expected a string"},
+           {R"({"stores": {"jobs": "sqlite:"}})", "stores.jobs: unknown key"}}) {
+    auto bad = parse_config(text);
+    ASSERT_FALSE(bad) << text;
+    EXPECT_NE(bad.describe().find(error), std::string::npos) << bad.describe();
+  }
+}
+
 TEST(GatewayConfig, NotifyAndAlarmErrorsNameThePath) {
   const std::pair<const char*, const char*> cases[] = {
       {R"({"notify": []})", "notify: expected an object"},

@@ -108,26 +108,36 @@ TEST_P(SqliteStores, PurgeTombstones) {
   EXPECT_EQ(stored(**st, {"lamp", "cfg"}), "null");
 }
 
+// Named shadows of lamp: a, b (deleted), c; the classic one; one of fan and of lam.
+void expect_named_listing(store& st) {
+  manual_clock clock{from_unix_ms(t0 * 1000)};
+  service svc{st, clock};
+  for (const auto& key : std::vector<shadow_key>{
+           {"lamp", "c"}, {"lamp", "a"}, {"lamp", "b"}, {"lamp", ""}, {"fan", "x"}, {"lam", "p"}}) {
+    ASSERT_EQ(svc.update(key, R"({"state":{"reported":{"on":1}}})").status, 200);
+  }
+  ASSERT_EQ(svc.remove({"lamp", "b"}).status, 200);
+  auto all = st.named_shadows("lamp");
+  ASSERT_TRUE(all) << all.describe();
+  EXPECT_EQ(*all, (std::vector<std::string>{"a", "c"}));
+  auto page = st.named_shadows("lamp", "b", 1);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(*page, (std::vector<std::string>{"c"}));
+  auto none = st.named_shadows("nobody");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+}
+
 TEST_P(SqliteStores, NamedShadowsListsLiveNamesInOrder) {
   temp_db db;
   auto st = sqlite_store::open(db.path(), {.group_commit = GetParam()});
   ASSERT_TRUE(st) << st.describe();
-  manual_clock clock{from_unix_ms(t0 * 1000)};
-  service svc{**st, clock};
-  for (const auto& key : std::vector<shadow_key>{
-           {"lamp", "c"}, {"lamp", "a"}, {"lamp", "b"}, {"lamp", ""}, {"fan", "x"}}) {
-    ASSERT_EQ(svc.update(key, R"({"state":{"reported":{"on":1}}})").status, 200);
-  }
-  ASSERT_EQ(svc.remove({"lamp", "b"}).status, 200);
-  auto all = (*st)->named_shadows("lamp");
-  ASSERT_TRUE(all) << all.describe();
-  EXPECT_EQ(*all, (std::vector<std::string>{"a", "c"}));
-  auto page = (*st)->named_shadows("lamp", "b", 1);
-  ASSERT_TRUE(page);
-  EXPECT_EQ(*page, (std::vector<std::string>{"c"}));
-  auto none = (*st)->named_shadows("nobody");
-  ASSERT_TRUE(none);
-  EXPECT_TRUE(none->empty());
+  expect_named_listing(**st);
+}
+
+TEST(MemoryStore, NamedShadowsListsLiveNamesInOrder) {
+  memory_store st;
+  expect_named_listing(st);
 }
 
 INSTANTIATE_TEST_SUITE_P(Shadow, SqliteStores, ::testing::Bool(),

@@ -148,6 +148,7 @@ struct fold {
   std::string parameters;     ///< the candidate chosen on the other categories
   double threshold = 0;       ///< chosen on the other categories
   double train = 0;           ///< normalised score on the other categories
+  double inner = 0;           ///< selection::inner_folds: the choice's inner held-out score
   double held_out_score = 0;  ///< normalised score of C at that choice
   double in_sample = 0;       ///< normalised score of C at the whole-corpus choice
   double held_out_raw = 0;    ///< S of C at that choice (the only figure when C has no windows)
@@ -161,17 +162,84 @@ struct validation {
   std::string parameters;  ///< chosen on the whole corpus
   double threshold = 0;    ///< chosen on the whole corpus
   double in_sample = 0;    ///< normalised score of the whole corpus at that choice
+  double inner = 0;        ///< selection::inner_folds: that choice's inner held-out score
   /// All held-out folds pooled: sum of S, S_null and S_perfect over the folds, each
   /// fold at its own choice; the cross-validated counterpart of in_sample.
   double held_out = 0;
   std::vector<fold> folds;  ///< one per category, sorted by name
 };
 
+/// How a parameter set is chosen from a set of files (the whole corpus, or a fold's
+/// training categories; the threshold is always the chosen set's best over them).
+enum class selection {
+  /// The best normalised score over those files, threshold swept on them.
+  best_pooled,
+  /// Nested: leave one of those categories out at a time, choose the threshold on the
+  /// rest, score the one left out at it; the set with the best pooled score of those
+  /// inner held-out categories wins. Inside an outer fold this never reads the
+  /// outer held-out category.
+  inner_folds,
+};
+
+struct validation_options {
+  scoring_options scoring;
+  selection rule = selection::best_pooled;
+};
+
 /// `candidates`: parameter texts for make_detector(detector_name, ...), at least one
-/// ("" = defaults). Errors: those of make_detector and score().
+/// ("" = defaults); ties go to the first. Errors: those of make_detector and score().
 result<std::vector<validation>> cross_validate(std::string_view detector_name,
                                                std::span<const std::string> candidates,
                                                const corpus& c,
                                                const scoring_options& options = {});
+result<std::vector<validation>> cross_validate(std::string_view detector_name,
+                                               std::span<const std::string> candidates,
+                                               const corpus& c, const validation_options& options);
+
+/// One parameter's candidate values for search(); values[0] is where the search starts.
+struct axis {
+  std::string key;
+  std::vector<std::string> values;
+};
+
+struct search_options : validation_options {
+  std::string base;        ///< fixed parameters ("k=v,..."), before the axes
+  std::size_t passes = 2;  ///< sweeps over the axes (fewer when one changes nothing)
+  /// Points of merit a value must gain over the axis' current value to replace it
+  /// (0: any gain); fewer moves on small gains, i.e. fewer degrees of freedom used.
+  double margin = 0;
+};
+
+struct search_result {
+  std::string parameters;  ///< base plus one value per axis
+  double threshold = 0;    ///< that set's best threshold on the corpus searched
+  double score = 0;        ///< its normalised score there at that threshold
+  double merit = 0;        ///< what the rule maximised (inner: inner held-out pooled)
+  std::size_t evaluated = 0;
+};
+
+/// Coordinate search: from values[0] of every axis, each axis in turn takes the value
+/// whose parameter set has the best merit on `c` by `options.rule` with the others
+/// fixed, if it beats the current value by more than `margin` (ties keep the current
+/// value), for `passes` sweeps. Reads `c` only: run on
+/// a fold's training categories it is the whole choice made inside that fold.
+/// Errors: error::invalid_parameter (empty axis), those of make_detector and score().
+result<search_result> search(std::string_view detector_name, std::span<const axis> axes,
+                             const corpus& c, const cost_profile& profile,
+                             const search_options& options = {});
+
+/// Fully nested validation of search(): per category C, search() on the other
+/// categories, then C scored at that choice and its threshold. `whole` is search() on
+/// the whole corpus: the parameter set the procedure ships, and the in-sample figures.
+struct search_validation {
+  std::string profile;
+  search_result whole;
+  double held_out = 0;      ///< the folds pooled, as validation::held_out
+  std::vector<fold> folds;  ///< one per category, sorted; fold::inner is the fold's merit
+};
+result<search_validation> validate_search(std::string_view detector_name,
+                                          std::span<const axis> axes, const corpus& c,
+                                          const cost_profile& profile,
+                                          const search_options& options = {});
 
 }  // namespace iotblocks::anomaly::nab

@@ -104,6 +104,10 @@ struct custom_authorizer {
 struct config {
   std::vector<listener_config> listeners;
   std::string data_dir = "./iotblocks-data";
+  /// "stores": {"shadows": URL}. "sqlite:" (default: shadows.db in data_dir), "sqlite:PATH",
+  /// or "postgresql://…" / "postgres://…" (libpq URI; needs the postgres component), which
+  /// gateways may share: each shadow change runs under the row's lock in one transaction.
+  std::string shadow_store = "sqlite:";
   std::size_t threads = 0;  ///< 0 = hardware cores
   std::string admin_token;  ///< bearer token of the admin REST API; empty: admin API disabled
   net::server_options server;

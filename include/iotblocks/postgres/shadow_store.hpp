@@ -41,9 +41,8 @@ class shadow_store final : public shadow::store {
   std::error_code read(const shadow::shadow_key& key,
                        shadow::function_ref<void(const shadow::document&)> fn) override;
 
-  /// Names of `thing`'s existing named shadows, sorted, at most `limit` from `from` on.
   result<std::vector<std::string>> named_shadows(std::string_view thing, std::string_view from = {},
-                                                 std::size_t limit = SIZE_MAX);
+                                                 std::size_t limit = SIZE_MAX) override;
 
  private:
   struct impl;

@@ -40,6 +40,8 @@ enum class error {
   auto_registration_disabled,    ///< the issuing CA does not register certificates just in time
   // thing groups
   hierarchy_conflict,  ///< the thing is in another group of the same hierarchy, or a cycle
+  // thing types
+  deprecated,  ///< the thing type is deprecated (or, to delete it, not deprecated long enough)
 };
 
 const std::error_category& error_category() noexcept;

@@ -177,5 +177,7 @@ class registry {
 
 /// Thing name / type syntax: [a-zA-Z0-9:_-]{1,128}.
 bool valid_thing_name(std::string_view name) noexcept;
+/// Attribute name syntax: [a-zA-Z0-9_.,@/:#-]{1,128}.
+bool valid_attribute_name(std::string_view name) noexcept;
 
 }  // namespace iotblocks::registry

@@ -68,6 +68,13 @@ class store {
 
   /// Runs `fn` on the shadow's current document (never-existing if there is none).
   virtual std::error_code read(const shadow_key& key, function_ref<void(const document&)> fn) = 0;
+  /// The names of `thing`'s named shadows that exist (deleted ones left out), sorted, at most
+  /// `limit` of them starting at `from` (inclusive); a change is there once modify() returned
+  /// (modify_async: once its done callback ran). Errors: the store's. Default:
+  /// std::errc::operation_not_supported (a store that cannot list).
+  virtual result<std::vector<std::string>> named_shadows(std::string_view thing,
+                                                         std::string_view from = {},
+                                                         std::size_t limit = SIZE_MAX);
 };
 
 /// Shadows in memory, in 64 lock shards. Distinct objects: safe. Shared objects: safe.
@@ -80,6 +87,8 @@ class memory_store final : public store {
 
   std::error_code modify(const shadow_key& key, edit fn) override;
   std::error_code read(const shadow_key& key, function_ref<void(const document&)> fn) override;
+  result<std::vector<std::string>> named_shadows(std::string_view thing, std::string_view from = {},
+                                                 std::size_t limit = SIZE_MAX) override;
 
   /// Shadows held, tombstones included.
   std::size_t size() const;
@@ -116,11 +125,9 @@ class sqlite_store final : public store {
   void modify_async(const shadow_key& key, edit fn, done on_done) override;
   std::error_code read(const shadow_key& key, function_ref<void(const document&)> fn) override;
 
-  /// The names of `thing`'s named shadows that exist (deleted ones left out), sorted,
-  /// at most `limit` of them starting at `from` (inclusive). Reads the file: a change is
-  /// there once modify() returned (modify_async: once its done callback ran).
+  /// Reads the file.
   result<std::vector<std::string>> named_shadows(std::string_view thing, std::string_view from = {},
-                                                 std::size_t limit = SIZE_MAX);
+                                                 std::size_t limit = SIZE_MAX) override;
   /// Deletes tombstones deleted before `before` (seconds) from the file and the cache.
   result<std::size_t> purge_tombstones(std::int64_t before);
   /// Commits (COMMIT statements) so far, for tests and benchmarks of group commit.

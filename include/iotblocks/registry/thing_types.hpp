@@ -1,0 +1,77 @@
+// Thing types as AWS IoT has them: a name, a description and up to three searchable attribute
+// names, fixed at creation; a type can be deprecated (no new things get it) and deprecated
+// again or undeprecated; it can be deleted five minutes after its deprecation, once no thing
+// has it. Kept in a SQLite file, each change committed before the call returns.
+//
+//   auto types = iotblocks::registry::thing_types::open("thing_types.db").value();
+//   types->create({.name = "LightBulb", .searchable_attributes = {"wattage"}});
+//   types->assignable("LightBulb");                   // ok: things may get this type
+//   types->deprecate("LightBulb", false);
+//   types->assignable("LightBulb").error();           // error::deprecated
+#pragma once
+
+#include <iotblocks/core/clock.hpp>
+#include <iotblocks/core/result.hpp>
+#include <iotblocks/registry/error.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iotblocks::registry {
+
+/// One thing type.
+struct thing_type {
+  std::string name{};                                ///< [a-zA-Z0-9:_-]{1,128}
+  std::string description{};                         ///< up to 2028 characters
+  std::vector<std::string> searchable_attributes{};  ///< up to 3 attribute names
+  bool deprecated = false;                           ///< set by deprecate()
+  std::int64_t deprecated_ms = 0;                    ///< when it was last deprecated
+  std::int64_t created_ms = 0;                       ///< set by the store
+  friend bool operator==(const thing_type&, const thing_type&) = default;
+};
+
+/// Distinct objects: safe. Shared objects: safe.
+class thing_types {
+ public:
+  /// AWS IoT's limits.
+  static constexpr std::size_t max_searchable_attributes = 3;
+  static constexpr std::size_t max_description = 2028;
+  /// How long a type stays deprecated before it can be deleted.
+  static constexpr std::chrono::minutes delete_after{5};
+
+  /// Opens (or creates) the file and loads it; time (creation, deprecation, the delete
+  /// delay) comes from `clock`. Errors: SQLite's, or storage.
+  static result<std::unique_ptr<thing_types>> open(const std::string& path,
+                                                   const clock& clock = default_clock());
+  ~thing_types();
+  thing_types(const thing_types&) = delete;
+  thing_types& operator=(const thing_types&) = delete;
+
+  /// Creates a type. Errors: invalid_name (type or attribute name), limit_exceeded
+  /// (description, searchable attributes), already_exists, storage.
+  result<thing_type> create(thing_type t);
+  /// Errors: not_found.
+  result<thing_type> describe(std::string_view name) const;
+  /// Every type, sorted by name; only `name` when given.
+  std::vector<thing_type> list(std::string_view name = {}) const;
+  /// Deprecates the type (again: restarts the delete delay), or undeprecates it (`undo`).
+  /// Errors: not_found, storage.
+  result<thing_type> deprecate(std::string_view name, bool undo);
+  /// Deletes a type. The caller checks that no thing has it. Errors: not_found, deprecated
+  /// (not deprecated, or less than delete_after ago: the message says which), storage.
+  result<void> remove(std::string_view name);
+  /// Whether a thing may be given this type now. Errors: not_found, deprecated.
+  result<void> assignable(std::string_view name) const;
+
+ private:
+  struct impl;
+  explicit thing_types(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> p_;
+};
+
+}  // namespace iotblocks::registry
