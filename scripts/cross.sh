@@ -84,7 +84,7 @@ sans_io_objects() {
                -Werror -Iinclude -Ilib -isystem "$out/include" -DFMT_HEADER_ONLY)
   local -A sources=(
     [anomaly]="error parameters normal_tail crc32 series factory pewma pewma_x86 ewma series_csv
-               nab_score nab_validate ensemble bocpd"
+               nab_score nab_validate nab_search ensemble bocpd"
     [policy]="action cache context document error evaluate ip json_offsets parse pattern
               resource_policy variables"
     [shadow]="tree document_state document error service"
