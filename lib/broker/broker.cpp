@@ -43,6 +43,7 @@ void broker::on_authorize(authorize_fn fn) { impl_->authorize = std::move(fn); }
 void broker::on_accepted(publish_hook fn) { impl_->accepted = std::move(fn); }
 void broker::on_publish_gate(publish_gate_fn fn) { impl_->publish_gate = std::move(fn); }
 void broker::on_subscribe_gate(subscribe_gate_fn fn) { impl_->subscribe_gate = std::move(fn); }
+void broker::on_client_error(client_error_fn fn) { impl_->client_error = std::move(fn); }
 void broker::on_enhanced_auth(std::string method, enhanced_auth_fn fn) {
   impl_->auth_methods.insert_or_assign(std::move(method), std::move(fn));
 }
@@ -188,7 +189,8 @@ void broker::on_packet(const connection_ptr& c, const mqtt::packet_view& p) {
           if (is_v5(*s)) {
             if (auto e = packet.properties.session_expiry_interval()) {
               if (s->expiry_seconds == 0 && *e != 0) {  // MQTT-3.14.2-2
-                return impl_->disconnect(*s, reason_code::protocol_error);
+                return impl_->disconnect(*s, reason_code::protocol_error,
+                                         "session expiry set on DISCONNECT after 0 on CONNECT");
               }
               s->expiry_seconds = std::min(*e, impl_->options.max_session_expiry);
               if (impl_->db && s->durable && s->expiry_seconds > 0) {
@@ -200,22 +202,27 @@ void broker::on_packet(const connection_ptr& c, const mqtt::packet_view& p) {
           s->disconnect_reason = "CLIENT_INITIATED_DISCONNECT";
           c->close();
         } else {
-          impl_->disconnect(*s, reason_code::protocol_error);
+          impl_->disconnect(*s, reason_code::protocol_error,
+                            std::string(mqtt::name(mqtt::type_of(p))) + " from a client");
         }
       },
       p);
 }
 
 void broker::on_protocol_error(const connection_ptr& c, mqtt::reason_code reason,
-                               std::optional<protocol_version> v) {
+                               std::optional<protocol_version> v, std::string_view why) {
   impl_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
   if (c->user) {
     auto s = std::static_pointer_cast<session>(c->user);
     std::lock_guard lock(s->mutex);
     s->disconnect_reason = "CLIENT_ERROR";
-    impl_->disconnect(*s, reason);
+    impl_->disconnect(*s, reason, why);
     return;
   }
+  client_info before;  // no CONNECT accepted yet: the peer is all there is
+  before.peer = &c->peer();
+  if (v) before.version = *v;
+  impl_->report_client_error(before, reason, why);
   // Refused before a session exists: the CONNECT itself (or its will), or a
   // packet of its AUTH exchange. MQTT 5 answers with a CONNACK carrying the
   // reason before the close (3.2.2.2, 4.13.1) whenever the CONNECT got as far as

@@ -61,6 +61,7 @@ struct broker::impl {
   publish_hook accepted;
   publish_gate_fn publish_gate;
   subscribe_gate_fn subscribe_gate;
+  client_error_fn client_error;
   std::map<std::string, enhanced_auth_fn, std::less<>> auth_methods;  // set before start
 
   // CONNECTs in an enhanced authentication exchange, by connection id.
@@ -209,7 +210,11 @@ struct broker::impl {
 
   // --- packets ------------------------------------------------------------
 
-  void disconnect(session& s, reason_code why);
+  // Sends DISCONNECT `why` (MQTT 5) and closes; a protocol error goes to
+  // client_error with `text` (empty: the reason's name).
+  void disconnect(session& s, reason_code why, std::string_view text = {});
+  // Tells client_error of a protocol error (a no-op for other reasons).
+  void report_client_error(const client_info& info, reason_code why, std::string_view text) const;
 
   void refuse(const connection_ptr& c, protocol_version v, reason_code why);
 

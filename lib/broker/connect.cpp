@@ -103,7 +103,7 @@ void broker::impl::on_auth(const connection_ptr& c, const mqtt::auth_view& a) {
 void broker::impl::reauthenticate(session& s, const mqtt::auth_view& a) {
   const auto method = a.properties.authentication_method();
   if (s.info.auth_method.empty() || method != std::optional<std::string_view>(s.info.auth_method)) {
-    return disconnect(s, reason_code::protocol_error);
+    return disconnect(s, reason_code::protocol_error, "AUTH with another method");
   }
   if (a.reason == reason_code::re_authenticate) {
     auto it = auth_methods.find(s.info.auth_method);
@@ -203,11 +203,17 @@ void broker::impl::on_connect(const connection_ptr& c, const mqtt::connect_view&
   if (c->user) {  // a second CONNECT: protocol error (MQTT-3.1.0-2)
     auto s = std::static_pointer_cast<session>(c->user);
     std::lock_guard lock(s->mutex);
-    disconnect(*s, reason_code::protocol_error);
+    disconnect(*s, reason_code::protocol_error, "a second CONNECT");
     return;
   }
   if (refused_characters(p.client_id) || (p.will && refused_characters(p.will->topic))) {
     stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+    client_info who;
+    who.client_id = std::string(p.client_id);
+    who.version = p.version;
+    who.peer = &c->peer();
+    report_client_error(who, reason_code::malformed_packet,
+                        "control character in the client id or will topic");
     if (p.version == protocol_version::v5) {
       return refuse(c, p.version, reason_code::malformed_packet);
     }

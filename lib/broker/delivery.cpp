@@ -10,10 +10,27 @@ namespace iotblocks::broker {
 void broker::impl::malformed(session& s) {
   stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
   s.disconnect_reason = "CLIENT_ERROR";
-  disconnect(s, reason_code::malformed_packet);
+  disconnect(s, reason_code::malformed_packet, "control character in a client id or topic");
 }
 
-void broker::impl::disconnect(session& s, reason_code why) {
+void broker::impl::report_client_error(const client_info& info, reason_code why,
+                                       std::string_view text) const {
+  switch (why) {
+    case reason_code::malformed_packet:
+    case reason_code::protocol_error:
+    case reason_code::receive_maximum_exceeded:
+    case reason_code::topic_alias_invalid:
+    case reason_code::packet_too_large:
+    case reason_code::payload_format_invalid:
+    case reason_code::unsupported_protocol_version:
+    case reason_code::client_identifier_not_valid: break;
+    default: return;
+  }
+  if (client_error) client_error(info, why, text.empty() ? mqtt::name(why) : text);
+}
+
+void broker::impl::disconnect(session& s, reason_code why, std::string_view text) {
+  report_client_error(s.info, why, text);
   if (s.disconnect_reason.empty()) s.disconnect_reason = "SERVER_INITIATED_DISCONNECT";
   if (s.connection && is_v5(s)) {
     mqtt::disconnect d;
@@ -261,11 +278,14 @@ void broker::impl::on_publish(const connection_ptr& c, const session_ptr& sp,
   if (is_v5(s)) {
     if (auto alias = p.properties.topic_alias()) {
       if (*alias == 0 || *alias > options.topic_alias_maximum) {
-        return disconnect(s, reason_code::topic_alias_invalid);
+        return disconnect(s, reason_code::topic_alias_invalid,
+                          "topic alias 0 or above the Topic Alias Maximum");
       }
       if (topic_name.empty()) {
         auto it = s.aliases.find(*alias);
-        if (it == s.aliases.end()) return disconnect(s, reason_code::protocol_error);
+        if (it == s.aliases.end()) {
+          return disconnect(s, reason_code::protocol_error, "empty topic with an unknown alias");
+        }
         topic_name = it->second;
       } else {
         s.aliases[*alias] = topic_name;
@@ -279,7 +299,8 @@ void broker::impl::on_publish(const connection_ptr& c, const session_ptr& sp,
   }
   // Receive Maximum: QoS 1 not yet acknowledged plus QoS 2 not yet released.
   if (p.qos > 0 && s.unacked_in + s.incoming_qos2.size() >= options.receive_maximum) {
-    return disconnect(s, reason_code::receive_maximum_exceeded);
+    return disconnect(s, reason_code::receive_maximum_exceeded,
+                      "more unacknowledged QoS 1 and 2 PUBLISHes than Receive Maximum");
   }
   const publish_verdict verdict =
       publish_gate ? publish_gate(s.info, topic_name) : publish_verdict{};

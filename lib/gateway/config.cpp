@@ -139,10 +139,26 @@ result<config> parse_config(std::string_view text) {
   const value& root = *doc;
   if (!root.IsObject()) return bad("(root)", "expected an object");
   if (auto f = only(root, "",
-                    {"listeners", "data_dir", "threads", "admin_token", "limits", "rules",
-                     "policies", "authorize", "default_policies", "bridges", "notify", "alarms",
-                     "aws_access_keys", "custom_authorizers", "default_authorizer", "aws",
-                     "certificate_profile", "log", "stores"})) {
+                    {"listeners",
+                     "data_dir",
+                     "threads",
+                     "admin_token",
+                     "limits",
+                     "rules",
+                     "policies",
+                     "authorize",
+                     "default_policies",
+                     "bridges",
+                     "notify",
+                     "alarms",
+                     "aws_access_keys",
+                     "custom_authorizers",
+                     "default_authorizer",
+                     "aws",
+                     "certificate_profile",
+                     "log",
+                     "stores",
+                     "provisioning_templates"})) {
     return *f;
   }
   config c;
@@ -214,6 +230,9 @@ result<config> parse_config(std::string_view text) {
   if (auto ok = read_documents(root, "rules", c.rules); !ok) return std::move(ok).take_failure();
   if (auto ok = detail::read_notify_alarms(root, c); !ok) return std::move(ok).take_failure();
   if (auto ok = read_documents(root, "policies", c.policies); !ok) {
+    return std::move(ok).take_failure();
+  }
+  if (auto ok = read_documents(root, "provisioning_templates", c.provisioning_templates); !ok) {
     return std::move(ok).take_failure();
   }
   if (auto ok = aws::read_access_keys(root, c); !ok) return std::move(ok).take_failure();

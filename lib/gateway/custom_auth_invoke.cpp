@@ -133,8 +133,8 @@ result<std::string> invoke(const custom_authorizer& a, const std::string& event)
 }
 
 service::service(const std::vector<custom_authorizer>& authorizers, std::string default_name,
-                 std::size_t workers)
-    : default_(std::move(default_name)) {
+                 operator_log* log, std::size_t workers)
+    : default_(std::move(default_name)), log_(log) {
   for (const auto& a : authorizers) authorizers_.emplace(a.name, a);
   if (authorizers_.empty()) return;
   for (std::size_t i = 0; i < workers; ++i) workers_.emplace_back([this] { run(); });
@@ -149,15 +149,42 @@ service::~service() {
   for (auto& t : workers_) t.join();
 }
 
+void service::log_refusal(std::string_view phase, std::string_view authorizer,
+                          std::string_view client_id, std::string_view peer,
+                          std::string_view reason, bool error) {
+  {
+    std::lock_guard lock(mutex_);
+    ++(error ? stats_.errors : stats_.refused);
+  }
+  if (log_ == nullptr) return;
+  log_->write(log_level::warn, "custom_auth_refused",
+              {{"phase", phase},
+               {"authorizer", authorizer},
+               {"client_id", client_id},
+               {"peer", peer},
+               {"reason", reason}});
+}
+
+namespace {
+
+std::string new_connection_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char id[36];
+  format_uuid4(rng(), rng(), id);
+  return std::string(id, sizeof id);
+}
+
+}  // namespace
+
 bool service::take(const mqtt::connect_view& p, const broker::client_info& info,
                    const http_request* ws, bool tls_without_cert, broker::connect_resumer r) {
+  const std::string_view peer = info.peer != nullptr ? std::string_view(info.peer->address) : "";
   if (authorizers_.empty()) {
     // Custom-auth credentials with no authorizer configured: refused, never anonymous.
     auto c = find_credentials(p.username, std::nullopt, info.client_id, ws);
     if (!names_authorizer(c)) return false;
+    log_refusal("connect", *c.authorizer, info.client_id, peer, "no authorizers configured", false);
     r(reason_code::bad_user_name_or_password);
-    std::lock_guard lock(mutex_);
-    ++stats_.refused;
     return true;
   }
   std::optional<std::string_view> password;
@@ -172,41 +199,106 @@ bool service::take(const mqtt::connect_view& p, const broker::client_info& info,
   } else {
     return false;
   }
-  auto refuse = [&] {
-    r(reason_code::bad_user_name_or_password);
-    std::lock_guard lock(mutex_);
-    ++stats_.refused;
+  auto refuse = [&](std::string_view why, bool error = false) {
+    log_refusal("connect", name, info.client_id, peer, why, error);
+    r(error ? reason_code::server_unavailable : reason_code::bad_user_name_or_password);
     return true;
   };
   auto it = authorizers_.find(name);
-  if (it == authorizers_.end() || !it->second.active) return refuse();
+  if (it == authorizers_.end()) return refuse(to_string(refusal::unknown_authorizer));
+  if (!it->second.active) return refuse(to_string(refusal::inactive));
   const auto& a = it->second;
   auto token = check_token(a, c);
-  if (token.result != refusal::none) return refuse();
+  if (token.result != refusal::none) return refuse(to_string(token.result));
   auto key = cache_key(a, c, token);
+  auto event = request_event(c, token, new_connection_id());
   {
     std::unique_lock lock(mutex_);
     if (auto hit = cache_.find(key); hit != cache_.end() && hit->second.expires > clock::now()) {
       ++stats_.cache_hits;
       auto d = hit->second.d;
       lock.unlock();
-      if (!d) return refuse();
-      admit(r, std::move(d));
-      return true;
-    }
-    if (queue_.size() >= 256) {
-      ++stats_.errors;
-      lock.unlock();
-      r(reason_code::server_busy);
+      if (!d) return refuse("function answered isAuthenticated false (cached)");
+      admit(r, std::move(d), &a, std::move(event), std::move(key), info.client_id,
+            std::string(peer));
       return true;
     }
   }
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  char id[36];
-  format_uuid4(rng(), rng(), id);
-  job j{&a, request_event(c, token, std::string_view(id, sizeof id)), std::move(key), std::move(r)};
+  const std::string ev = event;
+  const bool queued =
+      enqueue({&a, ev,
+               [this, &a, r, client_id = info.client_id, from = std::string(peer),
+                key = std::move(key), event = std::move(event)](result<std::string> body) {
+                 const auto v = judge(a, body);
+                 remember(key, v);
+                 if (!v.d) {
+                   log_refusal("connect", a.name, client_id, from, v.reason, v.error);
+                   return r(v.error ? reason_code::server_unavailable
+                                    : reason_code::bad_user_name_or_password);
+                 }
+                 admit(r, v.d, &a, event, key, client_id, from);
+               }});
+  if (!queued) return refuse("too many invocations waiting", true);
+  return true;
+}
+
+bool service::check_upgrade(const http_request& ws, std::string_view peer,
+                            std::string_view server_name, upgrade_done done) {
+  auto c = find_credentials(std::nullopt, std::nullopt, {}, &ws);
+  if (!names_authorizer(c)) return false;
+  c.server_name = std::string(server_name);
+  const std::string name = *c.authorizer;
+  auto refuse = [&](std::string_view why, bool error = false) {
+    log_refusal("upgrade", name, {}, peer, why, error);
+    if (error) {
+      done(503, "ServiceUnavailable: the custom authorizer did not answer\n");
+    } else {
+      done(401, "Unauthorized: " + std::string(why) + "\n");
+    }
+    return true;
+  };
+  auto it = authorizers_.find(name);
+  if (it == authorizers_.end()) return refuse(to_string(refusal::unknown_authorizer));
+  if (!it->second.active) return refuse(to_string(refusal::inactive));
+  const auto& a = it->second;
+  auto token = check_token(a, c);
+  if (token.result != refusal::none) return refuse(to_string(token.result));
+  auto key = cache_key(a, c, token);
+  auto event = request_event(c, token, new_connection_id());
+  {
+    std::unique_lock lock(mutex_);
+    if (auto hit = cache_.find(key); hit != cache_.end() && hit->second.expires > clock::now()) {
+      ++stats_.cache_hits;
+      auto d = hit->second.d;
+      lock.unlock();
+      if (!d) return refuse("function answered isAuthenticated false (cached)");
+      done(0, {});
+      return true;
+    }
+  }
+  const std::string ev = event;
+  const bool queued = enqueue(
+      {&a, ev,
+       [this, &a, done, key = std::move(key), from = std::string(peer)](result<std::string> body) {
+         const auto v = judge(a, body);
+         remember(key, v);
+         if (!v.d) {
+           log_refusal("upgrade", a.name, {}, from, v.reason, v.error);
+           if (v.error) {
+             return done(503, "ServiceUnavailable: the custom authorizer failed\n");
+           }
+           return done(401, "Unauthorized: the custom authorizer refused\n");
+         }
+         done(0, {});
+       }});
+  if (!queued) return refuse("too many invocations waiting", true);
+  return true;
+}
+
+bool service::enqueue(job j) {
   {
     std::lock_guard lock(mutex_);
+    if (queue_.size() >= 256) return false;
     queue_.push_back(std::move(j));
   }
   wake_.notify_one();
@@ -229,67 +321,128 @@ void service::run() {
       queue_.pop_front();
       ++stats_.invocations;
     }
-    finish(j, invoke(*j.authorizer, j.event));
+    j.done(invoke(*j.authorizer, j.event));
     timespec zero{};
     while (sigtimedwait(&pipe_set, nullptr, &zero) > 0) {
     }
   }
 }
 
-void service::finish(const job& j, result<std::string> body) {
-  auto fail = [&](reason_code why, bool counts_as_error) {
-    {
-      std::lock_guard lock(mutex_);
-      ++(counts_as_error ? stats_.errors : stats_.refused);
-    }
-    j.resume(why);
-  };
-  if (!body) return fail(reason_code::server_unavailable, true);
+service::verdict service::judge(const custom_authorizer& a, const result<std::string>& body) const {
+  verdict v;
+  if (!body) {
+    v.error = true;
+    v.reason = "function failed: " + body.describe();
+    return v;
+  }
   auto answer = parse_response(*body);
-  if (!answer) return fail(reason_code::server_unavailable, true);
-  std::shared_ptr<decision> d;
-  if (answer->is_authenticated) {
-    d = std::make_shared<decision>();
-    d->authorizer = j.authorizer->name;
-    d->principal_id = answer->principal_id;
-    d->disconnect_after = std::chrono::seconds(answer->disconnect_after_seconds);
-    std::uint32_t n = 0;
-    for (const auto& text : answer->policy_documents) {
-      auto doc = policy::parse_document(text);
-      if (!doc) return fail(reason_code::server_unavailable, true);
-      d->policies.add(j.authorizer->name + "/" + answer->principal_id + "/" + std::to_string(n++),
-                      1, std::move(*doc));
+  if (!answer) {
+    v.error = true;
+    v.reason = "bad response document: " + answer.describe();
+    return v;
+  }
+  v.refresh_after = std::chrono::seconds(answer->refresh_after_seconds);
+  if (!answer->is_authenticated) {
+    v.reason = "function answered isAuthenticated false";
+    return v;
+  }
+  auto d = std::make_shared<decision>();
+  d->authorizer = a.name;
+  d->principal_id = answer->principal_id;
+  d->disconnect_after = std::chrono::seconds(answer->disconnect_after_seconds);
+  d->refresh_after = v.refresh_after;
+  std::uint32_t n = 0;
+  for (const auto& text : answer->policy_documents) {
+    auto doc = policy::parse_document(text);
+    if (!doc) {
+      v.error = true;
+      v.reason = "bad policy document " + std::to_string(n) + ": " + doc.describe();
+      return v;
     }
+    d->policies.add(a.name + "/" + answer->principal_id + "/" + std::to_string(n++), 1,
+                    std::move(*doc));
   }
-  {
-    std::lock_guard lock(mutex_);
-    if (cache_.size() >= 10000) cache_.clear();
-    cache_.insert_or_assign(
-        j.cache_key, cached{d, clock::now() + std::chrono::seconds(answer->refresh_after_seconds)});
-  }
-  if (!d) return fail(reason_code::bad_user_name_or_password, false);
-  admit(j.resume, std::move(d));
+  v.d = std::move(d);
+  return v;
 }
 
-void service::admit(const broker::connect_resumer& r, std::shared_ptr<const decision> d) {
+void service::remember(const std::string& key, const verdict& v) {
+  if (v.error) return;  // a failure is not a decision: the next CONNECT asks again
+  std::lock_guard lock(mutex_);
+  if (cache_.size() >= 10000) cache_.clear();
+  cache_.insert_or_assign(key, cached{v.d, clock::now() + v.refresh_after});
+}
+
+void service::admit(const broker::connect_resumer& r, std::shared_ptr<const decision> d,
+                    const custom_authorizer* a, std::string event, std::string key,
+                    std::string client_id, std::string peer) {
+  auto g = std::make_shared<const grant>(d);
+  auto l = std::make_shared<live>();
+  const auto now = clock::now();
+  l->g = g;
+  l->authorizer = a;
+  l->event = std::move(event);
+  l->cache_key = std::move(key);
+  l->client_id = std::move(client_id);
+  l->peer = std::move(peer);
+  l->refresh_due = now + d->refresh_after;
+  l->disconnect_due = now + d->disconnect_after;
+  l->connection = r.target();
   {
     std::lock_guard lock(mutex_);
     ++stats_.admitted;
-    expiries_.push_back({clock::now() + d->disconnect_after, r.target()});
+    live_.push_back(std::move(l));
   }
-  r(reason_code::success, std::move(d));
+  r(reason_code::success, std::move(g));
+}
+
+void service::refreshed(const std::shared_ptr<live>& l, const verdict& v) {
+  remember(l->cache_key, v);  // a new CONNECT with these credentials gets this answer
+  if (v.d) {
+    l->g->replace(v.d);  // the connection's next authorization sees the new policies
+    std::lock_guard lock(mutex_);
+    l->refresh_due = clock::now() + v.d->refresh_after;
+    l->refreshing = false;
+    return;
+  }
+  // Refused now, or the function failed: credentials that cannot be checked end.
+  log_refusal("refresh", l->authorizer->name, l->client_id, l->peer, v.reason, v.error);
+  std::shared_ptr<broker::connection> c;
+  {
+    std::lock_guard lock(mutex_);
+    std::erase(live_, l);
+    c = l->connection.lock();
+  }
+  if (c) c->close();
 }
 
 void service::tick(clock::time_point now) {
   std::vector<std::shared_ptr<broker::connection>> due;
+  std::vector<std::shared_ptr<live>> refresh;
   {
     std::lock_guard lock(mutex_);
-    std::erase_if(expiries_, [&](const expiry& e) {
-      if (e.connection.expired()) return true;
-      if (e.due > now) return false;
-      if (auto c = e.connection.lock()) due.push_back(std::move(c));
-      return true;
+    std::erase_if(live_, [&](const std::shared_ptr<live>& l) {
+      if (l->connection.expired()) return true;
+      if (l->disconnect_due <= now) {
+        if (auto c = l->connection.lock()) due.push_back(std::move(c));
+        return true;
+      }
+      if (!l->refreshing && l->refresh_due <= now) {
+        l->refreshing = true;
+        ++stats_.refreshes;
+        refresh.push_back(l);
+      }
+      return false;
     });
+  }
+  for (auto& l : refresh) {
+    const bool queued = enqueue({l->authorizer, l->event, [this, l](result<std::string> body) {
+                                   refreshed(l, judge(*l->authorizer, body));
+                                 }});
+    if (!queued) {
+      std::lock_guard lock(mutex_);
+      l->refreshing = false;  // the next tick tries again
+    }
   }
   for (auto& c : due) c->close();
 }

@@ -11,6 +11,8 @@
 #include <iotblocks/postgres/shadow_store.hpp>
 #endif
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <mutex>
 #include <random>
@@ -161,6 +163,17 @@ result<void> gateway::start() {
   auto types = registry::thing_types::open((dir / "thing_types.db").string());
   if (!types) return failure{types.error(), "thing types: " + types.describe(), {}};
   g.types = std::move(*types);
+  if (!g.cfg.provisioning_templates.empty()) {
+    if (!g.cfg.authorize || g.sec->reg() == nullptr) {
+      return failure{core::error::invalid_argument,
+                     "provisioning_templates need \"authorize\": true and the registry",
+                     {}};
+    }
+    auto p = provisioning_plane::open(g.cfg.provisioning_templates, *g.sec, *g.groups, *g.types,
+                                      *g.jobs, g.mqtt);
+    if (!p) return p.fail();
+    g.provisioning = std::move(*p);
+  }
 
   rules::engine_options ro;
   ro.store_path = (dir / "rules.db").string();
@@ -187,6 +200,9 @@ result<void> gateway::start() {
   g.mqtt.on_accepted([&g](const broker::message& m, const broker::client_info* from) {
     const std::string_view client = from != nullptr ? std::string_view(from->client_id) : "";
     if (m.topic.starts_with(basic_ingest_prefix)) return g.basic_ingest(m, from);
+    if (g.provisioning && g.provisioning->on_publish(m.topic, as_string_view(m.payload), client)) {
+      return;
+    }
     if (m.topic.starts_with(shadow_prefix) &&
         !g.jobs->on_publish(m.topic, as_string_view(m.payload))) {
       if (m.topic.ends_with("/update/accepted")) g.shadow_updates.fetch_add(1);
@@ -204,6 +220,12 @@ result<void> gateway::start() {
     if (g.bridges) g.bridges->offer(m);
   });
 
+  if (g.provisioning) {  // requests to the plane only; replies to the requester only
+    for (const auto& t : provisioning_plane::request_topics()) {
+      g.reserved.claim({t, reserved_topics::publish::consume, false});
+      g.reserved.claim({t + "/+", reserved_topics::publish::refuse, true});
+    }
+  }
   claim_reserved_topics(g.reserved);
   g.mqtt.on_publish_gate([&g](const broker::client_info&, std::string_view topic) {
     return g.reserved.on_publish(topic);
@@ -213,14 +235,25 @@ result<void> gateway::start() {
   });
   g.sec->install();  // CONNECT (certificate, password, policy) and authorize hooks
   g.gate.tls_peer = [&g](const net::peer_info& p) { return g.sec->on_tls_peer(p); };
-  g.gate.protocol_error = [&g](const net::peer_info& p, mqtt::reason_code r, const failure& f) {
-    g.log.write(log_level::warn, "protocol_error",
-                {{"peer", p.address},
-                 {"transport", net::name(p.kind)},
-                 {"reason_code", mqtt::name(r)},
-                 {"error", f.describe()}});
+  g.gate.tls_refused = [&g](const net::peer_info& p, const net::tls_refusal& why) {
+    g.sec->on_tls_refused(p, why);
   };
-  g.gate.ws_upgrade = [&g](net::peer_info& p) { return g.sec->on_ws_upgrade(p); };
+  // Malformed packets and protocol violations, as the broker found them (and the
+  // transport's decoder before it): client id, reason code and what was wrong.
+  g.mqtt.on_client_error([&g](const broker::client_info& info, mqtt::reason_code r,
+                              std::string_view why) {
+    const std::string code = fmt::format("0x{:02X}", static_cast<unsigned>(r));
+    g.log.write(log_level::warn, "protocol_error",
+                {{"client_id", info.client_id},
+                 {"peer", info.peer != nullptr ? std::string_view(info.peer->address) : ""},
+                 {"transport", info.peer != nullptr ? std::string_view(info.peer->transport) : ""},
+                 {"reason_code", code},
+                 {"reason", mqtt::name(r)},
+                 {"error", why}});
+  });
+  g.gate.ws_upgrade_async = [&g](net::peer_info& p, std::function<void(net::upgrade_verdict)> d) {
+    g.sec->on_ws_upgrade_async(p, std::move(d));
+  };
 
   for (const auto& l : g.cfg.listeners) {
     if (l.type == "http") continue;

@@ -15,6 +15,7 @@
 #include "gateway/bridges.hpp"
 #include "gateway/jobs_plane.hpp"
 #include "gateway/operator_log.hpp"
+#include "gateway/provisioning_plane.hpp"
 #include "gateway/reserved_topics.hpp"
 #include "gateway/rule_store.hpp"
 
@@ -42,6 +43,8 @@ struct gateway::impl {
   std::unique_ptr<jobs_plane> jobs;                ///< AWS IoT Jobs (jobs_plane.cpp)
   std::unique_ptr<registry::thing_groups> groups;  ///< static thing groups (thing_groups.db)
   std::unique_ptr<registry::thing_types> types;    ///< thing types (thing_types.db)
+  /// Fleet provisioning, when templates are configured (provisioning_plane.cpp).
+  std::unique_ptr<provisioning_plane> provisioning;
   std::unique_ptr<rules::engine> rules;
   std::unique_ptr<rule_store> rule_changes;  ///< rules changed through the admin API
   std::unique_ptr<bridge_set> bridges;       ///< upstream bridges (bridges.cpp)

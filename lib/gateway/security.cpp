@@ -1,10 +1,13 @@
 // TLS authentication through the registry, passwords, and policy sessions per connection.
 #include "gateway/security.hpp"
 #include "gateway/enhanced_auth.hpp"
+#include "gateway/provisioning_plane.hpp"
 
 #include <iotblocks/core/error.hpp>
 #include <iotblocks/policy/context.hpp>
 #include <iotblocks/policy/document.hpp>
+
+#include <openssl/x509_vfy.h>
 
 #include <ctime>
 #include <fstream>
@@ -21,15 +24,24 @@ struct security::connection_state {
   /// policies that came with the credentials (a custom authorizer's answer, an access
   /// key's policy); null with `session` unset: every action is allowed (a key without policy).
   std::shared_ptr<const policy::policy_set> fixed;
+  /// A custom authorizer's decision in force (its refreshes replace it), or null.
+  std::shared_ptr<const custom_auth::grant> grant;
+  std::shared_ptr<const custom_auth::decision> held;  ///< keeps decide()'s policy alive
   policy::context fixed_ctx;
   connection_state(const policy::store& s, std::string principal, policy::context ctx)
       : session(std::in_place, s, std::move(principal), std::move(ctx)) {}
   connection_state(std::shared_ptr<const policy::policy_set> p, policy::context ctx)
       : fixed(std::move(p)), fixed_ctx(std::move(ctx)) {}
+  connection_state(std::shared_ptr<const custom_auth::grant> g, policy::context ctx)
+      : grant(std::move(g)), fixed_ctx(std::move(ctx)) {}
   const policy::context& ctx() const noexcept { return session ? session->ctx() : fixed_ctx; }
-  /// The decision, with the deciding statement for the operator log.
+  /// The decision, with the deciding statement for the operator log (`mutex` held).
   policy::decision decide(const policy::request& r) {
     if (session) return session->authorize(r);
+    if (grant) {
+      held = grant->current();
+      return policy::evaluate(held->policies, r, fixed_ctx);
+    }
     if (!fixed) return {policy::outcome::allowed};  // a key without policy
     return policy::evaluate(*fixed, r, fixed_ctx);
   }
@@ -41,15 +53,36 @@ namespace {
 /// peer_info::identity of a client whose WebSocket URL was presigned with an access key.
 constexpr std::string_view sigv4_identity = "aws-sigv4:";
 
-/// The WebSocket upgrade request of `peer` as custom authentication reads it.
-std::optional<custom_auth::http_request> ws_request(const broker::peer_info* peer) {
-  if (peer == nullptr || peer->ws_target.empty()) return std::nullopt;
+/// A WebSocket upgrade request as custom authentication reads it.
+std::optional<custom_auth::http_request> ws_request(
+    const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers) {
+  if (target.empty()) return std::nullopt;
   custom_auth::http_request r;
-  if (const auto q = peer->ws_target.find('?'); q != std::string::npos) {
-    r.query = peer->ws_target.substr(q + 1);
-  }
-  r.headers = peer->ws_headers;
+  if (const auto q = target.find('?'); q != std::string::npos) r.query = target.substr(q + 1);
+  r.headers = headers;
   return r;
+}
+std::optional<custom_auth::http_request> ws_request(const broker::peer_info* peer) {
+  if (peer == nullptr) return std::nullopt;
+  return ws_request(peer->ws_target, peer->ws_headers);
+}
+
+/// The X509_V_ERR_* code OpenSSL gives for a chain verification error (0: none fits).
+int openssl_verify_error(std::error_code e) {
+  if (e == registry::error::certificate_revoked) return X509_V_ERR_CERT_REVOKED;
+  if (e == registry::error::unknown_ca) return X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
+  if (e.category() != x509::error_category()) return 0;
+  switch (static_cast<x509::error>(e.value())) {
+    case x509::error::untrusted: return X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
+    case x509::error::expired: return X509_V_ERR_CERT_HAS_EXPIRED;
+    case x509::error::not_yet_valid: return X509_V_ERR_CERT_NOT_YET_VALID;
+    case x509::error::bad_signature: return X509_V_ERR_CERT_SIGNATURE_FAILURE;
+    case x509::error::revoked: return X509_V_ERR_CERT_REVOKED;
+    case x509::error::chain_too_long: return X509_V_ERR_CERT_CHAIN_TOO_LONG;
+    case x509::error::purpose_mismatch: return X509_V_ERR_INVALID_PURPOSE;
+    case x509::error::name_constraint_violation: return X509_V_ERR_PERMITTED_VIOLATION;
+    default: return 0;
+  }
 }
 
 void add_names(policy::distinguished_name& out, const x509::distinguished_name& dn) {
@@ -183,8 +216,8 @@ result<void> security::open(const std::filesystem::path& dir) {
     set->add(k.id, 1, std::move(*doc));
     key_policies_.insert_or_assign(k.id, std::move(set));
   }
-  authorizers_ =
-      std::make_unique<custom_auth::service>(cfg_.custom_authorizers, cfg_.default_authorizer);
+  authorizers_ = std::make_unique<custom_auth::service>(cfg_.custom_authorizers,
+                                                        cfg_.default_authorizer, &log_);
 
   // With the registry on, the listeners' ca_file certificates become extra trust here.
   if (registry_enabled(cfg_)) {
@@ -247,13 +280,33 @@ bool security::on_tls_peer(const net::peer_info& peer) {
                           a.reason == registry::error::ca_inactive ||
                           a.reason == registry::error::auto_registration_disabled;
   if (a.reason != registry::error::pending_activation) {
+    const int code = openssl_verify_error(a.reason);
+    const std::string code_text = code != 0 ? std::to_string(code) : std::string();
     log_.write(log_level::warn, ca_problem ? "tls_refused_ca" : "tls_refused",
                {{"peer", peer.address},
+                {"transport", net::name(peer.kind)},
                 {"certificate_id", id},
+                {"verify_error", code_text},
                 {"error", a.reason.message()},
                 {"reason", a.message}});
   }
   return false;
+}
+
+void security::on_tls_refused(const net::peer_info& peer, const net::tls_refusal& why) {
+  // The certificate id (SHA-256 of the leaf's DER) when the client presented one.
+  std::string id;
+  if (!peer.chain.empty()) {
+    const auto leaf = x509::certificate::from_der(peer.chain.front());
+    id = leaf ? leaf->id() : std::string("unparsable");
+  }
+  const std::string code = std::to_string(why.verify_error);
+  log_.write(log_level::warn, "tls_refused",
+             {{"peer", peer.address},
+              {"transport", net::name(peer.kind)},
+              {"certificate_id", id},
+              {"verify_error", why.verify_error != 0 ? std::string_view(code) : ""},
+              {"error", why.reason}});
 }
 
 void security::install() {
@@ -284,15 +337,39 @@ void security::install() {
   });
 }
 
+namespace {
+
+bool is_sigv4(std::string_view query) {
+  return query.find("X-Amz-Signature=") != std::string_view::npos ||
+         query.find("X-Amz-Credential=") != std::string_view::npos ||
+         query.find("X-Amz-Algorithm=") != std::string_view::npos;
+}
+
+}  // namespace
+
+void security::on_ws_upgrade_async(net::peer_info& peer,
+                                   std::function<void(net::upgrade_verdict)> done) {
+  const std::string_view target = peer.ws_target;
+  const auto q = target.find('?');
+  const auto query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+  if (!is_sigv4(query)) {
+    // Custom-auth credentials in the headers or query string: the authorizer decides now.
+    if (auto ws = ws_request(peer.ws_target, peer.ws_headers)) {
+      const bool custom = authorizers_->check_upgrade(*ws, peer.address, peer.server_name,
+                                                      [done](unsigned status, std::string body) {
+                                                        done({status, std::move(body)});
+                                                      });
+      if (custom) return;
+    }
+  }
+  done(on_ws_upgrade(peer));
+}
+
 net::upgrade_verdict security::on_ws_upgrade(net::peer_info& peer) {
   const std::string_view target = peer.ws_target;
   const auto q = target.find('?');
   const auto query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
-  if (query.find("X-Amz-Signature=") == std::string_view::npos &&
-      query.find("X-Amz-Credential=") == std::string_view::npos &&
-      query.find("X-Amz-Algorithm=") == std::string_view::npos) {
-    return {};  // not SigV4: other credentials come with the CONNECT
-  }
+  if (!is_sigv4(query)) return {};  // not SigV4: other credentials come with the CONNECT
   std::vector<aws::header> headers(peer.ws_headers.begin(), peer.ws_headers.end());
   aws::http_request_view view{"GET", target.substr(0, q), query, headers, {}};
   auto who = ws_keys_.verify_presigned(view, static_cast<std::int64_t>(std::time(nullptr)));
@@ -318,11 +395,11 @@ mqtt::reason_code security::authenticate(const mqtt::connect_view& p, broker::cl
   if (info.peer != nullptr) ctx.source_ip = info.peer->address;
   std::string principal;
   if (info.credentials) {
-    // Admitted by a custom authorizer (custom_auth_invoke.cpp): its policies decide.
-    const auto& d = *std::static_pointer_cast<const custom_auth::decision>(info.credentials);
+    // Admitted by a custom authorizer (custom_auth_invoke.cpp): its policies decide,
+    // as its latest refresh answered them.
+    auto g = std::static_pointer_cast<const custom_auth::grant>(info.credentials);
     if (!cfg_.authorize) return mqtt::reason_code::success;
-    auto set = std::shared_ptr<const policy::policy_set>(info.credentials, &d.policies);
-    return admit(std::make_shared<connection_state>(std::move(set), std::move(ctx)), info);
+    return admit(std::make_shared<connection_state>(std::move(g), std::move(ctx)), info);
   }
   if (info.peer != nullptr && info.peer->identity.starts_with(sigv4_identity)) {
     // A presigned WebSocket URL (on_ws_upgrade): the access key's policy decides.
@@ -387,6 +464,9 @@ mqtt::reason_code security::admit(std::shared_ptr<connection_state> st, broker::
 
 bool security::authorize(const broker::client_info& info, broker::action a,
                          std::string_view topic) {
+  if (a == broker::action::receive && !provisioning_reply_receivable(info.client_id, topic)) {
+    return false;
+  }
   auto* st = static_cast<connection_state*>(info.principal.get());
   if (st == nullptr) return false;
   policy::action_id id = policy::actions::publish;

@@ -112,7 +112,15 @@ class security {
   /// (service iotdevicegateway) is verified against the config's aws_access_keys and
   /// sets peer.identity to "aws-sigv4:<key id>"; a bad, stale or unknown one gets 403.
   net::upgrade_verdict on_ws_upgrade(net::peer_info& peer);
-  /// Once a second: custom-auth connections past disconnectAfterInSeconds are closed.
+  /// The same, and a request carrying custom-auth credentials (x-amz-customauthorizer-name
+  /// in the headers or query string) decided by its authorizer before the upgrade: 401
+  /// when refused, 503 when the function failed (net::handler::on_ws_upgrade_async).
+  void on_ws_upgrade_async(net::peer_info& peer, std::function<void(net::upgrade_verdict)> done);
+  /// A handshake refused inside TLS (net::handler::on_tls_refused): one tls_refused line
+  /// with the verification error and the certificate id.
+  void on_tls_refused(const net::peer_info& peer, const net::tls_refusal& why);
+  /// Once a second: custom-auth connections past disconnectAfterInSeconds are closed,
+  /// those past refreshAfterInSeconds have their authorizer asked again.
   void tick();
   /// Adds get_thing_shadow to the rules' SQL functions (call before rules are added).
   void add_sql_functions(rules::engine_options& o, shadow::service& shadows);

@@ -17,6 +17,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include <mutex>
+#include <optional>
 #include <type_traits>
 
 namespace iotblocks::net::detail {
@@ -161,7 +162,13 @@ class connection_impl final : public connection,
 
   bool check_tls_peer(peer_info& from_tls) override {
     peer_.chain = std::move(from_tls.chain);
-    return srv_.callbacks->on_tls_peer(peer_);
+    tls_decided_ = !srv_.callbacks->on_tls_peer(peer_);  // refused: the handler knows why
+    return !tls_decided_;
+  }
+  void tls_chain_refused(peer_info& from_tls, const tls_refusal& why) override {
+    peer_.chain = std::move(from_tls.chain);
+    tls_decided_ = true;
+    srv_.callbacks->on_tls_refused(peer_, why);
   }
 
  private:
@@ -280,7 +287,14 @@ class connection_impl final : public connection,
                       static_cast<tls_peer_sink*>(this));
       auto [ec] = co_await tls.async_handshake(asio::ssl::stream_base::server, use_tuple);
       SSL_set_ex_data(tls.native_handle(), ssl_connection_index(), nullptr);
-      if (ec) co_return false;
+      if (ec) {
+        // Refused inside TLS (no certificate where one is required, an alert): the
+        // handler hears of it; a peer that just closed or timed out is no refusal.
+        if (!tls_decided_ && ec.category() == asio::error::get_ssl_category()) {
+          srv_.callbacks->on_tls_refused(peer_, {0, ec.message()});
+        }
+        co_return false;
+      }
       const unsigned char* alpn = nullptr;
       unsigned len = 0;
       SSL_get0_alpn_selected(tls.native_handle(), &alpn, &len);
@@ -310,7 +324,7 @@ class connection_impl final : public connection,
         for (const auto& h : req) {
           peer_.ws_headers.emplace_back(std::string(h.name_string()), std::string(h.value()));
         }
-        refusal = srv_.callbacks->on_ws_upgrade(peer_);
+        refusal = co_await upgrade_check();
       }
       if (refusal.status != 0) {
         co_await refuse_upgrade(req, refusal);
@@ -325,6 +339,42 @@ class connection_impl final : public connection,
       if (aec) co_return false;
     }
     co_return true;
+  }
+
+  // The handler's verdict on the upgrade request (on_ws_upgrade_async), awaited
+  // on this connection's thread.
+  asio::awaitable<upgrade_verdict> upgrade_check() {
+    struct waiter {
+      explicit waiter(const asio::any_io_executor& ex)
+          : timer(ex, asio::steady_timer::time_point::max()) {}
+      asio::steady_timer timer;
+      std::mutex mutex;
+      std::optional<upgrade_verdict> verdict;
+    };
+    auto w = std::make_shared<waiter>(stream_.get_executor());
+    srv_.callbacks->on_ws_upgrade_async(peer_, [w](upgrade_verdict v) {
+      {
+        std::lock_guard lock(w->mutex);
+        if (w->verdict) return;
+        w->verdict = std::move(v);
+      }
+      asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
+    });
+    bool answered = false;
+    {
+      std::lock_guard lock(w->mutex);
+      answered = w->verdict.has_value();
+    }
+    if (!answered) {
+      auto [ec] = co_await w->timer.async_wait(use_tuple);  // cancelled by the answer
+      (void)ec;
+    }
+    upgrade_verdict out{503, "the upgrade check did not answer\n"};
+    {
+      std::lock_guard lock(w->mutex);
+      if (w->verdict) out = std::move(*w->verdict);
+    }
+    co_return out;
   }
 
   // The first MQTT subprotocol the client offers: "mqtt" (MQTT 3.1.1 and 5), or
@@ -538,6 +588,7 @@ class connection_impl final : public connection,
   std::size_t discarded_ = 0;
   bool closed_ = false;
   bool opened_ = false;
+  bool tls_decided_ = false;  // the handshake's refusal was already reported
 };
 
 }  // namespace iotblocks::net::detail

@@ -36,7 +36,6 @@ int verify_peer(X509_STORE_CTX* store, void* arg) {
                    ? static_cast<tls_peer_sink*>(SSL_get_ex_data(ssl, ssl_connection_index()))
                    : nullptr;
   if (sink == nullptr) return 0;
-  if (!data->options.ca_file.empty() && X509_verify_cert(store) != 1) return 0;
 
   peer_info peer;
   if (X509* leaf = X509_STORE_CTX_get0_cert(store)) peer.chain.push_back(to_der(leaf));
@@ -45,6 +44,11 @@ int verify_peer(X509_STORE_CTX* store, void* arg) {
       X509* c = sk_X509_value(rest, i);
       if (c != X509_STORE_CTX_get0_cert(store)) peer.chain.push_back(to_der(c));
     }
+  }
+  if (!data->options.ca_file.empty() && X509_verify_cert(store) != 1) {
+    const int code = X509_STORE_CTX_get_error(store);
+    sink->tls_chain_refused(peer, {code, X509_verify_cert_error_string(code)});
+    return 0;
   }
   return sink->check_tls_peer(peer) ? 1 : 0;
 }

@@ -14,6 +14,8 @@ namespace iotblocks::net::detail {
 class tls_peer_sink {
  public:
   virtual bool check_tls_peer(peer_info& peer) = 0;
+  /// The chain failed OpenSSL's verification against ca_file.
+  virtual void tls_chain_refused(peer_info& peer, const tls_refusal& why) = 0;
 
  protected:
   ~tls_peer_sink() = default;

@@ -51,7 +51,7 @@ void handler::on_packet(const net::connection_ptr& c, const mqtt::packet_view& p
 void handler::on_protocol_error(const net::connection_ptr& c, mqtt::reason_code reason,
                                 const failure& why) {
   if (protocol_error) protocol_error(c->peer(), reason, why);
-  broker_.on_protocol_error(bound_of(c), reason, c->protocol());
+  broker_.on_protocol_error(bound_of(c), reason, c->protocol(), why.describe());
 }
 
 void handler::on_close(const net::connection_ptr& c, std::error_code) {

@@ -16,7 +16,8 @@ void client::send_bytes(bytes_view b) {
       continue;
     }
     if (ec != mqtt::error::need_more) {
-      h_.b->on_protocol_error(conn_, server_decoder_.reason(), server_decoder_.protocol());
+      h_.b->on_protocol_error(conn_, server_decoder_.reason(), server_decoder_.protocol(),
+                              server_decoder_.last_failure().describe());
       conn_->close();  // what the transport does after a protocol error
       break;
     }

@@ -55,8 +55,18 @@ struct test_handler : handler {
     chain_size = p.chain.size();
     return allow_tls;
   }
+  void on_tls_refused(const peer_info& p, const tls_refusal& r) override {
+    std::lock_guard lock(mutex);
+    refusals.push_back({r.verify_error, r.reason, p.chain.size()});
+  }
   void on_close(const connection_ptr&, std::error_code) override { closed.fetch_add(1); }
 
+  struct refusal {
+    int verify_error;
+    std::string reason;
+    std::size_t chain_size;
+  };
+  std::vector<refusal> refusals;
   std::atomic<int> packets{0};
   std::atomic<int> closed{0};
   std::atomic<mqtt::reason_code> last_reason{mqtt::reason_code::success};
@@ -362,6 +372,42 @@ TEST_F(NetTls, StandardVerificationAgainstCaFile) {
   const auto port = s.listen(tls_listener(true)).value();
   s.start(h);
   EXPECT_EQ(exchange(port, true), connack_and_pingresp);
+  s.stop();
+}
+
+TEST_F(NetTls, HandshakesRefusedInsideTlsReachTheHandler) {
+  test_handler h;
+  server s{opts(1)};
+  auto l = tls_listener(false);
+  l.tls.ca_file = file("server.pem");  // not the device's CA: its chain cannot verify
+  const auto port = s.listen(l).value();
+  s.start(h);
+  const auto refusals = [&](std::size_t n) {
+    for (int i = 0; i < 500; ++i) {
+      {
+        std::lock_guard lock(h.mutex);
+        if (h.refusals.size() >= n) return h.refusals;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::lock_guard lock(h.mutex);
+    return h.refusals;
+  };
+  EXPECT_EQ(exchange(port, true), "");
+  auto seen = refusals(1);
+  ASSERT_EQ(seen.size(), 1u);
+  // No issuer in ca_file, or (when the client sends its CA too) an untrusted self-signed root.
+  EXPECT_TRUE(seen[0].verify_error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+              seen[0].verify_error == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
+      << seen[0].verify_error;
+  EXPECT_EQ(seen[0].reason, X509_verify_cert_error_string(seen[0].verify_error));
+  EXPECT_GE(seen[0].chain_size, 1u);     // what the client presented (its CA too, if it sends it)
+  EXPECT_EQ(exchange(port, false), "");  // no certificate where one is required
+  seen = refusals(2);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1].verify_error, 0);
+  EXPECT_NE(seen[1].reason.find("certificate"), std::string::npos) << seen[1].reason;
+  EXPECT_EQ(seen[1].chain_size, 0u);
   s.stop();
 }
 

@@ -80,6 +80,10 @@ class broker {
   /// leaves it to the authenticate hook now (returns false).
   using deferred_authenticate_fn =
       std::function<bool(const mqtt::connect_view&, const client_info&, connect_resumer)>;
+  /// A client disconnected (or its CONNECT refused) for a protocol error, with the
+  /// reason code and what was wrong.
+  using client_error_fn =
+      std::function<void(const client_info&, mqtt::reason_code, std::string_view why)>;
 
   /// `now`: the time until the first tick().
   explicit broker(broker_options options = {}, clock::time_point now = clock::now());
@@ -112,6 +116,13 @@ class broker {
   /// method): success ends with AUTH 0x00, failure with DISCONNECT 0x87.
   /// Call before the first packet.
   void on_enhanced_auth(std::string method, enhanced_auth_fn fn);
+  /// Told of each client the broker disconnects or refuses for a protocol error: a
+  /// malformed packet (also one the transport refused, on_protocol_error), a protocol
+  /// violation, Receive Maximum exceeded, an invalid topic alias. `client_info` has
+  /// no client id when no CONNECT was accepted yet. Runs on the connection's thread,
+  /// its session possibly locked: record it (e.g. a log line), do not call the broker.
+  /// Call before the first packet.
+  void on_client_error(client_error_fn fn);
 
   /// Loads the sessions, subscriptions, retained and queued messages and wills
   /// `s` holds, then persists into it. Call before the first packet; later
@@ -134,10 +145,11 @@ class broker {
   void on_packet(const connection_ptr& c, const mqtt::packet_view& p);
   /// The transport refused a malformed packet from `c` for `reason`;
   /// `version`: the protocol version its decoder knows (from the CONNECT, also
-  /// from one it refused past the protocol level), if any. The broker answers
-  /// (CONNACK or DISCONNECT with the reason, as the version allows) and closes.
+  /// from one it refused past the protocol level), if any; `why`: what the
+  /// decoder found (for on_client_error). The broker answers (CONNACK or
+  /// DISCONNECT with the reason, as the version allows) and closes.
   void on_protocol_error(const connection_ptr& c, mqtt::reason_code reason,
-                         std::optional<mqtt::protocol_version> version);
+                         std::optional<mqtt::protocol_version> version, std::string_view why = {});
   /// `c` is gone (peer closed, error, timeout, or after close()).
   void on_close(const connection_ptr& c);
 

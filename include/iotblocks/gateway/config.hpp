@@ -117,6 +117,8 @@ struct config {
   /// Metric alarms: put-metric-alarm JSON, AlarmName set to the key.
   std::vector<named_document> alarms;
   std::vector<named_document> policies;  ///< AWS IoT policy documents
+  /// Fleet provisioning templates by name (docs/provisioning.md); needs `authorize`.
+  std::vector<named_document> provisioning_templates;
   /// Policy enforcement: when false (default) every client may do everything.
   bool authorize = false;
   /// Policies attached to every connecting client (by name) when `authorize` is on.

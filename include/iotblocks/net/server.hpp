@@ -103,6 +103,16 @@ struct upgrade_verdict {
   std::string body;
 };
 
+/// Why a TLS handshake failed inside TLS (handler::on_tls_refused).
+struct tls_refusal {
+  /// OpenSSL's X509_V_ERR_* code when the client's chain failed verification
+  /// against the listener's ca_file; 0 for other TLS failures.
+  int verify_error = 0;
+  /// X509_verify_cert_error_string() of that code, or the TLS error (e.g. "peer
+  /// did not return a certificate").
+  std::string reason;
+};
+
 /// One client connection. Shared by the transport and the handler; every
 /// member is safe to call from any thread (work is posted to the connection's
 /// own thread). Distinct objects: safe. Shared objects: safe.
@@ -157,9 +167,21 @@ class handler {
   /// TLS only, during the handshake, with the peer's chain (DER, leaf first):
   /// returning false fails the handshake. The default accepts.
   virtual bool on_tls_peer(const peer_info&) { return true; }
+  /// TLS only: the handshake failed inside TLS (the chain did not verify against
+  /// ca_file, no certificate where one is required, a TLS alert or protocol error);
+  /// `peer.chain` holds what the client presented. Not called when on_tls_peer said
+  /// no (it knows why), nor for a peer that closed or timed out. The default ignores it.
+  virtual void on_tls_refused(const peer_info& /*peer*/, const tls_refusal& /*why*/) {}
   /// WebSocket only, before the upgrade (ws_target and ws_headers set): accept, or
   /// refuse with an HTTP status. May set `peer.identity`. The default accepts.
   virtual upgrade_verdict on_ws_upgrade(peer_info& /*peer*/) { return {}; }
+  /// The upgrade check for handlers that need I/O to decide (e.g. a function called
+  /// over HTTP): call `done` once, from any thread; the handshake waits for it (the
+  /// connect timeout still closes the socket). `peer` is read here, not later. The
+  /// default answers on_ws_upgrade(peer) at once.
+  virtual void on_ws_upgrade_async(peer_info& peer, std::function<void(upgrade_verdict)> done) {
+    done(on_ws_upgrade(peer));
+  }
 };
 
 /// Counters, readable at any time.

@@ -1,0 +1,356 @@
+// AWS IoT fleet provisioning in the gateway: certificates and ownership tokens, and
+// RegisterThing applying a template's plan with every step undone when a later one fails.
+#include "gateway/provisioning_plane.hpp"
+
+#include "gateway/jobs_plane.hpp"
+#include "gateway/security.hpp"
+
+#include <iotblocks/core/bytes.hpp>
+#include <iotblocks/provisioning/error.hpp>
+#include <iotblocks/provisioning/overrides.hpp>
+#include <iotblocks/x509/issue.hpp>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <array>
+#include <functional>
+
+namespace iotblocks::gateway {
+namespace {
+
+namespace prov = iotblocks::provisioning;
+using prov::error;
+
+constexpr std::string_view certificates_prefix = "$aws/certificates/";
+constexpr std::string_view templates_prefix = "$aws/provisioning-templates/";
+
+// The client a reply being published answers (broker::publish delivers on this thread).
+thread_local std::string_view reply_target;
+thread_local bool replying = false;
+
+failure fail(error e, std::string message) { return failure{e, std::move(message), {}}; }
+
+std::string sha256_hex(std::string_view text) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int n = 0;
+  EVP_Digest(text.data(), text.size(), md.data(), &n, EVP_sha256(), nullptr);
+  return to_hex(bytes_view(reinterpret_cast<const std::byte*>(md.data()), n));
+}
+
+// Steps already applied, undone in reverse when a later one fails.
+class undo_log {
+ public:
+  void add(std::function<void()> f) { steps_.push_back(std::move(f)); }
+  void commit() { steps_.clear(); }
+  ~undo_log() {
+    for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) (*it)();
+  }
+
+ private:
+  std::vector<std::function<void()>> steps_;
+};
+
+std::string resource_path(const std::string& logical, std::string_view property) {
+  return "Resources." + logical + ".Properties." + std::string(property);
+}
+
+}  // namespace
+
+bool provisioning_reply_receivable(std::string_view client_id, std::string_view topic) noexcept {
+  if (!topic.starts_with(certificates_prefix) && !topic.starts_with(templates_prefix)) return true;
+  return replying && client_id == reply_target;
+}
+
+const std::vector<std::string>& provisioning_plane::request_topics() {
+  static const std::vector<std::string> topics{"$aws/certificates/create/json",
+                                               "$aws/certificates/create-from-csr/json",
+                                               "$aws/provisioning-templates/+/provision/json"};
+  return topics;
+}
+
+result<std::unique_ptr<provisioning_plane>> provisioning_plane::open(
+    const std::vector<named_document>& templates, security& sec, registry::thing_groups& groups,
+    registry::thing_types& types, jobs_plane& jobs, broker::broker& b) {
+  std::unique_ptr<provisioning_plane> p(new provisioning_plane(sec, groups, types, jobs, b));
+  for (const auto& t : templates) {
+    if (!prov::valid_template_name(t.name)) {
+      return fail(error::invalid_template,
+                  "provisioning_templates." + t.name + ": a name is 1..36 of [0-9A-Za-z_-]");
+    }
+    auto parsed = prov::parse_template(t.json);
+    if (!parsed) {
+      return failure{
+          parsed.error(), "provisioning_templates." + t.name + ": " + parsed.describe(), {}};
+    }
+    p->templates_.emplace(t.name, std::move(*parsed));
+  }
+  return p;
+}
+
+provisioning_plane::provisioning_plane(security& sec, registry::thing_groups& groups,
+                                       registry::thing_types& types, jobs_plane& jobs,
+                                       broker::broker& b)
+    : sec_(sec), groups_(groups), types_(types), jobs_(jobs), broker_(b) {}
+
+bool provisioning_plane::on_publish(std::string_view topic, std::string_view payload,
+                                    std::string_view client_id) {
+  auto t = prov::parse_topic(topic);
+  if (!t && t.error() == error::not_a_provisioning_topic) return false;
+  outcome out;
+  if (!t) {
+    out = {t.error(), prov::rejected_payload(t.error(), t.describe())};
+  } else if (t->op == prov::operation::create_keys_and_certificate) {
+    out = create_keys(payload);
+  } else if (t->op == prov::operation::create_certificate_from_csr) {
+    out = create_from_csr(payload);
+  } else {
+    out = register_thing(t->template_name, payload);
+  }
+  broker::message m;
+  m.topic = prov::reply_topic(topic, !out.code);
+  m.payload = to_buffer(out.payload);
+  m.qos = 0;  // to the requester's live connection only; never queued for anyone
+  replying = true;
+  reply_target = client_id;
+  broker_.publish(m);
+  replying = false;
+  reply_target = {};
+  return true;
+}
+
+result<std::string> provisioning_plane::new_token(const std::string& certificate_id) {
+  std::array<unsigned char, 32> raw{};
+  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
+    return fail(error::internal_error, "no randomness for the ownership token");
+  }
+  std::string token =
+      to_hex(bytes_view(reinterpret_cast<const std::byte*>(raw.data()), raw.size()));
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  std::erase_if(tokens_, [&](const auto& e) { return e.second.expires <= now; });
+  if (tokens_.size() >= max_tokens) {
+    return fail(error::limit_exceeded, "too many certificate ownership tokens outstanding");
+  }
+  tokens_.emplace(token, token_entry{certificate_id, now + token_lifetime});
+  return token;
+}
+
+provisioning_plane::outcome provisioning_plane::create_keys(std::string_view payload) {
+  auto rejected = [](const failure& f) {
+    return outcome{f.code, prov::rejected_payload(f.code, f.describe())};
+  };
+  if (auto ok = prov::parse_create_keys(payload); !ok) return rejected(ok.fail());
+  auto* reg = sec_.reg();
+  if (reg == nullptr) return rejected(fail(error::internal_error, "the registry is off"));
+  auto issued = sec_.issue_device("AWS IoT Certificate");
+  if (!issued) return rejected(fail(error::internal_error, issued.describe()));
+  const auto& [cert, key] = *issued;
+  // Registered INACTIVE: RegisterThing activates it as the template says.
+  auto id = reg->register_certificate(cert.pem(), registry::certificate_status::inactive,
+                                      sec_.ca().certificate.pem());
+  if (!id) return rejected(fail(error::internal_error, id.describe()));
+  sec_.changed();
+  auto token = new_token(*id);
+  if (!token) return rejected(token.fail());
+  return {{}, prov::create_keys_accepted(*id, cert.pem(), key.pem(), *token)};
+}
+
+provisioning_plane::outcome provisioning_plane::create_from_csr(std::string_view payload) {
+  auto rejected = [](const failure& f) {
+    return outcome{f.code, prov::rejected_payload(f.code, f.describe())};
+  };
+  auto csr = prov::parse_create_from_csr(payload);
+  if (!csr) return rejected(csr.fail());
+  auto* reg = sec_.reg();
+  if (reg == nullptr) return rejected(fail(error::internal_error, "the registry is off"));
+  x509::certificate_request req;
+  req.client_auth = true;
+  req.days = 365;
+  auto cert = x509::issue_from_csr(*csr, req, sec_.ca().certificate, sec_.ca().key);
+  if (!cert) {
+    return rejected(
+        fail(error::certificate_invalid, "certificateSigningRequest: " + cert.describe()));
+  }
+  auto id = reg->register_certificate(cert->pem(), registry::certificate_status::inactive,
+                                      sec_.ca().certificate.pem());
+  if (!id) return rejected(fail(error::internal_error, id.describe()));
+  sec_.changed();
+  auto token = new_token(*id);
+  if (!token) return rejected(token.fail());
+  return {{}, prov::create_from_csr_accepted(*id, cert->pem(), *token)};
+}
+
+provisioning_plane::outcome provisioning_plane::register_thing(std::string_view template_name,
+                                                               std::string_view payload) {
+  auto rejected = [](const failure& f) {
+    return outcome{f.code, prov::rejected_payload(f.code, f.describe())};
+  };
+  auto req = prov::parse_register_thing(payload);
+  if (!req) return rejected(req.fail());
+  const auto tmpl = templates_.find(template_name);
+  if (tmpl == templates_.end()) {
+    return rejected(fail(error::template_not_found,
+                         "no provisioning template '" + std::string(template_name) + "'"));
+  }
+  auto* reg = sec_.reg();
+  if (reg == nullptr) return rejected(fail(error::internal_error, "the registry is off"));
+
+  std::lock_guard lock(mutex_);  // one RegisterThing at a time: its checks hold until commit
+  const auto token = tokens_.find(req->ownership_token);
+  if (token == tokens_.end() || token->second.expires <= std::chrono::steady_clock::now()) {
+    return rejected(
+        fail(error::invalid_ownership_token, "Certificate ownership token is invalid or expired."));
+  }
+  const std::string cert_id = token->second.certificate_id;
+  const auto record = reg->find_certificate(cert_id);
+  if (!record) {
+    return rejected(fail(error::invalid_ownership_token, "the token's certificate is gone"));
+  }
+  std::map<std::string, std::string> pseudo{{"AWS::IoT::Certificate::Id", cert_id}};
+  if (const auto cn = record->certificate.common_name(); !cn.empty()) {
+    pseudo.emplace("AWS::IoT::Certificate::CommonName", std::string(cn));
+  }
+  auto plan = prov::evaluate(tmpl->second, req->parameters, pseudo);
+  if (!plan) return rejected(plan.fail());
+
+  // Checks first: nothing is written unless every step can be taken.
+  if (plan->certificate) {
+    const auto& c = *plan->certificate;
+    const std::string where = "Resources." + c.logical_name + ".Properties";
+    if (c.id.empty()) {
+      return rejected(
+          fail(error::invalid_template, where + ": fleet provisioning takes CertificateId "
+                                                "{\"Ref\": \"AWS::IoT::Certificate::Id\"}"));
+    }
+    if (c.id != cert_id) {
+      return rejected(fail(error::invalid_template,
+                           where + ".CertificateId: not the certificate of the ownership token"));
+    }
+  }
+  std::optional<registry::thing> existing;
+  registry::thing next;
+  prov::thing_changes changes;
+  if (plan->thing) {
+    const auto& t = *plan->thing;
+    std::optional<prov::existing_thing> now;
+    if (auto d = reg->describe_thing(t.name)) {
+      existing = std::move(*d);
+      now = prov::existing_thing{existing->type, existing->attributes, groups_.groups_of(t.name)};
+    }
+    auto c = prov::thing_changes_for(t, now ? &*now : nullptr);
+    if (!c) return rejected(c.fail());
+    changes = std::move(*c);
+    for (const auto& g : changes.add_groups) {
+      if (!groups_.describe(g)) {
+        return rejected(
+            fail(error::invalid_parameters,
+                 resource_path(t.logical_name, "ThingGroups") + ": no thing group '" + g + "'"));
+      }
+    }
+    if (!changes.type.empty() && (!existing || existing->type != changes.type)) {
+      if (auto ok = types_.assignable(changes.type); !ok) {
+        return rejected(
+            fail(error::invalid_parameters,
+                 resource_path(t.logical_name, "ThingTypeName") + ": " + ok.describe()));
+      }
+    }
+    next = existing.value_or(registry::thing{t.name, {}, {}, 0});
+    next.type = changes.type;
+    next.attributes = changes.attributes;
+  }
+  struct policy_step {
+    std::string name;
+    std::string document;  ///< to create when not there yet
+  };
+  std::vector<policy_step> policies;
+  for (const auto& p : plan->policies) {
+    if (!p.name.empty()) {
+      if (!sec_.policies().get_policy(p.name)) {
+        return rejected(fail(error::invalid_template, resource_path(p.logical_name, "PolicyName") +
+                                                          ": no policy '" + p.name + "'"));
+      }
+      policies.push_back({p.name, {}});
+    } else {
+      // A document: a policy named after the template, the resource and the document.
+      std::string name = std::string(template_name) + "_" + p.logical_name + "_" +
+                         sha256_hex(p.document).substr(0, 16);
+      policies.push_back({std::move(name), p.document});
+    }
+  }
+
+  // Apply, undoing every step taken when a later one fails.
+  undo_log undo;
+  auto failed = [&](const failure& f) {
+    return rejected(fail(error::internal_error, f.describe()));
+  };
+  if (plan->thing) {
+    const auto& name = plan->thing->name;
+    if (!existing) {
+      if (auto ok = reg->create_thing(next); !ok) return failed(ok.fail());
+      undo.add([reg, name] { (void)reg->delete_thing(name); });
+    } else if (changes.type_or_attributes_change) {
+      if (auto ok = reg->update_thing(next, existing->version); !ok) return failed(ok.fail());
+      undo.add([reg, old = *existing] { (void)reg->update_thing(old); });
+    }
+    for (const auto& g : changes.drop_groups) {
+      if (auto ok = groups_.remove_thing(g, name); !ok) return failed(ok.fail());
+      undo.add([this, g, name] { (void)groups_.add_thing(g, name); });
+    }
+    for (const auto& g : changes.add_groups) {
+      if (auto ok = groups_.add_thing(g, name); !ok) return failed(ok.fail());
+      undo.add([this, g, name] { (void)groups_.remove_thing(g, name); });
+    }
+    const auto& attached = record->things;
+    if (std::none_of(attached.begin(), attached.end(),
+                     [&](const registry::thing& a) { return a.name == name; })) {
+      if (auto ok = reg->attach_thing(name, cert_id); !ok) return failed(ok.fail());
+      undo.add([reg, name, cert_id] { (void)reg->detach_thing(name, cert_id); });
+    }
+  }
+  for (const auto& p : policies) {
+    if (!p.document.empty() && !sec_.policies().get_policy(p.name)) {
+      if (auto ok = sec_.policies().create_policy(p.name, p.document); !ok) {
+        return rejected(fail(error::invalid_template, "PolicyDocument: " + ok.describe()));
+      }
+      undo.add([this, n = p.name] { (void)sec_.policies().delete_policy(n); });
+    }
+    if (auto ok = sec_.policies().attach_policy(p.name, cert_id); !ok) return failed(ok.fail());
+    undo.add([this, n = p.name, cert_id] { (void)sec_.policies().detach_policy(n, cert_id); });
+  }
+  if (plan->certificate) {
+    const auto status = plan->certificate->active ? registry::certificate_status::active
+                                                  : registry::certificate_status::inactive;
+    if (status != record->status) {
+      if (auto ok = reg->update_certificate(cert_id, status); !ok) return failed(ok.fail());
+      undo.add(
+          [reg, cert_id, old = record->status] { (void)reg->update_certificate(cert_id, old); });
+    }
+  }
+  undo.commit();
+  tokens_.erase(token);
+  sec_.changed();
+
+  // Continuous jobs that target a group the thing joined reach it now.
+  if (plan->thing && !changes.add_groups.empty()) {
+    const auto& thing = plan->thing->name;
+    const auto member_of = groups_.memberships(thing);
+    auto& store = jobs_.store();
+    for (const auto& id : store.job_ids()) {
+      auto j = store.find_job(id);
+      if (!j || !j->continuous || j->status != jobs::job_status::in_progress) continue;
+      const bool targeted = std::any_of(j->targets.begin(), j->targets.end(), [&](const auto& t) {
+        return t.starts_with("thinggroup/") &&
+               std::binary_search(member_of.begin(), member_of.end(), t.substr(11));
+      });
+      if (!targeted) continue;
+      if (auto out = jobs_.service().add_target(id, thing)) jobs_.publish(std::move(*out));
+    }
+  }
+  return {{},
+          prov::register_thing_accepted(plan->device_configuration,
+                                        plan->thing ? std::string_view(plan->thing->name) : "")};
+}
+
+}  // namespace iotblocks::gateway

@@ -1,0 +1,80 @@
+// Private: AWS IoT fleet provisioning in the gateway (docs/provisioning.md): the templates
+// of the config, CreateKeysAndCertificate and CreateCertificateFromCsr under the gateway's
+// device CA with certificate ownership tokens, and RegisterThing applying a template's plan
+// to the registry, thing groups and policy store — all of it or, on a failure, none of it —
+// before the reply. Replies go to the requesting client only.
+#pragma once
+
+#include <iotblocks/broker/broker.hpp>
+#include <iotblocks/core/result.hpp>
+#include <iotblocks/provisioning/request.hpp>
+#include <iotblocks/provisioning/template.hpp>
+#include <iotblocks/registry/thing_groups.hpp>
+#include <iotblocks/registry/thing_types.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iotblocks::gateway {
+
+class security;
+class jobs_plane;
+struct named_document;
+
+/// Distinct objects: safe. Shared objects: safe.
+class provisioning_plane {
+ public:
+  /// How long a certificateOwnershipToken stays valid.
+  static constexpr std::chrono::minutes token_lifetime{5};
+  /// Most tokens outstanding at once (CreateKeysAndCertificate is refused beyond).
+  static constexpr std::size_t max_tokens = 100'000;
+
+  /// Parses the configured templates. Errors: a template's (its name and path).
+  static result<std::unique_ptr<provisioning_plane>> open(
+      const std::vector<named_document>& templates, security& sec, registry::thing_groups& groups,
+      registry::thing_types& types, jobs_plane& jobs, broker::broker& b);
+
+  /// A PUBLISH the broker accepted: a provisioning request is answered on its /accepted or
+  /// /rejected topic (to `client_id` only) and true returned; anything else: false.
+  bool on_publish(std::string_view topic, std::string_view payload, std::string_view client_id);
+
+  /// The claims of the provisioning topics on the reserved-topics gate.
+  static const std::vector<std::string>& request_topics();
+
+ private:
+  provisioning_plane(security& sec, registry::thing_groups& groups, registry::thing_types& types,
+                     jobs_plane& jobs, broker::broker& b);
+  struct outcome {
+    std::error_code code;  ///< empty on success
+    std::string payload;   ///< the reply
+  };
+  outcome create_keys(std::string_view payload);
+  outcome create_from_csr(std::string_view payload);
+  outcome register_thing(std::string_view template_name, std::string_view payload);
+  result<std::string> new_token(const std::string& certificate_id);
+
+  security& sec_;
+  registry::thing_groups& groups_;
+  registry::thing_types& types_;
+  jobs_plane& jobs_;
+  broker::broker& broker_;
+  std::map<std::string, provisioning::provisioning_template, std::less<>> templates_;
+  struct token_entry {
+    std::string certificate_id;
+    std::chrono::steady_clock::time_point expires;
+  };
+  std::mutex mutex_;  ///< tokens_, and one RegisterThing at a time
+  std::map<std::string, token_entry, std::less<>> tokens_;
+};
+
+/// Whether `client_id` may receive a message on `topic`: replies under
+/// $aws/certificates/ and $aws/provisioning-templates/ reach only the client whose request
+/// they answer (security::authorize asks for iot:Receive).
+bool provisioning_reply_receivable(std::string_view client_id, std::string_view topic) noexcept;
+
+}  // namespace iotblocks::gateway

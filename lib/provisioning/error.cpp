@@ -1,0 +1,57 @@
+#include <iotblocks/core/error.hpp>
+#include <iotblocks/provisioning/error.hpp>
+
+namespace iotblocks::provisioning {
+namespace {
+
+const char* message(int ev) noexcept {
+  switch (static_cast<error>(ev)) {
+    case error::invalid_template: return "invalid provisioning template";
+    case error::invalid_parameters: return "invalid parameters";
+    case error::resource_conflict: return "resource conflicts with an existing one";
+    case error::limit_exceeded: return "limit exceeded";
+    case error::invalid_request: return "invalid request payload";
+    case error::invalid_ownership_token: return "invalid certificate ownership token";
+    case error::template_not_found: return "provisioning template not found";
+    case error::certificate_invalid: return "invalid certificate or CSR";
+    case error::internal_error: return "internal error";
+    case error::not_a_provisioning_topic: return "not a fleet provisioning request topic";
+  }
+  return "unknown iotblocks.provisioning error";
+}
+
+}  // namespace
+
+const std::error_category& error_category() noexcept {
+  static const iotblocks::detail::error_category_impl category{"iotblocks.provisioning", &message};
+  return category;
+}
+
+std::string_view aws_code(std::error_code ec) noexcept {
+  if (ec.category() != error_category()) return "InternalError";
+  switch (static_cast<error>(ec.value())) {
+    case error::invalid_template: return "InvalidTemplate";
+    case error::invalid_parameters: return "InvalidParameters";
+    case error::resource_conflict: return "ResourceConflict";
+    case error::limit_exceeded: return "LimitExceeded";
+    case error::invalid_request: return "InvalidPayload";
+    case error::invalid_ownership_token: return "InvalidCertificateOwnershipToken";
+    case error::template_not_found: return "ResourceNotFound";
+    case error::certificate_invalid: return "InvalidCertificate";
+    case error::internal_error: return "InternalError";
+    case error::not_a_provisioning_topic: return "InvalidTopic";
+  }
+  return "InternalError";
+}
+
+int aws_status(std::error_code ec) noexcept {
+  if (ec.category() != error_category()) return 500;
+  switch (static_cast<error>(ec.value())) {
+    case error::template_not_found: return 404;
+    case error::resource_conflict: return 409;
+    case error::internal_error: return 500;
+    default: return 400;
+  }
+}
+
+}  // namespace iotblocks::provisioning
