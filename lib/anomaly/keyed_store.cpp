@@ -66,7 +66,7 @@ void advise_huge(void* p, std::size_t bytes) noexcept {
 
 store_core::store_core(std::shared_ptr<const detector> m)
     : model(std::move(m)),
-      pewma_model(dynamic_cast<const pewma*>(model.get())),
+      pewma_model(model->as_pewma()),
       state_words((model->state_size() + 7) / 8),
       seed(std::random_device{}() * 0x9E3779B97F4A7C15ull ^ 0x5851F42D4C957F2Dull) {
   slots.assign(16, slot{});

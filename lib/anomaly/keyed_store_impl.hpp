@@ -5,6 +5,7 @@
 #include <iotblocks/anomaly/detector.hpp>
 #include <iotblocks/anomaly/keyed_store.hpp>
 #include <iotblocks/anomaly/pewma.hpp>
+#include <iotblocks/core/result.hpp>  // IOTBLOCKS_EXCEPTIONS
 
 #include <cstdint>
 #include <cstdlib>
@@ -37,7 +38,13 @@ struct big_allocator {
     if (bytes < huge) return std::allocator<T>{}.allocate(n);
     const std::size_t rounded = (bytes + huge - 1) / huge * huge;
     void* p = std::aligned_alloc(huge, rounded);
-    if (p == nullptr) throw std::bad_alloc{};
+    if (p == nullptr) {
+#if IOTBLOCKS_EXCEPTIONS
+      throw std::bad_alloc{};
+#else
+      std::abort();  // what std::allocator does without exceptions
+#endif
+    }
     advise_huge(p, rounded);
     return static_cast<T*>(p);
   }

@@ -112,11 +112,7 @@ void pewma_batch_avx2(const pewma_constants& c, double* mean, double* var, doubl
 
 namespace iotblocks::anomaly::detail {
 bool have_avx2_fma() noexcept { return false; }
-void pewma_point_fma(const pewma_constants& c, const pewma_params& p, double z_threshold,
-                     pewma_state& s, double x, point_result& out) noexcept {
-  pewma_point(c, p, z_threshold, s, x, out);
-}
-
+// Never called: have_avx2_fma() is false.
 void pewma_point_fma(const pewma_constants&, const pewma_params&, double, pewma_state&, double,
                      point_result&) noexcept {}
 void pewma_series_fma(const pewma_constants&, double&, double&, double&, const double*, double*,

@@ -170,6 +170,26 @@ result<void> store::impl::load() {
       resource_policies[std::string(st->column_text(0))] = {std::move(text), std::move(*doc)};
     }
   }
+  // A file edited or damaged outside the store: refuse it rather than serve a
+  // principal fewer policies (a missing Deny would widen its rights).
+  for (const auto& [name, rec] : policies) {
+    if (rec.versions.find(rec.default_version) == rec.versions.end()) {
+      return failure{error::no_such_version,
+                     fmt::format("stored policy '{}': its default version {} is not stored", name,
+                                 rec.default_version),
+                     {}};
+    }
+  }
+  for (const auto& [principal, names] : attachments) {
+    for (const auto& name : names) {
+      if (find(name) == nullptr) {
+        return failure{
+            error::no_such_policy,
+            fmt::format("stored attachment of '{}' to '{}': no such policy", name, principal),
+            {}};
+      }
+    }
+  }
   return {};
 }
 
@@ -394,8 +414,9 @@ std::shared_ptr<const policy_set> store::effective_policies(std::string_view pri
   auto set = std::make_shared<policy_set>();
   if (auto it = impl_->attachments.find(principal); it != impl_->attachments.end()) {
     for (const auto& name : it->second) {
+      // Both exist: load() checks the file, and every change keeps them so.
       const auto& rec = impl_->policies.find(name)->second;
-      set->add(name, rec.default_version, rec.versions.at(rec.default_version).doc);
+      set->add(name, rec.default_version, rec.versions.find(rec.default_version)->second.doc);
     }
   }
   impl_->snapshots[std::string(principal)] = set;

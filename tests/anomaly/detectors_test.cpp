@@ -1,6 +1,7 @@
 // The detector interface, make_detector, and the ensemble detector's behaviour.
 #include <iotblocks/anomaly/detector.hpp>
 #include <iotblocks/anomaly/error.hpp>
+#include <iotblocks/anomaly/pewma.hpp>
 
 #include <gtest/gtest.h>
 
@@ -40,6 +41,19 @@ TEST(Registry, NamesParametersAndErrors) {
 }
 
 class EveryDetector : public ::testing::TestWithParam<const char*> {};
+
+// keyed_store's direct PEWMA call finds PEWMA through as_pewma(), which works
+// without RTTI (-fno-rtti): PEWMA answers itself, every other detector nullptr.
+TEST(Registry, OnlyPewmaAnswersAsPewma) {
+  for (auto name : detector_names()) {
+    const auto d = make_detector(name).value();
+    if (name == "pewma") {
+      EXPECT_EQ(d->as_pewma(), d.get());
+    } else {
+      EXPECT_EQ(d->as_pewma(), nullptr) << name;
+    }
+  }
+}
 
 TEST_P(EveryDetector, RejectedValuesLeaveTheStateUntouched) {
   series s{make_detector(GetParam()).value()};

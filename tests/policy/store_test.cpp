@@ -3,6 +3,7 @@
 #include <iotblocks/policy.hpp>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <string>
@@ -173,6 +174,36 @@ TEST_F(PolicyStore, SessionCachesUntilTheGenerationMoves) {
   EXPECT_EQ(conn.cache().hits(), hits);
   EXPECT_TRUE(conn.authorize(connect).allowed());
   EXPECT_EQ(conn.cache().hits(), hits + 1);
+}
+
+// A file damaged outside the store (a default version or an attached policy
+// missing) is refused at open with a code and message, never served.
+TEST_F(PolicyStore, RefusesAFileWhoseDefaultVersionOrAttachedPolicyIsMissing) {
+  const auto damage = [this](const char* sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  };
+  {
+    store s = open();
+    ASSERT_TRUE(s.create_policy("p", allow_connect));
+    ASSERT_TRUE(s.create_policy_version("p", allow_publish, true));
+    ASSERT_TRUE(s.attach_policy("p", "cert-1"));
+  }
+  damage("DELETE FROM policy_version WHERE name = 'p' AND version = 2");
+  auto opened = store::open(path_, {}, clock_);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error(), error::no_such_version);
+  EXPECT_EQ(opened.fail().message, "stored policy 'p': its default version 2 is not stored");
+
+  damage("UPDATE policy SET default_version = 1");
+  ASSERT_TRUE(store::open(path_, {}, clock_));
+  damage("INSERT INTO policy_attachment(principal, name) VALUES ('cert-2', 'gone')");
+  opened = store::open(path_, {}, clock_);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error(), error::no_such_policy);
+  EXPECT_EQ(opened.fail().message, "stored attachment of 'gone' to 'cert-2': no such policy");
 }
 
 TEST_F(PolicyStore, UnknownPrincipalHasNoPolicies) {

@@ -2,6 +2,7 @@
 // does not match (and nothing for the common matching shapes either). Counts
 // operator new in this program; not built under the sanitizers, which replace it.
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/result.hpp>  // IOTBLOCKS_EXCEPTIONS
 #include <iotblocks/sql.hpp>
 
 #include <gtest/gtest.h>
@@ -24,7 +25,11 @@ std::atomic<std::size_t> allocations{0};
 void* operator new(std::size_t n) {
   if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
   if (void* p = std::malloc(n ? n : 1)) return p;
+#if IOTBLOCKS_EXCEPTIONS
   throw std::bad_alloc();
+#else
+  std::abort();  // what operator new does in a build without exceptions
+#endif
 }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }

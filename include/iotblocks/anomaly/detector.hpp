@@ -26,6 +26,8 @@
 
 namespace iotblocks::anomaly {
 
+class pewma;
+
 inline constexpr double not_applicable = std::numeric_limits<double>::quiet_NaN();
 
 /// What a detector says about one point. Fields a detector has no notion of are
@@ -79,6 +81,10 @@ class detector {
   /// Decodes and validates an encoded state into `state`; error::invalid_snapshot when
   /// the bytes cannot be a state of this detector (then `state` is unspecified).
   virtual std::error_code decode(bytes_view encoded, mutable_bytes_view state) const noexcept = 0;
+
+  /// This detector when it is PEWMA, else nullptr: lets keyed_store call PEWMA's
+  /// update directly, in builds without RTTI too. Other detectors keep the default.
+  virtual const pewma* as_pewma() const noexcept { return nullptr; }
 };
 
 /// Names accepted by make_detector, best NAB score first.

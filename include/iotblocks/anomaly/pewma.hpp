@@ -83,6 +83,7 @@ class pewma final : public detector {
   std::size_t encoded_size() const noexcept override { return 24; }
   void encode(bytes_view state, byte_buffer& out) const override;
   std::error_code decode(bytes_view encoded, mutable_bytes_view state) const noexcept override;
+  const pewma* as_pewma() const noexcept override { return this; }
 
  private:
   explicit pewma(const pewma_params& p) noexcept;
