@@ -85,6 +85,12 @@ std::pair<std::vector<std::string>, std::string> page_of(std::vector<std::string
   return {std::move(out), std::move(next)};
 }
 
+std::string uuid_from(std::string_view seed) {
+  const auto h = sigv4::hex_sha256(seed);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20, 12);
+}
+
 namespace {
 
 using alloc = rapidjson::Document::AllocatorType;
@@ -93,12 +99,7 @@ void put(rapidjson::Value& o, std::string_view k, std::string_view v, alloc& a) 
   o.AddMember(json::string_value(k, a), json::string_value(v, a), a);
 }
 
-/// A stable thing id shaped like AWS's UUIDs (derived from the name).
-std::string thing_id(std::string_view name) {
-  const auto h = sigv4::hex_sha256(name);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20, 12);
-}
+std::string thing_id(std::string_view name) { return uuid_from(name); }
 
 rapidjson::Value attributes_json(const registry::thing& t, alloc& a) {
   rapidjson::Value attrs(rapidjson::kObjectType);

@@ -25,6 +25,8 @@ std::optional<std::size_t> page_size(const call& c, std::string_view key, std::s
 std::optional<std::string> page_token(const call& c, std::string_view key,
                                       std::optional<net::http_reply>& bad);
 std::string make_token(std::string_view next_key);
+/// A stable id shaped like AWS's UUIDs, derived from `seed` (thingId, thingGroupId, …).
+std::string uuid_from(std::string_view seed);
 /// One page of `keys` (sorted here) from `from` (inclusive): at most `size` of them, and the
 /// token of the next page (empty when this is the last).
 std::pair<std::vector<std::string>, std::string> page_of(std::vector<std::string> keys,

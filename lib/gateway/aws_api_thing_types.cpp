@@ -14,12 +14,7 @@ void put(rapidjson::Value& o, std::string_view k, std::string_view v, alloc& a) 
   o.AddMember(json::string_value(k, a), json::string_value(v, a), a);
 }
 
-/// A stable type id shaped like AWS's UUIDs (derived from the name).
-std::string type_id(std::string_view name) {
-  const auto h = sigv4::hex_sha256("thingtype/" + std::string(name));
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20, 12);
-}
+std::string type_id(std::string_view name) { return uuid_from("thingtype/" + std::string(name)); }
 
 registry::thing_types& types_of(call& c) { return *c.g.types; }
 
