@@ -189,6 +189,10 @@ net::http_reply error_for(const failure& f) {
   return invalid(message);
 }
 
+void put(rapidjson::Value& o, std::string_view k, std::string_view v, alloc& a) {
+  o.AddMember(json::string_value(k, a), json::string_value(v, a), a);
+}
+
 net::http_reply ok(const rapidjson::Value& v) { return {200, json::write(v)}; }
 
 std::optional<net::http_reply> body_object(const call& c, rapidjson::Document& out) {

@@ -45,6 +45,9 @@ std::optional<net::http_reply> body_object(const call& c, rapidjson::Document& o
 /// A string member (absent: nullopt; present and not a string: `bad` set to the error).
 std::optional<std::string> string_member(const rapidjson::Value& obj, std::string_view key,
                                          std::optional<net::http_reply>& bad);
+using alloc = rapidjson::Document::AllocatorType;
+/// Adds the string member `k`: `v` to the object `o`.
+void put(rapidjson::Value& o, std::string_view k, std::string_view v, alloc& a);
 /// Seconds since the epoch (AWS REST-JSON timestamps).
 double epoch_seconds(std::int64_t ms);
 

@@ -8,12 +8,6 @@
 namespace iotblocks::gateway::aws {
 namespace {
 
-using alloc = rapidjson::Document::AllocatorType;
-
-void put(rapidjson::Value& o, std::string_view k, std::string_view v, alloc& a) {
-  o.AddMember(json::string_value(k, a), json::string_value(v, a), a);
-}
-
 std::string group_id(std::string_view name) { return uuid_from("thinggroup/" + std::string(name)); }
 
 rapidjson::Value name_and_arn(const call& c, std::string_view name, alloc& a) {

@@ -93,12 +93,6 @@ std::string uuid_from(std::string_view seed) {
 
 namespace {
 
-using alloc = rapidjson::Document::AllocatorType;
-
-void put(rapidjson::Value& o, std::string_view k, std::string_view v, alloc& a) {
-  o.AddMember(json::string_value(k, a), json::string_value(v, a), a);
-}
-
 std::string thing_id(std::string_view name) { return uuid_from(name); }
 
 rapidjson::Value attributes_json(const registry::thing& t, alloc& a) {

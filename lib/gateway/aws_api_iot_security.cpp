@@ -19,12 +19,6 @@
 namespace iotblocks::gateway::aws {
 namespace {
 
-using alloc = rapidjson::Document::AllocatorType;
-
-void put(rapidjson::Value& o, std::string_view k, std::string_view v, alloc& a) {
-  o.AddMember(json::string_value(k, a), json::string_value(v, a), a);
-}
-
 double seconds(time_point t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
 
 std::string public_key_pem(const x509::private_key& key) {

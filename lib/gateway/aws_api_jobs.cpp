@@ -12,11 +12,6 @@
 namespace iotblocks::gateway::aws {
 namespace {
 
-using alloc = rapidjson::Document::AllocatorType;
-
-void put(rapidjson::Value& o, std::string_view k, std::string_view v, alloc& a) {
-  o.AddMember(json::string_value(k, a), json::string_value(v, a), a);
-}
 void put_time(rapidjson::Value& o, std::string_view k, std::int64_t seconds, alloc& a) {
   if (seconds == 0) return;
   rapidjson::Value name = json::string_value(k, a);
