@@ -4,6 +4,8 @@
 
 #include <iotblocks/anomaly/error.hpp>
 
+#include "anomaly/nab_folds.hpp"
+
 #include <algorithm>
 #include <map>
 #include <string>
@@ -114,7 +116,7 @@ result<search_validation> validate_search(std::string_view detector_name,
     }
   }
   std::sort(categories.begin(), categories.end());
-  double raw = 0, null = 0, perfect = 0;
+  detail::pooled pooled;
   for (const auto& cat : categories) {
     // The search sees the other categories only; `test` is read after it returns.
     auto chosen = search(detector_name, axes, subset(c, cat, false), profile, options);
@@ -126,22 +128,11 @@ result<search_validation> validate_search(std::string_view detector_name,
     if (!held) return std::move(held).take_failure();
     auto in = score_at(run(**whole_model, test), profile, whole->threshold, options.scoring);
     if (!in) return std::move(in).take_failure();
-    fold f;
-    f.held_out = cat;
-    f.parameters = chosen->parameters;
-    f.threshold = chosen->threshold;
-    f.train = chosen->score;
-    f.inner = chosen->merit;
-    f.held_out_score = held->normalized;
-    f.in_sample = in->normalized;
-    f.held_out_raw = held->raw;
-    f.windows = held->windows;
-    f.detected = held->detected_windows;
-    f.false_positives = held->false_positives;
-    raw += held->raw, null += held->null_score, perfect += held->perfect_score;
-    out.folds.push_back(std::move(f));
+    pooled.add(*held);
+    out.folds.push_back(detail::make_fold(cat, chosen->parameters, chosen->threshold, chosen->score,
+                                          chosen->merit, *held, *in));
   }
-  out.held_out = perfect == null ? 0.0 : 100.0 * (raw - null) / (perfect - null);
+  out.held_out = pooled.normalized();
   return out;
 }
 

@@ -1,6 +1,8 @@
 // Leave-one-category-out validation over a NAB corpus (see nab.hpp).
 #include <iotblocks/anomaly/nab.hpp>
 
+#include "anomaly/nab_folds.hpp"
+
 #include <algorithm>
 #include <span>
 
@@ -51,18 +53,6 @@ struct choice {
   double inner = 0;     ///< selection::inner_folds: its pooled inner held-out score
 };
 
-struct pooled {
-  double raw = 0, null = 0, perfect = 0;
-  void add(const profile_score& s) {
-    raw += s.raw;
-    null += s.null_score;
-    perfect += s.perfect_score;
-  }
-  double normalized() const {
-    return perfect == null ? 0.0 : 100.0 * (raw - null) / (perfect - null);
-  }
-};
-
 // The candidate chosen from the first `n` files of every run, by `rule`; only those
 // files are read. The threshold is always the chosen candidate's best over them.
 result<choice> choose(runs_t& runs, std::size_t n, const cost_profile& profile,
@@ -76,7 +66,7 @@ result<choice> choose(runs_t& runs, std::size_t n, const cost_profile& profile,
       merit[k] = s->normalized;
     }
   } else {  // inner_folds: leave one of these categories out at a time
-    std::vector<pooled> inner(runs.size());
+    std::vector<detail::pooled> inner(runs.size());
     for (const auto& cat : categories_of(runs.front(), n)) {
       to_end(runs, cat, n);
       const std::size_t m = n - (cat.end - cat.begin);
@@ -147,7 +137,7 @@ result<std::vector<validation>> cross_validate(std::string_view detector_name,
     v.threshold = whole->score.threshold;
     v.in_sample = whole->score.normalized;
     v.inner = whole->inner;
-    pooled held_out;
+    detail::pooled held_out;
     for (const auto& cat : categories) {
       to_end(runs, cat, all);
       const std::size_t n = all - (cat.end - cat.begin);
@@ -160,20 +150,10 @@ result<std::vector<validation>> cross_validate(std::string_view detector_name,
             score_at(test(chosen->candidate), profile, chosen->score.threshold, options.scoring);
         auto in = score_at(test(whole->candidate), profile, v.threshold, options.scoring);
         if (held && in) {
-          fold f;
-          f.held_out = cat.name;
-          f.parameters = candidates[chosen->candidate];
-          f.threshold = chosen->score.threshold;
-          f.train = chosen->score.normalized;
-          f.inner = chosen->inner;
-          f.held_out_score = held->normalized;
-          f.in_sample = in->normalized;
-          f.held_out_raw = held->raw;
-          f.windows = held->windows;
-          f.detected = held->detected_windows;
-          f.false_positives = held->false_positives;
           held_out.add(*held);
-          v.folds.push_back(std::move(f));
+          v.folds.push_back(detail::make_fold(cat.name, candidates[chosen->candidate],
+                                              chosen->score.threshold, chosen->score.normalized,
+                                              chosen->inner, *held, *in));
         } else {
           chosen = held ? std::move(in).take_failure() : std::move(held).take_failure();
         }
