@@ -2,8 +2,9 @@
 # Cross builds of the sans-I/O blocks (docs/firmware.md). Installs Debian's cross
 # toolchains when they are missing (as root, or with sudo), then:
 #   cortex-m4  builds core, topic and mqtt for Cortex-M4 (-Os -fno-exceptions -fno-rtti),
-#              compiles the sans-I/O objects of anomaly, policy, shadow and sql, and
-#              prints each block's object text (arm-none-eabi-size)
+#              compiles the sans-I/O objects of anomaly, policy, shadow and sql,
+#              prints each block's object text (arm-none-eabi-size), and links the
+#              programs of benchmarks/footprint (flash and static RAM)
 #   aarch64    builds core, topic, mqtt and their unit tests for 64-bit Arm Linux
 #   armhf      the same for 32-bit Arm Linux (ARMv7-A, hard float)
 #   linux      both: builds aarch64 then armhf, then runs the six test programs
@@ -123,6 +124,7 @@ sans_io_objects() {
     "$(text_of "$out/shadow.a" '^(tree|document_state)\.o')"
   printf '| %-46s | %7s |\n' "shadow (the sources kept)" "$(text_of "$out/shadow.a" .)"
   printf '| %-46s | %7s |\n' "sql (the sources kept)" "$(text_of "$out/sql.a" .)"
+  linked_programs "$build"
 }
 
 # Linked programs of benchmarks/footprint, one per block, with --gc-sections and
