@@ -76,7 +76,7 @@ cortex_m4() {
 #   policy   store.cpp (SQLite, std::mutex)
 #   shadow   sqlite_store.cpp (SQLite), memory_store.cpp, router.cpp (std::mutex:
 #            newlib's libstdc++ has no threads)
-#   sql      evaluator.cpp (simdjson), functions_hash.cpp (OpenSSL libcrypto),
+#   sql      evaluator.cpp, json_index.cpp (simdjson), functions_hash.cpp (OpenSSL libcrypto),
 #            functions_string.cpp (locale_t), tz.cpp (std::mutex, zoneinfo files)
 sans_io_objects() {
   install rapidjson-dev libfmt-dev
