@@ -112,11 +112,11 @@ void run_shadow_worker(const shadow_worker_args& a) {
   o.backoff_initial = std::chrono::milliseconds(200);
   o.backoff_max = std::chrono::milliseconds(10000);
 
+  asio::io_context io{1};
   auto store = open_store(a);
   shadow::service service{*store};
   shadow::router router{service};
 
-  asio::io_context io{1};
   net::mqtt_client client{io.get_executor(), o};
   const std::string prefix = a.request_prefix.empty() ? "$aws/" : a.request_prefix;
   std::vector<mqtt::subscription> subs;
@@ -250,6 +250,9 @@ void run_shadow_worker(const shadow_worker_args& a) {
   arm();
   client.connect();
   io.run();
+  // Commits what is still queued (a drain that timed out) while the router it completes
+  // through exists; the completions post to `io`, which no longer runs: not acknowledged.
+  store.reset();
   line("stopped");
 }
 
