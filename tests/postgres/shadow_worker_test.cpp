@@ -16,6 +16,8 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -321,6 +323,59 @@ TEST(ShadowWorker, KilledWorkerDuringTenThousandUpdatesLosesNone) {
       "versions %lld\n",
       at_kill, n, redelivered, static_cast<long long>(versions));
   RecordProperty("redelivered", static_cast<int>(redelivered));
+}
+
+}  // namespace
+}  // namespace iotblocks::postgres
+
+namespace iotblocks::postgres {
+namespace {
+
+// A self-signed P-256 certificate for 127.0.0.1 made by the openssl program; returns false
+// when openssl fails.
+bool make_certificate(const std::filesystem::path& dir, const std::string& name) {
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+      "-days 1 -subj /CN=" +
+      name + " -addext subjectAltName=IP:127.0.0.1 -keyout '" + (dir / (name + ".key")).string() +
+      "' -out '" + (dir / (name + ".crt")).string() + "' 2>/dev/null";
+  if (std::system(cmd.c_str()) != 0) return false;
+  // mosquitto started as root reads its files as the mosquitto user.
+  std::filesystem::permissions(dir / (name + ".key"), std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  return true;
+}
+
+// The worker reaches the broker over mutual TLS (--broker mqtts://, --ca-file, --cert,
+// --key) on a listener that requires a client certificate; the device uses plain TCP.
+TEST(ShadowWorker, ServesOverMutualTls) {
+  testing::server db;
+  ASSERT_TRUE(db.ok());
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("iotblocks-shadow-worker-tls-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  ASSERT_TRUE(make_certificate(dir, "server"));
+  ASSERT_TRUE(make_certificate(dir, "client"));
+  const auto port = iotblocks::testing::free_loopback_port();
+  const auto tls_port = iotblocks::testing::free_loopback_port();
+  mosquitto_broker broker{port, bridge_config(port) + "listener " + std::to_string(tls_port) +
+                                    " 127.0.0.1\ncafile " + (dir / "client.crt").string() +
+                                    "\ncertfile " + (dir / "server.crt").string() + "\nkeyfile " +
+                                    (dir / "server.key").string() + "\nrequire_certificate true\n"};
+  auto args = worker(broker, db.url(), "tls-a");
+  args[4] = "mqtts://127.0.0.1:" + std::to_string(tls_port);
+  args.insert(args.end(), {"--ca-file", (dir / "server.crt").string(), "--cert",
+                           (dir / "client.crt").string(), "--key", (dir / "client.key").string()});
+  child_process a{args};
+  device dev{broker.port()};
+  ASSERT_TRUE(dev.until([&] { return dev.ready && subscribed(a); })) << a.output();
+  ASSERT_TRUE(dev.serving());
+  dev.publish(update_topic("secure"), R"({"state":{"reported":{"tls":true}},"clientToken":"s"})");
+  ASSERT_TRUE(dev.until([&] { return dev.count("/update/accepted") == 1; }));
+  EXPECT_EQ(dev.replies.back().token, "s");
+  EXPECT_EQ(dev.replies.back().version, 1);
+  EXPECT_EQ(a.terminate(), 0);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
