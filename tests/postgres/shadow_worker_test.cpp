@@ -380,3 +380,29 @@ TEST(ShadowWorker, ServesOverMutualTls) {
 
 }  // namespace
 }  // namespace iotblocks::postgres
+
+namespace iotblocks::postgres {
+namespace {
+
+// Usage errors (exit 2) before any connection: a group with '/', a prefix without a
+// trailing '/', a store URL of no known scheme, a bad broker port.
+TEST(ShadowWorker, RefusesABadCommandLine) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"--store", "sqlite:/tmp/x.db", "--share-group", "a/b"},
+      {"--store", "sqlite:/tmp/x.db", "--request-prefix", "iotblocks"},
+      {"--store", "sqlite:/tmp/x.db", "--request-prefix", "a/+/"},
+      {"--store", "mysql://db"},
+      {"--store", "sqlite:"},
+      {"--store", "sqlite:/tmp/x.db", "--broker", "127.0.0.1:99999"},
+      {"--store", "sqlite:/tmp/x.db", "--broker", "http://127.0.0.1"},
+  };
+  for (const auto& extra : bad) {
+    std::vector<std::string> args{IOTBLOCKS_CLI_PATH, "shadow", "worker"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    child_process p{args};
+    EXPECT_EQ(p.wait(), 2) << extra[extra.size() - 1];
+  }
+}
+
+}  // namespace
+}  // namespace iotblocks::postgres
