@@ -30,6 +30,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <fmt/format.h>
 
@@ -118,6 +119,7 @@ void run_shadow_worker(const shadow_worker_args& a) {
   shadow::router router{service};
 
   net::mqtt_client client{io.get_executor(), o};
+  asio::thread_pool readers{2};  // gets: one statement each, off the network thread
   const std::string prefix = a.request_prefix.empty() ? "$aws/" : a.request_prefix;
   std::vector<mqtt::subscription> subs;
   for (const char* f : request_filters) {
@@ -191,10 +193,22 @@ void run_shadow_worker(const shadow_worker_args& a) {
       aws_topic += topic.substr(a.request_prefix.size());
       topic = aws_topic;
     }
-    if (!router.route_async(topic, as_string_view(p.payload), {}, std::move(done))) {
-      ack();  // not a request topic (a filter of another application's): nothing to do
+    auto not_a_request = [&, ack] {
+      ack();  // nothing to do
       acked.fetch_add(1, std::memory_order_relaxed);
       held.fetch_sub(1, std::memory_order_release);
+    };
+    if (topic.ends_with("/get")) {
+      // A get reads the store on the calling thread: a reader's, not the network's.
+      asio::post(readers,
+                 [&, not_a_request, t = std::string(topic),
+                  body = std::string(as_string_view(p.payload)), done = std::move(done)]() mutable {
+                   if (!router.route_async(t, body, {}, std::move(done))) not_a_request();
+                 });
+      return;
+    }
+    if (!router.route_async(topic, as_string_view(p.payload), {}, std::move(done))) {
+      not_a_request();
     }
   });
   bool announced = false;
@@ -250,6 +264,7 @@ void run_shadow_worker(const shadow_worker_args& a) {
   arm();
   client.connect();
   io.run();
+  readers.join();
   // Commits what is still queued (a drain that timed out) while the router it completes
   // through exists; the completions post to `io`, which no longer runs: not acknowledged.
   store.reset();
