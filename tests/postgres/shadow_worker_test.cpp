@@ -106,7 +106,9 @@ class device {
       client_->subscribe({{"$aws/things/+/shadow/update/accepted", {.qos = 1}},
                           {"$aws/things/+/shadow/update/rejected", {.qos = 1}},
                           {"$aws/things/+/shadow/get/accepted", {.qos = 1}},
-                          {"$aws/things/+/shadow/get/rejected", {.qos = 1}}},
+                          {"$aws/things/+/shadow/get/rejected", {.qos = 1}},
+                          {"$aws/things/+/shadow/name/+/update/accepted", {.qos = 1}},
+                          {"$aws/things/+/shadow/name/+/delete/accepted", {.qos = 1}}},
                          [this](auto, auto) { ready = true; });
     });
     client_->connect();
@@ -181,10 +183,17 @@ TEST(ShadowWorker, TwoWorkersServeADevicesUpdatesAndGets) {
   ASSERT_TRUE(dev.until([&] { return dev.count("/get/accepted") == 1; }));
   EXPECT_EQ(dev.replies.back().token, "g");
   EXPECT_EQ(dev.replies.back().version, n / things);
+  // A named shadow, created and deleted through the workers.
+  dev.publish("$aws/things/lamp0/shadow/name/cfg/update",
+              R"({"state":{"desired":{"lux":300}},"clientToken":"n1"})");
+  ASSERT_TRUE(dev.until([&] { return dev.count("/name/cfg/update/accepted") == 1; }));
+  dev.publish("$aws/things/lamp0/shadow/name/cfg/delete", R"({"clientToken":"n2"})");
+  ASSERT_TRUE(dev.until([&] { return dev.count("/name/cfg/delete/accepted") == 1; }));
+  EXPECT_EQ(dev.replies.back().token, "n2");
 
   std::set<std::string> tokens;
   for (const auto& r : dev.replies) {
-    if (r.topic.ends_with("/update/accepted")) tokens.insert(r.token);
+    if (r.topic.ends_with("/shadow/update/accepted")) tokens.insert(r.token);  // classic
   }
   EXPECT_EQ(tokens.size(), std::size_t{n});
   EXPECT_EQ(a.terminate(), 0);
@@ -193,7 +202,7 @@ TEST(ShadowWorker, TwoWorkersServeADevicesUpdatesAndGets) {
   const auto rb = json_line_field(b.output(), "stopped", "received");
   EXPECT_GT(ra, 0) << a.output();
   EXPECT_GT(rb, 0) << b.output();
-  EXPECT_GE(ra + rb, n + 2);  // and the probes
+  EXPECT_GE(ra + rb, n + 4);  // and the probes
   EXPECT_EQ(json_line_field(a.output(), "stopped", "acked") +
                 json_line_field(b.output(), "stopped", "acked"),
             ra + rb);
@@ -201,6 +210,7 @@ TEST(ShadowWorker, TwoWorkersServeADevicesUpdatesAndGets) {
   // What the workers committed, read from the database by another process's store.
   auto store = shadow_store::open(f.db.url());
   ASSERT_TRUE(store) << store.describe();
+  EXPECT_TRUE((*store)->named_shadows("lamp0").value().empty());  // deleted
   for (int t = 0; t < things; ++t) {
     (void)(*store)->read({"lamp" + std::to_string(t), ""}, [&](const shadow::document& d) {
       EXPECT_EQ(d.version(), n / things) << t;
