@@ -163,16 +163,22 @@ result<void> gateway::start() {
   auto types = registry::thing_types::open((dir / "thing_types.db").string());
   if (!types) return failure{types.error(), "thing types: " + types.describe(), {}};
   g.types = std::move(*types);
-  if (!g.cfg.provisioning_templates.empty()) {
-    if (!g.cfg.authorize || g.sec->reg() == nullptr) {
-      return failure{core::error::invalid_argument,
-                     "provisioning_templates need \"authorize\": true and the registry",
-                     {}};
+  if (g.cfg.authorize && g.sec->reg() != nullptr) {
+    auto templates =
+        provisioning::template_store::open((dir / "provisioning_templates.db").string());
+    if (!templates) {
+      return failure{templates.error(), "provisioning templates: " + templates.describe(), {}};
     }
-    auto p = provisioning_plane::open(g.cfg.provisioning_templates, *g.sec, *g.groups, *g.types,
-                                      *g.jobs, g.mqtt);
+    g.templates = std::move(*templates);
+    const std::string role = "arn:aws:iam::" + g.cfg.aws.account_id + ":role/iotblocks-config";
+    auto p = provisioning_plane::open(g.cfg.provisioning_templates, role, *g.templates, *g.sec,
+                                      *g.groups, *g.types, *g.jobs, g.mqtt);
     if (!p) return p.fail();
     g.provisioning = std::move(*p);
+  } else if (!g.cfg.provisioning_templates.empty()) {
+    return failure{core::error::invalid_argument,
+                   "provisioning_templates need \"authorize\": true and the registry",
+                   {}};
   }
 
   rules::engine_options ro;

@@ -71,9 +71,10 @@ const std::vector<std::string>& provisioning_plane::request_topics() {
 }
 
 result<std::unique_ptr<provisioning_plane>> provisioning_plane::open(
-    const std::vector<named_document>& templates, security& sec, registry::thing_groups& groups,
+    const std::vector<named_document>& templates, const std::string& seed_role_arn,
+    prov::template_store& store, security& sec, registry::thing_groups& groups,
     registry::thing_types& types, jobs_plane& jobs, broker::broker& b) {
-  std::unique_ptr<provisioning_plane> p(new provisioning_plane(sec, groups, types, jobs, b));
+  std::unique_ptr<provisioning_plane> p(new provisioning_plane(store, sec, groups, types, jobs, b));
   for (const auto& t : templates) {
     if (!prov::valid_template_name(t.name)) {
       return fail(error::invalid_template,
@@ -84,15 +85,23 @@ result<std::unique_ptr<provisioning_plane>> provisioning_plane::open(
       return failure{
           parsed.error(), "provisioning_templates." + t.name + ": " + parsed.describe(), {}};
     }
-    p->templates_.emplace(t.name, std::move(*parsed));
+    if (store.describe(t.name)) continue;  // stored: the store's versions are the template
+    prov::stored_template seed;
+    seed.name = t.name;
+    seed.enabled = true;
+    seed.role_arn = seed_role_arn;
+    seed.description = "from the gateway config";
+    if (auto made = store.create(std::move(seed), t.json); !made) {
+      return failure{made.error(), "provisioning_templates." + t.name + ": " + made.describe(), {}};
+    }
   }
   return p;
 }
 
-provisioning_plane::provisioning_plane(security& sec, registry::thing_groups& groups,
-                                       registry::thing_types& types, jobs_plane& jobs,
-                                       broker::broker& b)
-    : sec_(sec), groups_(groups), types_(types), jobs_(jobs), broker_(b) {}
+provisioning_plane::provisioning_plane(prov::template_store& store, security& sec,
+                                       registry::thing_groups& groups, registry::thing_types& types,
+                                       jobs_plane& jobs, broker::broker& b)
+    : sec_(sec), groups_(groups), types_(types), jobs_(jobs), broker_(b), store_(store) {}
 
 bool provisioning_plane::on_publish(std::string_view topic, std::string_view payload,
                                     std::string_view client_id) {
@@ -189,10 +198,19 @@ provisioning_plane::outcome provisioning_plane::register_thing(std::string_view 
   };
   auto req = prov::parse_register_thing(payload);
   if (!req) return rejected(req.fail());
-  const auto tmpl = templates_.find(template_name);
-  if (tmpl == templates_.end()) {
+  const auto tmpl = store_.active(template_name);
+  if (!tmpl) {
     return rejected(fail(error::template_not_found,
                          "no provisioning template '" + std::string(template_name) + "'"));
+  }
+  if (!tmpl->enabled) {
+    return rejected(fail(error::template_not_found,
+                         "provisioning template '" + std::string(template_name) + "' is disabled"));
+  }
+  if (tmpl->type != prov::fleet_provisioning_type) {
+    return rejected(
+        fail(error::invalid_request, "provisioning template '" + std::string(template_name) +
+                                         "' is a JITP template, not for RegisterThing"));
   }
   auto* reg = sec_.reg();
   if (reg == nullptr) return rejected(fail(error::internal_error, "the registry is off"));
@@ -212,7 +230,7 @@ provisioning_plane::outcome provisioning_plane::register_thing(std::string_view 
   if (const auto cn = record->certificate.common_name(); !cn.empty()) {
     pseudo.emplace("AWS::IoT::Certificate::CommonName", std::string(cn));
   }
-  auto plan = prov::evaluate(tmpl->second, req->parameters, pseudo);
+  auto plan = prov::evaluate(tmpl->parsed, req->parameters, pseudo);
   if (!plan) return rejected(plan.fail());
 
   // Checks first: nothing is written unless every step can be taken.

@@ -9,6 +9,7 @@
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/provisioning/request.hpp>
 #include <iotblocks/provisioning/template.hpp>
+#include <iotblocks/provisioning/template_store.hpp>
 #include <iotblocks/registry/thing_groups.hpp>
 #include <iotblocks/registry/thing_types.hpp>
 
@@ -34,9 +35,12 @@ class provisioning_plane {
   /// Most tokens outstanding at once (CreateKeysAndCertificate is refused beyond).
   static constexpr std::size_t max_tokens = 100'000;
 
-  /// Parses the configured templates. Errors: a template's (its name and path).
+  /// Checks the configured templates and stores those `store` does not have yet (enabled,
+  /// FLEET_PROVISIONING, provisioning role `seed_role_arn`): the config seeds the store,
+  /// the store is what RegisterThing uses. Errors: a template's (its name and path).
   static result<std::unique_ptr<provisioning_plane>> open(
-      const std::vector<named_document>& templates, security& sec, registry::thing_groups& groups,
+      const std::vector<named_document>& templates, const std::string& seed_role_arn,
+      provisioning::template_store& store, security& sec, registry::thing_groups& groups,
       registry::thing_types& types, jobs_plane& jobs, broker::broker& b);
 
   /// A PUBLISH the broker accepted: a provisioning request is answered on its /accepted or
@@ -47,8 +51,9 @@ class provisioning_plane {
   static const std::vector<std::string>& request_topics();
 
  private:
-  provisioning_plane(security& sec, registry::thing_groups& groups, registry::thing_types& types,
-                     jobs_plane& jobs, broker::broker& b);
+  provisioning_plane(provisioning::template_store& store, security& sec,
+                     registry::thing_groups& groups, registry::thing_types& types, jobs_plane& jobs,
+                     broker::broker& b);
   struct outcome {
     std::error_code code;  ///< empty on success
     std::string payload;   ///< the reply
@@ -63,7 +68,7 @@ class provisioning_plane {
   registry::thing_types& types_;
   jobs_plane& jobs_;
   broker::broker& broker_;
-  std::map<std::string, provisioning::provisioning_template, std::less<>> templates_;
+  provisioning::template_store& store_;
   struct token_entry {
     std::string certificate_id;
     std::chrono::steady_clock::time_point expires;
