@@ -170,9 +170,12 @@ result<void> gateway::start() {
       return failure{templates.error(), "provisioning templates: " + templates.describe(), {}};
     }
     g.templates = std::move(*templates);
-    const std::string role = "arn:aws:iam::" + g.cfg.aws.account_id + ":role/iotblocks-config";
-    auto p = provisioning_plane::open(g.cfg.provisioning_templates, role, *g.templates, *g.sec,
-                                      *g.groups, *g.types, *g.jobs, g.mqtt);
+    provisioning_plane::settings ps{
+        "arn:aws:iam::" + g.cfg.aws.account_id + ":role/iotblocks-config",
+        "arn:aws:iot:" + g.cfg.aws.region + ":" + g.cfg.aws.account_id + ":provisioningtemplate/",
+        &g.cfg.provisioning_hooks};
+    auto p = provisioning_plane::open(g.cfg.provisioning_templates, std::move(ps), *g.templates,
+                                      *g.sec, *g.groups, *g.types, *g.jobs, g.mqtt);
     if (!p) return p.fail();
     g.provisioning = std::move(*p);
   } else if (!g.cfg.provisioning_templates.empty()) {
@@ -206,7 +209,7 @@ result<void> gateway::start() {
   g.mqtt.on_accepted([&g](const broker::message& m, const broker::client_info* from) {
     const std::string_view client = from != nullptr ? std::string_view(from->client_id) : "";
     if (m.topic.starts_with(basic_ingest_prefix)) return g.basic_ingest(m, from);
-    if (g.provisioning && g.provisioning->on_publish(m.topic, as_string_view(m.payload), client)) {
+    if (g.provisioning && g.provisioning->on_publish(m.topic, as_string_view(m.payload), from)) {
       return;
     }
     if (m.topic.starts_with(shadow_prefix) &&

@@ -3,6 +3,7 @@
 #include "gateway/provisioning_plane.hpp"
 
 #include "gateway/jobs_plane.hpp"
+#include "gateway/provisioning_hooks.hpp"
 #include "gateway/security.hpp"
 
 #include <iotblocks/core/bytes.hpp>
@@ -71,10 +72,11 @@ const std::vector<std::string>& provisioning_plane::request_topics() {
 }
 
 result<std::unique_ptr<provisioning_plane>> provisioning_plane::open(
-    const std::vector<named_document>& templates, const std::string& seed_role_arn,
-    prov::template_store& store, security& sec, registry::thing_groups& groups,
-    registry::thing_types& types, jobs_plane& jobs, broker::broker& b) {
+    const std::vector<named_document>& templates, settings s, prov::template_store& store,
+    security& sec, registry::thing_groups& groups, registry::thing_types& types, jobs_plane& jobs,
+    broker::broker& b) {
   std::unique_ptr<provisioning_plane> p(new provisioning_plane(store, sec, groups, types, jobs, b));
+  p->settings_ = std::move(s);
   for (const auto& t : templates) {
     if (!prov::valid_template_name(t.name)) {
       return fail(error::invalid_template,
@@ -89,7 +91,7 @@ result<std::unique_ptr<provisioning_plane>> provisioning_plane::open(
     prov::stored_template seed;
     seed.name = t.name;
     seed.enabled = true;
-    seed.role_arn = seed_role_arn;
+    seed.role_arn = p->settings_.seed_role_arn;
     seed.description = "from the gateway config";
     if (auto made = store.create(std::move(seed), t.json); !made) {
       return failure{made.error(), "provisioning_templates." + t.name + ": " + made.describe(), {}};
@@ -104,7 +106,8 @@ provisioning_plane::provisioning_plane(prov::template_store& store, security& se
     : sec_(sec), groups_(groups), types_(types), jobs_(jobs), broker_(b), store_(store) {}
 
 bool provisioning_plane::on_publish(std::string_view topic, std::string_view payload,
-                                    std::string_view client_id) {
+                                    const broker::client_info* from) {
+  const std::string_view client_id = from != nullptr ? std::string_view(from->client_id) : "";
   auto t = prov::parse_topic(topic);
   if (!t && t.error() == error::not_a_provisioning_topic) return false;
   outcome out;
@@ -115,7 +118,7 @@ bool provisioning_plane::on_publish(std::string_view topic, std::string_view pay
   } else if (t->op == prov::operation::create_certificate_from_csr) {
     out = create_from_csr(payload);
   } else {
-    out = register_thing(t->template_name, payload);
+    out = register_thing(t->template_name, payload, from);
   }
   broker::message m;
   m.topic = prov::reply_topic(topic, !out.code);
@@ -191,8 +194,40 @@ provisioning_plane::outcome provisioning_plane::create_from_csr(std::string_view
   return {{}, prov::create_from_csr_accepted(*id, cert->pem(), *token)};
 }
 
+result<prov::hook_response> provisioning_plane::ask_hook(
+    const prov::active_template& t, const std::string& token,
+    const std::map<std::string, std::string>& parameters, const broker::client_info* from) {
+  prov::hook_request r;
+  {
+    std::lock_guard lock(mutex_);
+    const auto found = tokens_.find(token);
+    if (found == tokens_.end() || found->second.expires <= std::chrono::steady_clock::now()) {
+      return fail(error::invalid_ownership_token,
+                  "Certificate ownership token is invalid or expired.");
+    }
+    r.certificate_id = found->second.certificate_id;
+  }
+  const auto record = sec_.reg()->find_certificate(r.certificate_id);
+  if (!record) return fail(error::invalid_ownership_token, "the token's certificate is gone");
+  r.certificate_pem = record->certificate.pem();
+  if (from != nullptr) {
+    r.client_id = from->client_id;
+    if (from->peer != nullptr && !from->peer->chain.empty()) {
+      const auto& der = from->peer->chain.front();
+      r.claim_certificate_id =
+          sha256_hex(std::string_view(reinterpret_cast<const char*>(der.data()), der.size()));
+    }
+  }
+  r.template_arn = settings_.template_arn_prefix + t.name;
+  r.parameters = parameters;
+  static const std::vector<custom_authorizer> none;
+  return provisioning_hooks::ask(settings_.hooks != nullptr ? *settings_.hooks : none,
+                                 t.hook->target_arn, r);
+}
+
 provisioning_plane::outcome provisioning_plane::register_thing(std::string_view template_name,
-                                                               std::string_view payload) {
+                                                               std::string_view payload,
+                                                               const broker::client_info* from) {
   auto rejected = [](const failure& f) {
     return outcome{f.code, prov::rejected_payload(f.code, f.describe())};
   };
@@ -214,6 +249,15 @@ provisioning_plane::outcome provisioning_plane::register_thing(std::string_view 
   }
   auto* reg = sec_.reg();
   if (reg == nullptr) return rejected(fail(error::internal_error, "the registry is off"));
+  auto parameters = req->parameters;
+  if (tmpl->hook) {
+    auto answer = ask_hook(*tmpl, req->ownership_token, req->parameters, from);
+    if (!answer) return rejected(answer.fail());
+    if (!answer->allow) {
+      return rejected(fail(error::access_denied, "the pre-provisioning hook refused the device"));
+    }
+    for (auto& [k, v] : answer->overrides) parameters[k] = std::move(v);
+  }
 
   std::lock_guard lock(mutex_);  // one RegisterThing at a time: its checks hold until commit
   const auto token = tokens_.find(req->ownership_token);
@@ -230,7 +274,7 @@ provisioning_plane::outcome provisioning_plane::register_thing(std::string_view 
   if (const auto cn = record->certificate.common_name(); !cn.empty()) {
     pseudo.emplace("AWS::IoT::Certificate::CommonName", std::string(cn));
   }
-  auto plan = prov::evaluate(tmpl->parsed, req->parameters, pseudo);
+  auto plan = prov::evaluate(tmpl->parsed, parameters, pseudo);
   if (!plan) return rejected(plan.fail());
 
   // Checks first: nothing is written unless every step can be taken.

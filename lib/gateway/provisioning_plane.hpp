@@ -7,6 +7,8 @@
 
 #include <iotblocks/broker/broker.hpp>
 #include <iotblocks/core/result.hpp>
+#include <iotblocks/gateway/config.hpp>
+#include <iotblocks/provisioning/hook.hpp>
 #include <iotblocks/provisioning/request.hpp>
 #include <iotblocks/provisioning/template.hpp>
 #include <iotblocks/provisioning/template_store.hpp>
@@ -25,7 +27,6 @@ namespace iotblocks::gateway {
 
 class security;
 class jobs_plane;
-struct named_document;
 
 /// Distinct objects: safe. Shared objects: safe.
 class provisioning_plane {
@@ -35,17 +36,29 @@ class provisioning_plane {
   /// Most tokens outstanding at once (CreateKeysAndCertificate is refused beyond).
   static constexpr std::size_t max_tokens = 100'000;
 
+  /// What the plane takes from the gateway config.
+  struct settings {
+    /// The role ARN given to the config's templates when they are stored.
+    std::string seed_role_arn;
+    /// "arn:aws:iot:<region>:<account>:provisioningtemplate/" (the hook's templateArn).
+    std::string template_arn_prefix;
+    /// Pre-provisioning hook functions by Lambda ARN (outlive the plane).
+    const std::vector<custom_authorizer>* hooks = nullptr;
+  };
+
   /// Checks the configured templates and stores those `store` does not have yet (enabled,
-  /// FLEET_PROVISIONING, provisioning role `seed_role_arn`): the config seeds the store,
-  /// the store is what RegisterThing uses. Errors: a template's (its name and path).
+  /// FLEET_PROVISIONING): the config seeds the store, the store is what RegisterThing uses.
+  /// Errors: a template's (its name and path).
   static result<std::unique_ptr<provisioning_plane>> open(
-      const std::vector<named_document>& templates, const std::string& seed_role_arn,
-      provisioning::template_store& store, security& sec, registry::thing_groups& groups,
-      registry::thing_types& types, jobs_plane& jobs, broker::broker& b);
+      const std::vector<named_document>& templates, settings s, provisioning::template_store& store,
+      security& sec, registry::thing_groups& groups, registry::thing_types& types, jobs_plane& jobs,
+      broker::broker& b);
 
   /// A PUBLISH the broker accepted: a provisioning request is answered on its /accepted or
-  /// /rejected topic (to `client_id` only) and true returned; anything else: false.
-  bool on_publish(std::string_view topic, std::string_view payload, std::string_view client_id);
+  /// /rejected topic (to the client `from` only) and true returned; anything else: false.
+  /// A template's pre-provisioning hook runs on the calling thread (up to its timeout).
+  bool on_publish(std::string_view topic, std::string_view payload,
+                  const broker::client_info* from);
 
   /// The claims of the provisioning topics on the reserved-topics gate.
   static const std::vector<std::string>& request_topics();
@@ -60,8 +73,14 @@ class provisioning_plane {
   };
   outcome create_keys(std::string_view payload);
   outcome create_from_csr(std::string_view payload);
-  outcome register_thing(std::string_view template_name, std::string_view payload);
+  outcome register_thing(std::string_view template_name, std::string_view payload,
+                         const broker::client_info* from);
   result<std::string> new_token(const std::string& certificate_id);
+  /// The template's pre-provisioning hook's answer for the token's certificate.
+  result<provisioning::hook_response> ask_hook(const provisioning::active_template& t,
+                                               const std::string& token,
+                                               const std::map<std::string, std::string>& parameters,
+                                               const broker::client_info* from);
 
   security& sec_;
   registry::thing_groups& groups_;
@@ -69,6 +88,7 @@ class provisioning_plane {
   jobs_plane& jobs_;
   broker::broker& broker_;
   provisioning::template_store& store_;
+  settings settings_;
   struct token_entry {
     std::string certificate_id;
     std::chrono::steady_clock::time_point expires;

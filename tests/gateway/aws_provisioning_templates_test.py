@@ -5,12 +5,16 @@ create / describe / list / update / delete-provisioning-template and the templat
 a bad body is InvalidRequestException naming the path in the template; the templates survive
 a kill -9 of the gateway; the config's templates seed the store. Then the AWS IoT Device SDK
 v2's IotIdentityClient, unchanged, registers things with the stored default version, and a
-disabled template refuses RegisterThing.
+disabled template refuses RegisterThing. Pre-provisioning hooks: an HTTP endpoint started here
+and a program receive AWS's event, may refuse (403 AccessDenied, nothing made) or override
+parameters; a hook whose function fails or is not configured refuses.
 
   tests/gateway/aws_provisioning_templates_test.py build/<dir>/apps/iotblocks/iotblocks
 """
+import http.server
 import json
 import os
+import threading
 import shutil
 import subprocess
 import sys
@@ -24,6 +28,34 @@ from aws_provisioning_test import CLAIM_POLICY, DEVICE_POLICY, SDK  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROLE = "arn:aws:iam::000000000000:role/provisioning"
+LAMBDA = "arn:aws:lambda:%s:000000000000:function:" % base.REGION
+# The program hook: allows serials of digits only, adding the parameter Site.
+HOOK_PROGRAM = """import json, sys
+e = json.load(sys.stdin)
+s = e["parameters"].get("SerialNumber", "")
+print(json.dumps({"allowProvisioning": s.isdigit(), "parameterOverrides": {"Site": "p"}}))
+"""
+
+
+class HookServer(http.server.BaseHTTPRequestHandler):
+    """The HTTP hook: refuses serials starting with "deny", else overrides SerialNumber."""
+    events = []
+
+    def do_POST(self):  # noqa: N802
+        event = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        HookServer.events.append(event)
+        serial = event["parameters"].get("SerialNumber", "")
+        answer = {"allowProvisioning": not serial.startswith("deny"),
+                  "parameterOverrides": {"SerialNumber": "h" + serial}}
+        data = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
 
 
 def body(prefix, extra_parameters=None):
@@ -65,6 +97,11 @@ def main():
     d = tempfile.mkdtemp(prefix="iotblocks-templates-")
     try:
         ca, cert, key = base.make_server_tls(d)
+        hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HookServer)
+        threading.Thread(target=hook.serve_forever, daemon=True).start()
+        program = os.path.join(d, "hook.py")
+        with open(program, "w") as f:
+            f.write(HOOK_PROGRAM)
         config = {
             "data_dir": os.path.join(d, "data"),
             "authorize": True,
@@ -77,6 +114,13 @@ def main():
             "aws": {"region": base.REGION},
             "policies": {"claim": CLAIM_POLICY, "device-policy": DEVICE_POLICY},
             "provisioning_templates": {"seeded": json.loads(body("seed"))},
+            "provisioning_hooks": {
+                LAMBDA + "http": {"function": {
+                    "url": "http://127.0.0.1:%d/hook" % hook.server_address[1]}},
+                LAMBDA + "program": {"function": {"command": ["/usr/bin/python3", program]}},
+                LAMBDA + "broken": {"function": {"url": "http://127.0.0.1:1/nothing"},
+                                    "timeout_ms": 2000},
+            },
         }
         gw = base.Gateway(binary, d, config)
         gw.start()
@@ -87,9 +131,11 @@ def main():
             gw.proc = None
             gw.start()
             after_restart(gw)
-            devices(gw, d, ca)
+            claim = devices(gw, d, ca)
+            hooks(gw, d, ca, claim)
         finally:
             gw.stop()
+            hook.shutdown()
     finally:
         shutil.rmtree(d, ignore_errors=True)
     if base.failures:
@@ -256,6 +302,7 @@ def devices(gw, d, ca):
     with open(os.path.join(d, "claim.key"), "w") as f:
         f.write(out["keyPair"]["PrivateKey"])
     call(iot, "attach_policy", policyName="claim", target=out["certificateArn"])
+    claim = out["certificateId"]
 
     replies = register(gw, d, ca, "fleet=1", "off=2", "seeded=3", "none=4")
     got = replies.get("fleet=1", {})
@@ -279,6 +326,48 @@ def devices(gw, d, ca):
     out, _ = call(iot, "list_things")
     check(sorted(t["thingName"] for t in out.get("things", [])) == ["off-5", "seed-3", "v2-1"],
           "only accepted registrations made things %s" % out)
+    return claim
+
+
+def hooks(gw, d, ca, claim):
+    iot, _ = clients(gw)
+    site = json.loads(body("x"))
+    site["Parameters"]["Site"] = {"Type": "String", "Default": "none"}
+    site["Resources"]["thing"]["Properties"]["ThingName"] = {
+        "Fn::Join": ["-", [{"Ref": "Site"}, {"Ref": "SerialNumber"}]]}
+    for name, arn, text in (("http", "http", body("web")), ("prog", "program", json.dumps(site)),
+                            ("broken", "broken", body("b")), ("unset", "unset", body("u"))):
+        _, code = call(iot, "create_provisioning_template", templateName=name, templateBody=text,
+                       provisioningRoleArn=ROLE, enabled=True,
+                       preProvisioningHook={"targetArn": LAMBDA + arn})
+        check(code is None, "create-provisioning-template %s with a hook %s" % (name, code))
+    HookServer.events.clear()
+    replies = register(gw, d, ca, "http=7", "http=deny8", "prog=9", "prog=x10", "broken=11",
+                       "unset=12")
+    got = replies.get("http=7", {})
+    check(got.get("accepted", {}).get("thingName") == "web-h7",
+          "the HTTP hook's parameterOverrides are applied %s" % got)
+    events = [e for e in HookServer.events if e["parameters"].get("SerialNumber") == "7"]
+    e = events[0] if events else {}
+    check(e.get("claimCertificateId") == claim and e.get("certificateId") == got.get("certificateId")
+          and e.get("certificatePem", "").startswith("-----BEGIN CERTIFICATE")
+          and e.get("templateArn") == "arn:aws:iot:%s:000000000000:provisioningtemplate/http"
+          % base.REGION and e.get("clientId", "").startswith("claim-")
+          and e.get("parameters") == {"SerialNumber": "7"},
+          "the hook receives AWS's event %s" % e)
+    for key, why in (("http=deny8", "the HTTP hook refuses"), ("prog=x10", "the program refuses"),
+                     ("broken=11", "a hook whose function fails refuses"),
+                     ("unset=12", "a hook with no function configured refuses")):
+        got = replies.get(key, {}).get("rejected", {})
+        check(got.get("statusCode") == 403 and got.get("errorCode") == "AccessDenied",
+              "%s: 403 AccessDenied %s" % (why, got))
+    got = replies.get("prog=9", {})
+    check(got.get("accepted", {}).get("thingName") == "p-9",
+          "the program hook allows and adds a parameter %s" % got)
+    out, _ = call(iot, "list_things")
+    names = sorted(t["thingName"] for t in out.get("things", []))
+    check(names == ["off-5", "p-9", "seed-3", "v2-1", "web-h7"],
+          "a refused RegisterThing makes no thing %s" % names)
 
 
 if __name__ == "__main__":
