@@ -178,6 +178,9 @@ result<void> gateway::start() {
                                       *g.sec, *g.groups, *g.types, *g.jobs, g.mqtt);
     if (!p) return p.fail();
     g.provisioning = std::move(*p);
+    g.sec->jit_provisioner = [&g](const std::string& cert, const std::string& ca) {
+      return g.provisioning->provision_just_in_time(cert, ca);
+    };
   } else if (!g.cfg.provisioning_templates.empty()) {
     return failure{core::error::invalid_argument,
                    "provisioning_templates need \"authorize\": true and the registry",

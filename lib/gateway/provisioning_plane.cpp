@@ -53,6 +53,23 @@ class undo_log {
   std::vector<std::function<void()>> steps_;
 };
 
+// The pseudo parameters of a certificate: its id and the subject fields JITP extracts.
+std::map<std::string, std::string> certificate_parameters(const registry::certificate_record& r) {
+  std::map<std::string, std::string> out{{"AWS::IoT::Certificate::Id", r.id()}};
+  static constexpr std::pair<const char*, const char*> fields[] = {
+      {"AWS::IoT::Certificate::CommonName", "CN"},
+      {"AWS::IoT::Certificate::Country", "C"},
+      {"AWS::IoT::Certificate::Organization", "O"},
+      {"AWS::IoT::Certificate::OrganizationalUnit", "OU"},
+      {"AWS::IoT::Certificate::DistinguishedNameQualifier", "dnQualifier"},
+      {"AWS::IoT::Certificate::StateName", "ST"},
+      {"AWS::IoT::Certificate::SerialNumber", "serialNumber"}};
+  for (const auto& [name, type] : fields) {
+    if (const auto v = r.certificate.subject().get(type); !v.empty()) out.emplace(name, v);
+  }
+  return out;
+}
+
 std::string resource_path(const std::string& logical, std::string_view property) {
   return "Resources." + logical + ".Properties." + std::string(property);
 }
@@ -194,6 +211,24 @@ provisioning_plane::outcome provisioning_plane::create_from_csr(std::string_view
   return {{}, prov::create_from_csr_accepted(*id, cert->pem(), *token)};
 }
 
+result<bool> provisioning_plane::provision_just_in_time(const std::string& certificate_id,
+                                                        const std::string& ca_id) {
+  auto t = store_.jitp_template(ca_id);
+  if (!t) return false;  // no registrationConfig: JITR only
+  if (!t->enabled)
+    return fail(error::template_not_found, "JITP template " + t->name + " is disabled");
+  auto* reg = sec_.reg();
+  if (reg == nullptr) return fail(error::internal_error, "the registry is off");
+  const auto record = reg->find_certificate(certificate_id);
+  if (!record) return fail(error::internal_error, "the certificate is not registered");
+  auto plan = prov::evaluate(t->parsed, {}, certificate_parameters(*record));
+  if (!plan) return plan.fail();
+  std::lock_guard lock(mutex_);
+  auto out = apply_plan(t->name, *plan, *record);
+  if (out.code) return failure{out.code, out.payload, {}};
+  return true;
+}
+
 result<prov::hook_response> provisioning_plane::ask_hook(
     const prov::active_template& t, const std::string& token,
     const std::map<std::string, std::string>& parameters, const broker::client_info* from) {
@@ -270,13 +305,24 @@ provisioning_plane::outcome provisioning_plane::register_thing(std::string_view 
   if (!record) {
     return rejected(fail(error::invalid_ownership_token, "the token's certificate is gone"));
   }
-  std::map<std::string, std::string> pseudo{{"AWS::IoT::Certificate::Id", cert_id}};
-  if (const auto cn = record->certificate.common_name(); !cn.empty()) {
-    pseudo.emplace("AWS::IoT::Certificate::CommonName", std::string(cn));
-  }
-  auto plan = prov::evaluate(tmpl->parsed, parameters, pseudo);
+  auto plan = prov::evaluate(tmpl->parsed, parameters, certificate_parameters(*record));
   if (!plan) return rejected(plan.fail());
 
+  auto out = apply_plan(template_name, *plan, *record);
+  if (!out.code) tokens_.erase(token);
+  return out;
+}
+
+provisioning_plane::outcome provisioning_plane::apply_plan(
+    std::string_view template_name, const prov::plan& planned,
+    const registry::certificate_record& rec) {
+  auto rejected = [](const failure& f) {
+    return outcome{f.code, prov::rejected_payload(f.code, f.describe())};
+  };
+  auto* reg = sec_.reg();
+  const auto* plan = &planned;
+  const auto* record = &rec;
+  const std::string cert_id = rec.id();
   // Checks first: nothing is written unless every step can be taken.
   if (plan->certificate) {
     const auto& c = *plan->certificate;
@@ -391,7 +437,6 @@ provisioning_plane::outcome provisioning_plane::register_thing(std::string_view 
     }
   }
   undo.commit();
-  tokens_.erase(token);
   sec_.changed();
 
   // Continuous jobs that target a group the thing joined reach it now.

@@ -12,6 +12,7 @@
 #include <iotblocks/provisioning/request.hpp>
 #include <iotblocks/provisioning/template.hpp>
 #include <iotblocks/provisioning/template_store.hpp>
+#include <iotblocks/registry/records.hpp>
 #include <iotblocks/registry/thing_groups.hpp>
 #include <iotblocks/registry/thing_types.hpp>
 
@@ -60,6 +61,11 @@ class provisioning_plane {
   bool on_publish(std::string_view topic, std::string_view payload,
                   const broker::client_info* from);
 
+  /// JITP: a certificate of the CA `ca_id` was just registered PENDING_ACTIVATION; when the
+  /// CA has a registrationConfig, its template is applied (thing, policies, status) before
+  /// this returns. Returns whether a template was applied; a failure is logged by the caller.
+  result<bool> provision_just_in_time(const std::string& certificate_id, const std::string& ca_id);
+
   /// The claims of the provisioning topics on the reserved-topics gate.
   static const std::vector<std::string>& request_topics();
 
@@ -76,6 +82,9 @@ class provisioning_plane {
   outcome register_thing(std::string_view template_name, std::string_view payload,
                          const broker::client_info* from);
   result<std::string> new_token(const std::string& certificate_id);
+  /// Checks then applies `p` for the certificate `rec` (all steps or none); mutex_ held.
+  outcome apply_plan(std::string_view template_name, const provisioning::plan& planned,
+                     const registry::certificate_record& rec);
   /// The template's pre-provisioning hook's answer for the token's certificate.
   result<provisioning::hook_response> ask_hook(const provisioning::active_template& t,
                                                const std::string& token,

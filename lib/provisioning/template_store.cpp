@@ -30,6 +30,11 @@ CREATE TABLE IF NOT EXISTS template_versions(
   body TEXT NOT NULL,
   created_ms INTEGER NOT NULL,
   PRIMARY KEY(name, id));
+CREATE TABLE IF NOT EXISTS ca_registrations(
+  ca_id TEXT PRIMARY KEY,
+  template_body TEXT NOT NULL,
+  template_name TEXT NOT NULL,
+  role_arn TEXT NOT NULL);
 )sql";
 
 failure fail(error e, std::string message) { return failure{e, std::move(message), {}}; }
@@ -88,6 +93,8 @@ struct template_store::impl {
   mutable std::mutex mutex;
   std::map<std::string, stored_template, std::less<>> templates;
   std::map<std::string, provisioning_template, std::less<>> parsed;  ///< default versions
+  std::map<std::string, ca_registration, std::less<>> cas;
+  std::map<std::string, provisioning_template, std::less<>> ca_parsed;  ///< inline bodies
 
   impl(sqlite::database d, const iotblocks::clock& c, const limits& l)
       : db(std::move(d)), clock(c), lim(l) {}
@@ -132,6 +139,24 @@ struct template_store::impl {
       auto p = parse_body(t.body(), lim);
       if (!p) return fail(error::internal_error, "stored template " + name + ": " + p.describe());
       parsed.insert_or_assign(name, std::move(*p));
+    }
+    auto c =
+        db.prepare("SELECT ca_id, template_body, template_name, role_arn FROM ca_registrations");
+    if (!c) return std::move(c).take_failure();
+    for (;;) {
+      auto row = c->step();
+      if (!row) return std::move(row).take_failure();
+      if (!*row) break;
+      const std::string id(c->column_text(0));
+      ca_registration r{std::string(c->column_text(1)), std::string(c->column_text(2)),
+                        std::string(c->column_text(3))};
+      if (!r.template_body.empty()) {
+        auto p = parse_body(r.template_body, lim);
+        if (!p)
+          return fail(error::internal_error, "stored CA template " + id + ": " + p.describe());
+        ca_parsed.insert_or_assign(id, std::move(*p));
+      }
+      cas.insert_or_assign(id, std::move(r));
     }
     return {};
   }
@@ -331,6 +356,71 @@ result<void> template_store::delete_version(std::string_view name, std::int64_t 
   }
   versions.erase(v);
   return {};
+}
+
+result<void> template_store::set_ca_registration(std::string_view ca_id, const ca_registration& r) {
+  const bool remove = r.template_body.empty() && r.template_name.empty();
+  if (!r.template_body.empty() && !r.template_name.empty()) {
+    return fail(error::invalid_request,
+                "registrationConfig: templateBody or templateName, not both");
+  }
+  if (!r.role_arn.empty() && (r.role_arn.size() < 20 || r.role_arn.size() > 2048)) {
+    return fail(error::invalid_request, "registrationConfig.roleArn: 20 to 2048 characters");
+  }
+  std::optional<provisioning_template> parsed;
+  if (!r.template_body.empty()) {
+    auto p = parse_body(r.template_body, p_->lim);
+    if (!p) return fail(error::invalid_request, "registrationConfig." + p.describe());
+    parsed = std::move(*p);
+  }
+  std::lock_guard lock{p_->mutex};
+  if (!r.template_name.empty()) {
+    const auto t = p_->templates.find(r.template_name);
+    if (t == p_->templates.end() || t->second.type != jitp_type) {
+      return fail(error::invalid_request,
+                  "registrationConfig.templateName: no JITP template " + r.template_name);
+    }
+  }
+  if (remove) {
+    if (auto ok = p_->exec("DELETE FROM ca_registrations WHERE ca_id = ?1", ca_id); !ok) return ok;
+    p_->cas.erase(std::string(ca_id));
+    p_->ca_parsed.erase(std::string(ca_id));
+    return {};
+  }
+  auto st = p_->db.prepare("INSERT OR REPLACE INTO ca_registrations VALUES(?1, ?2, ?3, ?4)");
+  if (!st) return storage(st.fail());
+  st->bind(1, ca_id).bind(2, r.template_body).bind(3, r.template_name).bind(4, r.role_arn);
+  if (auto ok = st->run(); !ok) return storage(ok.fail());
+  p_->cas.insert_or_assign(std::string(ca_id), r);
+  if (parsed) {
+    p_->ca_parsed.insert_or_assign(std::string(ca_id), std::move(*parsed));
+  } else {
+    p_->ca_parsed.erase(std::string(ca_id));
+  }
+  return {};
+}
+
+std::optional<ca_registration> template_store::ca_registration_of(std::string_view ca_id) const {
+  std::lock_guard lock{p_->mutex};
+  const auto it = p_->cas.find(ca_id);
+  if (it == p_->cas.end()) return std::nullopt;
+  return it->second;
+}
+
+result<active_template> template_store::jitp_template(std::string_view ca_id) const {
+  std::lock_guard lock{p_->mutex};
+  const auto it = p_->cas.find(ca_id);
+  if (it == p_->cas.end()) {
+    return fail(error::template_not_found, "the CA has no registrationConfig");
+  }
+  if (const auto body = p_->ca_parsed.find(ca_id); body != p_->ca_parsed.end()) {
+    return active_template{std::string(ca_id), body->second, true, std::string(jitp_type),
+                           std::nullopt};
+  }
+  auto t = p_->find(it->second.template_name);
+  if (!t) return t.fail();
+  return active_template{(*t)->name, p_->parsed.at((*t)->name), (*t)->enabled, (*t)->type,
+                         std::nullopt};
 }
 
 result<active_template> template_store::active(std::string_view name) const {

@@ -7,7 +7,10 @@ a kill -9 of the gateway; the config's templates seed the store. Then the AWS Io
 v2's IotIdentityClient, unchanged, registers things with the stored default version, and a
 disabled template refuses RegisterThing. Pre-provisioning hooks: an HTTP endpoint started here
 and a program receive AWS's event, may refuse (403 AccessDenied, nothing made) or override
-parameters; a hook whose function fails or is not configured refuses.
+parameters; a hook whose function fails or is not configured refuses. JITP: a CA registered
+with a registrationConfig (templateBody; templateName of a JITP template via
+update-ca-certificate); a device certificate of that CA connects with mosquitto_pub, is
+provisioned from its subject (thing, attributes, policy, ACTIVE) and publishes within its policy.
 
   tests/gateway/aws_provisioning_templates_test.py build/<dir>/apps/iotblocks/iotblocks
 """
@@ -133,6 +136,7 @@ def main():
             after_restart(gw)
             claim = devices(gw, d, ca)
             hooks(gw, d, ca, claim)
+            jitp(gw, d, ca)
         finally:
             gw.stop()
             hook.shutdown()
@@ -368,6 +372,111 @@ def hooks(gw, d, ca, claim):
     names = sorted(t["thingName"] for t in out.get("things", []))
     check(names == ["off-5", "p-9", "seed-3", "v2-1", "web-h7"],
           "a refused RegisterThing makes no thing %s" % names)
+
+
+JITP_BODY = json.dumps({
+    "Parameters": {"AWS::IoT::Certificate::CommonName": {"Type": "String"},
+                   "AWS::IoT::Certificate::Country": {"Type": "String"},
+                   "AWS::IoT::Certificate::Id": {"Type": "String"}},
+    "Resources": {
+        "thing": {"Type": "AWS::IoT::Thing", "Properties": {
+            "ThingName": {"Ref": "AWS::IoT::Certificate::CommonName"},
+            "AttributePayload": {"country": {"Ref": "AWS::IoT::Certificate::Country"}}}},
+        "certificate": {"Type": "AWS::IoT::Certificate", "Properties": {
+            "CertificateId": {"Ref": "AWS::IoT::Certificate::Id"}, "Status": "ACTIVE"}},
+        "policy": {"Type": "AWS::IoT::Policy", "Properties": {"PolicyDocument": json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "iot:Connect", "Resource": "*"},
+                {"Effect": "Allow", "Action": "iot:Publish", "Resource":
+                 "arn:aws:iot:*:*:topic/jitp/${iot:Connection.Thing.ThingName}"}]})}}}})
+
+
+def sh(cmd, cwd):
+    r = subprocess.run(cmd, shell=True, cwd=cwd, capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError("%s: %s" % (cmd, r.stderr))
+    return r.stdout
+
+
+def jitp(gw, d, server_ca):
+    iot, _ = clients(gw)
+    w = os.path.join(d, "jitp")
+    os.makedirs(w)
+    sh("openssl ecparam -name prime256v1 -genkey -noout -out ca.key && openssl req -x509 -new "
+       "-key ca.key -sha256 -days 30 -out ca.pem -subj '/CN=JITP Root CA'", w)
+    code = iot.get_registration_code()["registrationCode"]
+
+    def signed(name, subject):
+        sh("openssl ecparam -name prime256v1 -genkey -noout -out %s.key && openssl req -new "
+           "-key %s.key -out %s.csr -subj '%s' && openssl x509 -req -in %s.csr -CA ca.pem "
+           "-CAkey ca.key -CAcreateserial -out %s.pem -days 30 -sha256"
+           % (name, name, name, subject, name, name), w)
+        with open(os.path.join(w, name + ".pem")) as f:
+            return f.read()
+    ca_pem = open(os.path.join(w, "ca.pem")).read()
+    verification = signed("verify", "/CN=" + code)
+    bad = json.loads(JITP_BODY)
+    bad["Resources"]["thing"]["Properties"]["ThingName"] = {"Fn::GetAtt": ["a", "b"]}
+    _, err = call(iot, "register_ca_certificate", caCertificate=ca_pem,
+                  verificationCertificate=verification, setAsActive=True,
+                  allowAutoRegistration=True,
+                  registrationConfig={"templateBody": json.dumps(bad), "roleArn": ROLE})
+    check(err == "InvalidRequestException", "a bad registrationConfig template is refused %s" % err)
+    out, err = call(iot, "register_ca_certificate", caCertificate=ca_pem,
+                    verificationCertificate=verification, setAsActive=True,
+                    allowAutoRegistration=True,
+                    registrationConfig={"templateBody": JITP_BODY, "roleArn": ROLE})
+    check(err is None, "register-ca-certificate --registration-config %s" % err)
+    ca_id = out.get("certificateId", "")
+    out, _ = call(iot, "describe_ca_certificate", certificateId=ca_id)
+    check(out.get("registrationConfig") == {"templateBody": JITP_BODY, "roleArn": ROLE},
+          "describe-ca-certificate shows the registrationConfig %s" % out.get("registrationConfig"))
+
+    device = signed("device", "/C=DE/CN=jitp-dev-1")
+    device_id = sh("openssl x509 -in device.pem -outform der | sha256sum", w)[:64]
+    pub = subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(gw.ports["mqtts"]),
+                          "--cafile", server_ca, "--cert", os.path.join(w, "device.pem"),
+                          "--key", os.path.join(w, "device.key"), "-i", "jitp-dev-1",
+                          "-t", "jitp/jitp-dev-1", "-m", "1", "-q", "1", "-V", "mqttv5"],
+                         capture_output=True, text=True, timeout=30)
+    check(pub.returncode == 0, "a device of the CA connects on its first connection and "
+          "publishes within its JITP policy: %s" % pub.stderr)
+    out, err = call(iot, "describe_thing", thingName="jitp-dev-1")
+    check(out.get("attributes") == {"country": "DE"},
+          "JITP made the thing from the certificate's subject %s %s" % (out, err))
+    out, _ = call(iot, "describe_certificate", certificateId=device_id)
+    check(out.get("certificateDescription", {}).get("status") == "ACTIVE",
+          "JITP activated the certificate %s" % out.get("certificateDescription", {}).get("status"))
+    arn = "arn:aws:iot:%s:000000000000:cert/%s" % (base.REGION, device_id)
+    out, _ = call(iot, "list_attached_policies", target=arn)
+    check(len(out.get("policies", [])) == 1, "JITP attached the template's policy %s" % out)
+    out, _ = call(iot, "list_thing_principals", thingName="jitp-dev-1")
+    check([p.rsplit("/", 1)[-1] for p in out.get("principals", [])] == [device_id],
+          "JITP attached the certificate to the thing %s" % out)
+
+    # templateName: a JITP template through update-ca-certificate.
+    _, err = call(iot, "update_ca_certificate", certificateId=ca_id,
+                  registrationConfig={"templateName": "fleet"})
+    check(err == "InvalidRequestException", "a FLEET_PROVISIONING template is no JITP one %s" % err)
+    named = json.loads(JITP_BODY)
+    named["Resources"]["thing"]["Properties"]["ThingName"] = {
+        "Fn::Join": ["-", ["named", {"Ref": "AWS::IoT::Certificate::CommonName"}]]}
+    _, err = call(iot, "create_provisioning_template", templateName="jitp-named", type="JITP",
+                  enabled=True, templateBody=json.dumps(named), provisioningRoleArn=ROLE)
+    check(err is None, "create-provisioning-template --type JITP %s" % err)
+    _, err = call(iot, "update_ca_certificate", certificateId=ca_id,
+                  registrationConfig={"templateName": "jitp-named", "roleArn": ROLE})
+    check(err is None, "update-ca-certificate --registration-config templateName %s" % err)
+    signed("device2", "/C=FR/CN=dev-2")
+    pub = subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(gw.ports["mqtts"]),
+                          "--cafile", server_ca, "--cert", os.path.join(w, "device2.pem"),
+                          "--key", os.path.join(w, "device2.key"), "-i", "named-dev-2",
+                          "-t", "jitp/named-dev-2", "-m", "1", "-q", "1", "-V", "mqttv5"],
+                         capture_output=True, text=True, timeout=30)
+    check(pub.returncode == 0, "a device provisioned by the named JITP template publishes %s"
+          % pub.stderr)
+    out, err = call(iot, "describe_thing", thingName="named-dev-2")
+    check(out.get("attributes") == {"country": "FR"}, "the named JITP template applied %s" % err)
 
 
 if __name__ == "__main__":

@@ -77,6 +77,14 @@ struct template_update {
   bool remove_hook = false;
 };
 
+/// A CA's registrationConfig (JITP): a template body, or the name of a JITP template.
+struct ca_registration {
+  std::string template_body{};
+  std::string template_name{};
+  std::string role_arn{};
+  friend bool operator==(const ca_registration&, const ca_registration&) = default;
+};
+
 /// Distinct objects: safe. Shared objects: safe.
 class template_store {
  public:
@@ -118,6 +126,16 @@ class template_store {
   result<void> delete_version(std::string_view name, std::int64_t id);
   /// The default version, parsed, with the settings. Errors: template_not_found.
   result<active_template> active(std::string_view name) const;
+
+  /// Sets (or, with both empty, removes) the registrationConfig of the CA `ca_id`. Errors:
+  /// invalid_request (a body and a name, a name that is no JITP template, a role ARN not
+  /// 20..2048), invalid_template (the body; the message names the path), internal_error.
+  result<void> set_ca_registration(std::string_view ca_id, const ca_registration& r);
+  /// The registrationConfig of a CA, if it has one.
+  std::optional<ca_registration> ca_registration_of(std::string_view ca_id) const;
+  /// The template JITP applies for a certificate of the CA `ca_id` (named "<ca_id>" for a
+  /// body, else the named template, which must be enabled). Errors: template_not_found.
+  result<active_template> jitp_template(std::string_view ca_id) const;
 
  private:
   struct impl;
