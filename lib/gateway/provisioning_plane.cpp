@@ -122,11 +122,42 @@ provisioning_plane::provisioning_plane(prov::template_store& store, security& se
                                        jobs_plane& jobs, broker::broker& b)
     : sec_(sec), groups_(groups), types_(types), jobs_(jobs), broker_(b), store_(store) {}
 
+provisioning_plane::~provisioning_plane() {
+  {
+    std::lock_guard lock(jobs_mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& w : workers_) w.join();
+}
+
+void provisioning_plane::run_hook_jobs() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock lock(jobs_mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !hook_jobs_.empty(); });
+      if (hook_jobs_.empty()) return;  // stopping, nothing left
+      job = std::move(hook_jobs_.front());
+      hook_jobs_.pop_front();
+    }
+    job();
+  }
+}
+
 bool provisioning_plane::on_publish(std::string_view topic, std::string_view payload,
                                     const broker::client_info* from) {
-  const std::string_view client_id = from != nullptr ? std::string_view(from->client_id) : "";
   auto t = prov::parse_topic(topic);
   if (!t && t.error() == error::not_a_provisioning_topic) return false;
+  requester who;
+  if (from != nullptr) {
+    who.client_id = from->client_id;
+    if (from->peer != nullptr && !from->peer->chain.empty()) {
+      const auto& der = from->peer->chain.front();
+      who.claim_certificate_id =
+          sha256_hex(std::string_view(reinterpret_cast<const char*>(der.data()), der.size()));
+    }
+  }
   outcome out;
   if (!t) {
     out = {t.error(), prov::rejected_payload(t.error(), t.describe())};
@@ -134,9 +165,36 @@ bool provisioning_plane::on_publish(std::string_view topic, std::string_view pay
     out = create_keys(payload);
   } else if (t->op == prov::operation::create_certificate_from_csr) {
     out = create_from_csr(payload);
+  } else if (auto tmpl = store_.active(t->template_name); tmpl && tmpl->hook) {
+    // The hook may take up to its timeout: on a worker, not this connection's thread.
+    std::unique_lock lock(jobs_mutex_);
+    if (hook_jobs_.size() < max_hook_jobs) {
+      if (workers_.empty()) {
+        for (std::size_t i = 0; i < hook_workers; ++i) {
+          workers_.emplace_back([this] { run_hook_jobs(); });
+        }
+      }
+      hook_jobs_.push_back([this, topic = std::string(topic), payload = std::string(payload),
+                            name = std::string(t->template_name), who = std::move(who)] {
+        reply(topic, register_thing(name, payload, who), who.client_id);
+      });
+      lock.unlock();
+      wake_.notify_one();
+      return true;
+    }
+    lock.unlock();
+    out = {error::limit_exceeded, prov::rejected_payload(error::limit_exceeded,
+                                                         "too many RegisterThing waiting for "
+                                                         "pre-provisioning hooks")};
   } else {
-    out = register_thing(t->template_name, payload, from);
+    out = register_thing(t->template_name, payload, who);
   }
+  reply(topic, out, who.client_id);
+  return true;
+}
+
+void provisioning_plane::reply(std::string_view topic, const outcome& out,
+                               std::string_view client_id) {
   broker::message m;
   m.topic = prov::reply_topic(topic, !out.code);
   m.payload = to_buffer(out.payload);
@@ -146,7 +204,6 @@ bool provisioning_plane::on_publish(std::string_view topic, std::string_view pay
   broker_.publish(m);
   replying = false;
   reply_target = {};
-  return true;
 }
 
 result<std::string> provisioning_plane::new_token(const std::string& certificate_id) {
@@ -231,7 +288,7 @@ result<bool> provisioning_plane::provision_just_in_time(const std::string& certi
 
 result<prov::hook_response> provisioning_plane::ask_hook(
     const prov::active_template& t, const std::string& token,
-    const std::map<std::string, std::string>& parameters, const broker::client_info* from) {
+    const std::map<std::string, std::string>& parameters, const requester& who) {
   prov::hook_request r;
   {
     std::lock_guard lock(mutex_);
@@ -245,14 +302,8 @@ result<prov::hook_response> provisioning_plane::ask_hook(
   const auto record = sec_.reg()->find_certificate(r.certificate_id);
   if (!record) return fail(error::invalid_ownership_token, "the token's certificate is gone");
   r.certificate_pem = record->certificate.pem();
-  if (from != nullptr) {
-    r.client_id = from->client_id;
-    if (from->peer != nullptr && !from->peer->chain.empty()) {
-      const auto& der = from->peer->chain.front();
-      r.claim_certificate_id =
-          sha256_hex(std::string_view(reinterpret_cast<const char*>(der.data()), der.size()));
-    }
-  }
+  r.client_id = who.client_id;
+  r.claim_certificate_id = who.claim_certificate_id;
   r.template_arn = settings_.template_arn_prefix + t.name;
   r.parameters = parameters;
   static const std::vector<custom_authorizer> none;
@@ -262,7 +313,7 @@ result<prov::hook_response> provisioning_plane::ask_hook(
 
 provisioning_plane::outcome provisioning_plane::register_thing(std::string_view template_name,
                                                                std::string_view payload,
-                                                               const broker::client_info* from) {
+                                                               const requester& who) {
   auto rejected = [](const failure& f) {
     return outcome{f.code, prov::rejected_payload(f.code, f.describe())};
   };
@@ -286,7 +337,7 @@ provisioning_plane::outcome provisioning_plane::register_thing(std::string_view 
   if (reg == nullptr) return rejected(fail(error::internal_error, "the registry is off"));
   auto parameters = req->parameters;
   if (tmpl->hook) {
-    auto answer = ask_hook(*tmpl, req->ownership_token, req->parameters, from);
+    auto answer = ask_hook(*tmpl, req->ownership_token, req->parameters, who);
     if (!answer) return rejected(answer.fail());
     if (!answer->allow) {
       return rejected(fail(error::access_denied, "the pre-provisioning hook refused the device"));

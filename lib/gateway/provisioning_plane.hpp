@@ -17,11 +17,15 @@
 #include <iotblocks/registry/thing_types.hpp>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace iotblocks::gateway {
@@ -36,6 +40,11 @@ class provisioning_plane {
   static constexpr std::chrono::minutes token_lifetime{5};
   /// Most tokens outstanding at once (CreateKeysAndCertificate is refused beyond).
   static constexpr std::size_t max_tokens = 100'000;
+  /// Threads that run RegisterThing on templates with a pre-provisioning hook.
+  static constexpr std::size_t hook_workers = 4;
+  /// Most such requests waiting (beyond: rejected, LimitExceeded).
+  static constexpr std::size_t max_hook_jobs = 1000;
+  ~provisioning_plane();
 
   /// What the plane takes from the gateway config.
   struct settings {
@@ -57,7 +66,8 @@ class provisioning_plane {
 
   /// A PUBLISH the broker accepted: a provisioning request is answered on its /accepted or
   /// /rejected topic (to the client `from` only) and true returned; anything else: false.
-  /// A template's pre-provisioning hook runs on the calling thread (up to its timeout).
+  /// RegisterThing on a template with a pre-provisioning hook is answered later, from a
+  /// worker thread (the hook may take up to its timeout).
   bool on_publish(std::string_view topic, std::string_view payload,
                   const broker::client_info* from);
 
@@ -79,8 +89,16 @@ class provisioning_plane {
   };
   outcome create_keys(std::string_view payload);
   outcome create_from_csr(std::string_view payload);
+  /// Who sent a request: its client id and the SHA-256 of its client certificate.
+  struct requester {
+    std::string client_id;
+    std::string claim_certificate_id;
+  };
   outcome register_thing(std::string_view template_name, std::string_view payload,
-                         const broker::client_info* from);
+                         const requester& who);
+  /// Publishes `out` on the reply topic of `topic`, to `client_id` only.
+  void reply(std::string_view topic, const outcome& out, std::string_view client_id);
+  void run_hook_jobs();
   result<std::string> new_token(const std::string& certificate_id);
   /// Checks then applies `p` for the certificate `rec` (all steps or none); mutex_ held.
   outcome apply_plan(std::string_view template_name, const provisioning::plan& planned,
@@ -89,7 +107,7 @@ class provisioning_plane {
   result<provisioning::hook_response> ask_hook(const provisioning::active_template& t,
                                                const std::string& token,
                                                const std::map<std::string, std::string>& parameters,
-                                               const broker::client_info* from);
+                                               const requester& who);
 
   security& sec_;
   registry::thing_groups& groups_;
@@ -104,6 +122,12 @@ class provisioning_plane {
   };
   std::mutex mutex_;  ///< tokens_, and one RegisterThing at a time
   std::map<std::string, token_entry, std::less<>> tokens_;
+  /// RegisterThing on templates with a pre-provisioning hook, run by workers_.
+  std::mutex jobs_mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> hook_jobs_;
+  std::vector<std::thread> workers_;  ///< started with the first hook job
+  bool stopping_ = false;
 };
 
 /// Whether `client_id` may receive a message on `topic`: replies under

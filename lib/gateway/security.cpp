@@ -266,11 +266,13 @@ bool security::on_tls_peer(const net::peer_info& peer) {
     if (jit_provisioner) {
       const auto e = *a.event;
       auto done = jit_provisioner(e.certificate_id, e.ca_certificate_id);
-      log_.write(done ? log_level::info : log_level::warn, done ? "jitp" : "jitp_failed",
-                 {{"peer", peer.address},
-                  {"certificate_id", e.certificate_id},
-                  {"ca_certificate_id", e.ca_certificate_id},
-                  {"error", done ? "" : done.describe()}});
+      if (!done || *done) {  // a template applied, or failed (no registrationConfig: silent)
+        log_.write(done ? log_level::info : log_level::warn, done ? "jitp" : "jitp_failed",
+                   {{"peer", peer.address},
+                    {"certificate_id", e.certificate_id},
+                    {"ca_certificate_id", e.ca_certificate_id},
+                    {"error", done ? "" : done.describe()}});
+      }
       if (done && *done) a = reg_->authenticate(chain);
     }
   }
