@@ -138,6 +138,34 @@ TEST_F(TemplateStore, UpdateRemoveAndReopen) {
   EXPECT_TRUE(s->list().empty());
 }
 
+TEST_F(TemplateStore, CaRegistrationsForJitp) {
+  EXPECT_EQ(s->jitp_template("ca1").error(), error::template_not_found);
+  EXPECT_EQ(s->set_ca_registration("ca1", {.template_body = "{", .role_arn = role}).error(),
+            error::invalid_request);
+  ASSERT_TRUE(s->create(named("fleet"), body("f")));
+  EXPECT_EQ(s->set_ca_registration("ca1", {.template_name = "fleet"}).error(),
+            error::invalid_request);  // not a JITP template
+  auto jitp = named("jitp");
+  jitp.type = "JITP";
+  ASSERT_TRUE(s->create(jitp, body("named")));
+  ASSERT_TRUE(s->set_ca_registration("ca1", {.template_body = body("inline"), .role_arn = role}));
+  ASSERT_TRUE(s->set_ca_registration("ca2", {.template_name = "jitp"}));
+  reopen();
+  auto one = s->jitp_template("ca1");
+  ASSERT_TRUE(one) << one.describe();
+  EXPECT_EQ(evaluate(one->parsed, {{"S", "1"}})->thing->name, "inline-1");
+  EXPECT_EQ(s->ca_registration_of("ca1")->role_arn, role);
+  EXPECT_EQ(thing_of(*s, "jitp"), "named-1");
+  auto two = s->jitp_template("ca2");
+  ASSERT_TRUE(two);
+  EXPECT_EQ(two->name, "jitp");
+  ASSERT_TRUE(s->set_ca_registration("ca1", {}));  // removed
+  EXPECT_FALSE(s->ca_registration_of("ca1"));
+  reopen();
+  EXPECT_FALSE(s->ca_registration_of("ca1"));
+  EXPECT_TRUE(s->ca_registration_of("ca2"));
+}
+
 TEST_F(TemplateStore, AtMost256Templates) {
   for (int i = 0; i < 256; ++i) ASSERT_TRUE(s->create(named("t" + std::to_string(i)), body("a")));
   EXPECT_EQ(s->create(named("one-more"), body("a")).error(), error::limit_exceeded);
