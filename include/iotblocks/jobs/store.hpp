@@ -31,8 +31,11 @@ struct batch {
   std::vector<job> jobs;
   std::vector<execution> executions;
   std::vector<std::pair<std::string, std::string>> erased_executions;  ///< (thing, job id)
+  /// A new rolled-out job's things in release order (job id, things); erased with the job.
+  std::vector<std::pair<std::string, std::vector<std::string>>> rollouts = {};
   bool empty() const noexcept {
-    return erased_jobs.empty() && jobs.empty() && executions.empty() && erased_executions.empty();
+    return erased_jobs.empty() && jobs.empty() && executions.empty() && erased_executions.empty() &&
+           rollouts.empty();
   }
 };
 
@@ -71,6 +74,11 @@ class store {
   virtual std::uint64_t last_sequence() const = 0;
   /// Job ids, sorted.
   virtual std::vector<std::string> job_ids() const = 0;
+  /// Things [from, from + count) of a rolled-out job, in release order (fewer at the end).
+  virtual std::vector<std::string> rollout_targets(std::string_view job_id, std::size_t from,
+                                                   std::size_t count) const = 0;
+  /// Ids of IN_PROGRESS jobs whose rollout has things left, sorted.
+  virtual std::vector<std::string> rolling_out() const = 0;
 };
 
 /// Jobs in memory. Distinct objects: safe. Shared objects: safe.
@@ -92,6 +100,9 @@ class memory_store final : public store {
   std::vector<execution> due(std::int64_t now) const override;
   std::uint64_t last_sequence() const override;
   std::vector<std::string> job_ids() const override;
+  std::vector<std::string> rollout_targets(std::string_view job_id, std::size_t from,
+                                           std::size_t count) const override;
+  std::vector<std::string> rolling_out() const override;
 
   /// Executions held.
   std::size_t size() const;
@@ -130,6 +141,9 @@ class sqlite_store final : public store {
   std::vector<execution> due(std::int64_t now) const override;
   std::uint64_t last_sequence() const override;
   std::vector<std::string> job_ids() const override;
+  std::vector<std::string> rollout_targets(std::string_view job_id, std::size_t from,
+                                           std::size_t count) const override;
+  std::vector<std::string> rolling_out() const override;
 
   /// Executions held.
   std::size_t size() const;
