@@ -6,6 +6,9 @@
 #include "gateway/aws_api_iot.hpp"
 #include "gateway/security.hpp"
 
+#include <iotblocks/jobs/config.hpp>
+
+#include <algorithm>
 #include <charconv>
 #include <unordered_set>
 
@@ -91,14 +94,46 @@ std::string target_arn(const call& c, std::string_view target) {
 // CreateJob fields this gateway does not implement: refused, never ignored.
 constexpr std::string_view unsupported_fields[] = {"documentSource",
                                                    "presignedUrlConfig",
-                                                   "jobExecutionsRolloutConfig",
-                                                   "abortConfig",
                                                    "namespaceId",
                                                    "jobTemplateArn",
-                                                   "jobExecutionsRetryConfig",
                                                    "documentParameters",
                                                    "schedulingConfig",
                                                    "destinationPackageVersions"};
+
+/// Reads CreateJob's jobExecutionsRolloutConfig, abortConfig and jobExecutionsRetryConfig
+/// into `spec` with the jobs library's parsers.
+std::optional<net::http_reply> job_configs(const rapidjson::Value& body, jobs::job_spec& spec) {
+  const auto member = [&](std::string_view name) -> std::optional<std::string> {
+    const auto* v = json::find(body, name);
+    if (v == nullptr || v->IsNull()) return std::nullopt;
+    return json::write(*v);
+  };
+  if (auto v = member("jobExecutionsRolloutConfig")) {
+    auto r = jobs::parse_rollout_config(*v);
+    if (!r) return invalid(r.fail().message);
+    spec.rollout = *r;
+  }
+  if (auto v = member("abortConfig")) {
+    auto r = jobs::parse_abort_config(*v);
+    if (!r) return invalid(r.fail().message);
+    spec.abort_criteria = std::move(*r);
+  }
+  if (auto v = member("jobExecutionsRetryConfig")) {
+    auto r = jobs::parse_retry_config(*v);
+    if (!r) return invalid(r.fail().message);
+    spec.retry_criteria = std::move(*r);
+  }
+  return std::nullopt;
+}
+
+/// A configuration the jobs library wrote (jobs::to_json) as a member of `o`.
+void put_json(rapidjson::Value& o, std::string_view k, const std::string& text, alloc& a) {
+  auto d = json::parse(text);
+  if (!d) return;
+  rapidjson::Value v;
+  v.CopyFrom(*d, a);
+  o.AddMember(json::string_value(k, a), v, a);
+}
 
 net::http_reply create_job(call& c) {
   rapidjson::Document body;
@@ -123,6 +158,7 @@ net::http_reply create_job(call& c) {
     return invalid("targetSelection: expected SNAPSHOT or CONTINUOUS");
   }
   spec.continuous = selection && *selection == "CONTINUOUS";
+  if (auto b = job_configs(body, spec)) return *b;
   if (const auto* timeout = json::find(body, "timeoutConfig"); timeout && !timeout->IsNull()) {
     if (!timeout->IsObject()) return invalid("timeoutConfig: expected an object");
     const auto* minutes = json::find(*timeout, "inProgressTimeoutInMinutes");
@@ -225,6 +261,13 @@ net::http_reply describe_job(call& c) {
     t.AddMember("inProgressTimeoutInMinutes", j->in_progress_timeout_minutes, a);
     o.AddMember("timeoutConfig", t, a);
   }
+  if (j->rollout.enabled()) put_json(o, "jobExecutionsRolloutConfig", jobs::to_json(j->rollout), a);
+  if (!j->abort_criteria.empty()) put_json(o, "abortConfig", jobs::to_json(j->abort_criteria), a);
+  if (!j->retry_criteria.empty()) {
+    put_json(o, "jobExecutionsRetryConfig", jobs::to_json(j->retry_criteria), a);
+  }
+  if (!j->reason_code.empty()) put(o, "reasonCode", j->reason_code, a);
+  if (!j->comment.empty()) put(o, "comment", j->comment, a);
   o.AddMember("isConcurrent", false, a);
   d.AddMember("job", o, a);
   return ok(d);
@@ -289,7 +332,19 @@ net::http_reply cancel_job(call& c) {
   if (auto b = body_object(c, body)) return *b;
   bool force = false;
   if (auto b = flag(c, "force", force)) return *b;
-  auto out = jobs_of(c).cancel_job(c.params[0], force);
+  std::optional<net::http_reply> bad;
+  auto reason = string_member(body, "reasonCode", bad);
+  auto comment = string_member(body, "comment", bad);
+  if (bad) return *bad;
+  // AWS: reasonCode [\p{Upper}\p{Digit}_]+ up to 128, comment up to 2028 characters.
+  if (reason && (reason->empty() || reason->size() > 128 ||
+                 !std::all_of(reason->begin(), reason->end(), [](char ch) {
+                   return (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+                 }))) {
+    return invalid("reasonCode: 1-128 characters of [A-Z0-9_]");
+  }
+  if (comment && comment->size() > 2028) return invalid("comment: at most 2028 characters");
+  auto out = jobs_of(c).cancel_job(c.params[0], force, reason.value_or(""), comment.value_or(""));
   if (!out) return jobs_error(out.fail());
   c.g.jobs->publish(std::move(*out));
   auto j = jobs_of(c).describe_job(c.params[0]);
@@ -319,6 +374,7 @@ rapidjson::Value execution_summary(const jobs::execution& e, alloc& a) {
   put_time(s, "startedAt", e.started_at, a);
   put_time(s, "lastUpdatedAt", e.last_updated_at, a);
   s.AddMember("executionNumber", e.execution_number, a);
+  s.AddMember("retryAttempt", e.retry_attempt, a);
   return s;
 }
 
