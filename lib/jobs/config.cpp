@@ -249,6 +249,67 @@ std::string text_of(const T& v, rapidjson::Value (*write)(const T&, detail::allo
 
 }  // namespace
 
+std::string to_json(const job_template& t) {
+  rapidjson::Document d;
+  d.SetObject();
+  auto& a = d.GetAllocator();
+  d.AddMember("jobTemplateId", json::string_value(t.id, a), a);
+  d.AddMember("description", json::string_value(t.description, a), a);
+  d.AddMember("document", json::string_value(t.document, a), a);
+  d.AddMember("createdAt", t.created_at, a);
+  if (t.in_progress_timeout_minutes > 0) {
+    rapidjson::Value o(rapidjson::kObjectType);
+    o.AddMember("inProgressTimeoutInMinutes", t.in_progress_timeout_minutes, a);
+    d.AddMember("timeoutConfig", o, a);
+  }
+  if (t.rollout.enabled()) {
+    d.AddMember("jobExecutionsRolloutConfig", detail::write_rollout(t.rollout, a), a);
+  }
+  if (!t.abort_criteria.empty()) {
+    d.AddMember("abortConfig", detail::write_abort(t.abort_criteria, a), a);
+  }
+  if (!t.retry_criteria.empty()) {
+    d.AddMember("jobExecutionsRetryConfig", detail::write_retry(t.retry_criteria, a), a);
+  }
+  return json::write(d);
+}
+
+result<job_template> parse_job_template(std::string_view text, const limits& l) {
+  auto doc = json::parse(text, {.max_depth = l.max_depth()});
+  if (!doc) return failure{error::invalid_json, doc.fail().message, doc.fail().where};
+  const auto bad = [](std::string m) { return failure{error::invalid_request, std::move(m), {}}; };
+  if (!doc->IsObject()) return bad("job template: expected an object");
+  job_template t;
+  auto id = json::get_string(*doc, "jobTemplateId");
+  auto description = json::get_string(*doc, "description");
+  auto document = json::get_string(*doc, "document");
+  auto created = json::get_int64(*doc, "createdAt");
+  if (!id || !description || !document || !created) {
+    return bad("job template: jobTemplateId, description, document and createdAt are required");
+  }
+  t.id = std::string(*id);
+  t.description = std::string(*description);
+  t.document = std::string(*document);
+  t.created_at = *created;
+  if (const auto* v = json::find(*doc, "timeoutConfig")) {
+    auto m = v->IsObject() ? json::get_int64(*v, "inProgressTimeoutInMinutes") : std::nullopt;
+    if (!m) return bad("job template: timeoutConfig.inProgressTimeoutInMinutes");
+    t.in_progress_timeout_minutes = *m;
+  }
+  std::string fault;
+  if (const auto* v = json::find(*doc, "jobExecutionsRolloutConfig")) {
+    fault = detail::read_rollout(*v, t.rollout);
+  }
+  if (const auto* v = json::find(*doc, "abortConfig"); v && fault.empty()) {
+    fault = detail::read_abort(*v, t.abort_criteria);
+  }
+  if (const auto* v = json::find(*doc, "jobExecutionsRetryConfig"); v && fault.empty()) {
+    fault = detail::read_retry(*v, t.retry_criteria);
+  }
+  if (!fault.empty()) return bad(fault);
+  return t;
+}
+
 result<rollout_config> parse_rollout_config(std::string_view text, const limits& l) {
   return parse_with<rollout_config>(text, l, detail::read_rollout);
 }

@@ -32,6 +32,7 @@ struct memory_store::impl {
   string_map<std::vector<std::string>> things_of_job;
   std::set<std::tuple<std::int64_t, std::string, std::string>> deadlines;  // (when, thing, job)
   string_map<std::vector<std::string>> rollouts;  // job → things in release order
+  std::map<std::string, job_template, std::less<>> templates;
   std::uint64_t last_sequence = 0;
   std::size_t count = 0;
 
@@ -102,6 +103,8 @@ std::error_code memory_store::commit(const batch& b) {
   std::lock_guard lock{p_->mutex};
   for (const auto& id : b.erased_jobs) p_->erase_job(id);
   for (const auto& [thing, job_id] : b.erased_executions) p_->erase_execution(thing, job_id);
+  for (const auto& id : b.erased_templates) p_->templates.erase(id);
+  for (const auto& t : b.templates) p_->templates.insert_or_assign(t.id, t);
   for (const auto& [id, things] : b.rollouts) p_->rollouts.insert_or_assign(id, things);
   for (const auto& j : b.jobs) p_->jobs.insert_or_assign(j.id, j);
   for (const auto& e : b.executions) p_->put(e);
@@ -243,6 +246,21 @@ std::vector<std::string> memory_store::rolling_out() const {
       out.push_back(id);
     }
   }
+  return out;
+}
+
+std::optional<job_template> memory_store::find_template(std::string_view id) const {
+  std::lock_guard lock{p_->mutex};
+  auto it = p_->templates.find(id);
+  if (it == p_->templates.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::string> memory_store::template_ids() const {
+  std::lock_guard lock{p_->mutex};
+  std::vector<std::string> out;
+  out.reserve(p_->templates.size());
+  for (const auto& [id, t] : p_->templates) out.push_back(id);
   return out;
 }
 

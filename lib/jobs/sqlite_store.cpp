@@ -6,6 +6,8 @@
 #include "core/sqlite.hpp"
 #include "jobs/config_json.hpp"
 
+#include <iotblocks/jobs/config.hpp>
+
 #include <atomic>
 #include <mutex>
 
@@ -45,6 +47,9 @@ CREATE TABLE IF NOT EXISTS executions(
   retry_attempt INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(thing, job_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS executions_by_job ON executions(job_id);
+CREATE TABLE IF NOT EXISTS job_templates(
+  id TEXT PRIMARY KEY,
+  body TEXT NOT NULL);  -- DescribeJobTemplate's shape (jobs::to_json(job_template))
 CREATE TABLE IF NOT EXISTS rollout_targets(
   job_id TEXT NOT NULL,
   position INTEGER NOT NULL,
@@ -62,6 +67,9 @@ constexpr const char* upsert_execution_sql =
     "in_progress_timeout_minutes, in_progress_deadline, step_deadline, retry_attempt) "
     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 constexpr const char* erase_job_sql = "DELETE FROM jobs WHERE id = ?1";
+constexpr const char* upsert_template_sql =
+    "INSERT OR REPLACE INTO job_templates(id, body) VALUES(?1, ?2)";
+constexpr const char* erase_template_sql = "DELETE FROM job_templates WHERE id = ?1";
 constexpr const char* erase_rollout_sql = "DELETE FROM rollout_targets WHERE job_id = ?1";
 constexpr const char* insert_rollout_sql =
     "INSERT OR REPLACE INTO rollout_targets(job_id, position, thing) VALUES(?1, ?2, ?3)";
@@ -116,6 +124,7 @@ std::string config_json(const job& j) {
   d.AddMember("ended", ended, a);
   if (!j.reason_code.empty()) d.AddMember("reasonCode", json::string_value(j.reason_code, a), a);
   if (!j.comment.empty()) d.AddMember("comment", json::string_value(j.comment, a), a);
+  if (!j.template_id.empty()) d.AddMember("template", json::string_value(j.template_id, a), a);
   return json::write(d);
 }
 
@@ -160,6 +169,7 @@ std::string read_config(std::string_view text, job& j) {
   }
   if (auto v = json::get_string(*d, "reasonCode")) j.reason_code = std::string(*v);
   if (auto v = json::get_string(*d, "comment")) j.comment = std::string(*v);
+  if (auto v = json::get_string(*d, "template")) j.template_id = std::string(*v);
   return {};
 }
 
@@ -190,6 +200,8 @@ struct sqlite_store::impl {
   sqlite::statement erase_executions;
   sqlite::statement erase_execution;
   sqlite::statement erase_rollout;
+  sqlite::statement upsert_template;
+  sqlite::statement erase_template;
   sqlite::statement insert_rollout;
   memory_store copy;
   std::atomic<std::uint64_t> commits{0};
@@ -268,6 +280,16 @@ struct sqlite_store::impl {
       e.retry_attempt = execs->column_int64(13);
       b.executions.push_back(std::move(e));
     }
+    auto templates = db.prepare("SELECT id, body FROM job_templates");
+    if (!templates) return std::move(templates).take_failure();
+    for (;;) {
+      auto row = templates->step();
+      if (!row) return std::move(row).take_failure();
+      if (!*row) break;
+      auto t = parse_job_template(templates->column_text(1));
+      if (!t) return bad_row("job_templates", templates->column_text(0), t.fail().message);
+      b.templates.push_back(std::move(*t));
+    }
     auto rollouts =
         db.prepare("SELECT job_id, thing FROM rollout_targets ORDER BY job_id, position");
     if (!rollouts) return std::move(rollouts).take_failure();
@@ -308,6 +330,14 @@ struct sqlite_store::impl {
       if (auto r = run(erase_job.bind(1, std::string_view(id))); !r) return r;
       if (auto r = run(erase_executions.bind(1, std::string_view(id))); !r) return r;
       if (auto r = run(erase_rollout.bind(1, std::string_view(id))); !r) return r;
+    }
+    for (const auto& id : b.erased_templates) {
+      if (auto r = run(erase_template.bind(1, std::string_view(id))); !r) return r;
+    }
+    for (const auto& t : b.templates) {
+      const std::string body = to_json(t);
+      upsert_template.bind(1, std::string_view(t.id)).bind(2, std::string_view(body));
+      if (auto r = run(upsert_template); !r) return r;
     }
     for (const auto& [id, things] : b.rollouts) {
       if (auto r = run(erase_rollout.bind(1, std::string_view(id))); !r) return r;
@@ -368,6 +398,7 @@ struct sqlite_store::impl {
       for (auto& p : queue->take_all()) group.push_back(std::move(p));
       batch all;
       all.erased_jobs = copy.job_ids();
+      all.erased_templates = copy.template_ids();
       (void)copy.commit(all);
       (void)load();
     }
@@ -398,7 +429,9 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path
                          {erase_executions_sql, &p->erase_executions},
                          {erase_execution_sql, &p->erase_execution},
                          {erase_rollout_sql, &p->erase_rollout},
-                         {insert_rollout_sql, &p->insert_rollout}}) {
+                         {insert_rollout_sql, &p->insert_rollout},
+                         {upsert_template_sql, &p->upsert_template},
+                         {erase_template_sql, &p->erase_template}}) {
     auto prepared = p->db.prepare(sql);
     if (!prepared) return std::move(prepared).take_failure();
     *st = std::move(*prepared);
@@ -455,6 +488,10 @@ std::vector<std::string> sqlite_store::rollout_targets(std::string_view job_id, 
   return p_->copy.rollout_targets(job_id, from, count);
 }
 std::vector<std::string> sqlite_store::rolling_out() const { return p_->copy.rolling_out(); }
+std::optional<job_template> sqlite_store::find_template(std::string_view id) const {
+  return p_->copy.find_template(id);
+}
+std::vector<std::string> sqlite_store::template_ids() const { return p_->copy.template_ids(); }
 std::size_t sqlite_store::size() const { return p_->copy.size(); }
 std::uint64_t sqlite_store::commits() const noexcept {
   return p_->commits.load(std::memory_order_relaxed);

@@ -11,6 +11,9 @@ process) and the AWS IoT Device SDK v2 for JavaScript unchanged:
   notify-next, and succeeds; describe-job-execution shows executionNumber 2.
 - abortConfig: failures over the threshold cancel the job (reasonCode, comment) and its
   QUEUED executions; cancel-job with reasonCode and comment; refusals of bad configurations.
+- job templates: create (from a document or a job), describe, list, delete, and create-job
+  --job-template-arn taking the template's document and configurations where the request
+  sets none.
 
   tests/gateway/aws_job_configs_test.py build/<dir>/apps/iotblocks/iotblocks
 """
@@ -227,6 +230,76 @@ def abort(gw):
     check(code == "ResourceNotFoundException", "nothing was created: %s" % code)
 
 
+def templates(gw):
+    iot, _ = jobs_test.clients(gw)
+    arn = "arn:aws:iot:%s:000000000000:jobtemplate/" % base.REGION
+    rollout_config = {"maximumPerMinute": 1}
+    abort_config = {"criteriaList": [{"failureType": "ALL", "action": "CANCEL",
+                                      "thresholdPercentage": 20.5,
+                                      "minNumberOfExecutedThings": 5}]}
+    retry_config = {"criteriaList": [{"failureType": "FAILED", "numberOfRetries": 3}]}
+    out, code = call(iot, "create_job_template", jobTemplateId="fw", description="firmware",
+                     document='{"op":"update"}', timeoutConfig={"inProgressTimeoutInMinutes": 9},
+                     jobExecutionsRolloutConfig=rollout_config, abortConfig=abort_config,
+                     jobExecutionsRetryConfig=retry_config)
+    check(code is None and out.get("jobTemplateArn") == arn + "fw",
+          "create-job-template %s %s" % (out, code))
+    _, code = call(iot, "create_job_template", jobTemplateId="fw", description="again",
+                   document="{}")
+    check(code == "ConflictException", "the same template id again: %s" % code)
+    _, code = call(iot, "create_job_template", jobTemplateId="x", description="neither")
+    check(code == "InvalidRequestException", "a template with no document: %s" % code)
+    out, code = call(iot, "describe_job_template", jobTemplateId="fw")
+    check(code is None and out.get("document") == '{"op":"update"}'
+          and out.get("description") == "firmware"
+          and out.get("timeoutConfig") == {"inProgressTimeoutInMinutes": 9}
+          and out.get("jobExecutionsRolloutConfig") == rollout_config
+          and out.get("abortConfig") == abort_config
+          and out.get("jobExecutionsRetryConfig") == retry_config and "createdAt" in out,
+          "describe-job-template %s %s" % (out, code))
+    for t in ("m0", "m1"):
+        call(iot, "create_thing", thingName=t)
+    _, code = call(iot, "create_job", jobId="from-template", jobTemplateArn=arn + "fw",
+                   targets=[thing_arn("m0"), thing_arn("m1")])
+    check(code is None, "create-job --job-template-arn with no document %s" % code)
+    out, _ = call(iot, "describe_job", jobId="from-template")
+    j = out.get("job", {})
+    check(j.get("jobTemplateArn") == arn + "fw" and j.get("abortConfig") == abort_config
+          and j.get("jobExecutionsRolloutConfig") == rollout_config
+          and j.get("jobExecutionsRetryConfig") == retry_config
+          and j.get("timeoutConfig") == {"inProgressTimeoutInMinutes": 9}
+          and j["jobProcessDetails"]["numberOfQueuedThings"] == 1,
+          "the job took the template's configurations (one thing a minute) %s" % j)
+    out, _ = call(iot, "get_job_document", jobId="from-template")
+    check(out.get("document") == '{"op":"update"}', "and its document %s" % out)
+    _, code = call(iot, "create_job", jobId="overridden", jobTemplateArn=arn + "fw",
+                   targets=[thing_arn("m0")], document='{"op":"reboot"}',
+                   jobExecutionsRolloutConfig={"maximumPerMinute": 100})
+    out, _ = call(iot, "describe_job", jobId="overridden")
+    doc, _ = call(iot, "get_job_document", jobId="overridden")
+    check(code is None and out["job"]["jobExecutionsRolloutConfig"] == {"maximumPerMinute": 100}
+          and out["job"]["abortConfig"] == abort_config
+          and doc.get("document") == '{"op":"reboot"}',
+          "the request's document and rollout win over the template's %s" % out.get("job"))
+    _, code = call(iot, "create_job", jobId="x", jobTemplateArn=arn + "nope",
+                   targets=[thing_arn("m0")])
+    check(code == "ResourceNotFoundException", "an unknown template: %s" % code)
+    jarn = "arn:aws:iot:%s:000000000000:job/overridden" % base.REGION
+    _, code = call(iot, "create_job_template", jobTemplateId="copy", description="from a job",
+                   jobArn=jarn)
+    out, _ = call(iot, "describe_job_template", jobTemplateId="copy")
+    check(code is None and out.get("document") == '{"op":"reboot"}'
+          and out.get("jobExecutionsRolloutConfig") == {"maximumPerMinute": 100},
+          "create-job-template --job-arn copies the job %s" % out)
+    out, code = call(iot, "list_job_templates")
+    check([t["jobTemplateId"] for t in out.get("jobTemplates", [])] == ["copy", "fw"],
+          "list-job-templates %s %s" % (out, code))
+    _, code = call(iot, "delete_job_template", jobTemplateId="copy")
+    _, gone = call(iot, "describe_job_template", jobTemplateId="copy")
+    check(code is None and gone == "ResourceNotFoundException",
+          "delete-job-template %s %s" % (code, gone))
+
+
 def main():
     binary = sys.argv[1]
     if not os.path.isdir(jobs_test.SDK):
@@ -252,6 +325,13 @@ def main():
             rollout(gw, d)
             retry(gw, d, ca)
             abort(gw)
+            templates(gw)
+            gw.stop()
+            gw.start()
+            iot, _ = jobs_test.clients(gw)
+            out, code = call(iot, "describe_job_template", jobTemplateId="fw")
+            check(out.get("abortConfig", {}).get("criteriaList", [{}])[0].get(
+                "thresholdPercentage") == 20.5, "after a restart the template %s" % code)
         finally:
             if gw.proc:
                 gw.stop()

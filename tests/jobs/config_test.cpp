@@ -112,4 +112,21 @@ TEST(JobsConfig, RetryRoundTripsAndRefusals) {
   }
 }
 
+TEST(JobsConfig, TemplateRoundTrips) {
+  job_template t;
+  t.id = "tpl";
+  t.description = "a \"quoted\" description";
+  t.document = R"({"op":"x"})";
+  t.in_progress_timeout_minutes = 9;
+  t.rollout = {.maximum_per_minute = 7};
+  t.abort_criteria = {{failure_type::rejected, 1.5, 2}};
+  t.retry_criteria = {{failure_type::all, 3}};
+  t.created_at = 1'700'000'000;
+  auto back = parse_job_template(to_json(t));
+  ASSERT_TRUE(back) << back.describe();
+  EXPECT_EQ(*back, t);
+  EXPECT_EQ(parse_job_template(R"({"jobTemplateId":"x"})").error(), error::invalid_request);
+  EXPECT_EQ(parse_job_template("nope").error(), error::invalid_json);
+}
+
 }  // namespace

@@ -299,6 +299,77 @@ TEST_P(JobConfigs, NoRetryOnceTheJobIsCanceled) {
   EXPECT_EQ(svc->describe_job("fw")->open_executions, 0u);
 }
 
+job_template firmware_template() {
+  job_template t;
+  t.id = "fw-template";
+  t.description = "firmware update";
+  t.document = R"({ "op" : "update" })";
+  t.in_progress_timeout_minutes = 15;
+  t.rollout.maximum_per_minute = 1;
+  t.abort_criteria = {{failure_type::all, 20, 5}};
+  t.retry_criteria = {{failure_type::failed, 2}};
+  return t;
+}
+
+TEST_P(JobConfigs, TemplatesAreStoredAndRefusedAsAws) {
+  ASSERT_TRUE(svc->create_template(firmware_template()));
+  EXPECT_EQ(svc->create_template(firmware_template()).error(), error::conflict);
+  auto bad = firmware_template();
+  bad.id = "other";
+  bad.description.clear();
+  EXPECT_EQ(svc->create_template(bad).error(), error::invalid_request);
+  bad = firmware_template();
+  bad.id = "bad id";
+  EXPECT_EQ(svc->create_template(bad).error(), error::invalid_request);
+  bad = firmware_template();
+  bad.id = "other";
+  bad.document = "[]";
+  EXPECT_EQ(svc->create_template(bad).error(), error::invalid_request);
+  bad.document = "{}";
+  bad.retry_criteria = {{failure_type::failed, 11}};
+  EXPECT_EQ(svc->create_template(bad).error(), error::invalid_request);
+  EXPECT_FALSE(svc->describe_template("other"));
+  restart();
+  auto t = svc->describe_template("fw-template").value();
+  auto want = firmware_template();
+  want.document = R"({"op":"update"})";  // compact
+  want.created_at = t0;
+  EXPECT_EQ(t, want);
+  EXPECT_EQ(holder.get().template_ids(), std::vector<std::string>{"fw-template"});
+  ASSERT_TRUE(svc->delete_template("fw-template"));
+  EXPECT_EQ(svc->delete_template("fw-template").error(), error::resource_not_found);
+  restart();
+  EXPECT_FALSE(svc->describe_template("fw-template"));
+}
+
+TEST_P(JobConfigs, JobFromATemplateTakesWhatItLeavesUnset) {
+  ASSERT_TRUE(svc->create_template(firmware_template()));
+  auto spec = svc->from_template("fw-template", job_spec{"fw", "", {"a", "b"}});
+  ASSERT_TRUE(spec) << spec.describe();
+  ASSERT_TRUE(svc->create_job(*spec));
+  auto j = svc->describe_job("fw").value();
+  EXPECT_EQ(j.document, R"({"op":"update"})");
+  EXPECT_EQ(j.in_progress_timeout_minutes, 15);
+  EXPECT_EQ(j.rollout.maximum_per_minute, 1);
+  EXPECT_EQ(j.abort_criteria, firmware_template().abort_criteria);
+  EXPECT_EQ(j.retry_criteria, firmware_template().retry_criteria);
+  EXPECT_EQ(j.template_id, "fw-template");
+  EXPECT_EQ(holder.size(), 1u);  // the template's rollout: one a minute
+  // What the request sets wins.
+  job_spec own{"fw2", R"({"op":"reboot"})", {"a"}, 3};
+  own.rollout.maximum_per_minute = 50;
+  own.retry_criteria = {{failure_type::timed_out, 1}};
+  auto merged = svc->from_template("fw-template", own).value();
+  EXPECT_EQ(merged.document, R"({"op":"reboot"})");
+  EXPECT_EQ(merged.in_progress_timeout_minutes, 3);
+  EXPECT_EQ(merged.rollout.maximum_per_minute, 50);
+  EXPECT_EQ(merged.retry_criteria, own.retry_criteria);
+  EXPECT_EQ(merged.abort_criteria, firmware_template().abort_criteria);
+  EXPECT_EQ(svc->from_template("nope", own).error(), error::resource_not_found);
+  restart();
+  EXPECT_EQ(svc->describe_job("fw")->template_id, "fw-template");
+}
+
 IOTBLOCKS_JOBS_ON_EVERY_STORE(JobConfigs);
 
 }  // namespace

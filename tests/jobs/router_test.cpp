@@ -262,6 +262,10 @@ struct failing_store final : store {
     return inner.rollout_targets(j, from, n);
   }
   std::vector<std::string> rolling_out() const override { return inner.rolling_out(); }
+  std::optional<job_template> find_template(std::string_view id) const override {
+    return inner.find_template(id);
+  }
+  std::vector<std::string> template_ids() const override { return inner.template_ids(); }
 };
 
 TEST(JobsRouter, InternalErrorWhenTheStoreFails) {

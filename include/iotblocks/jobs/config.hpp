@@ -28,6 +28,12 @@ result<std::vector<abort_criterion>> parse_abort_config(std::string_view json,
 result<std::vector<retry_criterion>> parse_retry_config(std::string_view json,
                                                         const limits& l = {});
 
+/// A job template as one JSON object in DescribeJobTemplate's shape (jobTemplateId,
+/// description, document as a string, createdAt in seconds, timeoutConfig and the three
+/// configurations); parse_job_template reads it back. Errors as parse_rollout_config.
+std::string to_json(const job_template& t);
+result<job_template> parse_job_template(std::string_view json, const limits& l = {});
+
 /// The configurations as AWS shapes them (DescribeJob); parse_* reads them back.
 std::string to_json(const rollout_config& c);
 std::string to_json(const std::vector<abort_criterion>& criteria);

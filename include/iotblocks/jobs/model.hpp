@@ -237,7 +237,21 @@ struct job {
   ended_counts ended = {};
   std::string reason_code = {};  ///< CancelJob's reasonCode, or the abort's
   std::string comment = {};      ///< CancelJob's comment, or the abort's
+  std::string template_id = {};  ///< the job template it was created from (may be empty)
   friend bool operator==(const job&, const job&) = default;
+};
+
+/// A job template (CreateJobTemplate): what CreateJob takes from it when given its ARN.
+struct job_template {
+  std::string id;                                ///< [a-zA-Z0-9_-], 1..64
+  std::string description;                       ///< 1..2028 characters (required by AWS)
+  std::string document;                          ///< compact JSON object
+  std::int64_t in_progress_timeout_minutes = 0;  ///< timeoutConfig; 0: none
+  rollout_config rollout = {};
+  std::vector<abort_criterion> abort_criteria = {};
+  std::vector<retry_criterion> retry_criteria = {};
+  std::int64_t created_at = 0;
+  friend bool operator==(const job_template&, const job_template&) = default;
 };
 
 /// One job's execution on one thing. Times are seconds since the epoch.

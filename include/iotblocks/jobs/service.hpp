@@ -44,6 +44,7 @@ struct job_spec {
   std::string description = {};                      ///< up to 2028 characters
   std::vector<std::string> target_names = {};        ///< kept as job::targets
   bool continuous = false;                           ///< job::continuous
+  std::string template_id = {};                      ///< job::template_id
   rollout_config rollout = {};                       ///< jobExecutionsRolloutConfig
   std::vector<abort_criterion> abort_criteria = {};  ///< abortConfig
   std::vector<retry_criterion> retry_criteria = {};  ///< jobExecutionsRetryConfig
@@ -110,6 +111,18 @@ class service {
   /// the job's retry criteria allow, QUEUED again as the next attempt) and releases the
   /// rollouts' executions due by `now`.
   result<std::vector<message>> tick(time_point now);
+
+  /// CreateJobTemplate: `t` stored with created_at now. Errors: invalid_request (id,
+  /// description, document, timeout, configurations), limit_exceeded (document), conflict
+  /// (the id exists), internal_error.
+  result<void> create_template(job_template t);
+  /// DeleteJobTemplate. Errors: resource_not_found, internal_error.
+  result<void> delete_template(std::string_view id);
+  std::optional<job_template> describe_template(std::string_view id) const;
+  /// `spec` with what it leaves unset taken from template `id` (document, timeout, rollout,
+  /// abort and retry configurations; `spec` wins where it sets them). Errors:
+  /// resource_not_found.
+  result<job_spec> from_template(std::string_view id, job_spec spec) const;
 
   std::optional<job> describe_job(std::string_view id) const;
   std::optional<execution> describe_execution(std::string_view job_id,

@@ -33,9 +33,11 @@ struct batch {
   std::vector<std::pair<std::string, std::string>> erased_executions;  ///< (thing, job id)
   /// A new rolled-out job's things in release order (job id, things); erased with the job.
   std::vector<std::pair<std::string, std::vector<std::string>>> rollouts = {};
+  std::vector<job_template> templates = {};        ///< written (inserted or replaced)
+  std::vector<std::string> erased_templates = {};  ///< erased first
   bool empty() const noexcept {
     return erased_jobs.empty() && jobs.empty() && executions.empty() && erased_executions.empty() &&
-           rollouts.empty();
+           rollouts.empty() && templates.empty() && erased_templates.empty();
   }
 };
 
@@ -79,6 +81,9 @@ class store {
                                                    std::size_t count) const = 0;
   /// Ids of IN_PROGRESS jobs whose rollout has things left, sorted.
   virtual std::vector<std::string> rolling_out() const = 0;
+  virtual std::optional<job_template> find_template(std::string_view id) const = 0;
+  /// Job template ids, sorted.
+  virtual std::vector<std::string> template_ids() const = 0;
 };
 
 /// Jobs in memory. Distinct objects: safe. Shared objects: safe.
@@ -103,6 +108,8 @@ class memory_store final : public store {
   std::vector<std::string> rollout_targets(std::string_view job_id, std::size_t from,
                                            std::size_t count) const override;
   std::vector<std::string> rolling_out() const override;
+  std::optional<job_template> find_template(std::string_view id) const override;
+  std::vector<std::string> template_ids() const override;
 
   /// Executions held.
   std::size_t size() const;
@@ -144,6 +151,8 @@ class sqlite_store final : public store {
   std::vector<std::string> rollout_targets(std::string_view job_id, std::size_t from,
                                            std::size_t count) const override;
   std::vector<std::string> rolling_out() const override;
+  std::optional<job_template> find_template(std::string_view id) const override;
+  std::vector<std::string> template_ids() const override;
 
   /// Executions held.
   std::size_t size() const;
