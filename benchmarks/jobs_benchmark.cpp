@@ -123,7 +123,6 @@ BENCHMARK(BM_CreateJob)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
-
 job_spec rolled_out(std::string id, const std::vector<std::string>& names) {
   job_spec spec{std::move(id), R"({"op":"reboot"})", names};
   spec.rollout.maximum_per_minute = 1000;
