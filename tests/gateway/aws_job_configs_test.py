@@ -3,9 +3,10 @@
 process) and the AWS IoT Device SDK v2 for JavaScript unchanged:
 
 - jobExecutionsRolloutConfig: a job on six things at two a minute has executions for the
-  first two only; the gateway is killed with SIGKILL in the middle of the rollout twice and
-  the rollout resumes from its file each time, with every thing reached once, nothing lost
-  and no execution in two states. A minute passing while the gateway is down is made by
+  first two only (the SDK device of the third has nothing to start); the gateway is killed
+  with SIGKILL in the middle of the rollout twice and the rollout resumes from its file each
+  time (the SDK device then starts its execution), with every thing reached once, nothing
+  lost and no execution in two states. A minute passing while the gateway is down is made by
   moving the stored window start back 60 s in jobs.db (sqlite3) before the restart.
 - jobExecutionsRetryConfig: the SDK device fails its first attempt, is told of attempt 2 by
   notify-next, and succeeds; describe-job-execution shows executionNumber 2.
@@ -72,11 +73,24 @@ def wait_for_count(iot, job, n, what):
     return got
 
 
-def rollout(gw, d):
+def start_next(gw, ca, cert, key, thing):
+    """The SDK device's answer to one StartNextPendingJobExecution."""
+    r = subprocess.run(["node", os.path.join(HERE, "aws_job_next_device.js"),
+                        str(gw.ports["mqtts"]), ca, cert, key, thing],
+                       capture_output=True, text=True, timeout=30)
+    lines = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+    check(r.returncode == 0 and lines and lines[-1].get("event") == "start-next",
+          "the SDK device asked for its next job: %s %s" % (lines, r.stderr[-1000:]))
+    return lines[-1].get("execution") if lines else None
+
+
+def rollout(gw, d, ca):
     iot, _ = jobs_test.clients(gw)
     things = ["r%d" % i for i in range(6)]
+    cert, key = jobs_test.onboard(iot, d, "r2")  # a device the rollout reaches in minute 2
     for t in things:
-        call(iot, "create_thing", thingName=t)
+        if t != "r2":
+            call(iot, "create_thing", thingName=t)
     rollout_config = {"maximumPerMinute": 2}
     abort_config = {"criteriaList": [{"failureType": "FAILED", "action": "CANCEL",
                                       "thresholdPercentage": 100.0,
@@ -97,27 +111,36 @@ def rollout(gw, d):
           "two a minute: r0 and r1 only %s" % sorted(first))
     _, code = call(iot, "describe_job_execution", jobId="roll", thingName="r2")
     check(code == "ResourceNotFoundException", "r2 not reached yet: %s" % code)
+    check(start_next(gw, ca, cert, key, "r2") is None,
+          "the SDK device r2 has nothing to start before its minute")
 
     kill9(gw)
     minute_passes(d, "roll")
     gw.start()
     iot, _ = jobs_test.clients(gw)
     second = wait_for_count(iot, "roll", 4, "after kill -9 and a minute the rollout resumed")
+    e = start_next(gw, ca, cert, key, "r2") or {}
+    check(e.get("jobId") == "roll" and e.get("status") == "IN_PROGRESS"
+          and e.get("executionNumber") == 1 and e.get("jobDocument") == {"op": "reboot"},
+          "the SDK device r2 starts the execution the resumed rollout released %s" % e)
+    second = executions(iot, "roll")
     kill9(gw)
     minute_passes(d, "roll")
     gw.start()
     iot, _ = jobs_test.clients(gw)
     last = wait_for_count(iot, "roll", 6, "after a second kill -9 the rollout finished")
-    check(sorted(last) == things and all(
-        e["status"] == "QUEUED" and e["executionNumber"] == 1 for e in last.values()),
-        "every thing reached once, QUEUED, attempt 1 %s" % last)
+    check(sorted(last) == things and last["r2"]["status"] == "IN_PROGRESS" and all(
+        e["status"] == "QUEUED" for t, e in last.items() if t != "r2")
+        and all(e["executionNumber"] == 1 for e in last.values()),
+        "every thing reached once, attempt 1, QUEUED (r2 IN_PROGRESS) %s" % last)
     check(all(last[t]["queuedAt"] == first[t]["queuedAt"] for t in first)
           and all(last[t]["queuedAt"] == second[t]["queuedAt"] for t in second)
           and last["r2"]["queuedAt"] > first["r0"]["queuedAt"],
           "executions released before a kill are the same ones after it")
     out, _ = call(iot, "describe_job", jobId="roll")
     details = out.get("job", {}).get("jobProcessDetails", {})
-    check(out["job"]["status"] == "IN_PROGRESS" and details.get("numberOfQueuedThings") == 6
+    check(out["job"]["status"] == "IN_PROGRESS" and details.get("numberOfQueuedThings") == 5
+          and details.get("numberOfInProgressThings") == 1
           and sum(v for k, v in details.items() if k.startswith("number")) == 6,
           "describe-job counts six executions, each in one state %s" % details)
 
@@ -322,7 +345,7 @@ def main():
         gw = base.Gateway(binary, d, config)
         gw.start()
         try:
-            rollout(gw, d)
+            rollout(gw, d, ca)
             retry(gw, d, ca)
             abort(gw)
             templates(gw)
