@@ -275,6 +275,9 @@ std::string to_json(const job_template& t) {
 }
 
 result<job_template> parse_job_template(std::string_view text, const limits& l) {
+  if (text.size() > l.max_request_size()) {
+    return failure{error::invalid_json, "the job template exceeds the maximum size", {}};
+  }
   auto doc = json::parse(text, {.max_depth = l.max_depth()});
   if (!doc) return failure{error::invalid_json, doc.fail().message, doc.fail().where};
   const auto bad = [](std::string m) { return failure{error::invalid_request, std::move(m), {}}; };
