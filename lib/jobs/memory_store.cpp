@@ -105,7 +105,10 @@ std::error_code memory_store::commit(const batch& b) {
   for (const auto& [thing, job_id] : b.erased_executions) p_->erase_execution(thing, job_id);
   for (const auto& id : b.erased_templates) p_->templates.erase(id);
   for (const auto& t : b.templates) p_->templates.insert_or_assign(t.id, t);
-  for (const auto& [id, things] : b.rollouts) p_->rollouts.insert_or_assign(id, things);
+  for (const auto& [id, things] : b.rollouts) {
+    auto& list = p_->rollouts[id];
+    list.insert(list.end(), things.begin(), things.end());
+  }
   for (const auto& j : b.jobs) p_->jobs.insert_or_assign(j.id, j);
   for (const auto& e : b.executions) p_->put(e);
   return {};

@@ -288,8 +288,9 @@ void service::release_rollouts(batch& b, std::int64_t now, std::vector<std::stri
     const std::size_t n =
         release(j->progress, j->rollout, count_of(j->ended, execution_status::succeeded), now);
     if (n == 0) continue;
+    std::unordered_set<std::string> seen;  // a thing a continuous job's add_target repeated
     for (auto& thing : store_.rollout_targets(id, from, n)) {
-      if (store_.find_execution(thing, id)) continue;  // a continuous job's add_target
+      if (!seen.insert(thing).second || store_.find_execution(thing, id)) continue;
       b.executions.push_back(queue(id, thing, ++sequence_, now, j->in_progress_timeout_minutes));
       ++j->open_executions;
       add_thing(things, thing);
@@ -534,6 +535,13 @@ result<std::vector<message>> service::add_target(std::string_view job_id, std::s
   }
   if (store_.find_execution(thing, job_id)) return std::vector<message>{};
   batch b;
+  if (j->rollout.enabled()) {  // joins the rollout: released at its rate by tick()
+    b.rollouts.emplace_back(j->id, std::vector<std::string>{std::string(thing)});
+    ++j->progress.targets;
+    j->last_updated_at = t;
+    b.jobs.push_back(std::move(*j));
+    return commit_and_push(b, {}, t, lock);
+  }
   ++j->open_executions;
   j->last_updated_at = t;
   b.executions.push_back(

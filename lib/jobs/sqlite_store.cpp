@@ -71,8 +71,9 @@ constexpr const char* upsert_template_sql =
     "INSERT OR REPLACE INTO job_templates(id, body) VALUES(?1, ?2)";
 constexpr const char* erase_template_sql = "DELETE FROM job_templates WHERE id = ?1";
 constexpr const char* erase_rollout_sql = "DELETE FROM rollout_targets WHERE job_id = ?1";
-constexpr const char* insert_rollout_sql =
-    "INSERT OR REPLACE INTO rollout_targets(job_id, position, thing) VALUES(?1, ?2, ?3)";
+constexpr const char* insert_rollout_sql =  // after the job's last position
+    "INSERT INTO rollout_targets(job_id, position, thing) VALUES(?1, (SELECT "
+    "COALESCE(MAX(position), -1) + 1 FROM rollout_targets WHERE job_id = ?1), ?2)";
 constexpr const char* erase_executions_sql = "DELETE FROM executions WHERE job_id = ?1";
 constexpr const char* erase_execution_sql =
     "DELETE FROM executions WHERE thing = ?1 AND job_id = ?2";
@@ -340,11 +341,8 @@ struct sqlite_store::impl {
       if (auto r = run(upsert_template); !r) return r;
     }
     for (const auto& [id, things] : b.rollouts) {
-      if (auto r = run(erase_rollout.bind(1, std::string_view(id))); !r) return r;
-      for (std::size_t i = 0; i < things.size(); ++i) {
-        insert_rollout.bind(1, std::string_view(id))
-            .bind(2, static_cast<std::int64_t>(i))
-            .bind(3, std::string_view(things[i]));
+      for (const auto& thing : things) {
+        insert_rollout.bind(1, std::string_view(id)).bind(2, std::string_view(thing));
         if (auto r = run(insert_rollout); !r) return r;
       }
     }

@@ -168,6 +168,36 @@ TEST_P(JobConfigs, RolloutAndConfigurationValidation) {
   EXPECT_FALSE(svc->describe_job("fw"));
 }
 
+TEST_P(JobConfigs, AContinuousJobsNewThingsJoinItsRollout) {
+  job_spec s{"fw", "{}", {"a"}};
+  s.continuous = true;
+  s.rollout.maximum_per_minute = 1;
+  ASSERT_TRUE(svc->create_job(s));
+  auto out = svc->add_target("fw", "b");
+  ASSERT_TRUE(out) << out.describe();
+  EXPECT_TRUE(out->empty());  // b waits for its minute: no execution, no push
+  EXPECT_FALSE(exec("fw", "b"));
+  ASSERT_TRUE(svc->add_target("fw", "c"));
+  ASSERT_TRUE(svc->add_target("fw", "c"));  // twice before its release: one execution
+  restart();
+  clock.advance(60s);
+  auto pushed = tick();
+  EXPECT_EQ(count_topic(pushed, "$aws/things/b/jobs/notify-next"), 1u);
+  EXPECT_FALSE(exec("fw", "c"));
+  clock.advance(60s);
+  tick();
+  clock.advance(60s);
+  tick();
+  EXPECT_EQ(exec("fw", "c")->status, execution_status::queued);
+  EXPECT_TRUE(svc->add_target("fw", "c")->empty());  // it has one: nothing new
+  auto j = svc->describe_job("fw").value();
+  EXPECT_EQ(j.progress.targets, 4u);
+  EXPECT_TRUE(j.progress.done());
+  EXPECT_EQ(j.open_executions, 3u);
+  EXPECT_EQ(holder.size(), 3u);
+  EXPECT_EQ(j.status, job_status::in_progress);  // continuous
+}
+
 job_spec aborting(std::vector<std::string> things, failure_type type, double percent,
                   std::int64_t min) {
   job_spec s{"fw", "{}", std::move(things)};

@@ -102,8 +102,9 @@ class service {
   result<std::vector<message>> delete_execution(std::string_view job_id, std::string_view thing,
                                                 std::int64_t execution_number, bool force = false);
   /// A thing joined a continuous job's targets: a QUEUED execution for it (none if it has
-  /// one of this job already), and its pushes. Errors: resource_not_found, conflict (the job
-  /// is not IN_PROGRESS or not continuous), invalid_request (thing name).
+  /// one of this job already), and its pushes; with a rollout, the thing joins the end of
+  /// the rollout and tick() releases it at the rollout's rate. Errors: resource_not_found, conflict
+  /// (the job is not IN_PROGRESS or not continuous), invalid_request (thing name).
   result<std::vector<message>> add_target(std::string_view job_id, std::string_view thing);
   /// The thing is gone from the fleet: its pending executions become REMOVED.
   result<std::vector<message>> remove_thing(std::string_view thing);

@@ -31,7 +31,8 @@ struct batch {
   std::vector<job> jobs;
   std::vector<execution> executions;
   std::vector<std::pair<std::string, std::string>> erased_executions;  ///< (thing, job id)
-  /// A new rolled-out job's things in release order (job id, things); erased with the job.
+  /// Things appended to a rolled-out job's release order (job id, things): all of a new
+  /// job's, or one a continuous job reaches later; erased with the job.
   std::vector<std::pair<std::string, std::vector<std::string>>> rollouts = {};
   std::vector<job_template> templates = {};        ///< written (inserted or replaced)
   std::vector<std::string> erased_templates = {};  ///< erased first
