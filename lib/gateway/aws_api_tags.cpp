@@ -157,6 +157,14 @@ bool is_create_with_tags(std::string_view action) {
   return false;
 }
 
+bool is_delete_of_taggable(std::string_view action) {
+  for (std::string_view a : {"iot:DeleteThingGroup", "iot:DeleteThingType", "iot:DeletePolicy",
+                             "iot:DeleteJob", "iot:DeleteTopicRule", "iot:DeleteCACertificate"}) {
+    if (a == action) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::span<const operation> tag_operations() {
@@ -188,7 +196,7 @@ std::optional<net::http_reply> tags_before(call& c, const operation& op, std::ve
 void tags_after(call& c, const operation& op, const std::vector<tag>& tags,
                 net::http_reply& reply) {
   if (c.tags == nullptr || reply.status < 200 || reply.status > 299) return;
-  if (op.action.starts_with("iot:Delete") && !describe_path(op.resource).empty()) {
+  if (is_delete_of_taggable(op.action)) {
     if (auto r = c.tags->remove_all(c.arn(op.resource, c.params.at(0))); !r) {
       reply = error_for(r.fail());
     }

@@ -128,6 +128,15 @@ def tags(gw):
         tags=[{"Key": "team", "Value": "a b/c"}])["policyArn"]
     check(iot.list_tags_for_resource(resourceArn=policy)["tags"] ==
           [{"Key": "team", "Value": "a b/c"}], "create-policy --tags")
+    iot.create_policy_version(policyName="tagged-policy", policyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:Publish",
+                                                 "Resource": "*"}]}))
+    iot.delete_policy_version(policyName="tagged-policy", policyVersionId="2")
+    check(iot.list_tags_for_resource(resourceArn=policy)["tags"] ==
+          [{"Key": "team", "Value": "a b/c"}], "delete-policy-version keeps the policy's tags")
+    iot.delete_policy(policyName="tagged-policy")
+    code, _, _ = error_of(iot.list_tags_for_resource, resourceArn=policy)
+    check(code == "ResourceNotFoundException", "a deleted policy's tags are not found")
     iot.create_topic_rule(ruleName="tagged_rule", tags="team=rules&stage=dev%2F1",
                           topicRulePayload={"sql": "SELECT * FROM 'lab/tags'", "actions": [
                               {"republish": {"topic": "lab/out", "roleArn":
