@@ -135,13 +135,14 @@ result<void> store::impl::load(stored_policies rows) {
 result<void> store::impl::sync(bool write) {
   const auto now = std::chrono::steady_clock::now();
   if (!write && now - last_sync < options.sync_interval) return {};
-  auto moved = db->changed_elsewhere();
-  if (!moved) return write ? result<void>{moved.fail()} : result<void>{};
+  // Also when the store does not answer: reads retry once per interval.
   last_sync = now;
   next_sync_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
                          (now + options.sync_interval).time_since_epoch())
                          .count(),
                      std::memory_order_release);
+  auto moved = db->changed_elsewhere();
+  if (!moved) return write ? result<void>{moved.fail()} : result<void>{};
   if (!*moved) return {};
   auto rows = db->load();
   if (!rows) return write ? result<void>{rows.fail()} : result<void>{};

@@ -81,6 +81,8 @@ result<std::unique_ptr<policy_persistence>> policy_persistence::open(const std::
   if (!conn) return std::move(conn).take_failure();
   auto p = std::make_unique<impl>(std::move(*conn));
   auto& c = p->db.conn();
+  // Quiet: no "relation already exists, skipping" notices on stderr at every start.
+  if (auto r = c.run("SET client_min_messages = warning"); !r) return r.fail();
   auto version = c.lock_schema("policy");
   if (!version) return std::move(version).take_failure();
   if (*version > schema_version) {

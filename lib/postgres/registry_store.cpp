@@ -130,6 +130,8 @@ result<std::unique_ptr<registry_store>> registry_store::open(const std::string& 
   if (!conn) return std::move(conn).take_failure();
   auto p = std::make_unique<impl>(std::move(*conn));
   auto& c = p->db.conn();
+  // Quiet: no "relation already exists, skipping" notices on stderr at every start.
+  if (auto r = c.run("SET client_min_messages = warning"); !r) return r.fail();
   auto version = c.lock_schema("registry");
   if (!version) return std::move(version).take_failure();
   if (*version > schema_version) {

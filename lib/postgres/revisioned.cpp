@@ -71,9 +71,11 @@ result<void> revisioned::commit_write() {
 result<bool> revisioned::changed_elsewhere() {
   auto rev = exec(revision_name_.c_str(), revision_sql_.c_str());
   if (!rev) {
-    // begin() replaces a connection the server or the network dropped, for the next look.
-    if (c_.begin()) (void)c_.run("ROLLBACK");
-    return std::move(rev).take_failure();
+    // begin() replaces a connection the server or the network dropped: look once more.
+    if (auto r = c_.begin(); !r) return std::move(r).take_failure();
+    rev = exec(revision_name_.c_str(), revision_sql_.c_str());
+    (void)c_.run("ROLLBACK");
+    if (!rev) return std::move(rev).take_failure();
   }
   const auto v = revision_of(*rev);
   if (!v) return no_revision(table_);

@@ -90,9 +90,9 @@ result<void> registry_impl::assign(stored_state state) {
 result<void> registry_impl::sync(bool write) {
   const auto now = std::chrono::steady_clock::now();
   if (!write && now - last_sync < opts.sync_interval) return {};
+  last_sync = now;  // also when the store does not answer: reads retry once per interval
   auto changed = db->changed_elsewhere();
   if (!changed) return write ? result<void>{changed.fail()} : result<void>{};
-  last_sync = now;
   if (!*changed) return {};
   auto state = db->load();
   if (!state) return write ? result<void>{state.fail()} : result<void>{};

@@ -184,6 +184,29 @@ TEST(PostgresPolicyStore, ConcurrentCreatesOfOnePolicyGiveOneSuccess) {
   EXPECT_EQ(open_policies(url).list_policies().size(), std::size_t{n});
 }
 
+TEST(PostgresRegistry, ConnectionsTheServerDroppedAreReplacedAtTheNextLook) {
+  const auto url = testing::fresh_database();
+  ASSERT_FALSE(url.empty());
+  auto a = open_registry(url), b = open_registry(url);
+  auto pa = open_policies(url), pb = open_policies(url);
+  ASSERT_TRUE(a.create_thing({.name = "before"}));
+  ASSERT_TRUE(b.describe_thing("before"));
+  // The server ends every other session on the database (as a restart or a failover would).
+  const std::string terminate =
+      "psql -q '" + url +
+      "' -c \"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+      "WHERE datname = current_database() AND pid <> pg_backend_pid()\" >/dev/null";
+  ASSERT_EQ(std::system(terminate.c_str()), 0);
+  // Every connection is gone: each store's next look replaces its connection.
+  EXPECT_TRUE(b.describe_thing("before"));
+  EXPECT_TRUE(a.create_thing({.name = "after"}));
+  EXPECT_TRUE(b.describe_thing("after"));
+  const std::string doc = R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+    "Action":"iot:Connect","Resource":"*"}]})";
+  ASSERT_TRUE(pa.create_policy("After", doc));
+  EXPECT_TRUE(pb.get_policy("After"));
+}
+
 TEST(PostgresRegistry, SchemaVersionsAreCheckedPerComponent) {
   const auto url = testing::fresh_database();
   ASSERT_FALSE(url.empty());
