@@ -7,6 +7,7 @@
 #include "registry/chain_cache.hpp"
 #include "registry/id_index.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory_resource>
@@ -77,6 +78,7 @@ struct registry_impl {
   std::unique_ptr<store> db;
   options opts;
   std::chrono::steady_clock::time_point last_sync{};
+  std::atomic<std::uint64_t> generation{0};  ///< loads of changes made elsewhere
   std::optional<std::string> registration_code;
   string_map<ca_record> cas;
   id_index certificates;  ///< device certificates by id

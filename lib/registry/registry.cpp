@@ -96,7 +96,9 @@ result<void> registry_impl::sync(bool write) {
   if (!*changed) return {};
   auto state = db->load();
   if (!state) return write ? result<void>{state.fail()} : result<void>{};
-  return assign(std::move(*state));
+  auto r = assign(std::move(*state));
+  generation.fetch_add(1, std::memory_order_acq_rel);
+  return r;
 }
 
 }  // namespace detail
@@ -518,6 +520,15 @@ void registry::clear_crls() {
   d_->trust.clear_crls();
   d_->crls.clear();
   d_->cache.clear();
+}
+
+result<void> registry::refresh() {
+  detail::synced_lock l{*d_, true};
+  return l.status();
+}
+
+std::uint64_t registry::generation() const noexcept {
+  return d_->generation.load(std::memory_order_acquire);
 }
 
 statistics registry::stats() const {

@@ -244,8 +244,16 @@ TEST(PostgresGatewayRegistry, ConcurrentCreateThingThroughBothGivesOneSuccessAnd
     EXPECT_NE(rc_a == 0, rc_b == 0) << out_a << out_b;  // exactly one success
     const std::string& loser = rc_a == 0 ? out_b : out_a;
     EXPECT_NE(loser.find("ResourceAlreadyExistsException"), std::string::npos) << loser;
-    const auto on_b = b.admin("GET", "/admin/things/" + thing);
-    EXPECT_NE(on_b.body.find(rc_a == 0 ? "north" : "south"), std::string::npos) << on_b.body;
+    // Both gateways show the winner's thing, B within the sync bound.
+    const std::string winner = rc_a == 0 ? "north" : "south";
+    for (const one_gateway* g : {&a, &b}) {
+      const auto shown = until(
+          [&] {
+            return g->admin("GET", "/admin/things/" + thing).body.find(winner) != std::string::npos;
+          },
+          true, sync_bound + slack);
+      EXPECT_TRUE(shown) << (g == &a ? "A" : "B") << " does not show " << winner;
+    }
   }
 }
 

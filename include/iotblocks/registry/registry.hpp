@@ -179,6 +179,13 @@ class registry {
 
   statistics stats() const;
 
+  /// Looks now whether another process changed the store (see options::sync_interval)
+  /// and loads its changes. Errors: the store's.
+  result<void> refresh();
+  /// Moves each time the registry loaded changes made by another process: records and
+  /// decisions taken from it before are stale.
+  std::uint64_t generation() const noexcept;
+
  private:
   explicit registry(std::unique_ptr<detail::registry_impl> impl) noexcept;
   std::unique_ptr<detail::registry_impl> d_;
