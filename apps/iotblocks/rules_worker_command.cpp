@@ -17,6 +17,7 @@
 #include <iotblocks/rules/mqtt_properties.hpp>
 #include <iotblocks/topic/syntax.hpp>
 
+#include "broker_url.hpp"
 #include "core/json.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -27,7 +28,6 @@
 #include <fmt/format.h>
 
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <functional>
@@ -89,30 +89,6 @@ class client_publisher final : public rules::publisher {
   net::mqtt_client& c_;
   std::atomic<bool> closed_{false};
 };
-
-void parse_broker(const std::string& url, net::mqtt_client_options& o) {
-  std::string_view rest = url;
-  if (rest.starts_with("mqtt://")) {
-    rest.remove_prefix(7);
-  } else if (rest.starts_with("mqtts://")) {
-    rest.remove_prefix(8);
-    o.tls.enabled = true;
-    o.port = 8883;
-  } else {
-    throw error(usage, "--broker: expected mqtt://host[:port] or mqtts://host[:port]");
-  }
-  if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
-    unsigned port = 0;
-    const auto p = rest.substr(colon + 1);
-    auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
-    if (ec != std::errc{} || end != p.data() + p.size() || port == 0 || port > 65535)
-      throw error(usage, "--broker: bad port in " + url);
-    o.port = static_cast<std::uint16_t>(port);
-    rest = rest.substr(0, colon);
-  }
-  if (rest.empty()) throw error(usage, "--broker: no host in " + url);
-  o.host = std::string(rest);
-}
 
 void run_worker(const worker_args& a) {
   net::mqtt_client_options o;
@@ -272,7 +248,7 @@ void setup(CLI::App& root) {
   auto* w = rules_cmd->add_subcommand(
       "worker",
       "Run rules as a client of an MQTT broker; workers sharing --group split the messages");
-  w->add_option("--broker", a.broker, "mqtt://host[:port] or mqtts://host[:port]")
+  w->add_option("--broker", a.broker, "mqtt://host[:port], mqtts://host[:port] or host[:port]")
       ->capture_default_str();
   w->add_option("--group", a.group, "shared-subscription group ($share/<group>/<FROM>)")
       ->required();

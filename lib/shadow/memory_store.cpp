@@ -11,6 +11,10 @@ void store::modify_async(const shadow_key& key, edit fn, done on_done) {
   if (on_done) on_done(ec);
 }
 
+void store::modify_deferred(const shadow_key& key, owned_edit fn, done on_done) {
+  modify_async(key, fn, std::move(on_done));
+}
+
 result<std::vector<std::string>> store::named_shadows(std::string_view, std::string_view,
                                                       std::size_t) {
   return failure{std::make_error_code(std::errc::operation_not_supported),

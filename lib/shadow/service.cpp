@@ -81,14 +81,16 @@ outcome service::remove(const shadow_key& key, std::string_view payload, const r
 
 namespace {
 
-// Runs `op` on the store with async completion; a store failure becomes 500.
+// Runs `op` on the store with deferred completion (the store may run it later, and
+// again on a retried transaction; the last run's outcome counts); a store failure
+// becomes 500. `op` owns what it uses.
 template <class Op>
 void run_async(store& st, const service& svc, const shadow_key& key, Op op,
                std::function<void(outcome)> done) {
   auto out = std::make_shared<outcome>();
-  st.modify_async(
+  st.modify_deferred(
       key,
-      [&](document& d) {
+      [out, op = std::move(op)](document& d) {
         *out = op(d);
         return out->accepted();
       },
@@ -111,7 +113,10 @@ void service::update_async(const shadow_key& key, std::string_view payload,
     return;
   }
   run_async(
-      store_, *this, key, [&](document& d) { return d.update(payload, now(), limits_, what); },
+      store_, *this, key,
+      [this, body = std::string(payload), what](document& d) {
+        return d.update(body, now(), limits_, what);
+      },
       std::move(done));
 }
 
@@ -124,7 +129,9 @@ void service::remove_async(const shadow_key& key, std::string_view payload,
   }
   run_async(
       store_, *this, key,
-      [&](document& d) { return d.remove(payload, now(), key.label(), limits_, what); },
+      [this, body = std::string(payload), label = key.label(), what](document& d) {
+        return d.remove(body, now(), label, limits_, what);
+      },
       std::move(done));
 }
 

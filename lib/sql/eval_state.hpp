@@ -54,6 +54,7 @@ struct eval_state {
   val root;
   std::vector<val> path_vals;
   std::vector<std::uint8_t> path_done;
+  std::vector<std::uint8_t> path_seen;  ///< json_index.cpp: the path's first occurrence was met
   /// Root-level paths are read in one resumable pass over the payload object.
   json::object_reader root_reader{std::string_view{}};
   bool root_scan_started = false;

@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <future>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -114,6 +116,65 @@ TEST(PostgresShadowStore, RefusesAServerItCannotReachAndASchemaFromANewerBuild) 
   const auto newer = shadow_store::open(pg.url());
   EXPECT_EQ(newer.error(), error::schema_too_new);
   EXPECT_NE(newer.describe().find("99"), std::string::npos) << newer.describe();
+}
+
+}  // namespace
+}  // namespace iotblocks::postgres
+
+namespace iotblocks::postgres {
+namespace {
+
+// Group commit: two stores (two processes) queue deferred updates of the same shadows,
+// new and existing, with names that need quoting in an array literal. Each is
+// acknowledged after its transaction's COMMIT, none is lost, and transactions carry
+// many updates each.
+TEST(PostgresShadowStore, DeferredUpdatesFromTwoProcessesAreGroupCommittedAndNoneIsLost) {
+  testing::server pg;
+  ASSERT_TRUE(pg.ok());
+  auto a = shadow_store::open(pg.url()).value();
+  auto b = shadow_store::open(pg.url()).value();
+  constexpr int per_store = 3000, shadows = 20;
+  std::atomic<int> done{0}, failed{0}, accepted{0};
+  std::promise<void> all_done;
+  auto queue = [&](shadow_store& s, int from) {
+    for (int i = from; i < from + per_store; ++i) {
+      const shadow_key key{"t" + std::to_string(i % shadows), i % 2 ? "" : "n\"a\\me"};
+      const std::string request = R"({"state":{"reported":{"k)" + std::to_string(i) + R"(":1}}})";
+      auto status = std::make_shared<int>(0);
+      s.modify_deferred(
+          key,
+          [request, status](document& d) {
+            auto out = d.update(request, now);
+            *status = out.status;
+            return out.accepted();
+          },
+          [&, status](std::error_code ec) {
+            if (ec) ++failed;
+            if (*status == 200) ++accepted;
+            if (++done == 2 * per_store) all_done.set_value();
+          });
+    }
+  };
+  std::thread ta{[&] { queue(*a, 0); }};
+  std::thread tb{[&] { queue(*b, per_store); }};
+  ta.join();
+  tb.join();
+  ASSERT_EQ(all_done.get_future().wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  ASSERT_EQ(done.load(), 2 * per_store);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(accepted.load(), 2 * per_store);
+  std::int64_t versions = 0;
+  for (int t = 0; t < shadows; ++t) {
+    for (const char* name : {"", "n\"a\\me"})
+      versions += version_of(*a, {"t" + std::to_string(t), name});
+  }
+  EXPECT_EQ(versions, 2 * per_store);
+  std::string stored;
+  ASSERT_FALSE(b->read({"t3", ""}, [&](const document& d) { stored = d.to_storage(); }));
+  EXPECT_NE(stored.find("\"k3003\":1"), std::string::npos) << stored;
+  const auto commits = a->group_commits() + b->group_commits();
+  EXPECT_GT(commits, 0u);
+  EXPECT_LT(commits, 2u * per_store / 4) << "about one transaction per update";
 }
 
 }  // namespace

@@ -34,6 +34,34 @@ TEST(SqlEvaluate, OutputViewStaysValidUntilNextCall) {
   EXPECT_EQ(**a, R"({"lux":20000})");
 }
 
+// Paths not read before validation are read during it (one pass, json_index.cpp);
+// the values must be those the lazy reader gives.
+TEST(SqlEvaluate, PathsReadWhileValidatingAsTheLazyReader) {
+  evaluator ev;
+  auto r = compile("SELECT a, b.c AS c, b.d AS d, e, s FROM 't'").value();
+  const auto eval = [&](const std::string& payload) {
+    auto out = ev.evaluate(r, msg_of(payload));
+    EXPECT_TRUE(out.ok() && out->has_value()) << payload;
+    return out.ok() && out->has_value() ? std::string(**out) : std::string("<none>");
+  };
+  // First occurrence wins, at every level, as the lazy reader.
+  EXPECT_EQ(eval(R"({"a":1,"b":{"c":2,"c":3},"a":4,"b":{"d":5}})"), R"({"a":1,"c":2})");
+  // A parent that is not an object first: its members are absent.
+  EXPECT_EQ(eval(R"({"b":7,"b":{"c":1},"a":null})"), R"({"a":null})");
+  // Numbers keep their text; whole ones are Ints; beyond 64 bits stays exact.
+  EXPECT_EQ(eval(R"({"a":10.50,"e":1.0e1,"b":{"c":-0,"d":123456789012345678901234567890}})"),
+            R"({"a":10.50,"c":0,"d":123456789012345678901234567890,"e":10})");
+  // Escaped keys and strings.
+  EXPECT_EQ(eval(R"({"\u0061":"x\"y","s":"\u00e9","b":{"\u0063":true}})"),
+            R"({"a":"x\"y","c":true,"s":"é"})");
+  // Whitespace everywhere.
+  EXPECT_EQ(eval(" {\n \"a\" : 2.5 ,\t\"s\":\"v\" } \n"), R"({"a":2.5,"s":"v"})");
+  // Not JSON: a trailing value, a bad escape, a missing comma. As bytes, paths are absent.
+  for (const std::string bad : {R"({"a":1} 2)", R"({"a":"\q"})", R"({"a":1 "s":2})"}) {
+    EXPECT_EQ(eval(bad), "{}") << bad;
+  }
+}
+
 TEST(SqlEvaluate, EvaluateValue) {
   evaluator ev;
   auto r = compile("SELECT lux, location FROM 't'").value();

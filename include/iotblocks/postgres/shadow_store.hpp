@@ -22,6 +22,11 @@ namespace iotblocks::postgres {
 
 struct shadow_store_options {
   std::size_t connections = 4;  ///< statements in flight at once from this process
+  /// Group commit of modify_deferred: threads that each write a batch of the queued changes
+  /// in one transaction (row locks taken in key order) and acknowledge them after its
+  /// COMMIT. At most `connections`.
+  std::size_t committers = 2;
+  std::size_t max_batch = 1024;  ///< most changes in one transaction
 };
 
 /// Distinct objects: safe. Shared objects: safe.
@@ -38,11 +43,17 @@ class shadow_store final : public shadow::store {
 
   /// Errors: error::connection_failed, error::statement_failed (the change is dropped).
   std::error_code modify(const shadow::shadow_key& key, edit fn) override;
+  /// Group commit: queued for a committer thread, which runs `fn` inside its transaction
+  /// (again if the server aborts it on a deadlock or serialization failure) and calls
+  /// `on_done` on that thread after COMMIT.
+  void modify_deferred(const shadow::shadow_key& key, owned_edit fn, done on_done) override;
   std::error_code read(const shadow::shadow_key& key,
                        shadow::function_ref<void(const shadow::document&)> fn) override;
 
   result<std::vector<std::string>> named_shadows(std::string_view thing, std::string_view from = {},
                                                  std::size_t limit = SIZE_MAX) override;
+  /// Transactions committed by modify_deferred so far (for tests and benchmarks).
+  std::uint64_t group_commits() const noexcept;
 
  private:
   struct impl;

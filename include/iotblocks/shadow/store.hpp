@@ -66,6 +66,12 @@ class store {
   /// modify_async returns. Default: modify, then on_done.
   virtual void modify_async(const shadow_key& key, edit fn, done on_done);
 
+  using owned_edit = std::function<bool(document&)>;
+  /// Like modify_async, but `fn` owns what it uses and may run later, on the store's
+  /// thread, and more than once (a store that retries a transaction runs it again on the
+  /// document read anew; the last run counts). Default: modify_async, `fn` run at once.
+  virtual void modify_deferred(const shadow_key& key, owned_edit fn, done on_done);
+
   /// Runs `fn` on the shadow's current document (never-existing if there is none).
   virtual std::error_code read(const shadow_key& key, function_ref<void(const document&)> fn) = 0;
   /// The names of `thing`'s named shadows that exist (deleted ones left out), sorted, at most
