@@ -23,6 +23,15 @@ if(IOTBLOCKS_FUZZ)
   target_link_options(iotblocks_sanitizers INTERFACE -fsanitize=address,undefined)
 endif()
 
+# Shared libraries (BUILD_SHARED_LIBS): SONAME libiotblocks_<name>.so.<major>.<minor>
+# while the major version is 0 (a 0.x release may change the ABI), .so.<major> from
+# 1.0 on (docs/firmware.md, "Shared libraries").
+if(PROJECT_VERSION_MAJOR EQUAL 0)
+  set(IOTBLOCKS_SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
+else()
+  set(IOTBLOCKS_SOVERSION ${PROJECT_VERSION_MAJOR})
+endif()
+
 # iotblocks_add_component(<name> SOURCES ... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...])
 # Creates the static (or shared) library iotblocks_<name>, alias iotblocks::<name>,
 # exported as iotblocks::<name>. A dependency iotblocks::<other> that is not part of
@@ -44,7 +53,7 @@ function(iotblocks_add_component name)
     EXPORT_NAME ${name}
     OUTPUT_NAME iotblocks_${name}
     VERSION ${PROJECT_VERSION}
-    SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
+    SOVERSION ${IOTBLOCKS_SOVERSION})
   target_compile_features(iotblocks_${name} PUBLIC cxx_std_20)
   target_include_directories(iotblocks_${name}
     PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>

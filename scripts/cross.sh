@@ -2,11 +2,16 @@
 # Cross builds of the sans-I/O blocks (docs/firmware.md). Installs Debian's cross
 # toolchains when they are missing (as root, or with sudo), then:
 #   cortex-m4  builds core, topic and mqtt for Cortex-M4 (-Os -fno-exceptions -fno-rtti),
-#              compiles the sans-I/O objects of anomaly, policy, shadow and sql, and
-#              prints each block's object text (arm-none-eabi-size)
-#   aarch64    builds core, topic, mqtt and their unit tests for aarch64 Linux and
-#              runs the tests under qemu-user
-# Usage: scripts/cross.sh [cortex-m4|aarch64|all]   (default: all)
+#              compiles the sans-I/O objects of anomaly, policy, shadow and sql,
+#              prints each block's object text (arm-none-eabi-size), and links the
+#              programs of benchmarks/footprint (flash and static RAM)
+#   aarch64    builds core, topic, mqtt and their unit tests for 64-bit Arm Linux
+#   armhf      the same for 32-bit Arm Linux (ARMv7-A, hard float)
+#   linux      both: builds aarch64 then armhf, then runs the six test programs
+#              under qemu-user, two at a time (what CI runs)
+# The Linux targets run each test program once under qemu-user (every test of it in
+# one process); `ctest --preset aarch64` runs them one test per process instead.
+# Usage: scripts/cross.sh [cortex-m4|aarch64|armhf|linux|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -71,7 +76,7 @@ cortex_m4() {
 #   policy   store.cpp (SQLite, std::mutex)
 #   shadow   sqlite_store.cpp (SQLite), memory_store.cpp, router.cpp (std::mutex:
 #            newlib's libstdc++ has no threads)
-#   sql      evaluator.cpp (simdjson), functions_hash.cpp (OpenSSL libcrypto),
+#   sql      evaluator.cpp, json_index.cpp (simdjson), functions_hash.cpp (OpenSSL libcrypto),
 #            functions_string.cpp (locale_t), tz.cpp (std::mutex, zoneinfo files)
 sans_io_objects() {
   install rapidjson-dev libfmt-dev
@@ -119,16 +124,78 @@ sans_io_objects() {
     "$(text_of "$out/shadow.a" '^(tree|document_state)\.o')"
   printf '| %-46s | %7s |\n' "shadow (the sources kept)" "$(text_of "$out/shadow.a" .)"
   printf '| %-46s | %7s |\n' "sql (the sources kept)" "$(text_of "$out/sql.a" .)"
+  linked_programs "$build"
 }
 
-aarch64() {
-  install g++-aarch64-linux-gnu qemu-user libgtest-dev libgmock-dev rapidjson-dev
-  cmake --workflow --preset aarch64
+# Linked programs of benchmarks/footprint, one per block, with --gc-sections and
+# newlib-nano: flash (text + data) and static RAM (data + bss), each less an empty
+# program's.
+linked_programs() {
+  local build=$1 out=$1/sans-io
+  local core=$build/lib/core/libiotblocks_core.a topic=$build/lib/topic/libiotblocks_topic.a
+  local flags=(-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -fno-exceptions
+               -fno-rtti -std=c++20 -Wno-psabi -Wl,--gc-sections --specs=nano.specs
+               --specs=nosys.specs -Iinclude)
+  local -A archives=(
+    [topic_match]="$topic $core"
+    [pewma_score]="$out/anomaly.a $core"
+    [shadow_update]="$out/shadow.a $out/core_json.a $core"
+    [policy_evaluate]="$out/policy.a $out/core_json.a $core")
+  local -A labels=(
+    [topic_match]="topic: validate filter and name, match"
+    [pewma_score]="anomaly: PEWMA create and score"
+    [shadow_update]="shadow: update (parse, merge, delta, JSON out)"
+    [policy_evaluate]="policy: parse a document, evaluate a request")
+  local empty_flash empty_ram program sizes
+  read -r empty_flash empty_ram < <(arm-none-eabi-size "$build/empty.elf" |
+                                    awk 'NR == 2 { print $1 + $2, $2 + $3 }')
+  echo
+  echo "Linked (benchmarks/footprint/<program>.cpp, --gc-sections, newlib-nano), less an empty" \
+       "program: bytes"
+  printf '| %-46s | %7s | %7s |\n' "program" "flash" "RAM"
+  for program in topic_match pewma_score shadow_update policy_evaluate; do
+    # shellcheck disable=SC2086  # the archive lists split on purpose
+    arm-none-eabi-g++ "${flags[@]}" "benchmarks/footprint/$program.cpp" ${archives[$program]} \
+      -o "$build/$program.elf" 2> >(grep -v "is not implemented and will always fail" >&2)
+    read -r -a sizes < <(arm-none-eabi-size "$build/$program.elf" |
+                         awk 'NR == 2 { print $1 + $2, $2 + $3 }')
+    printf '| %-46s | %7s | %7s |\n' "${labels[$program]} ($program)" \
+      "$((sizes[0] - empty_flash))" "$((sizes[1] - empty_ram))"
+  done
+}
+
+# build_linux <preset>: configures and builds the preset's unit tests (build/<preset>).
+build_linux() {
+  local preset=$1 triple
+  triple=$([[ $preset == aarch64 ]] && echo aarch64-linux-gnu || echo arm-linux-gnueabihf)
+  install "g++-$triple" qemu-user googletest rapidjson-dev
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset"
+}
+
+# run_linux <preset>...: runs each preset's test programs under qemu-user from the
+# source tree (their data paths are relative to it), two at a time; fails if any does.
+run_linux() {
+  local preset programs=()
+  for preset; do
+    for t in topic mqtt core; do programs+=("$preset:$t"); done  # the longest first
+  done
+  printf '%s\n' "${programs[@]}" | xargs -P 2 -I{} bash -c '
+    preset=${1%%:*} t=${1#*:}
+    if [[ $preset == aarch64 ]]; then qemu=(qemu-aarch64 -L /usr/aarch64-linux-gnu)
+    else qemu=(qemu-arm -L /usr/arm-linux-gnueabihf); fi
+    start=$SECONDS
+    if out=$("${qemu[@]}" "build/$preset/tests/$t/${t}_tests" --gtest_brief=1 2>&1); then
+      echo "$preset ${t}_tests: $(grep -o "PASSED.*" <<<"$out" | tr -d "]") ($((SECONDS - start)) s)"
+    else
+      printf "%s\n%s ${t}_tests FAILED\n" "$out" "$preset" >&2; exit 1
+    fi' _ {}
 }
 
 case $what in
   cortex-m4) cortex_m4 ;;
-  aarch64) aarch64 ;;
-  all) cortex_m4; aarch64 ;;
-  *) echo "usage: $0 [cortex-m4|aarch64|all]" >&2; exit 2 ;;
+  aarch64 | armhf) build_linux "$what"; run_linux "$what" ;;
+  linux) build_linux aarch64; build_linux armhf; run_linux aarch64 armhf ;;
+  all) cortex_m4; build_linux aarch64; build_linux armhf; run_linux aarch64 armhf ;;
+  *) echo "usage: $0 [cortex-m4|aarch64|armhf|linux|all]" >&2; exit 2 ;;
 esac

@@ -73,6 +73,8 @@ std::span<const operation> jobs_data_operations();
 std::span<const operation> group_operations();
 /// Thing types (aws_api_thing_types.cpp), part of iot_operations().
 std::span<const operation> thing_type_operations();
+/// Provisioning templates and their versions (aws_api_provisioning.cpp), part of iot_operations().
+std::span<const operation> provisioning_template_operations();
 /// Nothing when a thing may be given `type` (empty: no type), else the AWS error (404 for a
 /// missing type, 400 for a deprecated one).
 std::optional<net::http_reply> thing_type_assignable(call& c, std::string_view type);

@@ -4,6 +4,8 @@
 // device CA and the policy store the admin API uses.
 #include <iotblocks/registry/types.hpp>
 
+#include <iotblocks/provisioning/template_store.hpp>
+
 #include "gateway/aws_api.hpp"
 #include "gateway/aws_api_iot.hpp"
 #include "gateway/security.hpp"
@@ -279,6 +281,50 @@ net::http_reply get_registration_code(call& c) {
   return ok(d);
 }
 
+/// A body's registrationConfig (JITP) checked before anything is written: nothing, or 400.
+std::optional<net::http_reply> check_registration_config(call& c, const rapidjson::Value& body) {
+  const auto* rc = json::find(body, "registrationConfig");
+  if (rc == nullptr || rc->IsNull()) return std::nullopt;
+  if (!rc->IsObject()) return invalid("registrationConfig: expected an object");
+  if (c.g.templates == nullptr) {
+    return invalid("registrationConfig needs \"authorize\": true and the registry");
+  }
+  if (const auto* b = json::find(*rc, "templateBody"); b && b->IsString()) {
+    if (auto t = provisioning::parse_template(json::view(*b)); !t) {
+      return invalid("registrationConfig.templateBody: " + t.describe());
+    }
+  }
+  return std::nullopt;
+}
+
+/// Stores a body's registrationConfig for the CA `id` (after check_registration_config).
+std::optional<net::http_reply> set_registration_config(call& c, const std::string& id,
+                                                       const rapidjson::Value& body) {
+  const auto* rc = json::find(body, "registrationConfig");
+  if (rc == nullptr || rc->IsNull()) return std::nullopt;
+  std::optional<net::http_reply> bad;
+  provisioning::ca_registration r;
+  if (auto v = string_member(*rc, "templateBody", bad)) r.template_body = *v;
+  if (auto v = string_member(*rc, "templateName", bad)) r.template_name = *v;
+  if (auto v = string_member(*rc, "roleArn", bad)) r.role_arn = *v;
+  if (bad) return bad;
+  if (auto ok = c.g.templates->set_ca_registration(id, r); !ok) return invalid(ok.describe());
+  return std::nullopt;
+}
+
+/// describe-ca-certificate's registrationConfig, when the CA has one.
+void registration_config_into(call& c, const std::string& id, rapidjson::Document& d) {
+  if (c.g.templates == nullptr) return;
+  const auto r = c.g.templates->ca_registration_of(id);
+  if (!r) return;
+  auto& a = d.GetAllocator();
+  rapidjson::Value o(rapidjson::kObjectType);
+  if (!r->template_body.empty()) put(o, "templateBody", r->template_body, a);
+  if (!r->template_name.empty()) put(o, "templateName", r->template_name, a);
+  if (!r->role_arn.empty()) put(o, "roleArn", r->role_arn, a);
+  d.AddMember("registrationConfig", o, a);
+}
+
 net::http_reply register_ca_certificate(call& c) {
   std::optional<net::http_reply> bad;
   auto* reg = need_registry(c, bad);
@@ -295,8 +341,10 @@ net::http_reply register_ca_certificate(call& c) {
   registry::ca_registration flags;
   flags.active = flag(c, "setAsActive");
   flags.auto_registration = flag(c, "allowAutoRegistration");
+  if (auto r = check_registration_config(c, body)) return *r;
   auto id = reg->register_ca(*ca, *verification, flags);
   if (!id) return error_for(id.fail());
+  if (auto r = set_registration_config(c, *id, body)) return *r;
   rapidjson::Document d;
   d.SetObject();
   put(d, "certificateArn", c.arn("cacert", *id), d.GetAllocator());
@@ -326,6 +374,7 @@ net::http_reply describe_ca_certificate(call& c) {
   o.AddMember("validity", validity(r->certificate, a), a);
   put(o, "certificateMode", "DEFAULT", a);
   d.AddMember("certificateDescription", o, a);
+  registration_config_into(c, r->id(), d);
   return ok(d);
 }
 
@@ -372,9 +421,13 @@ net::http_reply update_ca_certificate(call& c) {
     }
     auto_registration = s == "ENABLE";
   }
+  rapidjson::Document body;
+  if (auto b = body_object(c, body)) return *b;
+  if (auto r = check_registration_config(c, body)) return *r;
   if (auto ok = reg->update_ca(c.params[0], status, auto_registration); !ok) {
     return error_for(ok.fail());
   }
+  if (auto r = set_registration_config(c, c.params[0], body)) return *r;
   return {200, ""};
 }
 

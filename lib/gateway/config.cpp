@@ -9,6 +9,7 @@
 #include "gateway/config_json.hpp"
 #include "gateway/config_rules.hpp"
 #include "gateway/custom_auth.hpp"
+#include "gateway/provisioning_hooks.hpp"
 
 #include <fstream>
 #include <initializer_list>
@@ -158,7 +159,8 @@ result<config> parse_config(std::string_view text) {
                      "certificate_profile",
                      "log",
                      "stores",
-                     "provisioning_templates"})) {
+                     "provisioning_templates",
+                     "provisioning_hooks"})) {
     return *f;
   }
   config c;
@@ -244,6 +246,7 @@ result<config> parse_config(std::string_view text) {
   if (auto ok = aws::read_access_keys(root, c); !ok) return std::move(ok).take_failure();
   if (auto ok = detail::read_device_settings(root, c); !ok) return std::move(ok).take_failure();
   if (auto ok = custom_auth::read_config(root, c); !ok) return std::move(ok).take_failure();
+  if (auto ok = provisioning_hooks::read_config(root, c); !ok) return std::move(ok).take_failure();
   if (const value* dp = json::find(root, "default_policies")) {
     if (!dp->IsArray()) return bad("default_policies", "expected an array of policy names");
     for (const auto& s : dp->GetArray()) {

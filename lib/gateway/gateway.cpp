@@ -163,16 +163,28 @@ result<void> gateway::start() {
   auto types = registry::thing_types::open((dir / "thing_types.db").string());
   if (!types) return failure{types.error(), "thing types: " + types.describe(), {}};
   g.types = std::move(*types);
-  if (!g.cfg.provisioning_templates.empty()) {
-    if (!g.cfg.authorize || g.sec->reg() == nullptr) {
-      return failure{core::error::invalid_argument,
-                     "provisioning_templates need \"authorize\": true and the registry",
-                     {}};
+  if (g.cfg.authorize && g.sec->reg() != nullptr) {
+    auto templates =
+        provisioning::template_store::open((dir / "provisioning_templates.db").string());
+    if (!templates) {
+      return failure{templates.error(), "provisioning templates: " + templates.describe(), {}};
     }
-    auto p = provisioning_plane::open(g.cfg.provisioning_templates, *g.sec, *g.groups, *g.types,
-                                      *g.jobs, g.mqtt);
+    g.templates = std::move(*templates);
+    provisioning_plane::settings ps{
+        "arn:aws:iam::" + g.cfg.aws.account_id + ":role/iotblocks-config",
+        "arn:aws:iot:" + g.cfg.aws.region + ":" + g.cfg.aws.account_id + ":provisioningtemplate/",
+        &g.cfg.provisioning_hooks};
+    auto p = provisioning_plane::open(g.cfg.provisioning_templates, std::move(ps), *g.templates,
+                                      *g.sec, *g.groups, *g.types, *g.jobs, g.mqtt);
     if (!p) return p.fail();
     g.provisioning = std::move(*p);
+    g.sec->jit_provisioner = [&g](const std::string& cert, const std::string& ca) {
+      return g.provisioning->provision_just_in_time(cert, ca);
+    };
+  } else if (!g.cfg.provisioning_templates.empty()) {
+    return failure{core::error::invalid_argument,
+                   "provisioning_templates need \"authorize\": true and the registry",
+                   {}};
   }
 
   rules::engine_options ro;
@@ -200,7 +212,7 @@ result<void> gateway::start() {
   g.mqtt.on_accepted([&g](const broker::message& m, const broker::client_info* from) {
     const std::string_view client = from != nullptr ? std::string_view(from->client_id) : "";
     if (m.topic.starts_with(basic_ingest_prefix)) return g.basic_ingest(m, from);
-    if (g.provisioning && g.provisioning->on_publish(m.topic, as_string_view(m.payload), client)) {
+    if (g.provisioning && g.provisioning->on_publish(m.topic, as_string_view(m.payload), from)) {
       return;
     }
     if (m.topic.starts_with(shadow_prefix) &&

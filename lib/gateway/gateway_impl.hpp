@@ -43,7 +43,9 @@ struct gateway::impl {
   std::unique_ptr<jobs_plane> jobs;                ///< AWS IoT Jobs (jobs_plane.cpp)
   std::unique_ptr<registry::thing_groups> groups;  ///< static thing groups (thing_groups.db)
   std::unique_ptr<registry::thing_types> types;    ///< thing types (thing_types.db)
-  /// Fleet provisioning, when templates are configured (provisioning_plane.cpp).
+  /// Provisioning templates (provisioning_templates.db), with "authorize" and the registry.
+  std::unique_ptr<provisioning::template_store> templates;
+  /// Fleet provisioning, with the template store (provisioning_plane.cpp).
   std::unique_ptr<provisioning_plane> provisioning;
   std::unique_ptr<rules::engine> rules;
   std::unique_ptr<rule_store> rule_changes;  ///< rules changed through the admin API

@@ -3,6 +3,7 @@
 #include "gateway/provisioning_plane.hpp"
 
 #include "gateway/jobs_plane.hpp"
+#include "gateway/provisioning_hooks.hpp"
 #include "gateway/security.hpp"
 
 #include <iotblocks/core/bytes.hpp>
@@ -52,6 +53,23 @@ class undo_log {
   std::vector<std::function<void()>> steps_;
 };
 
+// The pseudo parameters of a certificate: its id and the subject fields JITP extracts.
+std::map<std::string, std::string> certificate_parameters(const registry::certificate_record& r) {
+  std::map<std::string, std::string> out{{"AWS::IoT::Certificate::Id", r.id()}};
+  static constexpr std::pair<const char*, const char*> fields[] = {
+      {"AWS::IoT::Certificate::CommonName", "CN"},
+      {"AWS::IoT::Certificate::Country", "C"},
+      {"AWS::IoT::Certificate::Organization", "O"},
+      {"AWS::IoT::Certificate::OrganizationalUnit", "OU"},
+      {"AWS::IoT::Certificate::DistinguishedNameQualifier", "dnQualifier"},
+      {"AWS::IoT::Certificate::StateName", "ST"},
+      {"AWS::IoT::Certificate::SerialNumber", "serialNumber"}};
+  for (const auto& [name, type] : fields) {
+    if (const auto v = r.certificate.subject().get(type); !v.empty()) out.emplace(name, v);
+  }
+  return out;
+}
+
 std::string resource_path(const std::string& logical, std::string_view property) {
   return "Resources." + logical + ".Properties." + std::string(property);
 }
@@ -71,9 +89,11 @@ const std::vector<std::string>& provisioning_plane::request_topics() {
 }
 
 result<std::unique_ptr<provisioning_plane>> provisioning_plane::open(
-    const std::vector<named_document>& templates, security& sec, registry::thing_groups& groups,
-    registry::thing_types& types, jobs_plane& jobs, broker::broker& b) {
-  std::unique_ptr<provisioning_plane> p(new provisioning_plane(sec, groups, types, jobs, b));
+    const std::vector<named_document>& templates, settings s, prov::template_store& store,
+    security& sec, registry::thing_groups& groups, registry::thing_types& types, jobs_plane& jobs,
+    broker::broker& b) {
+  std::unique_ptr<provisioning_plane> p(new provisioning_plane(store, sec, groups, types, jobs, b));
+  p->settings_ = std::move(s);
   for (const auto& t : templates) {
     if (!prov::valid_template_name(t.name)) {
       return fail(error::invalid_template,
@@ -84,20 +104,60 @@ result<std::unique_ptr<provisioning_plane>> provisioning_plane::open(
       return failure{
           parsed.error(), "provisioning_templates." + t.name + ": " + parsed.describe(), {}};
     }
-    p->templates_.emplace(t.name, std::move(*parsed));
+    if (store.describe(t.name)) continue;  // stored: the store's versions are the template
+    prov::stored_template seed;
+    seed.name = t.name;
+    seed.enabled = true;
+    seed.role_arn = p->settings_.seed_role_arn;
+    seed.description = "from the gateway config";
+    if (auto made = store.create(std::move(seed), t.json); !made) {
+      return failure{made.error(), "provisioning_templates." + t.name + ": " + made.describe(), {}};
+    }
   }
   return p;
 }
 
-provisioning_plane::provisioning_plane(security& sec, registry::thing_groups& groups,
-                                       registry::thing_types& types, jobs_plane& jobs,
-                                       broker::broker& b)
-    : sec_(sec), groups_(groups), types_(types), jobs_(jobs), broker_(b) {}
+provisioning_plane::provisioning_plane(prov::template_store& store, security& sec,
+                                       registry::thing_groups& groups, registry::thing_types& types,
+                                       jobs_plane& jobs, broker::broker& b)
+    : sec_(sec), groups_(groups), types_(types), jobs_(jobs), broker_(b), store_(store) {}
+
+provisioning_plane::~provisioning_plane() {
+  {
+    std::lock_guard lock(jobs_mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& w : workers_) w.join();
+}
+
+void provisioning_plane::run_hook_jobs() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock lock(jobs_mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !hook_jobs_.empty(); });
+      if (hook_jobs_.empty()) return;  // stopping, nothing left
+      job = std::move(hook_jobs_.front());
+      hook_jobs_.pop_front();
+    }
+    job();
+  }
+}
 
 bool provisioning_plane::on_publish(std::string_view topic, std::string_view payload,
-                                    std::string_view client_id) {
+                                    const broker::client_info* from) {
   auto t = prov::parse_topic(topic);
   if (!t && t.error() == error::not_a_provisioning_topic) return false;
+  requester who;
+  if (from != nullptr) {
+    who.client_id = from->client_id;
+    if (from->peer != nullptr && !from->peer->chain.empty()) {
+      const auto& der = from->peer->chain.front();
+      who.claim_certificate_id =
+          sha256_hex(std::string_view(reinterpret_cast<const char*>(der.data()), der.size()));
+    }
+  }
   outcome out;
   if (!t) {
     out = {t.error(), prov::rejected_payload(t.error(), t.describe())};
@@ -105,9 +165,36 @@ bool provisioning_plane::on_publish(std::string_view topic, std::string_view pay
     out = create_keys(payload);
   } else if (t->op == prov::operation::create_certificate_from_csr) {
     out = create_from_csr(payload);
+  } else if (auto tmpl = store_.active(t->template_name); tmpl && tmpl->hook) {
+    // The hook may take up to its timeout: on a worker, not this connection's thread.
+    std::unique_lock lock(jobs_mutex_);
+    if (hook_jobs_.size() < max_hook_jobs) {
+      if (workers_.empty()) {
+        for (std::size_t i = 0; i < hook_workers; ++i) {
+          workers_.emplace_back([this] { run_hook_jobs(); });
+        }
+      }
+      hook_jobs_.push_back([this, topic = std::string(topic), payload = std::string(payload),
+                            name = std::string(t->template_name), who = std::move(who)] {
+        reply(topic, register_thing(name, payload, who), who.client_id);
+      });
+      lock.unlock();
+      wake_.notify_one();
+      return true;
+    }
+    lock.unlock();
+    out = {error::limit_exceeded, prov::rejected_payload(error::limit_exceeded,
+                                                         "too many RegisterThing waiting for "
+                                                         "pre-provisioning hooks")};
   } else {
-    out = register_thing(t->template_name, payload);
+    out = register_thing(t->template_name, payload, who);
   }
+  reply(topic, out, who.client_id);
+  return true;
+}
+
+void provisioning_plane::reply(std::string_view topic, const outcome& out,
+                               std::string_view client_id) {
   broker::message m;
   m.topic = prov::reply_topic(topic, !out.code);
   m.payload = to_buffer(out.payload);
@@ -117,7 +204,6 @@ bool provisioning_plane::on_publish(std::string_view topic, std::string_view pay
   broker_.publish(m);
   replying = false;
   reply_target = {};
-  return true;
 }
 
 result<std::string> provisioning_plane::new_token(const std::string& certificate_id) {
@@ -182,20 +268,82 @@ provisioning_plane::outcome provisioning_plane::create_from_csr(std::string_view
   return {{}, prov::create_from_csr_accepted(*id, cert->pem(), *token)};
 }
 
+result<bool> provisioning_plane::provision_just_in_time(const std::string& certificate_id,
+                                                        const std::string& ca_id) {
+  auto t = store_.jitp_template(ca_id);
+  if (!t) return false;  // no registrationConfig: JITR only
+  if (!t->enabled)
+    return fail(error::template_not_found, "JITP template " + t->name + " is disabled");
+  auto* reg = sec_.reg();
+  if (reg == nullptr) return fail(error::internal_error, "the registry is off");
+  const auto record = reg->find_certificate(certificate_id);
+  if (!record) return fail(error::internal_error, "the certificate is not registered");
+  auto plan = prov::evaluate(t->parsed, {}, certificate_parameters(*record));
+  if (!plan) return plan.fail();
+  std::lock_guard lock(mutex_);
+  auto out = apply_plan(t->name, *plan, *record);
+  if (out.code) return failure{out.code, out.payload, {}};
+  return true;
+}
+
+result<prov::hook_response> provisioning_plane::ask_hook(
+    const prov::active_template& t, const std::string& token,
+    const std::map<std::string, std::string>& parameters, const requester& who) {
+  prov::hook_request r;
+  {
+    std::lock_guard lock(mutex_);
+    const auto found = tokens_.find(token);
+    if (found == tokens_.end() || found->second.expires <= std::chrono::steady_clock::now()) {
+      return fail(error::invalid_ownership_token,
+                  "Certificate ownership token is invalid or expired.");
+    }
+    r.certificate_id = found->second.certificate_id;
+  }
+  const auto record = sec_.reg()->find_certificate(r.certificate_id);
+  if (!record) return fail(error::invalid_ownership_token, "the token's certificate is gone");
+  r.certificate_pem = record->certificate.pem();
+  r.client_id = who.client_id;
+  r.claim_certificate_id = who.claim_certificate_id;
+  r.template_arn = settings_.template_arn_prefix + t.name;
+  r.parameters = parameters;
+  static const std::vector<custom_authorizer> none;
+  return provisioning_hooks::ask(settings_.hooks != nullptr ? *settings_.hooks : none,
+                                 t.hook->target_arn, r);
+}
+
 provisioning_plane::outcome provisioning_plane::register_thing(std::string_view template_name,
-                                                               std::string_view payload) {
+                                                               std::string_view payload,
+                                                               const requester& who) {
   auto rejected = [](const failure& f) {
     return outcome{f.code, prov::rejected_payload(f.code, f.describe())};
   };
   auto req = prov::parse_register_thing(payload);
   if (!req) return rejected(req.fail());
-  const auto tmpl = templates_.find(template_name);
-  if (tmpl == templates_.end()) {
+  const auto tmpl = store_.active(template_name);
+  if (!tmpl) {
     return rejected(fail(error::template_not_found,
                          "no provisioning template '" + std::string(template_name) + "'"));
   }
+  if (!tmpl->enabled) {
+    return rejected(fail(error::template_not_found,
+                         "provisioning template '" + std::string(template_name) + "' is disabled"));
+  }
+  if (tmpl->type != prov::fleet_provisioning_type) {
+    return rejected(
+        fail(error::invalid_request, "provisioning template '" + std::string(template_name) +
+                                         "' is a JITP template, not for RegisterThing"));
+  }
   auto* reg = sec_.reg();
   if (reg == nullptr) return rejected(fail(error::internal_error, "the registry is off"));
+  auto parameters = req->parameters;
+  if (tmpl->hook) {
+    auto answer = ask_hook(*tmpl, req->ownership_token, req->parameters, who);
+    if (!answer) return rejected(answer.fail());
+    if (!answer->allow) {
+      return rejected(fail(error::access_denied, "the pre-provisioning hook refused the device"));
+    }
+    for (auto& [k, v] : answer->overrides) parameters[k] = std::move(v);
+  }
 
   std::lock_guard lock(mutex_);  // one RegisterThing at a time: its checks hold until commit
   const auto token = tokens_.find(req->ownership_token);
@@ -208,13 +356,24 @@ provisioning_plane::outcome provisioning_plane::register_thing(std::string_view 
   if (!record) {
     return rejected(fail(error::invalid_ownership_token, "the token's certificate is gone"));
   }
-  std::map<std::string, std::string> pseudo{{"AWS::IoT::Certificate::Id", cert_id}};
-  if (const auto cn = record->certificate.common_name(); !cn.empty()) {
-    pseudo.emplace("AWS::IoT::Certificate::CommonName", std::string(cn));
-  }
-  auto plan = prov::evaluate(tmpl->second, req->parameters, pseudo);
+  auto plan = prov::evaluate(tmpl->parsed, parameters, certificate_parameters(*record));
   if (!plan) return rejected(plan.fail());
 
+  auto out = apply_plan(template_name, *plan, *record);
+  if (!out.code) tokens_.erase(token);
+  return out;
+}
+
+provisioning_plane::outcome provisioning_plane::apply_plan(
+    std::string_view template_name, const prov::plan& planned,
+    const registry::certificate_record& rec) {
+  auto rejected = [](const failure& f) {
+    return outcome{f.code, prov::rejected_payload(f.code, f.describe())};
+  };
+  auto* reg = sec_.reg();
+  const auto* plan = &planned;
+  const auto* record = &rec;
+  const std::string cert_id = rec.id();
   // Checks first: nothing is written unless every step can be taken.
   if (plan->certificate) {
     const auto& c = *plan->certificate;
@@ -329,7 +488,6 @@ provisioning_plane::outcome provisioning_plane::register_thing(std::string_view 
     }
   }
   undo.commit();
-  tokens_.erase(token);
   sec_.changed();
 
   // Continuous jobs that target a group the thing joined reach it now.

@@ -7,24 +7,31 @@
 
 #include <iotblocks/broker/broker.hpp>
 #include <iotblocks/core/result.hpp>
+#include <iotblocks/gateway/config.hpp>
+#include <iotblocks/provisioning/hook.hpp>
 #include <iotblocks/provisioning/request.hpp>
 #include <iotblocks/provisioning/template.hpp>
+#include <iotblocks/provisioning/template_store.hpp>
+#include <iotblocks/registry/records.hpp>
 #include <iotblocks/registry/thing_groups.hpp>
 #include <iotblocks/registry/thing_types.hpp>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace iotblocks::gateway {
 
 class security;
 class jobs_plane;
-struct named_document;
 
 /// Distinct objects: safe. Shared objects: safe.
 class provisioning_plane {
@@ -33,43 +40,94 @@ class provisioning_plane {
   static constexpr std::chrono::minutes token_lifetime{5};
   /// Most tokens outstanding at once (CreateKeysAndCertificate is refused beyond).
   static constexpr std::size_t max_tokens = 100'000;
+  /// Threads that run RegisterThing on templates with a pre-provisioning hook.
+  static constexpr std::size_t hook_workers = 4;
+  /// Most such requests waiting (beyond: rejected, LimitExceeded).
+  static constexpr std::size_t max_hook_jobs = 1000;
+  ~provisioning_plane();
 
-  /// Parses the configured templates. Errors: a template's (its name and path).
+  /// What the plane takes from the gateway config.
+  struct settings {
+    /// The role ARN given to the config's templates when they are stored.
+    std::string seed_role_arn;
+    /// "arn:aws:iot:<region>:<account>:provisioningtemplate/" (the hook's templateArn).
+    std::string template_arn_prefix;
+    /// Pre-provisioning hook functions by Lambda ARN (outlive the plane).
+    const std::vector<custom_authorizer>* hooks = nullptr;
+  };
+
+  /// Checks the configured templates and stores those `store` does not have yet (enabled,
+  /// FLEET_PROVISIONING): the config seeds the store, the store is what RegisterThing uses.
+  /// Errors: a template's (its name and path).
   static result<std::unique_ptr<provisioning_plane>> open(
-      const std::vector<named_document>& templates, security& sec, registry::thing_groups& groups,
-      registry::thing_types& types, jobs_plane& jobs, broker::broker& b);
+      const std::vector<named_document>& templates, settings s, provisioning::template_store& store,
+      security& sec, registry::thing_groups& groups, registry::thing_types& types, jobs_plane& jobs,
+      broker::broker& b);
 
   /// A PUBLISH the broker accepted: a provisioning request is answered on its /accepted or
-  /// /rejected topic (to `client_id` only) and true returned; anything else: false.
-  bool on_publish(std::string_view topic, std::string_view payload, std::string_view client_id);
+  /// /rejected topic (to the client `from` only) and true returned; anything else: false.
+  /// RegisterThing on a template with a pre-provisioning hook is answered later, from a
+  /// worker thread (the hook may take up to its timeout).
+  bool on_publish(std::string_view topic, std::string_view payload,
+                  const broker::client_info* from);
+
+  /// JITP: a certificate of the CA `ca_id` was just registered PENDING_ACTIVATION; when the
+  /// CA has a registrationConfig, its template is applied (thing, policies, status) before
+  /// this returns. Returns whether a template was applied; a failure is logged by the caller.
+  result<bool> provision_just_in_time(const std::string& certificate_id, const std::string& ca_id);
 
   /// The claims of the provisioning topics on the reserved-topics gate.
   static const std::vector<std::string>& request_topics();
 
  private:
-  provisioning_plane(security& sec, registry::thing_groups& groups, registry::thing_types& types,
-                     jobs_plane& jobs, broker::broker& b);
+  provisioning_plane(provisioning::template_store& store, security& sec,
+                     registry::thing_groups& groups, registry::thing_types& types, jobs_plane& jobs,
+                     broker::broker& b);
   struct outcome {
     std::error_code code;  ///< empty on success
     std::string payload;   ///< the reply
   };
   outcome create_keys(std::string_view payload);
   outcome create_from_csr(std::string_view payload);
-  outcome register_thing(std::string_view template_name, std::string_view payload);
+  /// Who sent a request: its client id and the SHA-256 of its client certificate.
+  struct requester {
+    std::string client_id;
+    std::string claim_certificate_id;
+  };
+  outcome register_thing(std::string_view template_name, std::string_view payload,
+                         const requester& who);
+  /// Publishes `out` on the reply topic of `topic`, to `client_id` only.
+  void reply(std::string_view topic, const outcome& out, std::string_view client_id);
+  void run_hook_jobs();
   result<std::string> new_token(const std::string& certificate_id);
+  /// Checks then applies `p` for the certificate `rec` (all steps or none); mutex_ held.
+  outcome apply_plan(std::string_view template_name, const provisioning::plan& planned,
+                     const registry::certificate_record& rec);
+  /// The template's pre-provisioning hook's answer for the token's certificate.
+  result<provisioning::hook_response> ask_hook(const provisioning::active_template& t,
+                                               const std::string& token,
+                                               const std::map<std::string, std::string>& parameters,
+                                               const requester& who);
 
   security& sec_;
   registry::thing_groups& groups_;
   registry::thing_types& types_;
   jobs_plane& jobs_;
   broker::broker& broker_;
-  std::map<std::string, provisioning::provisioning_template, std::less<>> templates_;
+  provisioning::template_store& store_;
+  settings settings_;
   struct token_entry {
     std::string certificate_id;
     std::chrono::steady_clock::time_point expires;
   };
   std::mutex mutex_;  ///< tokens_, and one RegisterThing at a time
   std::map<std::string, token_entry, std::less<>> tokens_;
+  /// RegisterThing on templates with a pre-provisioning hook, run by workers_.
+  std::mutex jobs_mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> hook_jobs_;
+  std::vector<std::thread> workers_;  ///< started with the first hook job
+  bool stopping_ = false;
 };
 
 /// Whether `client_id` may receive a message on `topic`: replies under

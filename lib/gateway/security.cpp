@@ -264,6 +264,18 @@ bool security::on_tls_peer(const net::peer_info& peer) {
                 {"certificate_id", a.event->certificate_id},
                 {"ca_certificate_id", a.event->ca_certificate_id},
                 {"status", "PENDING_ACTIVATION"}});
+    if (jit_provisioner) {
+      const auto e = *a.event;
+      auto done = jit_provisioner(e.certificate_id, e.ca_certificate_id);
+      if (!done || *done) {  // a template applied, or failed (no registrationConfig: silent)
+        log_.write(done ? log_level::info : log_level::warn, done ? "jitp" : "jitp_failed",
+                   {{"peer", peer.address},
+                    {"certificate_id", e.certificate_id},
+                    {"ca_certificate_id", e.ca_certificate_id},
+                    {"error", done ? "" : done.describe()}});
+      }
+      if (done && *done) a = reg_->authenticate(chain);
+    }
   }
   if (a.accepted()) return true;
   if (has_extra_trust_ && (a.reason == registry::error::certificate_unknown ||

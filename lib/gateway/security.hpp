@@ -31,6 +31,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -138,6 +139,11 @@ class security {
   }
   /// Called after attachments or things change (moves the policy generation).
   void changed() noexcept;
+  /// JITP (provisioning_plane::provision_just_in_time): called on the handshake thread for a
+  /// certificate just registered by a CA with auto-registration; true when a template was
+  /// applied (the handshake is then decided again).
+  std::function<result<bool>(const std::string& certificate_id, const std::string& ca_id)>
+      jit_provisioner;
   /// Issues a device certificate under the device CA for `thing`.
   result<std::pair<x509::certificate, x509::private_key>> issue_device(std::string_view thing);
 

@@ -16,6 +16,10 @@ const char* message(int ev) noexcept {
     case error::certificate_invalid: return "invalid certificate or CSR";
     case error::internal_error: return "internal error";
     case error::not_a_provisioning_topic: return "not a fleet provisioning request topic";
+    case error::template_exists: return "provisioning template exists";
+    case error::version_limit: return "too many versions of the provisioning template";
+    case error::delete_conflict: return "the default version cannot be deleted";
+    case error::access_denied: return "the pre-provisioning hook refused the device";
   }
   return "unknown iotblocks.provisioning error";
 }
@@ -40,6 +44,10 @@ std::string_view aws_code(std::error_code ec) noexcept {
     case error::certificate_invalid: return "InvalidCertificate";
     case error::internal_error: return "InternalError";
     case error::not_a_provisioning_topic: return "InvalidTopic";
+    case error::template_exists: return "ResourceAlreadyExists";
+    case error::version_limit: return "VersionsLimitExceeded";
+    case error::delete_conflict: return "DeleteConflict";
+    case error::access_denied: return "AccessDenied";
   }
   return "InternalError";
 }
@@ -49,6 +57,10 @@ int aws_status(std::error_code ec) noexcept {
   switch (static_cast<error>(ec.value())) {
     case error::template_not_found: return 404;
     case error::resource_conflict: return 409;
+    case error::template_exists: return 409;
+    case error::version_limit: return 409;
+    case error::delete_conflict: return 409;
+    case error::access_denied: return 403;
     case error::internal_error: return 500;
     default: return 400;
   }

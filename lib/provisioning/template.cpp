@@ -122,6 +122,48 @@ std::optional<failure> check_resource(const rapidjson::Value& res, const std::st
   return std::nullopt;
 }
 
+// Every function named in `v` is one the language has (a typo fails at creation, not at the
+// first device), and a Condition or Fn::If names a declared condition.
+std::optional<failure> check_functions(const rapidjson::Value& v, const std::string& path,
+                                       const rapidjson::Value* conditions) {
+  if (v.IsArray()) {
+    std::size_t i = 0;
+    for (const auto& item : v.GetArray()) {
+      if (auto f = check_functions(item, detail::element(path, i++), conditions)) return f;
+    }
+    return std::nullopt;
+  }
+  if (!v.IsObject()) return std::nullopt;
+  if (v.MemberCount() == 1) {
+    const auto name = json::view(v.MemberBegin()->name);
+    const auto& arg = v.MemberBegin()->value;
+    if (name.starts_with("Fn::") &&
+        !one_of(name, {"Fn::Join", "Fn::Select", "Fn::Split", "Fn::FindInMap", "Fn::Sub", "Fn::If",
+                       "Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or"})) {
+      return template_failure(path, "unknown function '" + std::string(name.substr(0, 64)) + "'");
+    }
+    const rapidjson::Value* named = nullptr;
+    std::string where = child(path, name);
+    if (name == "Condition") named = &arg;
+    if (name == "Fn::If" && arg.IsArray() && !arg.Empty()) {
+      named = &arg[0];
+      where = detail::element(where, 0);
+    }
+    if (named != nullptr && named->IsString() &&
+        (!conditions || !json::find(*conditions, json::view(*named)))) {
+      return template_failure(
+          where, "unknown condition '" + std::string(json::view(*named).substr(0, 64)) + "'");
+    }
+    if (name == "Ref" && !arg.IsString()) {
+      return template_failure(child(path, name), "Ref takes a name");
+    }
+  }
+  for (const auto& m : v.GetObject()) {
+    if (auto f = check_functions(m.value, child(path, json::view(m.name)), conditions)) return f;
+  }
+  return std::nullopt;
+}
+
 std::optional<failure> check_structure(const rapidjson::Value& root,
                                        std::vector<std::string>& names) {
   if (!root.IsObject()) return template_failure("template", "must be a JSON object");
@@ -154,6 +196,11 @@ std::optional<failure> check_structure(const rapidjson::Value& root,
     if (auto f = check_resource(r.value, child("Resources", json::view(r.name)), conditions, things,
                                 certificates)) {
       return f;
+    }
+  }
+  for (const auto section : {"Conditions", "Resources", "DeviceConfiguration"}) {
+    if (const auto* s = json::find(root, section)) {
+      if (auto f = check_functions(*s, section, conditions)) return f;
     }
   }
   return std::nullopt;

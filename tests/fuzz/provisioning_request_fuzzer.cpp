@@ -1,7 +1,8 @@
-// fleet provisioning device requests: the input is a topic, a NUL byte and a payload. Nothing
-// may crash; a failure is of the provisioning category; every reply built from what was
-// parsed (or from the failure's message) is one JSON object.
+// fleet provisioning device requests and pre-provisioning hook answers: the input is a topic,
+// a NUL byte and a payload. Nothing may crash; a failure is of the provisioning category; every
+// reply built from what was parsed (or from the failure's message) is one JSON object.
 #include <iotblocks/provisioning/error.hpp>
+#include <iotblocks/provisioning/hook.hpp>
 #include <iotblocks/provisioning/request.hpp>
 
 #include "core/json.hpp"
@@ -46,6 +47,11 @@ void run(std::string_view input, const limits& l) {
     if (r->ownership_token.empty() || r->parameters.size() > l.max_parameters()) std::abort();
     check_json(register_thing_accepted(r->parameters, r->ownership_token));
   }
+  // The same payload as a pre-provisioning hook's answer, and an event with its overrides.
+  auto h = parse_hook_response(payload, l);
+  check(h);
+  if (h && h->overrides.size() > l.max_parameters()) std::abort();
+  if (h) check_json(hook_event({"c", "d", "pem", "arn", "id", h->overrides}));
 }
 
 }  // namespace

@@ -50,7 +50,7 @@ TEST(TopicFastChecks, AgreeOnLongStrings) {
     return state;
   };
   for (int round = 0; round < 20000; ++round) {
-    const std::size_t len = next() % 40;
+    const auto len = static_cast<std::size_t>(next() % 40);
     std::string s;
     for (std::size_t i = 0; i < len; ++i) {
       // Mostly plain letters and '/', sometimes one of the special bytes.

@@ -53,7 +53,10 @@ umbrella=()
   umbrella=("-DIOTBLOCKS_UMBRELLA=<iotblocks/$component.hpp>")
 archive=$prefix/$libdir/libiotblocks_$component.a
 whole=()
-[[ -f "$archive" ]] && whole=(-Wl,--whole-archive "$archive" -Wl,--no-whole-archive)
+# A shared install outside the loader's paths: the program finds it by its RUNPATH,
+# as the CMake consumer does.
+[[ -f "$archive" ]] && whole=(-Wl,--whole-archive "$archive" -Wl,--no-whole-archive) ||
+  whole=(-Wl,-rpath,"$prefix/$libdir")
 # shellcheck disable=SC2086  # pkg-config output is a list of flags
 "$cxx" -o "$work/consumer_pc" "$source/tests/find_package/component/main.cpp" $cflags \
        "-DIOTBLOCKS_COMPONENT=\"$component\"" "${umbrella[@]}" "${whole[@]}" $libs

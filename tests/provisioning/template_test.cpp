@@ -33,6 +33,19 @@ TEST(ProvisioningTemplate, ParsesTheFleetExample) {
                                                             "Tags", "AWS::IoT::Certificate::Id"}));
 }
 
+TEST(ProvisioningTemplate, RefusesUnknownFunctionsAndConditionsAtParse) {
+  expect_refused(R"({"Resources":{"t":{"Type":"AWS::IoT::Thing","Properties":{"ThingName":)"
+                 R"({"Fn::Join":["",[{"Fn::GetAtt":["a","b"]}]]}}}}})",
+                 error::invalid_template,
+                 "Resources.t.Properties.ThingName.Fn::Join[1][0]: unknown function 'Fn::GetAtt'");
+  expect_refused(R"({"Resources":{"t":{"Type":"AWS::IoT::Thing","Properties":{"ThingName":)"
+                 R"({"Fn::If":["Nope","a","b"]}}}}})",
+                 error::invalid_template, "ThingName.Fn::If[0]: unknown condition 'Nope'");
+  expect_refused(R"({"Resources":{"t":{"Type":"AWS::IoT::Thing","Properties":{"ThingName":)"
+                 R"({"Ref":["a"]}}}}})",
+                 error::invalid_template, "ThingName.Ref: Ref takes a name");
+}
+
 TEST(ProvisioningTemplate, JsonSyntaxErrorHasAPosition) {
   auto t = parse_template("{\n  \"Resources\": {,}\n}");
   ASSERT_FALSE(t);

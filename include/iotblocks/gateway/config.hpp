@@ -125,6 +125,8 @@ struct config {
   std::vector<named_document> policies;  ///< AWS IoT policy documents
   /// Fleet provisioning templates by name (docs/provisioning.md); needs `authorize`.
   std::vector<named_document> provisioning_templates;
+  /// Pre-provisioning hook functions by Lambda ARN (`name`): "provisioning_hooks".
+  std::vector<custom_authorizer> provisioning_hooks;
   /// Policy enforcement: when false (default) every client may do everything.
   bool authorize = false;
   /// Policies attached to every connecting client (by name) when `authorize` is on.

@@ -23,6 +23,10 @@ enum class error {
   certificate_invalid,       ///< a CSR or certificate that cannot be used
   internal_error,            ///< a store or the CA failed
   not_a_provisioning_topic,  ///< not a fleet-provisioning request topic (route as usual)
+  template_exists,           ///< create: a template of that name exists
+  version_limit,             ///< create_version: the template has its most versions
+  delete_conflict,           ///< delete_version: the default version
+  access_denied,             ///< the pre-provisioning hook refused or failed
 };
 
 const std::error_category& error_category() noexcept;
