@@ -8,6 +8,10 @@
 //                        transaction committed (WAL, synchronous=FULL: an fsync) per update
 //   BM_CreateJob/N       CreateJob targeting N things: validation, N QUEUED executions
 //                        committed, and (notify:1) the notify and notify-next pushes built
+//   BM_CreateRolledOutJob  CreateJob on 100 000 things with jobExecutionsRolloutConfig
+//                        maximumPerMinute 1000: the things stored, the first 1000 queued
+//   BM_RolloutTick       tick() one minute later on that job: the next 1000 executions
+//                        released and committed, with their notify and notify-next pushes
 #include <iotblocks/core/clock.hpp>
 #include <iotblocks/jobs.hpp>
 
@@ -118,6 +122,60 @@ BENCHMARK(BM_CreateJob)
     ->ArgNames({"things", "notify"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+
+job_spec rolled_out(std::string id, const std::vector<std::string>& names) {
+  job_spec spec{std::move(id), R"({"op":"reboot"})", names};
+  spec.rollout.maximum_per_minute = 1000;
+  return spec;
+}
+
+void BM_CreateRolledOutJob(benchmark::State& state) {
+  const auto names = things(100'000);
+  manual_clock clock{from_unix_ms(1'700'000'000'000)};
+  int id = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto store = std::make_unique<memory_store>();
+    service svc{*store, clock, limits{}.max_targets(names.size())};
+    state.ResumeTiming();
+    auto out = svc.create_job(rolled_out("job-" + std::to_string(++id), names));
+    if (!out) state.SkipWithError("create_job");
+    benchmark::DoNotOptimize(out);
+    state.PauseTiming();
+    store.reset();
+    state.ResumeTiming();
+  }
+}
+BENCHMARK(BM_CreateRolledOutJob)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_RolloutTick(benchmark::State& state) {
+  const auto names = things(100'000);
+  manual_clock clock{from_unix_ms(1'700'000'000'000)};
+  memory_store store;
+  service svc{store, clock, limits{}.max_targets(names.size())};
+  int id = 0;
+  auto fresh_job = [&] {
+    if (!svc.create_job(rolled_out("job-" + std::to_string(++id), names))) {
+      state.SkipWithError("create_job");
+    }
+  };
+  fresh_job();
+  std::size_t windows = 0;
+  for (auto _ : state) {
+    if (++windows == names.size() / 1000) {  // the rollout is done: start another
+      state.PauseTiming();
+      fresh_job();
+      windows = 1;
+      state.ResumeTiming();
+    }
+    clock.advance(std::chrono::seconds(60));
+    auto out = svc.tick(clock.now());
+    if (!out || out->empty()) state.SkipWithError("nothing released");
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetItemsProcessed(state.iterations() * 1000);
+}
+BENCHMARK(BM_RolloutTick)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

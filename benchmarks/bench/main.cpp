@@ -13,8 +13,13 @@
 // percentiles in microseconds. --inflight N closes the loop end to end: a
 // publisher keeps at most N messages that have not reached every subscriber
 // yet, so a saturated broker shows its throughput at a bounded queue instead
-// of a queue (and latency) that grows for the whole run.
+// of a queue (and latency) that grows for the whole run. --http publishes over
+// HTTP instead (http_publish.hpp), SigV4-signed with --aws-access-key-id.
 #include <iotblocks/net/mqtt_client.hpp>
+
+#ifdef IOTBLOCKS_BENCH_HTTP
+#include "http_publish.hpp"
+#endif
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -400,7 +405,32 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"3.1.1", "5"}))
       ->capture_default_str();
   app.add_option("--label", cfg.label, "copied into the JSON result");
+#ifdef IOTBLOCKS_BENCH_HTTP
+  bool http_mode = false;
+  iotblocks::bench::http_publish_config http;
+  app.add_flag("--http", http_mode,
+               "HTTP publishes (POST /topics/...?qos=0) on -p keep-alive connections instead of "
+               "MQTT; --port is the HTTP port");
+  app.add_option("--aws-access-key-id", http.access_key_id,
+                 "with --http: sign each request with SigV4 as `aws iot-data publish`");
+  app.add_option("--aws-secret-access-key", http.secret, "with --http: the key's secret");
+  app.add_option("--aws-region", http.region, "with --http: the signing region")
+      ->capture_default_str();
+  app.add_option("--server-pid", http.server_pid,
+                 "with --http: report this process's CPU time per request (/proc)");
+#endif
   CLI11_PARSE(app, argc, argv);
+#ifdef IOTBLOCKS_BENCH_HTTP
+  if (http_mode) {
+    http.host = cfg.host;
+    http.port = cfg.port;
+    http.connections = cfg.publishers;
+    http.payload = cfg.payload;
+    http.duration = cfg.duration;
+    http.label = cfg.label;
+    return iotblocks::bench::run_http_publish(http);
+  }
+#endif
   runner r;
   r.cfg = cfg;
   return r.run();

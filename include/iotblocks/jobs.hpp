@@ -3,6 +3,7 @@
 // API as a topic router with notify and notify-next pushes. See docs/jobs.md.
 #pragma once
 
+#include <iotblocks/jobs/config.hpp>
 #include <iotblocks/jobs/error.hpp>
 #include <iotblocks/jobs/model.hpp>
 #include <iotblocks/jobs/request.hpp>

@@ -8,8 +8,11 @@
 #include <iotblocks/rules/error.hpp>
 
 #include "gateway/aws_api.hpp"
+#include "gateway/aws_tags.hpp"
+#include "gateway/aws_throttle.hpp"
 #include "gateway/config_json.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -75,7 +78,8 @@ std::optional<net::http_reply> authorize(const call& c, const operation& op,
 
 net::http_reply route(gateway::impl& g, const net::incoming_request& r,
                       std::span<const operation> ops, std::string region,
-                      const policy::policy_set* policies, std::string_view key_id) {
+                      const policy::policy_set* policies, std::string_view key_id,
+                      tag_store* tags) {
   // /topics/{topic} and /retainedMessage/{topic}: a topic sent with raw '/' stays one parameter.
   auto segments = split_path(r.raw_path);
   if (segments.size() > 2 && (segments[0] == "topics" || segments[0] == "retainedMessage")) {
@@ -84,15 +88,44 @@ net::http_reply route(gateway::impl& g, const net::incoming_request& r,
     segments.resize(2);
     segments[1] = std::move(topic);
   }
-  call c{g, r, {}, std::move(region)};
+  call c{g, r, {}, std::move(region), tags};
   for (const auto& op : ops) {
     if (!match(op.pattern, segments, c.params)) continue;
     if (op.method != r.method) continue;
     if (auto denied = authorize(c, op, policies, key_id)) return *denied;
-    return op.fn(c);
+    std::vector<tag> create_tags;
+    if (auto bad = tags_before(c, op, create_tags)) return *bad;
+    auto reply = op.fn(c);
+    tags_after(c, op, create_tags, reply);
+    return reply;
   }
   return error(400, "UnknownOperationException",
                "no operation " + r.method + " " + r.raw_path + " in this API");
+}
+
+/// "rate_limit": {"requests_per_second": > 0, "burst": >= 1 (default: the rate, at least 1)}.
+std::optional<failure> read_rate_limit(const rapidjson::Value& k, const std::string& path,
+                                       aws_access_key& key) {
+  constexpr double max_rate = 1e9;
+  const auto* limit = json::find(k, "rate_limit");
+  if (limit == nullptr) return std::nullopt;
+  const std::string at = path + ".rate_limit";
+  if (!limit->IsObject()) return detail::bad(at, "expected an object");
+  if (auto f = detail::only(*limit, at, {"requests_per_second", "burst"})) return f;
+  const auto* rate = json::find(*limit, "requests_per_second");
+  if (rate == nullptr || !rate->IsNumber() || !(rate->GetDouble() > 0) ||
+      rate->GetDouble() > max_rate) {
+    return detail::bad(at + ".requests_per_second", "expected a number in (0, 1e9]");
+  }
+  key.requests_per_second = rate->GetDouble();
+  key.burst = std::max(1.0, key.requests_per_second);
+  if (const auto* burst = json::find(*limit, "burst")) {
+    if (!burst->IsNumber() || burst->GetDouble() < 1 || burst->GetDouble() > max_rate) {
+      return detail::bad(at + ".burst", "expected a number in [1, 1e9]");
+    }
+    key.burst = burst->GetDouble();
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -105,7 +138,8 @@ result<void> read_access_keys(const rapidjson::Value& root, config& c) {
     const auto& k = (*keys)[i];
     const std::string path = "aws_access_keys[" + std::to_string(i) + "]";
     if (!k.IsObject()) return detail::bad(path, "expected an object");
-    if (auto f = detail::only(k, path, {"access_key_id", "secret_access_key", "policy"})) {
+    if (auto f =
+            detail::only(k, path, {"access_key_id", "secret_access_key", "policy", "rate_limit"})) {
       return *f;
     }
     aws_access_key key;
@@ -124,6 +158,7 @@ result<void> read_access_keys(const rapidjson::Value& root, config& c) {
         return detail::bad(path + ".policy", doc.describe());
       }
     }
+    if (auto f = read_rate_limit(k, path, key)) return *f;
     c.aws_access_keys.push_back(std::move(key));
   }
   return {};
@@ -232,8 +267,17 @@ void add_aws_routes(gateway::impl& g) {
   auto verifier = std::make_shared<aws::sigv4_verifier>();
   // Each key's policy, parsed once (the config reader checked it already).
   auto policies = std::make_shared<std::map<std::string, policy::policy_set, std::less<>>>();
+  auto throttle = std::make_shared<aws::request_throttle>();
+  std::shared_ptr<aws::tag_store> tags;
+  if (auto store = aws::tag_store::open(g.cfg.data_dir + "/aws_tags.db")) {
+    tags = std::move(*store);
+  } else {
+    // The tag calls answer InternalFailureException.
+    g.log.write(log_level::error, "aws_tags_unavailable", {{"error", store.describe()}});
+  }
   for (const auto& k : g.cfg.aws_access_keys) {
     verifier->add_key({k.id, k.secret});
+    if (k.requests_per_second > 0) throttle->limit(k.id, k.requests_per_second, k.burst);
     if (k.policy.empty()) continue;
     if (auto doc = policy::parse_document(k.policy)) {
       (*policies)[k.id].add(k.id, 1, std::move(*doc));
@@ -242,7 +286,7 @@ void add_aws_routes(gateway::impl& g) {
     }
   }
   auto requests = std::make_shared<std::atomic<std::uint64_t>>(0);
-  auto entry = [&g, verifier, policies, requests](const net::incoming_request& r) {
+  auto entry = [&g, verifier, policies, throttle, tags, requests](const net::incoming_request& r) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
@@ -253,12 +297,19 @@ void add_aws_routes(gateway::impl& g) {
     const policy::policy_set* set = found == policies->end() ? nullptr : &found->second;
     if (!who.ok()) {
       reply = aws::error(who.status, who.error_type, who.message);
+    } else if (!throttle->admit(who.access_key_id, std::chrono::steady_clock::now())) {
+      // The service models shape ThrottlingException as 400 for iot, 429 for the data planes.
+      reply = aws::error(who.service == "iotdata" || who.service == "iot-jobs-data" ? 429 : 400,
+                         "ThrottlingException", "Rate exceeded");
     } else if (who.service == "iotdata") {
-      reply = aws::route(g, r, aws::data_operations(), who.region, set, who.access_key_id);
+      reply =
+          aws::route(g, r, aws::data_operations(), who.region, set, who.access_key_id, tags.get());
     } else if (who.service == "execute-api" || who.service == "iot") {
-      reply = aws::route(g, r, aws::iot_operations(), who.region, set, who.access_key_id);
+      reply =
+          aws::route(g, r, aws::iot_operations(), who.region, set, who.access_key_id, tags.get());
     } else if (who.service == "iot-jobs-data") {
-      reply = aws::route(g, r, aws::jobs_data_operations(), who.region, set, who.access_key_id);
+      reply = aws::route(g, r, aws::jobs_data_operations(), who.region, set, who.access_key_id,
+                         tags.get());
     } else {
       reply =
           aws::error(400, "UnknownOperationException",

@@ -22,12 +22,16 @@ namespace iotblocks::gateway::aws {
 /// Reads "aws_access_keys": [{"access_key_id": "...", "secret_access_key": "..."}].
 result<void> read_access_keys(const rapidjson::Value& root, config& c);
 
+class tag_store;
+struct tag;
+
 /// One call being answered: the request, the path parameters, the signer's region.
 struct call {
   gateway::impl& g;
   const net::incoming_request& r;
   std::vector<std::string> params;  ///< the {…} path segments, percent-decoded
   std::string region;
+  tag_store* tags = nullptr;  ///< aws_tags.db (null when it could not be opened)
   /// "arn:aws:iot:<region>:<account>:<kind>/<name>".
   std::string arn(std::string_view kind, std::string_view name) const;
 };
@@ -71,6 +75,12 @@ std::span<const operation> jobs_operations();
 std::span<const operation> jobs_data_operations();
 /// Static thing groups (aws_api_groups.cpp), part of iot_operations().
 std::span<const operation> group_operations();
+/// Tags (aws_api_tags.cpp), part of iot_operations().
+std::span<const operation> tag_operations();
+/// Before `op` runs: the tags of a create call that takes them (checked), or the error.
+std::optional<net::http_reply> tags_before(call& c, const operation& op, std::vector<tag>& tags);
+/// After `op` answered 2xx: a create's tags stored, a deleted resource's tags removed.
+void tags_after(call& c, const operation& op, const std::vector<tag>& tags, net::http_reply& reply);
 /// Thing types (aws_api_thing_types.cpp), part of iot_operations().
 std::span<const operation> thing_type_operations();
 /// Provisioning templates and their versions (aws_api_provisioning.cpp), part of iot_operations().

@@ -140,6 +140,13 @@ net::http_reply delete_thing_group(call& c) {
     if (done.fail().code == registry::error::in_use) return invalid(done.describe());
     return error_for(done.fail());
   }
+  // Its policies go with it (a group made again under the name starts with none).
+  auto& policies = c.g.sec->policies();
+  const std::string principal = security::group_principal(c.params[0]);
+  for (const auto& p : policies.attached_policies(principal)) {
+    (void)policies.detach_policy(p, principal);
+  }
+  c.g.sec->changed();  // its things lose its policies
   return {200, "{}"};
 }
 
@@ -172,6 +179,7 @@ net::http_reply add_thing_to_thing_group(call& c) {
     return error(404, "ResourceNotFoundException", "no such thing: " + thing);
   }
   if (auto ok = groups_of(c).add_thing(group, thing); !ok) return error_for(ok.fail());
+  c.g.sec->changed();  // the group's policies apply to the thing's connections now
   // Continuous jobs that target the group or an ancestor reach the thing now.
   const auto member_of = groups_of(c).memberships(thing);
   auto& store = c.g.jobs->store();
@@ -192,6 +200,7 @@ net::http_reply remove_thing_from_thing_group(call& c) {
   std::string group, thing;
   if (auto b = membership_body(c, group, thing)) return *b;
   if (auto ok = groups_of(c).remove_thing(group, thing); !ok) return error_for(ok.fail());
+  c.g.sec->changed();  // and no longer
   return {200, "{}"};
 }
 

@@ -511,6 +511,8 @@ std::span<const operation> iot_operations() {
     v.insert(v.end(), groups.begin(), groups.end());
     const auto types = thing_type_operations();
     v.insert(v.end(), types.begin(), types.end());
+    const auto tags = tag_operations();
+    v.insert(v.end(), tags.begin(), tags.end());
     const auto templates = provisioning_template_operations();
     v.insert(v.end(), templates.begin(), templates.end());
     return v;

@@ -623,6 +623,19 @@ net::http_reply delete_policy_version(call& c) {
   return {200, ""};
 }
 
+/// The principal an attach-policy target is stored under: a certificate's id, a thing group's
+/// security::group_principal (so the region and account of its ARN do not matter), or the
+/// target itself.
+std::string principal_of_target(std::string_view target) {
+  constexpr std::string_view group = ":thinggroup/";
+  if (target.starts_with("arn:aws:iot:")) {
+    if (const auto at = target.find(group); at != std::string_view::npos) {
+      return security::group_principal(target.substr(at + group.size()));
+    }
+  }
+  return certificate_id_of(target);
+}
+
 /// attach-policy (PUT) and detach-policy (POST) /target-policies/{policyName}.
 net::http_reply attach_policy(call& c) {
   rapidjson::Document body;
@@ -633,7 +646,10 @@ net::http_reply attach_policy(call& c) {
   if (!target || target->empty()) return invalid("target: required");
   auto& store = c.g.sec->policies();
   if (auto info = store.get_policy(c.params[0]); !info) return error_for(info.fail());
-  const std::string principal = certificate_id_of(*target);
+  const std::string principal = principal_of_target(*target);
+  if (principal.starts_with("thinggroup/") && !c.g.groups->describe(principal.substr(11))) {
+    return error(404, "ResourceNotFoundException", "no such thing group: " + *target);
+  }
   if (target->find(":cert/") != std::string::npos) {
     if (auto* reg = c.g.sec->reg(); reg == nullptr || !reg->find_certificate(principal)) {
       return error(404, "ResourceNotFoundException", "no such certificate: " + *target);
@@ -647,6 +663,7 @@ net::http_reply attach_policy(call& c) {
 }
 
 std::string target_arn(call& c, const std::string& principal) {
+  if (principal.starts_with("thinggroup/")) return c.arn("thinggroup", principal.substr(11));
   auto* reg = c.g.sec->reg();
   if (reg != nullptr && reg->find_certificate(principal)) return c.arn("cert", principal);
   return principal;
@@ -657,7 +674,7 @@ net::http_reply list_attached_policies(call& c) {
   const auto size = page_size(c, "pageSize", 250, 250, bad);
   const auto from = page_token(c, "marker", bad);
   if (bad) return *bad;
-  const std::string principal = certificate_id_of(c.params[0]);
+  const std::string principal = principal_of_target(c.params[0]);
   auto [names, next] = page_of(c.g.sec->policies().attached_policies(principal), *from, *size);
   rapidjson::Document d;
   d.SetObject();

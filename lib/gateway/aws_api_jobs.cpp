@@ -6,6 +6,9 @@
 #include "gateway/aws_api_iot.hpp"
 #include "gateway/security.hpp"
 
+#include <iotblocks/jobs/config.hpp>
+
+#include <algorithm>
 #include <charconv>
 #include <unordered_set>
 
@@ -89,50 +92,95 @@ std::string target_arn(const call& c, std::string_view target) {
 }
 
 // CreateJob fields this gateway does not implement: refused, never ignored.
-constexpr std::string_view unsupported_fields[] = {"documentSource",
-                                                   "presignedUrlConfig",
-                                                   "jobExecutionsRolloutConfig",
-                                                   "abortConfig",
-                                                   "namespaceId",
-                                                   "jobTemplateArn",
-                                                   "jobExecutionsRetryConfig",
-                                                   "documentParameters",
-                                                   "schedulingConfig",
-                                                   "destinationPackageVersions"};
+constexpr std::string_view unsupported_fields[] = {
+    "documentSource",     "presignedUrlConfig", "namespaceId",
+    "documentParameters", "schedulingConfig",   "destinationPackageVersions"};
 
-net::http_reply create_job(call& c) {
-  rapidjson::Document body;
-  if (auto b = body_object(c, body)) return *b;
-  for (auto name : unsupported_fields) {
+/// The refusal of the first unsupported member of `body` among `names`, if any.
+std::optional<net::http_reply> refuse_unsupported(const rapidjson::Value& body,
+                                                  std::span<const std::string_view> names) {
+  for (auto name : names) {
     const auto* v = json::find(body, name);
     if (v != nullptr && !v->IsNull()) {
       return invalid(std::string(name) + " is not supported by this gateway");
     }
   }
+  return std::nullopt;
+}
+
+/// timeoutConfig.inProgressTimeoutInMinutes into `minutes` (left as is when absent).
+std::optional<net::http_reply> timeout_config(const rapidjson::Value& body, std::int64_t& minutes) {
+  const auto* timeout = json::find(body, "timeoutConfig");
+  if (timeout == nullptr || timeout->IsNull()) return std::nullopt;
+  if (!timeout->IsObject()) return invalid("timeoutConfig: expected an object");
+  const auto* m = json::find(*timeout, "inProgressTimeoutInMinutes");
+  if (m != nullptr && !m->IsNull()) {
+    if (!m->IsInt64() || m->GetInt64() < 1) {
+      return invalid("timeoutConfig.inProgressTimeoutInMinutes: expected 1-10080");
+    }
+    minutes = m->GetInt64();
+  }
+  return std::nullopt;
+}
+
+/// Reads CreateJob's jobExecutionsRolloutConfig, abortConfig and jobExecutionsRetryConfig
+/// into `spec` with the jobs library's parsers.
+std::optional<net::http_reply> job_configs(const rapidjson::Value& body, jobs::job_spec& spec) {
+  const auto member = [&](std::string_view name) -> std::optional<std::string> {
+    const auto* v = json::find(body, name);
+    if (v == nullptr || v->IsNull()) return std::nullopt;
+    return json::write(*v);
+  };
+  if (auto v = member("jobExecutionsRolloutConfig")) {
+    auto r = jobs::parse_rollout_config(*v);
+    if (!r) return invalid(r.fail().message);
+    spec.rollout = *r;
+  }
+  if (auto v = member("abortConfig")) {
+    auto r = jobs::parse_abort_config(*v);
+    if (!r) return invalid(r.fail().message);
+    spec.abort_criteria = std::move(*r);
+  }
+  if (auto v = member("jobExecutionsRetryConfig")) {
+    auto r = jobs::parse_retry_config(*v);
+    if (!r) return invalid(r.fail().message);
+    spec.retry_criteria = std::move(*r);
+  }
+  return std::nullopt;
+}
+
+/// A configuration the jobs library wrote (jobs::to_json) as a member of `o`.
+void put_json(rapidjson::Value& o, std::string_view k, const std::string& text, alloc& a) {
+  auto d = json::parse(text);
+  if (!d) return;
+  rapidjson::Value v;
+  v.CopyFrom(*d, a);
+  o.AddMember(json::string_value(k, a), v, a);
+}
+
+net::http_reply create_job(call& c) {
+  rapidjson::Document body;
+  if (auto b = body_object(c, body)) return *b;
+  if (auto b = refuse_unsupported(body, unsupported_fields)) return *b;
   std::optional<net::http_reply> bad;
   jobs::job_spec spec;
   spec.id = c.params[0];
   auto document = string_member(body, "document", bad);
   auto description = string_member(body, "description", bad);
   auto selection = string_member(body, "targetSelection", bad);
+  auto template_arn = string_member(body, "jobTemplateArn", bad);
   if (bad) return *bad;
-  if (!document) return invalid("document is required (documentSource is not supported)");
-  spec.document = std::move(*document);
+  if (!document && !template_arn) {
+    return invalid("document is required (documentSource is not supported)");
+  }
+  if (document) spec.document = std::move(*document);
   if (description) spec.description = std::move(*description);
   if (selection && *selection != "SNAPSHOT" && *selection != "CONTINUOUS") {
     return invalid("targetSelection: expected SNAPSHOT or CONTINUOUS");
   }
   spec.continuous = selection && *selection == "CONTINUOUS";
-  if (const auto* timeout = json::find(body, "timeoutConfig"); timeout && !timeout->IsNull()) {
-    if (!timeout->IsObject()) return invalid("timeoutConfig: expected an object");
-    const auto* minutes = json::find(*timeout, "inProgressTimeoutInMinutes");
-    if (minutes != nullptr && !minutes->IsNull()) {
-      if (!minutes->IsInt64() || minutes->GetInt64() < 1) {
-        return invalid("timeoutConfig.inProgressTimeoutInMinutes: expected 1-10080");
-      }
-      spec.in_progress_timeout_minutes = minutes->GetInt64();
-    }
-  }
+  if (auto b = job_configs(body, spec)) return *b;
+  if (auto b = timeout_config(body, spec.in_progress_timeout_minutes)) return *b;
   const auto* targets = json::find(body, "targets");
   if (targets == nullptr || !targets->IsArray() || targets->Empty()) {
     return invalid("targets: expected a non-empty list of thing and thing group ARNs");
@@ -162,6 +210,13 @@ net::http_reply create_job(call& c) {
   }
   if (spec.targets.empty() && !spec.continuous) {
     return invalid("targets: the thing groups have no things (a SNAPSHOT job needs some)");
+  }
+  if (template_arn) {
+    auto id = name_of_arn(*template_arn, "jobtemplate");
+    if (!id) return invalid("jobTemplateArn: not a job template ARN: " + *template_arn);
+    auto merged = jobs_of(c).from_template(*id, std::move(spec));
+    if (!merged) return jobs_error(merged.fail());
+    spec = std::move(*merged);
   }
   auto out = jobs_of(c).create_job(spec);
   if (!out) return jobs_error(out.fail());
@@ -225,6 +280,14 @@ net::http_reply describe_job(call& c) {
     t.AddMember("inProgressTimeoutInMinutes", j->in_progress_timeout_minutes, a);
     o.AddMember("timeoutConfig", t, a);
   }
+  if (j->rollout.enabled()) put_json(o, "jobExecutionsRolloutConfig", jobs::to_json(j->rollout), a);
+  if (!j->abort_criteria.empty()) put_json(o, "abortConfig", jobs::to_json(j->abort_criteria), a);
+  if (!j->retry_criteria.empty()) {
+    put_json(o, "jobExecutionsRetryConfig", jobs::to_json(j->retry_criteria), a);
+  }
+  if (!j->template_id.empty()) put(o, "jobTemplateArn", c.arn("jobtemplate", j->template_id), a);
+  if (!j->reason_code.empty()) put(o, "reasonCode", j->reason_code, a);
+  if (!j->comment.empty()) put(o, "comment", j->comment, a);
   o.AddMember("isConcurrent", false, a);
   d.AddMember("job", o, a);
   return ok(d);
@@ -289,7 +352,19 @@ net::http_reply cancel_job(call& c) {
   if (auto b = body_object(c, body)) return *b;
   bool force = false;
   if (auto b = flag(c, "force", force)) return *b;
-  auto out = jobs_of(c).cancel_job(c.params[0], force);
+  std::optional<net::http_reply> bad;
+  auto reason = string_member(body, "reasonCode", bad);
+  auto comment = string_member(body, "comment", bad);
+  if (bad) return *bad;
+  // AWS: reasonCode [\p{Upper}\p{Digit}_]+ up to 128, comment up to 2028 characters.
+  if (reason && (reason->empty() || reason->size() > 128 ||
+                 !std::all_of(reason->begin(), reason->end(), [](char ch) {
+                   return (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+                 }))) {
+    return invalid("reasonCode: 1-128 characters of [A-Z0-9_]");
+  }
+  if (comment && comment->size() > 2028) return invalid("comment: at most 2028 characters");
+  auto out = jobs_of(c).cancel_job(c.params[0], force, reason.value_or(""), comment.value_or(""));
   if (!out) return jobs_error(out.fail());
   c.g.jobs->publish(std::move(*out));
   auto j = jobs_of(c).describe_job(c.params[0]);
@@ -319,6 +394,7 @@ rapidjson::Value execution_summary(const jobs::execution& e, alloc& a) {
   put_time(s, "startedAt", e.started_at, a);
   put_time(s, "lastUpdatedAt", e.last_updated_at, a);
   s.AddMember("executionNumber", e.execution_number, a);
+  s.AddMember("retryAttempt", e.retry_attempt, a);
   return s;
 }
 
@@ -475,6 +551,114 @@ net::http_reply delete_job_execution(call& c) {
   return {200, ""};
 }
 
+// --- job templates ------------------------------------------------------------------------
+
+// CreateJobTemplate fields this gateway does not implement: refused, never ignored.
+constexpr std::string_view unsupported_template_fields[] = {
+    "documentSource", "presignedUrlConfig", "maintenanceWindows", "destinationPackageVersions"};
+
+net::http_reply create_job_template(call& c) {
+  rapidjson::Document body;
+  if (auto b = body_object(c, body)) return *b;
+  if (auto b = refuse_unsupported(body, unsupported_template_fields)) return *b;
+  std::optional<net::http_reply> bad;
+  auto description = string_member(body, "description", bad);
+  auto document = string_member(body, "document", bad);
+  auto job_arn = string_member(body, "jobArn", bad);
+  if (bad) return *bad;
+  if (!description) return invalid("description is required");
+  if (document.has_value() == job_arn.has_value()) {
+    return invalid("give one of document and jobArn (documentSource is not supported)");
+  }
+  jobs::job_template t;
+  t.id = c.params[0];
+  t.description = std::move(*description);
+  if (job_arn) {  // the job's document and configurations
+    auto id = name_of_arn(*job_arn, "job");
+    auto j = id ? jobs_of(c).describe_job(*id) : std::nullopt;
+    if (!j) return error(404, "ResourceNotFoundException", "no such job: " + *job_arn);
+    t.document = j->document;
+    t.in_progress_timeout_minutes = j->in_progress_timeout_minutes;
+    t.rollout = j->rollout;
+    t.abort_criteria = j->abort_criteria;
+    t.retry_criteria = j->retry_criteria;
+  } else {
+    t.document = std::move(*document);
+  }
+  jobs::job_spec given;  // what the request sets wins over the job's
+  if (auto b = job_configs(body, given)) return *b;
+  if (auto b = timeout_config(body, t.in_progress_timeout_minutes)) return *b;
+  if (given.rollout.enabled()) t.rollout = given.rollout;
+  if (!given.abort_criteria.empty()) t.abort_criteria = given.abort_criteria;
+  if (!given.retry_criteria.empty()) t.retry_criteria = given.retry_criteria;
+  if (auto r = jobs_of(c).create_template(std::move(t)); !r) {
+    return jobs_error(r.fail(), "ConflictException");
+  }
+  rapidjson::Document d;
+  d.SetObject();
+  auto& a = d.GetAllocator();
+  put(d, "jobTemplateArn", c.arn("jobtemplate", c.params[0]), a);
+  put(d, "jobTemplateId", c.params[0], a);
+  return ok(d);
+}
+
+net::http_reply describe_job_template(call& c) {
+  auto t = jobs_of(c).describe_template(c.params[0]);
+  if (!t) return error(404, "ResourceNotFoundException", "no such job template: " + c.params[0]);
+  rapidjson::Document d;
+  d.SetObject();
+  auto& a = d.GetAllocator();
+  put(d, "jobTemplateArn", c.arn("jobtemplate", t->id), a);
+  put(d, "jobTemplateId", t->id, a);
+  put(d, "description", t->description, a);
+  put(d, "document", t->document, a);
+  put_time(d, "createdAt", t->created_at, a);
+  if (t->in_progress_timeout_minutes != 0) {
+    rapidjson::Value o(rapidjson::kObjectType);
+    o.AddMember("inProgressTimeoutInMinutes", t->in_progress_timeout_minutes, a);
+    d.AddMember("timeoutConfig", o, a);
+  }
+  if (t->rollout.enabled()) put_json(d, "jobExecutionsRolloutConfig", jobs::to_json(t->rollout), a);
+  if (!t->abort_criteria.empty()) put_json(d, "abortConfig", jobs::to_json(t->abort_criteria), a);
+  if (!t->retry_criteria.empty()) {
+    put_json(d, "jobExecutionsRetryConfig", jobs::to_json(t->retry_criteria), a);
+  }
+  return ok(d);
+}
+
+net::http_reply list_job_templates(call& c) {
+  std::optional<net::http_reply> bad;
+  const auto max = page_size(c, "maxResults", 50, 250, bad);
+  const auto from = page_token(c, "nextToken", bad);
+  if (bad) return *bad;
+  rapidjson::Document d;
+  d.SetObject();
+  auto& a = d.GetAllocator();
+  rapidjson::Value arr(rapidjson::kArrayType);
+  for (const auto& id : c.g.jobs->store().template_ids()) {  // sorted
+    if (!from->empty() && id < *from) continue;
+    auto t = jobs_of(c).describe_template(id);
+    if (!t) continue;
+    if (arr.Size() == *max) {
+      put(d, "nextToken", make_token(id), a);
+      break;
+    }
+    rapidjson::Value o(rapidjson::kObjectType);
+    put(o, "jobTemplateArn", c.arn("jobtemplate", id), a);
+    put(o, "jobTemplateId", id, a);
+    put(o, "description", t->description, a);
+    put_time(o, "createdAt", t->created_at, a);
+    arr.PushBack(o, a);
+  }
+  d.AddMember("jobTemplates", arr, a);
+  return ok(d);
+}
+
+net::http_reply delete_job_template(call& c) {
+  if (auto r = jobs_of(c).delete_template(c.params[0]); !r) return jobs_error(r.fail());
+  return {200, ""};
+}
+
 // --- iot-jobs-data: the device API over HTTP, through the MQTT router ---------------------
 
 /// The HTTP status and error type of a /rejected code.
@@ -578,6 +762,10 @@ std::span<const operation> jobs_operations() {
       {"PUT", "/things/{}/jobs/{}/cancel", cancel_job_execution, "iot:CancelJobExecution", "thing"},
       {"DELETE", "/things/{}/jobs/{}/executionNumber/{}", delete_job_execution,
        "iot:DeleteJobExecution", "thing"},
+      {"GET", "/job-templates", list_job_templates, "iot:ListJobTemplates"},
+      {"PUT", "/job-templates/{}", create_job_template, "iot:CreateJobTemplate", "jobtemplate"},
+      {"GET", "/job-templates/{}", describe_job_template, "iot:DescribeJobTemplate", "jobtemplate"},
+      {"DELETE", "/job-templates/{}", delete_job_template, "iot:DeleteJobTemplate", "jobtemplate"},
   };
   return all;
 }

@@ -1,15 +1,21 @@
 // AWS Signature Version 4 verification (sans-I/O): canonical request, string to
 // sign, derived key, and the Authorization header check with AWS's error shapes.
+// The hot path (verify) allocates nothing after warm-up: the canonical request and
+// the string to sign are built in per-thread buffers, SHA-256 and HMAC run on
+// per-thread OpenSSL contexts fetched once, and derived keys come from a cache
+// looked up by the credential as sent.
 #include <iotblocks/gateway/aws_sigv4.hpp>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <ctime>
+#include <stdexcept>
 
 namespace iotblocks::gateway::aws {
 namespace {
@@ -17,29 +23,107 @@ namespace {
 constexpr std::string_view algorithm = "AWS4-HMAC-SHA256";
 constexpr std::string_view hex_digits = "0123456789abcdef";
 
-std::string to_hex(const unsigned char* p, std::size_t n) {
-  std::string out;
-  out.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    out += hex_digits[p[i] >> 4];
-    out += hex_digits[p[i] & 0xF];
+using digest = std::array<unsigned char, 32>;
+using hex_digest = std::array<char, 64>;
+
+hex_digest to_hex(const digest& d) noexcept {
+  hex_digest out{};
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    out[2 * i] = hex_digits[d[i] >> 4];
+    out[2 * i + 1] = hex_digits[d[i] & 0xF];
   }
   return out;
 }
 
-using digest = std::array<unsigned char, 32>;
+std::string_view as_view(const hex_digest& h) noexcept { return {h.data(), h.size()}; }
 
-digest hmac(std::string_view key, std::string_view data) {
-  digest out{};
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
-  return out;
-}
-
-std::string_view as_view(const digest& d) {
+std::string_view as_view(const digest& d) noexcept {
   return {reinterpret_cast<const char*>(d.data()), d.size()};
 }
+
+/// SHA-256 and HMAC-SHA256 contexts of one thread, fetched from OpenSSL once (OpenSSL 3's
+/// one-shot HMAC() and EVP_Digest() fetch the algorithm on every call).
+class crypto_contexts {
+ public:
+  crypto_contexts()
+      : sha256_(EVP_MD_fetch(nullptr, "SHA256", nullptr)),
+        md_(EVP_MD_CTX_new()),
+        mac_(EVP_MAC_fetch(nullptr, "HMAC", nullptr)),
+        mac_ctx_(mac_ == nullptr ? nullptr : EVP_MAC_CTX_new(mac_)) {
+    char name[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, name, 0),
+                                 OSSL_PARAM_END};
+    if (sha256_ == nullptr || md_ == nullptr || mac_ctx_ == nullptr ||
+        EVP_MAC_CTX_set_params(mac_ctx_, params) != 1) {
+      release();
+      throw std::runtime_error("OpenSSL: SHA-256/HMAC unavailable");
+    }
+  }
+  ~crypto_contexts() { release(); }
+  crypto_contexts(const crypto_contexts&) = delete;
+  crypto_contexts& operator=(const crypto_contexts&) = delete;
+
+  digest sha256(std::string_view data) {
+    digest out{};
+    unsigned int len = 0;
+    if (EVP_DigestInit_ex2(md_, sha256_, nullptr) != 1 ||
+        EVP_DigestUpdate(md_, data.data(), data.size()) != 1 ||
+        EVP_DigestFinal_ex(md_, out.data(), &len) != 1) {
+      throw std::runtime_error("OpenSSL: SHA-256 failed");
+    }
+    return out;
+  }
+
+  digest hmac(std::string_view key, std::string_view data) {
+    digest out{};
+    std::size_t len = 0;
+    if (EVP_MAC_init(mac_ctx_, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                     nullptr) != 1 ||
+        EVP_MAC_update(mac_ctx_, reinterpret_cast<const unsigned char*>(data.data()),
+                       data.size()) != 1 ||
+        EVP_MAC_final(mac_ctx_, out.data(), &len, out.size()) != 1) {
+      throw std::runtime_error("OpenSSL: HMAC-SHA256 failed");
+    }
+    return out;
+  }
+
+ private:
+  void release() noexcept {
+    EVP_MAC_CTX_free(mac_ctx_);
+    EVP_MAC_free(mac_);
+    EVP_MD_CTX_free(md_);
+    EVP_MD_free(sha256_);
+    mac_ctx_ = nullptr;
+    mac_ = nullptr;
+    md_ = nullptr;
+    sha256_ = nullptr;
+  }
+
+  EVP_MD* sha256_;
+  EVP_MD_CTX* md_;
+  EVP_MAC* mac_;
+  EVP_MAC_CTX* mac_ctx_;
+};
+
+crypto_contexts& crypto() {
+  thread_local crypto_contexts c;
+  return c;
+}
+
+/// Per-thread buffers of verify(): their capacity stays, so a warm thread does not allocate.
+struct scratch {
+  std::string canonical;
+  std::string to_sign;
+  std::string params;                                   ///< encoded query keys and values
+  std::vector<std::array<std::size_t, 4>> param_spans;  ///< key at, key size, value at, size
+};
+
+scratch& buffers() {
+  thread_local scratch s;
+  return s;
+}
+
+digest hmac(std::string_view key, std::string_view data) { return crypto().hmac(key, data); }
 
 char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -75,20 +159,122 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
-/// Trims and collapses runs of spaces, as SigV4 canonical header values want.
-std::string canonical_value(std::string_view v) {
-  std::string out;
-  bool space = false;
+/// Appends `c` as SigV4 encodes it (unreserved kept, '/' kept when `keep_slash`).
+void append_encoded(std::string& out, unsigned char c, bool keep_slash) {
+  if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+      c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
+    out += static_cast<char>(c);
+  } else {
+    out += '%';
+    out += "0123456789ABCDEF"[c >> 4];
+    out += "0123456789ABCDEF"[c & 0xF];
+  }
+}
+
+/// Appends `s` percent-decoded (as percent_decode) then encoded (as uri_encode), in one pass.
+void append_decoded_encoded(std::string& out, std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c == '%' && i + 2 < s.size()) {
+      const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        c = static_cast<unsigned char>(hi * 16 + lo);
+        i += 2;
+      }
+    }
+    append_encoded(out, c, false);
+  }
+}
+
+/// Appends the header value trimmed, with runs of spaces collapsed, as SigV4 wants.
+void append_canonical_value(std::string& out, std::string_view v) {
+  bool space = false, any = false;
   for (char c : v) {
     if (c == ' ' || c == '\t') {
       space = true;
       continue;
     }
-    if (space && !out.empty()) out += ' ';
+    if (space && any) out += ' ';
     space = false;
+    any = true;
     out += c;
   }
-  return out;
+}
+
+/// Calls `fn` on each `sep`-separated piece of `s` (empty pieces too).
+template <class Fn>
+void for_each_piece(std::string_view s, char sep, Fn&& fn) {
+  while (true) {
+    const auto p = s.find(sep);
+    fn(s.substr(0, p));
+    if (p == std::string_view::npos) break;
+    s.remove_prefix(p + 1);
+  }
+}
+
+/// The canonical request, appended to `out` (cleared first).
+void build_canonical_request(std::string& out, const http_request_view& r,
+                             std::string_view signed_headers, std::string_view payload_hash) {
+  out.clear();
+  out.append(r.method).append("\n");
+  // The path as sent, encoded once more (services other than S3 double-encode).
+  if (r.raw_path.empty()) {
+    out += '/';
+  } else {
+    for (char c : r.raw_path) append_encoded(out, static_cast<unsigned char>(c), true);
+  }
+  out += '\n';
+  if (!r.raw_query.empty()) {
+    auto& s = buffers();
+    s.params.clear();
+    s.param_spans.clear();
+    for_each_piece(r.raw_query, '&', [&](std::string_view pair) {
+      if (pair.empty()) return;
+      const auto eq = pair.find('=');
+      const auto key = pair.substr(0, eq);
+      const auto value = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+      const std::size_t key_at = s.params.size();
+      append_decoded_encoded(s.params, key);
+      const std::size_t value_at = s.params.size();
+      append_decoded_encoded(s.params, value);
+      s.param_spans.push_back({key_at, value_at - key_at, value_at, s.params.size() - value_at});
+    });
+    const std::string_view all = s.params;
+    auto key = [&](const std::array<std::size_t, 4>& p) { return all.substr(p[0], p[1]); };
+    auto value = [&](const std::array<std::size_t, 4>& p) { return all.substr(p[2], p[3]); };
+    std::sort(s.param_spans.begin(), s.param_spans.end(), [&](const auto& a, const auto& b) {
+      const int k = key(a).compare(key(b));
+      return k != 0 ? k < 0 : value(a) < value(b);
+    });
+    bool first = true;
+    for (const auto& p : s.param_spans) {
+      if (!first) out += '&';
+      first = false;
+      out.append(key(p)).append("=").append(value(p));
+    }
+  }
+  out += '\n';
+  for_each_piece(signed_headers, ';', [&](std::string_view name) {
+    for (char c : name) out += lower(c);
+    out += ':';
+    bool first = true;
+    for (const auto& h : r.headers) {
+      if (!iequals(h.first, name)) continue;
+      if (!first) out += ',';
+      append_canonical_value(out, h.second);
+      first = false;
+    }
+    out += '\n';
+  });
+  out.append("\n").append(signed_headers).append("\n").append(payload_hash);
+}
+
+/// "AWS4-HMAC-SHA256\n<date>\n<scope>\n<hex sha256 of canonical>", appended to `out` (cleared).
+void build_string_to_sign(std::string& out, std::string_view amz_date, std::string_view scope,
+                          std::string_view canonical) {
+  out.clear();
+  out.append(algorithm).append("\n").append(amz_date).append("\n").append(scope).append("\n");
+  out.append(as_view(to_hex(crypto().sha256(canonical))));
 }
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
@@ -140,6 +326,26 @@ std::string amz_format(std::int64_t t) {
   return std::string(buf.data(), n);
 }
 
+/// The credential "<key id>/<date>/<region>/<service>/aws4_request" in its five parts.
+bool split_credential(std::string_view credential, std::array<std::string_view, 5>& parts) {
+  std::size_t n = 0;
+  bool fits = true;
+  for_each_piece(credential, '/', [&](std::string_view p) {
+    if (n < parts.size()) {
+      parts[n] = p;
+    } else {
+      fits = false;
+    }
+    ++n;
+  });
+  return fits && n == parts.size() && parts[4] == "aws4_request" && !parts[0].empty() &&
+         !parts[1].empty() && !parts[2].empty() && !parts[3].empty();
+}
+
+bool same_signature(const hex_digest& want, std::string_view given) noexcept {
+  return given.size() == want.size() && CRYPTO_memcmp(want.data(), given.data(), want.size()) == 0;
+}
+
 }  // namespace
 
 namespace sigv4 {
@@ -147,72 +353,25 @@ namespace sigv4 {
 std::string uri_encode(std::string_view s, bool keep_slash) {
   std::string out;
   out.reserve(s.size());
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
-      out += ch;
-    } else {
-      out += '%';
-      out += "0123456789ABCDEF"[c >> 4];
-      out += "0123456789ABCDEF"[c & 0xF];
-    }
-  }
+  for (char ch : s) append_encoded(out, static_cast<unsigned char>(ch), keep_slash);
   return out;
 }
 
 std::string hex_sha256(std::string_view data) {
-  digest d{};
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), d.data(), &len, EVP_sha256(), nullptr);
-  return to_hex(d.data(), d.size());
+  return std::string(as_view(to_hex(crypto().sha256(data))));
 }
 
 std::string canonical_request(const http_request_view& r, std::string_view signed_headers,
                               std::string_view payload_hash) {
   std::string out;
-  out.reserve(256 + r.raw_path.size() + r.raw_query.size());
-  out.append(r.method).append("\n");
-  // The path as sent, encoded once more (services other than S3 double-encode).
-  out.append(r.raw_path.empty() ? std::string("/") : uri_encode(r.raw_path, true)).append("\n");
-  std::vector<std::pair<std::string, std::string>> params;
-  if (!r.raw_query.empty()) {
-    for (auto pair : split(r.raw_query, '&')) {
-      if (pair.empty()) continue;
-      const auto eq = pair.find('=');
-      const auto key = pair.substr(0, eq);
-      const auto value = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
-      params.emplace_back(uri_encode(percent_decode(key), false),
-                          uri_encode(percent_decode(value), false));
-    }
-  }
-  std::sort(params.begin(), params.end());
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    if (i > 0) out += '&';
-    out.append(params[i].first).append("=").append(params[i].second);
-  }
-  out += '\n';
-  for (auto name : split(signed_headers, ';')) {
-    std::string value;
-    bool first = true;
-    for (const auto& h : r.headers) {
-      if (!iequals(h.first, name)) continue;
-      if (!first) value += ',';
-      value += canonical_value(h.second);
-      first = false;
-    }
-    for (char c : name) out += lower(c);
-    out.append(":").append(value).append("\n");
-  }
-  out.append("\n").append(signed_headers).append("\n").append(payload_hash);
+  build_canonical_request(out, r, signed_headers, payload_hash);
   return out;
 }
 
 std::string string_to_sign(std::string_view amz_date, std::string_view scope,
                            std::string_view canonical_request) {
-  std::string out(algorithm);
-  out.append("\n").append(amz_date).append("\n").append(scope).append("\n");
-  out += hex_sha256(canonical_request);
+  std::string out;
+  build_string_to_sign(out, amz_date, scope, canonical_request);
   return out;
 }
 
@@ -226,8 +385,7 @@ std::string signing_key(std::string_view secret, std::string_view date, std::str
 }
 
 std::string sign_with(std::string_view key, std::string_view string_to_sign) {
-  const auto sig = hmac(key, string_to_sign);
-  return to_hex(sig.data(), sig.size());
+  return std::string(as_view(to_hex(hmac(key, string_to_sign))));
 }
 
 std::string signature(std::string_view secret, std::string_view date, std::string_view region,
@@ -275,18 +433,28 @@ void sigv4_verifier::add_key(access_key k) {
 }
 
 std::string sigv4_verifier::signing_key(const access_key& k, std::string_view scope) const {
+  std::array<std::string_view, 5> parts{};
+  const std::string credential = k.id + "/" + std::string(scope);
+  if (!split_credential(credential, parts)) return {};
+  const auto d = cached_signing_key(k, credential, parts);
+  return std::string(as_view(d));
+}
+
+std::array<unsigned char, 32> sigv4_verifier::cached_signing_key(
+    const access_key& k, std::string_view credential,
+    const std::array<std::string_view, 5>& parts) const {
   constexpr std::size_t max_cached = 1024;  // keys x days x regions x services in use
-  std::string id = k.id + "/" + std::string(scope);
   {
     std::lock_guard lock(cache_mu_);
-    if (auto it = signing_keys_.find(id); it != signing_keys_.end()) return it->second;
+    if (auto it = signing_keys_.find(credential); it != signing_keys_.end()) return it->second;
   }
-  const auto parts = split(scope, '/');  // date/region/service/aws4_request
-  auto derived = sigv4::signing_key(k.secret, parts.at(0), parts.at(1), parts.at(2));
+  const auto derived = sigv4::signing_key(k.secret, parts[1], parts[2], parts[3]);
+  std::array<unsigned char, 32> out{};
+  std::copy(derived.begin(), derived.end(), out.begin());
   std::lock_guard lock(cache_mu_);
   if (signing_keys_.size() >= max_cached) signing_keys_.clear();
-  signing_keys_.emplace(std::move(id), derived);
-  return derived;
+  signing_keys_.emplace(std::string(credential), out);
+  return out;
 }
 
 sigv4_result sigv4_verifier::verify(const http_request_view& r, std::int64_t now) const {
@@ -302,16 +470,16 @@ sigv4_result sigv4_verifier::verify(const http_request_view& r, std::int64_t now
   }
   a.remove_prefix(algorithm.size());
   std::string_view credential, signed_headers, given;
-  for (auto part : split(a, ',')) {
+  for_each_piece(a, ',', [&](std::string_view part) {
     part = trim(part);
     const auto eq = part.find('=');
-    if (eq == std::string_view::npos) continue;
+    if (eq == std::string_view::npos) return;
     const auto k = part.substr(0, eq);
     const auto v = part.substr(eq + 1);
     if (k == "Credential") credential = v;
     if (k == "SignedHeaders") signed_headers = v;
     if (k == "Signature") given = v;
-  }
+  });
   for (auto [name, value] :
        {std::pair<std::string_view, std::string_view>{"Credential", credential},
         {"SignedHeaders", signed_headers},
@@ -322,8 +490,8 @@ sigv4_result sigv4_verifier::verify(const http_request_view& r, std::int64_t now
                         "' parameter. Authorization=" + std::string(*auth));
     }
   }
-  const auto scope_parts = split(credential, '/');
-  if (scope_parts.size() != 5 || scope_parts[4] != "aws4_request" || scope_parts[0].empty()) {
+  std::array<std::string_view, 5> scope_parts{};
+  if (!split_credential(credential, scope_parts)) {
     return refuse(
         out, malformed,
         "Credential should be scoped to a valid region, not '" + std::string(credential) + "'.");
@@ -360,17 +528,20 @@ sigv4_result sigv4_verifier::verify(const http_request_view& r, std::int64_t now
   if (key == nullptr) {
     return refuse(out, unknown_key, "The security token included in the request is invalid.");
   }
-  const std::string body_hash = sigv4::hex_sha256(r.body);
+  auto& c = crypto();
+  const hex_digest body_hash = to_hex(c.sha256(r.body));
   if (const auto* h = find_header(r.headers, "x-amz-content-sha256");
-      h != nullptr && *h != body_hash && *h != "UNSIGNED-PAYLOAD") {
+      h != nullptr && *h != as_view(body_hash) && *h != "UNSIGNED-PAYLOAD") {
     return refuse(out, bad_signature,
                   "The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
-  const std::string scope(credential.substr(scope_parts[0].size() + 1));
-  const auto canonical = sigv4::canonical_request(r, signed_headers, body_hash);
-  const auto want =
-      sigv4::sign_with(signing_key(*key, scope), sigv4::string_to_sign(*date, scope, canonical));
-  if (want.size() != given.size() || CRYPTO_memcmp(want.data(), given.data(), want.size()) != 0) {
+  const std::string_view scope = credential.substr(scope_parts[0].size() + 1);
+  auto& s = buffers();
+  build_canonical_request(s.canonical, r, signed_headers, as_view(body_hash));
+  build_string_to_sign(s.to_sign, *date, scope, s.canonical);
+  const auto derived = cached_signing_key(*key, credential, scope_parts);
+  const hex_digest want = to_hex(c.hmac(as_view(derived), s.to_sign));
+  if (!same_signature(want, given)) {
     return refuse(out, bad_signature,
                   "The request signature we calculated does not match the signature you "
                   "provided. Check your AWS Secret Access Key and signing method. Consult the "

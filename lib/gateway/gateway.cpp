@@ -160,6 +160,7 @@ result<void> gateway::start() {
   auto groups = registry::thing_groups::open((dir / "thing_groups.db").string());
   if (!groups) return failure{groups.error(), "thing groups: " + groups.describe(), {}};
   g.groups = std::move(*groups);
+  g.sec->use_thing_groups(g.groups.get());
   auto types = registry::thing_types::open((dir / "thing_types.db").string());
   if (!types) return failure{types.error(), "thing types: " + types.describe(), {}};
   g.types = std::move(*types);

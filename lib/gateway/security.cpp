@@ -461,8 +461,16 @@ mqtt::reason_code security::authenticate(const mqtt::connect_view& p, broker::cl
     principal = std::string(default_principal);
   }
   if (!cfg_.authorize) return mqtt::reason_code::success;
-  return admit(std::make_shared<connection_state>(*policies_, std::move(principal), std::move(ctx)),
-               info);
+  const std::string thing = ctx.thing_is_attached ? ctx.thing_name.value_or("") : "";
+  auto st = std::make_shared<connection_state>(*policies_, std::move(principal), std::move(ctx));
+  if (groups_ != nullptr && !thing.empty()) {  // policies attached to the thing's groups
+    st->session->also_principals([groups = groups_, thing] {
+      std::vector<std::string> out;
+      for (const auto& g : groups->memberships(thing)) out.push_back(group_principal(g));
+      return out;
+    });
+  }
+  return admit(std::move(st), info);
 }
 
 mqtt::reason_code security::admit(std::shared_ptr<connection_state> st, broker::client_info& info) {

@@ -19,6 +19,7 @@
 #include <iotblocks/policy/evaluate.hpp>
 #include <iotblocks/policy/store.hpp>
 #include <iotblocks/registry/registry.hpp>
+#include <iotblocks/registry/thing_groups.hpp>
 #include <iotblocks/rules/engine.hpp>
 #include <iotblocks/shadow/service.hpp>
 #include <iotblocks/sql/functions.hpp>
@@ -128,6 +129,15 @@ class security {
   /// Registers the iot_registry rule action.
   void add_rule_actions(rules::engine& e);
 
+  /// Policies attached to thing groups (principal "thinggroup/<name>", see
+  /// group_principal) apply to the things in them and in their descendants. The groups
+  /// outlive the connections; call changed() when memberships change.
+  void use_thing_groups(const registry::thing_groups* groups) noexcept { groups_ = groups; }
+  /// The principal a policy attached to thing group `name` is stored under.
+  static std::string group_principal(std::string_view name) {
+    return "thinggroup/" + std::string(name);
+  }
+
   registry::registry* reg() noexcept { return reg_ ? &*reg_ : nullptr; }
   policy::store& policies() noexcept { return *policies_; }
   detail::user_store& users() noexcept { return *users_; }
@@ -163,6 +173,7 @@ class security {
   broker::broker& broker_;
   operator_log& log_;
   std::optional<registry::registry> reg_;
+  const registry::thing_groups* groups_ = nullptr;
   std::optional<policy::store> policies_;
   std::unique_ptr<detail::user_store> users_;
   std::optional<detail::device_ca> ca_;

@@ -31,6 +31,8 @@ struct memory_store::impl {
   string_map<std::vector<execution>> by_thing;
   string_map<std::vector<std::string>> things_of_job;
   std::set<std::tuple<std::int64_t, std::string, std::string>> deadlines;  // (when, thing, job)
+  string_map<std::vector<std::string>> rollouts;  // job → things in release order
+  std::map<std::string, job_template, std::less<>> templates;
   std::uint64_t last_sequence = 0;
   std::size_t count = 0;
 
@@ -75,6 +77,7 @@ struct memory_store::impl {
 
   void erase_job(const std::string& id) {
     jobs.erase(id);
+    rollouts.erase(id);
     auto things = things_of_job.find(id);
     if (things == things_of_job.end()) return;
     for (const auto& thing : things->second) {
@@ -100,6 +103,12 @@ std::error_code memory_store::commit(const batch& b) {
   std::lock_guard lock{p_->mutex};
   for (const auto& id : b.erased_jobs) p_->erase_job(id);
   for (const auto& [thing, job_id] : b.erased_executions) p_->erase_execution(thing, job_id);
+  for (const auto& id : b.erased_templates) p_->templates.erase(id);
+  for (const auto& t : b.templates) p_->templates.insert_or_assign(t.id, t);
+  for (const auto& [id, things] : b.rollouts) {
+    auto& list = p_->rollouts[id];
+    list.insert(list.end(), things.begin(), things.end());
+  }
   for (const auto& j : b.jobs) p_->jobs.insert_or_assign(j.id, j);
   for (const auto& e : b.executions) p_->put(e);
   return {};
@@ -219,6 +228,42 @@ std::vector<std::string> memory_store::job_ids() const {
   std::vector<std::string> out;
   out.reserve(p_->jobs.size());
   for (const auto& [id, j] : p_->jobs) out.push_back(id);
+  return out;
+}
+
+std::vector<std::string> memory_store::rollout_targets(std::string_view job_id, std::size_t from,
+                                                       std::size_t count) const {
+  std::lock_guard lock{p_->mutex};
+  auto it = p_->rollouts.find(job_id);
+  if (it == p_->rollouts.end() || from >= it->second.size()) return {};
+  const auto& v = it->second;
+  const auto first = v.begin() + static_cast<std::ptrdiff_t>(from);
+  return {first, first + static_cast<std::ptrdiff_t>(std::min(count, v.size() - from))};
+}
+
+std::vector<std::string> memory_store::rolling_out() const {
+  std::lock_guard lock{p_->mutex};
+  std::vector<std::string> out;
+  for (const auto& [id, j] : p_->jobs) {
+    if (j.status == job_status::in_progress && j.rollout.enabled() && !j.progress.done()) {
+      out.push_back(id);
+    }
+  }
+  return out;
+}
+
+std::optional<job_template> memory_store::find_template(std::string_view id) const {
+  std::lock_guard lock{p_->mutex};
+  auto it = p_->templates.find(id);
+  if (it == p_->templates.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::string> memory_store::template_ids() const {
+  std::lock_guard lock{p_->mutex};
+  std::vector<std::string> out;
+  out.reserve(p_->templates.size());
+  for (const auto& [id, t] : p_->templates) out.push_back(id);
   return out;
 }
 

@@ -93,6 +93,33 @@ void close(writer& w, std::int64_t now, std::string_view token) {
 
 std::string text(rapidjson::StringBuffer& b) { return {b.GetString(), b.GetSize()}; }
 
+/// An execution of `j` ended in `s`: one fewer open, one more in `s`.
+void close_one(job& j, execution_status s) {
+  --j.open_executions;
+  ++count_of(j.ended, s);
+}
+
+/// The job of `id` in `b.jobs`, else from the store appended to it; nullptr if none.
+job* job_in(batch& b, const store& st, std::string_view id) {
+  auto it = std::find_if(b.jobs.begin(), b.jobs.end(), [&](const job& x) { return x.id == id; });
+  if (it != b.jobs.end()) return &*it;
+  auto j = st.find_job(id);
+  if (!j) return nullptr;
+  b.jobs.push_back(std::move(*j));
+  return &b.jobs.back();
+}
+
+void add_thing(std::vector<std::string>& things, std::string_view thing) {
+  if (std::find(things.begin(), things.end(), thing) == things.end()) things.emplace_back(thing);
+}
+
+/// What identifies a pending execution in pushes: its job and attempt.
+std::string pending_key(const execution& e) {
+  return e.job_id + '#' + std::to_string(e.execution_number);
+}
+
+constexpr std::string_view abort_reason = "ABORT_CRITERIA_MET";
+
 std::string reply_topic(const jobs_topic& t, bool accepted) {
   std::string s = topic_prefix(t.thing);
   switch (t.op) {
@@ -146,9 +173,9 @@ service& service::notify_filter(std::function<bool(std::string_view)> f) {
 service::pending_view service::view_of(std::string_view thing) const {
   pending_view v;
   auto list = store_.pending(thing);
-  if (!list.empty()) v.next = list.front().job_id;
+  if (!list.empty()) v.next = pending_key(list.front());
   v.ids.reserve(list.size());
-  for (auto& e : list) v.ids.push_back(std::move(e.job_id));
+  for (auto& e : list) v.ids.push_back(pending_key(e));
   std::sort(v.ids.begin(), v.ids.end());
   return v;
 }
@@ -159,7 +186,7 @@ void service::push_changes(const pending_view& before, std::string_view thing, s
   const auto list = store_.pending(thing);
   std::vector<std::string> ids;
   ids.reserve(list.size());
-  for (const auto& e : list) ids.push_back(e.job_id);
+  for (const auto& e : list) ids.push_back(pending_key(e));
   std::sort(ids.begin(), ids.end());
   if (ids != before.ids) {
     rapidjson::StringBuffer b;
@@ -185,14 +212,14 @@ void service::push_changes(const pending_view& before, std::string_view thing, s
     w.EndObject();
     out.push_back({topic_prefix(thing) + "/notify", text(b)});
   }
-  const std::string next = list.empty() ? std::string{} : list.front().job_id;
+  const std::string next = list.empty() ? std::string{} : pending_key(list.front());
   if (next != before.next) {
     rapidjson::StringBuffer b;
     writer w{b};
     w.StartObject();
     field(w, "timestamp", now);
     if (!list.empty()) {
-      const auto doc = store_.find_document(next);
+      const auto doc = store_.find_document(list.front().job_id);
       key(w, "execution");
       write_execution(w, list.front(), now, doc ? &*doc : nullptr);
     }
@@ -201,15 +228,74 @@ void service::push_changes(const pending_view& before, std::string_view thing, s
   }
 }
 
-// Marks jobs COMPLETED whose last open execution the batch closes; `b.jobs` holds the
-// jobs whose open count the caller already adjusted.
-void service::finish_jobs(batch& b, std::int64_t now) const {
+// `b.jobs` holds the jobs whose counts the caller already adjusted.
+void service::finish_jobs(batch& b, std::int64_t now, std::vector<std::string>& things) const {
   for (auto& j : b.jobs) {
-    if (j.open_executions == 0 && j.status == job_status::in_progress && !j.continuous) {
+    if (j.status == job_status::in_progress) {
+      if (auto c = abort_due(j.abort_criteria, j.ended)) abort_job(b, j, *c, now, things);
+    }
+    if (j.open_executions == 0 && j.status == job_status::in_progress && !j.continuous &&
+        (!j.rollout.enabled() || j.progress.done())) {
       j.status = job_status::completed;
       j.completed_at = now;
     }
     j.last_updated_at = now;
+  }
+}
+
+void service::abort_job(batch& b, job& j, const abort_criterion& c, std::int64_t now,
+                        std::vector<std::string>& things) const {
+  j.status = job_status::canceled;
+  j.completed_at = now;
+  j.reason_code = abort_reason;
+  j.comment = "abortConfig: " + std::string(to_string(c.type)) + " executions reached " +
+              json::write(rapidjson::Value(c.threshold_percentage)) + "% of at least " +
+              std::to_string(c.min_executed_things) + " executed things";
+  auto cancel = [&](execution& e) {
+    if (e.status != execution_status::queued) return false;
+    (void)apply_service(e, execution_status::canceled, now);
+    close_one(j, execution_status::canceled);
+    add_thing(things, e.thing);
+    return true;
+  };
+  // Executions this batch already changes are canceled there, the others from the store.
+  std::unordered_set<std::string_view> in_batch;
+  for (auto& e : b.executions) {
+    if (e.job_id != j.id) continue;
+    in_batch.insert(e.thing);
+    cancel(e);
+  }
+  for (auto& e : store_.executions_of(j.id)) {
+    if (in_batch.contains(e.thing)) continue;
+    if (cancel(e)) b.executions.push_back(std::move(e));
+  }
+}
+
+execution service::after_end(const execution& e, job& j, std::int64_t now) {
+  if (j.status == job_status::in_progress &&
+      e.retry_attempt < retries_allowed(j.retry_criteria, e.status)) {
+    return retry(e, ++sequence_, now);
+  }
+  close_one(j, e.status);
+  return e;
+}
+
+void service::release_rollouts(batch& b, std::int64_t now, std::vector<std::string>& things) {
+  for (const auto& id : store_.rolling_out()) {
+    job* j = job_in(b, store_, id);
+    if (j == nullptr || j->status != job_status::in_progress) continue;
+    const std::size_t from = j->progress.released;
+    const std::size_t n =
+        release(j->progress, j->rollout, count_of(j->ended, execution_status::succeeded), now);
+    if (n == 0) continue;
+    std::unordered_set<std::string> seen;  // a thing a continuous job's add_target repeated
+    for (auto& thing : store_.rollout_targets(id, from, n)) {
+      if (!seen.insert(thing).second || store_.find_execution(thing, id)) continue;
+      b.executions.push_back(queue(id, thing, ++sequence_, now, j->in_progress_timeout_minutes));
+      ++j->open_executions;
+      add_thing(things, thing);
+    }
+    j->last_updated_at = now;
   }
 }
 
@@ -263,6 +349,21 @@ result<std::vector<message>> service::create_job(const job_spec& spec) {
       spec.in_progress_timeout_minutes > limits::max_timeout_minutes) {
     return failure{error::invalid_request, "inProgressTimeoutInMinutes must be 1-10080", {}};
   }
+  if (spec.rollout.enabled()) {
+    if (auto bad = check_rollout(spec.rollout); !bad.empty()) {
+      return failure{error::invalid_request, bad, {}};
+    }
+  }
+  if (!spec.abort_criteria.empty()) {
+    if (auto bad = check_abort(spec.abort_criteria); !bad.empty()) {
+      return failure{error::invalid_request, bad, {}};
+    }
+  }
+  if (!spec.retry_criteria.empty()) {
+    if (auto bad = check_retry(spec.retry_criteria); !bad.empty()) {
+      return failure{error::invalid_request, bad, {}};
+    }
+  }
   if (store_.find_job(spec.id)) return failure{error::resource_already_exists, {}, {}};
   std::vector<std::string> things;
   things.reserve(spec.targets.size());
@@ -284,16 +385,32 @@ result<std::vector<message>> service::create_job(const job_spec& spec) {
   j.in_progress_timeout_minutes = spec.in_progress_timeout_minutes;
   j.created_at = t;
   j.last_updated_at = t;
-  j.open_executions = things.size();
+  j.template_id = spec.template_id;
+  j.abort_criteria = spec.abort_criteria;
+  j.retry_criteria = spec.retry_criteria;
+  std::size_t now_queued = things.size();
+  if (spec.rollout.enabled()) {
+    j.rollout = spec.rollout;
+    j.progress = start_rollout(spec.rollout, things.size(), t);
+    now_queued = release(j.progress, j.rollout, 0, t);
+  }
+  j.open_executions = now_queued;
   b.jobs.push_back(std::move(j));
-  b.executions.reserve(things.size());
-  for (const auto& thing : things) {
-    b.executions.push_back(queue(spec.id, thing, ++sequence_, t, spec.in_progress_timeout_minutes));
+  b.executions.reserve(now_queued);
+  for (std::size_t i = 0; i < now_queued; ++i) {
+    b.executions.push_back(
+        queue(spec.id, things[i], ++sequence_, t, spec.in_progress_timeout_minutes));
+  }
+  if (spec.rollout.enabled()) {
+    b.rollouts.emplace_back(spec.id, things);
+    things.resize(now_queued);
   }
   return commit_and_push(b, things, t, lock);  // a failed one leaves a gap in the sequence
 }
 
-result<std::vector<message>> service::cancel_job(std::string_view id, bool force) {
+result<std::vector<message>> service::cancel_job(std::string_view id, bool force,
+                                                 std::string_view reason_code,
+                                                 std::string_view comment) {
   std::unique_lock lock{mutex_};
   const std::int64_t t = now();
   auto j = store_.find_job(id);
@@ -312,9 +429,11 @@ result<std::vector<message>> service::cancel_job(std::string_view id, bool force
       (void)apply_service(e, execution_status::canceled, t);
       things.push_back(e.thing);
       b.executions.push_back(std::move(e));
-      --j->open_executions;
+      close_one(*j, execution_status::canceled);
     }
   }
+  if (!reason_code.empty()) j->reason_code = reason_code;
+  if (!comment.empty()) j->comment = comment;
   j->status = job_status::canceled;
   j->force_canceled = j->force_canceled || force;
   j->completed_at = t;
@@ -369,10 +488,11 @@ result<std::vector<message>> service::cancel_execution(std::string_view job_id,
   if (details != nullptr) e->details = *details;
   batch b;
   b.executions.push_back(std::move(*e));
-  --j->open_executions;
+  close_one(*j, execution_status::canceled);
   b.jobs.push_back(std::move(*j));
-  finish_jobs(b, t);
-  return commit_and_push(b, {std::string{thing}}, t, lock);
+  std::vector<std::string> things{std::string{thing}};
+  finish_jobs(b, t, things);
+  return commit_and_push(b, things, t, lock);
 }
 
 result<std::vector<message>> service::delete_execution(std::string_view job_id,
@@ -395,10 +515,11 @@ result<std::vector<message>> service::delete_execution(std::string_view job_id,
     if (auto j = store_.find_job(job_id)) {
       --j->open_executions;
       b.jobs.push_back(std::move(*j));
-      finish_jobs(b, t);
     }
   }
-  return commit_and_push(b, {std::string{thing}}, t, lock);
+  std::vector<std::string> things{std::string{thing}};
+  finish_jobs(b, t, things);
+  return commit_and_push(b, things, t, lock);
 }
 
 result<std::vector<message>> service::add_target(std::string_view job_id, std::string_view thing) {
@@ -414,6 +535,13 @@ result<std::vector<message>> service::add_target(std::string_view job_id, std::s
   }
   if (store_.find_execution(thing, job_id)) return std::vector<message>{};
   batch b;
+  if (j->rollout.enabled()) {  // joins the rollout: released at its rate by tick()
+    b.rollouts.emplace_back(j->id, std::vector<std::string>{std::string(thing)});
+    ++j->progress.targets;
+    j->last_updated_at = t;
+    b.jobs.push_back(std::move(*j));
+    return commit_and_push(b, {}, t, lock);
+  }
   ++j->open_executions;
   j->last_updated_at = t;
   b.executions.push_back(
@@ -427,17 +555,14 @@ result<std::vector<message>> service::remove_thing(std::string_view thing) {
   const std::int64_t t = now();
   batch b;
   for (auto& e : store_.pending(thing)) {
-    auto j = store_.find_job(e.job_id);
     (void)apply_service(e, execution_status::removed, t);
-    if (j) {
-      --j->open_executions;
-      b.jobs.push_back(std::move(*j));
-    }
+    if (job* j = job_in(b, store_, e.job_id)) close_one(*j, execution_status::removed);
     b.executions.push_back(std::move(e));
   }
   if (b.empty()) return std::vector<message>{};
-  finish_jobs(b, t);
-  return commit_and_push(b, {std::string{thing}}, t, lock);
+  std::vector<std::string> things{std::string{thing}};
+  finish_jobs(b, t, things);
+  return commit_and_push(b, things, t, lock);
 }
 
 result<std::vector<message>> service::tick(time_point now_tp) {
@@ -447,20 +572,13 @@ result<std::vector<message>> service::tick(time_point now_tp) {
   std::vector<std::string> things;
   for (auto& e : store_.due(t)) {
     if (apply_service(e, execution_status::timed_out, t)) continue;
-    auto jt =
-        std::find_if(b.jobs.begin(), b.jobs.end(), [&](const job& x) { return x.id == e.job_id; });
-    if (jt == b.jobs.end()) {
-      if (auto j = store_.find_job(e.job_id)) {
-        b.jobs.push_back(std::move(*j));
-        jt = b.jobs.end() - 1;
-      }
-    }
-    if (jt != b.jobs.end()) --jt->open_executions;
-    if (std::find(things.begin(), things.end(), e.thing) == things.end()) things.push_back(e.thing);
-    b.executions.push_back(std::move(e));
+    add_thing(things, e.thing);
+    job* j = job_in(b, store_, e.job_id);
+    b.executions.push_back(j != nullptr ? after_end(e, *j, t) : std::move(e));
   }
+  release_rollouts(b, t, things);
   if (b.empty()) return std::vector<message>{};
-  finish_jobs(b, t);
+  finish_jobs(b, t, things);
   return commit_and_push(b, things, t, lock);
 }
 
@@ -555,6 +673,8 @@ outcome service::handle(const jobs_topic& tp, std::string_view payload) {
   const bool was_open = !is_terminal(e->status);
   const bool changes = tp.op == operation::update || e->status == execution_status::queued;
   std::future<std::error_code> durable;
+  std::vector<std::string> others;  // things whose executions an abort canceled
+  std::vector<pending_view> others_before;
   if (changes) {
     if (auto ec = apply_update(*e, u, t)) {
       const bool with_state = ec == error::version_mismatch ||
@@ -563,13 +683,18 @@ outcome service::handle(const jobs_topic& tp, std::string_view payload) {
       return rejected(tp, ec, {}, t, token, with_state ? &*e : nullptr);
     }
     batch b;
-    b.executions.push_back(*e);
     if (was_open && is_terminal(e->status)) {
       if (auto j = store_.find_job(e->job_id)) {
-        --j->open_executions;
+        b.executions.push_back(after_end(*e, *j, t));
         b.jobs.push_back(std::move(*j));
-        finish_jobs(b, t);
+        finish_jobs(b, t, others);
+        std::erase(others, std::string{tp.thing});
+        for (const auto& thing : others) others_before.push_back(view_of(thing));
+      } else {
+        b.executions.push_back(*e);
       }
+    } else {
+      b.executions.push_back(*e);
     }
     if (store_.groups_commits()) {
       durable = store_.commit_deferred(b);
@@ -593,6 +718,9 @@ outcome service::handle(const jobs_topic& tp, std::string_view payload) {
   o.messages.push_back({reply_topic(tp, true), text(buf)});
   if (changes && !progress_only) {
     push_changes(before, tp.thing, t, o.messages);
+    for (std::size_t i = 0; i < others.size(); ++i) {
+      push_changes(others_before[i], others[i], t, o.messages);
+    }
   }
   lock.unlock();  // the next request may go on while this one's commit is in flight
   if (durable.valid()) {

@@ -4,6 +4,9 @@
 #include "core/group_commit.hpp"
 #include "core/json.hpp"
 #include "core/sqlite.hpp"
+#include "jobs/config_json.hpp"
+
+#include <iotblocks/jobs/config.hpp>
 
 #include <atomic>
 #include <mutex>
@@ -25,7 +28,8 @@ CREATE TABLE IF NOT EXISTS jobs(
   created_at INTEGER NOT NULL,
   last_updated_at INTEGER NOT NULL,
   completed_at INTEGER NOT NULL,
-  open_executions INTEGER NOT NULL);
+  open_executions INTEGER NOT NULL,
+  config TEXT NOT NULL DEFAULT '{}');  -- rollout, abort, retry, counts: see config_json()
 CREATE TABLE IF NOT EXISTS executions(
   thing TEXT NOT NULL,
   job_id TEXT NOT NULL,
@@ -40,20 +44,36 @@ CREATE TABLE IF NOT EXISTS executions(
   in_progress_timeout_minutes INTEGER NOT NULL,
   in_progress_deadline INTEGER NOT NULL,
   step_deadline INTEGER NOT NULL,
+  retry_attempt INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(thing, job_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS executions_by_job ON executions(job_id);
+CREATE TABLE IF NOT EXISTS job_templates(
+  id TEXT PRIMARY KEY,
+  body TEXT NOT NULL);  -- DescribeJobTemplate's shape (jobs::to_json(job_template))
+CREATE TABLE IF NOT EXISTS rollout_targets(
+  job_id TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  thing TEXT NOT NULL,
+  PRIMARY KEY(job_id, position)) WITHOUT ROWID;
 )sql";
 
 constexpr const char* upsert_job_sql =
     "INSERT OR REPLACE INTO jobs(id, document, status, in_progress_timeout_minutes, "
     "force_canceled, created_at, last_updated_at, completed_at, open_executions, description, "
-    "targets, continuous) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+    "targets, continuous, config) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 constexpr const char* upsert_execution_sql =
     "INSERT OR REPLACE INTO executions(thing, job_id, status, status_details, version, "
     "execution_number, sequence, queued_at, started_at, last_updated_at, "
-    "in_progress_timeout_minutes, in_progress_deadline, step_deadline) "
-    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+    "in_progress_timeout_minutes, in_progress_deadline, step_deadline, retry_attempt) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 constexpr const char* erase_job_sql = "DELETE FROM jobs WHERE id = ?1";
+constexpr const char* upsert_template_sql =
+    "INSERT OR REPLACE INTO job_templates(id, body) VALUES(?1, ?2)";
+constexpr const char* erase_template_sql = "DELETE FROM job_templates WHERE id = ?1";
+constexpr const char* erase_rollout_sql = "DELETE FROM rollout_targets WHERE job_id = ?1";
+constexpr const char* insert_rollout_sql =  // after the job's last position
+    "INSERT INTO rollout_targets(job_id, position, thing) VALUES(?1, (SELECT "
+    "COALESCE(MAX(position), -1) + 1 FROM rollout_targets WHERE job_id = ?1), ?2)";
 constexpr const char* erase_executions_sql = "DELETE FROM executions WHERE job_id = ?1";
 constexpr const char* erase_execution_sql =
     "DELETE FROM executions WHERE thing = ?1 AND job_id = ?2";
@@ -72,6 +92,86 @@ std::string targets_json(const std::vector<std::string>& targets) {
   auto& a = doc.GetAllocator();
   for (const auto& t : targets) doc.PushBack(json::string_value(t, a), a);
   return json::write(doc);
+}
+
+// Columns added after the first release, for files written before them.
+constexpr std::pair<const char*, const char*> added_columns[] = {
+    {"jobs", "config TEXT NOT NULL DEFAULT '{}'"},
+    {"executions", "retry_attempt INTEGER NOT NULL DEFAULT 0"}};
+
+// The job's rollout, abort and retry configurations, rollout progress, ended counts and
+// cancel reason, as one JSON object (the configurations in CreateJob's shapes).
+std::string config_json(const job& j) {
+  rapidjson::Document d;
+  d.SetObject();
+  auto& a = d.GetAllocator();
+  if (j.rollout.enabled()) {
+    d.AddMember("rollout", detail::write_rollout(j.rollout, a), a);
+    const auto& p = j.progress;
+    rapidjson::Value o(rapidjson::kObjectType);
+    o.AddMember("targets", static_cast<std::uint64_t>(p.targets), a);
+    o.AddMember("released", static_cast<std::uint64_t>(p.released), a);
+    o.AddMember("rate", p.rate, a);
+    o.AddMember("windowStart", p.window_start, a);
+    o.AddMember("windowReleased", static_cast<std::uint64_t>(p.window_released), a);
+    o.AddMember("notifiedMark", static_cast<std::uint64_t>(p.notified_mark), a);
+    o.AddMember("succeededMark", static_cast<std::uint64_t>(p.succeeded_mark), a);
+    d.AddMember("progress", o, a);
+  }
+  if (!j.abort_criteria.empty()) d.AddMember("abort", detail::write_abort(j.abort_criteria, a), a);
+  if (!j.retry_criteria.empty()) d.AddMember("retry", detail::write_retry(j.retry_criteria, a), a);
+  rapidjson::Value ended(rapidjson::kArrayType);
+  for (auto n : j.ended) ended.PushBack(static_cast<std::uint64_t>(n), a);
+  d.AddMember("ended", ended, a);
+  if (!j.reason_code.empty()) d.AddMember("reasonCode", json::string_value(j.reason_code, a), a);
+  if (!j.comment.empty()) d.AddMember("comment", json::string_value(j.comment, a), a);
+  if (!j.template_id.empty()) d.AddMember("template", json::string_value(j.template_id, a), a);
+  return json::write(d);
+}
+
+std::string read_config(std::string_view text, job& j) {
+  auto d = json::parse(text);
+  if (!d || !d->IsObject()) return "config is not a JSON object";
+  std::string bad;
+  if (const auto* r = json::find(*d, "rollout")) {
+    if (bad = detail::read_rollout(*r, j.rollout); !bad.empty()) return bad;
+    const auto* p = json::find(*d, "progress");
+    if (p == nullptr || !p->IsObject()) return "config: rollout without progress";
+    auto size = [&](std::string_view k, std::size_t& out) {
+      const auto* v = json::find(*p, k);
+      if (v == nullptr || !v->IsUint64()) return false;
+      out = static_cast<std::size_t>(v->GetUint64());
+      return true;
+    };
+    const auto* rate = json::find(*p, "rate");
+    const auto* start = json::find(*p, "windowStart");
+    auto& g = j.progress;
+    if (!size("targets", g.targets) || !size("released", g.released) ||
+        !size("windowReleased", g.window_released) || !size("notifiedMark", g.notified_mark) ||
+        !size("succeededMark", g.succeeded_mark) || rate == nullptr || !rate->IsNumber() ||
+        start == nullptr || !start->IsInt64() || g.released > g.targets) {
+      return "config: bad rollout progress";
+    }
+    g.rate = rate->GetDouble();
+    g.window_start = start->GetInt64();
+  }
+  if (const auto* v = json::find(*d, "abort")) {
+    if (bad = detail::read_abort(*v, j.abort_criteria); !bad.empty()) return bad;
+  }
+  if (const auto* v = json::find(*d, "retry")) {
+    if (bad = detail::read_retry(*v, j.retry_criteria); !bad.empty()) return bad;
+  }
+  if (const auto* v = json::find(*d, "ended")) {
+    if (!v->IsArray() || v->Size() != j.ended.size()) return "config: bad ended counts";
+    for (rapidjson::SizeType i = 0; i < v->Size(); ++i) {
+      if (!(*v)[i].IsUint64()) return "config: bad ended counts";
+      j.ended[i] = static_cast<std::size_t>((*v)[i].GetUint64());
+    }
+  }
+  if (auto v = json::get_string(*d, "reasonCode")) j.reason_code = std::string(*v);
+  if (auto v = json::get_string(*d, "comment")) j.comment = std::string(*v);
+  if (auto v = json::get_string(*d, "template")) j.template_id = std::string(*v);
+  return {};
 }
 
 failure bad_row(std::string_view table, std::string_view key, std::string_view what) {
@@ -100,6 +200,10 @@ struct sqlite_store::impl {
   sqlite::statement erase_job;
   sqlite::statement erase_executions;
   sqlite::statement erase_execution;
+  sqlite::statement erase_rollout;
+  sqlite::statement upsert_template;
+  sqlite::statement erase_template;
+  sqlite::statement insert_rollout;
   memory_store copy;
   std::atomic<std::uint64_t> commits{0};
   /// Last: commits what is queued before the rest goes.
@@ -110,8 +214,8 @@ struct sqlite_store::impl {
   result<void> load() {
     auto jobs = db.prepare(
         "SELECT id, document, status, in_progress_timeout_minutes, force_canceled, created_at, "
-        "last_updated_at, completed_at, open_executions, description, targets, continuous "
-        "FROM jobs");
+        "last_updated_at, completed_at, open_executions, description, targets, continuous, "
+        "config FROM jobs");
     if (!jobs) return std::move(jobs).take_failure();
     batch b;
     for (;;) {
@@ -138,12 +242,15 @@ struct sqlite_store::impl {
         j.targets.emplace_back(json::view(t));
       }
       j.continuous = jobs->column_int64(11) != 0;
+      if (auto bad = read_config(jobs->column_text(12), j); !bad.empty()) {
+        return bad_row("jobs", j.id, bad);
+      }
       b.jobs.push_back(std::move(j));
     }
     auto execs = db.prepare(
         "SELECT thing, job_id, status, status_details, version, execution_number, sequence, "
         "queued_at, started_at, last_updated_at, in_progress_timeout_minutes, "
-        "in_progress_deadline, step_deadline FROM executions");
+        "in_progress_deadline, step_deadline, retry_attempt FROM executions");
     if (!execs) return std::move(execs).take_failure();
     for (;;) {
       auto row = execs->step();
@@ -171,7 +278,31 @@ struct sqlite_store::impl {
       e.in_progress_timeout_minutes = execs->column_int64(10);
       e.in_progress_deadline = execs->column_int64(11);
       e.step_deadline = execs->column_int64(12);
+      e.retry_attempt = execs->column_int64(13);
       b.executions.push_back(std::move(e));
+    }
+    auto templates = db.prepare("SELECT id, body FROM job_templates");
+    if (!templates) return std::move(templates).take_failure();
+    for (;;) {
+      auto row = templates->step();
+      if (!row) return std::move(row).take_failure();
+      if (!*row) break;
+      auto t = parse_job_template(templates->column_text(1));
+      if (!t) return bad_row("job_templates", templates->column_text(0), t.fail().message);
+      b.templates.push_back(std::move(*t));
+    }
+    auto rollouts =
+        db.prepare("SELECT job_id, thing FROM rollout_targets ORDER BY job_id, position");
+    if (!rollouts) return std::move(rollouts).take_failure();
+    for (;;) {
+      auto row = rollouts->step();
+      if (!row) return std::move(row).take_failure();
+      if (!*row) break;
+      const auto id = rollouts->column_text(0);
+      if (b.rollouts.empty() || b.rollouts.back().first != id) {
+        b.rollouts.emplace_back(std::string(id), std::vector<std::string>{});
+      }
+      b.rollouts.back().second.emplace_back(rollouts->column_text(1));
     }
     if (auto ec = copy.commit(b)) return failure{ec, "jobs store: loading", {}};
     return {};
@@ -199,6 +330,21 @@ struct sqlite_store::impl {
     for (const auto& id : b.erased_jobs) {
       if (auto r = run(erase_job.bind(1, std::string_view(id))); !r) return r;
       if (auto r = run(erase_executions.bind(1, std::string_view(id))); !r) return r;
+      if (auto r = run(erase_rollout.bind(1, std::string_view(id))); !r) return r;
+    }
+    for (const auto& id : b.erased_templates) {
+      if (auto r = run(erase_template.bind(1, std::string_view(id))); !r) return r;
+    }
+    for (const auto& t : b.templates) {
+      const std::string body = to_json(t);
+      upsert_template.bind(1, std::string_view(t.id)).bind(2, std::string_view(body));
+      if (auto r = run(upsert_template); !r) return r;
+    }
+    for (const auto& [id, things] : b.rollouts) {
+      for (const auto& thing : things) {
+        insert_rollout.bind(1, std::string_view(id)).bind(2, std::string_view(thing));
+        if (auto r = run(insert_rollout); !r) return r;
+      }
     }
     for (const auto& [thing, job_id] : b.erased_executions) {
       erase_execution.bind(1, std::string_view(thing)).bind(2, std::string_view(job_id));
@@ -216,7 +362,8 @@ struct sqlite_store::impl {
           .bind(9, static_cast<std::int64_t>(j.open_executions))
           .bind(10, std::string_view(j.description))
           .bind(11, std::string_view(targets_json(j.targets)))
-          .bind(12, j.continuous ? 1 : 0);
+          .bind(12, j.continuous ? 1 : 0)
+          .bind(13, std::string_view(config_json(j)));
       if (auto r = run(upsert_job); !r) return r;
     }
     for (const auto& e : b.executions) {
@@ -233,7 +380,8 @@ struct sqlite_store::impl {
           .bind(10, e.last_updated_at)
           .bind(11, e.in_progress_timeout_minutes)
           .bind(12, e.in_progress_deadline)
-          .bind(13, e.step_deadline);
+          .bind(13, e.step_deadline)
+          .bind(14, e.retry_attempt);
       if (auto r = run(upsert_execution); !r) return r;
     }
     return {};
@@ -248,6 +396,7 @@ struct sqlite_store::impl {
       for (auto& p : queue->take_all()) group.push_back(std::move(p));
       batch all;
       all.erased_jobs = copy.job_ids();
+      all.erased_templates = copy.template_ids();
       (void)copy.commit(all);
       (void)load();
     }
@@ -260,12 +409,27 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path
   auto db = sqlite::database::open(path);
   if (!db) return std::move(db).take_failure();
   if (auto r = db->exec(schema); !r) return std::move(r).take_failure();
+  for (const auto& [table, column] : added_columns) {
+    auto has = db->prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2");
+    if (!has) return std::move(has).take_failure();
+    const std::string_view decl{column};
+    has->bind(1, std::string_view{table}).bind(2, decl.substr(0, decl.find(' ')));
+    auto row = has->step();
+    if (!row) return std::move(row).take_failure();
+    if (*row) continue;
+    auto r = db->exec("ALTER TABLE " + std::string(table) + " ADD COLUMN " + std::string(decl));
+    if (!r) return std::move(r).take_failure();
+  }
   auto p = std::make_unique<impl>(std::move(*db));
   for (auto [sql, st] : {std::pair{upsert_job_sql, &p->upsert_job},
                          {upsert_execution_sql, &p->upsert_execution},
                          {erase_job_sql, &p->erase_job},
                          {erase_executions_sql, &p->erase_executions},
-                         {erase_execution_sql, &p->erase_execution}}) {
+                         {erase_execution_sql, &p->erase_execution},
+                         {erase_rollout_sql, &p->erase_rollout},
+                         {insert_rollout_sql, &p->insert_rollout},
+                         {upsert_template_sql, &p->upsert_template},
+                         {erase_template_sql, &p->erase_template}}) {
     auto prepared = p->db.prepare(sql);
     if (!prepared) return std::move(prepared).take_failure();
     *st = std::move(*prepared);
@@ -317,6 +481,15 @@ std::vector<execution> sqlite_store::executions_for(std::string_view thing) cons
 std::vector<execution> sqlite_store::due(std::int64_t now) const { return p_->copy.due(now); }
 std::uint64_t sqlite_store::last_sequence() const { return p_->copy.last_sequence(); }
 std::vector<std::string> sqlite_store::job_ids() const { return p_->copy.job_ids(); }
+std::vector<std::string> sqlite_store::rollout_targets(std::string_view job_id, std::size_t from,
+                                                       std::size_t count) const {
+  return p_->copy.rollout_targets(job_id, from, count);
+}
+std::vector<std::string> sqlite_store::rolling_out() const { return p_->copy.rolling_out(); }
+std::optional<job_template> sqlite_store::find_template(std::string_view id) const {
+  return p_->copy.find_template(id);
+}
+std::vector<std::string> sqlite_store::template_ids() const { return p_->copy.template_ids(); }
 std::size_t sqlite_store::size() const { return p_->copy.size(); }
 std::uint64_t sqlite_store::commits() const noexcept {
   return p_->commits.load(std::memory_order_relaxed);

@@ -382,6 +382,25 @@ std::shared_ptr<const policy_set> store::effective_policies(std::string_view pri
   return set;
 }
 
+std::shared_ptr<const policy_set> store::effective_policies(std::span<const std::string> principals,
+                                                            std::uint64_t* generation) const {
+  std::lock_guard lock(impl_->mutex);
+  if (generation != nullptr) *generation = impl_->generation.load(std::memory_order_acquire);
+  auto set = std::make_shared<policy_set>();
+  std::vector<std::string_view> added;
+  for (const auto& principal : principals) {
+    auto it = impl_->attachments.find(principal);
+    if (it == impl_->attachments.end()) continue;
+    for (const auto& name : it->second) {
+      if (std::find(added.begin(), added.end(), name) != added.end()) continue;
+      added.push_back(name);
+      const auto& rec = impl_->policies.find(name)->second;
+      set->add(name, rec.default_version, rec.versions.find(rec.default_version)->second.doc);
+    }
+  }
+  return set;
+}
+
 std::uint64_t store::generation() const noexcept {
   return impl_->generation.load(std::memory_order_acquire);
 }
@@ -453,13 +472,25 @@ decision session::authorize(const request& req) {
   store_->refresh();
   const std::uint64_t g = store_->generation();
   if (!loaded_ || g != generation_) {
-    policies_ = store_->effective_policies(principal_, &generation_);
+    std::vector<std::string> also = also_ ? also_() : std::vector<std::string>{};
+    if (also.empty()) {
+      policies_ = store_->effective_policies(principal_, &generation_);
+    } else {
+      also.insert(also.begin(), principal_);
+      policies_ = store_->effective_policies(std::span<const std::string>(also), &generation_);
+    }
     loaded_ = true;
   }
   if (const decision* hit = cache_.find(generation_, req)) return *hit;
   const decision d = evaluate(*policies_, req, ctx_);
   cache_.insert(generation_, req, d);
   return d;
+}
+
+void session::also_principals(std::function<std::vector<std::string>()> f) {
+  also_ = std::move(f);
+  loaded_ = false;
+  cache_.clear();
 }
 
 void session::set_context(context ctx) {

@@ -19,6 +19,20 @@ TEST(GatewayAwsConfig, ReadsKeysAndPolicies) {
   EXPECT_NE(c->aws_access_keys[1].policy.find("iot:ListThings"), std::string::npos);
 }
 
+TEST(GatewayAwsConfig, ReadsRateLimits) {
+  auto c = parse_config(R"({"aws_access_keys":[
+      {"access_key_id":"AKID1","secret_access_key":"s1"},
+      {"access_key_id":"AKID2","secret_access_key":"s2","rate_limit":{"requests_per_second":5}},
+      {"access_key_id":"AKID3","secret_access_key":"s3",
+       "rate_limit":{"requests_per_second":0.5,"burst":10}}]})");
+  ASSERT_TRUE(c) << c.describe();
+  EXPECT_EQ(c->aws_access_keys[0].requests_per_second, 0.0);  // unlimited
+  EXPECT_EQ(c->aws_access_keys[1].requests_per_second, 5.0);
+  EXPECT_EQ(c->aws_access_keys[1].burst, 5.0);  // one second's worth
+  EXPECT_EQ(c->aws_access_keys[2].requests_per_second, 0.5);
+  EXPECT_EQ(c->aws_access_keys[2].burst, 10.0);
+}
+
 TEST(GatewayAwsConfig, ErrorsNameTheValue) {
   for (const auto& [text, starts] : std::vector<std::pair<std::string, std::string>>{
            {R"({"aws_access_keys":{}})", "aws_access_keys: expected an array"},
@@ -31,6 +45,17 @@ TEST(GatewayAwsConfig, ErrorsNameTheValue) {
            {R"({"aws_access_keys":[{"access_key_id":"A","secret_access_key":"s",
                "policy":{"Statement":[{"Effect":"Maybe","Action":"iot:*","Resource":"*"}]}}]})",
             "aws_access_keys[0].policy: "},
+           {R"({"aws_access_keys":[{"access_key_id":"A","secret_access_key":"s","rate_limit":5}]})",
+            "aws_access_keys[0].rate_limit: expected an object"},
+           {R"({"aws_access_keys":[{"access_key_id":"A","secret_access_key":"s",
+               "rate_limit":{"requests_per_second":0}}]})",
+            "aws_access_keys[0].rate_limit.requests_per_second: expected a number"},
+           {R"({"aws_access_keys":[{"access_key_id":"A","secret_access_key":"s",
+               "rate_limit":{"requests_per_second":1,"burst":0.5}}]})",
+            "aws_access_keys[0].rate_limit.burst: expected a number in [1, 1e9]"},
+           {R"({"aws_access_keys":[{"access_key_id":"A","secret_access_key":"s",
+               "rate_limit":{"requests_per_second":1,"per_minute":5}}]})",
+            "aws_access_keys[0].rate_limit.per_minute: unknown key"},
        }) {
     auto c = parse_config(text);
     ASSERT_FALSE(c) << text;

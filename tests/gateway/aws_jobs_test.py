@@ -160,11 +160,7 @@ def scenario(gw, d, ca):
     _, code = call(iot, "create_job", jobId="x", targets=[thing_arn("nobody")], document="{}")
     check(code == "ResourceNotFoundException", "a target thing that does not exist: %s" % code)
     for what, extra in (
-            ("abortConfig", {"abortConfig": {"criteriaList": [{
-                "failureType": "FAILED", "action": "CANCEL", "thresholdPercentage": 50,
-                "minNumberOfExecutedThings": 1}]}}),
-            ("jobExecutionsRolloutConfig", {"jobExecutionsRolloutConfig": {
-                "maximumPerMinute": 10}}),
+            ("schedulingConfig", {"schedulingConfig": {"startTime": "2030-01-01T00:00"}}),
             ("documentSource", {"documentSource": "https://example.invalid/doc.json"})):
         kw = {"jobId": "x", "targets": [thing_arn("fan")]}
         if "documentSource" not in extra:

@@ -14,7 +14,7 @@ const path = require('path');
 const { Gateway, GuideCa, opensslAsync } = require('./aws_sdk_gateway');
 const { sdk, awsIot, within, start5, stop5, roundTrip5 } = require('./aws_sdk_clients');
 
-const { mqtt, mqtt5, iot, iotidentity } = sdk;
+const { mqtt, mqtt5, iot } = sdk;
 
 const REGION = 'eu-west-1';
 const ACCOUNT = '123456789012';
@@ -282,19 +282,11 @@ test('reserved topics: $aws/rules subscriptions and unimplemented $aws topics re
     assert.strictEqual(await subscribe5(w.client, '$aws/rules/#'), mqtt5.SubackReasonCode.NotAuthorized);
     assert.strictEqual(await subscribe5(w.client, '$aws/rules/SensorIngest/sensors/+/level'),
                        mqtt5.SubackReasonCode.NotAuthorized);
-    assert.strictEqual(await subscribe5(w.client, '$aws/certificates/create/json/accepted'),
+    // Secure tunneling and Device Defender are not implemented: refused at once, not ignored.
+    assert.strictEqual(await subscribe5(w.client, '$aws/things/watcher/tunnels/notify'),
                        mqtt5.SubackReasonCode.TopicFilterInvalid);
-    assert.strictEqual((await publish5(w.client, '$aws/certificates/create/json', '{}')).reasonCode,
+    assert.strictEqual((await publish5(w.client, '$aws/things/watcher/defender/metrics/json', '{}')).reasonCode,
                        mqtt5.PubackReasonCode.TopicNameInvalid);
-    // Fleet provisioning's own client (request-response) fails at once instead of waiting.
-    const identity = iotidentity.IotIdentityClientv2.newFromMqtt5(w.client, {
-      maxRequestResponseSubscriptions: 2, maxStreamingSubscriptions: 1, operationTimeoutInSeconds: 5 });
-    try {
-      await assert.rejects(within(3000, 'CreateKeysAndCertificate', identity.createKeysAndCertificate({})),
-                           (e) => /SUBSCRIBE_FAILURE/.test(e.internalError && e.internalError.error));
-    } finally {
-      identity.close();
-    }
   } finally {
     await stop5(w.client);
   }

@@ -257,6 +257,15 @@ struct failing_store final : store {
   std::vector<execution> due(std::int64_t now) const override { return inner.due(now); }
   std::uint64_t last_sequence() const override { return inner.last_sequence(); }
   std::vector<std::string> job_ids() const override { return inner.job_ids(); }
+  std::vector<std::string> rollout_targets(std::string_view j, std::size_t from,
+                                           std::size_t n) const override {
+    return inner.rollout_targets(j, from, n);
+  }
+  std::vector<std::string> rolling_out() const override { return inner.rolling_out(); }
+  std::optional<job_template> find_template(std::string_view id) const override {
+    return inner.find_template(id);
+  }
+  std::vector<std::string> template_ids() const override { return inner.template_ids(); }
 };
 
 TEST(JobsRouter, InternalErrorWhenTheStoreFails) {

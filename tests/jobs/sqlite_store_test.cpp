@@ -4,6 +4,7 @@
 // is half-written.
 #include <iotblocks/jobs/service.hpp>
 
+#include "core/sqlite.hpp"
 #include "jobs/store_kinds.hpp"
 
 #include <gtest/gtest.h>
@@ -11,6 +12,8 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -267,6 +270,64 @@ TEST(JobsSqliteStore, KillNineLosesNoAcknowledgedUpdate) {
     if (!is_terminal(e->status)) ++open;
   }
   EXPECT_EQ(j->open_executions, open);
+  test_stores::remove_db(path);
+}
+
+// A file the first release wrote (tests/data/jobs/schema-v1.sql: no config column, no
+// retry_attempt) opens: the columns are added, the rows read with the defaults, and a job
+// with a rollout, abort and retry configuration is stored beside them and read back.
+TEST(JobsSqliteStore, OpensAFileOfTheFirstSchema) {
+  const std::string path = test_stores::fresh_db_path("v1");
+  {
+    std::ifstream in("tests/data/jobs/schema-v1.sql");
+    ASSERT_TRUE(in);
+    std::stringstream sql;
+    sql << in.rdbuf();
+    auto db = sqlite::database::open(path);
+    ASSERT_TRUE(db) << db.describe();
+    ASSERT_TRUE(db->exec(sql.str()));
+  }
+  {
+    auto s = sqlite_store::open(path);
+    ASSERT_TRUE(s) << s.describe();
+    auto j = (*s)->find_job("fw").value();
+    EXPECT_FALSE(j.rollout.enabled());
+    EXPECT_TRUE(j.abort_criteria.empty());
+    EXPECT_EQ(j.ended, ended_counts{});
+    auto e = (*s)->find_execution("a", "fw").value();
+    EXPECT_EQ(e.retry_attempt, 0);
+    EXPECT_EQ(e.details.at("p"), "1");
+    job k = make_job("k");
+    k.rollout = {.maximum_per_minute = 5};
+    k.progress = start_rollout(k.rollout, 3, t0);
+    k.abort_criteria = {{failure_type::all, 12.5, 3}};
+    k.retry_criteria = {{failure_type::timed_out, 4}};
+    count_of(k.ended, execution_status::failed) = 7;
+    k.reason_code = "R";
+    k.comment = "c";
+    batch b;
+    b.jobs.push_back(k);
+    b.rollouts.emplace_back("k", std::vector<std::string>{"x", "y", "z"});
+    execution r = queue("k", "x", 9, t0);
+    r.retry_attempt = 2;
+    r.execution_number = 3;
+    b.executions.push_back(r);
+    ASSERT_FALSE((*s)->commit(b));
+  }
+  auto s = sqlite_store::open(path);
+  ASSERT_TRUE(s) << s.describe();
+  auto k = (*s)->find_job("k").value();
+  EXPECT_EQ(k.rollout, (rollout_config{.maximum_per_minute = 5}));
+  EXPECT_EQ(k.progress.targets, 3u);
+  EXPECT_EQ(k.abort_criteria, (std::vector<abort_criterion>{{failure_type::all, 12.5, 3}}));
+  EXPECT_EQ(k.retry_criteria, (std::vector<retry_criterion>{{failure_type::timed_out, 4}}));
+  EXPECT_EQ(count_of(k.ended, execution_status::failed), 7u);
+  EXPECT_EQ(k.reason_code, "R");
+  EXPECT_EQ(k.comment, "c");
+  EXPECT_EQ((*s)->rollout_targets("k", 1, 5), (std::vector<std::string>{"y", "z"}));
+  EXPECT_EQ((*s)->rolling_out(), (std::vector<std::string>{"k"}));
+  EXPECT_EQ((*s)->find_execution("x", "k")->retry_attempt, 2);
+  s->reset();
   test_stores::remove_db(path);
 }
 

@@ -137,6 +137,33 @@ TEST_F(PolicyStore, SurvivesReopen) {
   EXPECT_EQ(s.authorize_invocation(inv).reason, "the destination has no resource policy");
 }
 
+// Policies of other principals (a thing's groups) apply too, each policy once, and the list
+// is asked again when the generation moves (membership changes call invalidate()).
+TEST_F(PolicyStore, SessionAlsoEvaluatesThePoliciesOfOtherPrincipals) {
+  store s = open();
+  ASSERT_TRUE(s.create_policy("p", allow_publish));
+  ASSERT_TRUE(s.create_policy("deny", deny_publish));
+  ASSERT_TRUE(s.attach_policy("p", "thinggroup/floor"));
+  ASSERT_TRUE(s.attach_policy("p", "thinggroup/building"));
+  std::vector<std::string> groups;
+  session conn{s, "cert-1", {}, 64};
+  conn.also_principals([&groups] { return groups; });
+  const request publish{actions::publish, "arn:aws:iot:us-east-1:000000000000:topic/a"};
+  EXPECT_EQ(conn.authorize(publish).result, outcome::implicit_deny);  // in no group
+  groups = {"thinggroup/floor", "thinggroup/building"};
+  EXPECT_EQ(conn.authorize(publish).result, outcome::implicit_deny);  // not asked again yet
+  s.invalidate();
+  EXPECT_TRUE(conn.authorize(publish).allowed());
+  const std::string both[] = {"cert-1", "thinggroup/floor", "thinggroup/building"};
+  EXPECT_EQ(s.effective_policies(both)->entries().size(), 1u);  // "p" once
+  ASSERT_TRUE(s.attach_policy("deny", "thinggroup/building"));  // a deny on the parent wins
+  EXPECT_EQ(conn.authorize(publish).result, outcome::explicit_deny);
+  ASSERT_TRUE(s.detach_policy("deny", "thinggroup/building"));
+  ASSERT_TRUE(s.detach_policy("p", "thinggroup/floor"));
+  ASSERT_TRUE(s.detach_policy("p", "thinggroup/building"));
+  EXPECT_EQ(conn.authorize(publish).result, outcome::implicit_deny);
+}
+
 TEST_F(PolicyStore, SessionCachesUntilTheGenerationMoves) {
   store s = open();
   ASSERT_TRUE(s.create_policy("p", allow_publish));

@@ -12,6 +12,7 @@
 //   else use(out.access_key_id, out.service);   // "execute-api" (iot) or "iotdata"
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -117,11 +118,17 @@ class sigv4_verifier {
 
  private:
   std::string signing_key(const access_key& k, std::string_view scope) const;
+  /// The derived key for `credential` ("<id>/<date>/<region>/<service>/aws4_request", split
+  /// in `parts`), from the cache or computed and cached.
+  std::array<unsigned char, 32> cached_signing_key(
+      const access_key& k, std::string_view credential,
+      const std::array<std::string_view, 5>& parts) const;
 
   std::vector<access_key> keys_;
   std::chrono::seconds max_skew_{300};
   mutable std::mutex cache_mu_;
-  mutable std::map<std::string, std::string, std::less<>> signing_keys_;  ///< "id/scope" -> key
+  /// credential ("id/date/region/service/aws4_request") -> derived key
+  mutable std::map<std::string, std::array<unsigned char, 32>, std::less<>> signing_keys_;
 };
 
 }  // namespace iotblocks::gateway::aws

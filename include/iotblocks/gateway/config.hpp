@@ -62,6 +62,9 @@ struct aws_access_key {
   std::string secret;  ///< "secret_access_key"
   /// "policy": an IoT policy document over iot:* actions (as written); empty: every action.
   std::string policy;
+  /// "rate_limit": {"requests_per_second", "burst"}: a token bucket; 0: unlimited (default).
+  double requests_per_second = 0;
+  double burst = 0;  ///< requests in a burst (default: requests_per_second, at least 1)
 };
 
 /// The AWS account the gateway stands in for ("aws" in the config). Every ARN

@@ -12,6 +12,7 @@
 
 #include <iotblocks/jobs/error.hpp>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -127,6 +128,90 @@ bool valid_job_id(std::string_view id, std::size_t max) noexcept;
 /// returns a message naming the fault, or an empty string.
 std::string check_status_details(const status_details& d, const limits& l);
 
+/// Which ended executions an abort or retry criterion counts (AWS's JobExecutionFailureType
+/// and RetryableFailureType). ALL is FAILED, REJECTED and TIMED_OUT for an abort, FAILED and
+/// TIMED_OUT for a retry.
+enum class failure_type { failed, rejected, timed_out, all };
+std::string_view to_string(failure_type t) noexcept;
+std::optional<failure_type> parse_failure_type(std::string_view s) noexcept;
+
+/// jobExecutionsRolloutConfig: how many things get their execution per minute.
+struct rollout_config {
+  std::int64_t maximum_per_minute = 0;    ///< 1..1000; 0: no rollout, all queued at creation
+  std::int64_t base_rate_per_minute = 0;  ///< exponentialRate: 1..1000; 0: constant rate
+  double increment_factor = 0;            ///< exponentialRate: 1.1..5
+  std::int64_t notified_things = 0;       ///< rateIncreaseCriteria.numberOfNotifiedThings; 0: unset
+  std::int64_t succeeded_things = 0;  ///< rateIncreaseCriteria.numberOfSucceededThings; 0: unset
+  bool enabled() const noexcept { return maximum_per_minute > 0; }
+  bool exponential() const noexcept { return base_rate_per_minute > 0; }
+  friend bool operator==(const rollout_config&, const rollout_config&) = default;
+};
+
+/// Where a rollout stands. Windows are minutes from the job's creation: at most floor(rate)
+/// executions are released in one window.
+struct rollout_progress {
+  std::size_t targets = 0;          ///< things to roll out to (store::rollout_targets)
+  std::size_t released = 0;         ///< the first `released` of them have an execution
+  double rate = 0;                  ///< executions per minute now
+  std::int64_t window_start = 0;    ///< start of the current one-minute window
+  std::size_t window_released = 0;  ///< released in the current window
+  std::size_t notified_mark = 0;    ///< `released` at the last rate increase
+  std::size_t succeeded_mark = 0;   ///< SUCCEEDED count at the last rate increase
+  bool done() const noexcept { return released >= targets; }
+  friend bool operator==(const rollout_progress&, const rollout_progress&) = default;
+};
+
+/// One of abortConfig.criteriaList (action CANCEL, the only one AWS has).
+struct abort_criterion {
+  failure_type type = failure_type::failed;
+  double threshold_percentage = 0;       ///< 0..100, at most two decimals
+  std::int64_t min_executed_things = 1;  ///< ≥ 1
+  friend bool operator==(const abort_criterion&, const abort_criterion&) = default;
+};
+
+/// One of jobExecutionsRetryConfig.criteriaList.
+struct retry_criterion {
+  failure_type type = failure_type::failed;  ///< FAILED, TIMED_OUT or ALL
+  std::int64_t retries = 0;                  ///< numberOfRetries 0..10
+  friend bool operator==(const retry_criterion&, const retry_criterion&) = default;
+};
+
+/// How many of a job's executions ended in each status (indexed by execution_status).
+/// Retried attempts are not counted: only an execution's last attempt ends.
+using ended_counts = std::array<std::size_t, 8>;
+inline std::size_t& count_of(ended_counts& c, execution_status s) noexcept {
+  return c[static_cast<std::size_t>(s)];
+}
+inline std::size_t count_of(const ended_counts& c, execution_status s) noexcept {
+  return c[static_cast<std::size_t>(s)];
+}
+
+/// Checks a rollout, abort and retry configuration against AWS's ranges; returns a message
+/// naming the fault, or an empty string.
+std::string check_rollout(const rollout_config& c);
+std::string check_abort(const std::vector<abort_criterion>& criteria);
+std::string check_retry(const std::vector<retry_criterion>& criteria);
+
+/// Starts a rollout of `targets` things at `now`: the first window opens.
+rollout_progress start_rollout(const rollout_config& c, std::size_t targets, std::int64_t now);
+/// How many more things get their execution at `now` (advancing `p`: window, rate increases
+/// on AWS's rateIncreaseCriteria, capped at maximumPerMinute). `succeeded` is the job's
+/// SUCCEEDED count. A window's rate is set when it opens, so calling it again within the
+/// window releases nothing more once the window's share is out.
+std::size_t release(rollout_progress& p, const rollout_config& c, std::size_t succeeded,
+                    std::int64_t now);
+
+/// The first criterion met by `ended` (executed things: SUCCEEDED, FAILED, REJECTED,
+/// TIMED_OUT; met when at least min_executed_things executed and at least one and at least
+/// threshold_percentage of them failed with the criterion's type), or nullopt.
+std::optional<abort_criterion> abort_due(const std::vector<abort_criterion>& criteria,
+                                         const ended_counts& ended);
+
+/// How many retries `criteria` allow after an attempt ended in `s` (a criterion naming the
+/// failure type wins over ALL; REJECTED and the service's statuses are never retried).
+std::int64_t retries_allowed(const std::vector<retry_criterion>& criteria,
+                             execution_status s) noexcept;
+
 /// A job. Its targets are the things of its executions (store::executions_of), so that
 /// reading a job stays cheap however many things it targets. Times are seconds since the epoch.
 struct job {
@@ -145,7 +230,28 @@ struct job {
   std::int64_t last_updated_at = 0;
   std::int64_t completed_at = 0;    ///< 0 until COMPLETED or CANCELED
   std::size_t open_executions = 0;  ///< QUEUED or IN_PROGRESS; COMPLETED when it reaches 0
+  rollout_config rollout = {};
+  rollout_progress progress = {};  ///< only when rollout.enabled()
+  std::vector<abort_criterion> abort_criteria = {};
+  std::vector<retry_criterion> retry_criteria = {};
+  ended_counts ended = {};
+  std::string reason_code = {};  ///< CancelJob's reasonCode, or the abort's
+  std::string comment = {};      ///< CancelJob's comment, or the abort's
+  std::string template_id = {};  ///< the job template it was created from (may be empty)
   friend bool operator==(const job&, const job&) = default;
+};
+
+/// A job template (CreateJobTemplate): what CreateJob takes from it when given its ARN.
+struct job_template {
+  std::string id;                                ///< [a-zA-Z0-9_-], 1..64
+  std::string description;                       ///< 1..2028 characters (required by AWS)
+  std::string document;                          ///< compact JSON object
+  std::int64_t in_progress_timeout_minutes = 0;  ///< timeoutConfig; 0: none
+  rollout_config rollout = {};
+  std::vector<abort_criterion> abort_criteria = {};
+  std::vector<retry_criterion> retry_criteria = {};
+  std::int64_t created_at = 0;
+  friend bool operator==(const job_template&, const job_template&) = default;
 };
 
 /// One job's execution on one thing. Times are seconds since the epoch.
@@ -163,6 +269,7 @@ struct execution {
   std::int64_t in_progress_timeout_minutes = 0;  ///< the job's timeoutConfig
   std::int64_t in_progress_deadline = 0;         ///< 0: none
   std::int64_t step_deadline = 0;                ///< 0: none
+  std::int64_t retry_attempt = 0;                ///< retryAttempt: 0 for the first attempt
 
   /// When the execution times out: the earlier of the two timers; 0 if none runs.
   std::int64_t deadline() const noexcept;
@@ -172,6 +279,10 @@ struct execution {
 /// A new QUEUED execution of `job_id` on `thing`.
 execution queue(std::string job_id, std::string thing, std::uint64_t sequence, std::int64_t now,
                 std::int64_t in_progress_timeout_minutes = 0);
+
+/// The next attempt after `ended` failed or timed out: QUEUED, executionNumber and
+/// retryAttempt + 1, version 1, no statusDetails, timers stopped, at the back of the queue.
+execution retry(const execution& ended, std::uint64_t sequence, std::int64_t now);
 
 /// The fields of an UpdateJobExecution (or StartNext) that change an execution.
 struct update_request {

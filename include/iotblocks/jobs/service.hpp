@@ -38,12 +38,16 @@ struct message {
 /// What CreateJob takes.
 struct job_spec {
   std::string id;
-  std::string document;                          ///< a JSON object
-  std::vector<std::string> targets;              ///< thing names (duplicates count once)
-  std::int64_t in_progress_timeout_minutes = 0;  ///< timeoutConfig; 0: none, else 1..10080
-  std::string description = {};                  ///< up to 2028 characters
-  std::vector<std::string> target_names = {};    ///< kept as job::targets
-  bool continuous = false;                       ///< job::continuous
+  std::string document;                              ///< a JSON object
+  std::vector<std::string> targets;                  ///< thing names (duplicates count once)
+  std::int64_t in_progress_timeout_minutes = 0;      ///< timeoutConfig; 0: none, else 1..10080
+  std::string description = {};                      ///< up to 2028 characters
+  std::vector<std::string> target_names = {};        ///< kept as job::targets
+  bool continuous = false;                           ///< job::continuous
+  std::string template_id = {};                      ///< job::template_id
+  rollout_config rollout = {};                       ///< jobExecutionsRolloutConfig
+  std::vector<abort_criterion> abort_criteria = {};  ///< abortConfig
+  std::vector<retry_criterion> retry_criteria = {};  ///< jobExecutionsRetryConfig
 };
 
 /// What one device request produced: the reply (first) and the pushes it caused.
@@ -68,15 +72,19 @@ class service {
   /// The clock's time in seconds.
   std::int64_t now() const noexcept { return clock_.now_ms() / 1000; }
 
-  /// CreateJob: the job IN_PROGRESS and a QUEUED execution per target, then the notify
-  /// (and notify-next where the next execution changed) pushes. Errors: invalid_request
-  /// (id, document, target name, timeout), limit_exceeded, resource_already_exists,
-  /// internal_error.
+  /// CreateJob: the job IN_PROGRESS and a QUEUED execution per target (with a rollout, the
+  /// first minute's share; tick() releases the rest), then the notify (and notify-next where
+  /// the next execution changed) pushes. Errors: invalid_request (id, document, target name,
+  /// timeout, rollout, abort or retry configuration), limit_exceeded,
+  /// resource_already_exists, internal_error.
   result<std::vector<message>> create_job(const job_spec& spec);
-  /// CancelJob: the job CANCELED, its QUEUED executions CANCELED and, with `force`, its
-  /// IN_PROGRESS ones too. A canceled job may be canceled again with force. Errors:
-  /// resource_not_found, conflict (COMPLETED, or canceled again without force).
-  result<std::vector<message>> cancel_job(std::string_view id, bool force = false);
+  /// CancelJob: the job CANCELED (with `reason_code` and `comment`), its QUEUED executions
+  /// CANCELED and, with `force`, its IN_PROGRESS ones too; things a rollout has not reached
+  /// get none. A canceled job may be canceled again with force. Errors: resource_not_found,
+  /// conflict (COMPLETED, or canceled again without force).
+  result<std::vector<message>> cancel_job(std::string_view id, bool force = false,
+                                          std::string_view reason_code = {},
+                                          std::string_view comment = {});
   /// DeleteJob: the job and its executions gone. Without `force` only a COMPLETED or
   /// CANCELED job. Errors: resource_not_found, conflict.
   result<std::vector<message>> delete_job(std::string_view id, bool force = false);
@@ -94,13 +102,28 @@ class service {
   result<std::vector<message>> delete_execution(std::string_view job_id, std::string_view thing,
                                                 std::int64_t execution_number, bool force = false);
   /// A thing joined a continuous job's targets: a QUEUED execution for it (none if it has
-  /// one of this job already), and its pushes. Errors: resource_not_found, conflict (the job
-  /// is not IN_PROGRESS or not continuous), invalid_request (thing name).
+  /// one of this job already), and its pushes; with a rollout, the thing joins the end of
+  /// the rollout and tick() releases it at the rollout's rate. Errors: resource_not_found, conflict
+  /// (the job is not IN_PROGRESS or not continuous), invalid_request (thing name).
   result<std::vector<message>> add_target(std::string_view job_id, std::string_view thing);
   /// The thing is gone from the fleet: its pending executions become REMOVED.
   result<std::vector<message>> remove_thing(std::string_view thing);
-  /// Moves executions whose step or in-progress timer expired by `now` to TIMED_OUT.
+  /// Moves executions whose step or in-progress timer expired by `now` to TIMED_OUT (or, when
+  /// the job's retry criteria allow, QUEUED again as the next attempt) and releases the
+  /// rollouts' executions due by `now`.
   result<std::vector<message>> tick(time_point now);
+
+  /// CreateJobTemplate: `t` stored with created_at now. Errors: invalid_request (id,
+  /// description, document, timeout, configurations), limit_exceeded (document), conflict
+  /// (the id exists), internal_error.
+  result<void> create_template(job_template t);
+  /// DeleteJobTemplate. Errors: resource_not_found, internal_error.
+  result<void> delete_template(std::string_view id);
+  std::optional<job_template> describe_template(std::string_view id) const;
+  /// `spec` with what it leaves unset taken from template `id` (document, timeout, rollout,
+  /// abort and retry configurations; `spec` wins where it sets them). Errors:
+  /// resource_not_found.
+  result<job_spec> from_template(std::string_view id, job_spec spec) const;
 
   std::optional<job> describe_job(std::string_view id) const;
   std::optional<execution> describe_execution(std::string_view job_id,
@@ -119,7 +142,16 @@ class service {
   result<std::vector<message>> commit_and_push(batch& b, const std::vector<std::string>& things,
                                                std::int64_t now,
                                                std::unique_lock<std::mutex>& lock);
-  void finish_jobs(batch& b, std::int64_t now) const;
+  /// Completes the jobs of `b` whose last execution ended and cancels those whose abort
+  /// criteria are met (their QUEUED executions too, their things added to `things`).
+  void finish_jobs(batch& b, std::int64_t now, std::vector<std::string>& things) const;
+  void abort_job(batch& b, job& j, const abort_criterion& c, std::int64_t now,
+                 std::vector<std::string>& things) const;
+  /// The execution to store after `e` ended at `now` on job `j`: `e`, or its next attempt
+  /// when the job's retry criteria allow one (then `j` stays open).
+  execution after_end(const execution& e, job& j, std::int64_t now);
+  /// Releases the rollouts' executions due at `now` into `b`.
+  void release_rollouts(batch& b, std::int64_t now, std::vector<std::string>& things);
 
   store& store_;
   const clock& clock_;

@@ -31,8 +31,14 @@ struct batch {
   std::vector<job> jobs;
   std::vector<execution> executions;
   std::vector<std::pair<std::string, std::string>> erased_executions;  ///< (thing, job id)
+  /// Things appended to a rolled-out job's release order (job id, things): all of a new
+  /// job's, or one a continuous job reaches later; erased with the job.
+  std::vector<std::pair<std::string, std::vector<std::string>>> rollouts = {};
+  std::vector<job_template> templates = {};        ///< written (inserted or replaced)
+  std::vector<std::string> erased_templates = {};  ///< erased first
   bool empty() const noexcept {
-    return erased_jobs.empty() && jobs.empty() && executions.empty() && erased_executions.empty();
+    return erased_jobs.empty() && jobs.empty() && executions.empty() && erased_executions.empty() &&
+           rollouts.empty() && templates.empty() && erased_templates.empty();
   }
 };
 
@@ -71,6 +77,14 @@ class store {
   virtual std::uint64_t last_sequence() const = 0;
   /// Job ids, sorted.
   virtual std::vector<std::string> job_ids() const = 0;
+  /// Things [from, from + count) of a rolled-out job, in release order (fewer at the end).
+  virtual std::vector<std::string> rollout_targets(std::string_view job_id, std::size_t from,
+                                                   std::size_t count) const = 0;
+  /// Ids of IN_PROGRESS jobs whose rollout has things left, sorted.
+  virtual std::vector<std::string> rolling_out() const = 0;
+  virtual std::optional<job_template> find_template(std::string_view id) const = 0;
+  /// Job template ids, sorted.
+  virtual std::vector<std::string> template_ids() const = 0;
 };
 
 /// Jobs in memory. Distinct objects: safe. Shared objects: safe.
@@ -92,6 +106,11 @@ class memory_store final : public store {
   std::vector<execution> due(std::int64_t now) const override;
   std::uint64_t last_sequence() const override;
   std::vector<std::string> job_ids() const override;
+  std::vector<std::string> rollout_targets(std::string_view job_id, std::size_t from,
+                                           std::size_t count) const override;
+  std::vector<std::string> rolling_out() const override;
+  std::optional<job_template> find_template(std::string_view id) const override;
+  std::vector<std::string> template_ids() const override;
 
   /// Executions held.
   std::size_t size() const;
@@ -130,6 +149,11 @@ class sqlite_store final : public store {
   std::vector<execution> due(std::int64_t now) const override;
   std::uint64_t last_sequence() const override;
   std::vector<std::string> job_ids() const override;
+  std::vector<std::string> rollout_targets(std::string_view job_id, std::size_t from,
+                                           std::size_t count) const override;
+  std::vector<std::string> rolling_out() const override;
+  std::optional<job_template> find_template(std::string_view id) const override;
+  std::vector<std::string> template_ids() const override;
 
   /// Executions held.
   std::size_t size() const;

@@ -23,8 +23,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -99,6 +101,11 @@ class store {
   /// attachment order, and the generation they belong to. Shared snapshot.
   std::shared_ptr<const policy_set> effective_policies(std::string_view principal,
                                                        std::uint64_t* generation = nullptr) const;
+  /// The default versions of the policies attached to any of `principals`, each policy once,
+  /// in principal then attachment order (not cached: for principals that change, such as a
+  /// thing's groups).
+  std::shared_ptr<const policy_set> effective_policies(std::span<const std::string> principals,
+                                                       std::uint64_t* generation = nullptr) const;
   /// Increases on every committed change of policies or attachments.
   std::uint64_t generation() const noexcept;
   /// Moves the generation without a change in the store, e.g. when the registry
@@ -131,6 +138,10 @@ class session {
   session(const store& s, std::string principal, context ctx, std::size_t cache_capacity = 1024);
 
   decision authorize(const request& req);
+  /// Principals whose attached policies apply as well (AWS: the thing groups of the thing,
+  /// and their ancestors, for policies attached to thing groups), asked again whenever the
+  /// store's generation moves (call store::invalidate() when they change).
+  void also_principals(std::function<std::vector<std::string>()> f);
   /// Replaces the context (e.g. after the registry updated the thing); clears the cache.
   void set_context(context ctx);
   const context& ctx() const noexcept { return ctx_; }
@@ -140,6 +151,7 @@ class session {
  private:
   const store* store_;
   std::string principal_;
+  std::function<std::vector<std::string>()> also_;
   context ctx_;
   std::shared_ptr<const policy_set> policies_;
   std::uint64_t generation_ = 0;
