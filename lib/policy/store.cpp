@@ -385,6 +385,7 @@ std::shared_ptr<const policy_set> store::effective_policies(std::string_view pri
 std::shared_ptr<const policy_set> store::effective_policies(std::span<const std::string> principals,
                                                             std::uint64_t* generation) const {
   std::lock_guard lock(impl_->mutex);
+  (void)impl_->sync(false);
   if (generation != nullptr) *generation = impl_->generation.load(std::memory_order_acquire);
   auto set = std::make_shared<policy_set>();
   std::vector<std::string_view> added;
