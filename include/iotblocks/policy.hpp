@@ -9,5 +9,6 @@
 #include <iotblocks/policy/document.hpp>
 #include <iotblocks/policy/error.hpp>
 #include <iotblocks/policy/evaluate.hpp>
+#include <iotblocks/policy/persistence.hpp>
 #include <iotblocks/policy/resource_policy.hpp>
 #include <iotblocks/policy/store.hpp>

@@ -7,4 +7,5 @@
 #include <iotblocks/registry/records.hpp>
 #include <iotblocks/registry/registry.hpp>
 #include <iotblocks/registry/status.hpp>
+#include <iotblocks/registry/store.hpp>
 #include <iotblocks/registry/thing_groups.hpp>

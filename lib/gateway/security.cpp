@@ -2,6 +2,7 @@
 #include "gateway/security.hpp"
 #include "gateway/enhanced_auth.hpp"
 #include "gateway/provisioning_plane.hpp"
+#include "gateway/shared_stores.hpp"
 
 #include <iotblocks/core/error.hpp>
 #include <iotblocks/policy/context.hpp>
@@ -144,10 +145,10 @@ result<void> security::open(const std::filesystem::path& dir) {
   registry::options ro;
   ro.account_id = cfg_.aws.account_id;
   ro.verify.profile = cfg_.certificate_profile;
-  auto reg = registry::registry::open((dir / "registry.db").string(), std::move(ro));
+  auto reg = detail::open_registry(cfg_.registry_store, dir, std::move(ro));
   if (!reg) return failure{reg.error(), "registry: " + reg.describe(), {}};
   reg_.emplace(std::move(*reg));
-  auto store = policy::store::open((dir / "policies.db").string());
+  auto store = detail::open_policy_store(cfg_.policy_store, dir);
   if (!store) return failure{store.error(), "policy store: " + store.describe(), {}};
   policies_.emplace(std::move(*store));
   auto users = detail::user_store::open((dir / "users.db").string(), password_iterations);

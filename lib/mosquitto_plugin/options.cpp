@@ -37,7 +37,9 @@ result<plugin_options> parse_options(std::span<const option> options) {
   plugin_options o;
   for (const auto& [name, value] : options) {
     if (name == "registry") {
-      if (value.empty()) return bad(name, value, "the path of the registry's SQLite file");
+      if (value.empty()) {
+        return bad(name, value, "the path of the registry's SQLite file, or a postgresql:// URL");
+      }
       o.registry_path = value;
     } else if (name == "policies") {
       if (value.empty()) return bad(name, value, "the path of the policy store's SQLite file");
@@ -85,7 +87,15 @@ result<plugin_options> parse_options(std::span<const option> options) {
   }
   if (o.policies_path.empty()) {
     o.policies_path =
-        (std::filesystem::path(o.registry_path).parent_path() / "policies.db").string();
+        is_database_url(o.registry_path)
+            ? o.registry_path
+            : (std::filesystem::path(o.registry_path).parent_path() / "policies.db").string();
+  }
+  if (is_database_url(o.registry_path) != is_database_url(o.policies_path)) {
+    return failure{error::invalid_option,
+                   "plugin_opt_registry and plugin_opt_policies: both files or both PostgreSQL "
+                   "URLs",
+                   {}};
   }
   return o;
 }

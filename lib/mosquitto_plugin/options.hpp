@@ -24,9 +24,13 @@ enum class log_mode {
 };
 
 struct plugin_options {
-  std::string registry_path;         ///< "registry" (required): the registry's SQLite file
-  std::string policies_path;         ///< "policies": default policies.db beside the registry file
-  std::string region = "us-east-1";  ///< "region": of the ARNs policies are matched on
+  /// "registry" (required): the registry's SQLite file, or a PostgreSQL URL
+  /// (postgresql://…, when the plugin was built with the postgres component).
+  std::string registry_path;
+  /// "policies": a file or URL; default policies.db beside the registry file, or the
+  /// registry's URL.
+  std::string policies_path;
+  std::string region = "us-east-1";         ///< "region": of the ARNs policies are matched on
   std::string account_id = "000000000000";  ///< "account_id": 12 digits
   bool any_account = false;  ///< "any_account": Resource ARNs match any region and account
   x509::profile certificate_profile = x509::profile::aws;  ///< "certificate_profile"
@@ -38,6 +42,11 @@ struct plugin_options {
 };
 
 using option = std::pair<std::string_view, std::string_view>;
+
+/// "postgresql://…" or "postgres://…": a store in PostgreSQL rather than a file.
+inline bool is_database_url(std::string_view s) noexcept {
+  return s.starts_with("postgresql://") || s.starts_with("postgres://");
+}
 
 /// Errors: missing_option (no registry), invalid_option, unknown_option; the message
 /// names the setting.

@@ -1,7 +1,8 @@
 // Private: the registry and policy store files that the plugin shares with the gateway, the
 // CLI or any other process, opened read-write (just-in-time registration writes) and opened
 // again when either file changes on disk (size or modification time of the file or its WAL),
-// looked at no more often than every `refresh` unless forced.
+// looked at no more often than every `refresh` unless forced. With PostgreSQL URLs instead,
+// the stores are opened once and asked at each look for what other processes changed.
 //
 //   shared_store s{opts};
 //   s.refresh(now, true);
@@ -49,6 +50,9 @@ class shared_store {
   };
   std::vector<file_stamp> stamps() const;
   void open();
+  /// PostgreSQL: asks the stores for changes made elsewhere; the epoch moves when either
+  /// loaded some.
+  bool refresh_database();
 
   const plugin_options& opts_;
   std::optional<registry::registry> reg_;
@@ -57,6 +61,7 @@ class shared_store {
   bool looked_ = false;
   time_point last_look_{};
   std::uint64_t epoch_ = 0;
+  std::uint64_t registry_generation_ = 0, policy_generation_ = 0;  ///< as of the last epoch
   std::string problem_ = "not opened yet";
 };
 

@@ -1,41 +1,20 @@
-// The policy store: SQLite for durability, maps in memory for lookups.
-// Every mutation commits a transaction first and changes memory only after
-// the commit succeeded, so memory never runs ahead of the file.
+// The policy store: a persistence (SQLite by default) for durability, maps in memory
+// for lookups. Every mutation commits first and changes memory only after the commit
+// succeeded, so memory never runs ahead of the database.
 #include <iotblocks/policy/store.hpp>
 
-#include "core/sqlite.hpp"
+#include "policy/sqlite_persistence.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
-#include <variant>
 
 namespace iotblocks::policy {
 namespace {
-
-constexpr std::string_view schema = R"sql(
-CREATE TABLE IF NOT EXISTS policy(
-  name TEXT PRIMARY KEY,
-  default_version INTEGER NOT NULL,
-  next_version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS policy_version(
-  name TEXT NOT NULL,
-  version INTEGER NOT NULL,
-  document TEXT NOT NULL,
-  created_ms INTEGER NOT NULL,
-  PRIMARY KEY(name, version));
-CREATE TABLE IF NOT EXISTS policy_attachment(
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  principal TEXT NOT NULL,
-  name TEXT NOT NULL,
-  UNIQUE(principal, name));
-CREATE TABLE IF NOT EXISTS resource_policy(
-  arn TEXT PRIMARY KEY,
-  document TEXT NOT NULL);
-)sql";
 
 struct version_rec {
   document doc;
@@ -61,34 +40,10 @@ failure no_policy(std::string_view name) {
   return {error::no_such_policy, fmt::format("no policy named '{}'", name), {}};
 }
 
-// Runs `body` (which adds statements) in one transaction and commits it.
-template <class F>
-result<void> in_transaction(sqlite::database& db, F&& body) {
-  sqlite::transaction tx{db};
-  if (!tx.begun()) return tx.begun();
-  if (auto r = body(); !r) return r;
-  return tx.commit();
-}
-
-result<void> run(sqlite::database& db, std::string_view sql,
-                 std::initializer_list<std::variant<std::string_view, std::int64_t>> args) {
-  auto st = db.prepare(sql);
-  if (!st) return std::move(st).take_failure();
-  int i = 1;
-  for (const auto& a : args) {
-    if (const auto* s = std::get_if<std::string_view>(&a)) {
-      st->bind(i++, *s);
-    } else {
-      st->bind(i++, std::get<std::int64_t>(a));
-    }
-  }
-  return st->run();
-}
-
 }  // namespace
 
 struct store::impl {
-  sqlite::database db;
+  std::unique_ptr<persistence> db;
   store_options options;
   const clock* clk = nullptr;
   mutable std::mutex mutex;
@@ -98,81 +53,61 @@ struct store::impl {
   std::atomic<std::uint64_t> generation{1};
   mutable std::map<std::string, std::shared_ptr<const policy_set>, std::less<>> snapshots;
 
-  explicit impl(sqlite::database d) : db(std::move(d)) {}
+  std::chrono::steady_clock::time_point last_sync{};  ///< under `mutex`
+  std::atomic<std::int64_t> next_sync_ns{0};          ///< steady clock; refresh() is due after
+
+  explicit impl(std::unique_ptr<persistence> d) : db(std::move(d)) {}
 
   void changed() {
     snapshots.clear();
     generation.fetch_add(1, std::memory_order_acq_rel);
   }
 
-  result<void> load();
+  /// Replaces the in-memory view with `rows`.
+  result<void> load(stored_policies rows);
+  /// Loads again when another process changed the store (looking at most every
+  /// options.sync_interval unless `write`). Under `mutex`. A write gets the failure; a
+  /// read is served from memory when the store cannot be reached.
+  result<void> sync(bool write);
   policy_rec* find(std::string_view name) {
     auto it = policies.find(name);
     return it == policies.end() ? nullptr : &it->second;
   }
 };
 
-result<void> store::impl::load() {
-  {
-    auto st = db.prepare("SELECT name, default_version, next_version FROM policy");
-    if (!st) return std::move(st).take_failure();
-    while (true) {
-      auto row = st->step();
-      if (!row) return std::move(row).take_failure();
-      if (!*row) break;
-      policy_rec rec;
-      rec.default_version = static_cast<std::uint32_t>(st->column_int64(1));
-      rec.next_version = static_cast<std::uint32_t>(st->column_int64(2));
-      policies.emplace(std::string(st->column_text(0)), std::move(rec));
-    }
+result<void> store::impl::load(stored_policies rows) {
+  std::map<std::string, policy_rec, std::less<>> new_policies;
+  std::map<std::string, std::vector<std::string>, std::less<>> new_attachments;
+  std::map<std::string, std::pair<std::string, document>, std::less<>> new_resources;
+  for (auto& row : rows.policies) {
+    policy_rec rec;
+    rec.default_version = row.default_version;
+    rec.next_version = row.next_version;
+    new_policies.emplace(std::move(row.name), std::move(rec));
   }
-  {
-    auto st = db.prepare("SELECT name, version, document, created_ms FROM policy_version");
-    if (!st) return std::move(st).take_failure();
-    while (true) {
-      auto row = st->step();
-      if (!row) return std::move(row).take_failure();
-      if (!*row) break;
-      const std::string name(st->column_text(0));
-      const auto version = static_cast<std::uint32_t>(st->column_int64(1));
-      std::string text(st->column_text(2));
-      auto doc = parse_document(text, options.documents);
-      if (!doc) {
-        failure f = std::move(doc).take_failure();
-        f.message = fmt::format("stored policy '{}' version {}: {}", name, version, f.describe());
-        return f;
-      }
-      policy_rec* rec = find(name);
-      if (rec == nullptr) continue;  // orphan row; ignore
-      rec->versions[version] = {std::move(*doc), std::move(text), st->column_int64(3)};
+  for (auto& row : rows.versions) {
+    auto doc = parse_document(row.document, options.documents);
+    if (!doc) {
+      failure f = std::move(doc).take_failure();
+      f.message =
+          fmt::format("stored policy '{}' version {}: {}", row.name, row.version, f.describe());
+      return f;
     }
+    auto rec = new_policies.find(row.name);
+    if (rec == new_policies.end()) continue;  // orphan row; ignore
+    rec->second.versions[row.version] = {std::move(*doc), std::move(row.document), row.created_ms};
   }
-  {
-    auto st = db.prepare("SELECT principal, name FROM policy_attachment ORDER BY seq");
-    if (!st) return std::move(st).take_failure();
-    while (true) {
-      auto row = st->step();
-      if (!row) return std::move(row).take_failure();
-      if (!*row) break;
-      attachments[std::string(st->column_text(0))].emplace_back(st->column_text(1));
-    }
+  for (auto& [principal, name] : rows.attachments) {
+    new_attachments[principal].push_back(std::move(name));
   }
-  {
-    auto st = db.prepare("SELECT arn, document FROM resource_policy");
-    if (!st) return std::move(st).take_failure();
-    while (true) {
-      auto row = st->step();
-      if (!row) return std::move(row).take_failure();
-      if (!*row) break;
-      std::string text(st->column_text(1));
-      auto doc = parse_document(text, options.resource_documents);
-      if (!doc) return std::move(doc).take_failure();
-      resource_policies[std::string(st->column_text(0))] = {std::move(text), std::move(*doc)};
-    }
+  for (auto& [arn, text] : rows.resource_policies) {
+    auto doc = parse_document(text, options.resource_documents);
+    if (!doc) return std::move(doc).take_failure();
+    new_resources[arn] = {std::move(text), std::move(*doc)};
   }
-  // A file edited or damaged outside the store: refuse it rather than serve a
+  // A database edited or damaged outside the store: refuse it rather than serve a
   // principal fewer policies (a missing Deny would widen its rights).
-  for (const auto& [name, rec] : policies) {
+  for (const auto& [name, rec] : new_policies) {
     if (rec.versions.find(rec.default_version) == rec.versions.end()) {
       return failure{error::no_such_version,
                      fmt::format("stored policy '{}': its default version {} is not stored", name,
@@ -180,9 +115,9 @@ result<void> store::impl::load() {
                      {}};
     }
   }
-  for (const auto& [principal, names] : attachments) {
+  for (const auto& [principal, names] : new_attachments) {
     for (const auto& name : names) {
-      if (find(name) == nullptr) {
+      if (new_policies.find(name) == new_policies.end()) {
         return failure{
             error::no_such_policy,
             fmt::format("stored attachment of '{}' to '{}': no such policy", name, principal),
@@ -190,19 +125,58 @@ result<void> store::impl::load() {
       }
     }
   }
+  policies = std::move(new_policies);
+  attachments = std::move(new_attachments);
+  resource_policies = std::move(new_resources);
+  changed();
   return {};
+}
+
+result<void> store::impl::sync(bool write) {
+  const auto now = std::chrono::steady_clock::now();
+  if (!write && now - last_sync < options.sync_interval) return {};
+  // Also when the store does not answer: reads retry once per interval.
+  last_sync = now;
+  next_sync_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         (now + options.sync_interval).time_since_epoch())
+                         .count(),
+                     std::memory_order_release);
+  auto moved = db->changed_elsewhere();
+  if (!moved) return write ? result<void>{moved.fail()} : result<void>{};
+  if (!*moved) return {};
+  auto rows = db->load();
+  if (!rows) return write ? result<void>{rows.fail()} : result<void>{};
+  auto r = load(std::move(*rows));
+  return write ? r : result<void>{};
 }
 
 result<store> store::open(const std::string& path, const store_options& options,
                           const clock& clock) {
-  auto db = sqlite::database::open(path);
+  auto db = detail::sqlite_persistence::open(path);
   if (!db) return std::move(db).take_failure();
-  if (auto r = db->exec(schema); !r) return std::move(r).take_failure();
-  auto p = std::make_unique<impl>(std::move(*db));
+  return open(std::unique_ptr<persistence>(std::move(*db)), options, clock);
+}
+
+result<store> store::open(std::unique_ptr<persistence> db, const store_options& options,
+                          const clock& clock) {
+  auto rows = db->load();
+  if (!rows) return std::move(rows).take_failure();
+  auto p = std::make_unique<impl>(std::move(db));
   p->options = options;
   p->clk = &clock;
-  if (auto r = p->load(); !r) return std::move(r).take_failure();
+  if (auto r = p->load(std::move(*rows)); !r) return std::move(r).take_failure();
+  p->generation.store(1, std::memory_order_release);
+  (void)p->sync(false);  // starts the interval
   return store{std::move(p)};
+}
+
+void store::refresh() const {
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+  if (now < impl_->next_sync_ns.load(std::memory_order_acquire)) return;
+  std::lock_guard lock(impl_->mutex);
+  (void)impl_->sync(false);
 }
 
 store::store(std::unique_ptr<impl> p) noexcept : impl_(std::move(p)) {}
@@ -219,14 +193,12 @@ result<policy_info> store::create_policy(std::string_view name, std::string_view
   auto doc = parse_document(text, impl_->options.documents);
   if (!doc) return std::move(doc).take_failure();
   std::lock_guard lock(impl_->mutex);
+  if (auto synced = impl_->sync(true); !synced) return synced.fail();
   if (impl_->find(name) != nullptr) {
     return failure{error::policy_exists, fmt::format("policy '{}' exists", name), {}};
   }
   const std::int64_t now = impl_->clk->now_ms();
-  auto committed = in_transaction(impl_->db, [&]() -> result<void> {
-    if (auto r = run(impl_->db, "INSERT INTO policy VALUES(?1, 1, 2)", {name}); !r) return r;
-    return run(impl_->db, "INSERT INTO policy_version VALUES(?1, 1, ?2, ?3)", {name, text, now});
-  });
+  auto committed = impl_->db->create_policy(name, text, now);
   if (!committed) return std::move(committed).take_failure();
   policy_rec rec;
   rec.versions[1] = {std::move(*doc), std::string(text), now};
@@ -240,6 +212,7 @@ result<std::uint32_t> store::create_policy_version(std::string_view name, std::s
   auto doc = parse_document(text, impl_->options.documents);
   if (!doc) return std::move(doc).take_failure();
   std::lock_guard lock(impl_->mutex);
+  if (auto synced = impl_->sync(true); !synced) return synced.fail();
   policy_rec* rec = impl_->find(name);
   if (rec == nullptr) return no_policy(name);
   if (rec->versions.size() >= impl_->options.max_versions) {
@@ -251,16 +224,7 @@ result<std::uint32_t> store::create_policy_version(std::string_view name, std::s
   const std::uint32_t version = rec->next_version;
   const std::uint32_t new_default = set_as_default ? version : rec->default_version;
   const std::int64_t now = impl_->clk->now_ms();
-  auto committed = in_transaction(impl_->db, [&]() -> result<void> {
-    if (auto r = run(impl_->db, "INSERT INTO policy_version VALUES(?1, ?2, ?3, ?4)",
-                     {name, std::int64_t{version}, text, now});
-        !r) {
-      return r;
-    }
-    return run(impl_->db,
-               "UPDATE policy SET default_version = ?2, next_version = ?3 WHERE name = ?1",
-               {name, std::int64_t{new_default}, std::int64_t{version} + 1});
-  });
+  auto committed = impl_->db->add_version(name, version, text, now, new_default);
   if (!committed) return std::move(committed).take_failure();
   rec->versions[version] = {std::move(*doc), std::string(text), now};
   rec->next_version = version + 1;
@@ -271,15 +235,13 @@ result<std::uint32_t> store::create_policy_version(std::string_view name, std::s
 
 result<void> store::set_default_version(std::string_view name, std::uint32_t version) {
   std::lock_guard lock(impl_->mutex);
+  if (auto synced = impl_->sync(true); !synced) return synced.fail();
   policy_rec* rec = impl_->find(name);
   if (rec == nullptr) return no_policy(name);
   if (!rec->versions.count(version)) {
     return {error::no_such_version, fmt::format("policy '{}' has no version {}", name, version)};
   }
-  auto committed = in_transaction(impl_->db, [&] {
-    return run(impl_->db, "UPDATE policy SET default_version = ?2 WHERE name = ?1",
-               {name, std::int64_t{version}});
-  });
+  auto committed = impl_->db->set_default_version(name, version);
   if (!committed) return committed;
   rec->default_version = version;
   impl_->changed();
@@ -288,6 +250,7 @@ result<void> store::set_default_version(std::string_view name, std::uint32_t ver
 
 result<void> store::delete_policy_version(std::string_view name, std::uint32_t version) {
   std::lock_guard lock(impl_->mutex);
+  if (auto synced = impl_->sync(true); !synced) return synced.fail();
   policy_rec* rec = impl_->find(name);
   if (rec == nullptr) return no_policy(name);
   if (!rec->versions.count(version)) {
@@ -298,10 +261,7 @@ result<void> store::delete_policy_version(std::string_view name, std::uint32_t v
         error::default_version,
         fmt::format("version {} is the default of '{}'; set another default first", version, name)};
   }
-  auto committed = in_transaction(impl_->db, [&] {
-    return run(impl_->db, "DELETE FROM policy_version WHERE name = ?1 AND version = ?2",
-               {name, std::int64_t{version}});
-  });
+  auto committed = impl_->db->delete_version(name, version);
   if (!committed) return committed;
   rec->versions.erase(version);
   impl_->changed();  // a non-default version does not decide, but keep the rule simple
@@ -310,6 +270,7 @@ result<void> store::delete_policy_version(std::string_view name, std::uint32_t v
 
 result<void> store::delete_policy(std::string_view name) {
   std::lock_guard lock(impl_->mutex);
+  if (auto synced = impl_->sync(true); !synced) return synced.fail();
   policy_rec* rec = impl_->find(name);
   if (rec == nullptr) return no_policy(name);
   if (rec->versions.size() > 1) {
@@ -322,10 +283,7 @@ result<void> store::delete_policy(std::string_view name) {
               fmt::format("policy '{}' is attached to '{}'; detach it first", name, principal)};
     }
   }
-  auto committed = in_transaction(impl_->db, [&]() -> result<void> {
-    if (auto r = run(impl_->db, "DELETE FROM policy_version WHERE name = ?1", {name}); !r) return r;
-    return run(impl_->db, "DELETE FROM policy WHERE name = ?1", {name});
-  });
+  auto committed = impl_->db->delete_policy(name);
   if (!committed) return committed;
   impl_->policies.erase(impl_->policies.find(name));
   impl_->changed();
@@ -334,6 +292,7 @@ result<void> store::delete_policy(std::string_view name) {
 
 result<policy_info> store::get_policy(std::string_view name) const {
   std::lock_guard lock(impl_->mutex);
+  (void)impl_->sync(false);
   const policy_rec* rec = impl_->find(name);
   if (rec == nullptr) return no_policy(name);
   policy_info info{std::string(name), rec->default_version, {}};
@@ -345,6 +304,7 @@ result<policy_info> store::get_policy(std::string_view name) const {
 
 std::vector<std::string> store::list_policies() const {
   std::lock_guard lock(impl_->mutex);
+  (void)impl_->sync(false);
   std::vector<std::string> out;
   for (const auto& [name, rec] : impl_->policies) out.push_back(name);
   return out;
@@ -355,6 +315,7 @@ result<void> store::attach_policy(std::string_view name, std::string_view princi
     return {core::error::invalid_argument, "a principal is 1 to max_principal_length characters"};
   }
   std::lock_guard lock(impl_->mutex);
+  if (auto synced = impl_->sync(true); !synced) return synced.fail();
   if (impl_->find(name) == nullptr) return no_policy(name);
   auto it = impl_->attachments.find(principal);
   if (it != impl_->attachments.end()) {
@@ -364,10 +325,7 @@ result<void> store::attach_policy(std::string_view name, std::string_view princi
               fmt::format("'{}' already has {} policies", principal, it->second.size())};
     }
   }
-  auto committed = in_transaction(impl_->db, [&] {
-    return run(impl_->db, "INSERT INTO policy_attachment(principal, name) VALUES(?1, ?2)",
-               {principal, name});
-  });
+  auto committed = impl_->db->attach(name, principal);
   if (!committed) return committed;
   impl_->attachments[std::string(principal)].emplace_back(name);
   impl_->changed();
@@ -376,14 +334,12 @@ result<void> store::attach_policy(std::string_view name, std::string_view princi
 
 result<void> store::detach_policy(std::string_view name, std::string_view principal) {
   std::lock_guard lock(impl_->mutex);
+  if (auto synced = impl_->sync(true); !synced) return synced.fail();
   auto it = impl_->attachments.find(principal);
   if (it == impl_->attachments.end()) return {};
   auto pos = std::find(it->second.begin(), it->second.end(), name);
   if (pos == it->second.end()) return {};
-  auto committed = in_transaction(impl_->db, [&] {
-    return run(impl_->db, "DELETE FROM policy_attachment WHERE principal = ?1 AND name = ?2",
-               {principal, name});
-  });
+  auto committed = impl_->db->detach(name, principal);
   if (!committed) return committed;
   it->second.erase(pos);
   if (it->second.empty()) impl_->attachments.erase(it);
@@ -393,12 +349,14 @@ result<void> store::detach_policy(std::string_view name, std::string_view princi
 
 std::vector<std::string> store::attached_policies(std::string_view principal) const {
   std::lock_guard lock(impl_->mutex);
+  (void)impl_->sync(false);
   auto it = impl_->attachments.find(principal);
   return it == impl_->attachments.end() ? std::vector<std::string>{} : it->second;
 }
 
 std::vector<std::string> store::targets_for_policy(std::string_view name) const {
   std::lock_guard lock(impl_->mutex);
+  (void)impl_->sync(false);
   std::vector<std::string> out;
   for (const auto& [principal, names] : impl_->attachments) {
     if (std::find(names.begin(), names.end(), name) != names.end()) out.push_back(principal);
@@ -409,6 +367,7 @@ std::vector<std::string> store::targets_for_policy(std::string_view name) const 
 std::shared_ptr<const policy_set> store::effective_policies(std::string_view principal,
                                                             std::uint64_t* generation) const {
   std::lock_guard lock(impl_->mutex);
+  (void)impl_->sync(false);
   if (generation != nullptr) *generation = impl_->generation.load(std::memory_order_acquire);
   if (auto it = impl_->snapshots.find(principal); it != impl_->snapshots.end()) return it->second;
   auto set = std::make_shared<policy_set>();
@@ -426,6 +385,7 @@ std::shared_ptr<const policy_set> store::effective_policies(std::string_view pri
 std::shared_ptr<const policy_set> store::effective_policies(std::span<const std::string> principals,
                                                             std::uint64_t* generation) const {
   std::lock_guard lock(impl_->mutex);
+  (void)impl_->sync(false);
   if (generation != nullptr) *generation = impl_->generation.load(std::memory_order_acquire);
   auto set = std::make_shared<policy_set>();
   std::vector<std::string_view> added;
@@ -452,9 +412,8 @@ result<void> store::set_resource_policy(std::string_view arn, std::string_view t
   auto doc = parse_document(text, impl_->options.resource_documents);
   if (!doc) return std::move(doc).take_failure();
   std::lock_guard lock(impl_->mutex);
-  auto committed = in_transaction(impl_->db, [&] {
-    return run(impl_->db, "INSERT OR REPLACE INTO resource_policy VALUES(?1, ?2)", {arn, text});
-  });
+  if (auto synced = impl_->sync(true); !synced) return synced.fail();
+  auto committed = impl_->db->put_resource_policy(arn, text);
   if (!committed) return committed;
   impl_->resource_policies[std::string(arn)] = {std::string(text), std::move(*doc)};
   impl_->changed();
@@ -478,11 +437,10 @@ result<void> store::remove_permission(std::string_view arn, std::string_view sta
 
 result<void> store::remove_resource_policy(std::string_view arn) {
   std::lock_guard lock(impl_->mutex);
+  if (auto synced = impl_->sync(true); !synced) return synced.fail();
   auto it = impl_->resource_policies.find(arn);
   if (it == impl_->resource_policies.end()) return {};
-  auto committed = in_transaction(impl_->db, [&] {
-    return run(impl_->db, "DELETE FROM resource_policy WHERE arn = ?1", {arn});
-  });
+  auto committed = impl_->db->delete_resource_policy(arn);
   if (!committed) return committed;
   impl_->resource_policies.erase(it);
   impl_->changed();
@@ -491,6 +449,7 @@ result<void> store::remove_resource_policy(std::string_view arn) {
 
 std::optional<std::string> store::resource_policy(std::string_view arn) const {
   std::lock_guard lock(impl_->mutex);
+  (void)impl_->sync(false);
   auto it = impl_->resource_policies.find(arn);
   if (it == impl_->resource_policies.end()) return std::nullopt;
   return it->second.first;
@@ -500,6 +459,7 @@ invocation_decision store::authorize_invocation(const invocation& inv) const {
   document doc;
   {
     std::lock_guard lock(impl_->mutex);
+    (void)impl_->sync(false);
     auto it = impl_->resource_policies.find(inv.destination_arn);
     if (it != impl_->resource_policies.end()) doc = it->second.second;
   }
@@ -510,6 +470,7 @@ session::session(const store& s, std::string principal, context ctx, std::size_t
     : store_(&s), principal_(std::move(principal)), ctx_(std::move(ctx)), cache_(cache_capacity) {}
 
 decision session::authorize(const request& req) {
+  store_->refresh();
   const std::uint64_t g = store_->generation();
   if (!loaded_ || g != generation_) {
     std::vector<std::string> also = also_ ? also_() : std::vector<std::string>{};

@@ -39,6 +39,8 @@ class connection {
   result<int> lock_schema(std::string_view component);
   result<void> set_schema(std::string_view component, int version);
 
+  PGconn* native() const noexcept { return c_.get(); }
+
  private:
   struct closer {
     void operator()(PGconn* c) const noexcept { PQfinish(c); }

@@ -85,9 +85,9 @@ void decide(detail::registry_impl& d, const std::string& leaf_id, bytes_view lea
     parsed = &*reparsed;
   }
   const std::int64_t ms = to_unix_ms(now);
-  detail::stored_certificate row{to_buffer(leaf_der), anchor_id,
-                                 certificate_status::pending_activation, ms, ms};
-  if (auto r = d.db.insert_certificate(leaf_id, row); !r) {
+  stored_certificate row{to_buffer(leaf_der), anchor_id, certificate_status::pending_activation, ms,
+                         ms};
+  if (auto r = d.db->insert_certificate(leaf_id, row); !r) {
     return reject(out, r.error(), r.fail().message);
   }
   auto rec = d.make_record(
@@ -103,7 +103,7 @@ void decide(detail::registry_impl& d, const std::string& leaf_id, bytes_view lea
 }  // namespace
 
 authentication registry::authenticate(std::span<const bytes_view> chain) {
-  std::lock_guard<std::mutex> l{d_->mutex};
+  detail::synced_lock l{*d_, false};
   auto& d = *d_;
   ++d.stats.authentications;
   authentication out;

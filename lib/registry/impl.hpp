@@ -3,10 +3,12 @@
 
 #include <iotblocks/registry/registry.hpp>
 
+#include <iotblocks/registry/store.hpp>
 #include "registry/chain_cache.hpp"
 #include "registry/id_index.hpp"
-#include "registry/store.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <memory_resource>
 #include <mutex>
@@ -48,7 +50,7 @@ struct pool_allocator {
 };
 
 struct registry_impl {
-  registry_impl(store s, options o) : db(std::move(s)), opts(std::move(o)) {}
+  registry_impl(std::unique_ptr<store> s, options o) : db(std::move(s)), opts(std::move(o)) {}
 
   const iotblocks::clock& clock() const noexcept {
     return opts.clock != nullptr ? *opts.clock : default_clock();
@@ -63,12 +65,20 @@ struct registry_impl {
   std::shared_ptr<const certificate_record> with_things(const certificate_record& base) const;
   /// Replaces the record of `id` (status, things) after a committed change.
   void refresh(std::string_view id, certificate_status status, std::int64_t updated_ms);
+  /// Replaces the in-memory view with `state`.
+  result<void> assign(stored_state state);
+  /// Loads again when another process changed the store (looking at most every
+  /// opts.sync_interval unless `write`). A write gets the store's failure; a read is
+  /// served from memory when the store cannot be reached.
+  result<void> sync(bool write);
 
   std::shared_ptr<std::pmr::synchronized_pool_resource> record_pool =
       std::make_shared<std::pmr::synchronized_pool_resource>();
   mutable std::mutex mutex;
-  store db;
+  std::unique_ptr<store> db;
   options opts;
+  std::chrono::steady_clock::time_point last_sync{};
+  std::atomic<std::uint64_t> generation{0};  ///< loads of changes made elsewhere
   std::optional<std::string> registration_code;
   string_map<ca_record> cas;
   id_index certificates;  ///< device certificates by id
@@ -76,8 +86,21 @@ struct registry_impl {
   string_map<std::set<std::string>> thing_principals;    ///< thing → certificate ids
   string_map<std::set<std::string>> certificate_things;  ///< certificate id → things
   x509::verifier trust;                                  ///< every registered CA, ACTIVE or not
+  std::vector<x509::crl> crls;                           ///< added to `trust` again on reload
   chain_cache cache;
   statistics stats;
+};
+
+/// The registry's mutex, held after sync(write).
+class synced_lock {
+ public:
+  synced_lock(registry_impl& d, bool write) : l_(d.mutex) { status_ = d.sync(write); }
+  /// The failure of a write's sync: the write must not go on.
+  const result<void>& status() const noexcept { return status_; }
+
+ private:
+  std::lock_guard<std::mutex> l_;
+  result<void> status_;
 };
 
 }  // namespace iotblocks::registry::detail

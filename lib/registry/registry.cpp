@@ -2,6 +2,7 @@
 #include <iotblocks/registry/registry.hpp>
 
 #include "registry/impl.hpp"
+#include "registry/sqlite_store.hpp"
 
 #include <openssl/rand.h>
 
@@ -37,6 +38,69 @@ void registry_impl::refresh(std::string_view id, certificate_status status,
   *rec = with_things(base);
 }
 
+result<void> registry_impl::assign(stored_state state) {
+  auto prefixed = [](failure f, std::string_view what) {
+    f.message = fmt::format("{}: {}", what, f.message.empty() ? f.code.message() : f.message);
+    return f;
+  };
+  x509::verifier new_trust;
+  string_map<ca_record> new_cas;
+  id_index new_certificates;
+  for (auto& row : state.cas) {
+    auto cert = x509::certificate::from_der(row.der);
+    if (!cert) return prefixed(std::move(cert).take_failure(), "stored CA certificate");
+    if (auto r = new_trust.add_trusted(*cert); !r) return std::move(r).take_failure();
+    const std::string id = cert->id();
+    new_cas.emplace(id, ca_record{std::move(*cert), row.status, row.auto_registration,
+                                  row.registered_ms, row.updated_ms});
+  }
+  for (const auto& list : crls) {
+    if (auto r = new_trust.add_crl(list); !r) return std::move(r).take_failure();
+  }
+  for (auto& row : state.certificates) {
+    auto cert = x509::certificate::from_der(row.der);
+    if (!cert) return prefixed(std::move(cert).take_failure(), "stored certificate");
+    const std::string id = cert->id();
+    new_certificates.put(
+        id, make_record(certificate_record{
+                std::move(*cert), row.ca_id, row.status, row.registered_ms, row.updated_ms, {}}));
+  }
+  registration_code = std::move(state.registration_code);
+  trust = std::move(new_trust);
+  cas = std::move(new_cas);
+  certificates = std::move(new_certificates);
+  things.clear();
+  thing_principals.clear();
+  certificate_things.clear();
+  for (auto& t : state.things) {
+    const std::string name = t.name;
+    things.emplace(name, std::move(t));
+  }
+  for (auto& [thing_name, cert_id] : state.attachments) {
+    thing_principals[thing_name].insert(cert_id);
+    certificate_things[cert_id].insert(thing_name);
+  }
+  for (const auto& [cert_id, names] : certificate_things) {
+    if (auto* rec = certificates.find(cert_id)) *rec = with_things(**rec);
+  }
+  cache = chain_cache(opts.cache_capacity);
+  return {};
+}
+
+result<void> registry_impl::sync(bool write) {
+  const auto now = std::chrono::steady_clock::now();
+  if (!write && now - last_sync < opts.sync_interval) return {};
+  last_sync = now;  // also when the store does not answer: reads retry once per interval
+  auto changed = db->changed_elsewhere();
+  if (!changed) return write ? result<void>{changed.fail()} : result<void>{};
+  if (!*changed) return {};
+  auto state = db->load();
+  if (!state) return write ? result<void>{state.fail()} : result<void>{};
+  auto r = assign(std::move(*state));
+  generation.fetch_add(1, std::memory_order_acq_rel);
+  return r;
+}
+
 }  // namespace detail
 
 namespace {
@@ -70,61 +134,40 @@ registry& registry::operator=(registry&&) noexcept = default;
 registry::~registry() = default;
 
 result<registry> registry::open(const std::string& path, options opts) {
-  auto s = detail::store::open(path);
+  auto s = detail::sqlite_store::open(path);
   if (!s) return std::move(s).take_failure();
+  return open(std::unique_ptr<store>(std::move(*s)), std::move(opts));
+}
+
+result<registry> registry::open(std::unique_ptr<store> s, options opts) {
   auto state = s->load();
   if (!state) return std::move(state).take_failure();
-  auto d = std::make_unique<detail::registry_impl>(std::move(*s), std::move(opts));
-  d->cache = detail::chain_cache(d->opts.cache_capacity);
-  d->registration_code = state->registration_code;
-  for (auto& row : state->cas) {
-    auto cert = x509::certificate::from_der(row.der);
-    if (!cert) return prefixed(std::move(cert).take_failure(), "stored CA certificate");
-    if (auto r = d->trust.add_trusted(*cert); !r) return std::move(r).take_failure();
-    const std::string id = cert->id();
-    d->cas.emplace(id, ca_record{std::move(*cert), row.status, row.auto_registration,
-                                 row.registered_ms, row.updated_ms});
-  }
-  for (auto& row : state->certificates) {
-    auto cert = x509::certificate::from_der(row.der);
-    if (!cert) return prefixed(std::move(cert).take_failure(), "stored certificate");
-    const std::string id = cert->id();
-    d->certificates.put(
-        id, d->make_record(certificate_record{
-                std::move(*cert), row.ca_id, row.status, row.registered_ms, row.updated_ms, {}}));
-  }
-  for (auto& t : state->things) {
-    const std::string name = t.name;
-    d->things.emplace(name, std::move(t));
-  }
-  for (auto& [thing_name, cert_id] : state->attachments) {
-    d->thing_principals[thing_name].insert(cert_id);
-    d->certificate_things[cert_id].insert(thing_name);
-  }
-  for (const auto& [cert_id, names] : d->certificate_things) {
-    if (auto* rec = d->certificates.find(cert_id)) *rec = d->with_things(**rec);
-  }
+  auto d = std::make_unique<detail::registry_impl>(std::move(s), std::move(opts));
+  if (auto r = d->assign(std::move(*state)); !r) return std::move(r).take_failure();
+  d->last_sync = std::chrono::steady_clock::now();
   return registry{std::move(d)};
 }
 
 // registration code
 
 result<std::string> registry::registration_code() {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, true};
+  if (!l.status()) return l.status().fail();
   if (d_->registration_code) return *d_->registration_code;
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof bytes) != 1) {
     return fail(error::storage, "no randomness for the registration code");
   }
   std::string code = to_hex(bytes_view{reinterpret_cast<const std::byte*>(bytes), sizeof bytes});
-  if (auto r = d_->db.set_registration_code(code); !r) return std::move(r).take_failure();
+  if (auto r = d_->db->set_registration_code(code); !r) return std::move(r).take_failure();
   d_->registration_code = code;
   return code;
 }
 
 result<void> registry::delete_registration_code() {
-  lock l{d_->mutex};
-  if (auto r = d_->db.delete_registration_code(); !r) return r;
+  detail::synced_lock l{*d_, true};
+  if (!l.status()) return l.status().fail();
+  if (auto r = d_->db->delete_registration_code(); !r) return r;
   d_->registration_code.reset();
   return {};
 }
@@ -134,7 +177,8 @@ result<void> registry::delete_registration_code() {
 result<std::string> registry::register_ca(std::string_view ca_pem,
                                           std::string_view verification_pem,
                                           const ca_registration& flags) {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, true};
+  if (!l.status()) return l.status().fail();
   auto& d = *d_;
   auto ca = x509::certificate::from_pem(ca_pem);
   if (!ca) return prefixed(std::move(ca).take_failure(), "CA certificate");
@@ -194,10 +238,9 @@ result<std::string> registry::register_ca(std::string_view ca_pem,
                             ca->subject().to_string()));
   }
   const std::int64_t ms = to_unix_ms(now);
-  detail::stored_ca row{to_buffer(ca->der()),
-                        flags.active ? ca_status::active : ca_status::inactive,
-                        flags.auto_registration, ms, ms};
-  if (auto r = d.db.insert_ca(ca->id(), row); !r) return std::move(r).take_failure();
+  stored_ca row{to_buffer(ca->der()), flags.active ? ca_status::active : ca_status::inactive,
+                flags.auto_registration, ms, ms};
+  if (auto r = d.db->insert_ca(ca->id(), row); !r) return std::move(r).take_failure();
   if (auto r = d.trust.add_trusted(*ca); !r) return std::move(r).take_failure();
   std::string id = ca->id();
   d.cas.emplace(id, ca_record{std::move(*ca), row.status, row.auto_registration, ms, ms});
@@ -206,7 +249,8 @@ result<std::string> registry::register_ca(std::string_view ca_pem,
 
 result<void> registry::update_ca(std::string_view id, std::optional<ca_status> status,
                                  std::optional<bool> auto_registration) {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, true};
+  if (!l.status()) return l.status().fail();
   auto it = d_->cas.find(id);
   if (it == d_->cas.end()) return fail(error::not_found, fmt::format("no CA {}", id.substr(0, 64)));
   ca_record& ca = it->second;
@@ -214,7 +258,7 @@ result<void> registry::update_ca(std::string_view id, std::optional<ca_status> s
   const bool new_auto = auto_registration.value_or(ca.auto_registration);
   if (new_status == ca.status && new_auto == ca.auto_registration) return {};
   const std::int64_t ms = d_->now_ms();
-  if (auto r = d_->db.update_ca(id, new_status, new_auto, ms); !r) return r;
+  if (auto r = d_->db->update_ca(id, new_status, new_auto, ms); !r) return r;
   ca.status = new_status;
   ca.auto_registration = new_auto;
   ca.updated_ms = ms;
@@ -222,14 +266,14 @@ result<void> registry::update_ca(std::string_view id, std::optional<ca_status> s
 }
 
 result<ca_record> registry::describe_ca(std::string_view id) const {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, false};
   auto it = d_->cas.find(id);
   if (it == d_->cas.end()) return fail(error::not_found, fmt::format("no CA {}", id.substr(0, 64)));
   return it->second;
 }
 
 std::vector<ca_record> registry::list_cas() const {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, false};
   std::vector<ca_record> out;
   for (const auto& [id, ca] : d_->cas) out.push_back(ca);
   std::sort(out.begin(), out.end(), [](const ca_record& a, const ca_record& b) {
@@ -239,7 +283,8 @@ std::vector<ca_record> registry::list_cas() const {
 }
 
 result<void> registry::delete_ca(std::string_view id) {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, true};
+  if (!l.status()) return l.status().fail();
   auto& d = *d_;
   auto it = d.cas.find(id);
   if (it == d.cas.end()) return fail(error::not_found, fmt::format("no CA {}", id.substr(0, 64)));
@@ -253,7 +298,7 @@ result<void> registry::delete_ca(std::string_view id) {
   if (!user.empty()) {
     return fail(error::in_use, fmt::format("certificate {} was issued under this CA", user));
   }
-  if (auto r = d.db.delete_ca(id); !r) return r;
+  if (auto r = d.db->delete_ca(id); !r) return r;
   d.trust.remove_trusted(id);
   d.cache.clear();
   d.cas.erase(it);
@@ -264,7 +309,8 @@ result<void> registry::delete_ca(std::string_view id) {
 
 result<std::string> registry::register_certificate(std::string_view pem, certificate_status status,
                                                    std::string_view ca_pem) {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, true};
+  if (!l.status()) return l.status().fail();
   auto& d = *d_;
   if (status == certificate_status::pending_activation ||
       status == certificate_status::pending_transfer) {
@@ -307,8 +353,8 @@ result<std::string> registry::register_certificate(std::string_view pem, certifi
     return prefixed(std::move(r).take_failure(), "certificate");
   }
   const std::int64_t ms = to_unix_ms(now);
-  detail::stored_certificate row{to_buffer(cert->der()), issuer->id(), status, ms, ms};
-  if (auto r = d.db.insert_certificate(cert->id(), row); !r) return std::move(r).take_failure();
+  stored_certificate row{to_buffer(cert->der()), issuer->id(), status, ms, ms};
+  if (auto r = d.db->insert_certificate(cert->id(), row); !r) return std::move(r).take_failure();
   std::string id = cert->id();
   d.certificates.put(
       id, d.make_record(certificate_record{std::move(*cert), row.ca_id, status, ms, ms, {}}));
@@ -317,7 +363,8 @@ result<std::string> registry::register_certificate(std::string_view pem, certifi
 
 result<std::string> registry::register_certificate_without_ca(std::string_view pem,
                                                               certificate_status status) {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, true};
+  if (!l.status()) return l.status().fail();
   auto& d = *d_;
   if (status != certificate_status::active && status != certificate_status::inactive &&
       status != certificate_status::revoked) {
@@ -338,8 +385,8 @@ result<std::string> registry::register_certificate_without_ca(std::string_view p
     return prefixed(std::move(r).take_failure(), "certificate");
   }
   const std::int64_t ms = to_unix_ms(*o.at);
-  detail::stored_certificate row{to_buffer(cert->der()), {}, status, ms, ms};
-  if (auto r = d.db.insert_certificate(cert->id(), row); !r) return std::move(r).take_failure();
+  stored_certificate row{to_buffer(cert->der()), {}, status, ms, ms};
+  if (auto r = d.db->insert_certificate(cert->id(), row); !r) return std::move(r).take_failure();
   std::string id = cert->id();
   d.certificates.put(id,
                      d.make_record(certificate_record{std::move(*cert), {}, status, ms, ms, {}}));
@@ -355,7 +402,7 @@ result<void> set_status(detail::registry_impl& d, std::string_view id, certifica
   }
   if ((*rec)->status == to) return {};
   const std::int64_t ms = d.now_ms();
-  if (auto r = d.db.update_certificate(id, to, ms); !r) return r;
+  if (auto r = d.db->update_certificate(id, to, ms); !r) return r;
   d.refresh(id, to, ms);
   return {};
 }
@@ -363,7 +410,8 @@ result<void> set_status(detail::registry_impl& d, std::string_view id, certifica
 }  // namespace
 
 result<void> registry::update_certificate(std::string_view id, certificate_status status) {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, true};
+  if (!l.status()) return l.status().fail();
   const auto* it = d_->certificates.find(id);
   if (it == nullptr) {
     return fail(error::not_found, fmt::format("no certificate {}", id.substr(0, 64)));
@@ -373,7 +421,8 @@ result<void> registry::update_certificate(std::string_view id, certificate_statu
 }
 
 result<void> registry::start_transfer(std::string_view id) {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, true};
+  if (!l.status()) return l.status().fail();
   const auto* it = d_->certificates.find(id);
   if (it == nullptr) {
     return fail(error::not_found, fmt::format("no certificate {}", id.substr(0, 64)));
@@ -385,7 +434,8 @@ result<void> registry::start_transfer(std::string_view id) {
 }
 
 result<void> registry::end_transfer(std::string_view id, certificate_status next) {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, true};
+  if (!l.status()) return l.status().fail();
   const auto* it = d_->certificates.find(id);
   if (it == nullptr) {
     return fail(error::not_found, fmt::format("no certificate {}", id.substr(0, 64)));
@@ -400,7 +450,7 @@ result<void> registry::end_transfer(std::string_view id, certificate_status next
 }
 
 std::shared_ptr<const certificate_record> registry::find_certificate(std::string_view id) const {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, false};
   const auto* rec = d_->certificates.find(id);
   return rec == nullptr ? nullptr : *rec;
 }
@@ -413,7 +463,7 @@ result<std::shared_ptr<const certificate_record>> registry::describe_certificate
 }
 
 std::vector<std::shared_ptr<const certificate_record>> registry::list_certificates() const {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, false};
   std::vector<std::shared_ptr<const certificate_record>> out;
   out.reserve(d_->certificates.size());
   d_->certificates.for_each([&](const auto& rec) { out.push_back(rec); });
@@ -423,7 +473,7 @@ std::vector<std::shared_ptr<const certificate_record>> registry::list_certificat
 
 std::vector<std::shared_ptr<const certificate_record>> registry::list_certificates_by_ca(
     std::string_view ca_id) const {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, false};
   std::vector<std::shared_ptr<const certificate_record>> out;
   d_->certificates.for_each([&](const auto& rec) {
     if (rec->ca_id == ca_id) out.push_back(rec);
@@ -435,7 +485,8 @@ std::vector<std::shared_ptr<const certificate_record>> registry::list_certificat
 }
 
 result<void> registry::delete_certificate(std::string_view id) {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, true};
+  if (!l.status()) return l.status().fail();
   auto& d = *d_;
   const auto* it = d.certificates.find(id);
   if (it == nullptr) {
@@ -450,7 +501,7 @@ result<void> registry::delete_certificate(std::string_view id) {
       t != d.certificate_things.end() && !t->second.empty()) {
     return fail(error::in_use, "detach the things first");
   }
-  if (auto r = d.db.delete_certificate(id); !r) return r;
+  if (auto r = d.db->delete_certificate(id); !r) return r;
   d.certificate_things.erase(std::string{id});
   d.certificates.erase(id);
   return {};
@@ -459,6 +510,7 @@ result<void> registry::delete_certificate(std::string_view id) {
 result<void> registry::add_crl(const x509::crl& list) {
   lock l{d_->mutex};
   if (auto r = d_->trust.add_crl(list); !r) return r;
+  d_->crls.push_back(list);
   d_->cache.clear();
   return {};
 }
@@ -466,7 +518,17 @@ result<void> registry::add_crl(const x509::crl& list) {
 void registry::clear_crls() {
   lock l{d_->mutex};
   d_->trust.clear_crls();
+  d_->crls.clear();
   d_->cache.clear();
+}
+
+result<void> registry::refresh() {
+  detail::synced_lock l{*d_, true};
+  return l.status();
+}
+
+std::uint64_t registry::generation() const noexcept {
+  return d_->generation.load(std::memory_order_acquire);
 }
 
 statistics registry::stats() const {

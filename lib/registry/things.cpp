@@ -72,20 +72,22 @@ void refresh_attached(detail::registry_impl& d, std::string_view thing_name) {
 }  // namespace
 
 result<void> registry::create_thing(const thing& t) {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, true};
+  if (!l.status()) return l.status().fail();
   if (auto r = validate(t, d_->opts.max_attributes); !r) return r;
   if (d_->things.contains(t.name)) {
     return fail(error::already_exists, fmt::format("thing '{}' exists already", t.name));
   }
   thing stored = t;
   stored.version = 1;
-  if (auto r = d_->db.put_thing(stored); !r) return r;
+  if (auto r = d_->db->insert_thing(stored); !r) return r;
   d_->things.emplace(stored.name, std::move(stored));
   return {};
 }
 
 result<void> registry::update_thing(const thing& t, std::optional<std::int64_t> expected_version) {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, true};
+  if (!l.status()) return l.status().fail();
   auto it = d_->things.find(t.name);
   if (it == d_->things.end()) {
     return fail(error::not_found, fmt::format("no thing '{}'", t.name.substr(0, 140)));
@@ -97,7 +99,7 @@ result<void> registry::update_thing(const thing& t, std::optional<std::int64_t> 
   if (auto r = validate(t, d_->opts.max_attributes); !r) return r;
   thing stored = t;
   stored.version = it->second.version + 1;
-  if (auto r = d_->db.put_thing(stored); !r) return r;
+  if (auto r = d_->db->update_thing(stored, it->second.version); !r) return r;
   it->second = std::move(stored);
   refresh_attached(*d_, t.name);
   return {};
@@ -105,7 +107,8 @@ result<void> registry::update_thing(const thing& t, std::optional<std::int64_t> 
 
 result<void> registry::delete_thing(std::string_view name,
                                     std::optional<std::int64_t> expected_version) {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, true};
+  if (!l.status()) return l.status().fail();
   auto it = d_->things.find(name);
   if (it == d_->things.end()) {
     return fail(error::not_found, fmt::format("no thing '{}'", name.substr(0, 140)));
@@ -118,14 +121,14 @@ result<void> registry::delete_thing(std::string_view name,
       p != d_->thing_principals.end() && !p->second.empty()) {
     return fail(error::in_use, "detach the certificates first");
   }
-  if (auto r = d_->db.delete_thing(name); !r) return r;
+  if (auto r = d_->db->delete_thing(name); !r) return r;
   d_->thing_principals.erase(std::string{name});
   d_->things.erase(it);
   return {};
 }
 
 result<thing> registry::describe_thing(std::string_view name) const {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, false};
   auto it = d_->things.find(name);
   if (it == d_->things.end()) {
     return fail(error::not_found, fmt::format("no thing '{}'", name.substr(0, 140)));
@@ -134,7 +137,7 @@ result<thing> registry::describe_thing(std::string_view name) const {
 }
 
 std::vector<thing> registry::list_things() const {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, false};
   std::vector<thing> out;
   out.reserve(d_->things.size());
   for (const auto& [name, t] : d_->things) out.push_back(t);
@@ -142,7 +145,8 @@ std::vector<thing> registry::list_things() const {
 }
 
 result<void> registry::attach_thing(std::string_view thing_name, std::string_view certificate_id) {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, true};
+  if (!l.status()) return l.status().fail();
   auto& d = *d_;
   if (!d.things.contains(thing_name)) {
     return fail(error::not_found, fmt::format("no thing '{}'", thing_name.substr(0, 140)));
@@ -156,7 +160,7 @@ result<void> registry::attach_thing(std::string_view thing_name, std::string_vie
     return fail(error::limit_exceeded, fmt::format("more than {} things on one certificate",
                                                    d.opts.max_things_per_certificate));
   }
-  if (auto r = d.db.attach(thing_name, certificate_id); !r) return r;
+  if (auto r = d.db->attach(thing_name, certificate_id); !r) return r;
   attached.emplace(thing_name);
   d.thing_principals[std::string{thing_name}].emplace(certificate_id);
   auto* rec = d.certificates.find(certificate_id);
@@ -165,7 +169,8 @@ result<void> registry::attach_thing(std::string_view thing_name, std::string_vie
 }
 
 result<void> registry::detach_thing(std::string_view thing_name, std::string_view certificate_id) {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, true};
+  if (!l.status()) return l.status().fail();
   auto& d = *d_;
   if (!d.things.contains(thing_name)) {
     return fail(error::not_found, fmt::format("no thing '{}'", thing_name.substr(0, 140)));
@@ -179,7 +184,7 @@ result<void> registry::detach_thing(std::string_view thing_name, std::string_vie
       !attached->second.contains(std::string{thing_name})) {
     return {};
   }
-  if (auto r = d.db.detach(thing_name, certificate_id); !r) return r;
+  if (auto r = d.db->detach(thing_name, certificate_id); !r) return r;
   attached->second.erase(std::string{thing_name});
   if (auto p = d.thing_principals.find(thing_name); p != d.thing_principals.end()) {
     p->second.erase(std::string{certificate_id});
@@ -190,7 +195,7 @@ result<void> registry::detach_thing(std::string_view thing_name, std::string_vie
 
 result<std::vector<std::string>> registry::list_thing_principals(
     std::string_view thing_name) const {
-  lock l{d_->mutex};
+  detail::synced_lock l{*d_, false};
   if (!d_->things.contains(thing_name)) {
     return fail(error::not_found, fmt::format("no thing '{}'", thing_name.substr(0, 140)));
   }

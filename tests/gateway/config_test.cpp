@@ -126,6 +126,23 @@ TEST(GatewayConfig, StoresNameTheShadowStoreByUrl) {
   }
 }
 
+TEST(GatewayConfig, StoresNameTheRegistryAndPolicyStoresByUrl) {
+  auto c = parse_config(R"({"stores": {"registry": "postgresql://iot@127.0.0.1:5432/iot",
+                                       "policies": "sqlite:/var/lib/iot/p.db"}})");
+  ASSERT_TRUE(c) << c.describe();
+  EXPECT_EQ(c->registry_store, "postgresql://iot@127.0.0.1:5432/iot");
+  EXPECT_EQ(c->policy_store, "sqlite:/var/lib/iot/p.db");
+  EXPECT_EQ(parse_config("{}")->registry_store, "sqlite:");
+  EXPECT_EQ(parse_config("{}")->policy_store, "sqlite:");
+  for (const auto& [text, error] : std::vector<std::pair<const char*, const char*>>{
+           {R"({"stores": {"registry": "mysql://h/db"}})", "stores.registry: expected sqlite:"},
+           {R"({"stores": {"policies": 2}})", "stores.policies: expected a string"}}) {
+    auto bad = parse_config(text);
+    ASSERT_FALSE(bad) << text;
+    EXPECT_NE(bad.describe().find(error), std::string::npos) << bad.describe();
+  }
+}
+
 TEST(GatewayConfig, NotifyAndAlarmErrorsNameThePath) {
   const std::pair<const char*, const char*> cases[] = {
       {R"({"notify": []})", "notify: expected an object"},

@@ -70,6 +70,14 @@ server::server() {
   url_ = "postgresql://iot@127.0.0.1:" + std::to_string(port_) + "/iot?connect_timeout=10";
 }
 
+std::string server::create_database(const std::string& name) {
+  if (!ok() || sh(bin_ + "/createdb -h 127.0.0.1 -p " + std::to_string(port_) + " -U iot '" + name +
+                  "'") != 0) {
+    return {};
+  }
+  return "postgresql://iot@127.0.0.1:" + std::to_string(port_) + "/" + name + "?connect_timeout=10";
+}
+
 bool server::start() {
   if (sh(as_user_ + bin_ + "/pg_ctl -D '" + dir_ + "/data' -w -t 60 -l '" + dir_ +
          "/server.log' -o \"-p " + std::to_string(port_) + " -k '" + dir_ +

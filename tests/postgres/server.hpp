@@ -18,6 +18,9 @@ class server {
   bool ok() const { return !url_.empty(); }
   /// libpq URI of the database `iot` as role `iot`.
   const std::string& url() const { return url_; }
+  /// Creates database `name` on this server and returns its libpq URI ("" on failure),
+  /// so that tests sharing one server start from empty tables.
+  std::string create_database(const std::string& name);
   /// Stops the server at once (SIGQUIT-like immediate shutdown) and starts it again.
   bool restart_immediately();
 

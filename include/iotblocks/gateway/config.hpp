@@ -111,6 +111,12 @@ struct config {
   /// or "postgresql://…" / "postgres://…" (libpq URI; needs the postgres component), which
   /// gateways may share: each shadow change runs under the row's lock in one transaction.
   std::string shadow_store = "sqlite:";
+  /// "stores": {"registry": URL, "policies": URL}: the certificate registry (CAs, device
+  /// certificates, things) and the policy store. "sqlite:" (default: registry.db /
+  /// policies.db in data_dir), "sqlite:PATH", or a PostgreSQL URL that gateways may share:
+  /// a change made through one is seen by the others within 1 s (docs/postgres.md).
+  std::string registry_store = "sqlite:";
+  std::string policy_store = "sqlite:";
   std::size_t threads = 0;  ///< 0 = hardware cores
   std::string admin_token;  ///< bearer token of the admin REST API; empty: admin API disabled
   net::server_options server;

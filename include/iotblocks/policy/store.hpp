@@ -1,8 +1,8 @@
 // The policy store: named policies with up to five versions and a default
 // version, their attachments to principals (certificate ids or any other
 // principal string), and the resource policies of rule destinations, kept in
-// the embedded SQLite store. Every change is committed (FULL sync) before the
-// call returns, then published in memory with a new generation number, which
+// the embedded SQLite store (or another persistence, persistence.hpp). Every change is committed
+// (FULL sync) before the call returns, then published in memory with a new generation number, which
 // is what decision caches compare against.
 //
 //   auto store = policy::store::open("state/policies.db").value();
@@ -17,8 +17,10 @@
 #include <iotblocks/policy/cache.hpp>
 #include <iotblocks/policy/document.hpp>
 #include <iotblocks/policy/evaluate.hpp>
+#include <iotblocks/policy/persistence.hpp>
 #include <iotblocks/policy/resource_policy.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -38,6 +40,11 @@ struct store_options {
   std::size_t max_principal_length = 2048;
   parse_options documents{};  ///< limits for policy documents
   parse_options resource_documents = resource_policy_options();
+  /// With a persistence other processes write (PostgreSQL): how old the in-memory view
+  /// may be. refresh(), every session's authorize() and every read look again when the
+  /// last look is older than this (a write always looks first), and load everything
+  /// again, moving the generation, when another process committed a change.
+  std::chrono::milliseconds sync_interval{1000};
 };
 
 struct policy_version_info {
@@ -60,6 +67,9 @@ class store {
   /// Opens (creating if needed) the database at `path` and loads it. A stored
   /// document that no longer parses under `options` fails the open.
   static result<store> open(const std::string& path, const store_options& options = {},
+                            const clock& clock = default_clock());
+  /// Opens the store kept in `db` (e.g. iotblocks::postgres::policy_persistence).
+  static result<store> open(std::unique_ptr<persistence> db, const store_options& options = {},
                             const clock& clock = default_clock());
 
   store(store&&) noexcept;
@@ -101,6 +111,9 @@ class store {
   /// Moves the generation without a change in the store, e.g. when the registry
   /// changed a thing that the contexts of cached decisions describe.
   void invalidate() noexcept;
+  /// Loads what other processes changed when options.sync_interval has passed since the
+  /// last look; otherwise returns at once without a lock.
+  void refresh() const;
 
   /// Resource policies of rule destinations, keyed by destination ARN.
   result<void> set_resource_policy(std::string_view destination_arn, std::string_view document);

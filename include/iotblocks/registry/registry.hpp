@@ -24,8 +24,10 @@
 #include <iotblocks/registry/error.hpp>
 #include <iotblocks/registry/records.hpp>
 #include <iotblocks/registry/status.hpp>
+#include <iotblocks/registry/store.hpp>
 #include <iotblocks/x509/verifier.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -50,6 +52,11 @@ struct options {
   /// Verified chains remembered (their bytes, about 1–3 KB each) so that a
   /// known device skips signature checks.
   std::size_t cache_capacity = 10'000;
+  /// With a store other processes write (PostgreSQL): how old the in-memory view may be
+  /// when a read or an authentication is served. A call made later than this after the
+  /// last look asks the store whether another process committed a change, and loads
+  /// everything again when one did; a write always looks first. 0: look on every call.
+  std::chrono::milliseconds sync_interval{1000};
 };
 
 /// Flags of register_ca.
@@ -76,6 +83,8 @@ class registry {
  public:
   /// Opens (creating if needed) the registry stored at `path`.
   static result<registry> open(const std::string& path, options opts = {});
+  /// Opens the registry kept in `s` (e.g. iotblocks::postgres::registry_store).
+  static result<registry> open(std::unique_ptr<store> s, options opts = {});
 
   registry(registry&&) noexcept;
   registry& operator=(registry&&) noexcept;
@@ -169,6 +178,13 @@ class registry {
   void clear_crls();
 
   statistics stats() const;
+
+  /// Looks now whether another process changed the store (see options::sync_interval)
+  /// and loads its changes. Errors: the store's.
+  result<void> refresh();
+  /// Moves each time the registry loaded changes made by another process: records and
+  /// decisions taken from it before are stale.
+  std::uint64_t generation() const noexcept;
 
  private:
   explicit registry(std::unique_ptr<detail::registry_impl> impl) noexcept;

@@ -1,4 +1,4 @@
-#include "registry/store.hpp"
+#include "registry/sqlite_store.hpp"
 
 #include <iotblocks/registry/error.hpp>
 
@@ -84,7 +84,7 @@ result<std::map<std::string, std::string>> parse_attributes(std::string_view tex
 
 }  // namespace
 
-result<store> store::open(const std::string& path) {
+result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path) {
   auto db = sqlite::database::open(path);
   if (!db) return storage_failure(db.fail(), "open");
   if (auto r = db->exec(schema); !r) return storage_failure(r.fail(), "schema");
@@ -108,11 +108,11 @@ result<store> store::open(const std::string& path) {
   } else if (v != "2") {
     return failure{error::storage, "unsupported registry schema version " + v.substr(0, 16), {}};
   }
-  return store{std::move(*db)};
+  return std::make_unique<sqlite_store>(std::move(*db));
 }
 
 template <class Bind>
-result<void> store::write(std::string_view sql, Bind&& bind) {
+result<void> sqlite_store::write(std::string_view sql, Bind&& bind) {
   sqlite::transaction tx{db_};
   if (!tx.begun()) return storage_failure(tx.begun().fail(), "begin");
   auto stmt = db_.prepare(sql);
@@ -123,7 +123,7 @@ result<void> store::write(std::string_view sql, Bind&& bind) {
   return {};
 }
 
-result<stored_state> store::load() {
+result<stored_state> sqlite_store::load() {
   stored_state out;
   auto fail = [](const failure& f) { return storage_failure(f, "load"); };
   {
@@ -190,16 +190,16 @@ result<stored_state> store::load() {
   return out;
 }
 
-result<void> store::set_registration_code(std::string_view code) {
+result<void> sqlite_store::set_registration_code(std::string_view code) {
   return write("INSERT OR REPLACE INTO meta VALUES('registration_code', ?1)",
                [&](sqlite::statement& s) { s.bind(1, code); });
 }
 
-result<void> store::delete_registration_code() {
+result<void> sqlite_store::delete_registration_code() {
   return write("DELETE FROM meta WHERE key = 'registration_code'", [](sqlite::statement&) {});
 }
 
-result<void> store::insert_ca(std::string_view id, const stored_ca& ca) {
+result<void> sqlite_store::insert_ca(std::string_view id, const stored_ca& ca) {
   return write("INSERT INTO ca_certificates VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
                [&](sqlite::statement& s) {
                  s.bind(1, id).bind(2, bytes_view{ca.der}).bind(3, to_string(ca.status));
@@ -208,8 +208,8 @@ result<void> store::insert_ca(std::string_view id, const stored_ca& ca) {
                });
 }
 
-result<void> store::update_ca(std::string_view id, ca_status status, bool auto_registration,
-                              std::int64_t updated_ms) {
+result<void> sqlite_store::update_ca(std::string_view id, ca_status status, bool auto_registration,
+                                     std::int64_t updated_ms) {
   return write(
       "UPDATE ca_certificates SET status = ?2, auto_registration = ?3, updated_ms = ?4 "
       "WHERE id = ?1",
@@ -219,12 +219,12 @@ result<void> store::update_ca(std::string_view id, ca_status status, bool auto_r
       });
 }
 
-result<void> store::delete_ca(std::string_view id) {
+result<void> sqlite_store::delete_ca(std::string_view id) {
   return write("DELETE FROM ca_certificates WHERE id = ?1",
                [&](sqlite::statement& s) { s.bind(1, id); });
 }
 
-result<void> store::insert_certificate(std::string_view id, const stored_certificate& c) {
+result<void> sqlite_store::insert_certificate(std::string_view id, const stored_certificate& c) {
   return write("INSERT INTO certificates VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
                [&](sqlite::statement& s) {
                  s.bind(1, id).bind(2, bytes_view{c.der});
@@ -237,36 +237,46 @@ result<void> store::insert_certificate(std::string_view id, const stored_certifi
                });
 }
 
-result<void> store::update_certificate(std::string_view id, certificate_status status,
-                                       std::int64_t updated_ms) {
+result<void> sqlite_store::update_certificate(std::string_view id, certificate_status status,
+                                              std::int64_t updated_ms) {
   return write(
       "UPDATE certificates SET status = ?2, updated_ms = ?3 WHERE id = ?1",
       [&](sqlite::statement& s) { s.bind(1, id).bind(2, to_string(status)).bind(3, updated_ms); });
 }
 
-result<void> store::delete_certificate(std::string_view id) {
+result<void> sqlite_store::delete_certificate(std::string_view id) {
   return write("DELETE FROM certificates WHERE id = ?1",
                [&](sqlite::statement& s) { s.bind(1, id); });
 }
 
-result<void> store::put_thing(const thing& t) {
+result<void> sqlite_store::insert_thing(const thing& t) {
   const std::string attributes = attributes_json(t.attributes);
-  return write("INSERT OR REPLACE INTO things VALUES(?1, ?2, ?3, ?4)", [&](sqlite::statement& s) {
+  return write("INSERT INTO things VALUES(?1, ?2, ?3, ?4)", [&](sqlite::statement& s) {
     s.bind(1, t.name).bind(2, t.type).bind(3, attributes).bind(4, t.version);
   });
 }
 
-result<void> store::delete_thing(std::string_view name) {
+result<void> sqlite_store::update_thing(const thing& t, std::int64_t previous_version) {
+  const std::string attributes = attributes_json(t.attributes);
+  return write(
+      "UPDATE things SET type = ?2, attributes = ?3, version = ?4 WHERE name = ?1 AND version = ?5",
+      [&](sqlite::statement& s) {
+        s.bind(1, t.name).bind(2, t.type).bind(3, attributes).bind(4, t.version);
+        s.bind(5, previous_version);
+      });
+}
+
+result<void> sqlite_store::delete_thing(std::string_view name) {
   return write("DELETE FROM things WHERE name = ?1",
                [&](sqlite::statement& s) { s.bind(1, name); });
 }
 
-result<void> store::attach(std::string_view thing_name, std::string_view certificate_id) {
+result<void> sqlite_store::attach(std::string_view thing_name, std::string_view certificate_id) {
   return write("INSERT INTO thing_principals VALUES(?1, ?2)",
                [&](sqlite::statement& s) { s.bind(1, thing_name).bind(2, certificate_id); });
 }
 
-result<void> store::detach(std::string_view thing_name, std::string_view certificate_id) {
+result<void> sqlite_store::detach(std::string_view thing_name, std::string_view certificate_id) {
   return write("DELETE FROM thing_principals WHERE thing = ?1 AND certificate_id = ?2",
                [&](sqlite::statement& s) { s.bind(1, thing_name).bind(2, certificate_id); });
 }

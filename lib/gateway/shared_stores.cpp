@@ -1,0 +1,53 @@
+#include "gateway/shared_stores.hpp"
+
+#ifdef IOTBLOCKS_GATEWAY_POSTGRES
+#include <iotblocks/postgres/policy_persistence.hpp>
+#include <iotblocks/postgres/registry_store.hpp>
+#endif
+
+#include <system_error>
+
+namespace iotblocks::gateway::detail {
+namespace {
+
+/// The file of a "sqlite:[PATH]" URL, or nullopt for another scheme.
+std::optional<std::string> sqlite_path(const std::string& url, const std::filesystem::path& dir,
+                                       const char* default_name) {
+  if (!url.starts_with("sqlite:")) return std::nullopt;
+  return url.size() > 7 ? url.substr(7) : (dir / default_name).string();
+}
+
+[[maybe_unused]] failure no_postgres() {
+  return {std::make_error_code(std::errc::operation_not_supported),
+          "this build has no postgres component (libpq-dev)",
+          {}};
+}
+
+}  // namespace
+
+result<registry::registry> open_registry(const std::string& url, const std::filesystem::path& dir,
+                                         registry::options opts) {
+  if (auto path = sqlite_path(url, dir, "registry.db")) {
+    return registry::registry::open(*path, std::move(opts));
+  }
+#ifdef IOTBLOCKS_GATEWAY_POSTGRES
+  auto s = postgres::registry_store::open(url);
+  if (!s) return std::move(s).take_failure();
+  return registry::registry::open(std::unique_ptr<registry::store>(std::move(*s)), std::move(opts));
+#else
+  return no_postgres();
+#endif
+}
+
+result<policy::store> open_policy_store(const std::string& url, const std::filesystem::path& dir) {
+  if (auto path = sqlite_path(url, dir, "policies.db")) return policy::store::open(*path);
+#ifdef IOTBLOCKS_GATEWAY_POSTGRES
+  auto p = postgres::policy_persistence::open(url);
+  if (!p) return std::move(p).take_failure();
+  return policy::store::open(std::unique_ptr<policy::persistence>(std::move(*p)));
+#else
+  return no_postgres();
+#endif
+}
+
+}  // namespace iotblocks::gateway::detail
