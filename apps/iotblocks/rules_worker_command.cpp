@@ -19,18 +19,15 @@
 
 #include "broker_url.hpp"
 #include "core/json.hpp"
+#include "worker_loop.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <fmt/format.h>
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
-#include <functional>
 #include <future>
 #include <memory>
 #include <set>
@@ -184,59 +181,7 @@ void run_worker(const worker_args& a) {
     };
     matched.fetch_add(engine.dispatch(m, std::move(done)), std::memory_order_relaxed);
   });
-  bool announced = false;
-  client.on_connect([&](std::error_code ec, bool) {
-    if (ec) {
-      std::fprintf(stderr, "iotblocks: worker: %s:%u: %s\n", o.host.c_str(), o.port,
-                   ec.message().c_str());
-      return;
-    }
-    client.subscribe(subs, [&](std::error_code e, std::vector<mqtt::reason_code> codes) {
-      for (auto c : codes) {
-        if (static_cast<int>(c) >= 0x80) {
-          std::fprintf(stderr, "iotblocks: worker: subscription refused (0x%02x)\n",
-                       static_cast<unsigned>(c));
-        }
-      }
-      if (!e && !announced) {
-        announced = true;
-        line("subscribed");
-      }
-    });
-  });
-
-  asio::signal_set signals{io, SIGINT, SIGTERM};
-  asio::steady_timer drain{io};
-  std::chrono::steady_clock::time_point drain_limit;
-  // Waits (without blocking this thread: republishes complete on it) until every held
-  // message is acknowledged, up to 10 s, then leaves cleanly.
-  std::function<void()> wait_drained = [&] {
-    if (held.load(std::memory_order_acquire) != 0 &&
-        std::chrono::steady_clock::now() < drain_limit) {
-      drain.expires_after(std::chrono::milliseconds(20));
-      drain.async_wait([&](boost::system::error_code) { wait_drained(); });
-      return;
-    }
-    client.disconnect([&](std::error_code) { io.stop(); });
-  };
-  signals.async_wait([&](boost::system::error_code, int) {
-    stopping = true;
-    drain_limit = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    wait_drained();
-  });
-  asio::steady_timer stats{io};
-  std::function<void()> arm = [&] {
-    if (a.stats_seconds == 0) return;
-    stats.expires_after(std::chrono::seconds(a.stats_seconds));
-    stats.async_wait([&](boost::system::error_code e) {
-      if (e || stopping) return;
-      line("stats");
-      arm();
-    });
-  };
-  arm();
-  client.connect();
-  io.run();
+  run_worker_loop(io, client, o, "worker", subs, held, stopping, a.stats_seconds, line);
   publisher->close();
   engine.stop(std::chrono::seconds(0));
   line("stopped");

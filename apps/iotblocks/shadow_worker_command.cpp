@@ -25,19 +25,16 @@
 #endif
 
 #include "broker_url.hpp"
+#include "worker_loop.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <fmt/format.h>
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
-#include <functional>
 #include <memory>
 
 #include <unistd.h>
@@ -211,59 +208,7 @@ void run_shadow_worker(const shadow_worker_args& a) {
       not_a_request();
     }
   });
-  bool announced = false;
-  client.on_connect([&](std::error_code ec, bool) {
-    if (ec) {
-      std::fprintf(stderr, "iotblocks: shadow worker: %s:%u: %s\n", o.host.c_str(), o.port,
-                   ec.message().c_str());
-      return;
-    }
-    client.subscribe(subs, [&](std::error_code e, std::vector<mqtt::reason_code> codes) {
-      for (auto c : codes) {
-        if (static_cast<int>(c) >= 0x80) {
-          std::fprintf(stderr, "iotblocks: shadow worker: subscription refused (0x%02x)\n",
-                       static_cast<unsigned>(c));
-        }
-      }
-      if (!e && !announced) {
-        announced = true;
-        line("subscribed");
-      }
-    });
-  });
-
-  asio::signal_set signals{io, SIGINT, SIGTERM};
-  asio::steady_timer drain{io};
-  std::chrono::steady_clock::time_point drain_limit;
-  // Waits (without blocking this thread: replies complete on it) until every held
-  // request is acknowledged, up to 10 s, then leaves cleanly.
-  std::function<void()> wait_drained = [&] {
-    if (held.load(std::memory_order_acquire) != 0 &&
-        std::chrono::steady_clock::now() < drain_limit) {
-      drain.expires_after(std::chrono::milliseconds(20));
-      drain.async_wait([&](boost::system::error_code) { wait_drained(); });
-      return;
-    }
-    client.disconnect([&](std::error_code) { io.stop(); });
-  };
-  signals.async_wait([&](boost::system::error_code, int) {
-    stopping = true;
-    drain_limit = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    wait_drained();
-  });
-  asio::steady_timer stats{io};
-  std::function<void()> arm = [&] {
-    if (a.stats_seconds == 0) return;
-    stats.expires_after(std::chrono::seconds(a.stats_seconds));
-    stats.async_wait([&](boost::system::error_code e) {
-      if (e || stopping) return;
-      line("stats");
-      arm();
-    });
-  };
-  arm();
-  client.connect();
-  io.run();
+  run_worker_loop(io, client, o, "shadow worker", subs, held, stopping, a.stats_seconds, line);
   readers.join();
   // Commits what is still queued (a drain that timed out) while the router it completes
   // through exists; the completions post to `io`, which no longer runs: not acknowledged.
