@@ -110,6 +110,11 @@ result<response> parse_response(std::string_view json);
 /// the JSON path (custom_auth_config.cpp).
 result<void> read_config(const rapidjson::Value& root, config& c);
 
+/// Reads the "function" ({"url": …} or {"command": […]}, exactly one) and "timeout_ms"
+/// (1..60000) members of `v`, at `path` in the config, into `a`.
+result<void> read_function(const rapidjson::Value& v, const std::string& path,
+                           custom_authorizer& a);
+
 /// Largest response body read from a function.
 inline constexpr std::size_t max_response_bytes = 64 * 1024;
 

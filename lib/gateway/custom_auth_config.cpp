@@ -44,6 +44,48 @@ result<custom_authorizer> read_one(const rapidjson::Value& v, const std::string&
   }
   custom_authorizer a;
   a.name = std::move(name);
+  if (auto f = read_function(v, path, a); !f) return std::move(f).take_failure();
+  if (const auto* t = json::find(v, "token_key_name")) {
+    if (!t->IsString() || t->GetStringLength() == 0 || t->GetStringLength() > 128) {
+      return bad(path + ".token_key_name", "expected a string of 1 to 128 characters");
+    }
+    a.token_key_name = std::string(json::view(*t));
+  }
+  if (const auto* s = json::find(v, "signing_disabled")) {
+    if (!s->IsBool()) return bad(path + ".signing_disabled", "expected a boolean");
+    a.signing_disabled = s->GetBool();
+  }
+  if (const auto* s = json::find(v, "status")) {
+    const auto text = s->IsString() ? json::view(*s) : std::string_view{};
+    if (text != "ACTIVE" && text != "INACTIVE") {
+      return bad(path + ".status", "expected ACTIVE or INACTIVE");
+    }
+    a.active = text == "ACTIVE";
+  }
+  if (const auto* keys = json::find(v, "token_signing_public_keys")) {
+    if (!keys->IsObject()) return bad(path + ".token_signing_public_keys", "expected an object");
+    for (auto it = keys->MemberBegin(); it != keys->MemberEnd(); ++it) {
+      const std::string kp =
+          path + ".token_signing_public_keys." + std::string(json::view(it->name));
+      if (!it->value.IsString() || !public_key_pem(json::view(it->value))) {
+        return bad(kp, "expected a PEM public key (-----BEGIN PUBLIC KEY-----)");
+      }
+      a.token_signing_public_keys.emplace_back(std::string(json::view(it->name)),
+                                               std::string(json::view(it->value)));
+    }
+  }
+  if (!a.signing_disabled && (a.token_key_name.empty() || a.token_signing_public_keys.empty())) {
+    return bad(path,
+               "signing is on (signing_disabled false): token_key_name and "
+               "token_signing_public_keys are required");
+  }
+  return a;
+}
+
+}  // namespace
+
+result<void> read_function(const rapidjson::Value& v, const std::string& path,
+                           custom_authorizer& a) {
   const auto* fn = json::find(v, "function");
   if (fn == nullptr || !fn->IsObject()) {
     return bad(path + ".function", "expected {\"url\": ...} or {\"command\": [...]}");
@@ -69,50 +111,14 @@ result<custom_authorizer> read_one(const rapidjson::Value& v, const std::string&
   if (a.url.empty() == a.command.empty()) {
     return bad(path + ".function", "expected exactly one of url and command");
   }
-  if (const auto* t = json::find(v, "token_key_name")) {
-    if (!t->IsString() || t->GetStringLength() == 0 || t->GetStringLength() > 128) {
-      return bad(path + ".token_key_name", "expected a string of 1 to 128 characters");
-    }
-    a.token_key_name = std::string(json::view(*t));
-  }
-  if (const auto* s = json::find(v, "signing_disabled")) {
-    if (!s->IsBool()) return bad(path + ".signing_disabled", "expected a boolean");
-    a.signing_disabled = s->GetBool();
-  }
-  if (const auto* s = json::find(v, "status")) {
-    const auto text = s->IsString() ? json::view(*s) : std::string_view{};
-    if (text != "ACTIVE" && text != "INACTIVE") {
-      return bad(path + ".status", "expected ACTIVE or INACTIVE");
-    }
-    a.active = text == "ACTIVE";
-  }
   if (const auto* t = json::find(v, "timeout_ms")) {
     if (!t->IsUint() || t->GetUint() < 1 || t->GetUint() > 60000) {
       return bad(path + ".timeout_ms", "expected an integer in 1..60000");
     }
     a.timeout_ms = t->GetUint();
   }
-  if (const auto* keys = json::find(v, "token_signing_public_keys")) {
-    if (!keys->IsObject()) return bad(path + ".token_signing_public_keys", "expected an object");
-    for (auto it = keys->MemberBegin(); it != keys->MemberEnd(); ++it) {
-      const std::string kp =
-          path + ".token_signing_public_keys." + std::string(json::view(it->name));
-      if (!it->value.IsString() || !public_key_pem(json::view(it->value))) {
-        return bad(kp, "expected a PEM public key (-----BEGIN PUBLIC KEY-----)");
-      }
-      a.token_signing_public_keys.emplace_back(std::string(json::view(it->name)),
-                                               std::string(json::view(it->value)));
-    }
-  }
-  if (!a.signing_disabled && (a.token_key_name.empty() || a.token_signing_public_keys.empty())) {
-    return bad(path,
-               "signing is on (signing_disabled false): token_key_name and "
-               "token_signing_public_keys are required");
-  }
-  return a;
+  return {};
 }
-
-}  // namespace
 
 result<void> read_config(const rapidjson::Value& root, config& c) {
   if (const auto* all = json::find(root, "custom_authorizers")) {
