@@ -5,6 +5,7 @@
 #include <iotblocks/net/mqtt_client.hpp>
 #include <iotblocks/rules/engine.hpp>
 
+#include "net/child_process.hpp"
 #include "net/mosquitto_broker.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -24,8 +25,6 @@
 #include <string>
 #include <thread>
 
-#include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace iotblocks::rules {
@@ -34,65 +33,7 @@ namespace {
 using iotblocks::testing::mosquitto_broker;
 using namespace std::chrono_literals;
 
-/// A child process with its standard output on a pipe.
-class process {
- public:
-  explicit process(std::vector<std::string> args) {
-    int fds[2];
-    if (::pipe(fds) != 0) throw std::runtime_error("pipe");
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(fds[1], 1);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    out_ = fds[0];
-    ::fcntl(out_, F_SETFL, O_NONBLOCK);
-  }
-  ~process() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    ::close(out_);
-  }
-  /// What the process printed so far.
-  const std::string& output() {
-    char buf[4096];
-    for (;;) {
-      const auto n = ::read(out_, buf, sizeof buf);
-      if (n <= 0) break;
-      text_.append(buf, static_cast<std::size_t>(n));
-    }
-    return text_;
-  }
-  void signal(int sig) { ::kill(pid_, sig); }
-  /// SIGTERM, then waits for the exit; returns the exit status.
-  int terminate() {
-    ::kill(pid_, SIGTERM);
-    return wait();
-  }
-  /// Waits for the exit; returns the exit status.
-  int wait() {
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    ::fcntl(out_, F_SETFL, 0);
-    output();
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
- private:
-  pid_t pid_ = -1;
-  int out_ = -1;
-  std::string text_;
-};
+using process = testing::child_process;
 
 bool run_until(boost::asio::io_context& io, const std::function<bool()>& done) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -104,13 +45,8 @@ bool run_until(boost::asio::io_context& io, const std::function<bool()>& done) {
   return true;
 }
 
-// The number after "key": in the last line of `text` that contains `event`.
 long long field(const std::string& text, const std::string& event, const std::string& key) {
-  const auto at = text.rfind("\"event\":\"" + event + "\"");
-  if (at == std::string::npos) return -1;
-  const auto k = text.find("\"" + key + "\":", at);
-  if (k == std::string::npos) return -1;
-  return std::stoll(text.substr(k + key.size() + 3));
+  return testing::json_line_field(text, event, key);
 }
 
 TEST(RulesWorker, TwoWorkersShareTheMessagesExactlyOnce) {
