@@ -265,10 +265,13 @@ void service::abort_job(batch& b, job& j, const abort_criterion& c, std::int64_t
     in_batch.insert(e.thing);
     cancel(e);
   }
+  // Appended after the loop: `in_batch` views the things of b.executions.
+  std::vector<execution> from_store;
   for (auto& e : store_.executions_of(j.id)) {
     if (in_batch.contains(e.thing)) continue;
-    if (cancel(e)) b.executions.push_back(std::move(e));
+    if (cancel(e)) from_store.push_back(std::move(e));
   }
+  for (auto& e : from_store) b.executions.push_back(std::move(e));
 }
 
 execution service::after_end(const execution& e, job& j, std::int64_t now) {
