@@ -230,6 +230,19 @@ TEST_P(JobConfigs, AbortCancelsTheJobAndItsQueuedExecutions) {
   EXPECT_EQ(svc->describe_job("fw")->open_executions, 0u);
 }
 
+// Several queued executions canceled from the store while the triggering update is in
+// the batch (a heap-use-after-free before, seen under ASan).
+TEST_P(JobConfigs, AbortCancelsManyQueuedExecutions) {
+  ASSERT_TRUE(
+      svc->create_job(aborting({"a", "b", "c", "d", "e", "f"}, failure_type::failed, 50, 2)));
+  update("a", "fw", R"({"status":"FAILED"})");
+  update("b", "fw", R"({"status":"SUCCEEDED"})");
+  EXPECT_EQ(svc->describe_job("fw")->status, job_status::canceled);
+  for (auto t : {"c", "d", "e", "f"})
+    EXPECT_EQ(exec("fw", t)->status, execution_status::canceled) << t;
+  EXPECT_EQ(svc->describe_job("fw")->open_executions, 0u);
+}
+
 TEST_P(JobConfigs, AbortOnTimeoutsAndBeforeARolloutEnds) {
   auto s = aborting({"a", "b", "c", "d", "e"}, failure_type::timed_out, 100, 1);
   s.rollout.maximum_per_minute = 2;
