@@ -142,17 +142,7 @@ def main():
     d = tempfile.mkdtemp(prefix="iotblocks-grouppol-")
     try:
         ca, cert, key = base.make_server_tls(d)
-        config = {
-            "data_dir": os.path.join(d, "data"),
-            "authorize": True,
-            "listeners": [
-                {"type": "mqtts", "port": 0, "tls": {"cert_file": cert, "key_file": key,
-                                                      "require_client_cert": True}},
-                {"type": "http", "port": 0},
-            ],
-            "aws_access_keys": [{"access_key_id": base.KEY, "secret_access_key": base.SECRET}],
-            "aws": {"region": base.REGION},
-        }
+        config = jobs_test.gateway_config(d, cert, key)
         gw = base.Gateway(binary, d, config)
         gw.start()
         try:

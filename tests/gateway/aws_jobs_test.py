@@ -359,6 +359,23 @@ def groups(iot):
           % (out, groups_left))
 
 
+def gateway_config(d, cert, key):
+    """An mTLS MQTT listener requiring client certificates, HTTP, one access key and
+    authorization: the gateway of the jobs, job-configuration and group-policy tests."""
+    return {
+        "data_dir": os.path.join(d, "data"),
+        "authorize": True,
+        "listeners": [
+            {"type": "mqtts", "port": 0, "tls": {"cert_file": cert, "key_file": key,
+                                                  "require_client_cert": True}},
+            {"type": "http", "port": 0},
+        ],
+        "aws_access_keys": [{"access_key_id": base.KEY, "secret_access_key": base.SECRET}],
+        # ARNs name the configured region (the CLI signs for base.REGION).
+        "aws": {"region": base.REGION},
+    }
+
+
 def main():
     binary = sys.argv[1]
     if not os.path.isdir(SDK):
@@ -367,18 +384,7 @@ def main():
     d = tempfile.mkdtemp(prefix="iotblocks-jobs-")
     try:
         ca, cert, key = base.make_server_tls(d)
-        config = {
-            "data_dir": os.path.join(d, "data"),
-            "authorize": True,
-            "listeners": [
-                {"type": "mqtts", "port": 0, "tls": {"cert_file": cert, "key_file": key,
-                                                      "require_client_cert": True}},
-                {"type": "http", "port": 0},
-            ],
-            "aws_access_keys": [{"access_key_id": base.KEY, "secret_access_key": base.SECRET}],
-            # ARNs name the configured region (the CLI signs for base.REGION).
-            "aws": {"region": base.REGION},
-        }
+        config = gateway_config(d, cert, key)
         gw = base.Gateway(binary, d, config)
         gw.start()
         try:
