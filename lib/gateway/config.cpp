@@ -160,7 +160,8 @@ result<config> parse_config(std::string_view text) {
                      "log",
                      "stores",
                      "provisioning_templates",
-                     "provisioning_hooks"})) {
+                     "provisioning_hooks",
+                     "provisioning_key_algorithm"})) {
     return *f;
   }
   config c;

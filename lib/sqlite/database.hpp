@@ -100,7 +100,9 @@ class database {
   sqlite3* db_ = nullptr;
 };
 
-/// BEGIN IMMEDIATE on construction; rolls back unless commit() succeeded.
+/// BEGIN IMMEDIATE on construction; rolls back unless commit() succeeded. When the
+/// connection is already inside a transaction (a batch of the caller's), a savepoint
+/// instead: all or nothing within it, durable when the outer transaction commits.
 class transaction {
  public:
   explicit transaction(database& db);
@@ -114,6 +116,7 @@ class transaction {
 
  private:
   database& db_;
+  bool nested_ = false;
   result<void> begun_;
   bool open_ = false;
 };

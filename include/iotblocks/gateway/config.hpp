@@ -12,6 +12,7 @@
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/net/bridge.hpp>
 #include <iotblocks/net/server.hpp>
+#include <iotblocks/x509/issue.hpp>
 #include <iotblocks/x509/verifier.hpp>
 
 #include <cstdint>
@@ -130,6 +131,9 @@ struct config {
   std::vector<named_document> provisioning_templates;
   /// Pre-provisioning hook functions by Lambda ARN (`name`): "provisioning_hooks".
   std::vector<custom_authorizer> provisioning_hooks;
+  /// "provisioning_key_algorithm": the key CreateKeysAndCertificate makes ("p256", the
+  /// default, or "rsa2048" as AWS, "rsa3072", "p384", "ed25519").
+  x509::key_algorithm provisioning_key_algorithm = x509::key_algorithm::p256;
   /// Policy enforcement: when false (default) every client may do everything.
   bool authorize = false;
   /// Policies attached to every connecting client (by name) when `authorize` is on.

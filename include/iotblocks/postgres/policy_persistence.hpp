@@ -29,6 +29,10 @@ class policy_persistence final : public policy::persistence {
 
   result<policy::stored_policies> load() override;
   result<bool> changed_elsewhere() override;
+  /// One transaction (the revision moves once); each write under a savepoint.
+  result<void> begin_batch() override;
+  result<void> commit_batch() override;
+  void rollback_batch() override;
   result<void> create_policy(std::string_view name, std::string_view document,
                              std::int64_t created_ms) override;
   result<void> add_version(std::string_view name, std::uint32_t version, std::string_view document,

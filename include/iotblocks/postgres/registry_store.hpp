@@ -29,6 +29,10 @@ class registry_store final : public registry::store {
 
   result<registry::stored_state> load() override;
   result<bool> changed_elsewhere() override;
+  /// One transaction (the revision moves once); each write under a savepoint.
+  result<void> begin_batch() override;
+  result<void> commit_batch() override;
+  void rollback_batch() override;
 
   result<void> set_registration_code(std::string_view code) override;
   result<void> delete_registration_code() override;
