@@ -117,6 +117,7 @@ void gateway::impl::add_http_routes() {
 
   // Admin API (admin*.cpp): bearer token from the config; disabled without one.
   add_admin_routes(*this);
+  add_admin_iot_routes(*this);  // jobs and groups for the console (admin_iot.cpp)
 }
 
 }  // namespace iotblocks::gateway
