@@ -10,7 +10,9 @@
 #include <iotblocks/jobs/config.hpp>
 #include <iotblocks/jobs/service.hpp>
 #include <iotblocks/jobs/store.hpp>
+#ifdef IOTBLOCKS_JOBS_GROUPS
 #include <iotblocks/registry/thing_groups.hpp>
+#endif
 
 #include "core/json.hpp"
 
@@ -119,9 +121,12 @@ std::optional<std::string> name_of_arn(std::string_view arn, std::string_view ki
   return std::string(arn.substr(at + marker.size()));
 }
 
-/// The thing groups store named by --groups, or thing_groups.db beside the jobs store.
-std::unique_ptr<registry::thing_groups> open_groups(const common_options& o,
-                                                    const create_options& c) {
+/// The things of `groups` (recursively) added to spec.targets, the groups to its target
+/// names, from the thing groups store named by --groups (default: thing_groups.db beside the
+/// jobs store).
+void add_group_targets(const common_options& o, const create_options& c,
+                       const std::vector<std::string>& groups, jobs::job_spec& spec) {
+#ifdef IOTBLOCKS_JOBS_GROUPS
   std::string path = c.groups_store;
   if (path.empty()) {
     path = (std::filesystem::path(o.store).parent_path() / "thing_groups.db").string();
@@ -130,9 +135,17 @@ std::unique_ptr<registry::thing_groups> open_groups(const common_options& o,
                                  " does not exist)");
     }
   }
-  auto g = registry::thing_groups::open(path);
-  if (!g) throw error(failed, path + ": " + g.describe());
-  return std::move(*g);
+  auto store = registry::thing_groups::open(path);
+  if (!store) throw error(failed, path + ": " + store.describe());
+  for (const auto& g : groups) {
+    if (!(*store)->describe(g)) throw error(no_result, "no such thing group: " + g);
+    for (auto& t : (*store)->things_in(g, true)) spec.targets.push_back(std::move(t));
+    spec.target_names.push_back("thinggroup/" + g);
+  }
+#else
+  (void)o, (void)c, (void)groups, (void)spec;
+  throw error(usage, "thing groups: this build has no registry component");
+#endif
 }
 
 void create(const common_options& o, const create_options& c) {
@@ -188,14 +201,7 @@ void create(const common_options& o, const create_options& c) {
     spec.target_names.push_back("thing/" + t);
     spec.targets.push_back(t);
   }
-  if (!groups.empty()) {
-    auto store = open_groups(o, c);
-    for (const auto& g : groups) {
-      if (!store->describe(g)) throw error(no_result, "no such thing group: " + g);
-      for (auto& t : store->things_in(g, true)) spec.targets.push_back(std::move(t));
-      spec.target_names.push_back("thinggroup/" + g);
-    }
-  }
+  if (!groups.empty()) add_group_targets(o, c, groups, spec);
   if (spec.targets.empty() && !spec.continuous) {
     throw error(no_result, "targets: the thing groups have no things (a SNAPSHOT job needs some)");
   }
