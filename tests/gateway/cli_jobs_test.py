@@ -349,6 +349,9 @@ def console_routes(gw):
     status, out = admin(gw, "GET", "/things")
     check(status == 400 and "no operation" in out["message"],
           "only jobs and groups through /admin/iot: %s %s" % (status, out))
+    for path in ("x/jobs", "%2Fjobs"):  # /admin/iotx/jobs, /admin/iot%2Fjobs
+        status, out = admin(gw, "GET", path)
+        check(status == 404, "GET /admin/iot%s is no route: %s %s" % (path, status, out))
     status, out = admin(gw, "GET", "/jobs/nope")
     check(status == 404, "an unknown job: 404 %s" % status)
     status, out = admin(gw, "PUT", "/jobs/later/cancel?force=true", {})
