@@ -11,6 +11,7 @@
 #include <iotblocks/jobs/service.hpp>
 #include <iotblocks/jobs/store.hpp>
 #ifdef IOTBLOCKS_JOBS_GROUPS
+#include <iotblocks/registry/registry.hpp>
 #include <iotblocks/registry/thing_groups.hpp>
 #endif
 
@@ -48,6 +49,7 @@ struct create_options {
   std::vector<std::string> groups;
   std::vector<std::string> targets;  ///< ARNs
   std::string groups_store;          ///< thing_groups.db; default: beside the jobs store
+  std::string registry;              ///< registry.db; default: beside the jobs store, if there
   std::string description;
   std::string selection = "SNAPSHOT";
   std::int64_t timeout = 0;
@@ -148,6 +150,25 @@ void add_group_targets(const common_options& o, const create_options& c,
 #endif
 }
 
+/// Refuses things the registry does not have, as CreateJob does (no registry file: no check).
+void check_things(const common_options& o, const create_options& c,
+                  const std::vector<std::string>& things) {
+#ifdef IOTBLOCKS_JOBS_GROUPS
+  std::string path = c.registry;
+  if (path.empty()) {
+    path = (std::filesystem::path(o.store).parent_path() / "registry.db").string();
+    if (!std::filesystem::exists(path)) return;
+  }
+  auto reg = registry::registry::open(path);
+  if (!reg) throw error(failed, path + ": " + reg.describe());
+  for (const auto& t : things) {
+    if (!reg->describe_thing(t)) throw error(no_result, "no such thing: " + t);
+  }
+#else
+  (void)o, (void)c, (void)things;
+#endif
+}
+
 void create(const common_options& o, const create_options& c) {
   jobs::job_spec spec;
   spec.id = c.job_id;
@@ -197,6 +218,7 @@ void create(const common_options& o, const create_options& c) {
     throw error(usage, "a job needs targets: --things, --thing-groups or --targets");
   }
   if (things.size() + groups.size() > 100) throw error(usage, "targets: at most 100");
+  check_things(o, c, things);
   for (auto& t : things) {
     spec.target_names.push_back("thing/" + t);
     spec.targets.push_back(t);
@@ -460,6 +482,9 @@ void setup(CLI::App& root) {
   cr->add_option("--targets", c->targets, "Target thing or thing group ARNs (as aws iot)");
   cr->add_option("--groups", c->groups_store,
                  "Thing groups store (default: thing_groups.db beside --store)");
+  cr->add_option("--registry", c->registry,
+                 "Registry whose things --things must name (default: registry.db beside --store, "
+                 "when there)");
   cr->add_option("--description", c->description, "Description");
   cr->add_option("--target-selection", c->selection, "CONTINUOUS: things added to a group later")
       ->check(CLI::IsMember({"SNAPSHOT", "CONTINUOUS"}))

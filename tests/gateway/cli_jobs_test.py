@@ -129,7 +129,7 @@ def jobs_offline(cli):
     check(rc == 0, "a CONTINUOUS job on an empty group %s" % err)
 
     for args, code, words, what in (
-            (["--job-id", "fw-1", "--document-inline", "{}", "--things", "x"], 1,
+            (["--job-id", "fw-1", "--document-inline", "{}", "--things", "lamp-1"], 1,
              "already exists", "the same job id again"),
             (["--job-id", "j2", "--document-inline", '{"a":', "--things", "x"], 3,
              "document: invalid JSON", "a document that is not JSON"),
@@ -140,12 +140,14 @@ def jobs_offline(cli):
             (["--job-id", "j2", "--document-inline", "{}", "--things", "x", "--retry",
               '{"criteriaList":[{"failureType":"FAILED","numberOfRetries":11}]}'], 3,
              "numberOfRetries", "a retry out of range"),
+            (["--job-id", "j2", "--document-inline", "{}", "--things", "lamp-7"], 1,
+             "no such thing: lamp-7", "a thing the registry does not have"),
             (["--job-id", "j2", "--document-inline", "{}", "--thing-groups", "nope"], 1,
              "no such thing group: nope", "an unknown thing group"),
             (["--job-id", "j2", "--document-inline", "{}", "--thing-groups", "empty"], 1,
              "no things", "a SNAPSHOT job on an empty group"),
             (["--job-id", "j2", "--document-inline", "{}"], 2, "needs targets", "no targets"),
-            (["--job-id", "bad id", "--document-inline", "{}", "--things", "x"], 1,
+            (["--job-id", "bad id", "--document-inline", "{}", "--things", "lamp-1"], 1,
              "", "a job id with a space"),
             (["--job-id", "j2", "--things", "x"], 2, "--document", "no document"),
             (["--job-id", "j2", "--document-inline", "{}", "--things", "x", "--targets", "nope"],
