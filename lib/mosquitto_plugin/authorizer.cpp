@@ -17,6 +17,7 @@ struct authorizer::connection {
   std::string address;
   std::optional<x509::certificate> leaf;  ///< none for a password user
   std::string user;                       ///< the password user's name
+  time_point user_checked{};              ///< when the user was last found in the file
   policy::context ctx;
   std::shared_ptr<const policy::policy_set> policies;
   std::uint64_t epoch = 0;
@@ -132,6 +133,7 @@ bool authorizer::connect_with_password(const void* key, std::string_view client_
   auto c = std::make_unique<connection>(std::string(client_id), std::string(address), std::nullopt,
                                         opts_.cache_capacity);
   c->user = *username;
+  c->user_checked = now;
   return admit(key, std::move(c), who);
 }
 
@@ -213,6 +215,11 @@ bool authorizer::authorize(const void* key, access a, std::string_view topic, bo
   }
   if (!store_.available()) return false;
   if (c.epoch != store_.epoch()) rebind(c);
+  // A password user deleted from the file: denied within refresh_ms, as a revocation.
+  if (!c.leaf && c.inactive.empty() && now - c.user_checked >= opts_.refresh) {
+    c.user_checked = now;
+    if (!users_ || !users_->encoded(c.user)) c.inactive = "no longer a user";
+  }
   if (!c.inactive.empty()) {
     if (opts_.log != log_mode::none) {
       log(log_level::warning, "iotblocks: denied client \"" + c.client_id +

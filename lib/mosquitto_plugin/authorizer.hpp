@@ -56,7 +56,8 @@ class authorizer {
                              const std::string* username, const std::string* password,
                              time_point now);
   /// Whether connection `key` may act on `topic` (a filter for subscribe). Denied for an
-  /// unknown connection, unavailable stores or a certificate no longer ACTIVE.
+  /// unknown connection, unavailable stores, a certificate no longer ACTIVE or a password
+  /// user no longer in the users file (looked up at most every refresh_ms).
   bool authorize(const void* key, access a, std::string_view topic, bool retain, time_point now);
   /// Forgets connection `key` for everything but its will: mosquitto reports the
   /// disconnection before it checks the will's publish, so the last `closed_capacity`

@@ -268,8 +268,11 @@ TEST_F(Authorizer, PasswordUsersWithTheUsersPolicies) {
   EXPECT_TRUE(a.authorize(&key1_, access::publish, "u/sensor7/t", false, t0_));
   EXPECT_FALSE(a.authorize(&key1_, access::publish, "u/other/t", false, t0_));
   EXPECT_FALSE(a.authorize(&key1_, access::subscribe, "u/#", false, t0_));
-  // Removed: refused at the next CONNECT.
+  // Removed: the connected client is denied from refresh_ms on, a new CONNECT refused.
   users->remove("sensor7").value();
+  EXPECT_TRUE(a.authorize(&key1_, access::publish, "u/sensor7/t", false, t0_ + 500ms));
+  EXPECT_FALSE(a.authorize(&key1_, access::publish, "u/sensor7/t", false, t0_ + 1000ms));
+  EXPECT_TRUE(logged("user \"sensor7\" is no longer a user"));
   EXPECT_FALSE(a.connect_with_password(&key2_, "sensor7", "127.0.0.1", &user, &right, t0_));
 }
 
