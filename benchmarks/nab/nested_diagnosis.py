@@ -8,7 +8,7 @@ at P_C with C's own best threshold (an oracle: what the threshold choice costs),
 same two at D; then each parameter in which P_C differs from D, put back to D with the
 rest at P_C, and D with only that one set to P_C's value.
 
-usage: nested_diagnosis.py IOTBLOCKS_CLI [NAB_DIR]     (standard profile; about 40 s)
+usage: nested_diagnosis.py IOTBLOCKS_CLI [NAB_DIR]     (standard profile; about 11 s of CPU)
 """
 import json, os, shutil, subprocess, sys, tempfile
 
