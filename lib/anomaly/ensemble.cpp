@@ -1,6 +1,6 @@
 // "ensemble": several simple statistics of a series, each calibrated against the
 // series' own history, combined by their maximum, with a rest period after an
-// alarm. Constant memory (3,336 bytes per series), no look-ahead.
+// alarm. Constant memory (3,336 bytes per series, 3,848 with fast_level=1), no look-ahead.
 //
 // Features of point x (all from state before x):
 //   deviation  |x - m| / s               m, s: EWMA mean and std (weight alpha)
@@ -8,7 +8,7 @@
 //   spread     |ln(v_l / s^2)|           v_l: short EWMA variance
 //   season     |x - m_k| / s_k           m_k, s_k: EWMA stats of time-of-day slot k
 //   fast level |l2 - m| / s              l2: EWMA mean (weight 2 level_alpha); only with
-//                                        fast_level=1, its 520 bytes after the rest
+//                                        fast_level=1, its 512 bytes after the rest
 // Each raw feature r is ranked against its own past values (a histogram over
 // log10 r, 8 bins per decade): calibrated = -log10 P(past >= r), plus
 // record_weight * log2(r / max past r) when r beats every past value. The score
