@@ -24,6 +24,7 @@ result<void> read_access_keys(const rapidjson::Value& root, config& c);
 
 class tag_store;
 struct tag;
+class index_config_store;
 
 /// One call being answered: the request, the path parameters, the signer's region.
 struct call {
@@ -31,7 +32,8 @@ struct call {
   const net::incoming_request& r;
   std::vector<std::string> params;  ///< the {…} path segments, percent-decoded
   std::string region;
-  tag_store* tags = nullptr;  ///< aws_tags.db (null when it could not be opened)
+  tag_store* tags = nullptr;               ///< aws_tags.db (null when it could not be opened)
+  index_config_store* indexing = nullptr;  ///< fleet_indexing.db (null when it could not be opened)
   /// "arn:aws:iot:<region>:<account>:<kind>/<name>".
   std::string arn(std::string_view kind, std::string_view name) const;
 };
@@ -83,6 +85,9 @@ std::optional<net::http_reply> tags_before(call& c, const operation& op, std::ve
 void tags_after(call& c, const operation& op, const std::vector<tag>& tags, net::http_reply& reply);
 /// Thing types (aws_api_thing_types.cpp), part of iot_operations().
 std::span<const operation> thing_type_operations();
+/// Fleet indexing: configuration, indices, search-index (aws_api_index.cpp), part of
+/// iot_operations().
+std::span<const operation> index_operations();
 /// Provisioning templates and their versions (aws_api_provisioning.cpp), part of iot_operations().
 std::span<const operation> provisioning_template_operations();
 /// Nothing when a thing may be given `type` (empty: no type), else the AWS error (404 for a

@@ -513,6 +513,8 @@ std::span<const operation> iot_operations() {
     v.insert(v.end(), types.begin(), types.end());
     const auto tags = tag_operations();
     v.insert(v.end(), tags.begin(), tags.end());
+    const auto index = index_operations();
+    v.insert(v.end(), index.begin(), index.end());
     const auto templates = provisioning_template_operations();
     v.insert(v.end(), templates.begin(), templates.end());
     return v;

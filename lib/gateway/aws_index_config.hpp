@@ -1,0 +1,54 @@
+// Private: the fleet indexing configuration of the AWS-shaped API
+// (update-indexing-configuration), kept in fleet_indexing.db and committed before the call
+// answers. The documents are stored as the API returns them (ThingIndexingConfiguration and
+// ThingGroupIndexingConfiguration); read_*() check a request's and name the field at fault.
+#pragma once
+
+#include <iotblocks/core/result.hpp>
+
+#include "core/json.hpp"
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace iotblocks::gateway::aws {
+
+/// What search-index and describe-index need of the configuration.
+struct indexing_config {
+  std::string thing_mode = "OFF";            ///< OFF, REGISTRY, REGISTRY_AND_SHADOW
+  std::string connectivity_mode = "OFF";     ///< OFF, STATUS
+  std::string named_shadow_mode = "OFF";     ///< OFF, ON
+  std::vector<std::string> named_shadows{};  ///< filter.namedShadowNames
+  std::string group_mode = "OFF";            ///< OFF, ON
+  std::string thing_json = R"({"thingIndexingMode":"OFF","thingConnectivityIndexingMode":"OFF"})";
+  std::string group_json = R"({"thingGroupIndexingMode":"OFF"})";
+};
+
+/// Reads a ThingIndexingConfiguration into `c` (mode fields and thing_json), or the error
+/// ("thingIndexingConfiguration.thingIndexingMode: expected one of OFF, REGISTRY, …").
+std::optional<std::string> read_thing_indexing(const rapidjson::Value& v, indexing_config& c);
+/// Reads a ThingGroupIndexingConfiguration into `c`.
+std::optional<std::string> read_group_indexing(const rapidjson::Value& v, indexing_config& c);
+
+/// Distinct objects: safe. Shared objects: safe (one mutex).
+class index_config_store {
+ public:
+  static result<std::unique_ptr<index_config_store>> open(const std::string& path);
+  ~index_config_store();
+  index_config_store(const index_config_store&) = delete;
+  index_config_store& operator=(const index_config_store&) = delete;
+
+  indexing_config get() const;
+  /// Stores `c` (both documents in one transaction); durable when it returns.
+  result<void> set(const indexing_config& c);
+
+ private:
+  struct impl;
+  explicit index_config_store(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> p_;
+};
+
+}  // namespace iotblocks::gateway::aws
