@@ -88,6 +88,16 @@ std::span<const operation> thing_type_operations();
 /// Fleet indexing: configuration, indices, search-index (aws_api_index.cpp), part of
 /// iot_operations().
 std::span<const operation> index_operations();
+/// Dynamic thing groups (aws_api_dynamic_groups.cpp), part of iot_operations().
+std::span<const operation> dynamic_group_operations();
+/// A thing was created or changed (attributes, type, static groups): its memberships of the
+/// dynamic thing groups follow their queries.
+void dynamic_groups_refresh(call& c, std::string_view thing);
+/// Whether `group` is a dynamic thing group.
+bool is_dynamic_group(call& c, std::string_view group);
+/// The thing is in `group` now: the IN_PROGRESS continuous jobs that target the group or an
+/// ancestor give it an execution (aws_api_groups.cpp).
+void reached_by_group_jobs(call& c, std::string_view thing);
 /// Provisioning templates and their versions (aws_api_provisioning.cpp), part of iot_operations().
 std::span<const operation> provisioning_template_operations();
 /// Nothing when a thing may be given `type` (empty: no type), else the AWS error (404 for a

@@ -187,6 +187,34 @@ std::string shadow_json(const std::vector<std::pair<std::string, rapidjson::Docu
   return json::write(out);
 }
 
+}  // namespace
+
+registry::thing_document index_document(call& c, const indexing_config& cfg,
+                                        const registry::thing& t, bool with_shadow) {
+  registry::thing_document doc;
+  doc.add("thingName", t.name);
+  doc.add("thingId", uuid_from(t.name));
+  if (!t.type.empty()) doc.add("thingTypeName", t.type);
+  for (const auto& g : c.g.groups->groups_of(t.name)) doc.add("thingGroupNames", g);
+  for (const auto& [k, v] : t.attributes) doc.add("attributes." + k, v);
+  if (with_shadow) {
+    for (const auto& [name, s] : shadows_of(c, cfg, t.name)) index_shadow(doc, name, s);
+  }
+  if (cfg.connectivity_mode == "STATUS") {
+    const auto link = c.g.connectivity.of(t.name);
+    doc.add("connectivity.connected", link && link->connected ? "true" : "false");
+    if (link) {
+      doc.add("connectivity.timestamp", std::to_string(link->timestamp_ms));
+      if (!link->disconnect_reason.empty()) {
+        doc.add("connectivity.disconnectReason", link->disconnect_reason);
+      }
+    }
+  }
+  return doc;
+}
+
+namespace {
+
 net::http_reply search_things(call& c, const indexing_config& cfg, const registry::fleet_query& q,
                               std::size_t max, const std::string& from) {
   std::optional<net::http_reply> bad;
@@ -203,34 +231,14 @@ net::http_reply search_things(call& c, const indexing_config& cfg, const registr
   rapidjson::Value arr(rapidjson::kArrayType);
   for (const auto& t : things) {
     if (t.name < from) continue;
-    registry::thing_document doc;
-    doc.add("thingName", t.name);
-    doc.add("thingId", uuid_from(t.name));
-    if (!t.type.empty()) doc.add("thingTypeName", t.type);
-    const auto groups = c.g.groups->groups_of(t.name);
-    for (const auto& g : groups) doc.add("thingGroupNames", g);
-    for (const auto& [k, v] : t.attributes) doc.add("attributes." + k, v);
-    std::vector<std::pair<std::string, rapidjson::Document>> shadows;
-    if (query_reads_shadow) {
-      shadows = shadows_of(c, cfg, t.name);
-      for (const auto& [name, s] : shadows) index_shadow(doc, name, s);
-    }
-    const auto link = connectivity ? c.g.connectivity.of(t.name) : std::nullopt;
-    if (connectivity) {
-      doc.add("connectivity.connected", link && link->connected ? "true" : "false");
-      if (link) {
-        doc.add("connectivity.timestamp", std::to_string(link->timestamp_ms));
-        if (!link->disconnect_reason.empty()) {
-          doc.add("connectivity.disconnectReason", link->disconnect_reason);
-        }
-      }
-    }
-    if (!q.matches(doc)) continue;
+    if (!q.matches(index_document(c, cfg, t, query_reads_shadow))) continue;
     if (arr.Size() == max) {
       put(d, "nextToken", make_token(t.name), a);
       break;
     }
-    if (!query_reads_shadow) shadows = shadows_of(c, cfg, t.name);
+    const auto groups = c.g.groups->groups_of(t.name);
+    const auto shadows = shadows_of(c, cfg, t.name);
+    const auto link = connectivity ? c.g.connectivity.of(t.name) : std::nullopt;
     rapidjson::Value o(rapidjson::kObjectType);
     put(o, "thingName", t.name, a);
     put(o, "thingId", uuid_from(t.name), a);

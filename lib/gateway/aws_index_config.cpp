@@ -10,7 +10,9 @@ namespace iotblocks::gateway::aws {
 namespace {
 
 constexpr std::string_view schema =
-    "CREATE TABLE IF NOT EXISTS indexing(name TEXT PRIMARY KEY, document TEXT NOT NULL)";
+    "CREATE TABLE IF NOT EXISTS indexing(name TEXT PRIMARY KEY, document TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS dynamic_groups(name TEXT PRIMARY KEY, query TEXT NOT NULL, "
+    "index_name TEXT NOT NULL, query_version TEXT NOT NULL)";
 
 /// The string member `key` of `v` in `allowed` (absent: `fallback`), or the error.
 std::optional<std::string> mode(const rapidjson::Value& v, std::string_view at,
@@ -169,6 +171,7 @@ struct index_config_store::impl {
   mutable std::mutex mu;
   sqlite::database db;
   indexing_config current;
+  std::map<std::string, dynamic_group, std::less<>> dynamic;
 };
 
 result<std::unique_ptr<index_config_store>> index_config_store::open(const std::string& path) {
@@ -188,6 +191,16 @@ result<std::unique_ptr<index_config_store>> index_config_store::open(const std::
     auto bad = name == "thing" ? read_thing_indexing(*doc, p->current)
                                : read_group_indexing(*doc, p->current);
     if (bad) return failure{registry::error::storage, "fleet_indexing.db: " + *bad, {}};
+  }
+  auto groups = p->db.prepare("SELECT name, query, index_name, query_version FROM dynamic_groups");
+  if (!groups) return std::move(groups).take_failure();
+  while (true) {
+    auto row = groups->step();
+    if (!row) return std::move(row).take_failure();
+    if (!*row) break;
+    p->dynamic[std::string(groups->column_text(0))] =
+        dynamic_group{std::string(groups->column_text(1)), std::string(groups->column_text(2)),
+                      std::string(groups->column_text(3))};
   }
   return std::unique_ptr<index_config_store>(new index_config_store(std::move(p)));
 }
@@ -214,6 +227,34 @@ result<void> index_config_store::set(const indexing_config& c) {
   }
   if (auto r = tx.commit(); !r) return storage_failure(r.fail());
   p_->current = c;
+  return {};
+}
+
+std::map<std::string, dynamic_group, std::less<>> index_config_store::dynamic_groups() const {
+  std::lock_guard lock(p_->mu);
+  return p_->dynamic;
+}
+
+result<void> index_config_store::set_dynamic(std::string_view name, const dynamic_group& g) {
+  std::lock_guard lock(p_->mu);
+  auto st = p_->db.prepare(
+      "INSERT OR REPLACE INTO dynamic_groups(name, query, index_name, query_version) "
+      "VALUES(?1, ?2, ?3, ?4)");
+  if (!st) return storage_failure(st.fail());
+  st->bind(1, name).bind(2, std::string_view(g.query)).bind(3, std::string_view(g.index_name));
+  st->bind(4, std::string_view(g.query_version));
+  if (auto r = st->run(); !r) return storage_failure(r.fail());  // autocommit: durable
+  p_->dynamic[std::string(name)] = g;
+  return {};
+}
+
+result<void> index_config_store::remove_dynamic(std::string_view name) {
+  std::lock_guard lock(p_->mu);
+  auto st = p_->db.prepare("DELETE FROM dynamic_groups WHERE name = ?1");
+  if (!st) return storage_failure(st.fail());
+  st->bind(1, name);
+  if (auto r = st->run(); !r) return storage_failure(r.fail());
+  if (auto it = p_->dynamic.find(name); it != p_->dynamic.end()) p_->dynamic.erase(it);
   return {};
 }
 

@@ -5,9 +5,12 @@
 #pragma once
 
 #include <iotblocks/core/result.hpp>
+#include <iotblocks/registry/fleet_query.hpp>
+#include <iotblocks/registry/records.hpp>
 
 #include "core/json.hpp"
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -33,6 +36,20 @@ std::optional<std::string> read_thing_indexing(const rapidjson::Value& v, indexi
 /// Reads a ThingGroupIndexingConfiguration into `c`.
 std::optional<std::string> read_group_indexing(const rapidjson::Value& v, indexing_config& c);
 
+struct call;
+
+/// The searchable document of a thing (aws_api_index.cpp): registry fields, connectivity when
+/// indexed, and the indexed shadows when `with_shadow`.
+registry::thing_document index_document(call& c, const indexing_config& cfg,
+                                        const registry::thing& t, bool with_shadow);
+
+/// A dynamic thing group's query.
+struct dynamic_group {
+  std::string query{};
+  std::string index_name = "AWS_Things";
+  std::string query_version = "2017-09-30";
+};
+
 /// Distinct objects: safe. Shared objects: safe (one mutex).
 class index_config_store {
  public:
@@ -44,6 +61,12 @@ class index_config_store {
   indexing_config get() const;
   /// Stores `c` (both documents in one transaction); durable when it returns.
   result<void> set(const indexing_config& c);
+
+  /// The dynamic thing groups, by name.
+  std::map<std::string, dynamic_group, std::less<>> dynamic_groups() const;
+  /// Stores (creates or replaces) a dynamic group's query; durable when it returns.
+  result<void> set_dynamic(std::string_view name, const dynamic_group& g);
+  result<void> remove_dynamic(std::string_view name);
 
  private:
   struct impl;

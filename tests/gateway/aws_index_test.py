@@ -199,6 +199,65 @@ def queries(gw):
           "search-index AWS_ThingGroups %s %s" % (out, err))
 
 
+def dynamic_groups(gw):
+    iot = client(gw, "iot")
+
+    def things_in(group):
+        return sorted(iot.list_things_in_thing_group(thingGroupName=group)["things"])
+
+    def error_code(fn, **kw):
+        try:
+            fn(**kw)
+            return None
+        except botocore.exceptions.ClientError as e:
+            return e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]
+
+    rc, out, err = aws(gw, "iot", "create-dynamic-thing-group", "--thing-group-name", "big",
+                       "--query-string", "attributes.watts>=100")
+    check(rc == 0 and out["queryString"] == "attributes.watts>=100"
+          and out["indexName"] == "AWS_Things" and out["thingGroupArn"].endswith(":thinggroup/big"),
+          "create-dynamic-thing-group %s %s" % (out, err))
+    check(things_in("big") == ["pump-7", "tv-plasma"],
+          "the dynamic group has the things its query matches %s" % things_in("big"))
+    out = iot.describe_thing_group(thingGroupName="big")
+    check(out.get("queryString") == "attributes.watts>=100" and out.get("status") == "ACTIVE",
+          "describe-thing-group of a dynamic group %s" % out)
+    rc, out, _ = search_boto(gw, "thingGroupNames:big")
+    check(names(out) == ["pump-7", "tv-plasma"], "search-index thingGroupNames:big %s" % names(out))
+
+    # A continuous job on the dynamic group reaches a thing that joins it.
+    arn = iot.describe_thing_group(thingGroupName="big")["thingGroupArn"]
+    iot.create_job(jobId="dyn-job", targets=[arn], document="{}", targetSelection="CONTINUOUS")
+    iot.update_thing(thingName="lamp-2", attributePayload={"attributes": {"watts": "150"},
+                                                           "merge": True})
+    iot.update_thing(thingName="tv-plasma", attributePayload={"attributes": {"watts": "50"},
+                                                              "merge": True})
+    iot.create_thing(thingName="lamp-9", attributePayload={"attributes": {"watts": "300"}})
+    check(things_in("big") == ["lamp-2", "lamp-9", "pump-7"],
+          "update-thing and create-thing move things in and out %s" % things_in("big"))
+    jobs = [e["jobId"] for e in
+            iot.list_job_executions_for_thing(thingName="lamp-9")["executionSummaries"]]
+    check(jobs == ["dyn-job"], "a thing that joined the dynamic group got its job %s" % jobs)
+    check(error_code(iot.add_thing_to_thing_group, thingGroupName="big", thingName="lamp-1") ==
+          ("InvalidRequestException", 400), "add-thing-to-thing-group to a dynamic group is 400")
+    check(error_code(iot.create_dynamic_thing_group, thingGroupName="bad",
+                     queryString="thingName:(x") == ("InvalidQueryException", 400),
+          "create-dynamic-thing-group with a bad query is InvalidQueryException")
+    check(error_code(iot.create_dynamic_thing_group, thingGroupName="big",
+                     queryString="thingName:x") == ("ResourceAlreadyExistsException", 409),
+          "create-dynamic-thing-group of an existing group is 409")
+
+    rc, out, err = aws(gw, "iot", "update-dynamic-thing-group", "--thing-group-name", "big",
+                       "--thing-group-properties", "{}", "--query-string", "thingTypeName:Pump")
+    check(rc == 0 and out.get("version") == 1 and things_in("big") == ["pump-7"],
+          "update-dynamic-thing-group re-evaluates %s %s %s" % (out, things_in("big"), err))
+    rc, _, err = aws(gw, "iot", "delete-dynamic-thing-group", "--thing-group-name", "big")
+    check(rc == 0 and error_code(iot.describe_thing_group, thingGroupName="big") ==
+          ("ResourceNotFoundException", 404) and "big" not in
+          [g["groupName"] for g in iot.list_thing_groups_for_thing(thingName="pump-7")["thingGroups"]],
+          "delete-dynamic-thing-group " + err)
+
+
 def wait_for(gw, query, want, seconds=10):
     """Searches until `want` is the answer (connectivity follows the MQTT connection)."""
     iot = client(gw, "iot")
@@ -255,6 +314,7 @@ def main():
             setup_fleet(gw)
             configuration(gw)
             queries(gw)
+            dynamic_groups(gw)
             connectivity(gw, mqtt_port)
             gw.stop()
             gw.start()
