@@ -213,7 +213,7 @@ def dynamic_groups(gw):
             return e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]
 
     rc, out, err = aws(gw, "iot", "create-dynamic-thing-group", "--thing-group-name", "big",
-                       "--query-string", "attributes.watts>=100")
+                       "--query-string", "attributes.watts>=100", "--tags", "Key=team,Value=ops")
     check(rc == 0 and out["queryString"] == "attributes.watts>=100"
           and out["indexName"] == "AWS_Things" and out["thingGroupArn"].endswith(":thinggroup/big"),
           "create-dynamic-thing-group %s %s" % (out, err))
@@ -222,6 +222,8 @@ def dynamic_groups(gw):
     out = iot.describe_thing_group(thingGroupName="big")
     check(out.get("queryString") == "attributes.watts>=100" and out.get("status") == "ACTIVE",
           "describe-thing-group of a dynamic group %s" % out)
+    tags = iot.list_tags_for_resource(resourceArn=out["thingGroupArn"])["tags"]
+    check(tags == [{"Key": "team", "Value": "ops"}], "create-dynamic-thing-group --tags %s" % tags)
     rc, out, _ = search_boto(gw, "thingGroupNames:big")
     check(names(out) == ["pump-7", "tv-plasma"], "search-index thingGroupNames:big %s" % names(out))
 
