@@ -76,33 +76,6 @@ std::optional<net::http_reply> authorize(const call& c, const operation& op,
                    std::string(op.action) + " on resource: " + resource);
 }
 
-net::http_reply route(gateway::impl& g, const net::incoming_request& r,
-                      std::span<const operation> ops, std::string region,
-                      const policy::policy_set* policies, std::string_view key_id,
-                      tag_store* tags) {
-  // /topics/{topic} and /retainedMessage/{topic}: a topic sent with raw '/' stays one parameter.
-  auto segments = split_path(r.raw_path);
-  if (segments.size() > 2 && (segments[0] == "topics" || segments[0] == "retainedMessage")) {
-    std::string topic = segments[1];
-    for (std::size_t i = 2; i < segments.size(); ++i) topic += "/" + segments[i];
-    segments.resize(2);
-    segments[1] = std::move(topic);
-  }
-  call c{g, r, {}, std::move(region), tags};
-  for (const auto& op : ops) {
-    if (!match(op.pattern, segments, c.params)) continue;
-    if (op.method != r.method) continue;
-    if (auto denied = authorize(c, op, policies, key_id)) return *denied;
-    std::vector<tag> create_tags;
-    if (auto bad = tags_before(c, op, create_tags)) return *bad;
-    auto reply = op.fn(c);
-    tags_after(c, op, create_tags, reply);
-    return reply;
-  }
-  return error(400, "UnknownOperationException",
-               "no operation " + r.method + " " + r.raw_path + " in this API");
-}
-
 /// "rate_limit": {"requests_per_second": > 0, "burst": >= 1 (default: the rate, at least 1)}.
 std::optional<failure> read_rate_limit(const rapidjson::Value& k, const std::string& path,
                                        aws_access_key& key) {
@@ -129,6 +102,33 @@ std::optional<failure> read_rate_limit(const rapidjson::Value& k, const std::str
 }
 
 }  // namespace
+
+net::http_reply route(gateway::impl& g, const net::incoming_request& r,
+                      std::span<const operation> ops, std::string region,
+                      const policy::policy_set* policies, std::string_view key_id,
+                      tag_store* tags) {
+  // /topics/{topic} and /retainedMessage/{topic}: a topic sent with raw '/' stays one parameter.
+  auto segments = split_path(r.raw_path);
+  if (segments.size() > 2 && (segments[0] == "topics" || segments[0] == "retainedMessage")) {
+    std::string topic = segments[1];
+    for (std::size_t i = 2; i < segments.size(); ++i) topic += "/" + segments[i];
+    segments.resize(2);
+    segments[1] = std::move(topic);
+  }
+  call c{g, r, {}, std::move(region), tags};
+  for (const auto& op : ops) {
+    if (!match(op.pattern, segments, c.params)) continue;
+    if (op.method != r.method) continue;
+    if (auto denied = authorize(c, op, policies, key_id)) return *denied;
+    std::vector<tag> create_tags;
+    if (auto bad = tags_before(c, op, create_tags)) return *bad;
+    auto reply = op.fn(c);
+    tags_after(c, op, create_tags, reply);
+    return reply;
+  }
+  return error(400, "UnknownOperationException",
+               "no operation " + r.method + " " + r.raw_path + " in this API");
+}
 
 result<void> read_access_keys(const rapidjson::Value& root, config& c) {
   const auto* keys = json::find(root, "aws_access_keys");

@@ -13,9 +13,14 @@
 #include "gateway/gateway_impl.hpp"
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace iotblocks::policy {
+class policy_set;
+}
 
 namespace iotblocks::gateway::aws {
 
@@ -88,6 +93,11 @@ std::span<const operation> provisioning_template_operations();
 /// Nothing when a thing may be given `type` (empty: no type), else the AWS error (404 for a
 /// missing type, 400 for a deprecated one).
 std::optional<net::http_reply> thing_type_assignable(call& c, std::string_view type);
+/// Runs the first of `ops` that matches the request's method and raw path (after the policy
+/// `policies` allows it; null: every action), or answers UnknownOperationException.
+net::http_reply route(gateway::impl& g, const net::incoming_request& r,
+                      std::span<const operation> ops, std::string region,
+                      const policy::policy_set* policies, std::string_view key_id, tag_store* tags);
 /// A deleted thing leaves its groups, and its pending job executions become REMOVED.
 void thing_deleted(call& c, std::string_view thing);
 
@@ -98,4 +108,7 @@ namespace iotblocks::gateway {
 bool aws_signed(const net::incoming_request& r) noexcept;
 /// Sends every SigV4-signed request to the AWS API, before the other routes.
 void add_aws_routes(gateway::impl& g);
+/// /admin/iot/<REST path>: the jobs and thing-group operations with the admin token
+/// (admin_iot.cpp), for the console.
+void add_admin_iot_routes(gateway::impl& g);
 }  // namespace iotblocks::gateway
