@@ -125,6 +125,11 @@ struct config {
   /// a change made through one is seen by the others within 1 s (docs/postgres.md).
   std::string registry_store = "sqlite:";
   std::string policy_store = "sqlite:";
+  /// "stores": {"jobs": URL}: jobs, executions, job templates and rollouts. "sqlite:"
+  /// (default: jobs.db in data_dir), "sqlite:PATH", or a PostgreSQL URL that gateways may
+  /// share: reads go to the database, and a write based on rows another gateway changed
+  /// since is done again on fresh reads (docs/postgres.md).
+  std::string jobs_store = "sqlite:";
   std::size_t threads = 0;  ///< 0 = hardware cores
   std::string admin_token;  ///< bearer token of the admin REST API; empty: admin API disabled
   emqx_auth_config emqx_auth;

@@ -24,6 +24,9 @@ enum class error {
   conflict,                  ///< control plane: the job's status does not allow the operation
   limit_exceeded,            ///< control plane: too many targets, document too large
   not_a_jobs_topic,          ///< the topic is not under $aws/things/{thing}/jobs/ (route as usual)
+  /// A store's commit found rows that another process changed since this operation read them
+  /// (nothing written): read again and retry. The service retries; InternalError if it gives up.
+  store_changed,
 };
 
 const std::error_category& error_category() noexcept;

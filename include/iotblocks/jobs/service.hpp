@@ -153,12 +153,18 @@ class service {
   /// Releases the rollouts' executions due at `now` into `b`.
   void release_rollouts(batch& b, std::int64_t now, std::vector<std::string>& things);
 
+  /// The next execution sequence, after any another process stored (asked once per operation).
+  std::uint64_t next_sequence();
+  /// Under the lock, at the start of each attempt of an operation that may write.
+  void begin_operation();
+
   store& store_;
   const clock& clock_;
   jobs::limits limits_;
   std::function<bool(std::string_view)> notify_filter_;
   mutable std::mutex mutex_;
   std::uint64_t sequence_ = 0;
+  bool sequence_synced_ = false;
 };
 
 /// Routes jobs request topics to a service. Distinct objects: safe. Shared objects: safe.
