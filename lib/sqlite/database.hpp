@@ -12,12 +12,15 @@
 #pragma once
 
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -122,3 +125,5 @@ class transaction {
 };
 
 }  // namespace iotblocks::sqlite
+
+IOTBLOCKS_API_END

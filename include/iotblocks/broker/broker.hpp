@@ -27,6 +27,7 @@
 #include <iotblocks/broker/message.hpp>
 #include <iotblocks/broker/options.hpp>
 #include <iotblocks/broker/store.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/mqtt/packet.hpp>
 
@@ -37,6 +38,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::broker {
 
@@ -173,3 +176,5 @@ class broker {
 };
 
 }  // namespace iotblocks::broker
+
+IOTBLOCKS_API_END

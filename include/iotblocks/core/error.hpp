@@ -10,8 +10,12 @@
 // Value 0 is never an error in any category.
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <string>
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks {
 
@@ -62,3 +66,5 @@ inline std::error_code make_error_code(error e) noexcept {
 
 template <>
 struct std::is_error_code_enum<iotblocks::core::error> : std::true_type {};
+
+IOTBLOCKS_API_END

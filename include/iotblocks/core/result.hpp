@@ -19,6 +19,8 @@
 #define IOTBLOCKS_EXCEPTIONS 0
 #endif
 
+#include <iotblocks/core/export.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -27,6 +29,8 @@
 #include <type_traits>
 #include <utility>
 #include <variant>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks {
 
@@ -143,3 +147,5 @@ class [[nodiscard]] result<void> {
 };
 
 }  // namespace iotblocks
+
+IOTBLOCKS_API_END

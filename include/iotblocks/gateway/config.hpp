@@ -9,6 +9,7 @@
 #pragma once
 
 #include <iotblocks/broker/options.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/net/bridge.hpp>
 #include <iotblocks/net/server.hpp>
@@ -20,6 +21,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::gateway {
 
@@ -175,3 +178,5 @@ result<config> load_config(const std::string& path);
 config default_config();
 
 }  // namespace iotblocks::gateway
+
+IOTBLOCKS_API_END

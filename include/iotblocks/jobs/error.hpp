@@ -5,8 +5,12 @@
 //   iotblocks::jobs::aws_code(ec);   // "VersionMismatch"
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <string_view>
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::jobs {
 
@@ -43,3 +47,5 @@ std::string_view aws_code(std::error_code ec) noexcept;
 
 template <>
 struct std::is_error_code_enum<iotblocks::jobs::error> : std::true_type {};
+
+IOTBLOCKS_API_END

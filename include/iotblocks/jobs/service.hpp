@@ -13,6 +13,7 @@
 #pragma once
 
 #include <iotblocks/core/clock.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/jobs/model.hpp>
 #include <iotblocks/jobs/request.hpp>
@@ -25,6 +26,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::jobs {
 
@@ -181,3 +184,5 @@ class router {
 };
 
 }  // namespace iotblocks::jobs
+
+IOTBLOCKS_API_END

@@ -8,6 +8,7 @@
 //   store->pending("lamp").size();   // 1
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/jobs/model.hpp>
 
@@ -21,6 +22,8 @@
 #include <system_error>
 #include <utility>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::jobs {
 
@@ -172,3 +175,5 @@ class sqlite_store final : public store {
 };
 
 }  // namespace iotblocks::jobs
+
+IOTBLOCKS_API_END

@@ -8,12 +8,15 @@
 //   auto store = iotblocks::policy::store::open(std::move(p)).value();
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::policy {
 
@@ -74,3 +77,5 @@ class persistence {
 };
 
 }  // namespace iotblocks::policy
+
+IOTBLOCKS_API_END

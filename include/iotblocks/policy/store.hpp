@@ -13,6 +13,7 @@
 #pragma once
 
 #include <iotblocks/core/clock.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/policy/cache.hpp>
 #include <iotblocks/policy/document.hpp>
@@ -30,6 +31,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::policy {
 
@@ -171,3 +174,5 @@ class session {
 };
 
 }  // namespace iotblocks::policy
+
+IOTBLOCKS_API_END

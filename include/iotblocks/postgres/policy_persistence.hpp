@@ -9,11 +9,14 @@
 //   store = iotblocks::policy::store::open(std::move(p)).value();
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/policy/persistence.hpp>
 
 #include <memory>
 #include <string>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::postgres {
 
@@ -52,3 +55,5 @@ class policy_persistence final : public policy::persistence {
 };
 
 }  // namespace iotblocks::postgres
+
+IOTBLOCKS_API_END

@@ -9,11 +9,14 @@
 //   auto reg = iotblocks::registry::registry::open(std::move(s)).value();
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/registry/store.hpp>
 
 #include <memory>
 #include <string>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::postgres {
 
@@ -58,3 +61,5 @@ class registry_store final : public registry::store {
 };
 
 }  // namespace iotblocks::postgres
+
+IOTBLOCKS_API_END

@@ -19,6 +19,7 @@
 
 #include <iotblocks/core/bytes.hpp>
 #include <iotblocks/core/clock.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/registry/authentication.hpp>
 #include <iotblocks/registry/error.hpp>
@@ -36,6 +37,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::registry {
 
@@ -212,3 +215,5 @@ bool valid_thing_name(std::string_view name) noexcept;
 bool valid_attribute_name(std::string_view name) noexcept;
 
 }  // namespace iotblocks::registry
+
+IOTBLOCKS_API_END

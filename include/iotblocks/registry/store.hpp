@@ -9,6 +9,7 @@
 #pragma once
 
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/registry/records.hpp>
 #include <iotblocks/registry/status.hpp>
@@ -19,6 +20,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::registry {
 
@@ -93,3 +96,5 @@ class store {
 };
 
 }  // namespace iotblocks::registry
+
+IOTBLOCKS_API_END

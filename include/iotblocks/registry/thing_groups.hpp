@@ -10,6 +10,7 @@
 //   groups->things_in("building-1", true);   // {"lamp"}
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/registry/error.hpp>
 
@@ -20,6 +21,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::registry {
 
@@ -94,3 +97,5 @@ class thing_groups {
 };
 
 }  // namespace iotblocks::registry
+
+IOTBLOCKS_API_END

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 
 #include <atomic>
@@ -19,6 +20,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::registry {
 
@@ -74,3 +77,5 @@ class user_store {
 };
 
 }  // namespace iotblocks::registry
+
+IOTBLOCKS_API_END

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <iotblocks/core/clock.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/sql/message.hpp>
 #include <iotblocks/sql/rule.hpp>
@@ -26,6 +27,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::sql {
 
@@ -105,3 +108,5 @@ class evaluator {
 };
 
 }  // namespace iotblocks::sql
+
+IOTBLOCKS_API_END
