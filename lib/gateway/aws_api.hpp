@@ -39,6 +39,8 @@ struct call {
   tag_store* tags = nullptr;  ///< aws_tags.db (null when it could not be opened)
   /// "arn:aws:iot:<region>:<account>:<kind>/<name>".
   std::string arn(std::string_view kind, std::string_view name) const;
+  /// "arn:aws:iot:<region>:<account>:".
+  std::string arn_prefix() const;
 };
 
 /// An error as AWS sends it: status, x-amzn-ErrorType and {"message": ...}.
