@@ -10,11 +10,14 @@
 //   iotblocks::jobs::service svc{*s};   // every gateway on this database sees its jobs
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/jobs/store.hpp>
 
 #include <memory>
 #include <string>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::postgres {
 
@@ -60,3 +63,5 @@ class jobs_store final : public jobs::store {
 };
 
 }  // namespace iotblocks::postgres
+
+IOTBLOCKS_API_END

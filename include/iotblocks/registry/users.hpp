@@ -14,6 +14,7 @@
 #include <iotblocks/core/result.hpp>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
