@@ -9,11 +9,7 @@ set(CMAKE_CXX_COMPILER arm-linux-gnueabihf-g++)
 # std::vector iterators); nothing here links with code built by GCC < 7.
 set(CMAKE_CXX_FLAGS_INIT "-Wno-psabi")
 set(CMAKE_CROSSCOMPILING_EMULATOR qemu-arm;-L;/usr/arm-linux-gnueabihf)
-# Libraries: the cross toolchain's own (/usr/arm-linux-gnueabihf) and Debian's multiarch
-# packages for the target (libsqlite3-dev:<arch>, libfmt-dev:<arch>, libssl-dev:<arch>
-# under /usr/lib/arm-linux-gnueabihf, headers in /usr/include), which scripts/cross.sh installs.
-set(CMAKE_LIBRARY_ARCHITECTURE arm-linux-gnueabihf)
-set(CMAKE_FIND_ROOT_PATH /usr/arm-linux-gnueabihf /)
+set(CMAKE_FIND_ROOT_PATH /usr/arm-linux-gnueabihf)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
