@@ -6,6 +6,10 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <chrono>
+#include <functional>
+#include <random>
+#include <thread>
 #include <unordered_set>
 #include <utility>
 
@@ -171,11 +175,19 @@ bool changed(const result<T>& r) {
 }
 
 /// Runs `attempt` again, on fresh reads, while another process changed what it read.
+/// Between attempts it waits a random time up to 2, 4, 8 … 50 ms: two processes that
+/// keep writing one row would otherwise retry in step and collide every time.
 template <class F>
 auto retry_changed(F&& attempt) {
+  thread_local std::minstd_rand jitter{static_cast<std::uint_fast32_t>(
+      std::chrono::steady_clock::now().time_since_epoch().count() ^
+      static_cast<std::int64_t>(std::hash<std::thread::id>{}(std::this_thread::get_id())))};
   for (int i = 1;; ++i) {
     auto r = attempt();
     if (i == max_attempts || !changed(r)) return r;
+    const int cap_us = std::min(1000 << std::min(i, 6), 50'000);
+    std::this_thread::sleep_for(
+        std::chrono::microseconds(std::uniform_int_distribution<int>(0, cap_us)(jitter)));
   }
 }
 
