@@ -21,7 +21,9 @@ shared=$(sed -n 's/^BUILD_SHARED_LIBS:[A-Z]*=//p' "$build/CMakeCache.txt")
 fail() { echo "deb: $*" >&2; exit 1; }
 # has <deb> <extended regex>: a file of the package matches
 files() { dpkg-deb -c "$1" | awk '{ print $6 }' | sed 's:^\./:/:'; }
-has() { files "$1" | grep -qE "$2" || fail "$(basename "$1") has no file matching $2"; }
+# (grep without -q reads the whole list: -q would stop dpkg-deb with SIGPIPE, which
+# pipefail reports as a failure.)
+has() { files "$1" | grep -E "$2" >/dev/null || fail "$(basename "$1") has no file matching $2"; }
 hasnt() {
   local found
   found=$(files "$1" | grep -E "$2" | head -3) || true
@@ -93,7 +95,7 @@ cmake --build "$root/consumer" >>"$out/consumer.log" 2>&1 ||
 "$root/consumer/consumer"
 if [[ $shared == ON ]]; then
   # The consumer runs on the library package's libraries.
-  ldd "$root/consumer/consumer" | grep -q "$root/usr/lib/libiotblocks_core.so.$soversion" ||
+  ldd "$root/consumer/consumer" | grep "$root/usr/lib/libiotblocks_core.so.$soversion" >/dev/null ||
     fail "the consumer does not load libiotblocks_core.so.$soversion from the library package"
 fi
 echo "deb: ${#packages[@]} packages checked, unpacked, the CLI run, a consumer built by CMake and pkg-config"
