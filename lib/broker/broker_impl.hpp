@@ -48,7 +48,7 @@ inline bool has_control_character(std::string_view s) noexcept {
 }
 
 // Hidden: broker.hpp declares it in the exported API (broker's pimpl).
-struct __attribute__((visibility("hidden"))) broker::impl {
+struct IOTBLOCKS_HIDDEN broker::impl {
   impl(broker_options o, clock::time_point start) : options(o), started(start), last_sys(start) {
     now_.store(start.time_since_epoch().count(), std::memory_order_relaxed);
   }

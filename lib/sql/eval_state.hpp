@@ -36,7 +36,7 @@ struct bnode {
 };
 
 // Hidden: evaluator.hpp declares it in the exported API (evaluator's pimpl).
-struct __attribute__((visibility("hidden"))) eval_state {
+struct IOTBLOCKS_HIDDEN eval_state {
   explicit eval_state(evaluator_options o);
   ~eval_state();
 

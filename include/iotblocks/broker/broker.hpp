@@ -169,7 +169,7 @@ class broker {
   /// the topics on each call: for operators' tools, not for the message path.
   std::vector<message_ptr> retained_page(std::string_view from, std::size_t limit) const;
 
-  struct impl;  ///< implementation detail
+  struct IOTBLOCKS_HIDDEN impl;  ///< implementation detail
 
  private:
   std::unique_ptr<impl> impl_;

@@ -11,10 +11,14 @@
 //   IOTBLOCKS_API_END
 #pragma once
 
+// IOTBLOCKS_HIDDEN marks a class a public header must name but not export (a pimpl),
+// on its declaration and its definition alike (clang requires both to agree).
 #if defined(__GNUC__) || defined(__clang__)
 #define IOTBLOCKS_API_BEGIN _Pragma("GCC visibility push(default)")
 #define IOTBLOCKS_API_END _Pragma("GCC visibility pop")
+#define IOTBLOCKS_HIDDEN __attribute__((visibility("hidden")))
 #else
 #define IOTBLOCKS_API_BEGIN
 #define IOTBLOCKS_API_END
+#define IOTBLOCKS_HIDDEN
 #endif

@@ -33,7 +33,7 @@ IOTBLOCKS_API_BEGIN
 namespace iotblocks::sql {
 
 namespace detail {
-struct eval_state;
+struct IOTBLOCKS_HIDDEN eval_state;
 }
 
 /// Limits of one evaluation. Distinct objects: safe. Shared objects: unsafe.
