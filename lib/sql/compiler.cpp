@@ -79,10 +79,16 @@ std::optional<std::int32_t> compiler::root_path(const ast& a) {
       return static_cast<std::int32_t>(i);
     }
   }
-  const auto id = static_cast<std::uint32_t>(p_.paths.size());
-  p_.paths.push_back({parent, a.text, {}});
-  (parent < 0 ? p_.root_paths : p_.paths[static_cast<std::size_t>(parent)].children).push_back(id);
-  return static_cast<std::int32_t>(id);
+  const auto id = static_cast<std::int32_t>(p_.paths.size());
+  p_.paths.push_back({parent, a.text, -1, -1});
+  if (parent < 0) {
+    p_.root_paths.push_back(static_cast<std::uint32_t>(id));
+  } else {
+    auto& up = p_.paths[static_cast<std::size_t>(parent)];
+    p_.paths.back().next_sibling = up.first_child;
+    up.first_child = id;
+  }
+  return id;
 }
 
 std::int32_t compiler::compile(const ast& a) {

@@ -82,7 +82,8 @@ class indexer {
     if (depth + 2 >= max_depth_) return false;
     od::object o;
     if (v.get_object().get(o)) return false;
-    const bool wanted = node == -1 || (node >= 0 && !children(node).empty());
+    const bool wanted =
+        node == -1 || (node >= 0 && paths_[static_cast<std::size_t>(node)].first_child >= 0);
     for (auto f : o) {
       od::field field;
       std::string_view key;
@@ -92,9 +93,10 @@ class indexer {
     }
     // The object has been read to its end: wanted members not met are absent.
     if (wanted) {
-      for (const auto id : children(node)) {
+      for_each_child(node, [&](std::uint32_t id) {
         if (!st_.path_seen[id]) set(static_cast<std::int32_t>(id), val::undef());
-      }
+        return true;
+      });
     }
     return true;
   }
@@ -128,21 +130,33 @@ class indexer {
     return !field.unescaped_key().get(key);
   }
 
-  /// Ids of the paths directly under `node` (-1: the root).
-  const std::vector<std::uint32_t>& children(std::int32_t node) const noexcept {
-    return node < 0 ? st_.prog->root_paths : paths_[static_cast<std::size_t>(node)].children;
+  /// Calls `f(id)` for each path directly under `node` (-1: the root) until it returns false.
+  template <class F>
+  void for_each_child(std::int32_t node, F f) const {
+    if (node < 0) {
+      for (const auto id : st_.prog->root_paths) {
+        if (!f(id)) return;
+      }
+      return;
+    }
+    for (auto c = paths_[static_cast<std::size_t>(node)].first_child; c >= 0;
+         c = paths_[static_cast<std::size_t>(c)].next_sibling) {
+      if (!f(static_cast<std::uint32_t>(c))) return;
+    }
   }
 
   /// The path under `node` named `key`, unless an earlier member had that name.
   std::int32_t first_child(std::int32_t node, std::string_view key) {
-    for (const auto id : children(node)) {
-      if (paths_[id].key == key) {
-        if (st_.path_seen[id]) return -2;
+    std::int32_t found = -2;
+    for_each_child(node, [&](std::uint32_t id) {
+      if (paths_[id].key != key) return true;
+      if (!st_.path_seen[id]) {
         st_.path_seen[id] = 1;
-        return static_cast<std::int32_t>(id);
+        found = static_cast<std::int32_t>(id);
       }
-    }
-    return -2;
+      return false;
+    });
+    return found;
   }
 
   /// A token's text in the payload, without the whitespace that follows it.

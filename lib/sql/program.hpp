@@ -68,7 +68,8 @@ struct node {
 struct path_node {
   std::int32_t parent = -1;  ///< -1: the payload root
   std::string key;
-  std::vector<std::uint32_t> children;  ///< ids of the paths under this one
+  std::int32_t first_child = -1;   ///< a path under this one (-1: none)
+  std::int32_t next_sibling = -1;  ///< the next path under the same parent
 };
 
 struct item_spec {
