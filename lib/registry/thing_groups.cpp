@@ -4,6 +4,7 @@
 #include <iotblocks/registry/thing_groups.hpp>
 
 #include "core/sqlite.hpp"
+#include "registry/change_queue.hpp"
 
 #include <algorithm>
 #include <mutex>
@@ -31,6 +32,7 @@ failure fail(error e, std::string message) { return failure{e, std::move(message
 }  // namespace
 
 struct thing_groups::impl {
+  detail::change_queue changes;
   sqlite::database db;
   mutable std::mutex mutex;
   /// Taken before `mutex` by every change, and held by a batch from begin to end.
@@ -152,18 +154,25 @@ result<void> thing_groups::begin_batch() {
   std::unique_lock gate{p_->gate};
   std::lock_guard lock{p_->mutex};
   if (auto r = p_->db.exec("BEGIN IMMEDIATE"); !r) return fail(error::storage, r.describe());
+  p_->changes.begin_batch();
   gate.release();  // held until commit_batch() or rollback_batch()
   return {};
 }
 
 result<void> thing_groups::commit_batch() {
-  std::unique_lock gate{p_->gate, std::adopt_lock};
-  std::lock_guard lock{p_->mutex};
-  if (auto r = p_->db.exec("COMMIT"); !r) {
-    (void)p_->db.exec("ROLLBACK");  // a busy COMMIT leaves the transaction open
-    (void)p_->reload();
-    return fail(error::storage, r.describe());
+  bool kept = false;
+  {
+    std::unique_lock gate{p_->gate, std::adopt_lock};
+    std::lock_guard lock{p_->mutex};
+    if (auto r = p_->db.exec("COMMIT"); !r) {
+      (void)p_->db.exec("ROLLBACK");  // a busy COMMIT leaves the transaction open
+      (void)p_->reload();
+      p_->changes.end_batch(false);
+      return fail(error::storage, r.describe());
+    }
+    kept = true;
   }
+  p_->changes.end_batch(kept);
   return {};
 }
 
@@ -172,7 +181,10 @@ void thing_groups::rollback_batch() {
   std::lock_guard lock{p_->mutex};
   (void)p_->db.exec("ROLLBACK");
   (void)p_->reload();
+  p_->changes.end_batch(false);
 }
+
+void thing_groups::on_change(change_observer f) { p_->changes.observe(std::move(f)); }
 thing_groups::~thing_groups() = default;
 
 result<thing_group> thing_groups::create(thing_group g) {
@@ -191,6 +203,7 @@ result<thing_group> thing_groups::create(thing_group g) {
       return fail(error::invalid_name, "invalid attribute " + k);
     }
   }
+  detail::changes_flush flush{p_->changes};
   std::lock_guard gate{p_->gate};  // a batch of another thread ends first
   std::lock_guard lock{p_->mutex};
   if (auto it = p_->groups.find(g.name); it != p_->groups.end()) {
@@ -225,6 +238,7 @@ result<thing_group> thing_groups::create(thing_group g) {
   });
   if (!ok) return ok.fail();
   p_->groups.emplace(g.name, g);
+  p_->changes.push(thing_group_change{change_op::created, g, p_->chain(g.name)});
   return g;
 }
 
@@ -236,6 +250,7 @@ result<thing_group> thing_groups::describe(std::string_view name) const {
 }
 
 result<void> thing_groups::remove(std::string_view name) {
+  detail::changes_flush flush{p_->changes};
   std::lock_guard gate{p_->gate};  // a batch of another thread ends first
   std::lock_guard lock{p_->mutex};
   if (!p_->groups.count(name)) return {};
@@ -254,12 +269,14 @@ result<void> thing_groups::remove(std::string_view name) {
   if (!ok) return ok;
   if (auto m = p_->members.find(name); m != p_->members.end()) {
     for (const auto& thing : m->second) {
+      p_->changes.push(membership_change{change_op::removed, key, thing});
       auto& set = p_->of_thing[thing];
       set.erase(key);
       if (set.empty()) p_->of_thing.erase(thing);
     }
     p_->members.erase(m);
   }
+  p_->changes.push(thing_group_change{change_op::deleted, p_->groups.at(key), p_->chain(key)});
   p_->groups.erase(key);
   return {};
 }
@@ -289,6 +306,7 @@ std::vector<std::string> thing_groups::ancestors(std::string_view name) const {
 
 result<void> thing_groups::add_thing(std::string_view group, std::string_view thing) {
   if (!valid_thing_name(thing)) return fail(error::invalid_name, "invalid thing name");
+  detail::changes_flush flush{p_->changes};
   std::lock_guard gate{p_->gate};  // a batch of another thread ends first
   std::lock_guard lock{p_->mutex};
   if (!p_->groups.count(group)) {
@@ -316,10 +334,12 @@ result<void> thing_groups::add_thing(std::string_view group, std::string_view th
   if (!ok) return ok;
   p_->members[g].insert(t);
   p_->of_thing[t].insert(g);
+  p_->changes.push(membership_change{change_op::added, g, t});
   return {};
 }
 
 result<void> thing_groups::remove_thing(std::string_view group, std::string_view thing) {
+  detail::changes_flush flush{p_->changes};
   std::lock_guard gate{p_->gate};  // a batch of another thread ends first
   std::lock_guard lock{p_->mutex};
   if (!p_->groups.count(group)) {
@@ -337,6 +357,7 @@ result<void> thing_groups::remove_thing(std::string_view group, std::string_view
   auto& set = p_->of_thing[t];
   set.erase(g);
   if (set.empty()) p_->of_thing.erase(t);
+  p_->changes.push(membership_change{change_op::removed, g, t});
   return {};
 }
 
@@ -373,6 +394,7 @@ std::vector<std::string> thing_groups::memberships(std::string_view thing) const
 }
 
 result<void> thing_groups::forget_thing(std::string_view thing) {
+  detail::changes_flush flush{p_->changes};
   std::lock_guard gate{p_->gate};  // a batch of another thread ends first
   std::lock_guard lock{p_->mutex};
   auto it = p_->of_thing.find(thing);
@@ -383,6 +405,7 @@ result<void> thing_groups::forget_thing(std::string_view thing) {
   });
   if (!ok) return ok;
   for (const auto& g : it->second) {
+    p_->changes.push(membership_change{change_op::removed, g, t});
     if (auto m = p_->members.find(g); m != p_->members.end()) {
       m->second.erase(t);
       if (m->second.empty()) p_->members.erase(m);

@@ -4,6 +4,7 @@
 #include <iotblocks/registry/thing_types.hpp>
 
 #include "core/sqlite.hpp"
+#include "registry/change_queue.hpp"
 
 #include <map>
 #include <mutex>
@@ -43,6 +44,7 @@ std::vector<std::string> split(std::string_view text) {
 }  // namespace
 
 struct thing_types::impl {
+  detail::change_queue changes;
   sqlite::database db;
   const iotblocks::clock& clock;
   mutable std::mutex mutex;
@@ -119,6 +121,7 @@ result<thing_type> thing_types::create(thing_type t) {
                                            "' is not [a-zA-Z0-9_.,@/:#-]{1,128}");
     }
   }
+  detail::changes_flush flush{p_->changes};
   std::lock_guard lock{p_->mutex};
   if (p_->types.count(t.name))
     return fail(error::already_exists, "thing type " + t.name + " exists");
@@ -127,6 +130,7 @@ result<thing_type> thing_types::create(thing_type t) {
   t.created_ms = p_->clock.now_ms();
   if (auto r = p_->store(t); !r) return r.fail();
   p_->types.emplace(t.name, t);
+  p_->changes.push(thing_type_change{change_op::created, t});
   return t;
 }
 
@@ -147,6 +151,7 @@ std::vector<thing_type> thing_types::list(std::string_view name) const {
 }
 
 result<thing_type> thing_types::deprecate(std::string_view name, bool undo) {
+  detail::changes_flush flush{p_->changes};
   std::lock_guard lock{p_->mutex};
   auto t = p_->find(name);
   if (!t) return t.fail();
@@ -155,10 +160,12 @@ result<thing_type> thing_types::deprecate(std::string_view name, bool undo) {
   if (!undo) next.deprecated_ms = p_->clock.now_ms();
   if (auto r = p_->store(next); !r) return r.fail();
   **t = next;
+  p_->changes.push(thing_type_change{change_op::updated, next});
   return next;
 }
 
 result<void> thing_types::remove(std::string_view name) {
+  detail::changes_flush flush{p_->changes};
   std::lock_guard lock{p_->mutex};
   auto t = p_->find(name);
   if (!t) return t.fail();
@@ -175,9 +182,13 @@ result<void> thing_types::remove(std::string_view name) {
   if (!st) return fail(error::storage, st.describe());
   st->bind(1, name);
   if (auto r = st->run(); !r) return fail(error::storage, r.describe());
-  p_->types.erase(p_->types.find(name));
+  const auto gone = p_->types.find(name);
+  p_->changes.push(thing_type_change{change_op::deleted, gone->second});
+  p_->types.erase(gone);
   return {};
 }
+
+void thing_types::on_change(change_observer f) { p_->changes.observe(std::move(f)); }
 
 result<void> thing_types::assignable(std::string_view name) const {
   std::lock_guard lock{p_->mutex};

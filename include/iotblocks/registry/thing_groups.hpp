@@ -12,7 +12,9 @@
 
 #include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
+#include <iotblocks/registry/changes.hpp>
 #include <iotblocks/registry/error.hpp>
+#include <iotblocks/registry/records.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -25,17 +27,6 @@
 IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::registry {
-
-/// One thing group.
-struct thing_group {
-  std::string name{};         ///< [a-zA-Z0-9:_-]{1,128}
-  std::string parent{};       ///< empty for a root group
-  std::string description{};  ///< up to 2028 characters
-  std::map<std::string, std::string> attributes{};
-  std::int64_t version = 0;     ///< 1 on creation (set by the store)
-  std::int64_t created_ms = 0;  ///< set by the store
-  friend bool operator==(const thing_group&, const thing_group&) = default;
-};
 
 /// Distinct objects: safe. Shared objects: safe.
 class thing_groups {
@@ -79,6 +70,10 @@ class thing_groups {
   std::vector<std::string> memberships(std::string_view thing) const;
   /// Forgets a thing (it was deleted). Errors: storage.
   result<void> forget_thing(std::string_view thing);
+
+  /// Observes the committed changes (groups created and deleted, memberships added and
+  /// removed), replacing the previous observer.
+  void on_change(change_observer f);
 
   /// Starts a batch on this thread: its changes until commit_batch() are one SQLite
   /// transaction (one durable commit; each change still all or nothing, and in effect in

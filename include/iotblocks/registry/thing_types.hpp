@@ -13,7 +13,9 @@
 #include <iotblocks/core/clock.hpp>
 #include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
+#include <iotblocks/registry/changes.hpp>
 #include <iotblocks/registry/error.hpp>
+#include <iotblocks/registry/records.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -26,17 +28,6 @@
 IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::registry {
-
-/// One thing type.
-struct thing_type {
-  std::string name{};                                ///< [a-zA-Z0-9:_-]{1,128}
-  std::string description{};                         ///< up to 2028 characters
-  std::vector<std::string> searchable_attributes{};  ///< up to 3 attribute names
-  bool deprecated = false;                           ///< set by deprecate()
-  std::int64_t deprecated_ms = 0;                    ///< when it was last deprecated
-  std::int64_t created_ms = 0;                       ///< set by the store
-  friend bool operator==(const thing_type&, const thing_type&) = default;
-};
 
 /// Distinct objects: safe. Shared objects: safe.
 class thing_types {
@@ -68,6 +59,9 @@ class thing_types {
   /// Deletes a type. The caller checks that no thing has it. Errors: not_found, deprecated
   /// (not deprecated, or less than delete_after ago: the message says which), storage.
   result<void> remove(std::string_view name);
+  /// Observes the committed changes (created, deprecated or undeprecated, deleted), replacing
+  /// the previous observer.
+  void on_change(change_observer f);
   /// Whether a thing may be given this type now. Errors: not_found, deprecated.
   result<void> assignable(std::string_view name) const;
 
