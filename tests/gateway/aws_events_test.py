@@ -128,14 +128,14 @@ def scenario(gw, d, ca):
     narrow = Subscriber(gw, ca, *gw.narrow_tls, "narrow")
     try:
         # Disabled: a thing created before any type is enabled publishes nothing.
-        rc, _, err = base.aws(gw, "iot", "create-thing", "--thing-name", "quiet")
-        check(rc == 0, "create-thing while THING is disabled " + err)
+        _, code = call(iot, "create_thing", thingName="quiet")
+        check(code is None, "create-thing while THING is disabled %s" % code)
         enable = {t: {"Enabled": True} for t in ALL_TYPES[:6] if t != "THING_TYPE"}
         rc, out, err = base.aws(gw, "iot", "update-event-configurations",
                                 "--event-configurations", json.dumps(enable))
         check(rc == 0, "update-event-configurations " + err)
-        rc, out, err = base.aws(gw, "iot", "describe-event-configurations")
-        got = {k: v["Enabled"] for k, v in (out or {}).get("eventConfigurations", {}).items()}
+        out, _ = call(iot, "describe_event_configurations")
+        got = {k: v["Enabled"] for k, v in out.get("eventConfigurations", {}).items()}
         check(got == {t: t in enable for t in ALL_TYPES},
               "describe-event-configurations shows what was enabled %s" % got)
 
@@ -150,8 +150,8 @@ def scenario(gw, d, ca):
         rc, _, err = base.aws(gw, "iot", "update-thing", "--thing-name", "lamp-1",
                               "--attribute-payload", '{"attributes":{"watts":"40"}}')
         check(rc == 0, "update-thing lamp-1 " + err)
-        rc, _, err = base.aws(gw, "iot", "create-thing-group", "--thing-group-name", "fleet")
-        check(rc == 0, "create-thing-group fleet " + err)
+        _, code = call(iot, "create_thing_group", thingGroupName="fleet")
+        check(code is None, "create-thing-group fleet %s" % code)
         _, code = call(iot, "create_thing_group", thingGroupName="line-1",
                        parentGroupName="fleet",
                        thingGroupProperties={"thingGroupDescription": "first line",
@@ -165,8 +165,8 @@ def scenario(gw, d, ca):
         check(code is None, "remove-thing-from-thing-group %s" % code)
         _, code = call(iot, "delete_thing_group", thingGroupName="line-1")
         check(code is None, "delete-thing-group line-1 %s" % code)
-        rc, _, err = base.aws(gw, "iot", "delete-thing", "--thing-name", "lamp-1")
-        check(rc == 0, "delete-thing lamp-1 " + err)
+        _, code = call(iot, "delete_thing", thingName="lamp-1")
+        check(code is None, "delete-thing lamp-1 %s" % code)
         check(admin_certificate(gw, "from-admin") == 200, "admin API: a thing and certificate")
         _, code = call(iot, "create_thing", thingName="end-marker")
 
