@@ -8,6 +8,8 @@
 
 #include <iotblocks/core/export.hpp>
 #include <iotblocks/registry/records.hpp>
+#include <iotblocks/registry/thing_group_store.hpp>
+#include <iotblocks/registry/thing_type_store.hpp>
 
 #include <functional>
 #include <string>

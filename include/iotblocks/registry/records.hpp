@@ -27,28 +27,6 @@ struct thing {
   friend bool operator==(const thing&, const thing&) = default;
 };
 
-/// One thing group.
-struct thing_group {
-  std::string name{};         ///< [a-zA-Z0-9:_-]{1,128}
-  std::string parent{};       ///< empty for a root group
-  std::string description{};  ///< up to 2028 characters
-  std::map<std::string, std::string> attributes{};
-  std::int64_t version = 0;     ///< 1 on creation (set by the store)
-  std::int64_t created_ms = 0;  ///< set by the store
-  friend bool operator==(const thing_group&, const thing_group&) = default;
-};
-
-/// One thing type.
-struct thing_type {
-  std::string name{};                                ///< [a-zA-Z0-9:_-]{1,128}
-  std::string description{};                         ///< up to 2028 characters
-  std::vector<std::string> searchable_attributes{};  ///< up to 3 attribute names
-  bool deprecated = false;                           ///< set by deprecate()
-  std::int64_t deprecated_ms = 0;                    ///< when it was last deprecated
-  std::int64_t created_ms = 0;                       ///< set by the store
-  friend bool operator==(const thing_type&, const thing_type&) = default;
-};
-
 /// A registered CA certificate.
 struct ca_record {
   x509::certificate certificate;

@@ -1,7 +1,8 @@
 // Thing types as AWS IoT has them: a name, a description and up to three searchable attribute
 // names, fixed at creation; a type can be deprecated (no new things get it) and deprecated
 // again or undeprecated; it can be deleted five minutes after its deprecation, once no thing
-// has it. Kept in a SQLite file, each change committed before the call returns.
+// has it. Kept in a thing_type_store (a SQLite file by default, or PostgreSQL shared by many
+// processes), each change committed before the call returns.
 //
 //   auto types = iotblocks::registry::thing_types::open("thing_types.db").value();
 //   types->create({.name = "LightBulb", .searchable_attributes = {"wattage"}});
@@ -15,7 +16,7 @@
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/registry/changes.hpp>
 #include <iotblocks/registry/error.hpp>
-#include <iotblocks/registry/records.hpp>
+#include <iotblocks/registry/thing_type_store.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -28,6 +29,12 @@
 IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::registry {
+
+struct thing_types_options {
+  /// How often reads look whether another process changed a shared store (writes always
+  /// look first): the bound on how stale a read can be.
+  std::chrono::milliseconds sync_interval{1000};
+};
 
 /// Distinct objects: safe. Shared objects: safe.
 class thing_types {
@@ -42,6 +49,11 @@ class thing_types {
   /// delay) comes from `clock`. Errors: SQLite's, or storage.
   static result<std::unique_ptr<thing_types>> open(const std::string& path,
                                                    const clock& clock = default_clock());
+  /// Loads `store`; time comes from `clock`, which must outlive the object. Errors: the
+  /// store's.
+  static result<std::unique_ptr<thing_types>> open(std::unique_ptr<thing_type_store> store,
+                                                   const clock& clock = default_clock(),
+                                                   const thing_types_options& o = {});
   ~thing_types();
   thing_types(const thing_types&) = delete;
   thing_types& operator=(const thing_types&) = delete;
@@ -59,11 +71,14 @@ class thing_types {
   /// Deletes a type. The caller checks that no thing has it. Errors: not_found, deprecated
   /// (not deprecated, or less than delete_after ago: the message says which), storage.
   result<void> remove(std::string_view name);
-  /// Observes the committed changes (created, deprecated or undeprecated, deleted), replacing
-  /// the previous observer.
+  /// Observes the committed changes made through this object (created, deprecated or
+  /// undeprecated, deleted), replacing the previous observer.
   void on_change(change_observer f);
   /// Whether a thing may be given this type now. Errors: not_found, deprecated.
   result<void> assignable(std::string_view name) const;
+  /// Looks now whether another process changed a shared store, and loads it if so.
+  /// Errors: the store's.
+  result<void> refresh();
 
  private:
   struct impl;
