@@ -492,20 +492,29 @@ class connection_impl final : public connection,
 
   // On the connection's thread: writes the pending batch, or ends the write phase.
   void flush() {
+    bool quiet = false;
     {
       std::lock_guard lock(write_mutex_);
       if (pending_.empty() || closed_) {
         write_active_ = false;
         writing_bytes_ = 0;
-        pending_.release();  // the write phase is over: no buffers kept while idle
+        // The write phase is over. After a quiet spell the buffers go back, so an idle
+        // connection holds none; one writing steadily keeps them rather than allocating
+        // them again for its next phase (they go back at the first phase after a pause).
+        const auto now = std::chrono::steady_clock::now();
+        quiet = now - last_phase_end_ > keep_buffers_between_phases;
+        last_phase_end_ = now;
+        if (quiet) pending_.release();
       } else {
         writing_.swap(pending_);
         writing_bytes_ = writing_.bytes();
       }
     }
     if (writing_.empty()) {
-      writing_.release();
-      std::vector<asio::const_buffer>{}.swap(iov_);
+      if (quiet) {
+        writing_.release();
+        std::vector<asio::const_buffer>{}.swap(iov_);
+      }
       if (closing_) linger();
       return;
     }
@@ -606,6 +615,8 @@ class connection_impl final : public connection,
   write_batch writing_;     // being written (connection's thread only)
   std::vector<asio::const_buffer> iov_;
   std::size_t writing_bytes_ = 0;
+  static constexpr std::chrono::seconds keep_buffers_between_phases{1};
+  std::chrono::steady_clock::time_point last_phase_end_{};  // guarded by write_mutex_
   bool write_active_ = false;  // a flush is posted or a write is in progress
   bool write_closed_ = false;
   std::chrono::milliseconds idle_{0};
