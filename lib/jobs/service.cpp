@@ -392,6 +392,12 @@ result<std::vector<message>> service::create_job(const job_spec& spec) {
     if (spec.description.size() > max_description) {
       return failure{error::invalid_request, "description exceeds 2028 characters", {}};
     }
+    if (!spec.document_parameters.empty() && spec.template_id.find(':') == std::string::npos) {
+      return failure{error::invalid_request,
+                     "documentParameters can only be used when creating jobs from AWS managed "
+                     "templates",
+                     {}};
+    }
     if (spec.targets.empty() && !spec.continuous) {
       return failure{error::invalid_request, "targets is empty", {}};
     }
@@ -439,6 +445,7 @@ result<std::vector<message>> service::create_job(const job_spec& spec) {
     j.created_at = t;
     j.last_updated_at = t;
     j.template_id = spec.template_id;
+    j.document_parameters = spec.document_parameters;
     j.abort_criteria = spec.abort_criteria;
     j.retry_criteria = spec.retry_criteria;
     std::size_t now_queued = things.size();

@@ -48,6 +48,13 @@ std::string config_json(const job& j) {
   if (!j.reason_code.empty()) d.AddMember("reasonCode", json::string_value(j.reason_code, a), a);
   if (!j.comment.empty()) d.AddMember("comment", json::string_value(j.comment, a), a);
   if (!j.template_id.empty()) d.AddMember("template", json::string_value(j.template_id, a), a);
+  if (!j.document_parameters.empty()) {
+    rapidjson::Value o(rapidjson::kObjectType);
+    for (const auto& [k, v] : j.document_parameters) {
+      o.AddMember(json::string_value(k, a), json::string_value(v, a), a);
+    }
+    d.AddMember("documentParameters", o, a);
+  }
   return json::write(d);
 }
 
@@ -93,6 +100,13 @@ std::string read_config(std::string_view text, job& j) {
   if (auto v = json::get_string(*d, "reasonCode")) j.reason_code = std::string(*v);
   if (auto v = json::get_string(*d, "comment")) j.comment = std::string(*v);
   if (auto v = json::get_string(*d, "template")) j.template_id = std::string(*v);
+  if (const auto* v = json::find(*d, "documentParameters")) {
+    if (!v->IsObject()) return "config: bad documentParameters";
+    for (auto it = v->MemberBegin(); it != v->MemberEnd(); ++it) {
+      if (!it->value.IsString()) return "config: bad documentParameters";
+      j.document_parameters.emplace(json::view(it->name), json::view(it->value));
+    }
+  }
   return {};
 }
 

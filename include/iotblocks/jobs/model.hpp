@@ -71,6 +71,9 @@ bool transition_allowed(execution_status from, execution_status to, actor who) n
 /// statusDetails: name → value, kept sorted so that replies are deterministic.
 using status_details = std::map<std::string, std::string, std::less<>>;
 
+/// CreateJob's documentParameters (managed templates): key → value, sorted.
+using parameter_map = std::map<std::string, std::string, std::less<>>;
+
 /// Named limits; defaults are AWS IoT's where AWS has one.
 /// Distinct objects: safe. Shared objects: unsafe.
 class limits {
@@ -240,7 +243,10 @@ struct job {
   ended_counts ended = {};
   std::string reason_code = {};  ///< CancelJob's reasonCode, or the abort's
   std::string comment = {};      ///< CancelJob's comment, or the abort's
-  std::string template_id = {};  ///< the job template it was created from (may be empty)
+  /// The job template it was created from (may be empty); a managed one as
+  /// "<name>:<version>" (managed_templates.hpp).
+  std::string template_id = {};
+  parameter_map document_parameters = {};  ///< CreateJob's documentParameters
   friend bool operator==(const job&, const job&) = default;
 };
 

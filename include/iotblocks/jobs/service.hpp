@@ -48,6 +48,7 @@ struct job_spec {
   std::vector<std::string> target_names = {};        ///< kept as job::targets
   bool continuous = false;                           ///< job::continuous
   std::string template_id = {};                      ///< job::template_id
+  parameter_map document_parameters = {};            ///< job::document_parameters
   rollout_config rollout = {};                       ///< jobExecutionsRolloutConfig
   std::vector<abort_criterion> abort_criteria = {};  ///< abortConfig
   std::vector<retry_criterion> retry_criteria = {};  ///< jobExecutionsRetryConfig
@@ -127,6 +128,12 @@ class service {
   /// abort and retry configurations; `spec` wins where it sets them). Errors:
   /// resource_not_found.
   result<job_spec> from_template(std::string_view id, job_spec spec) const;
+  /// `spec` made from managed template `name_version` ("AWS-Reboot:1.0", or without the
+  /// version: the newest) and `spec.document_parameters`: the substituted document, the
+  /// template's description when `spec` has none, job::template_id "<name>:<version>".
+  /// Errors: resource_not_found (no such template), invalid_request (spec has a document;
+  /// a parameter unknown, missing or not matching its regex).
+  static result<job_spec> from_managed_template(std::string_view name_version, job_spec spec);
 
   std::optional<job> describe_job(std::string_view id) const;
   std::optional<execution> describe_execution(std::string_view job_id,
