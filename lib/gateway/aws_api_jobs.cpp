@@ -90,8 +90,7 @@ std::optional<std::string> name_of_arn(std::string_view arn, std::string_view ki
 
 // CreateJob fields this gateway does not implement: refused, never ignored.
 constexpr std::string_view unsupported_fields[] = {"documentSource", "presignedUrlConfig",
-                                                   "namespaceId", "schedulingConfig",
-                                                   "destinationPackageVersions"};
+                                                   "namespaceId", "destinationPackageVersions"};
 
 /// CreateJob's documentParameters (a map of strings) into `out`.
 std::optional<net::http_reply> document_parameters(const rapidjson::Value& body,
@@ -155,6 +154,11 @@ std::optional<net::http_reply> job_configs(const rapidjson::Value& body, jobs::j
     auto r = jobs::parse_retry_config(*v);
     if (!r) return invalid(r.fail().message);
     spec.retry_criteria = std::move(*r);
+  }
+  if (auto v = member("schedulingConfig")) {
+    auto r = jobs::parse_scheduling_config(*v);
+    if (!r) return invalid(r.fail().message);
+    spec.scheduling = *r;
   }
   return std::nullopt;
 }
@@ -271,7 +275,8 @@ net::http_reply list_jobs(call& c) {
   if (bad) return *bad;
   const std::string status = c.r.query_param("status");
   if (!status.empty() && !jobs::parse_job_status(status)) {
-    return invalid("status: expected IN_PROGRESS, CANCELED, DELETION_IN_PROGRESS or COMPLETED");
+    return invalid(
+        "status: expected IN_PROGRESS, CANCELED, DELETION_IN_PROGRESS, COMPLETED or SCHEDULED");
   }
   if (!c.r.query_param("thingGroupId").empty()) return invalid("thingGroupId: use thingGroupName");
   const std::string group = c.r.query_param("thingGroupName");

@@ -106,6 +106,17 @@ rapidjson::Value write_job(const job& j, const std::vector<execution>& execution
   } else if (!j.template_id.empty()) {
     put_arn(o, "jobTemplateArn", arn_prefix, "jobtemplate", j.template_id, a);
   }
+  if (j.scheduling.enabled()) {
+    rapidjson::Value s(rapidjson::kObjectType);
+    if (j.scheduling.start_time != 0) {
+      put(s, "startTime", format_date_time(j.scheduling.start_time), a);
+    }
+    if (j.scheduling.end_time != 0) put(s, "endTime", format_date_time(j.scheduling.end_time), a);
+    if (j.scheduling.behavior != end_behavior::none) {
+      put(s, "endBehavior", to_string(j.scheduling.behavior), a);
+    }
+    o.AddMember("schedulingConfig", s, a);
+  }
   if (!j.document_parameters.empty()) {
     rapidjson::Value m(rapidjson::kObjectType);
     for (const auto& [k, v] : j.document_parameters) put(m, k, v, a);

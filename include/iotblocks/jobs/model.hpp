@@ -12,6 +12,7 @@
 
 #include <iotblocks/core/export.hpp>
 #include <iotblocks/jobs/error.hpp>
+#include <iotblocks/jobs/scheduling.hpp>
 
 #include <array>
 #include <cstddef>
@@ -27,8 +28,8 @@ IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::jobs {
 
-/// A job's status (AWS's JobStatus without SCHEDULED).
-enum class job_status { in_progress, canceled, completed, deletion_in_progress };
+/// A job's status (AWS's JobStatus). SCHEDULED: a schedulingConfig startTime not reached yet.
+enum class job_status { in_progress, canceled, completed, deletion_in_progress, scheduled };
 
 /// A job execution's status (AWS's JobExecutionStatus).
 enum class execution_status {
@@ -247,6 +248,10 @@ struct job {
   /// "<name>:<version>" (managed_templates.hpp).
   std::string template_id = {};
   parameter_map document_parameters = {};  ///< CreateJob's documentParameters
+  /// schedulingConfig: SCHEDULED until start_time (its things wait in
+  /// store::rollout_targets); at end_time its behavior applies once (schedule_ended).
+  scheduling_config scheduling = {};
+  bool schedule_ended = false;
   friend bool operator==(const job&, const job&) = default;
 };
 
