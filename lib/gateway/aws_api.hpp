@@ -107,6 +107,8 @@ bool is_dynamic_group(call& c, std::string_view group);
 /// The thing is in `group` now: the IN_PROGRESS continuous jobs that target the group or an
 /// ancestor give it an execution (aws_api_groups.cpp).
 void reached_by_group_jobs(call& c, std::string_view thing);
+/// describe- and update-event-configurations (aws_api_events.cpp), part of iot_operations().
+std::span<const operation> event_operations();
 /// Provisioning templates and their versions (aws_api_provisioning.cpp), part of iot_operations().
 std::span<const operation> provisioning_template_operations();
 /// Nothing when a thing may be given `type` (empty: no type), else the AWS error (404 for a

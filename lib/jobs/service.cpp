@@ -194,11 +194,6 @@ auto retry_changed(F&& attempt) {
 
 }  // namespace
 
-struct service::pending_view {
-  std::vector<std::string> ids;  // sorted, for set comparison
-  std::string next;
-};
-
 service::service(store& s, const clock& c, const jobs::limits& l)
     : store_(s), clock_(c), limits_(l), sequence_(s.last_sequence()) {}
 
@@ -231,6 +226,20 @@ service::pending_view service::view_of(std::string_view thing) const {
 void service::push_changes(const pending_view& before, std::string_view thing, std::int64_t now,
                            std::vector<message>& out) const {
   if (notify_filter_ && !notify_filter_(thing)) return;
+  build_pushes(before, thing, now, out, nullptr);
+}
+
+std::vector<message> service::pushes_since(std::string_view thing, pending_view& last) const {
+  std::vector<message> out;
+  std::lock_guard lock{mutex_};
+  pending_view now_view;
+  build_pushes(last, thing, now(), out, &now_view);
+  last = std::move(now_view);
+  return out;
+}
+
+void service::build_pushes(const pending_view& before, std::string_view thing, std::int64_t now,
+                           std::vector<message>& out, pending_view* after) const {
   const auto list = store_.pending(thing);
   std::vector<std::string> ids;
   ids.reserve(list.size());
@@ -274,6 +283,7 @@ void service::push_changes(const pending_view& before, std::string_view thing, s
     w.EndObject();
     out.push_back({topic_prefix(thing) + "/notify-next", text(b)});
   }
+  if (after != nullptr) *after = {std::move(ids), next};
 }
 
 // `b.jobs` holds the jobs whose counts the caller already adjusted.

@@ -5,6 +5,7 @@
 #include <iotblocks/registry/registry.hpp>
 #include <iotblocks/registry/thing_types.hpp>
 
+#include "registry/change_queue.hpp"
 #include "registry/sqlite_type_store.hpp"
 
 #include <map>
@@ -21,6 +22,7 @@ constexpr int max_attempts = 8;
 }  // namespace
 
 struct thing_types::impl {
+  detail::change_queue changes;
   std::unique_ptr<thing_type_store> db;
   const iotblocks::clock& clock;
   thing_types_options opts;
@@ -114,6 +116,7 @@ result<thing_type> thing_types::create(thing_type t) {
                                            "' is not [a-zA-Z0-9_.,@/:#-]{1,128}");
     }
   }
+  detail::changes_flush flush{p_->changes};
   std::lock_guard lock{p_->mutex};
   return p_->change([&]() -> result<thing_type> {
     if (p_->types.count(t.name)) {
@@ -125,6 +128,7 @@ result<thing_type> thing_types::create(thing_type t) {
     made.created_ms = p_->clock.now_ms();
     if (auto r = p_->db->insert_type(made); !r) return r.fail();
     p_->types.emplace(made.name, made);
+    p_->changes.push(thing_type_change{change_op::created, made});
     return made;
   });
 }
@@ -148,6 +152,7 @@ std::vector<thing_type> thing_types::list(std::string_view name) const {
 }
 
 result<thing_type> thing_types::deprecate(std::string_view name, bool undo) {
+  detail::changes_flush flush{p_->changes};
   std::lock_guard lock{p_->mutex};
   return p_->change([&]() -> result<thing_type> {
     auto t = p_->find(name);
@@ -157,11 +162,13 @@ result<thing_type> thing_types::deprecate(std::string_view name, bool undo) {
     if (!undo) next.deprecated_ms = p_->clock.now_ms();
     if (auto r = p_->db->update_type(next); !r) return r.fail();
     **t = next;
+    p_->changes.push(thing_type_change{change_op::updated, next});
     return next;
   });
 }
 
 result<void> thing_types::remove(std::string_view name) {
+  detail::changes_flush flush{p_->changes};
   std::lock_guard lock{p_->mutex};
   return p_->change([&]() -> result<void> {
     auto t = p_->find(name);
@@ -176,10 +183,14 @@ result<void> thing_types::remove(std::string_view name) {
                   "thing type " + std::string(name) + " was deprecated less than 5 minutes ago");
     }
     if (auto r = p_->db->delete_type(name); !r) return r;
-    p_->types.erase(p_->types.find(name));
+    const auto gone = p_->types.find(name);
+    p_->changes.push(thing_type_change{change_op::deleted, gone->second});
+    p_->types.erase(gone);
     return {};
   });
 }
+
+void thing_types::on_change(change_observer f) { p_->changes.observe(std::move(f)); }
 
 result<void> thing_types::assignable(std::string_view name) const {
   std::lock_guard lock{p_->mutex};

@@ -145,11 +145,24 @@ class service {
   /// The device API: one request on a parsed topic.
   outcome handle(const jobs_topic& t, std::string_view payload);
 
+  /// A thing's pending executions as its last pushes told it (empty: none).
+  struct pending_view {
+    std::vector<std::string> ids;  ///< "jobId#executionNumber", sorted
+    std::string next;              ///< the first of them in queue order
+  };
+  /// The notify / notify-next pushes that take a device from `last` to the thing's pending
+  /// executions now (none when nothing changed), and `last` set to now. For a process that
+  /// pushes what other processes changed on a shared store (`jobs worker`); ignores
+  /// notify_filter().
+  std::vector<message> pushes_since(std::string_view thing, pending_view& last) const;
+
  private:
-  struct pending_view;
   pending_view view_of(std::string_view thing) const;
   void push_changes(const pending_view& before, std::string_view thing, std::int64_t now,
                     std::vector<message>& out) const;
+  /// push_changes without the filter; `after`, if given, receives the view now.
+  void build_pushes(const pending_view& before, std::string_view thing, std::int64_t now,
+                    std::vector<message>& out, pending_view* after) const;
   /// Commits `b` (deferred) and builds the pushes under `lock`, then releases it and waits
   /// until `b` is durable, so that concurrent callers' commits are grouped.
   result<std::vector<message>> commit_and_push(batch& b, const std::vector<std::string>& things,
