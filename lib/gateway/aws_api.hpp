@@ -81,6 +81,8 @@ std::span<const operation> data_operations();
 /// AWS IoT Jobs: control-plane operations (part of iot_operations()) and the jobs data
 /// plane, signing name "iot-jobs-data" (aws_api_jobs.cpp).
 std::span<const operation> jobs_operations();
+/// ListManagedJobTemplates, DescribeManagedJobTemplate (aws_api_jobs_managed.cpp).
+std::span<const operation> managed_job_template_operations();
 std::span<const operation> jobs_data_operations();
 /// Static thing groups (aws_api_groups.cpp), part of iot_operations().
 std::span<const operation> group_operations();
