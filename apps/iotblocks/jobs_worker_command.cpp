@@ -31,6 +31,7 @@
 #endif
 
 #include "broker_url.hpp"
+#include "service_worker_options.hpp"
 #include "worker_loop.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -53,19 +54,9 @@ namespace {
 
 namespace asio = boost::asio;
 
-struct jobs_worker_args {
-  std::string broker = "mqtt://127.0.0.1:1883";
-  std::string store;
-  std::string group = "iotblocks-jobs";
-  std::string client_id;
-  std::string request_prefix;
-  std::string ca_file, cert_file, key_file;
-  bool insecure = false;
-  unsigned stats_seconds = 0;
-  unsigned reply_qos = 1;
-  unsigned max_in_flight = 256;
+struct jobs_worker_args : service_worker_options {
+  jobs_worker_args() { group = "iotblocks-jobs"; }
   unsigned tick_ms = 1000;
-  std::uint32_t session_expiry = 3600;
 };
 
 /// The request topics after "$aws/" (or --request-prefix); replies and pushes match none.
@@ -337,42 +328,16 @@ void setup(CLI::App& root) {
       "worker",
       "Serve $aws/things/+/jobs/# from an MQTT 5 broker; workers sharing --share-group split "
       "the requests");
-  w->add_option("--broker", a.broker, "mqtt://host[:port], mqtts://host[:port] or host[:port]")
-      ->capture_default_str();
-  w->add_option("--store", a.store, "sqlite:PATH (one process) or postgresql://… (libpq URI)")
-      ->required();
-  w->add_option("--share-group", a.group,
-                "shared-subscription group ($share/<group>/…); also names the pushes' lease")
-      ->capture_default_str();
-  w->add_option("--request-prefix", a.request_prefix,
-                "the requests arrive on <prefix>things/… instead of $aws/things/… (a bridge's "
-                "remapping, for brokers whose shared subscriptions miss $ topics: mosquitto 2.0)");
-  w->add_option("--client-id", a.client_id,
-                "MQTT client id; a named worker keeps its session (default <group>-jobs-<pid>)");
-  w->add_option("--ca-file", a.ca_file, "CAs that verify the broker (turns TLS on)");
-  w->add_option("--cert", a.cert_file, "client certificate chain for mutual TLS (turns TLS on)");
-  w->add_option("--key", a.key_file, "its private key");
-  w->add_flag("--insecure", a.insecure, "TLS: accept any broker certificate");
-  w->add_option("--reply-qos", a.reply_qos, "QoS of the replies and pushes")
-      ->check(CLI::Range(0, 1))
-      ->capture_default_str();
-  w->add_option("--max-in-flight", a.max_in_flight,
-                "most unacknowledged requests held (MQTT 5 Receive Maximum)")
-      ->check(CLI::Range(1, 65535))
-      ->capture_default_str();
+  add_service_worker_options(*w, a, "jobs",
+                             "sqlite:PATH (one process) or postgresql://… (libpq URI)",
+                             "shared-subscription group ($share/<group>/…); also names the "
+                             "pushes' lease",
+                             "QoS of the replies and pushes");
   w->add_option("--tick-ms", a.tick_ms, "how often timeouts and rollouts are checked")
       ->check(CLI::Range(10, 60000))
       ->capture_default_str();
-  w->add_option("--session-expiry", a.session_expiry,
-                "seconds the broker keeps a named worker's session (--client-id)")
-      ->capture_default_str();
-  w->add_option("--stats", a.stats_seconds, "print counts every N seconds (0: only at exit)");
   w->callback([] {
-    if (a.group.empty() || a.group.find_first_of("/+#") != std::string::npos)
-      throw error(usage, "--share-group: expected a name without '/', '+' or '#'");
-    if (!a.request_prefix.empty() && (!a.request_prefix.ends_with('/') ||
-                                      a.request_prefix.find_first_of("+#") != std::string::npos))
-      throw error(usage, "--request-prefix: expected topic levels ending in '/', no wildcards");
+    check_service_worker_options(a);
     run_jobs_worker(a);
   });
 }
