@@ -8,6 +8,7 @@
 #include <iotblocks/core/clock.hpp>
 
 #include "registry/change_queue.hpp"
+#include "registry/shared_view.hpp"
 #include "registry/sqlite_group_store.hpp"
 
 #include <algorithm>
@@ -18,9 +19,6 @@ namespace iotblocks::registry {
 namespace {
 
 failure fail(error e, std::string message) { return failure{e, std::move(message), {}}; }
-
-/// Attempts of one write that keeps meeting changes made by other processes.
-constexpr int max_attempts = 8;
 
 using name_set = std::set<std::string, std::less<>>;
 
@@ -41,14 +39,14 @@ result<void> check_properties(const thing_group& g) {
 
 }  // namespace
 
-struct thing_groups::impl {
+struct thing_groups::impl : detail::shared_view<thing_groups::impl> {
+  static constexpr const char* kept_changing = "the thing groups kept changing: ";
   detail::change_queue changes;
   std::unique_ptr<thing_group_store> db;
   thing_groups_options opts;
   std::mutex mutex;
   /// Taken before `mutex` by every change, and held by a batch from begin to end.
   std::recursive_mutex gate;
-  std::chrono::steady_clock::time_point last_sync{};
   std::map<std::string, thing_group, std::less<>> groups;
   std::map<std::string, name_set, std::less<>> members;   // group → things
   std::map<std::string, name_set, std::less<>> of_thing;  // thing → groups
@@ -68,36 +66,8 @@ struct thing_groups::impl {
       members[group].insert(thing);
       of_thing[thing].insert(std::move(group));
     }
-    last_sync = std::chrono::steady_clock::now();
+    loaded();
     return {};
-  }
-
-  /// Loads again when another process changed the store (reads look at most every
-  /// sync_interval and are served from memory when the store does not answer).
-  result<void> sync(bool write) {
-    const auto now = std::chrono::steady_clock::now();
-    if (!write && now - last_sync < opts.sync_interval) return {};
-    last_sync = now;
-    auto changed = db->changed_elsewhere();
-    if (!changed) return write ? result<void>{changed.fail()} : result<void>{};
-    if (!*changed) return {};
-    auto r = reload();
-    return write ? r : result<void>{};
-  }
-
-  /// Runs `fn()` (checks on the in-memory state, then one store write) after a sync; again
-  /// on fresh state while the store reports a change made meanwhile by another process.
-  template <class F>
-  auto change(F&& fn) -> decltype(fn()) {
-    if (auto s = sync(true); !s) return s.fail();
-    for (int attempt = 1;; ++attempt) {
-      auto r = fn();
-      if (r || r.error() != error::store_changed) return r;
-      if (attempt == max_attempts) {
-        return fail(error::storage, "the thing groups kept changing: " + r.describe());
-      }
-      if (auto s = reload(); !s) return s.fail();
-    }
   }
 
   std::vector<std::string> chain(std::string_view name) const {  // root first, without name

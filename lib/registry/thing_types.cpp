@@ -6,6 +6,7 @@
 #include <iotblocks/registry/thing_types.hpp>
 
 #include "registry/change_queue.hpp"
+#include "registry/shared_view.hpp"
 #include "registry/sqlite_type_store.hpp"
 
 #include <map>
@@ -16,18 +17,15 @@ namespace {
 
 failure fail(error e, std::string message) { return failure{e, std::move(message), {}}; }
 
-/// Attempts of one write that keeps meeting changes made by other processes.
-constexpr int max_attempts = 8;
-
 }  // namespace
 
-struct thing_types::impl {
+struct thing_types::impl : detail::shared_view<thing_types::impl> {
+  static constexpr const char* kept_changing = "the thing types kept changing: ";
   detail::change_queue changes;
   std::unique_ptr<thing_type_store> db;
   const iotblocks::clock& clock;
   thing_types_options opts;
   std::mutex mutex;
-  std::chrono::steady_clock::time_point last_sync{};
   std::map<std::string, thing_type, std::less<>> types;
 
   impl(std::unique_ptr<thing_type_store> s, const iotblocks::clock& c, const thing_types_options& o)
@@ -38,36 +36,8 @@ struct thing_types::impl {
     if (!all) return std::move(all).take_failure();
     types.clear();
     for (auto& t : *all) types.emplace(t.name, std::move(t));
-    last_sync = std::chrono::steady_clock::now();
+    loaded();
     return {};
-  }
-
-  /// Loads again when another process changed the store (reads look at most every
-  /// sync_interval and are served from memory when the store does not answer).
-  result<void> sync(bool write) {
-    const auto now = std::chrono::steady_clock::now();
-    if (!write && now - last_sync < opts.sync_interval) return {};
-    last_sync = now;
-    auto changed = db->changed_elsewhere();
-    if (!changed) return write ? result<void>{changed.fail()} : result<void>{};
-    if (!*changed) return {};
-    auto r = reload();
-    return write ? r : result<void>{};
-  }
-
-  /// Runs `fn()` after a sync; again on fresh state while the store reports a change made
-  /// meanwhile by another process.
-  template <class F>
-  auto change(F&& fn) -> decltype(fn()) {
-    if (auto s = sync(true); !s) return s.fail();
-    for (int attempt = 1;; ++attempt) {
-      auto r = fn();
-      if (r || r.error() != error::store_changed) return r;
-      if (attempt == max_attempts) {
-        return fail(error::storage, "the thing types kept changing: " + r.describe());
-      }
-      if (auto s = reload(); !s) return s.fail();
-    }
   }
 
   result<thing_type*> find(std::string_view name) {
