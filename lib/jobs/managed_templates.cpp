@@ -189,7 +189,7 @@ result<std::string> substitute_parameters(std::string_view document, const param
 result<std::string> document_from_template(const managed_template& t, const parameter_map& values) {
   for (const auto& [key, value] : values) {
     const auto p = std::find_if(t.parameters.begin(), t.parameters.end(),
-                                [&](const document_parameter& x) { return x.key == key; });
+                                [&k = key](const document_parameter& x) { return x.key == k; });
     if (p == t.parameters.end()) {
       return bad("documentParameters: " + key + " is not a parameter of the managed template " +
                  std::string(t.name));
