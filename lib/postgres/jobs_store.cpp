@@ -6,12 +6,12 @@
 #include <iotblocks/postgres/jobs_store.hpp>
 
 #include "jobs/store_rows.hpp"
+#include "postgres/columns.hpp"
 #include "postgres/connection.hpp"
 #include "postgres/prepared.hpp"
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <map>
 #include <mutex>
 #include <string>
@@ -137,12 +137,7 @@ constexpr const char* append_rollout_sql =
 #undef IOTBLOCKS_JOB_COLUMNS
 #undef IOTBLOCKS_EXECUTION_COLUMNS
 
-std::optional<std::int64_t> to_int64(std::string_view s) {
-  std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
+using detail::to_int64;
 
 std::string num(std::int64_t v) { return std::to_string(v); }
 std::string num(std::uint64_t v) { return std::to_string(v); }
