@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "anomaly/noise.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -13,6 +15,8 @@
 
 namespace iotblocks::anomaly {
 namespace {
+
+using testing::noise;
 
 constexpr std::int64_t five_minutes = 300'000;
 
@@ -155,14 +159,6 @@ TEST_P(EveryDetector, ScoresAreInTheUnitIntervalAndRankLikeTheRawStatistic) {
 
 INSTANTIATE_TEST_SUITE_P(All, EveryDetector,
                          ::testing::Values("pewma", "ewma", "ensemble", "bocpd"));
-
-std::vector<double> noise(std::size_t n, double mean, double sd, unsigned seed) {
-  std::mt19937_64 rng{seed};
-  std::normal_distribution<double> g{mean, sd};
-  std::vector<double> v(n);
-  for (auto& x : v) x = g(rng);
-  return v;
-}
 
 TEST(Ensemble, FlagsASpikeOnceAndRestsAfterwards) {
   series s{make_detector("ensemble").value()};
