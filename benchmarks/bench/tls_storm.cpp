@@ -70,6 +70,7 @@ struct storm {
       fail("connect: " + ec.message());
       co_return session;
     }
+    stream.next_layer().set_option(tcp::no_delay{true}, ec);  // CONNECT right after Finished
     co_await stream.async_handshake(ssl::stream_base::client,
                                     asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
