@@ -30,7 +30,7 @@
 #   SHAPES (default "fan-in fan-out wildcard retained persistent storm"), QOS (default "0 1 2"),
 #   WINDOW (publishes outstanding per publisher, default 64), INFLIGHT_IN / INFLIGHT_OUT /
 #   INFLIGHT_WILD / INFLIGHT_PERSISTENT (end-to-end window per publisher, defaults 10 / 50 / 2 /
-#   10; 0 = open loop), INFLIGHT_OUT_QOS (broker in-flight QoS 1/2 per subscriber, both
+#   200; 0 = open loop), INFLIGHT_OUT_QOS (broker in-flight QoS 1/2 per subscriber, both
 #   brokers, default 256), WILDCARD_SUBS (1000), RETAINED (10000), STORM (10000 clients),
 #   AUTOSAVE (mosquitto autosave_interval, default 1800 s, its own default),
 #   IDLE (idle connections, default 10000; 0 skips; 100000 needs `ulimit -n` above it,
@@ -48,7 +48,7 @@ threads=${thread_counts%% *}  # the gateway of tables 2 and 3
 shape_names=${SHAPES:-fan-in fan-out wildcard retained persistent storm}
 qos_levels=${QOS:-0 1 2}
 inflight_wild=${INFLIGHT_WILD:-2}
-inflight_persistent=${INFLIGHT_PERSISTENT:-10}
+inflight_persistent=${INFLIGHT_PERSISTENT:-200}
 wildcard_subs=${WILDCARD_SUBS:-1000}
 retained=${RETAINED:-10000}
 storm=${STORM:-10000}
@@ -120,8 +120,8 @@ CONF
 
 # The gateways (one per THREADS entry) with the real configuration schema
 # (docs/gateway.md): a TCP and a TLS listener, no HTTP listener, no rules, no
-# policies, default limits except the in-flight cap matched with mosquitto's above;
-# the durable session store in data_dir.
+# policies, default limits except the in-flight cap and the offline queue (default 1000)
+# matched with mosquitto's above; the durable session store in data_dir.
 gateways=()  # name:port:tls_port:pid
 for t in $thread_counts; do
   gport=$(free_port); gtls=$(free_port)
@@ -130,7 +130,7 @@ for t in $thread_counts; do
                {"type": "mqtts", "address": "127.0.0.1", "port": $gtls,
                 "tls": {"cert_file": "$work/server.pem", "key_file": "$work/server.key"}}],
  "data_dir": "$work/gw-data-$t", "threads": $t,
- "limits": {"max_inflight_out": $inflight_qos}}
+ "limits": {"max_inflight_out": $inflight_qos, "max_offline_messages": 100000}}
 CONF
   "$cli" gateway check-config "$work/gw-$t.json" > /dev/null
   "$cli" gateway run --config "$work/gw-$t.json" > "$work/gw-$t.log" 2>&1 & gpid=$!; pids+=("$gpid")
