@@ -1,6 +1,8 @@
 // AWS IoT Jobs in the gateway: the service, its router on the broker, the timeouts.
 #include "gateway/jobs_plane.hpp"
 
+#include "gateway/jobs_event_store.hpp"
+
 #include "gateway/shared_stores.hpp"
 
 #include <iotblocks/core/bytes.hpp>
@@ -9,10 +11,33 @@ namespace iotblocks::gateway {
 
 result<std::unique_ptr<jobs_plane>> jobs_plane::open(const std::string& url,
                                                      const std::filesystem::path& dir,
-                                                     broker::broker& b) {
+                                                     broker::broker& b,
+                                                     const event_config_store* events,
+                                                     event_context ctx) {
   auto s = detail::open_jobs_store(url, dir);
   if (!s) return failure{s.error(), "jobs store: " + s.describe(), {}};
-  return std::unique_ptr<jobs_plane>(new jobs_plane(std::move(*s), b));
+  if (events == nullptr) return std::unique_ptr<jobs_plane>(new jobs_plane(std::move(*s), b));
+  // The plane is made after its store: the sink reaches it through a pointer set below.
+  auto plane = std::make_shared<jobs_plane*>(nullptr);
+  auto wrapped = std::make_unique<jobs_event_store>(
+      std::move(*s),
+      [events] {
+        return std::pair{events->enabled("JOB"), events->enabled("JOB_EXECUTION")};
+      },
+      [plane](std::vector<jobs_event> e) { (*plane)->publish_events(e); });
+  std::unique_ptr<jobs_plane> p(new jobs_plane(std::move(wrapped), b));
+  p->events_ = events;
+  p->events_ctx_ = std::move(ctx);
+  *plane = p.get();
+  return p;
+}
+
+void jobs_plane::publish_events(const std::vector<jobs_event>& events) {
+  const auto ctx = event_context_now(events_ctx_);
+  std::vector<event_message> messages;
+  messages.reserve(events.size());
+  for (const auto& e : events) messages.push_back(jobs_event_message(e, ctx));
+  publish_enabled(*events_, broker_, std::move(messages));
 }
 
 jobs_plane::jobs_plane(std::unique_ptr<jobs::store> s, broker::broker& b)
