@@ -4,8 +4,8 @@
 // batch is durable), whichever route made the change: the AWS API, a device, a rollout, a
 // timeout, an abort, a thing's deletion.
 //
-//   auto events = jobs_events_of(batch, store);   // before `batch` commits on `store`
-//   for (auto& e : events) for (auto& m : jobs_event_messages(e, ctx)) publish(m.topic, m.payload);
+//   auto events = jobs_events_of(batch, store, true, true);  // before `batch` commits on `store`
+//   for (auto& e : events) publish(jobs_event_message(e, ctx));  // once `batch` is durable
 #pragma once
 
 #include <iotblocks/jobs/model.hpp>
