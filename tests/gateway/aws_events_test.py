@@ -7,7 +7,7 @@ seen by mosquitto_sub over mTLS with a certificate whose policy allows iot:Subsc
 iot:Receive on them; each enabled event arrives once, disabled types publish nothing, a
 subscriber allowed to receive thing events only gets those only, and the configuration
 survives a restart. Jobs events: JOB and JOB_EXECUTION from the CLI, botocore's iot-jobs-data,
-the console's route and a thing's deletion, each once when enabled and none for a refused change;
+the console's route, a thing's deletion and a device over MQTT, each once when enabled and none for a refused change;
 POLICY, CERTIFICATE and CA_CERTIFICATE are stored but publish nothing (AWS documents no topic).
 
   tests/gateway/aws_events_test.py build/<dir>/apps/iotblocks/iotblocks
@@ -119,7 +119,7 @@ def admin(gw, method, path, body):
         return e.code
 
 
-def jobs_events(gw, iot, data, monitor):
+def jobs_events(gw, d, ca, iot, data, monitor):
     """JOB and JOB_EXECUTION events: none while disabled, each once when enabled, none for a
     refused change; POLICY, CERTIFICATE and CA_CERTIFICATE are stored but publish nothing."""
     arn = jobs_test.thing_arn
@@ -171,8 +171,26 @@ def jobs_events(gw, iot, data, monitor):
     check(code is None, "create-job fw-3 %s" % code)
     _, code = call(iot, "delete_thing", thingName="dev-2")
     check(code is None, "delete-thing dev-2 (its fw-3 execution REMOVED) %s" % code)
+    # A device over MQTT (mosquitto_pub over mTLS): the broker's jobs topics.
+    cert, key = group_test.device(iot, d, "dev-3")
+    principals, _ = call(iot, "list_thing_principals", thingName="dev-3")
+    call(iot, "create_policy", policyName="dev-3-jobs", policyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iot:Connect", "Resource": PREFIX + "client/dev-3"},
+            {"Effect": "Allow", "Action": "iot:Publish",
+             "Resource": PREFIX + "topic/$aws/things/dev-3/jobs/*"}]}))
+    _, code = call(iot, "attach_policy", policyName="dev-3-jobs",
+                   target=principals["principals"][0])
+    check(code is None, "attach-policy dev-3-jobs %s" % code)
+    _, code = call(iot, "create_job", jobId="fw-4", targets=[arn("dev-3")], document="{}")
+    check(code is None, "create-job fw-4 %s" % code)
+    r = base.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(gw.ports["mqtts"]), "--cafile",
+                  ca, "--cert", cert, "--key", key, "-i", "dev-3", "-V", "mqttv5", "-q", "1",
+                  "-t", "$aws/things/dev-3/jobs/fw-4/update", "-m",
+                  '{"status":"REJECTED","statusDetails":{"why":"battery"}}'])
+    check(r.returncode == 0, "the device's REJECTED over MQTT " + r.stderr)
 
-    seen = monitor.until("$aws/events/jobExecution/fw-3/removed")
+    seen = monitor.until("$aws/events/jobExecution/fw-4/rejected")
     expected = [
         "$aws/events/jobExecution/fw-1/succeeded",
         "$aws/events/job/fw-1/completed",  # in the batch of dev-2's FAILED: the job first
@@ -183,6 +201,8 @@ def jobs_events(gw, iot, data, monitor):
         "$aws/events/job/fw-2/deleted",
         "$aws/events/job/fw-3/completed",
         "$aws/events/jobExecution/fw-3/removed",
+        "$aws/events/job/fw-4/completed",
+        "$aws/events/jobExecution/fw-4/rejected",
     ]
     topics = [t for t, _ in seen]
     check(topics == expected, "each jobs event once, none while disabled or for a refused change, "
@@ -232,6 +252,12 @@ def jobs_events(gw, iot, data, monitor):
     p = by.get("$aws/events/jobExecution/fw-3/removed", {})
     check(common_jobs(p, "JOB_EXECUTION", "removed") and p.get("status") == "REMOVED"
           and p.get("thingArn") == arn("dev-2"), "JOB_EXECUTION removed payload %s" % p)
+    p = by.get("$aws/events/jobExecution/fw-4/rejected", {})
+    check(common_jobs(p, "JOB_EXECUTION", "rejected") and p.get("status") == "REJECTED"
+          and p.get("statusDetails") == {"why": "battery"}, "JOB_EXECUTION rejected payload %s" % p)
+    p = by.get("$aws/events/job/fw-4/completed", {})
+    check(p.get("jobProcessDetails", {}).get("numberOfRejectedThings") == 1,
+          "JOB completed after a rejection %s" % p)
 
 
 def scenario(gw, d, ca):
@@ -389,7 +415,7 @@ def scenario(gw, d, ca):
               and isinstance(p.get("deprecationDate"), int)
               and p.get("searchableAttributes") == ["watts"] and UUID.match(p.get("thingTypeId", "")),
               "THING_TYPE_EVENT on deprecate, nothing for the disabled THING %s" % seen)
-        jobs_events(gw, iot, data, monitor)
+        jobs_events(gw, d, ca, iot, data, monitor)
     finally:
         monitor.stop()
         narrow.stop()
