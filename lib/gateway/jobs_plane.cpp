@@ -2,7 +2,6 @@
 #include "gateway/jobs_plane.hpp"
 
 #include "gateway/jobs_event_store.hpp"
-
 #include "gateway/shared_stores.hpp"
 
 #include <iotblocks/core/bytes.hpp>
@@ -16,20 +15,17 @@ result<std::unique_ptr<jobs_plane>> jobs_plane::open(const std::string& url,
                                                      event_context ctx) {
   auto s = detail::open_jobs_store(url, dir);
   if (!s) return failure{s.error(), "jobs store: " + s.describe(), {}};
-  if (events == nullptr) return std::unique_ptr<jobs_plane>(new jobs_plane(std::move(*s), b));
-  // The plane is made after its store: the sink reaches it through a pointer set below.
-  auto plane = std::make_shared<jobs_plane*>(nullptr);
-  auto wrapped = std::make_unique<jobs_event_store>(
-      std::move(*s),
-      [events] {
+  return std::unique_ptr<jobs_plane>(new jobs_plane(std::move(*s), b, events, std::move(ctx)));
+}
+
+std::unique_ptr<jobs::store> jobs_plane::with_events(std::unique_ptr<jobs::store> s) {
+  if (events_ == nullptr) return s;
+  return std::make_unique<jobs_event_store>(
+      std::move(s),
+      [events = events_] {
         return std::pair{events->enabled("JOB"), events->enabled("JOB_EXECUTION")};
       },
-      [plane](std::vector<jobs_event> e) { (*plane)->publish_events(e); });
-  std::unique_ptr<jobs_plane> p(new jobs_plane(std::move(wrapped), b));
-  p->events_ = events;
-  p->events_ctx_ = std::move(ctx);
-  *plane = p.get();
-  return p;
+      [this](std::vector<jobs_event> e) { publish_events(e); });
 }
 
 void jobs_plane::publish_events(const std::vector<jobs_event>& events) {
@@ -40,8 +36,11 @@ void jobs_plane::publish_events(const std::vector<jobs_event>& events) {
   publish_enabled(*events_, broker_, std::move(messages));
 }
 
-jobs_plane::jobs_plane(std::unique_ptr<jobs::store> s, broker::broker& b)
-    : store_(std::move(s)),
+jobs_plane::jobs_plane(std::unique_ptr<jobs::store> s, broker::broker& b,
+                       const event_config_store* events, event_context ctx)
+    : events_(events),
+      events_ctx_(std::move(ctx)),
+      store_(with_events(std::move(s))),
       // CreateJob's 100 targets may be thing groups: no limit on the things they expand to.
       service_(std::make_unique<jobs::service>(*store_, default_clock(),
                                                jobs::limits{}.max_targets(std::size_t{1} << 24))),

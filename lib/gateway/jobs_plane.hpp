@@ -45,7 +45,10 @@ class jobs_plane {
   jobs::router& router() noexcept { return *router_; }
 
  private:
-  jobs_plane(std::unique_ptr<jobs::store> s, broker::broker& b);
+  jobs_plane(std::unique_ptr<jobs::store> s, broker::broker& b, const event_config_store* events,
+             event_context ctx);
+  /// `s` wrapped in a jobs_event_store publishing through this plane (`s` without `events_`).
+  std::unique_ptr<jobs::store> with_events(std::unique_ptr<jobs::store> s);
   /// Publishes the enabled ones of `events` (jobs_event_store's sink).
   void publish_events(const std::vector<jobs_event>& events);
   const event_config_store* events_ = nullptr;
