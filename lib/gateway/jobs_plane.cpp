@@ -64,6 +64,8 @@ void jobs_plane::publish(std::vector<jobs::message> messages) {
 }
 
 void jobs_plane::tick() {
+  // What another process (`iotblocks jobs` on the same SQLite file) changed, and its pushes.
+  if (auto owed = service_->take_announced()) publish(std::move(*owed));
   auto out = service_->tick(default_clock().now());
   if (out) publish(std::move(*out));
 }

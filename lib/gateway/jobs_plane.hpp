@@ -37,7 +37,9 @@ class jobs_plane {
   bool on_publish(std::string_view topic, std::string_view payload);
   /// Publishes messages (replies, notify, notify-next) through the broker.
   void publish(std::vector<jobs::message> messages);
-  /// Times out executions whose timers expired (the gateway calls it every second).
+  /// Publishes the pushes other processes left owed (service::take_announced, which also
+  /// reads in their changes), then times out executions whose timers expired (the gateway
+  /// calls it every second).
   void tick();
 
   jobs::service& service() noexcept { return *service_; }
