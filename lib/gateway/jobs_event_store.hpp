@@ -66,10 +66,21 @@ class jobs_event_store final : public jobs::store {
   }
   std::vector<std::string> rolling_out() const override { return inner_->rolling_out(); }
   std::vector<std::string> scheduled() const override { return inner_->scheduled(); }
+  std::vector<std::string> schedule_due(std::int64_t now) const override {
+    return inner_->schedule_due(now);
+  }
   std::optional<jobs::job_template> find_template(std::string_view id) const override {
     return inner_->find_template(id);
   }
   std::vector<std::string> template_ids() const override { return inner_->template_ids(); }
+  std::vector<jobs::execution> attempts(std::string_view thing,
+                                        std::string_view job_id) const override {
+    return inner_->attempts(thing, job_id);
+  }
+  std::vector<std::pair<std::string, jobs::pending_view>> announced() const override {
+    return inner_->announced();
+  }
+  bool refresh() override { return inner_->refresh(); }
 
  private:
   std::vector<jobs_event> events_of(const jobs::batch& b) const;
