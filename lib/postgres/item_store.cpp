@@ -9,6 +9,7 @@
 #include <atomic>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <mutex>
 #include <tuple>
 #include <variant>
@@ -205,7 +206,8 @@ result<std::vector<rules::item>> item_store::query(std::string_view table,
   stored_key from{false, "-Infinity", ""}, to{true, "Infinity", ""};
   if (range.from) from = key_of(*range.from, range.numeric);
   if (range.to) to = key_of(*range.to, range.numeric);
-  const std::string limit = std::to_string(range.limit);
+  const std::string limit = std::to_string(
+      std::min<std::size_t>(range.limit, static_cast<std::size_t>(INT64_MAX)));  // bigint
   std::lock_guard lock{p_->m};
   auto rows = p_->read(range.descending ? "rule_items_query_desc" : "rule_items_query_asc",
                        range.descending ? query_desc_sql : query_asc_sql,

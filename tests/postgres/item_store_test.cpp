@@ -78,7 +78,8 @@ TEST(PostgresItemStore, TwoWritersOfOverlappingKeysLoseAndDuplicateNothing) {
   for (int d = 0; d < 7; ++d) {
     rules::range_query all;
     all.limit = n;
-    for (const auto& i : (*b)->query("sigfox", "dev" + std::to_string(d), all).value()) {
+    const auto got = (*b)->query("sigfox", "dev" + std::to_string(d), all).value();  // a copy
+    for (const auto& i : got) {
       EXPECT_TRUE(seen.insert(i.range_key).second) << i.range_key;
       EXPECT_TRUE(i.payload == R"({"by":"a"})" || i.payload == R"({"by":"b"})") << i.payload;
     }

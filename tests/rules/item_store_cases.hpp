@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,6 +74,9 @@ TYPED_TEST_P(ItemStoreCases, QueryByHashKeyInNumericRangeOrder) {
   r.descending = true;
   r.limit = 1;
   EXPECT_EQ(range_keys(s.query("sigfox", "1A2B", r).value()), std::vector<std::string>{"100"});
+  r = {};
+  r.limit = SIZE_MAX;  // no limit
+  EXPECT_EQ(s.query("sigfox", "1A2B", r).value().size(), 3u);
   EXPECT_EQ(s.count("sigfox").value(), 4u);
   EXPECT_EQ(s.count("other").value(), 0u);
   EXPECT_TRUE(s.query("other", "1A2B").value().empty());
