@@ -112,7 +112,7 @@ void BM_ItemStorePutBatch(benchmark::State& state) {
   const auto path = std::filesystem::temp_directory_path() /
                     ("iotblocks_rules_items_" + std::to_string(::getpid()) + ".db");
   std::filesystem::remove(path);
-  auto store = rules::item_store::open(path.string()).value();
+  auto store = rules::sqlite_item_store::open(path.string()).value();
   std::vector<rules::item> batch(1000);
   std::int64_t seq = 0;
   for (auto _ : state) {

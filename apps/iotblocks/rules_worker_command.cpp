@@ -5,7 +5,9 @@
 // when every action it started has finished (republishes included: acknowledged by
 // the broker); with --client-id the session outlives the process, so a restarted
 // worker gets again what a crashed one held. Receive Maximum (--max-in-flight)
-// bounds what a worker holds. Prints JSON lines: one when subscribed, one with the
+// bounds what a worker holds. The dynamoDB actions write to --store (sqlite:PATH, a file;
+// postgresql://…, shared with workers and gateways elsewhere): a redelivered message replaces
+// its item, as PutItem does. Prints JSON lines: one when subscribed, one with the
 // counts when it stops (SIGINT/SIGTERM), and every --stats seconds if asked.
 #include "command.hpp"
 
@@ -14,12 +16,17 @@
 #include <iotblocks/net/mqtt_client.hpp>
 #include <iotblocks/net_rules/transports.hpp>
 #include <iotblocks/rules/engine.hpp>
+#include <iotblocks/rules/item_store.hpp>
 #include <iotblocks/rules/mqtt_properties.hpp>
 #include <iotblocks/topic/syntax.hpp>
 
 #include "broker_url.hpp"
 #include "core/json.hpp"
 #include "worker_loop.hpp"
+
+#ifdef IOTBLOCKS_RULES_WORKER_POSTGRES
+#include <iotblocks/postgres/item_store.hpp>
+#endif
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -46,6 +53,7 @@ struct worker_args {
   std::string group;
   std::string rules_file;
   std::string client_id;
+  std::string store;  ///< of the dynamoDB actions; empty: none (they fail)
   std::string version = "5";
   bool no_share = false;
   unsigned stats_seconds = 0;
@@ -88,6 +96,27 @@ class client_publisher final : public rules::publisher {
   std::atomic<bool> closed_{false};
 };
 
+/// The item store --store names (nullptr when none).
+std::shared_ptr<rules::item_store> open_store(const std::string& url) {
+  if (url.empty()) return nullptr;
+  if (url.starts_with("sqlite:")) {
+    if (url.size() == 7) throw error(usage, "--store: sqlite:PATH needs a path");
+    auto s = rules::sqlite_item_store::open(url.substr(7));
+    if (!s) throw error(bad_input, url + ": " + s.describe());
+    return std::move(*s);
+  }
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+#ifdef IOTBLOCKS_RULES_WORKER_POSTGRES
+    auto s = postgres::item_store::open(url);
+    if (!s) throw error(bad_input, "--store: " + s.describe());
+    return std::move(*s);
+#else
+    throw error(usage, "--store: this build has no postgres component (libpq-dev)");
+#endif
+  }
+  throw error(usage, "--store: expected sqlite:PATH or postgresql://…");
+}
+
 /// A message received beyond --max-in-flight, dispatched when one finishes.
 struct waiting_message {
   mqtt::publish message;
@@ -119,6 +148,7 @@ void run_worker(const worker_args& a) {
   net::mqtt_client client{io.get_executor(), o};
 
   rules::engine_options eo;
+  eo.store = open_store(a.store);
   const auto publisher = std::make_shared<client_publisher>(client);
   eo.publisher = publisher;
   eo.http = std::make_shared<net_rules::http_client_transport>();
@@ -244,6 +274,9 @@ void setup(CLI::App& root) {
   w->add_option("--rules", a.rules_file, "JSON object: rule name -> topic-rule document")
       ->required();
   w->add_option("--client-id", a.client_id, "MQTT client id (default <group>-worker-<pid>)");
+  w->add_option("--store", a.store,
+                "items of the dynamoDB actions: sqlite:PATH (a file; workers on this machine may "
+                "share it) or postgresql://… (libpq URI; workers and gateways share it)");
   w->add_option("--mqtt-version", a.version, "5 (default) or 3.1.1")->capture_default_str();
   w->add_option("--qos", a.qos, "subscription QoS")->check(CLI::Range(0, 2))->capture_default_str();
   w->add_option("--max-in-flight", a.max_in_flight,

@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   }
 
   // The store action commits on a worker thread; wait (generously) for every row.
-  auto store = rules::item_store::open(cfg->data_dir + "/rules.db");
+  auto store = rules::sqlite_item_store::open(cfg->data_dir + "/rules.db");
   if (!store) return fail(store.describe());
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (true) {

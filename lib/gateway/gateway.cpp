@@ -221,7 +221,9 @@ result<void> gateway::start() {
   }
 
   rules::engine_options ro;
-  ro.store_path = (dir / "rules.db").string();
+  auto items = detail::open_item_store(g.cfg.rule_items_store, dir);
+  if (!items) return failure{items.error(), "rule item store: " + items.describe(), {}};
+  ro.store = std::move(*items);
   ro.region = g.cfg.aws.region;
   ro.account = g.cfg.aws.account_id;
   ro.publisher = std::make_shared<broker_publisher>(g.mqtt);

@@ -1,6 +1,7 @@
 #include "gateway/shared_stores.hpp"
 
 #ifdef IOTBLOCKS_GATEWAY_POSTGRES
+#include <iotblocks/postgres/item_store.hpp>
 #include <iotblocks/postgres/jobs_store.hpp>
 #include <iotblocks/postgres/policy_persistence.hpp>
 #include <iotblocks/postgres/registry_store.hpp>
@@ -92,6 +93,22 @@ result<std::unique_ptr<registry::thing_types>> open_thing_types(const std::strin
   auto s = postgres::thing_type_store::open(url);
   if (!s) return std::move(s).take_failure();
   return registry::thing_types::open(std::unique_ptr<registry::thing_type_store>(std::move(*s)));
+#else
+  return no_postgres();
+#endif
+}
+
+result<std::shared_ptr<rules::item_store>> open_item_store(const std::string& url,
+                                                           const std::filesystem::path& dir) {
+  if (auto path = sqlite_path(url, dir, "rules.db")) {
+    auto s = rules::sqlite_item_store::open(*path);
+    if (!s) return std::move(s).take_failure();
+    return std::shared_ptr<rules::item_store>(std::move(*s));
+  }
+#ifdef IOTBLOCKS_GATEWAY_POSTGRES
+  auto s = postgres::item_store::open(url);
+  if (!s) return std::move(s).take_failure();
+  return std::shared_ptr<rules::item_store>(std::move(*s));
 #else
   return no_postgres();
 #endif

@@ -1,7 +1,7 @@
-// Private: the registry, the policy store, the jobs store, thing groups and thing types that
-// `stores.registry`, `stores.policies`, `stores.jobs`, `stores.thing_groups` and
-// `stores.thing_types` name (config.hpp): an SQLite file in the data directory by default, or
-// PostgreSQL tables that several gateways share.
+// Private: the registry, the policy store, the jobs store, thing groups, thing types and the
+// rules' items that `stores.registry`, `stores.policies`, `stores.jobs`, `stores.thing_groups`,
+// `stores.thing_types` and `stores.rule_items` name (config.hpp): an SQLite file in the data
+// directory by default, or PostgreSQL tables that several gateways share.
 #pragma once
 
 #include <iotblocks/jobs/store.hpp>
@@ -9,6 +9,7 @@
 #include <iotblocks/registry/registry.hpp>
 #include <iotblocks/registry/thing_groups.hpp>
 #include <iotblocks/registry/thing_types.hpp>
+#include <iotblocks/rules/item_store.hpp>
 
 #include <filesystem>
 #include <memory>
@@ -30,5 +31,8 @@ result<std::unique_ptr<registry::thing_groups>> open_thing_groups(const std::str
 /// `url`: "sqlite:" (`dir`/thing_types.db), "sqlite:PATH" or "postgresql://…".
 result<std::unique_ptr<registry::thing_types>> open_thing_types(const std::string& url,
                                                                 const std::filesystem::path& dir);
+/// `url`: "sqlite:" (`dir`/rules.db), "sqlite:PATH" or "postgresql://…".
+result<std::shared_ptr<rules::item_store>> open_item_store(const std::string& url,
+                                                           const std::filesystem::path& dir);
 
 }  // namespace iotblocks::gateway::detail

@@ -33,4 +33,30 @@ std::optional<std::map<std::string, std::string>> parse_attributes(std::string_v
   return out;
 }
 
+void text_array::add(std::string_view v) {
+  out_.push_back(out_.empty() ? '{' : ',');
+  out_.push_back('"');
+  for (char c : v) {
+    if (c == '"' || c == '\\') out_.push_back('\\');
+    out_.push_back(c);
+  }
+  out_.push_back('"');
+}
+
+void text_array::add(std::int64_t v) {
+  out_.push_back(out_.empty() ? '{' : ',');
+  out_ += std::to_string(v);
+}
+
+void text_array::add_null() {
+  out_.push_back(out_.empty() ? '{' : ',');
+  out_ += "NULL";
+}
+
+std::string text_array::take() {
+  if (out_.empty()) return "{}";
+  out_.push_back('}');
+  return std::move(out_);
+}
+
 }  // namespace iotblocks::postgres::detail

@@ -53,4 +53,9 @@ std::string_view sqlstate(const failure& f) noexcept {
   return m.substr(0, 5);
 }
 
+bool retryable(const failure& f) noexcept {
+  const auto state = sqlstate(f);
+  return state == "40P01" || state == "40001";
+}
+
 }  // namespace iotblocks::postgres::detail

@@ -25,4 +25,8 @@ class prepared {
 /// The SQLSTATE of a failure of connection::exec or prepared::exec ("" when none).
 std::string_view sqlstate(const failure& f) noexcept;
 
+/// The server aborted the transaction to break a deadlock (40P01) or a serialization
+/// conflict (40001): running it again is correct.
+bool retryable(const failure& f) noexcept;
+
 }  // namespace iotblocks::postgres::detail

@@ -2,7 +2,9 @@
 #include <iotblocks/postgres/shadow_store.hpp>
 #include <iotblocks/shadow/limits.hpp>
 
+#include "postgres/columns.hpp"
 #include "postgres/connection.hpp"
+#include "postgres/prepared.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -51,38 +53,6 @@ constexpr const char* update_batch_sql =
     "UPDATE iotblocks_shadows s SET version = u.v, deleted_at = u.d, document = u.doc "
     "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[]) "
     "AS u(t, n, v, d, doc) WHERE s.thing = u.t AND s.name = u.n";
-
-// A PostgreSQL array literal of text elements: {"a","b\"c"}.
-class text_array {
- public:
-  void add(std::string_view v) {
-    out_.push_back(out_.empty() ? '{' : ',');
-    out_.push_back('"');
-    for (char c : v) {
-      if (c == '"' || c == '\\') out_.push_back('\\');
-      out_.push_back(c);
-    }
-    out_.push_back('"');
-  }
-  void add(std::int64_t v) {
-    out_.push_back(out_.empty() ? '{' : ',');
-    out_ += std::to_string(v);
-  }
-  std::string take() {
-    if (out_.empty()) return "{}";
-    out_.push_back('}');
-    return std::move(out_);
-  }
-
- private:
-  std::string out_;
-};
-
-// The server aborted the transaction to break a deadlock or a serialization conflict:
-// running it again is correct.
-bool retryable(const failure& f) {
-  return f.message.starts_with("40P01") || f.message.starts_with("40001");
-}
 
 // Stored documents were validated when written; parse them with roomy limits.
 const shadow::limits& storage_limits() {
@@ -162,7 +132,7 @@ struct shadow_store::impl {
   // Locks the rows of `keys` (sorted) into `docs`; `keys` keeps those with no row.
   static result<void> lock_rows(detail::connection& c, std::vector<key_pair>& keys,
                                 std::map<key_pair, shadow::document>& docs) {
-    text_array things, names;
+    detail::text_array things, names;
     for (const auto& k : keys) {
       things.add(k.first);
       names.add(k.second);
@@ -196,7 +166,7 @@ struct shadow_store::impl {
     if (auto r = c.begin(); !r) return r;
     if (auto r = lock_rows(c, keys, docs); !r) return r;
     if (!keys.empty()) {  // shadows no process has written yet
-      text_array things, names;
+      detail::text_array things, names;
       for (const auto& k : keys) {
         things.add(k.first);
         names.add(k.second);
@@ -211,7 +181,7 @@ struct shadow_store::impl {
       if (p.fn(docs[k])) changed[k] = true;
     }
     if (!changed.empty()) {
-      text_array things, names, versions, deleted, stored;
+      detail::text_array things, names, versions, deleted, stored;
       for (const auto& [k, yes] : changed) {
         const auto& d = docs[k];
         things.add(k.first);
@@ -248,7 +218,7 @@ struct shadow_store::impl {
           r = write_batch(*c, batch);
           if (r) break;
           (void)c->run("ROLLBACK");
-          if (attempt >= 8 || !retryable(r.fail())) break;
+          if (attempt >= 8 || !detail::retryable(r.fail())) break;
         }
       }
       if (r) commits.fetch_add(1, std::memory_order_relaxed);

@@ -99,8 +99,9 @@ class store_action final : public action {
   void execute_batch(std::span<const action_input> in, std::span<action_status> out) override {
     if (!s_.store) {
       for (auto& o : out) {
-        o = action_status::fail(error::no_such_destination,
-                                "no item store is configured (engine_options::store_path)");
+        o = action_status::fail(
+            error::no_such_destination,
+            "no item store is configured (engine_options::store or store_path)");
       }
       return;
     }

@@ -481,7 +481,7 @@ engine::engine(engine_options options) : impl_(std::make_unique<impl>(std::move(
   m.svc.command = m.opt.command;
   m.svc.store = m.opt.store;
   if (!m.svc.store && !m.opt.store_path.empty()) {
-    m.svc.store = item_store::open(m.opt.store_path).value();
+    m.svc.store = sqlite_item_store::open(m.opt.store_path).value();
   }
   impl* self = impl_.get();
   m.svc.find_function = [self](std::string_view name) -> function_callback {

@@ -177,6 +177,22 @@ TEST(GatewayConfig, StoresNameTheJobsStoreByUrl) {
   }
 }
 
+TEST(GatewayConfig, StoresNameTheRuleItemStoreByUrl) {
+  auto c = parse_config(R"({"stores": {"rule_items": "postgresql://iot@127.0.0.1:5432/iot"}})");
+  ASSERT_TRUE(c) << c.describe();
+  EXPECT_EQ(c->rule_items_store, "postgresql://iot@127.0.0.1:5432/iot");
+  EXPECT_EQ(parse_config("{}")->rule_items_store, "sqlite:");
+  EXPECT_EQ(parse_config(R"({"stores": {"rule_items": "sqlite:/var/items.db"}})")->rule_items_store,
+            "sqlite:/var/items.db");
+  for (const auto& [text, error] : std::vector<std::pair<const char*, const char*>>{
+           {R"({"stores": {"rule_items": "items.db"}})", "stores.rule_items: expected sqlite:"},
+           {R"({"stores": {"rule_items": 3}})", "stores.rule_items: expected a string"}}) {
+    auto bad = parse_config(text);
+    ASSERT_FALSE(bad) << text;
+    EXPECT_NE(bad.describe().find(error), std::string::npos) << bad.describe();
+  }
+}
+
 TEST(GatewayConfig, NotifyAndAlarmErrorsNameThePath) {
   const std::pair<const char*, const char*> cases[] = {
       {R"({"notify": []})", "notify: expected an object"},

@@ -2,6 +2,7 @@
 // HTTP (net::http_client), on free ports of 127.0.0.1, with real SQLite files.
 #include <iotblocks/gateway/gateway.hpp>
 #include <iotblocks/net/http_client.hpp>
+#include <iotblocks/rules/item_store.hpp>
 
 #include <gtest/gtest.h>
 
@@ -16,6 +17,7 @@
 #include <future>
 #include <regex>
 #include <string>
+#include <thread>
 
 namespace iotblocks::gateway {
 namespace {
@@ -177,6 +179,46 @@ TEST_F(Gateway, AdminApiNeedsTheToken) {
   EXPECT_EQ(http("PUT", "/admin/rules/r2", "{", "t0k3n").status, 400u);
   EXPECT_EQ(http("DELETE", "/admin/rules/r1", "", "t0k3n").status, 200u);
   EXPECT_EQ(http("DELETE", "/admin/rules/r1", "", "t0k3n").status, 404u);
+}
+
+// "stores": {"rule_items": "sqlite:PATH"}: the dynamoDB actions put their items in PATH, not in
+// data_dir's rules.db (PostgreSQL: tests/postgres/gateway_rule_items_test.cpp).
+TEST_F(Gateway, RuleItemsGoToTheNamedStore) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("iotblocks-gw-items-" + std::to_string(::getpid()) + ".db");
+  std::filesystem::remove(path);
+  start(R"(,"stores":{"rule_items":"sqlite:)" + path.string() + R"("},
+      "rules":{"Keep":{"sql":"SELECT lux FROM 'lux/+'","actions":[{"dynamoDB":{
+        "tableName":"lux","hashKeyField":"probe","hashKeyValue":"${topic(2)}"}}]}})");
+  ASSERT_EQ(http("POST", "/topics/lux/p1?qos=1", R"({"lux":7})").status, 200u);
+  {
+    auto items = rules::sqlite_item_store::open(path.string());
+    ASSERT_TRUE(items) << items.describe();
+    std::size_t n = 0;
+    for (int i = 0; i < 1000 && n == 0; ++i) {  // the action commits on its own thread
+      n = (*items)->count("lux").value();
+      if (n == 0) std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_EQ(n, 1u);
+    EXPECT_EQ((*items)->query("lux", "p1").value().at(0).payload, R"({"lux":7})");
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "rules.db"));
+  std::filesystem::remove(path);
+  std::filesystem::remove(path.string() + "-wal");
+  std::filesystem::remove(path.string() + "-shm");
+}
+
+TEST(GatewayStart, RuleItemStoreThatCannotBeOpenedFailsTheStart) {
+  const auto dir = std::filesystem::temp_directory_path() / "iotblocks-gw-baditems";
+  // Nothing listens on port 1 (or the build has no postgres component): either way, no start.
+  auto c = parse_config(R"({"listeners":[{"type":"mqtt","port":0}],"data_dir":")" + dir.string() +
+                        R"(","stores":{"rule_items":"postgresql://iot@127.0.0.1:1/iot"}})");
+  ASSERT_TRUE(c) << c.describe();
+  gateway gw{*c};
+  auto ok = gw.start();
+  ASSERT_FALSE(ok);
+  EXPECT_NE(ok.describe().find("rule item store"), std::string::npos) << ok.describe();
+  std::filesystem::remove_all(dir);
 }
 
 TEST(GatewayStart, BadRuleFailsWithItsName) {

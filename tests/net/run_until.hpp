@@ -8,9 +8,10 @@
 
 namespace iotblocks::testing {
 
-/// Runs `io` in 10 ms slices until `done()` or 30 s; false on the timeout.
-inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+/// Runs `io` in 10 ms slices until `done()` or `timeout`; false on the timeout.
+inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
+                      std::chrono::seconds timeout = std::chrono::seconds(30)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!done()) {
     if (std::chrono::steady_clock::now() > deadline) return false;
     io.restart();

@@ -139,6 +139,10 @@ struct config {
   /// share: a change made through one is seen by the others within 1 s (docs/postgres.md).
   std::string thing_groups_store = "sqlite:";
   std::string thing_types_store = "sqlite:";
+  /// "stores": {"rule_items": URL}: the items of the rules' dynamoDB / dynamoDBv2 actions.
+  /// "sqlite:" (default: rules.db in data_dir), "sqlite:PATH", or a PostgreSQL URL that
+  /// gateways and `iotblocks rules worker`s may share (docs/rules.md).
+  std::string rule_items_store = "sqlite:";
   std::size_t threads = 0;  ///< 0 = hardware cores
   std::string admin_token;  ///< bearer token of the admin REST API; empty: admin API disabled
   emqx_auth_config emqx_auth;

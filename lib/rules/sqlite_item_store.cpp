@@ -1,15 +1,10 @@
 #include <iotblocks/rules/item_store.hpp>
 
-#include "core/json.hpp"
 #include "core/sqlite.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <atomic>
-#include <charconv>
-#include <cmath>
 #include <mutex>
+#include <variant>
 
 namespace iotblocks::rules {
 namespace {
@@ -22,65 +17,19 @@ constexpr std::string_view schema =
 
 /// Binds a range key as an integer or a real when asked and it parses, as text otherwise.
 void bind_key(sqlite::statement& s, int index, std::string_view key, bool numeric) {
-  if (numeric && !key.empty()) {
-    std::int64_t i = 0;
-    auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), i);
-    if (ec == std::errc{} && p == key.data() + key.size()) {
-      s.bind(index, i);
-      return;
-    }
-    double d = 0;
-    auto [p2, ec2] = std::from_chars(key.data(), key.data() + key.size(), d);
-    if (ec2 == std::errc{} && p2 == key.data() + key.size() && std::isfinite(d)) {
-      s.bind(index, d);
-      return;
-    }
+  const auto number = numeric ? parse_range_number(key) : std::nullopt;
+  if (!number) {
+    s.bind(index, key);
+  } else if (const auto* i = std::get_if<std::int64_t>(&*number)) {
+    s.bind(index, *i);
+  } else {
+    s.bind(index, std::get<double>(*number));
   }
-  s.bind(index, key);
 }
 
 }  // namespace
 
-std::string item::to_json() const {
-  rapidjson::Document doc;
-  auto& a = doc.GetAllocator();
-  rapidjson::Value out(rapidjson::kObjectType);
-  auto parsed = json::parse(payload);
-  rapidjson::Value attrs;
-  if (parsed) {
-    attrs.CopyFrom(*parsed, a);
-  } else {
-    attrs = json::string_value(payload, a);
-  }
-  if (!payload_field.empty()) {
-    out.AddMember(json::string_value(payload_field, a), attrs, a);
-  } else if (attrs.IsObject()) {
-    for (auto& m : attrs.GetObject()) out.AddMember(m.name, m.value, a);
-  }
-  auto set = [&](const std::string& field, const std::string& v, bool number) {
-    if (field.empty()) return;
-    rapidjson::Value key = json::string_value(field, a);
-    out.RemoveMember(key);
-    double d = 0;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
-    if (number && ec == std::errc{} && p == v.data() + v.size() && std::isfinite(d)) {
-      std::int64_t i = 0;
-      auto [pi, eci] = std::from_chars(v.data(), v.data() + v.size(), i);
-      if (eci == std::errc{} && pi == v.data() + v.size()) {
-        out.AddMember(key, rapidjson::Value(i), a);
-      } else {
-        out.AddMember(key, rapidjson::Value(d), a);
-      }
-    } else {
-      out.AddMember(key, json::string_value(v, a), a);
-    }
-  };
-  set(hash_key_field, hash_key, false);
-  set(range_key_field, range_key, range_is_number);
-  return json::write(out);
-}
-
-struct item_store::impl {
+struct sqlite_item_store::impl {
   mutable std::mutex m;
   sqlite::database db;
   sqlite::statement insert;
@@ -88,11 +37,11 @@ struct item_store::impl {
   explicit impl(sqlite::database d) : db(std::move(d)) {}
 };
 
-item_store::item_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
-item_store::~item_store() = default;
+sqlite_item_store::sqlite_item_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+sqlite_item_store::~sqlite_item_store() = default;
 
-result<std::shared_ptr<item_store>> item_store::open(const std::string& path,
-                                                     const item_store_options& options) {
+result<std::shared_ptr<sqlite_item_store>> sqlite_item_store::open(
+    const std::string& path, const item_store_options& options) {
   sqlite::open_options o;
   o.sync = options.durable ? sqlite::synchronous::full : sqlite::synchronous::normal;
   auto db = sqlite::database::open(path, o);
@@ -104,12 +53,10 @@ result<std::shared_ptr<item_store>> item_store::open(const std::string& path,
       " payload_field, payload) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   if (!ins) return std::move(ins).take_failure();
   p->insert = std::move(*ins);
-  return std::shared_ptr<item_store>(new item_store(std::move(p)));
+  return std::shared_ptr<sqlite_item_store>(new sqlite_item_store(std::move(p)));
 }
 
-result<void> item_store::put(const item& i) { return put_batch(std::span<const item>(&i, 1)); }
-
-result<void> item_store::put_batch(std::span<const item> items) {
+result<void> sqlite_item_store::put_batch(std::span<const item> items) {
   std::lock_guard lock{impl_->m};
   sqlite::transaction tx{impl_->db};
   if (!tx.begun()) return tx.begun();
@@ -128,8 +75,9 @@ result<void> item_store::put_batch(std::span<const item> items) {
   return r;
 }
 
-result<std::vector<item>> item_store::query(std::string_view table, std::string_view hash_key,
-                                            const range_query& range) const {
+result<std::vector<item>> sqlite_item_store::query(std::string_view table,
+                                                   std::string_view hash_key,
+                                                   const range_query& range) const {
   std::string sql =
       "SELECT range_key, typeof(range_key), hash_field, range_field, payload_field, payload"
       " FROM rule_items WHERE tbl = ?1 AND hash = ?2";
@@ -164,7 +112,7 @@ result<std::vector<item>> item_store::query(std::string_view table, std::string_
   return out;
 }
 
-result<std::size_t> item_store::count(std::string_view table) const {
+result<std::size_t> sqlite_item_store::count(std::string_view table) const {
   std::lock_guard lock{impl_->m};
   auto st = impl_->db.prepare("SELECT count(*) FROM rule_items WHERE tbl = ?1");
   if (!st) return std::move(st).take_failure();
@@ -174,7 +122,7 @@ result<std::size_t> item_store::count(std::string_view table) const {
   return static_cast<std::size_t>(st->column_int64(0));
 }
 
-std::uint64_t item_store::commits() const noexcept {
+std::uint64_t sqlite_item_store::commits() const noexcept {
   return impl_->commits.load(std::memory_order_relaxed);
 }
 
