@@ -1,0 +1,141 @@
+// The text of a failure, held without allocating.
+//
+// A failure_message is either a pointer to text with static storage (a string
+// literal: nothing is copied) or up to `capacity` bytes copied into the object
+// (longer text is cut at a UTF-8 character boundary and ends with "..."):
+//
+//   failure_message a = "expected '}'";                        // a pointer, no copy
+//   auto b = failure_message::cat("policy '", name, "' exists"); // copied inline
+//   auto c = failure_message::cat("topics[", i, "]: ", a);       // integers in decimal
+//   std::string_view v = b.view();
+//
+// It is trivially copyable, never allocates and never throws: it can cross any
+// API, with or without exceptions. Distinct objects: safe. Shared objects: unsafe.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace iotblocks {
+
+class failure_message {
+ public:
+  /// Bytes of copied text the object holds; longer text is cut (and ends with "...").
+  static constexpr std::size_t capacity = 88;
+
+  /// No text: a failure then shows its error code's message.
+  constexpr failure_message() noexcept : static_{nullptr, 0} {}
+
+  /// A string literal: the pointer is kept, nothing is copied. (A char array
+  /// that is not a constant does not compile here: pass a std::string_view.)
+  template <std::size_t N>
+  consteval failure_message(const char (&literal)[N]) noexcept  // NOLINT: implicit on purpose
+      : static_{literal, std::char_traits<char>::length(literal)} {}
+
+  /// A C string known at run time (e.g. std::exception::what()): copied.
+  template <class P>
+  requires std::same_as<P, const char*> || std::same_as<P, char*> failure_message(P text)
+  noexcept  // NOLINT
+      : failure_message(std::string_view{text}) {}
+
+  /// Copies `text` (cut to `capacity` bytes).
+  failure_message(std::string_view text) noexcept { assign(text); }  // NOLINT
+
+  /// Compatibility with code that builds messages in a std::string: copies it.
+  failure_message(const std::string& text) noexcept  // NOLINT
+      : failure_message(std::string_view{text}) {}
+
+  /// Keeps `text` without copying: it must have static storage duration (a
+  /// literal, a table of literals, an error category's message).
+  static constexpr failure_message static_text(std::string_view text) noexcept {
+    failure_message m;
+    m.static_ = {text.data(), text.size()};
+    return m;
+  }
+
+  /// Concatenates `parts` into the object's buffer: each part is text (anything
+  /// convertible to std::string_view, a char, another failure_message) or an
+  /// integer (written in decimal). Never allocates; cut to `capacity`.
+  template <class... Parts>
+  static failure_message cat(const Parts&... parts) noexcept {
+    failure_message m;
+    m.start();
+    (m.append_part(parts), ...);
+    m.finish();
+    return m;
+  }
+
+  std::string_view view() const noexcept {
+    return is_static_ ? std::string_view{static_.data, static_.size}
+                      : std::string_view{text_, size_};
+  }
+  operator std::string_view() const noexcept { return view(); }  // NOLINT
+  const char* data() const noexcept { return is_static_ ? static_.data : text_; }
+  std::size_t size() const noexcept { return is_static_ ? static_.size : size_; }
+  bool empty() const noexcept { return size() == 0; }
+  /// True when the text was longer than `capacity` and was cut.
+  bool truncated() const noexcept { return truncated_; }
+  /// True when the object points to static text rather than holding a copy.
+  bool is_static() const noexcept { return is_static_; }
+
+  friend bool operator==(const failure_message& a, std::string_view b) noexcept {
+    return a.view() == b;
+  }
+
+  /// Writes the text to a std::ostream (the header does not include <ostream>).
+  template <class Stream>
+  requires requires(Stream& os, std::string_view v) { os << v; }
+  friend Stream& operator<<(Stream& os, const failure_message& m) {
+    os << m.view();
+    return os;
+  }
+
+ private:
+  struct static_text_ref {
+    const char* data;
+    std::size_t size;
+  };
+
+  void assign(std::string_view text) noexcept;
+  void start() noexcept;
+  void append(std::string_view text) noexcept;
+  void append_signed(long long v) noexcept;
+  void append_unsigned(unsigned long long v) noexcept;
+  void finish() noexcept;
+
+  template <class Part>
+  void append_part(const Part& p) noexcept {
+    if constexpr (std::is_same_v<Part, failure_message>) {
+      append(p.view());
+    } else if constexpr (std::is_same_v<Part, char>) {
+      append(std::string_view{&p, 1});
+    } else if constexpr (std::is_same_v<Part, bool>) {
+      append(p ? std::string_view{"true"} : std::string_view{"false"});
+    } else if constexpr (std::signed_integral<Part>) {
+      append_signed(p);
+    } else if constexpr (std::unsigned_integral<Part>) {
+      append_unsigned(p);
+    } else if constexpr (std::is_enum_v<Part>) {
+      append_signed(static_cast<long long>(p));
+    } else {
+      append(std::string_view{p});
+    }
+  }
+
+  union {
+    static_text_ref static_;
+    char text_[capacity];
+  };
+  std::uint8_t size_ = 0;  ///< bytes of text_ used (0 when static)
+  bool is_static_ = true;
+  bool truncated_ = false;
+};
+
+static_assert(std::is_trivially_copyable_v<failure_message>);
+static_assert(sizeof(failure_message) <= 96);
+
+}  // namespace iotblocks
