@@ -272,7 +272,7 @@ result<config> load_config(const std::string& path) {
   auto c = parse_config(ss.str());
   if (!c) {
     auto f = std::move(c).take_failure();
-    f.message = path + ": " + f.message;
+    f.message = failure_message::cat(path, ": ", f.message);
     return f;
   }
   return c;

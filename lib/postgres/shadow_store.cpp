@@ -81,7 +81,7 @@ class text_array {
 // The server aborted the transaction to break a deadlock or a serialization conflict:
 // running it again is correct.
 bool retryable(const failure& f) {
-  return f.message.starts_with("40P01") || f.message.starts_with("40001");
+  return f.message.view().starts_with("40P01") || f.message.view().starts_with("40001");
 }
 
 // Stored documents were validated when written; parse them with roomy limits.
