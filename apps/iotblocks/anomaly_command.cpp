@@ -165,8 +165,22 @@ std::string json_threshold(double t) {
 
 anomaly::nab::selection selection_rule(const nab_options& o) {
   if (o.select == "inner") return anomaly::nab::selection::inner_folds;
-  if (o.select != "pooled") throw error(usage, "--select: 'pooled' or 'inner'");
+  if (o.select == "worst") return anomaly::nab::selection::worst_fold;
+  if (o.select != "pooled") throw error(usage, "--select: 'pooled', 'inner' or 'worst'");
   return anomaly::nab::selection::best_pooled;
+}
+
+const char* rule_name(anomaly::nab::selection rule) {
+  switch (rule) {
+    case anomaly::nab::selection::inner_folds: return "inner folds";
+    case anomaly::nab::selection::worst_fold: return "worst inner fold";
+    default: return "pooled score";
+  }
+}
+
+// What an inner rule maximised.
+const char* merit_name(anomaly::nab::selection rule) {
+  return rule == anomaly::nab::selection::worst_fold ? "worst inner held-out" : "inner held-out";
 }
 
 // --search: the --grid axes searched coordinate-wise (from each axis' first value),
@@ -191,7 +205,7 @@ void search_command(const nab_options& o, const anomaly::nab::corpus& corpus,
     }
     axes.push_back(std::move(a));
   }
-  const bool inner = options.rule == anomaly::nab::selection::inner_folds;
+  const bool inner = options.rule != anomaly::nab::selection::best_pooled;
   for (const auto& name : detectors) {
     for (const auto& profile : corpus.profiles) {
       auto v = anomaly::nab::validate_search(name, axes, corpus, profile, options);
@@ -224,8 +238,9 @@ void search_command(const nab_options& o, const anomaly::nab::corpus& corpus,
           "{} {}: searched on the whole corpus {} (threshold {:.4f}), in-sample {:.1f}{}, "
           "{} parameter sets tried (chosen by {}, margin {}); nested held-out pooled {:.1f}",
           name, v->profile, v->whole.parameters, v->whole.threshold, v->whole.score,
-          inner ? fmt::format(", inner held-out {:.1f}", v->whole.merit) : std::string(),
-          v->whole.evaluated, inner ? "inner folds" : "pooled score", o.margin, v->held_out));
+          inner ? fmt::format(", {} {:.1f}", merit_name(options.rule), v->whole.merit)
+                : std::string(),
+          v->whole.evaluated, rule_name(options.rule), o.margin, v->held_out));
       print_line(
           fmt::format("| held out | train{} | held-out score | in-sample | windows found | "
                       "FP | threshold | parameters chosen without it |",
@@ -252,7 +267,7 @@ void folds_command(const nab_options& o, const anomaly::nab::corpus& corpus,
   const auto candidates = grid_candidates(o);
   anomaly::nab::validation_options options;
   options.rule = selection_rule(o);
-  const bool inner = options.rule == anomaly::nab::selection::inner_folds;
+  const bool inner = options.rule != anomaly::nab::selection::best_pooled;
   for (const auto& name : detectors) {
     auto v = anomaly::nab::cross_validate(name, candidates, corpus, options);
     if (!v)
@@ -280,12 +295,12 @@ void folds_command(const nab_options& o, const anomaly::nab::corpus& corpus,
                         p.held_out, candidates.size(), o.select));
         continue;
       }
-      print_line(fmt::format(
-          "{} {}: in-sample {:.1f} (threshold {:.4f}{}{}), held-out pooled "
-          "{:.1f}, {} candidate(s), chosen by {}{}",
-          name, p.profile, p.in_sample, p.threshold, p.parameters.empty() ? "" : ", ", p.parameters,
-          p.held_out, candidates.size(), inner ? "inner folds" : "pooled score",
-          inner ? fmt::format(" (inner held-out {:.1f})", p.inner) : ""));
+      print_line(
+          fmt::format("{} {}: in-sample {:.1f} (threshold {:.4f}{}{}), held-out pooled "
+                      "{:.1f}, {} candidate(s), chosen by {}{}",
+                      name, p.profile, p.in_sample, p.threshold, p.parameters.empty() ? "" : ", ",
+                      p.parameters, p.held_out, candidates.size(), rule_name(options.rule),
+                      inner ? fmt::format(" ({} {:.1f})", merit_name(options.rule), p.inner) : ""));
       print_line(
           "| held out | train | held-out score | in-sample | windows found | FP | raw | "
           "threshold | parameters |");
@@ -406,10 +421,12 @@ void setup(CLI::App& root) {
   nab->add_option("--grid", nab_opts.grid,
                   "With --folds: candidate values of one parameter, key=v1,v2,... (repeatable; "
                   "all combinations)");
-  nab->add_option("--select", nab_opts.select,
-                  "With --folds: how a parameter set is chosen from the training categories: "
-                  "'pooled' (best score on them, default) or 'inner' (nested: best pooled score "
-                  "of their own leave-one-category-out folds)");
+  nab->add_option(
+      "--select", nab_opts.select,
+      "With --folds: how a parameter set is chosen from the training categories: "
+      "'pooled' (best score on them, default), 'inner' (nested: best pooled score "
+      "of their own leave-one-category-out folds) or 'worst' (nested: best lowest score of "
+      "one category in those folds)");
   nab->add_flag("--search", nab_opts.search,
                 "With --folds: search the --grid axes one at a time from each axis' first value "
                 "(coordinate search, by --select) instead of trying every combination; the "

@@ -28,6 +28,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <future>
 #include <memory>
 #include <set>
@@ -85,6 +86,12 @@ class client_publisher final : public rules::publisher {
  private:
   net::mqtt_client& c_;
   std::atomic<bool> closed_{false};
+};
+
+/// A message received beyond --max-in-flight, dispatched when one finishes.
+struct waiting_message {
+  mqtt::publish message;
+  net::mqtt_client::ack_fn ack;
 };
 
 void run_worker(const worker_args& a) {
@@ -157,18 +164,18 @@ void run_worker(const worker_args& a) {
     std::fflush(stdout);
   };
 
-  client.on_message_acked([&](const mqtt::publish_view& p, net::mqtt_client::ack_fn ack) {
-    // Stopping: leave new arrivals unacknowledged; the session gives them back later.
-    if (stopping) return;
-    received.fetch_add(1, std::memory_order_relaxed);
-    if (p.dup) redelivered.fetch_add(1, std::memory_order_relaxed);
+  // Dispatches one message; `done` runs on an engine thread when its actions finished.
+  std::size_t running = 0;  // dispatched, not finished (io thread)
+  std::deque<waiting_message> backlog;
+  std::function<void()> start_waiting;
+  auto start = [&](const mqtt::publish_view& p, net::mqtt_client::ack_fn ack) {
+    ++running;
     rules::message m;
     m.topic = p.topic;
     m.payload = p.payload;
     m.qos = p.qos;
     thread_local std::vector<sql::user_property> users;
     rules::set_mqtt_properties(m, p.properties, users);
-    held.fetch_add(1, std::memory_order_relaxed);
     auto done = [&, ack = std::move(ack)](std::error_code ec) {
       // Every action finished (or the engine stopped first: no ack, the broker resends).
       if (ec) {
@@ -178,8 +185,45 @@ void run_worker(const worker_args& a) {
         acked.fetch_add(1, std::memory_order_relaxed);
       }
       held.fetch_sub(1, std::memory_order_release);
+      asio::post(io, [&] {
+        --running;
+        start_waiting();
+      });
     };
     matched.fetch_add(engine.dispatch(m, std::move(done)), std::memory_order_relaxed);
+  };
+  start_waiting = [&] {
+    if (stopping) {  // left unacknowledged: the session gives them back
+      held.fetch_sub(backlog.size(), std::memory_order_release);
+      backlog.clear();
+      return;
+    }
+    while (!backlog.empty() && running < a.max_in_flight) {
+      auto w = std::move(backlog.front());
+      backlog.pop_front();
+      const auto& q = w.message;
+      start({.dup = q.dup,
+             .qos = q.qos,
+             .retain = q.retain,
+             .topic = q.topic,
+             .packet_id = q.packet_id,
+             .properties = q.properties.view(),
+             .payload = bytes_view{q.payload.data(), q.payload.size()}},
+            std::move(w.ack));
+    }
+  };
+
+  client.on_message_acked([&](const mqtt::publish_view& p, net::mqtt_client::ack_fn ack) {
+    // Stopping: leave new arrivals unacknowledged; the session gives them back later.
+    if (stopping) return;
+    received.fetch_add(1, std::memory_order_relaxed);
+    if (p.dup) redelivered.fetch_add(1, std::memory_order_relaxed);
+    held.fetch_add(1, std::memory_order_relaxed);
+    if (running < a.max_in_flight && backlog.empty()) return start(p, std::move(ack));
+    // Beyond our Receive Maximum: MQTT 5 forbids it, but mosquitto 2.0.11 sends up to
+    // a whole Receive Maximum more after each PUBACK. Held here, not in the engine,
+    // whose bounded queues would drop their actions.
+    backlog.push_back({mqtt::to_owning(p), std::move(ack)});
   });
   run_worker_loop(io, client, o, "worker", subs, held, stopping, a.stats_seconds, line);
   publisher->close();

@@ -3,6 +3,7 @@
 
   benchmarks/peers/workers.py build/<dir>/apps/iotblocks/iotblocks [--updates N]
                               [--messages N] [--publishers P] [--runs R]
+                              [--republish-qos 0|1]
 
 shadow worker: P mosquitto_pub -l clients (QoS 1) send N shadow updates, each to its
 own thing ($aws/things/bench<p>/shadow/update, a distinct reported key per update) into a
@@ -11,9 +12,9 @@ the time from the first publish to the N-th update/accepted at one mosquitto_sub
 Every update is committed before it is acknowledged and answered (group commit).
 
 rules worker: the same publishers send N messages to bench/<p>; the rule
-SELECT * FROM 'bench/+' republishes each to out/<p> (QoS 0: a QoS 1 republish waits
-for its PUBACK, one at a time per engine thread); the rate is N over the
-time until the N-th republished message arrives.
+SELECT * FROM 'bench/+' republishes each to out/<p> at --republish-qos (default 0; at 1
+each republish waits for its PUBACK on an engine thread before the message is
+acknowledged); the rate is N over the time until the N-th republished message arrives.
 
 Both run through mosquitto 2.0 with a bridge that remaps $aws/things/… to
 iotblocks/things/… (mosquitto 2.0 matches no shared subscription to a $ topic). Prints
@@ -156,13 +157,14 @@ def main():
     ap.add_argument("--publishers", type=int, default=8)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--only", choices=("shadow", "rules"), help="run one kind of worker")
+    ap.add_argument("--republish-qos", type=int, choices=(0, 1), default=0)
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="iotblocks-workers-bench-")
     os.chmod(work, 0o755)
     rules = os.path.join(work, "rules.json")
     with open(rules, "w") as f:
         f.write('{"Bench": {"sql": "SELECT * FROM \'bench/+\'", "actions": '
-                '[{"republish": {"topic": "out/${topic(2)}", "qos": 0}}]}}')
+                '[{"republish": {"topic": "out/${topic(2)}", "qos": %d}}]}}' % a.republish_qos)
     broker = Mosquitto(work)
     pg = Postgres(work)
     results = {}

@@ -9,3 +9,4 @@
 #include <iotblocks/registry/status.hpp>
 #include <iotblocks/registry/store.hpp>
 #include <iotblocks/registry/thing_groups.hpp>
+#include <iotblocks/registry/users.hpp>

@@ -1,12 +1,14 @@
 // "ensemble": several simple statistics of a series, each calibrated against the
 // series' own history, combined by their maximum, with a rest period after an
-// alarm. Constant memory (3,336 bytes per series), no look-ahead.
+// alarm. Constant memory (3,336 bytes per series, 3,848 with fast_level=1), no look-ahead.
 //
 // Features of point x (all from state before x):
 //   deviation  |x - m| / s               m, s: EWMA mean and std (weight alpha)
 //   level      |l - m| / s               l: short EWMA mean (weight level_alpha)
 //   spread     |ln(v_l / s^2)|           v_l: short EWMA variance
 //   season     |x - m_k| / s_k           m_k, s_k: EWMA stats of time-of-day slot k
+//   fast level |l2 - m| / s              l2: EWMA mean (weight 2 level_alpha); only with
+//                                        fast_level=1, its 512 bytes after the rest
 // Each raw feature r is ranked against its own past values (a histogram over
 // log10 r, 8 bins per decade): calibrated = -log10 P(past >= r), plus
 // record_weight * log2(r / max past r) when r beats every past value. The score
@@ -30,9 +32,10 @@
 namespace iotblocks::anomaly::detail {
 namespace {
 
-constexpr int bins = 96;  // log10 r from -6 to +6, 8 bins per decade
-constexpr int features = 4;
-constexpr int slots = 48;  // half-hour slots of the day
+constexpr int bins = 96;     // log10 r from -6 to +6, 8 bins per decade
+constexpr int features = 4;  // without the fast level
+constexpr std::size_t cal_bytes = 24 + 8 * (bins / 8) + 4 * bins;  // one encoded calibrator
+constexpr int slots = 48;                                          // half-hour slots of the day
 constexpr std::int64_t day_ms = 86'400'000;
 constexpr double max_raw = 1e6;
 
@@ -52,6 +55,7 @@ struct ensemble_params {
   std::uint32_t likelihood_window = 20;
   double likelihood_alpha = 0.001;
   double likelihood_min_std = 0.02;
+  std::uint32_t fast_level = 0;  // 1: a second level feature at 2 level_alpha
 };
 
 constexpr std::uint32_t max_window = 32;
@@ -138,6 +142,12 @@ struct ensemble_state {
   likelihood_state lik;
 };
 
+// After ensemble_state when fast_level=1: a shorter mean and its own ranking.
+struct fast_level_state {
+  double mean;
+  calibrator cal;
+};
+
 class ensemble final : public detector {
  public:
   explicit ensemble(const ensemble_params& p) : p_(p) {
@@ -157,15 +167,22 @@ class ensemble final : public detector {
            ",likelihood=" + std::to_string(p_.likelihood) +
            ",likelihood_window=" + std::to_string(p_.likelihood_window) +
            ",likelihood_alpha=" + format_double(p_.likelihood_alpha) +
-           ",likelihood_min_std=" + format_double(p_.likelihood_min_std);
+           ",likelihood_min_std=" + format_double(p_.likelihood_min_std) +
+           ",fast_level=" + std::to_string(p_.fast_level);
   }
-  std::size_t state_size() const noexcept override { return sizeof(ensemble_state); }
+  std::size_t state_size() const noexcept override {
+    return sizeof(ensemble_state) + (p_.fast_level ? sizeof(fast_level_state) : 0);
+  }
   void init(mutable_bytes_view s) const noexcept override {
     auto* st = new (s.data()) ensemble_state{};
     st->since_alarm = ~std::uint64_t{0};
     st->low = HUGE_VAL;
     st->high = -HUGE_VAL;
     for (auto& c : st->cal) c.scale = 1;
+    if (p_.fast_level) {
+      auto* f = new (s.data() + sizeof(ensemble_state)) fast_level_state{};
+      f->cal.scale = 1;
+    }
   }
 
   std::error_code update(mutable_bytes_view state, double x, std::int64_t time_ms,
@@ -173,17 +190,21 @@ class ensemble final : public detector {
     if (!std::isfinite(x)) return error::non_finite_value;
     if (std::fabs(x) > p_.max_abs_value) return error::value_out_of_range;
     auto& s = state_as<ensemble_state>(state);
+    fast_level_state* fast =
+        p_.fast_level ? &state_as<fast_level_state>(state.subspan(sizeof(ensemble_state)))
+                      : nullptr;
     out = point_result{};
     out.value = x;
     const double n = static_cast<double>(++s.count);
     const double sd = std::sqrt(s.base.var);
     const int slot =
         p_.season ? static_cast<int>((time_ms % day_ms + day_ms) % day_ms / (day_ms / slots)) : 0;
-    double raw[features] = {0, 0, 0, 0};
+    double raw[features + 1] = {0, 0, 0, 0, 0};
     double novelty = 0;
     if (s.count > 1) {
       raw[0] = ratio(x - s.base.mean, sd);
       raw[1] = ratio(s.level.mean - s.base.mean, sd);
+      if (fast) raw[features] = ratio(fast->mean - s.base.mean, sd);
       if (s.base.var > 0) {
         raw[2] = std::min(std::fabs(std::log((s.level.var + 1e-300) / s.base.var)), max_raw);
       }
@@ -205,6 +226,7 @@ class ensemble final : public detector {
     // Learn.
     s.base.add(x, std::max(1 / n, p_.alpha));
     s.level.add(x, std::max(1 / n, p_.level_alpha));
+    if (fast) fast->mean += std::max(1 / n, std::min(1.0, 2 * p_.level_alpha)) * (x - fast->mean);
     if (p_.season) {
       s.season[slot].add(x, std::max(1.0 / (s.season_count[slot] + 1), p_.season_alpha));
       s.season_count[slot] = std::min(s.season_count[slot] + 1, 1e9f);
@@ -217,18 +239,21 @@ class ensemble final : public detector {
     s.high = std::max(s.high, x);
     double score = 0;
     out.warming_up = s.count <= p_.training;
-    double pos[features];
-    for (int i = 0; i < features; ++i) pos[i] = calibrator::position(raw[i]);
+    calibrator* cal[features + 1] = {&s.cal[0], &s.cal[1], &s.cal[2], &s.cal[3],
+                                     fast ? &fast->cal : nullptr};
+    const int used = fast ? features + 1 : features;
+    double pos[features + 1];
+    for (int i = 0; i < used; ++i) pos[i] = calibrator::position(raw[i]);
     if (!out.warming_up) {
       // max_i -log10 tail_i (+ record bonus): one logarithm for the features without a
       // record (the smallest tail), two for each feature with one (rare).
       double least_tail = 1;
-      for (int i = 0; i < features; ++i) {
+      for (int i = 0; i < used; ++i) {
         if (i == 3 && !p_.season) continue;
-        const double t = s.cal[i].tail(pos[i]);
-        if (s.cal[i].record(raw[i])) {
+        const double t = cal[i]->tail(pos[i]);
+        if (cal[i]->record(raw[i])) {
           score =
-              std::max(score, -std::log10(t) + p_.record_weight * std::log2(raw[i] / s.cal[i].max));
+              std::max(score, -std::log10(t) + p_.record_weight * std::log2(raw[i] / cal[i]->max));
         } else {
           least_tail = std::min(least_tail, t);
         }
@@ -237,7 +262,7 @@ class ensemble final : public detector {
       score += p_.novelty_weight * novelty;
     }
     if (s.count >= 3) {
-      for (int i = 0; i < features; ++i) s.cal[i].add(raw[i], pos[i], decay_);
+      for (int i = 0; i < used; ++i) cal[i]->add(raw[i], pos[i], decay_);
     }
     if (p_.likelihood && !out.warming_up) {
       auto& l = s.lik;
@@ -278,7 +303,8 @@ class ensemble final : public detector {
 
   std::size_t encoded_size() const noexcept override {
     return 8 + 8 + 8 * 2 + 8 * 4 + slots * (16 + 4) +
-           features * (24 + 8 * calibrator::groups + 4 * bins) + 8 * (max_window + 4) + 8;
+           features * (24 + 8 * calibrator::groups + 4 * bins) + 8 * (max_window + 4) + 8 +
+           (p_.fast_level ? 8 + cal_bytes : 0);
   }
   void encode(bytes_view state, byte_buffer& out) const override {
     const auto& s = state_as<ensemble_state>(state);
@@ -289,13 +315,14 @@ class ensemble final : public detector {
     for (const ewma* e : {&s.base, &s.level}) put_f64(out, e->mean), put_f64(out, e->var);
     for (const auto& e : s.season) put_f64(out, e.mean), put_f64(out, e.var);
     for (float c : s.season_count) put_u32(out, std::bit_cast<std::uint32_t>(c));
-    for (const auto& c : s.cal) {
+    const auto put_cal = [&](const calibrator& c) {
       put_f64(out, c.total);
       put_f64(out, c.max);
       put_f64(out, c.scale);
       for (double t : c.group_total) put_f64(out, t);
       for (float b : c.count) put_u32(out, std::bit_cast<std::uint32_t>(b));
-    }
+    };
+    for (const auto& c : s.cal) put_cal(c);
     for (double v : s.lik.ring) put_f64(out, v);
     put_f64(out, s.lik.sum);
     put_f64(out, s.lik.mean);
@@ -303,6 +330,11 @@ class ensemble final : public detector {
     put_f64(out, s.lik.n);
     put_u32(out, s.lik.pos);
     put_u32(out, s.lik.filled);
+    if (p_.fast_level) {
+      const auto& f = state_as<fast_level_state>(state.subspan(sizeof(ensemble_state)));
+      put_f64(out, f.mean);
+      put_cal(f.cal);
+    }
   }
   std::error_code decode(bytes_view in, mutable_bytes_view state) const noexcept override {
     reader r{in};
@@ -325,16 +357,18 @@ class ensemble final : public detector {
     for (ewma* e : {&s.base, &s.level}) f64(e->mean, false), f64(e->var, true);
     for (auto& e : s.season) f64(e.mean, false), f64(e.var, true);
     for (float& c : s.season_count) f32(c);
-    for (auto& c : s.cal) {
+    const auto get_cal = [&](calibrator& c) {
       f64(c.total, true);
       f64(c.max, true);
       f64(c.scale, true);
       ok &= c.scale >= 1 && c.scale <= 1e30;
       for (double& t : c.group_total) f64(t, true);
       for (float& b : c.count) f32(b);
-    }
-    // A state from before the likelihood ends here: that layer starts afresh.
-    if (r.remaining() != 0) {
+    };
+    for (auto& c : s.cal) get_cal(c);
+    // A state from before the likelihood ends here: that layer starts afresh. (The
+    // fast level came after it: its states always have one.)
+    if (r.remaining() != 0 || p_.fast_level) {
       for (double& v : s.lik.ring) f64(v, true), ok &= v <= 1;
       f64(s.lik.sum, true);
       f64(s.lik.mean, false);
@@ -344,8 +378,14 @@ class ensemble final : public detector {
       s.lik.filled = r.u32();
       ok &= s.lik.pos < p_.likelihood_window && s.lik.filled <= p_.likelihood_window;
     }
+    fast_level_state f{};
+    if (p_.fast_level) {
+      f64(f.mean, false);
+      get_cal(f.cal);
+    }
     if (!ok || !r.ok() || r.remaining() != 0) return error::invalid_snapshot;
     new (state.data()) ensemble_state{s};
+    if (p_.fast_level) new (state.data() + sizeof(ensemble_state)) fast_level_state{f};
     return {};
   }
 
@@ -373,7 +413,8 @@ result<std::shared_ptr<const detector>> make_ensemble(std::string_view text) {
                                       {"rest", &p.rest, 0, 1'000'000'000},
                                       {"season", &p.season, 0, 1},
                                       {"likelihood", &p.likelihood, 0, 1},
-                                      {"likelihood_window", &p.likelihood_window, 1, max_window}};
+                                      {"likelihood_window", &p.likelihood_window, 1, max_window},
+                                      {"fast_level", &p.fast_level, 0, 1}};
     return set_parameter(k, v, reals, wholes, "ensemble");
   });
   if (!r) return std::move(r).take_failure();

@@ -7,6 +7,7 @@
 #include "anomaly/nab_folds.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <string>
 #include <vector>
@@ -55,8 +56,14 @@ result<search_result> search(std::string_view detector_name, std::span<const axi
     const std::string candidates[] = {text};
     auto v = cross_validate(detector_name, candidates, one, options.scoring);
     if (!v) return std::move(v).take_failure();
-    const double m =
-        options.rule == selection::inner_folds ? v->front().held_out : v->front().in_sample;
+    double m = v->front().in_sample;
+    if (options.rule == selection::inner_folds) m = v->front().held_out;
+    if (options.rule == selection::worst_fold) {
+      m = HUGE_VAL;  // the worst inner category with label windows
+      for (const auto& f : v->front().folds) {
+        if (f.windows > 0) m = std::min(m, f.held_out_score);
+      }
+    }
     seen.emplace(text, m);
     return m;
   };

@@ -4,6 +4,7 @@
 #include "anomaly/nab_folds.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <span>
 
 namespace iotblocks::anomaly::nab {
@@ -65,8 +66,9 @@ result<choice> choose(runs_t& runs, std::size_t n, const cost_profile& profile,
       if (!s) return std::move(s).take_failure();
       merit[k] = s->normalized;
     }
-  } else {  // inner_folds: leave one of these categories out at a time
+  } else {  // inner_folds, worst_fold: leave one of these categories out at a time
     std::vector<detail::pooled> inner(runs.size());
+    std::vector<double> worst(runs.size(), HUGE_VAL);
     for (const auto& cat : categories_of(runs.front(), n)) {
       to_end(runs, cat, n);
       const std::size_t m = n - (cat.end - cat.begin);
@@ -84,16 +86,21 @@ result<choice> choose(runs_t& runs, std::size_t n, const cost_profile& profile,
           break;
         }
         inner[k].add(*held);
+        if (held->perfect_score != held->null_score) {
+          worst[k] = std::min(worst[k], held->normalized);
+        }
       }
       back(runs, cat, n);
       if (!status) return std::move(status).take_failure();
     }
-    for (std::size_t k = 0; k < runs.size(); ++k) merit[k] = inner[k].normalized();
+    for (std::size_t k = 0; k < runs.size(); ++k) {
+      merit[k] = options.rule == selection::worst_fold ? worst[k] : inner[k].normalized();
+    }
   }
   choice best;
   best.candidate = static_cast<std::size_t>(std::max_element(merit.begin(), merit.end()) -
                                             merit.begin());  // first on ties
-  best.inner = options.rule == selection::inner_folds ? merit[best.candidate] : 0.0;
+  best.inner = options.rule != selection::best_pooled ? merit[best.candidate] : 0.0;
   auto s = score(first(best.candidate), profile, options.scoring);
   if (!s) return std::move(s).take_failure();
   best.score = std::move(*s);

@@ -8,6 +8,7 @@
 #include <iotblocks/rules/error.hpp>
 
 #include "gateway/aws_api.hpp"
+#include "gateway/aws_index_config.hpp"
 #include "gateway/aws_tags.hpp"
 #include "gateway/aws_throttle.hpp"
 #include "gateway/config_json.hpp"
@@ -76,33 +77,6 @@ std::optional<net::http_reply> authorize(const call& c, const operation& op,
                    std::string(op.action) + " on resource: " + resource);
 }
 
-net::http_reply route(gateway::impl& g, const net::incoming_request& r,
-                      std::span<const operation> ops, std::string region,
-                      const policy::policy_set* policies, std::string_view key_id,
-                      tag_store* tags) {
-  // /topics/{topic} and /retainedMessage/{topic}: a topic sent with raw '/' stays one parameter.
-  auto segments = split_path(r.raw_path);
-  if (segments.size() > 2 && (segments[0] == "topics" || segments[0] == "retainedMessage")) {
-    std::string topic = segments[1];
-    for (std::size_t i = 2; i < segments.size(); ++i) topic += "/" + segments[i];
-    segments.resize(2);
-    segments[1] = std::move(topic);
-  }
-  call c{g, r, {}, std::move(region), tags};
-  for (const auto& op : ops) {
-    if (!match(op.pattern, segments, c.params)) continue;
-    if (op.method != r.method) continue;
-    if (auto denied = authorize(c, op, policies, key_id)) return *denied;
-    std::vector<tag> create_tags;
-    if (auto bad = tags_before(c, op, create_tags)) return *bad;
-    auto reply = op.fn(c);
-    tags_after(c, op, create_tags, reply);
-    return reply;
-  }
-  return error(400, "UnknownOperationException",
-               "no operation " + r.method + " " + r.raw_path + " in this API");
-}
-
 /// "rate_limit": {"requests_per_second": > 0, "burst": >= 1 (default: the rate, at least 1)}.
 std::optional<failure> read_rate_limit(const rapidjson::Value& k, const std::string& path,
                                        aws_access_key& key) {
@@ -129,6 +103,33 @@ std::optional<failure> read_rate_limit(const rapidjson::Value& k, const std::str
 }
 
 }  // namespace
+
+net::http_reply route(gateway::impl& g, const net::incoming_request& r,
+                      std::span<const operation> ops, std::string region,
+                      const policy::policy_set* policies, std::string_view key_id, tag_store* tags,
+                      index_config_store* indexing) {
+  // /topics/{topic} and /retainedMessage/{topic}: a topic sent with raw '/' stays one parameter.
+  auto segments = split_path(r.raw_path);
+  if (segments.size() > 2 && (segments[0] == "topics" || segments[0] == "retainedMessage")) {
+    std::string topic = segments[1];
+    for (std::size_t i = 2; i < segments.size(); ++i) topic += "/" + segments[i];
+    segments.resize(2);
+    segments[1] = std::move(topic);
+  }
+  call c{g, r, {}, std::move(region), tags, indexing};
+  for (const auto& op : ops) {
+    if (!match(op.pattern, segments, c.params)) continue;
+    if (op.method != r.method) continue;
+    if (auto denied = authorize(c, op, policies, key_id)) return *denied;
+    std::vector<tag> create_tags;
+    if (auto bad = tags_before(c, op, create_tags)) return *bad;
+    auto reply = op.fn(c);
+    tags_after(c, op, create_tags, reply);
+    return reply;
+  }
+  return error(400, "UnknownOperationException",
+               "no operation " + r.method + " " + r.raw_path + " in this API");
+}
 
 result<void> read_access_keys(const rapidjson::Value& root, config& c) {
   const auto* keys = json::find(root, "aws_access_keys");
@@ -285,8 +286,16 @@ void add_aws_routes(gateway::impl& g) {
       (*policies)[k.id];  // unreadable: an empty set denies everything
     }
   }
+  std::shared_ptr<aws::index_config_store> indexing;
+  if (auto store = aws::index_config_store::open(g.cfg.data_dir + "/fleet_indexing.db")) {
+    indexing = std::move(*store);
+  } else {
+    // The fleet indexing calls answer InternalFailureException.
+    g.log.write(log_level::error, "fleet_indexing_unavailable", {{"error", store.describe()}});
+  }
   auto requests = std::make_shared<std::atomic<std::uint64_t>>(0);
-  auto entry = [&g, verifier, policies, throttle, tags, requests](const net::incoming_request& r) {
+  auto entry = [&g, verifier, policies, throttle, tags, indexing,
+                requests](const net::incoming_request& r) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
@@ -302,14 +311,14 @@ void add_aws_routes(gateway::impl& g) {
       reply = aws::error(who.service == "iotdata" || who.service == "iot-jobs-data" ? 429 : 400,
                          "ThrottlingException", "Rate exceeded");
     } else if (who.service == "iotdata") {
-      reply =
-          aws::route(g, r, aws::data_operations(), who.region, set, who.access_key_id, tags.get());
+      reply = aws::route(g, r, aws::data_operations(), who.region, set, who.access_key_id,
+                         tags.get(), indexing.get());
     } else if (who.service == "execute-api" || who.service == "iot") {
-      reply =
-          aws::route(g, r, aws::iot_operations(), who.region, set, who.access_key_id, tags.get());
+      reply = aws::route(g, r, aws::iot_operations(), who.region, set, who.access_key_id,
+                         tags.get(), indexing.get());
     } else if (who.service == "iot-jobs-data") {
       reply = aws::route(g, r, aws::jobs_data_operations(), who.region, set, who.access_key_id,
-                         tags.get());
+                         tags.get(), indexing.get());
     } else {
       reply =
           aws::error(400, "UnknownOperationException",

@@ -13,9 +13,14 @@
 #include "gateway/gateway_impl.hpp"
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace iotblocks::policy {
+class policy_set;
+}
 
 namespace iotblocks::gateway::aws {
 
@@ -24,6 +29,7 @@ result<void> read_access_keys(const rapidjson::Value& root, config& c);
 
 class tag_store;
 struct tag;
+class index_config_store;
 
 /// One call being answered: the request, the path parameters, the signer's region.
 struct call {
@@ -31,7 +37,8 @@ struct call {
   const net::incoming_request& r;
   std::vector<std::string> params;  ///< the {…} path segments, percent-decoded
   std::string region;
-  tag_store* tags = nullptr;  ///< aws_tags.db (null when it could not be opened)
+  tag_store* tags = nullptr;               ///< aws_tags.db (null when it could not be opened)
+  index_config_store* indexing = nullptr;  ///< fleet_indexing.db (null when it could not be opened)
   /// "arn:aws:iot:<region>:<account>:<kind>/<name>".
   std::string arn(std::string_view kind, std::string_view name) const;
 };
@@ -83,11 +90,31 @@ std::optional<net::http_reply> tags_before(call& c, const operation& op, std::ve
 void tags_after(call& c, const operation& op, const std::vector<tag>& tags, net::http_reply& reply);
 /// Thing types (aws_api_thing_types.cpp), part of iot_operations().
 std::span<const operation> thing_type_operations();
+/// Fleet indexing: configuration, indices, search-index (aws_api_index.cpp), part of
+/// iot_operations().
+std::span<const operation> index_operations();
+/// Dynamic thing groups (aws_api_dynamic_groups.cpp), part of iot_operations().
+std::span<const operation> dynamic_group_operations();
+/// A thing was created or changed (attributes, type, static groups): its memberships of the
+/// dynamic thing groups follow their queries.
+void dynamic_groups_refresh(call& c, std::string_view thing);
+/// Whether `group` is a dynamic thing group.
+bool is_dynamic_group(call& c, std::string_view group);
+/// The thing is in `group` now: the IN_PROGRESS continuous jobs that target the group or an
+/// ancestor give it an execution (aws_api_groups.cpp).
+void reached_by_group_jobs(call& c, std::string_view thing);
 /// Provisioning templates and their versions (aws_api_provisioning.cpp), part of iot_operations().
 std::span<const operation> provisioning_template_operations();
 /// Nothing when a thing may be given `type` (empty: no type), else the AWS error (404 for a
 /// missing type, 400 for a deprecated one).
 std::optional<net::http_reply> thing_type_assignable(call& c, std::string_view type);
+/// Runs the first of `ops` that matches the request's method and raw path (after the policy
+/// `policies` allows it; null: every action), or answers UnknownOperationException.
+/// `indexing` null: fleet indexing calls fail and dynamic groups are not re-evaluated.
+net::http_reply route(gateway::impl& g, const net::incoming_request& r,
+                      std::span<const operation> ops, std::string region,
+                      const policy::policy_set* policies, std::string_view key_id, tag_store* tags,
+                      index_config_store* indexing = nullptr);
 /// A deleted thing leaves its groups, and its pending job executions become REMOVED.
 void thing_deleted(call& c, std::string_view thing);
 
@@ -98,4 +125,7 @@ namespace iotblocks::gateway {
 bool aws_signed(const net::incoming_request& r) noexcept;
 /// Sends every SigV4-signed request to the AWS API, before the other routes.
 void add_aws_routes(gateway::impl& g);
+/// /admin/iot/<REST path>: the jobs and thing-group operations with the admin token
+/// (admin_iot.cpp), for the console.
+void add_admin_iot_routes(gateway::impl& g);
 }  // namespace iotblocks::gateway

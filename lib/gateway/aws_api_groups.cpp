@@ -3,6 +3,7 @@
 // each IN_PROGRESS continuous job that targets the group or one of its ancestors.
 #include "gateway/aws_api.hpp"
 #include "gateway/aws_api_iot.hpp"
+#include "gateway/aws_index_config.hpp"
 #include "gateway/security.hpp"
 
 namespace iotblocks::gateway::aws {
@@ -88,6 +89,15 @@ net::http_reply describe_thing_group(call& c) {
   }
   meta.AddMember("creationDate", epoch_seconds(g->created_ms), a);
   d.AddMember("thingGroupMetadata", meta, a);
+  if (c.indexing != nullptr) {
+    const auto dynamic = c.indexing->dynamic_groups();
+    if (const auto it = dynamic.find(g->name); it != dynamic.end()) {
+      put(d, "indexName", it->second.index_name, a);
+      put(d, "queryString", it->second.query, a);
+      put(d, "queryVersion", it->second.query_version, a);
+      put(d, "status", "ACTIVE", a);
+    }
+  }
   return ok(d);
 }
 
@@ -129,6 +139,9 @@ net::http_reply list_thing_groups(call& c) {
 }
 
 net::http_reply delete_thing_group(call& c) {
+  if (is_dynamic_group(c, c.params[0])) {
+    return invalid("thing group " + c.params[0] + " is dynamic: use delete-dynamic-thing-group");
+  }
   if (const auto v = c.r.query_param("expectedVersion"); !v.empty()) {
     auto g = groups_of(c).describe(c.params[0]);
     if (g && std::to_string(g->version) != v) {
@@ -178,29 +191,25 @@ net::http_reply add_thing_to_thing_group(call& c) {
   if (auto* reg = c.g.sec->reg(); reg != nullptr && !reg->describe_thing(thing)) {
     return error(404, "ResourceNotFoundException", "no such thing: " + thing);
   }
+  if (is_dynamic_group(c, group)) {
+    return invalid("thing group " + group + " is dynamic: its query decides its things");
+  }
   if (auto ok = groups_of(c).add_thing(group, thing); !ok) return error_for(ok.fail());
   c.g.sec->changed();  // the group's policies apply to the thing's connections now
-  // Continuous jobs that target the group or an ancestor reach the thing now.
-  const auto member_of = groups_of(c).memberships(thing);
-  auto& store = c.g.jobs->store();
-  for (const auto& id : store.job_ids()) {
-    auto j = store.find_job(id);
-    if (!j || !j->continuous || j->status != jobs::job_status::in_progress) continue;
-    const bool targeted = std::any_of(j->targets.begin(), j->targets.end(), [&](const auto& t) {
-      return t.starts_with("thinggroup/") &&
-             std::binary_search(member_of.begin(), member_of.end(), t.substr(11));
-    });
-    if (!targeted) continue;
-    if (auto out = c.g.jobs->service().add_target(id, thing)) c.g.jobs->publish(std::move(*out));
-  }
+  reached_by_group_jobs(c, thing);
+  dynamic_groups_refresh(c, thing);  // thingGroupNames changed
   return {200, "{}"};
 }
 
 net::http_reply remove_thing_from_thing_group(call& c) {
   std::string group, thing;
   if (auto b = membership_body(c, group, thing)) return *b;
+  if (is_dynamic_group(c, group)) {
+    return invalid("thing group " + group + " is dynamic: its query decides its things");
+  }
   if (auto ok = groups_of(c).remove_thing(group, thing); !ok) return error_for(ok.fail());
   c.g.sec->changed();  // and no longer
+  dynamic_groups_refresh(c, thing);
   return {200, "{}"};
 }
 
@@ -229,6 +238,24 @@ net::http_reply list_thing_groups_for_thing(call& c) {
 }
 
 }  // namespace
+
+void reached_by_group_jobs(call& c, std::string_view thing) {
+  // Continuous jobs that target one of the thing's groups or their ancestors reach it now.
+  const auto member_of = groups_of(c).memberships(thing);
+  auto& store = c.g.jobs->store();
+  for (const auto& id : store.job_ids()) {
+    auto j = store.find_job(id);
+    if (!j || !j->continuous || j->status != jobs::job_status::in_progress) continue;
+    const bool targeted = std::any_of(j->targets.begin(), j->targets.end(), [&](const auto& t) {
+      return t.starts_with("thinggroup/") &&
+             std::binary_search(member_of.begin(), member_of.end(), t.substr(11));
+    });
+    if (!targeted) continue;
+    if (auto out = c.g.jobs->service().add_target(id, thing)) {
+      c.g.jobs->publish(std::move(*out));
+    }
+  }
+}
 
 void thing_deleted(call& c, std::string_view thing) {
   (void)c.g.groups->forget_thing(thing);  // a failure leaves memberships of a gone thing only

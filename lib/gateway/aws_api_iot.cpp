@@ -147,6 +147,7 @@ net::http_reply create_thing(call& c) {
     }
   }
   c.g.sec->changed();
+  dynamic_groups_refresh(c, t.name);
   rapidjson::Document d;
   d.SetObject();
   put(d, "thingName", t.name, d.GetAllocator());
@@ -253,6 +254,7 @@ net::http_reply update_thing(call& c) {
   }
   if (auto ok = reg->update_thing(t, expected); !ok) return error_for(ok.fail());
   c.g.sec->changed();
+  dynamic_groups_refresh(c, t.name);
   return {200, "{}"};
 }
 
@@ -513,6 +515,10 @@ std::span<const operation> iot_operations() {
     v.insert(v.end(), types.begin(), types.end());
     const auto tags = tag_operations();
     v.insert(v.end(), tags.begin(), tags.end());
+    const auto index = index_operations();
+    v.insert(v.end(), index.begin(), index.end());
+    const auto dynamic = dynamic_group_operations();
+    v.insert(v.end(), dynamic.begin(), dynamic.end());
     const auto templates = provisioning_template_operations();
     v.insert(v.end(), templates.begin(), templates.end());
     return v;

@@ -150,16 +150,18 @@ net::http_reply list_tags_for_resource(call& c) {
 }
 
 bool is_create_with_tags(std::string_view action) {
-  for (std::string_view a : {"iot:CreateThingGroup", "iot:CreateThingType", "iot:CreatePolicy",
-                             "iot:CreateJob", "iot:CreateTopicRule", "iot:RegisterCACertificate"}) {
+  for (std::string_view a :
+       {"iot:CreateThingGroup", "iot:CreateThingType", "iot:CreatePolicy", "iot:CreateJob",
+        "iot:CreateTopicRule", "iot:RegisterCACertificate", "iot:CreateDynamicThingGroup"}) {
     if (a == action) return true;
   }
   return false;
 }
 
 bool is_delete_of_taggable(std::string_view action) {
-  for (std::string_view a : {"iot:DeleteThingGroup", "iot:DeleteThingType", "iot:DeletePolicy",
-                             "iot:DeleteJob", "iot:DeleteTopicRule", "iot:DeleteCACertificate"}) {
+  for (std::string_view a :
+       {"iot:DeleteThingGroup", "iot:DeleteThingType", "iot:DeletePolicy", "iot:DeleteJob",
+        "iot:DeleteTopicRule", "iot:DeleteCACertificate", "iot:DeleteDynamicThingGroup"}) {
     if (a == action) return true;
   }
   return false;

@@ -144,6 +144,7 @@ result<config> parse_config(std::string_view text) {
                      "data_dir",
                      "threads",
                      "admin_token",
+                     "emqx_auth",
                      "limits",
                      "rules",
                      "policies",
@@ -170,6 +171,14 @@ result<config> parse_config(std::string_view text) {
   r.str("admin_token", c.admin_token);
   r.boolean("authorize", c.authorize);
   if (r.error) return *r.error;
+  if (const value* e = json::find(root, "emqx_auth")) {
+    if (!e->IsObject()) return bad("emqx_auth", "expected an object");
+    if (auto f = only(*e, "emqx_auth", {"token"})) return *f;
+    reader er{*e, "emqx_auth", {}};
+    er.str("token", c.emqx_auth.token);
+    if (er.error) return *er.error;
+    c.emqx_auth.enabled = true;
+  }
   if (const value* stores = json::find(root, "stores")) {
     if (!stores->IsObject()) return bad("stores", "expected an object");
     if (auto f = only(*stores, "stores", {"shadows", "registry", "policies"})) return *f;

@@ -13,6 +13,7 @@
 #include <iotblocks/shadow/store.hpp>
 
 #include "gateway/bridges.hpp"
+#include "gateway/connectivity.hpp"
 #include "gateway/jobs_plane.hpp"
 #include "gateway/operator_log.hpp"
 #include "gateway/provisioning_plane.hpp"
@@ -54,6 +55,7 @@ struct gateway::impl {
   /// `$aws/` topics the gateway implements; a component wired in later (jobs,
   /// provisioning) claims its own before start() installs the gates.
   reserved_topics reserved;
+  connectivity_tracker connectivity;  ///< from the presence events, for fleet indexing
   std::atomic<std::uint64_t> shadow_updates{0};
   std::atomic<std::uint64_t> basic_ingest_unknown{0};  ///< `$aws/rules/<r>/…` naming no rule
   std::vector<endpoint> endpoints;

@@ -117,6 +117,8 @@ void gateway::impl::add_http_routes() {
 
   // Admin API (admin*.cpp): bearer token from the config; disabled without one.
   add_admin_routes(*this);
+  add_admin_iot_routes(*this);  // jobs and groups for the console (admin_iot.cpp)
+  add_emqx_routes(*this);       // EMQX's HTTP authenticator and authorizer (emqx_routes.cpp)
 }
 
 }  // namespace iotblocks::gateway

@@ -53,7 +53,12 @@ class undo_log {
   std::vector<std::function<void()>> steps_;
 };
 
-// The pseudo parameters of a certificate: its id and the subject fields JITP extracts.
+std::string resource_path(const std::string& logical, std::string_view property) {
+  return "Resources." + logical + ".Properties." + std::string(property);
+}
+
+}  // namespace
+
 std::map<std::string, std::string> certificate_parameters(const registry::certificate_record& r) {
   std::map<std::string, std::string> out{{"AWS::IoT::Certificate::Id", r.id()}};
   static constexpr std::pair<const char*, const char*> fields[] = {
@@ -69,12 +74,6 @@ std::map<std::string, std::string> certificate_parameters(const registry::certif
   }
   return out;
 }
-
-std::string resource_path(const std::string& logical, std::string_view property) {
-  return "Resources." + logical + ".Properties." + std::string(property);
-}
-
-}  // namespace
 
 bool provisioning_reply_receivable(std::string_view client_id, std::string_view topic) noexcept {
   if (!topic.starts_with(certificates_prefix) && !topic.starts_with(templates_prefix)) return true;
@@ -364,13 +363,12 @@ provisioning_plane::outcome provisioning_plane::register_thing(std::string_view 
   return out;
 }
 
-provisioning_plane::outcome provisioning_plane::apply_plan(
-    std::string_view template_name, const prov::plan& planned,
-    const registry::certificate_record& rec) {
-  auto rejected = [](const failure& f) {
-    return outcome{f.code, prov::rejected_payload(f.code, f.describe())};
-  };
-  auto* reg = sec_.reg();
+result<provisioning_changes> apply_provisioning_plan(const provisioning_stores& s,
+                                                     std::string_view template_name,
+                                                     const prov::plan& planned,
+                                                     const registry::certificate_record& rec) {
+  auto fail_with = [](const failure& f) { return failure{f.code, f.describe(), {}}; };
+  auto* reg = &s.reg;
   const auto* plan = &planned;
   const auto* record = &rec;
   const std::string cert_id = rec.id();
@@ -379,13 +377,13 @@ provisioning_plane::outcome provisioning_plane::apply_plan(
     const auto& c = *plan->certificate;
     const std::string where = "Resources." + c.logical_name + ".Properties";
     if (c.id.empty()) {
-      return rejected(
+      return fail_with(
           fail(error::invalid_template, where + ": fleet provisioning takes CertificateId "
                                                 "{\"Ref\": \"AWS::IoT::Certificate::Id\"}"));
     }
     if (c.id != cert_id) {
-      return rejected(fail(error::invalid_template,
-                           where + ".CertificateId: not the certificate of the ownership token"));
+      return fail_with(fail(error::invalid_template,
+                            where + ".CertificateId: not the certificate of the ownership token"));
     }
   }
   std::optional<registry::thing> existing;
@@ -396,21 +394,21 @@ provisioning_plane::outcome provisioning_plane::apply_plan(
     std::optional<prov::existing_thing> now;
     if (auto d = reg->describe_thing(t.name)) {
       existing = std::move(*d);
-      now = prov::existing_thing{existing->type, existing->attributes, groups_.groups_of(t.name)};
+      now = prov::existing_thing{existing->type, existing->attributes, s.groups.groups_of(t.name)};
     }
     auto c = prov::thing_changes_for(t, now ? &*now : nullptr);
-    if (!c) return rejected(c.fail());
+    if (!c) return fail_with(c.fail());
     changes = std::move(*c);
     for (const auto& g : changes.add_groups) {
-      if (!groups_.describe(g)) {
-        return rejected(
+      if (!s.groups.describe(g)) {
+        return fail_with(
             fail(error::invalid_parameters,
                  resource_path(t.logical_name, "ThingGroups") + ": no thing group '" + g + "'"));
       }
     }
     if (!changes.type.empty() && (!existing || existing->type != changes.type)) {
-      if (auto ok = types_.assignable(changes.type); !ok) {
-        return rejected(
+      if (auto ok = s.types.assignable(changes.type); !ok) {
+        return fail_with(
             fail(error::invalid_parameters,
                  resource_path(t.logical_name, "ThingTypeName") + ": " + ok.describe()));
       }
@@ -426,9 +424,9 @@ provisioning_plane::outcome provisioning_plane::apply_plan(
   std::vector<policy_step> policies;
   for (const auto& p : plan->policies) {
     if (!p.name.empty()) {
-      if (!sec_.policies().get_policy(p.name)) {
-        return rejected(fail(error::invalid_template, resource_path(p.logical_name, "PolicyName") +
-                                                          ": no policy '" + p.name + "'"));
+      if (!s.policies.get_policy(p.name)) {
+        return fail_with(fail(error::invalid_template, resource_path(p.logical_name, "PolicyName") +
+                                                           ": no policy '" + p.name + "'"));
       }
       policies.push_back({p.name, {}});
     } else {
@@ -441,9 +439,7 @@ provisioning_plane::outcome provisioning_plane::apply_plan(
 
   // Apply, undoing every step taken when a later one fails.
   undo_log undo;
-  auto failed = [&](const failure& f) {
-    return rejected(fail(error::internal_error, f.describe()));
-  };
+  auto failed = [](const failure& f) { return fail(error::internal_error, f.describe()); };
   if (plan->thing) {
     const auto& name = plan->thing->name;
     if (!existing) {
@@ -454,12 +450,12 @@ provisioning_plane::outcome provisioning_plane::apply_plan(
       undo.add([reg, old = *existing] { (void)reg->update_thing(old); });
     }
     for (const auto& g : changes.drop_groups) {
-      if (auto ok = groups_.remove_thing(g, name); !ok) return failed(ok.fail());
-      undo.add([this, g, name] { (void)groups_.add_thing(g, name); });
+      if (auto ok = s.groups.remove_thing(g, name); !ok) return failed(ok.fail());
+      undo.add([&s, g, name] { (void)s.groups.add_thing(g, name); });
     }
     for (const auto& g : changes.add_groups) {
-      if (auto ok = groups_.add_thing(g, name); !ok) return failed(ok.fail());
-      undo.add([this, g, name] { (void)groups_.remove_thing(g, name); });
+      if (auto ok = s.groups.add_thing(g, name); !ok) return failed(ok.fail());
+      undo.add([&s, g, name] { (void)s.groups.remove_thing(g, name); });
     }
     const auto& attached = record->things;
     if (std::none_of(attached.begin(), attached.end(),
@@ -469,14 +465,14 @@ provisioning_plane::outcome provisioning_plane::apply_plan(
     }
   }
   for (const auto& p : policies) {
-    if (!p.document.empty() && !sec_.policies().get_policy(p.name)) {
-      if (auto ok = sec_.policies().create_policy(p.name, p.document); !ok) {
-        return rejected(fail(error::invalid_template, "PolicyDocument: " + ok.describe()));
+    if (!p.document.empty() && !s.policies.get_policy(p.name)) {
+      if (auto ok = s.policies.create_policy(p.name, p.document); !ok) {
+        return fail_with(fail(error::invalid_template, "PolicyDocument: " + ok.describe()));
       }
-      undo.add([this, n = p.name] { (void)sec_.policies().delete_policy(n); });
+      undo.add([&s, n = p.name] { (void)s.policies.delete_policy(n); });
     }
-    if (auto ok = sec_.policies().attach_policy(p.name, cert_id); !ok) return failed(ok.fail());
-    undo.add([this, n = p.name, cert_id] { (void)sec_.policies().detach_policy(n, cert_id); });
+    if (auto ok = s.policies.attach_policy(p.name, cert_id); !ok) return failed(ok.fail());
+    undo.add([&s, n = p.name, cert_id] { (void)s.policies.detach_policy(n, cert_id); });
   }
   if (plan->certificate) {
     const auto status = plan->certificate->active ? registry::certificate_status::active
@@ -488,10 +484,28 @@ provisioning_plane::outcome provisioning_plane::apply_plan(
     }
   }
   undo.commit();
+  return provisioning_changes{changes.add_groups};
+}
+
+provisioning_plane::outcome provisioning_plane::apply_plan(
+    std::string_view template_name, const prov::plan& planned,
+    const registry::certificate_record& rec) {
+  auto* reg = sec_.reg();
+  if (reg == nullptr) {
+    return {make_error_code(error::internal_error),
+            prov::rejected_payload(error::internal_error, "the registry is off")};
+  }
+  auto applied = apply_provisioning_plan({*reg, sec_.policies(), groups_, types_}, template_name,
+                                         planned, rec);
+  if (!applied) {
+    return {applied.error(), prov::rejected_payload(applied.error(), applied.fail().describe())};
+  }
   sec_.changed();
+  const auto* plan = &planned;
+  const auto& changes = *applied;
 
   // Continuous jobs that target a group the thing joined reach it now.
-  if (plan->thing && !changes.add_groups.empty()) {
+  if (plan->thing && !changes.added_groups.empty()) {
     const auto& thing = plan->thing->name;
     const auto member_of = groups_.memberships(thing);
     auto& store = jobs_.store();

@@ -8,11 +8,13 @@
 #include <iotblocks/broker/broker.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/gateway/config.hpp>
+#include <iotblocks/policy/store.hpp>
 #include <iotblocks/provisioning/hook.hpp>
 #include <iotblocks/provisioning/request.hpp>
 #include <iotblocks/provisioning/template.hpp>
 #include <iotblocks/provisioning/template_store.hpp>
 #include <iotblocks/registry/records.hpp>
+#include <iotblocks/registry/registry.hpp>
 #include <iotblocks/registry/thing_groups.hpp>
 #include <iotblocks/registry/thing_types.hpp>
 
@@ -32,6 +34,34 @@ namespace iotblocks::gateway {
 
 class security;
 class jobs_plane;
+
+/// Where RegisterThing writes.
+struct provisioning_stores {
+  registry::registry& reg;
+  policy::store& policies;
+  registry::thing_groups& groups;
+  registry::thing_types& types;
+};
+
+/// What apply_provisioning_plan changed that others follow (continuous jobs).
+struct provisioning_changes {
+  std::vector<std::string> added_groups;  ///< groups the thing joined
+};
+
+/// The pseudo parameters of a certificate: AWS::IoT::Certificate::Id and the subject fields
+/// JITP extracts (CommonName, Country, …).
+std::map<std::string, std::string> certificate_parameters(const registry::certificate_record& r);
+
+/// Checks then applies `plan` for the certificate `rec` under the template `template_name`:
+/// the thing created or updated (type, attributes, groups) and attached to the certificate,
+/// the policies created and attached, the certificate's status. All of it or, when a step
+/// fails, none of it (the steps taken are undone). Errors (the message names the path in the
+/// template): invalid_template, invalid_parameters, resource_conflict, internal_error.
+/// Not thread-safe: one call at a time per set of stores.
+result<provisioning_changes> apply_provisioning_plan(const provisioning_stores& s,
+                                                     std::string_view template_name,
+                                                     const provisioning::plan& plan,
+                                                     const registry::certificate_record& rec);
 
 /// Distinct objects: safe. Shared objects: safe.
 class provisioning_plane {

@@ -20,6 +20,7 @@
 #include <iotblocks/policy/store.hpp>
 #include <iotblocks/registry/registry.hpp>
 #include <iotblocks/registry/thing_groups.hpp>
+#include <iotblocks/registry/users.hpp>
 #include <iotblocks/rules/engine.hpp>
 #include <iotblocks/shadow/service.hpp>
 #include <iotblocks/sql/functions.hpp>
@@ -45,37 +46,10 @@ namespace iotblocks::gateway {
 
 namespace detail {
 
-/// "pbkdf2-sha256$<iterations>$<salt base64>$<hash base64>" with a 16-byte random salt.
-result<std::string> hash_password(std::string_view password, std::uint32_t iterations);
-/// Recomputes and compares in constant time; false for a malformed encoding.
-bool verify_password(std::string_view encoded, std::string_view password);
-
-/// Usernames and password hashes in SQLite. Distinct objects: safe. Shared objects: safe.
-class user_store {
- public:
-  static result<std::unique_ptr<user_store>> open(const std::string& path,
-                                                  std::uint32_t iterations);
-  ~user_store();
-  /// Adds or replaces; errors for an empty name or password, or names over 256 bytes.
-  result<void> put(std::string_view name, std::string_view password);
-  /// false when there was no such user.
-  result<bool> remove(std::string_view name);
-  bool check(std::string_view name, std::string_view password) const;
-  /// The stored "pbkdf2-sha256$..." encoding of `name` (for SCRAM-SHA-256), or nothing.
-  std::optional<std::string> encoded(std::string_view name) const;
-  std::vector<std::string> names() const;
-  /// No users: passwords are off.
-  bool empty() const noexcept { return count_.load() == 0; }
-
-  struct impl;
-
- private:
-  explicit user_store(std::unique_ptr<impl> i);
-  void recount();
-  std::vector<std::string> names_locked() const;  ///< impl mutex held
-  std::unique_ptr<impl> impl_;
-  std::atomic<std::size_t> count_{0};
-};
+// Password users live in the registry component (shared with the mosquitto plugin).
+using registry::hash_password;
+using registry::user_store;
+using registry::verify_password;
 
 /// The gateway's device CA: an ECDSA P-256 CA made on first start and kept in
 /// data_dir (device-ca.pem, device-ca.key with mode 0600).
@@ -88,10 +62,10 @@ struct device_ca {
 }  // namespace detail
 
 /// PBKDF2-HMAC-SHA256 iterations of stored passwords.
-inline constexpr std::uint32_t password_iterations = 150'000;
+inline constexpr std::uint32_t password_iterations = registry::password_iterations;
 
 /// The principal that carries the config's default_policies in the policy store.
-inline constexpr std::string_view default_principal = "iotblocks:default-policies";
+inline constexpr std::string_view default_principal = registry::users_principal;
 
 /// Distinct objects: safe. Shared objects: safe once open() returned (hooks run on
 /// connection threads; admin calls on the HTTP thread).
@@ -192,5 +166,7 @@ bool registry_enabled(const config& cfg) noexcept;
 
 /// Admin REST routes (admin*.cpp).
 void add_admin_routes(gateway::impl& g);
+/// POST /emqx/authn and /emqx/authz when the config has "emqx_auth" (emqx_routes.cpp).
+void add_emqx_routes(gateway::impl& g);
 
 }  // namespace iotblocks::gateway

@@ -7,21 +7,30 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
+#include <optional>
 
 namespace iotblocks::mosquitto_plugin {
 
 struct authorizer::connection {
   std::string client_id;
   std::string address;
-  x509::certificate leaf;
+  std::optional<x509::certificate> leaf;  ///< none for a password user
+  std::string user;                       ///< the password user's name
+  time_point user_checked{};              ///< when the user was last found in the file
   policy::context ctx;
   std::shared_ptr<const policy::policy_set> policies;
   std::uint64_t epoch = 0;
   /// Empty while the certificate is ACTIVE in the registry, else why it is not.
   std::string inactive;
   policy::decision_cache cache;
-  connection(std::string id, std::string addr, x509::certificate c, std::size_t capacity)
+  connection(std::string id, std::string addr, std::optional<x509::certificate> c,
+             std::size_t capacity)
       : client_id(std::move(id)), address(std::move(addr)), leaf(std::move(c)), cache(capacity) {}
+  /// "certificate <id>" or "user \"<name>\"", for the log.
+  std::string principal_name() const {
+    return leaf ? "certificate " + leaf->id() : "user \"" + user + "\"";
+  }
 };
 
 authorizer::authorizer(plugin_options o, log_fn log_sink, publish_fn publish_sink)
@@ -77,12 +86,69 @@ bool authorizer::connect(const void* key, std::string_view client_id, std::strin
     }
     return false;
   }
-  auto c = std::make_unique<connection>(std::string(client_id), std::string(address), *leaf,
+  return admit(key,
+               std::make_unique<connection>(std::string(client_id), std::string(address), *leaf,
+                                            opts_.cache_capacity),
+               who);
+}
+
+bool authorizer::connect_with_password(const void* key, std::string_view client_id,
+                                       std::string_view address, const std::string* username,
+                                       const std::string* password, time_point now) {
+  std::lock_guard lock(mutex_);
+  connections_.erase(key);
+  std::erase_if(closed_, [key](const auto& e) { return e.first == key; });
+  const bool refusals = opts_.log != log_mode::none;
+  const std::string who = "client \"" + std::string(client_id) + "\" from " + std::string(address);
+  auto refuse = [&](const std::string& why) {
+    if (refusals) log(log_level::warning, "iotblocks: refused " + who + ": " + why);
+    return false;
+  };
+  if (opts_.users_path.empty()) {
+    return refuse(
+        "no client certificate (the listener needs require_certificate true), and no "
+        "plugin_opt_users for passwords");
+  }
+  if (store_.refresh(now, true) && !store_.available()) {
+    log(log_level::error, "iotblocks: " + store_.problem());
+  }
+  if (!store_.available()) return refuse(store_.problem());
+  if (!users_) {
+    // A missing file is refused rather than created empty at a mistyped path.
+    std::error_code ec;
+    if (!std::filesystem::exists(opts_.users_path, ec)) {
+      return refuse("users file " + opts_.users_path + " does not exist");
+    }
+    auto opened = registry::user_store::open(opts_.users_path);
+    if (!opened) return refuse("users file " + opts_.users_path + ": " + opened.describe());
+    users_ = std::move(*opened);
+  }
+  if (username == nullptr || password == nullptr) {
+    return refuse(username == nullptr ? "no certificate and no username"
+                                      : "user \"" + *username + "\" sent no password");
+  }
+  if (!users_->check(*username, *password)) {
+    return refuse("wrong username or password for user \"" + *username + "\"");
+  }
+  auto c = std::make_unique<connection>(std::string(client_id), std::string(address), std::nullopt,
                                         opts_.cache_capacity);
+  c->user = *username;
+  c->user_checked = now;
+  return admit(key, std::move(c), who);
+}
+
+bool authorizer::admit(const void* key, std::unique_ptr<connection> c, const std::string& who) {
   rebind(*c);
-  if (!decide(*c, policy::actions::connect, "client", client_id)) return false;
+  if (!c->inactive.empty()) {
+    if (opts_.log != log_mode::none) {
+      log(log_level::warning,
+          "iotblocks: refused " + who + ": " + c->principal_name() + " is " + c->inactive);
+    }
+    return false;
+  }
+  if (!decide(*c, policy::actions::connect, "client", c->client_id)) return false;
   if (opts_.log == log_mode::decisions) {
-    log(log_level::notice, "iotblocks: accepted " + who + ", certificate " + leaf->id());
+    log(log_level::notice, "iotblocks: accepted " + who + ", " + c->principal_name());
   }
   connections_[key] = std::move(c);
   return true;
@@ -93,14 +159,20 @@ void authorizer::rebind(connection& c) {
   c.cache.clear();
   c.policies.reset();
   c.inactive.clear();
-  const auto& id = c.leaf.id();
+  if (!c.leaf) {  // a password user: the users' principal, while the user exists
+    if (!users_ || !users_->encoded(c.user)) c.inactive = "no longer a user";
+    c.ctx = connection_context(opts_, c.client_id, c.address);
+    c.policies = store_.policies()->effective_policies(registry::users_principal);
+    return;
+  }
+  const auto& id = c.leaf->id();
   auto record = store_.reg()->find_certificate(id);
   if (!record) {
     c.inactive = "no longer registered";
   } else if (record->status != registry::certificate_status::active) {
     c.inactive = "now " + std::string(registry::to_string(record->status));
   }
-  c.ctx = connection_context(opts_, c.client_id, c.address, c.leaf, record.get());
+  c.ctx = connection_context(opts_, c.client_id, c.address, *c.leaf, record.get());
   c.policies = store_.policies()->effective_policies(id);
 }
 
@@ -143,10 +215,15 @@ bool authorizer::authorize(const void* key, access a, std::string_view topic, bo
   }
   if (!store_.available()) return false;
   if (c.epoch != store_.epoch()) rebind(c);
+  // A password user deleted from the file: denied within refresh_ms, as a revocation.
+  if (!c.leaf && c.inactive.empty() && now - c.user_checked >= opts_.refresh) {
+    c.user_checked = now;
+    if (!users_ || !users_->encoded(c.user)) c.inactive = "no longer a user";
+  }
   if (!c.inactive.empty()) {
     if (opts_.log != log_mode::none) {
-      log(log_level::warning, "iotblocks: denied client \"" + c.client_id + "\": certificate " +
-                                  c.leaf.id() + " is " + c.inactive);
+      log(log_level::warning, "iotblocks: denied client \"" + c.client_id +
+                                  "\": " + c.principal_name() + " is " + c.inactive);
     }
     return false;
   }

@@ -16,14 +16,21 @@ void add_names(policy::distinguished_name& out, const x509::distinguished_name& 
 }  // namespace
 
 policy::context connection_context(const plugin_options& o, std::string_view client_id,
-                                   std::string_view address, const x509::certificate& leaf,
-                                   const registry::certificate_record* record) {
+                                   std::string_view address) {
   policy::context ctx;
   ctx.region = o.region;
   ctx.account = o.account_id;
   ctx.any_account = o.any_account;
   ctx.client_id = std::string(client_id);
   if (!address.empty()) ctx.source_ip = std::string(address);
+  ctx.thing_is_attached = false;
+  return ctx;
+}
+
+policy::context connection_context(const plugin_options& o, std::string_view client_id,
+                                   std::string_view address, const x509::certificate& leaf,
+                                   const registry::certificate_record* record) {
+  auto ctx = connection_context(o, client_id, address);
   add_names(ctx.subject, leaf.subject());
   add_names(ctx.issuer, leaf.issuer());
   const auto& san = leaf.subject_alt_names();

@@ -44,6 +44,11 @@ result<plugin_options> parse_options(std::span<const option> options) {
     } else if (name == "policies") {
       if (value.empty()) return bad(name, value, "the path of the policy store's SQLite file");
       o.policies_path = value;
+    } else if (name == "users") {
+      if (value.empty() || is_database_url(value)) {
+        return bad(name, value, "the path of the password users' SQLite file (users.db)");
+      }
+      o.users_path = value;
     } else if (name == "region") {
       if (value.empty() || value.size() > 32) return bad(name, value, "an AWS region name");
       o.region = value;

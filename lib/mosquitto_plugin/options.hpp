@@ -30,6 +30,9 @@ struct plugin_options {
   /// "policies": a file or URL; default policies.db beside the registry file, or the
   /// registry's URL.
   std::string policies_path;
+  /// "users": the password users' SQLite file (the gateway's data_dir/users.db); empty:
+  /// every client needs a certificate.
+  std::string users_path;
   std::string region = "us-east-1";         ///< "region": of the ARNs policies are matched on
   std::string account_id = "000000000000";  ///< "account_id": 12 digits
   bool any_account = false;  ///< "any_account": Resource ARNs match any region and account

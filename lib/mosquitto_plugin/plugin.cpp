@@ -1,8 +1,9 @@
 // The mosquitto 2.0 plugin (API version 5): mosquitto.conf loads it with
 //   plugin /usr/lib/x86_64-linux-gnu/iotblocks/iotblocks_mosquitto_plugin.so
 //   plugin_opt_registry /var/lib/iotblocks/registry.db
-// and it answers MOSQ_EVT_BASIC_AUTH (every CONNECT), MOSQ_EVT_ACL_CHECK (every publish,
-// subscribe and delivery) and MOSQ_EVT_DISCONNECT through the authorizer.
+// and it answers MOSQ_EVT_BASIC_AUTH (every CONNECT: the client certificate, else the
+// username and password when plugin_opt_users names the users file), MOSQ_EVT_ACL_CHECK (every
+// publish, subscribe and delivery) and MOSQ_EVT_DISCONNECT through the authorizer.
 #include "mosquitto_plugin/authorizer.hpp"
 #include "mosquitto_plugin/error.hpp"
 #include "mosquitto_plugin/options.hpp"
@@ -17,6 +18,7 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <string>
 #include <vector>
 
 #define IOTBLOCKS_PLUGIN_EXPORT extern "C" __attribute__((visibility("default")))
@@ -69,8 +71,17 @@ int on_basic_auth(int, void* event_data, void* userdata) {
       X509_free(x);
       if (c) leaf.emplace(std::move(*c));
     }
-    const bool ok = p->auth->connect(ev->client, id ? id : "", address ? address : "",
-                                     leaf ? &*leaf : nullptr, std::chrono::steady_clock::now());
+    const auto now = std::chrono::steady_clock::now();
+    bool ok = false;
+    if (leaf) {  // a certificate decides, whatever the username (as in the gateway)
+      ok = p->auth->connect(ev->client, id ? id : "", address ? address : "", &*leaf, now);
+    } else {
+      std::optional<std::string> user, pass;
+      if (ev->username != nullptr) user.emplace(ev->username);
+      if (ev->password != nullptr) pass.emplace(ev->password);
+      ok = p->auth->connect_with_password(ev->client, id ? id : "", address ? address : "",
+                                          user ? &*user : nullptr, pass ? &*pass : nullptr, now);
+    }
     return ok ? MOSQ_ERR_SUCCESS : MOSQ_ERR_AUTH;
   } catch (const std::exception& e) {
     mosquitto_log_printf(MOSQ_LOG_ERR, "iotblocks: authentication failed: %s", e.what());

@@ -33,6 +33,7 @@ const char* message(int ev) noexcept {
       return "CA certificate does not allow auto-registration";
     case error::hierarchy_conflict: return "thing group hierarchy conflict";
     case error::deprecated: return "thing type is deprecated";
+    case error::invalid_query: return "invalid fleet indexing query";
   }
   return "unknown iotblocks.registry error";
 }

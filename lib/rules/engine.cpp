@@ -46,12 +46,15 @@ struct failure_entry {
 struct dispatch_tracker {
   std::atomic<std::size_t> pending{1};  // dispatch() itself holds one
   std::atomic<bool> stopped{false};
+  std::atomic<bool> dropped{false};  // an invocation found its queue full
   engine::dispatch_done done;
 
   void hold() noexcept { pending.fetch_add(1, std::memory_order_relaxed); }
   void release() {
     if (pending.fetch_sub(1, std::memory_order_acq_rel) != 1 || !done) return;
-    done(stopped.load() ? make_error_code(error::stopped) : std::error_code{});
+    done(stopped.load()   ? make_error_code(error::stopped)
+         : dropped.load() ? make_error_code(error::queue_full)
+                          : std::error_code{});
   }
 };
 
@@ -706,6 +709,7 @@ std::size_t engine::run(const message& m, dispatch_done done, std::optional<std:
       if (r != submit_result::accepted) {
         rt->counters->dropped.fetch_add(1, std::memory_order_relaxed);
         if (tracker && r == submit_result::stopped) tracker->stopped = true;
+        if (tracker && r == submit_result::full) tracker->dropped = true;
         impl_->add_failure(
             *group, *slot,
             r == submit_result::full

@@ -221,5 +221,60 @@ TEST(Ensemble, WorksWithoutTimestamps) {
   EXPECT_LE(alarms, 4u);
 }
 
+// fast_level=1: a second level feature (a short mean at 2 level_alpha) with its own
+// ranking, in 512 more bytes after the rest of the state. The detector contract holds:
+// bounded scores, NaN refused with the state untouched, an encode/decode round trip
+// that continues identically, deterministic output; fast_level=0 keeps the default's
+// state and snapshot format.
+TEST(Ensemble, FastLevelKeepsTheDetectorContract) {
+  EXPECT_EQ(make_detector("ensemble", "fast_level=2").error(), error::invalid_parameter);
+  const auto d = make_detector("ensemble", "fast_level=1").value();
+  EXPECT_EQ(make_detector("ensemble", d->parameters()).value()->parameters(), d->parameters());
+  const auto plain = make_detector("ensemble").value();
+  EXPECT_EQ(make_detector("ensemble", "fast_level=0").value()->parameters(), plain->parameters());
+  EXPECT_EQ(d->state_size(), plain->state_size() + 512);
+  EXPECT_LE(d->state_size(), 4096u);
+  EXPECT_EQ(d->encoded_size(), plain->encoded_size() + 512);
+  series s{d}, twin{d}, one{plain};
+  auto data = noise(3000, 50, 2, 4);
+  for (std::size_t i = 2000; i < 2040; ++i) data[i] += 4;  // a short level shift of 2 sd
+  bool flagged = false, differs = false;
+  for (std::size_t i = 0; i < 2500; ++i) {
+    const auto t = static_cast<std::int64_t>(i) * five_minutes;
+    const auto r = s.update(data[i], t).value();
+    EXPECT_EQ(r.raw, twin.update(data[i], t).value().raw);
+    ASSERT_GE(r.score, 0.0);
+    ASSERT_LE(r.score, 1.0);
+    if (i >= 2000 && i < 2040) flagged |= r.anomaly;
+    differs |= r.raw != one.update(data[i], t).value().raw;
+  }
+  EXPECT_TRUE(flagged);
+  EXPECT_TRUE(differs);  // the fifth feature takes part
+  const byte_buffer before{s.state().begin(), s.state().end()};
+  point_result r;
+  EXPECT_EQ(s.update(std::nan(""), 0, r), error::non_finite_value);
+  EXPECT_EQ(s.update(1e200, 0, r), error::value_out_of_range);
+  EXPECT_EQ(byte_buffer(s.state().begin(), s.state().end()), before);
+  byte_buffer encoded;
+  d->encode(s.state(), encoded);
+  ASSERT_EQ(encoded.size(), d->encoded_size());
+  series copy{d};
+  ASSERT_FALSE(d->decode(encoded, copy.state()));
+  byte_buffer again;
+  d->encode(copy.state(), again);
+  EXPECT_EQ(again, encoded);
+  for (std::size_t i = 2500; i < 3000; ++i) {
+    const auto t = static_cast<std::int64_t>(i) * five_minutes;
+    EXPECT_EQ(s.update(data[i], t).value().raw, copy.update(data[i], t).value().raw);
+  }
+  // A state without the fast level is refused, and so is a NaN in its mean.
+  byte_buffer short_state;
+  plain->encode(one.state(), short_state);
+  EXPECT_EQ(d->decode(short_state, copy.state()), error::invalid_snapshot);
+  const std::size_t mean_at = plain->encoded_size();
+  for (std::size_t i = mean_at; i < mean_at + 8; ++i) encoded[i] = std::byte{0xFF};
+  EXPECT_EQ(d->decode(encoded, copy.state()), error::invalid_snapshot);
+}
+
 }  // namespace
 }  // namespace iotblocks::anomaly

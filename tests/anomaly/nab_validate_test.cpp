@@ -129,16 +129,18 @@ const std::vector<std::string> four_candidates{"alpha=0.003", "alpha=0.02", "alp
 
 // The nested rule, written out for one set of training categories: per candidate,
 // each category left out in turn, threshold swept on the others, the one left out
-// scored at it; the best pooled inner score wins (the first on ties).
+// scored at it; the best pooled inner score wins (the first on ties). With `worst`,
+// the best lowest score of one category left out wins.
 struct hand_choice {
   std::size_t candidate = 0;
   double inner = 0;
 };
 hand_choice nested_by_hand(const std::vector<std::vector<scored_file>>& runs,
-                           const std::vector<std::string>& train, const cost_profile& profile) {
+                           const std::vector<std::string>& train, const cost_profile& profile,
+                           bool worst = false) {
   hand_choice best{0, -1e300};
   for (std::size_t k = 0; k < runs.size(); ++k) {
-    double raw = 0, null = 0, perfect = 0;
+    double raw = 0, null = 0, perfect = 0, lowest = 1e300;
     for (const auto& inner : train) {
       std::vector<scored_file> fit, held;
       for (const auto& f : runs[k]) {
@@ -152,8 +154,9 @@ hand_choice nested_by_hand(const std::vector<std::vector<scored_file>>& runs,
       const auto t = score(fit, profile).value().threshold;
       const auto s = score_at(held, profile, t).value();
       raw += s.raw, null += s.null_score, perfect += s.perfect_score;
+      lowest = std::min(lowest, s.normalized);
     }
-    const double merit = 100 * (raw - null) / (perfect - null);
+    const double merit = worst ? lowest : 100 * (raw - null) / (perfect - null);
     if (merit > best.inner) best = {k, merit};
   }
   return best;
@@ -203,6 +206,38 @@ TEST(NabValidate, InnerFoldsChooseByTheirOwnHeldOutScores) {
   EXPECT_TRUE(differs_from_pooled);  // the corpus tells the two rules apart
 }
 
+// worst_fold: the same inner folds, but the candidate whose weakest inner category
+// scores best wins, which here is not always the one with the best pooled score.
+TEST(NabValidate, WorstFoldChoosesByTheWeakestInnerCategory) {
+  const corpus c = make_four(false);
+  validation_options o;
+  o.rule = selection::worst_fold;
+  const auto v = cross_validate("ewma", four_candidates, c, o).value();
+  ASSERT_EQ(v.size(), 3u);
+  std::vector<std::vector<scored_file>> runs;
+  for (const auto& p : four_candidates) runs.push_back(run(*make_detector("ewma", p).value(), c));
+  const std::vector<std::string> cats{"a", "b", "c", "d"};
+  bool differs_from_inner = false;
+  for (std::size_t pi = 0; pi < v.size(); ++pi) {
+    const auto& profile = c.profiles[pi];
+    const auto whole = nested_by_hand(runs, cats, profile, true);
+    EXPECT_EQ(v[pi].parameters, four_candidates[whole.candidate]);
+    EXPECT_NEAR(v[pi].inner, whole.inner, 1e-9);
+    ASSERT_EQ(v[pi].folds.size(), 4u);
+    for (const auto& f : v[pi].folds) {
+      std::vector<std::string> train;
+      for (const auto& cat : cats) {
+        if (cat != f.held_out) train.push_back(cat);
+      }
+      const auto chosen = nested_by_hand(runs, train, profile, true);
+      EXPECT_EQ(f.parameters, four_candidates[chosen.candidate]) << f.held_out;
+      EXPECT_NEAR(f.inner, chosen.inner, 1e-9) << f.held_out;
+      differs_from_inner |= nested_by_hand(runs, train, profile).candidate != chosen.candidate;
+    }
+  }
+  EXPECT_TRUE(differs_from_inner);  // the corpus tells the two rules apart
+}
+
 // A fold's choice is a function of the other categories only: changing the held-out
 // category's data changes the whole-corpus choice but not that fold's.
 TEST(NabValidate, AFoldsChoiceNeverReadsItsHeldOutCategory) {
@@ -249,7 +284,7 @@ TEST(NabSearch, EachAxisTakesItsBestValueByTheRule) {
   const auto& profile = c.profiles[0];
   corpus one = c;
   one.profiles = {profile};
-  for (const auto rule : {selection::best_pooled, selection::inner_folds}) {
+  for (const auto rule : {selection::best_pooled, selection::inner_folds, selection::worst_fold}) {
     search_options o;
     o.rule = rule;
     o.passes = 1;
@@ -257,6 +292,11 @@ TEST(NabSearch, EachAxisTakesItsBestValueByTheRule) {
     const auto merit = [&](const std::string& text) {
       const std::string cands[] = {text};
       const auto v = cross_validate("ewma", cands, one).value();
+      if (rule == selection::worst_fold) {
+        double lowest = 1e300;
+        for (const auto& f : v[0].folds) lowest = std::min(lowest, f.held_out_score);
+        return lowest;
+      }
       return rule == selection::inner_folds ? v[0].held_out : v[0].in_sample;
     };
     // Axis 1 from training=30, then axis 2 from the alpha chosen.

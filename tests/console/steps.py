@@ -259,4 +259,54 @@ def run_all(t, gw, driver, tmp):
         text_in(driver, "#registration-code-value", r"^\S{8,}$")
     t.step("things, certificates and CAs pages list their objects", pages)
 
+    def groups_page():
+        for path, body in (("/iot/thing-groups/site", {}),
+                           ("/iot/thing-groups/floor-1", {"parentGroupName": "site"})):
+            status, text = gw.require("POST", path, json.dumps(body))
+            assert status == 200, (path, status, text)
+        status, text = gw.require("PUT", "/iot/thing-groups/addThingToThingGroup",
+                                  json.dumps({"thingGroupName": "floor-1", "thingName": THING}))
+        assert status == 200, text
+        doc = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iot:Connect", "Resource": "*"}]}
+        status, text = gw.require("PUT", "/policies/floor-policy", json.dumps(doc))
+        assert status == 200, text
+        status, text = gw.require("POST", "/policies/floor-policy/attach",
+                                  json.dumps({"principal": "thinggroup/floor-1"}))
+        assert status == 200, text
+        go(driver, gw, "groups")
+        link = visible(driver, 'a.group-link[data-group="floor-1"]')
+        # floor-1 is drawn inside site's list (the hierarchy)
+        assert driver.find_element(By.CSS_SELECTOR, "#groups-tree ul.tree li ul.tree a").text == "floor-1"
+        link.click()
+        text_in(driver, "#group-card", r"site / floor-1")
+        text_in(driver, "#group-things", THING + r"\s+direct")
+        text_in(driver, "#group-policies", r"floor-policy")
+        driver.find_element(By.CSS_SELECTOR, 'a.group-link[data-group="site"]').click()
+        text_in(driver, "#group-things", THING + r"\s+through a child group")
+        t.shot("05-groups")
+    t.step("groups: hierarchy, members (direct and through a child), attached policies",
+           groups_page)
+
+    def jobs_page():
+        status, text = gw.require("GET", "/iot/thing-groups/floor-1")
+        arn = json.loads(text)["thingGroupArn"]
+        status, text = gw.require("PUT", "/iot/jobs/console-job", json.dumps(
+            {"targets": [arn], "document": json.dumps({"operation": "reboot"})}))
+        assert status == 200, text
+        go(driver, gw, "jobs")
+        text_in(driver, "#jobs-table", r"console-job\s+IN_PROGRESS\s+SNAPSHOT\s+1 queued")
+        driver.find_element(By.CSS_SELECTOR, 'a.job-link[data-job="console-job"]').click()
+        text_in(driver, "#job-executions", THING + r"\s+QUEUED")
+        t.shot("06-job")
+        driver.find_element(By.ID, "job-force-cancel").click()
+        wait(driver, EC.alert_is_present()).accept()
+        text_in(driver, "#job-status", r"CANCELED")
+        text_in(driver, "#job-executions", THING + r"\s+CANCELED")
+        text_in(driver, "#jobs-table", r"console-job\s+CANCELED\s+SNAPSHOT\s+1 canceled")
+        status, text = gw.require("GET", "/iot/jobs/console-job/things")
+        assert json.loads(text)["executionSummaries"][0]["jobExecutionSummary"]["status"] == "CANCELED"
+        t.shot("06-job-canceled")
+    t.step("jobs: list with status counts, per-thing executions, cancel", jobs_page)
+
     return state.get("sub")

@@ -126,6 +126,26 @@ TEST(GatewayConfig, StoresNameTheShadowStoreByUrl) {
   }
 }
 
+TEST(GatewayConfig, EmqxAuthIsOffUnlessPresent) {
+  EXPECT_FALSE(parse_config("{}")->emqx_auth.enabled);
+  auto c = parse_config(R"({"emqx_auth": {"token": "s3cret"}})");
+  ASSERT_TRUE(c) << c.describe();
+  EXPECT_TRUE(c->emqx_auth.enabled);
+  EXPECT_EQ(c->emqx_auth.token, "s3cret");
+  auto loopback = parse_config(R"({"emqx_auth": {}})");
+  ASSERT_TRUE(loopback) << loopback.describe();
+  EXPECT_TRUE(loopback->emqx_auth.enabled);
+  EXPECT_TRUE(loopback->emqx_auth.token.empty());
+  for (const auto& [text, error] : std::vector<std::pair<const char*, const char*>>{
+           {R"({"emqx_auth": true})", "emqx_auth: expected an object"},
+           {R"({"emqx_auth": {"tokn": "x"}})", "emqx_auth.tokn: unknown key"},
+           {R"({"emqx_auth": {"token": 1}})", "emqx_auth.token: expected a string"}}) {
+    auto bad = parse_config(text);
+    ASSERT_FALSE(bad) << text;
+    EXPECT_NE(bad.describe().find(error), std::string::npos) << bad.describe();
+  }
+}
+
 TEST(GatewayConfig, StoresNameTheRegistryAndPolicyStoresByUrl) {
   auto c = parse_config(R"({"stores": {"registry": "postgresql://iot@127.0.0.1:5432/iot",
                                        "policies": "sqlite:/var/lib/iot/p.db"}})");

@@ -237,5 +237,44 @@ TEST_F(Authorizer, JustInTimeRegistrationPublishesTheEvent) {
             registry::certificate_status::pending_activation);
 }
 
+TEST_F(Authorizer, PasswordUsersWithTheUsersPolicies) {
+  make_stores();
+  const std::string user = "sensor7", right = "s3cret", wrong = "guess";
+  {  // no plugin_opt_users: certificates only
+    auto a = make();
+    EXPECT_FALSE(a.connect_with_password(&key1_, "sensor7", "127.0.0.1", &user, &right, t0_));
+    EXPECT_TRUE(logged("no plugin_opt_users"));
+  }
+  opts_.users_path = (dir_ / "users.db").string();
+  auto a = make();
+  EXPECT_FALSE(a.connect_with_password(&key1_, "sensor7", "127.0.0.1", &user, &right, t0_));
+  EXPECT_TRUE(logged("does not exist"));
+  EXPECT_FALSE(std::filesystem::exists(opts_.users_path));  // never created
+  // The gateway's users file, and a policy on the users' principal (default_policies).
+  auto users = registry::user_store::open(opts_.users_path, 1000).value();
+  users->put("sensor7", "s3cret").value();
+  policies_
+      ->create_policy("users", R"({"Version":"2012-10-17","Statement":[
+    {"Effect":"Allow","Action":"iot:Connect","Resource":"*"},
+    {"Effect":"Allow","Action":"iot:Publish",
+     "Resource":"arn:aws:iot:eu-west-1:123456789012:topic/u/${iot:ClientId}/*"}]})")
+      .value();
+  policies_->attach_policy("users", registry::users_principal).value();
+  EXPECT_FALSE(a.connect_with_password(&key1_, "sensor7", "127.0.0.1", &user, &wrong, t0_));
+  EXPECT_TRUE(logged("wrong username or password for user \"sensor7\""));
+  EXPECT_FALSE(a.connect_with_password(&key1_, "sensor7", "127.0.0.1", &user, nullptr, t0_));
+  EXPECT_FALSE(a.connect_with_password(&key1_, "sensor7", "127.0.0.1", nullptr, nullptr, t0_));
+  ASSERT_TRUE(a.connect_with_password(&key1_, "sensor7", "127.0.0.1", &user, &right, t0_));
+  EXPECT_TRUE(a.authorize(&key1_, access::publish, "u/sensor7/t", false, t0_));
+  EXPECT_FALSE(a.authorize(&key1_, access::publish, "u/other/t", false, t0_));
+  EXPECT_FALSE(a.authorize(&key1_, access::subscribe, "u/#", false, t0_));
+  // Removed: the connected client is denied from refresh_ms on, a new CONNECT refused.
+  users->remove("sensor7").value();
+  EXPECT_TRUE(a.authorize(&key1_, access::publish, "u/sensor7/t", false, t0_ + 500ms));
+  EXPECT_FALSE(a.authorize(&key1_, access::publish, "u/sensor7/t", false, t0_ + 1000ms));
+  EXPECT_TRUE(logged("user \"sensor7\" is no longer a user"));
+  EXPECT_FALSE(a.connect_with_password(&key2_, "sensor7", "127.0.0.1", &user, &right, t0_));
+}
+
 }  // namespace
 }  // namespace iotblocks::mosquitto_plugin

@@ -22,6 +22,7 @@ TEST(Options, DefaultsBesideTheRegistry) {
   EXPECT_EQ(o.cache_capacity, 256u);
   EXPECT_EQ(o.log, log_mode::refusals);
   EXPECT_EQ(o.certificate_profile, x509::profile::aws);
+  EXPECT_TRUE(o.users_path.empty());  // certificates only
 }
 
 TEST(Options, EverySetting) {
@@ -33,7 +34,8 @@ TEST(Options, EverySetting) {
                   {"certificate_profile", "strict"},
                   {"refresh_ms", "0"},
                   {"cache_size", "64"},
-                  {"log", "decisions"}})
+                  {"log", "decisions"},
+                  {"users", "/g/users.db"}})
                .value();
   EXPECT_EQ(o.registry_path, "r.db");
   EXPECT_EQ(o.policies_path, "/p/policies.db");
@@ -44,6 +46,7 @@ TEST(Options, EverySetting) {
   EXPECT_EQ(o.refresh, std::chrono::milliseconds(0));
   EXPECT_EQ(o.cache_capacity, 64u);
   EXPECT_EQ(o.log, log_mode::decisions);
+  EXPECT_EQ(o.users_path, "/g/users.db");
 }
 
 TEST(Options, RefusalsNameTheSetting) {
@@ -68,6 +71,10 @@ TEST(Options, RefusalsNameTheSetting) {
       {{{"registry", "r.db"}, {"cache_size", "1"}}, error::invalid_option, "cache_size"},
       {{{"registry", "r.db"}, {"log", "all"}}, error::invalid_option, "plugin_opt_log"},
       {{{"registry", "r.db"}, {"regsitry", "x"}}, error::unknown_option, "regsitry"},
+      {{{"registry", "r.db"}, {"users", ""}}, error::invalid_option, "plugin_opt_users"},
+      {{{"registry", "r.db"}, {"users", "postgresql://db/iot"}},
+       error::invalid_option,
+       "plugin_opt_users"},
   };
   for (const auto& c : cases) {
     auto r = parse(c.opts);

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -258,6 +259,29 @@ TEST(RulesWorker, KilledMidStreamEveryMessageIsProcessedAtLeastOnce) {
   std::filesystem::remove_all(std::filesystem::path(rules).parent_path());
 }
 
+// mosquitto 2.0.11 overruns the worker's Receive Maximum (after each PUBACK it
+// sends up to a whole window more). The messages beyond --max-in-flight wait in
+// the worker: none of their actions is dropped by a full engine queue, and none
+// is acknowledged before its republish is.
+TEST(RulesWorker, ABrokerOverrunningReceiveMaximumLosesNothing) {
+  mosquitto_broker broker;
+  const auto rules = write_rules("overrun");
+  probe pr{broker.port()};
+  constexpr int n = 3000;
+  process a{worker(broker, rules, "overrun-a", "4")};
+  ASSERT_TRUE(pr.until([&] { return pr.ready && subscribed(a); })) << a.output();
+  pr.publish(0, n);
+  ASSERT_TRUE(pr.until([&] { return static_cast<int>(pr.copies.size()) == n; }))
+      << pr.copies.size() << a.output();
+  EXPECT_EQ(a.terminate(), 0);
+  EXPECT_EQ(pr.duplicates, 0);
+  EXPECT_EQ(a.output().find("queue full"), std::string::npos) << a.output();
+  EXPECT_EQ(field(a.output(), "stopped", "received"), n) << a.output();
+  EXPECT_EQ(field(a.output(), "stopped", "acked"), n);
+  EXPECT_EQ(field(a.output(), "stopped", "actions_succeeded"), n);
+  std::filesystem::remove_all(std::filesystem::path(rules).parent_path());
+}
+
 // QoS 2 with manual acks: PUBREC after the actions, each message processed once.
 TEST(RulesWorker, QoS2MessagesAreProcessedOnceAndAcknowledged) {
   mosquitto_broker broker;
@@ -419,6 +443,43 @@ TEST(DispatchDone, ReportsAStoppedEngine) {
   std::error_code got;
   e.dispatch(on("t/x"), [&](std::error_code ec) { got = ec; });
   EXPECT_EQ(got, make_error_code(error::stopped));
+}
+
+// A consumer that acknowledges on `done` must not acknowledge a message whose
+// action was never tried.
+TEST(DispatchDone, ReportsAnInvocationDroppedByAFullQueue) {
+  std::mutex gate;
+  gate.lock();
+  auto o = quiet();
+  o.worker_threads = 1;
+  o.queue_capacity = 1;
+  engine e{o};
+  std::atomic<bool> running{false};
+  e.register_function("gated", [&](const function_event&) -> result<void> {
+    running = true;
+    std::lock_guard lock{gate};
+    return {};
+  });
+  ASSERT_TRUE(e.add_rule(
+      "r", R"({"sql":"SELECT * FROM 't/x'","actions":[{"function":{"functionName":"gated"}}]})"));
+  std::mutex m;
+  std::vector<std::error_code> got;
+  auto done = [&](std::error_code ec) {
+    std::lock_guard lock{m};
+    got.push_back(ec);
+  };
+  // The first runs (held at the gate), the second waits in the queue of 1, the
+  // third finds it full.
+  e.dispatch(on("t/x"), done);
+  while (!running) std::this_thread::yield();
+  e.dispatch(on("t/x"), done);
+  e.dispatch(on("t/x"), done);
+  gate.unlock();
+  ASSERT_TRUE(e.flush());
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0], make_error_code(error::queue_full));  // inline, in the third dispatch
+  EXPECT_FALSE(got[1]);
+  EXPECT_FALSE(got[2]);
 }
 
 TEST(RulesWorker, RefusesABadCommandLine) {

@@ -12,8 +12,10 @@ import rules from './views/rules.js';
 import mqttView from './views/mqtt_client.js';
 import events from './views/events.js';
 import wizard from './views/wizard.js';
+import jobs from './views/jobs.js';
+import groups from './views/groups.js';
 
-const views = {dashboard, things, certificates, cas, policies, rules, mqtt: mqttView, events, wizard};
+const views = {dashboard, things, groups, certificates, cas, policies, rules, jobs, mqtt: mqttView, events, wizard};
 
 let cleanup = null;
 let configPromise = null;

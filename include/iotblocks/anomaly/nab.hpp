@@ -148,7 +148,7 @@ struct fold {
   std::string parameters;     ///< the candidate chosen on the other categories
   double threshold = 0;       ///< chosen on the other categories
   double train = 0;           ///< normalised score on the other categories
-  double inner = 0;           ///< selection::inner_folds: the choice's inner held-out score
+  double inner = 0;           ///< inner_folds / worst_fold: the choice's inner merit
   double held_out_score = 0;  ///< normalised score of C at that choice
   double in_sample = 0;       ///< normalised score of C at the whole-corpus choice
   double held_out_raw = 0;    ///< S of C at that choice (the only figure when C has no windows)
@@ -179,6 +179,10 @@ enum class selection {
   /// inner held-out categories wins. Inside an outer fold this never reads the
   /// outer held-out category.
   inner_folds,
+  /// Nested like inner_folds, but the set whose worst inner held-out category (of
+  /// those with label windows) scores best wins: a set that gains on most categories
+  /// by losing on one loses to one that holds on all of them.
+  worst_fold,
 };
 
 struct validation_options {

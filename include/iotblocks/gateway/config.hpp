@@ -104,6 +104,13 @@ struct custom_authorizer {
   std::uint32_t timeout_ms = 5000;  ///< one invocation
 };
 
+/// The EMQX-shaped HTTP authentication and authorization endpoint (POST /emqx/authn and
+/// /emqx/authz on the HTTP listeners; docs/scale-out.md).
+struct emqx_auth_config {
+  bool enabled = false;  ///< "emqx_auth" is in the config
+  std::string token;     ///< bearer token EMQX sends; empty: only loopback peers are answered
+};
+
 struct config {
   std::vector<listener_config> listeners;
   std::string data_dir = "./iotblocks-data";
@@ -119,6 +126,7 @@ struct config {
   std::string policy_store = "sqlite:";
   std::size_t threads = 0;  ///< 0 = hardware cores
   std::string admin_token;  ///< bearer token of the admin REST API; empty: admin API disabled
+  emqx_auth_config emqx_auth;
   net::server_options server;
   broker::broker_options broker;
   std::vector<named_document> rules;  ///< AWS topic-rule documents

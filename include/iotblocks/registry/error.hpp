@@ -42,6 +42,8 @@ enum class error {
   hierarchy_conflict,  ///< the thing is in another group of the same hierarchy, or a cycle
   // thing types
   deprecated,  ///< the thing type is deprecated (or, to delete it, not deprecated long enough)
+  // fleet indexing
+  invalid_query,  ///< a fleet indexing query that does not parse or exceeds a limit
 };
 
 const std::error_category& error_category() noexcept;

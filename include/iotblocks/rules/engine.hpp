@@ -177,7 +177,9 @@ class engine {
   /// As dispatch(m), and calls `done` once every action of every matching rule has
   /// finished: succeeded, or failed for good and its errorAction (if any) has run or
   /// failed too. ec is empty then; error::stopped if stop() failed an invocation
-  /// (or the engine was already stopped). Runs inside dispatch when nothing was
+  /// (or the engine was already stopped); error::queue_full if an invocation was
+  /// dropped because its action's queue was full (it is reported to the errorAction
+  /// like a failure, but was never tried). Runs inside dispatch when nothing was
   /// queued, else on an engine worker thread: keep it short, do not call the engine
   /// from it. This is what an at-least-once consumer acknowledges on.
   std::size_t dispatch(const message& m, dispatch_done done);
