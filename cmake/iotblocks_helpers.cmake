@@ -60,7 +60,11 @@ function(iotblocks_add_component name)
     EXPORT_NAME ${name}
     OUTPUT_NAME iotblocks_${name}
     VERSION ${PROJECT_VERSION}
-    SOVERSION ${IOTBLOCKS_SOVERSION})
+    SOVERSION ${IOTBLOCKS_SOVERSION}
+    # Only what the public headers declare between IOTBLOCKS_API_BEGIN and
+    # IOTBLOCKS_API_END (iotblocks/core/export.hpp) is exported.
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
   target_compile_features(iotblocks_${name} PUBLIC cxx_std_20)
   target_include_directories(iotblocks_${name}
     PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
@@ -95,7 +99,7 @@ function(iotblocks_add_component name)
   set_property(GLOBAL PROPERTY IOTBLOCKS_${name}_PACKAGES ${packages})
   install(TARGETS iotblocks_${name} EXPORT iotblocks-${name}-targets
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development
-    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT libraries
             NAMELINK_COMPONENT development
     RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
   set_property(GLOBAL APPEND PROPERTY IOTBLOCKS_INSTALLED_COMPONENTS ${name})

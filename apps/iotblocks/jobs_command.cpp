@@ -16,6 +16,7 @@
 #endif
 
 #include "core/json.hpp"
+#include "jobs/aws_json.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -35,9 +36,9 @@ struct common_options {
   std::string account = "000000000000";
   bool pretty = false;
 
+  std::string arn_prefix() const { return "arn:aws:iot:" + region + ":" + account + ":"; }
   std::string arn(std::string_view kind, std::string_view name) const {
-    return "arn:aws:iot:" + region + ":" + account + ":" + std::string(kind) + "/" +
-           std::string(name);
+    return arn_prefix() + std::string(kind) + "/" + std::string(name);
   }
 };
 
@@ -83,19 +84,6 @@ void put(rapidjson::Value& o, std::string_view k, std::string_view v, alloc& a) 
   o.AddMember(json::string_value(k, a), json::string_value(v, a), a);
 }
 
-void put_time(rapidjson::Value& o, std::string_view k, std::int64_t seconds, alloc& a) {
-  if (seconds != 0)
-    o.AddMember(json::string_value(k, a), rapidjson::Value(static_cast<double>(seconds)), a);
-}
-
-void put_json(rapidjson::Value& o, std::string_view k, const std::string& text, alloc& a) {
-  auto d = json::parse(text);
-  if (!d) return;
-  rapidjson::Value v;
-  v.CopyFrom(*d, a);
-  o.AddMember(json::string_value(k, a), v, a);
-}
-
 void print(const rapidjson::Value& d, const common_options& o) {
   print_line(json::write(d, o.pretty));
 }
@@ -103,12 +91,6 @@ void print(const rapidjson::Value& d, const common_options& o) {
 /// JSON given inline, or "@path" for a file's content.
 std::string inline_or_file(const std::string& v) {
   return v.starts_with('@') ? read_input(v.substr(1)) : v;
-}
-
-/// "thing/x" or "thinggroup/y" as an ARN.
-std::string target_arn(const common_options& o, std::string_view target) {
-  const auto slash = target.find('/');
-  return o.arn(target.substr(0, slash), target.substr(slash + 1));
 }
 
 /// The `kind` name in "arn:aws:iot:<region>:<account>:<kind>/<name>", or nullopt.
@@ -244,10 +226,6 @@ void create(const common_options& o, const create_options& c) {
   print(d, o);
 }
 
-std::string_view selection_of(const jobs::job& j) {
-  return j.continuous ? "CONTINUOUS" : "SNAPSHOT";
-}
-
 void list(const common_options& o, const job_options& j) {
   if (!j.status.empty() && !jobs::parse_job_status(j.status)) {
     throw error(usage,
@@ -260,40 +238,10 @@ void list(const common_options& o, const job_options& j) {
   for (const auto& id : store->job_ids()) {
     auto job = store->find_job(id);
     if (!job || (!j.status.empty() && jobs::to_string(job->status) != j.status)) continue;
-    rapidjson::Value e(rapidjson::kObjectType);
-    put(e, "jobArn", o.arn("job", id), a);
-    put(e, "jobId", id, a);
-    put(e, "targetSelection", selection_of(*job), a);
-    put(e, "status", jobs::to_string(job->status), a);
-    put_time(e, "createdAt", job->created_at, a);
-    put_time(e, "lastUpdatedAt", job->last_updated_at, a);
-    put_time(e, "completedAt", job->completed_at, a);
-    e.AddMember("isConcurrent", false, a);
-    arr.PushBack(e, a);
+    arr.PushBack(jobs::detail::write_job_summary(*job, o.arn_prefix(), a), a);
   }
   d.AddMember("jobs", arr, a);
   print(d, o);
-}
-
-/// JobProcessDetails: the job's executions counted by status.
-rapidjson::Value process_details(const std::vector<jobs::execution>& execs, alloc& a) {
-  using jobs::execution_status;
-  static constexpr std::pair<execution_status, std::string_view> names[] = {
-      {execution_status::canceled, "numberOfCanceledThings"},
-      {execution_status::succeeded, "numberOfSucceededThings"},
-      {execution_status::failed, "numberOfFailedThings"},
-      {execution_status::rejected, "numberOfRejectedThings"},
-      {execution_status::queued, "numberOfQueuedThings"},
-      {execution_status::in_progress, "numberOfInProgressThings"},
-      {execution_status::removed, "numberOfRemovedThings"},
-      {execution_status::timed_out, "numberOfTimedOutThings"}};
-  rapidjson::Value o(rapidjson::kObjectType);
-  for (const auto& [status, name] : names) {
-    const auto n = std::count_if(execs.begin(), execs.end(),
-                                 [s = status](const jobs::execution& e) { return e.status == s; });
-    o.AddMember(json::string_value(name, a), rapidjson::Value(static_cast<std::int64_t>(n)), a);
-  }
-  return o;
 }
 
 jobs::job find_job(const jobs::store& store, const std::string& id) {
@@ -307,48 +255,9 @@ void describe(const common_options& o, const job_options& opts) {
   const auto j = find_job(*store, opts.job_id);
   rapidjson::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
-  rapidjson::Value v(rapidjson::kObjectType);
-  put(v, "jobArn", o.arn("job", j.id), a);
-  put(v, "jobId", j.id, a);
-  put(v, "targetSelection", selection_of(j), a);
-  put(v, "status", jobs::to_string(j.status), a);
-  v.AddMember("forceCanceled", j.force_canceled, a);
-  rapidjson::Value targets(rapidjson::kArrayType);
-  for (const auto& t : j.targets) targets.PushBack(json::string_value(target_arn(o, t), a), a);
-  v.AddMember("targets", targets, a);
-  if (!j.description.empty()) put(v, "description", j.description, a);
-  put_time(v, "createdAt", j.created_at, a);
-  put_time(v, "lastUpdatedAt", j.last_updated_at, a);
-  put_time(v, "completedAt", j.completed_at, a);
-  v.AddMember("jobProcessDetails", process_details(store->executions_of(j.id), a), a);
-  if (j.in_progress_timeout_minutes != 0) {
-    rapidjson::Value t(rapidjson::kObjectType);
-    t.AddMember("inProgressTimeoutInMinutes", j.in_progress_timeout_minutes, a);
-    v.AddMember("timeoutConfig", t, a);
-  }
-  if (j.rollout.enabled()) put_json(v, "jobExecutionsRolloutConfig", jobs::to_json(j.rollout), a);
-  if (!j.abort_criteria.empty()) put_json(v, "abortConfig", jobs::to_json(j.abort_criteria), a);
-  if (!j.retry_criteria.empty()) {
-    put_json(v, "jobExecutionsRetryConfig", jobs::to_json(j.retry_criteria), a);
-  }
-  if (!j.template_id.empty()) put(v, "jobTemplateArn", o.arn("jobtemplate", j.template_id), a);
-  if (!j.reason_code.empty()) put(v, "reasonCode", j.reason_code, a);
-  if (!j.comment.empty()) put(v, "comment", j.comment, a);
-  v.AddMember("isConcurrent", false, a);
-  d.AddMember("job", v, a);
+  d.AddMember("job", jobs::detail::write_job(j, store->executions_of(j.id), o.arn_prefix(), a), a);
   d.AddMember("document", json::string_value(j.document, a), a);  // GetJobDocument's
   print(d, o);
-}
-
-rapidjson::Value summary(const jobs::execution& e, alloc& a) {
-  rapidjson::Value s(rapidjson::kObjectType);
-  put(s, "status", jobs::to_string(e.status), a);
-  put_time(s, "queuedAt", e.queued_at, a);
-  put_time(s, "startedAt", e.started_at, a);
-  put_time(s, "lastUpdatedAt", e.last_updated_at, a);
-  s.AddMember("executionNumber", e.execution_number, a);
-  s.AddMember("retryAttempt", e.retry_attempt, a);
-  return s;
 }
 
 void list_executions(const common_options& o, const job_options& opts) {
@@ -381,7 +290,7 @@ void list_executions(const common_options& o, const job_options& opts) {
     } else {
       put(v, "thingArn", o.arn("thing", e.thing), a);
     }
-    v.AddMember("jobExecutionSummary", summary(e, a), a);
+    v.AddMember("jobExecutionSummary", jobs::detail::write_execution_summary(e, a), a);
     arr.PushBack(v, a);
   }
   d.AddMember("executionSummaries", arr, a);
@@ -394,25 +303,8 @@ void describe_execution(const common_options& o, const job_options& opts) {
   if (!e) throw error(no_result, "no such job execution: " + opts.job_id + " on " + opts.thing);
   rapidjson::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
-  rapidjson::Value v(rapidjson::kObjectType);
-  put(v, "jobId", e->job_id, a);
-  put(v, "status", jobs::to_string(e->status), a);
-  rapidjson::Value details(rapidjson::kObjectType), map(rapidjson::kObjectType);
-  for (const auto& [k, val] : e->details) put(map, k, val, a);
-  details.AddMember("detailsMap", map, a);
-  v.AddMember("statusDetails", details, a);
-  put(v, "thingArn", o.arn("thing", e->thing), a);
-  put_time(v, "queuedAt", e->queued_at, a);
-  put_time(v, "startedAt", e->started_at, a);
-  put_time(v, "lastUpdatedAt", e->last_updated_at, a);
-  v.AddMember("executionNumber", e->execution_number, a);
-  v.AddMember("versionNumber", e->version, a);
-  if (!jobs::is_terminal(e->status) && e->deadline() != 0) {
-    const std::int64_t now = default_clock().now_ms() / 1000;
-    v.AddMember("approximateSecondsBeforeTimedOut", std::max<std::int64_t>(0, e->deadline() - now),
-                a);
-  }
-  d.AddMember("execution", v, a);
+  const std::int64_t now = default_clock().now_ms() / 1000;
+  d.AddMember("execution", jobs::detail::write_execution(*e, now, o.arn_prefix(), a), a);
   print(d, o);
 }
 

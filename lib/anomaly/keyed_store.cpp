@@ -7,6 +7,7 @@
 // Slots hold (32-bit hash tag, word offset + 1); 0 marks an empty slot. Linear
 // probing, load <= 1/2, backward-shift deletion; erased records are garbage
 // until a compaction rewrites the arena.
+#include "anomaly/hash_mix.hpp"
 #include "anomaly/keyed_store_impl.hpp"
 
 #include <iotblocks/anomaly/error.hpp>
@@ -29,11 +30,10 @@ using detail::store_core;
 namespace detail {
 namespace {
 
-__extension__ typedef unsigned __int128 u128;
-
-inline std::uint64_t mix(std::uint64_t a, std::uint64_t b) noexcept {
-  const u128 r = static_cast<u128>(a) * b;
-  return static_cast<std::uint64_t>(r) ^ static_cast<std::uint64_t>(r >> 64);
+// The home slot of hash `h` in a table of mask + 1 slots (a power of two): the low
+// bits, which fit std::size_t on 32-bit CPUs too.
+inline std::size_t slot_of(std::uint64_t h, std::size_t mask) noexcept {
+  return static_cast<std::size_t>(h & mask);
 }
 
 std::uint64_t hash_bytes(std::string_view s, std::uint64_t h) noexcept {
@@ -84,7 +84,7 @@ std::size_t store_core::find_slot(std::uint64_t h, std::string_view key, std::st
                                   bool& found) const noexcept {
   const std::size_t mask = slots.size() - 1;
   const auto tag = static_cast<std::uint32_t>(h >> 32);
-  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+  for (std::size_t i = slot_of(h, mask);; i = (i + 1) & mask) {
     const slot s = slots[i];
     if (s.offset == 0) {
       found = false;
@@ -103,7 +103,7 @@ void store_core::grow() {
   for (const slot s : slots) {
     if (s.offset == 0) continue;
     const std::uint64_t h = arena[s.offset - 1];
-    std::size_t i = h & mask;
+    std::size_t i = slot_of(h, mask);
     while (bigger[i].offset != 0) i = (i + 1) & mask;
     bigger[i] = s;
   }
@@ -190,7 +190,7 @@ bool store_core::erase(std::string_view key, std::string_view field) {
   // Backward-shift deletion keeps probe sequences intact without tombstones.
   const std::size_t mask = slots.size() - 1;
   for (std::size_t j = (i + 1) & mask; slots[j].offset != 0; j = (j + 1) & mask) {
-    const std::size_t home = arena[slots[j].offset - 1] & mask;
+    const std::size_t home = slot_of(arena[slots[j].offset - 1], mask);
     if (((j - home) & mask) >= ((j - i) & mask)) {
       slots[i] = slots[j];
       i = j;
@@ -211,7 +211,7 @@ void store_core::compact() {
     const std::size_t off = fresh.size();
     const std::size_t words = record_words(r[1] & 0xFFFF, (r[1] >> 16) & 0xFFFF);
     fresh.insert(fresh.end(), r, r + words);
-    std::size_t i = r[0] & mask;
+    std::size_t i = slot_of(r[0], mask);
     while (table[i].offset != 0) i = (i + 1) & mask;
     table[i] = {static_cast<std::uint32_t>(r[0] >> 32), static_cast<std::uint32_t>(off + 1)};
   });
@@ -234,11 +234,12 @@ void store_core::clear() {
 }
 
 std::string_view store_core::record_key(const std::uint64_t* r) const noexcept {
-  return {reinterpret_cast<const char*>(r + 2 + state_words), r[1] & 0xFFFF};
+  return {reinterpret_cast<const char*>(r + 2 + state_words),
+          static_cast<std::size_t>(r[1] & 0xFFFF)};
 }
 std::string_view store_core::record_field(const std::uint64_t* r) const noexcept {
   return {reinterpret_cast<const char*>(r + 2 + state_words) + (r[1] & 0xFFFF),
-          (r[1] >> 16) & 0xFFFF};
+          static_cast<std::size_t>((r[1] >> 16) & 0xFFFF)};
 }
 
 }  // namespace detail
@@ -319,14 +320,15 @@ void keyed_store::score(std::span<const keyed_point> points, std::span<point_res
     const auto& p = points[i];
     const std::uint64_t h = core.hash(p.key, p.field);
     hashes[i % ring] = h;
-    __builtin_prefetch(&core.slots[h & (core.slots.size() - 1)]);
+    __builtin_prefetch(&core.slots[detail::slot_of(h, core.slots.size() - 1)]);
   };
   auto probe_stage = [&](std::size_t i) {
     const std::uint64_t h = hashes[i % ring];
     const std::size_t mask = core.slots.size() - 1;
     const auto tag = static_cast<std::uint32_t>(h >> 32);
     std::uint32_t found = 0;
-    for (std::size_t j = h & mask, probes = 0; probes < 8; j = (j + 1) & mask, ++probes) {
+    for (std::size_t j = detail::slot_of(h, mask), probes = 0; probes < 8;
+         j = (j + 1) & mask, ++probes) {
       const auto s = core.slots[j];
       if (s.offset == 0) break;
       if (s.tag == tag) {

@@ -110,7 +110,8 @@ result<keyed_store> keyed_store::restore(bytes_view in) {
     return bad_snapshot("series count exceeds the data", at() - 8);
   }
   auto core = std::make_unique<impl>(std::move(*model));
-  core->max_series = std::max<std::size_t>(core->max_series, count);
+  // count <= remaining(), checked above: it fits std::size_t.
+  core->max_series = std::max(core->max_series, static_cast<std::size_t>(count));
   core->max_key_length = 0xFFFF;
   for (std::uint64_t i = 0; i < count; ++i) {
     const std::size_t start = at();

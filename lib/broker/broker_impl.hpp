@@ -47,7 +47,8 @@ inline bool has_control_character(std::string_view s) noexcept {
   return false;
 }
 
-struct broker::impl {
+// Hidden: broker.hpp declares it in the exported API (broker's pimpl).
+struct IOTBLOCKS_HIDDEN broker::impl {
   impl(broker_options o, clock::time_point start) : options(o), started(start), last_sys(start) {
     now_.store(start.time_since_epoch().count(), std::memory_order_relaxed);
   }

@@ -2,6 +2,7 @@
 // Never included by a public header, so RapidJSON stays out of users' code.
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 
 #include <rapidjson/document.h>
@@ -10,6 +11,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::json {
 
@@ -46,3 +49,5 @@ inline rapidjson::Value string_value(std::string_view s,
 }
 
 }  // namespace iotblocks::json
+
+IOTBLOCKS_API_END

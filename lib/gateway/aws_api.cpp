@@ -165,9 +165,12 @@ result<void> read_access_keys(const rapidjson::Value& root, config& c) {
   return {};
 }
 
+std::string call::arn_prefix() const {
+  return "arn:aws:iot:" + g.cfg.aws.region + ":" + g.cfg.aws.account_id + ":";
+}
+
 std::string call::arn(std::string_view kind, std::string_view name) const {
-  return "arn:aws:iot:" + g.cfg.aws.region + ":" + g.cfg.aws.account_id + ":" + std::string(kind) +
-         "/" + std::string(name);
+  return arn_prefix() + std::string(kind) + "/" + std::string(name);
 }
 
 net::http_reply error(int status, std::string_view type, std::string_view message) {

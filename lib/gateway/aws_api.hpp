@@ -41,6 +41,8 @@ struct call {
   index_config_store* indexing = nullptr;  ///< fleet_indexing.db (null when it could not be opened)
   /// "arn:aws:iot:<region>:<account>:<kind>/<name>".
   std::string arn(std::string_view kind, std::string_view name) const;
+  /// "arn:aws:iot:<region>:<account>:".
+  std::string arn_prefix() const;
 };
 
 /// An error as AWS sends it: status, x-amzn-ErrorType and {"message": ...}.

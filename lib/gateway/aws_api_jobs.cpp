@@ -5,6 +5,7 @@
 #include "gateway/aws_api.hpp"
 #include "gateway/aws_api_iot.hpp"
 #include "gateway/security.hpp"
+#include "jobs/aws_json.hpp"
 
 #include <iotblocks/jobs/config.hpp>
 
@@ -83,12 +84,6 @@ std::optional<std::string> name_of_arn(std::string_view arn, std::string_view ki
   auto name = arn.substr(at + marker.size());
   if (name.empty()) return std::nullopt;
   return std::string(name);
-}
-
-/// "thing/x" or "thinggroup/y" (job::targets) as an ARN.
-std::string target_arn(const call& c, std::string_view target) {
-  const auto slash = target.find('/');
-  return c.arn(target.substr(0, slash), target.substr(slash + 1));
 }
 
 // CreateJob fields this gateway does not implement: refused, never ignored.
@@ -230,66 +225,15 @@ net::http_reply create_job(call& c) {
   return ok(d);
 }
 
-/// The counts of a job's executions by status (JobProcessDetails).
-rapidjson::Value process_details(const std::vector<jobs::execution>& execs, alloc& a) {
-  using jobs::execution_status;
-  static constexpr std::pair<execution_status, std::string_view> names[] = {
-      {execution_status::canceled, "numberOfCanceledThings"},
-      {execution_status::succeeded, "numberOfSucceededThings"},
-      {execution_status::failed, "numberOfFailedThings"},
-      {execution_status::rejected, "numberOfRejectedThings"},
-      {execution_status::queued, "numberOfQueuedThings"},
-      {execution_status::in_progress, "numberOfInProgressThings"},
-      {execution_status::removed, "numberOfRemovedThings"},
-      {execution_status::timed_out, "numberOfTimedOutThings"}};
-  rapidjson::Value o(rapidjson::kObjectType);
-  for (const auto& [status, name] : names) {
-    std::int64_t n = 0;
-    for (const auto& e : execs) n += e.status == status ? 1 : 0;
-    rapidjson::Value member = json::string_value(name, a);
-    o.AddMember(member, rapidjson::Value(n), a);
-  }
-  return o;
-}
-
 net::http_reply describe_job(call& c) {
   auto j = jobs_of(c).describe_job(c.params[0]);
   if (!j) return error(404, "ResourceNotFoundException", "no such job: " + c.params[0]);
-  auto execs = c.g.jobs->store().executions_of(j->id);
-  std::sort(execs.begin(), execs.end(),
-            [](const auto& x, const auto& y) { return x.thing < y.thing; });
   rapidjson::Document d;
   d.SetObject();
   auto& a = d.GetAllocator();
-  rapidjson::Value o(rapidjson::kObjectType);
-  put(o, "jobArn", c.arn("job", j->id), a);
-  put(o, "jobId", j->id, a);
-  put(o, "targetSelection", j->continuous ? "CONTINUOUS" : "SNAPSHOT", a);
-  put(o, "status", jobs::to_string(j->status), a);
-  o.AddMember("forceCanceled", j->force_canceled, a);
-  rapidjson::Value targets(rapidjson::kArrayType);
-  for (const auto& t : j->targets) targets.PushBack(json::string_value(target_arn(c, t), a), a);
-  o.AddMember("targets", targets, a);
-  if (!j->description.empty()) put(o, "description", j->description, a);
-  put_time(o, "createdAt", j->created_at, a);
-  put_time(o, "lastUpdatedAt", j->last_updated_at, a);
-  put_time(o, "completedAt", j->completed_at, a);
-  o.AddMember("jobProcessDetails", process_details(execs, a), a);
-  if (j->in_progress_timeout_minutes != 0) {
-    rapidjson::Value t(rapidjson::kObjectType);
-    t.AddMember("inProgressTimeoutInMinutes", j->in_progress_timeout_minutes, a);
-    o.AddMember("timeoutConfig", t, a);
-  }
-  if (j->rollout.enabled()) put_json(o, "jobExecutionsRolloutConfig", jobs::to_json(j->rollout), a);
-  if (!j->abort_criteria.empty()) put_json(o, "abortConfig", jobs::to_json(j->abort_criteria), a);
-  if (!j->retry_criteria.empty()) {
-    put_json(o, "jobExecutionsRetryConfig", jobs::to_json(j->retry_criteria), a);
-  }
-  if (!j->template_id.empty()) put(o, "jobTemplateArn", c.arn("jobtemplate", j->template_id), a);
-  if (!j->reason_code.empty()) put(o, "reasonCode", j->reason_code, a);
-  if (!j->comment.empty()) put(o, "comment", j->comment, a);
-  o.AddMember("isConcurrent", false, a);
-  d.AddMember("job", o, a);
+  d.AddMember(
+      "job", jobs::detail::write_job(*j, c.g.jobs->store().executions_of(j->id), c.arn_prefix(), a),
+      a);
   return ok(d);
 }
 
@@ -332,16 +276,7 @@ net::http_reply list_jobs(call& c) {
       put(d, "nextToken", make_token(id), a);
       break;
     }
-    rapidjson::Value o(rapidjson::kObjectType);
-    put(o, "jobArn", c.arn("job", id), a);
-    put(o, "jobId", id, a);
-    put(o, "targetSelection", j->continuous ? "CONTINUOUS" : "SNAPSHOT", a);
-    put(o, "status", jobs::to_string(j->status), a);
-    put_time(o, "createdAt", j->created_at, a);
-    put_time(o, "lastUpdatedAt", j->last_updated_at, a);
-    put_time(o, "completedAt", j->completed_at, a);
-    o.AddMember("isConcurrent", false, a);
-    arr.PushBack(o, a);
+    arr.PushBack(jobs::detail::write_job_summary(*j, c.arn_prefix(), a), a);
   }
   d.AddMember("jobs", arr, a);
   return ok(d);
@@ -387,17 +322,6 @@ net::http_reply delete_job(call& c) {
   return {200, ""};
 }
 
-rapidjson::Value execution_summary(const jobs::execution& e, alloc& a) {
-  rapidjson::Value s(rapidjson::kObjectType);
-  put(s, "status", jobs::to_string(e.status), a);
-  put_time(s, "queuedAt", e.queued_at, a);
-  put_time(s, "startedAt", e.started_at, a);
-  put_time(s, "lastUpdatedAt", e.last_updated_at, a);
-  s.AddMember("executionNumber", e.execution_number, a);
-  s.AddMember("retryAttempt", e.retry_attempt, a);
-  return s;
-}
-
 /// The executionNumber query parameter, checked against the execution's.
 std::optional<net::http_reply> check_execution_number(const call& c, const jobs::execution& e) {
   const std::string v = c.r.query_param("executionNumber");
@@ -414,29 +338,11 @@ net::http_reply describe_job_execution(call& c) {
   auto e = jobs_of(c).describe_execution(c.params[1], c.params[0]);
   if (!e) return error(404, "ResourceNotFoundException", "no such job execution");
   if (auto b = check_execution_number(c, *e)) return *b;
-  const std::int64_t now = jobs_of(c).now();
   rapidjson::Document d;
   d.SetObject();
   auto& a = d.GetAllocator();
-  rapidjson::Value o(rapidjson::kObjectType);
-  put(o, "jobId", e->job_id, a);
-  put(o, "status", jobs::to_string(e->status), a);
-  rapidjson::Value details(rapidjson::kObjectType);
-  rapidjson::Value map(rapidjson::kObjectType);
-  for (const auto& [k, v] : e->details) put(map, k, v, a);
-  details.AddMember("detailsMap", map, a);
-  o.AddMember("statusDetails", details, a);
-  put(o, "thingArn", c.arn("thing", e->thing), a);
-  put_time(o, "queuedAt", e->queued_at, a);
-  put_time(o, "startedAt", e->started_at, a);
-  put_time(o, "lastUpdatedAt", e->last_updated_at, a);
-  o.AddMember("executionNumber", e->execution_number, a);
-  o.AddMember("versionNumber", e->version, a);
-  if (!jobs::is_terminal(e->status) && e->deadline() != 0) {
-    o.AddMember("approximateSecondsBeforeTimedOut", std::max<std::int64_t>(0, e->deadline() - now),
-                a);
-  }
-  d.AddMember("execution", o, a);
+  d.AddMember("execution", jobs::detail::write_execution(*e, jobs_of(c).now(), c.arn_prefix(), a),
+              a);
   return ok(d);
 }
 
@@ -475,7 +381,7 @@ net::http_reply list_job_executions_for_job(call& c) {
     }
     rapidjson::Value o(rapidjson::kObjectType);
     put(o, "thingArn", c.arn("thing", e.thing), a);
-    o.AddMember("jobExecutionSummary", execution_summary(e, a), a);
+    o.AddMember("jobExecutionSummary", jobs::detail::write_execution_summary(e, a), a);
     arr.PushBack(o, a);
   }
   d.AddMember("executionSummaries", arr, a);
@@ -507,7 +413,7 @@ net::http_reply list_job_executions_for_thing(call& c) {
     }
     rapidjson::Value o(rapidjson::kObjectType);
     put(o, "jobId", e.job_id, a);
-    o.AddMember("jobExecutionSummary", execution_summary(e, a), a);
+    o.AddMember("jobExecutionSummary", jobs::detail::write_execution_summary(e, a), a);
     arr.PushBack(o, a);
   }
   d.AddMember("executionSummaries", arr, a);

@@ -161,7 +161,8 @@ result<config> parse_config(std::string_view text) {
                      "log",
                      "stores",
                      "provisioning_templates",
-                     "provisioning_hooks"})) {
+                     "provisioning_hooks",
+                     "provisioning_key_algorithm"})) {
     return *f;
   }
   config c;
@@ -181,15 +182,19 @@ result<config> parse_config(std::string_view text) {
   }
   if (const value* stores = json::find(root, "stores")) {
     if (!stores->IsObject()) return bad("stores", "expected an object");
-    if (auto f = only(*stores, "stores", {"shadows", "registry", "policies"})) return *f;
+    if (auto f = only(*stores, "stores", {"shadows", "registry", "policies", "jobs"})) {
+      return *f;
+    }
     reader s{*stores, "stores", {}};
     s.str("shadows", c.shadow_store);
     s.str("registry", c.registry_store);
     s.str("policies", c.policy_store);
+    s.str("jobs", c.jobs_store);
     if (s.error) return *s.error;
     for (const auto& [key, value] : {std::pair{"shadows", &c.shadow_store},
                                      {"registry", &c.registry_store},
-                                     {"policies", &c.policy_store}}) {
+                                     {"policies", &c.policy_store},
+                                     {"jobs", &c.jobs_store}}) {
       const std::string_view url = *value;
       if (!url.starts_with("sqlite:") && !url.starts_with("postgresql://") &&
           !url.starts_with("postgres://")) {

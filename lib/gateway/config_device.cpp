@@ -66,6 +66,13 @@ result<void> read_device_settings(const rapidjson::Value& root, config& c) {
     if (!profile) return bad("certificate_profile", "expected \"aws\" or \"strict\"");
     c.certificate_profile = *profile;
   }
+  if (const auto* k = json::find(root, "provisioning_key_algorithm")) {
+    if (!k->IsString() || !x509::parse_key_algorithm(json::view(*k))) {
+      return bad("provisioning_key_algorithm",
+                 "expected \"p256\", \"rsa2048\", \"rsa3072\", \"p384\" or \"ed25519\"");
+    }
+    c.provisioning_key_algorithm = *x509::parse_key_algorithm(json::view(*k));
+  }
   return {};
 }
 

@@ -154,7 +154,7 @@ result<void> gateway::start() {
   g.shadow_store = std::move(*store);
   g.shadows = std::make_unique<shadow::service>(*g.shadow_store);
   g.shadow_router = std::make_unique<shadow::router>(*g.shadows);
-  auto jobs = jobs_plane::open((dir / "jobs.db").string(), g.mqtt);
+  auto jobs = jobs_plane::open(g.cfg.jobs_store, dir, g.mqtt);
   if (!jobs) return jobs.fail();
   g.jobs = std::move(*jobs);
   auto groups = registry::thing_groups::open((dir / "thing_groups.db").string());
@@ -174,7 +174,7 @@ result<void> gateway::start() {
     provisioning_plane::settings ps{
         "arn:aws:iam::" + g.cfg.aws.account_id + ":role/iotblocks-config",
         "arn:aws:iot:" + g.cfg.aws.region + ":" + g.cfg.aws.account_id + ":provisioningtemplate/",
-        &g.cfg.provisioning_hooks};
+        &g.cfg.provisioning_hooks, g.cfg.provisioning_key_algorithm};
     auto p = provisioning_plane::open(g.cfg.provisioning_templates, std::move(ps), *g.templates,
                                       *g.sec, *g.groups, *g.types, *g.jobs, g.mqtt);
     if (!p) return p.fail();

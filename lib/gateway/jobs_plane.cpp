@@ -1,17 +1,21 @@
 // AWS IoT Jobs in the gateway: the service, its router on the broker, the timeouts.
 #include "gateway/jobs_plane.hpp"
 
+#include "gateway/shared_stores.hpp"
+
 #include <iotblocks/core/bytes.hpp>
 
 namespace iotblocks::gateway {
 
-result<std::unique_ptr<jobs_plane>> jobs_plane::open(const std::string& path, broker::broker& b) {
-  auto s = jobs::sqlite_store::open(path);
+result<std::unique_ptr<jobs_plane>> jobs_plane::open(const std::string& url,
+                                                     const std::filesystem::path& dir,
+                                                     broker::broker& b) {
+  auto s = detail::open_jobs_store(url, dir);
   if (!s) return failure{s.error(), "jobs store: " + s.describe(), {}};
   return std::unique_ptr<jobs_plane>(new jobs_plane(std::move(*s), b));
 }
 
-jobs_plane::jobs_plane(std::unique_ptr<jobs::sqlite_store> s, broker::broker& b)
+jobs_plane::jobs_plane(std::unique_ptr<jobs::store> s, broker::broker& b)
     : store_(std::move(s)),
       // CreateJob's 100 targets may be thing groups: no limit on the things they expand to.
       service_(std::make_unique<jobs::service>(*store_, default_clock(),

@@ -1,6 +1,7 @@
-// Private: AWS IoT Jobs in the gateway (docs/jobs.md): the jobs service on a SQLite store
-// in the data directory, its router on the broker's $aws/things/{thing}/jobs/… topics, the
-// timeouts on the gateway's one-second tick, and the pushes published through the broker.
+// Private: AWS IoT Jobs in the gateway (docs/jobs.md): the jobs service on the store that
+// `stores.jobs` names (SQLite in the data directory by default, or PostgreSQL), its router on the
+// broker's $aws/things/{thing}/jobs/… topics, the timeouts on the gateway's one-second tick, and
+// the pushes published through the broker.
 #pragma once
 
 #include <iotblocks/broker/broker.hpp>
@@ -8,6 +9,7 @@
 #include <iotblocks/jobs/service.hpp>
 #include <iotblocks/jobs/store.hpp>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,8 +20,10 @@ namespace iotblocks::gateway {
 /// Distinct objects: safe. Shared objects: safe.
 class jobs_plane {
  public:
-  /// Opens (or creates) the store at `path`. Errors: the store's.
-  static result<std::unique_ptr<jobs_plane>> open(const std::string& path, broker::broker& b);
+  /// Opens (or creates) the store `url` names (shared_stores.hpp). Errors: the store's.
+  static result<std::unique_ptr<jobs_plane>> open(const std::string& url,
+                                                  const std::filesystem::path& dir,
+                                                  broker::broker& b);
 
   /// A PUBLISH the broker accepted: a jobs request is answered (reply and pushes published)
   /// and true returned; anything else: false.
@@ -34,8 +38,8 @@ class jobs_plane {
   jobs::router& router() noexcept { return *router_; }
 
  private:
-  jobs_plane(std::unique_ptr<jobs::sqlite_store> s, broker::broker& b);
-  std::unique_ptr<jobs::sqlite_store> store_;
+  jobs_plane(std::unique_ptr<jobs::store> s, broker::broker& b);
+  std::unique_ptr<jobs::store> store_;
   std::unique_ptr<jobs::service> service_;
   std::unique_ptr<jobs::router> router_;
   broker::broker& broker_;

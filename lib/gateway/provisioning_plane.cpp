@@ -1,5 +1,7 @@
 // AWS IoT fleet provisioning in the gateway: certificates and ownership tokens, and
 // RegisterThing applying a template's plan with every step undone when a later one fails.
+// The writes of the requests that arrive together are applied by one committer thread in
+// one transaction per store (group commit), and replied to once committed.
 #include "gateway/provisioning_plane.hpp"
 
 #include "gateway/jobs_plane.hpp"
@@ -17,6 +19,7 @@
 #include <algorithm>
 #include <array>
 #include <functional>
+#include <set>
 
 namespace iotblocks::gateway {
 namespace {
@@ -93,6 +96,21 @@ result<std::unique_ptr<provisioning_plane>> provisioning_plane::open(
     broker::broker& b) {
   std::unique_ptr<provisioning_plane> p(new provisioning_plane(store, sec, groups, types, jobs, b));
   p->settings_ = std::move(s);
+  // A kill between the commits of a batch (thing groups before the registry) can leave
+  // memberships of a thing the registry never got: forgotten before anything is served.
+  if (auto* reg = sec.reg()) {
+    std::set<std::string> gone;
+    for (const auto& g : groups.list()) {
+      for (const auto& t : groups.things_in(g)) {
+        if (!reg->describe_thing(t)) gone.insert(t);
+      }
+    }
+    for (const auto& t : gone) (void)groups.forget_thing(t);
+  }
+  auto* plane = p.get();
+  p->committer_ = std::make_unique<core::group_commit<write_job>>(
+      [plane](std::vector<write_job>& batch) { plane->commit_batch(batch); }, max_batch);
+  p->committer_->start();
   for (const auto& t : templates) {
     if (!prov::valid_template_name(t.name)) {
       return fail(error::invalid_template,
@@ -128,6 +146,77 @@ provisioning_plane::~provisioning_plane() {
   }
   wake_.notify_all();
   for (auto& w : workers_) w.join();
+  committer_.reset();  // commits and replies what is queued
+}
+
+void provisioning_plane::commit_batch(std::vector<write_job>& batch) {
+  auto* reg = sec_.reg();
+  auto& policies = sec_.policies();
+  auto refuse_all = [&](const failure& f) {
+    const outcome out{f.code, prov::rejected_payload(error::internal_error, f.describe())};
+    for (auto& j : batch) j.finish(out);
+  };
+  if (reg == nullptr) return refuse_all(fail(error::internal_error, "the registry is off"));
+  if (auto ok = reg->begin_batch(); !ok) return refuse_all(ok.fail());
+  if (auto ok = groups_.begin_batch(); !ok) {
+    reg->rollback_batch();
+    return refuse_all(ok.fail());
+  }
+  if (auto ok = policies.begin_batch(); !ok) {
+    groups_.rollback_batch();
+    reg->rollback_batch();
+    return refuse_all(ok.fail());
+  }
+  std::vector<applied> results;
+  results.reserve(batch.size());
+  for (auto& j : batch) results.push_back(j.apply());
+  // The registry last: it activates the certificates, so a crash between the commits of
+  // the three files leaves policies and memberships of certificates still INACTIVE.
+  auto committed = policies.commit_batch();
+  if (committed) {
+    committed = groups_.commit_batch();
+  } else {
+    groups_.rollback_batch();
+  }
+  if (committed) {
+    committed = reg->commit_batch();
+  } else {
+    reg->rollback_batch();
+  }
+  sec_.changed();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto& r = results[i];
+    if (!committed) {
+      if (r.lost) r.lost();
+      batch[i].finish({error::internal_error,
+                       prov::rejected_payload(error::internal_error,
+                                              "not committed: " + committed.describe())});
+      continue;
+    }
+    if (!r.out.code && r.committed) r.committed();
+    batch[i].finish(r.out);
+  }
+}
+
+void provisioning_plane::queue_reply(std::function<applied()> apply, std::string topic,
+                                     std::string client_id) {
+  committer_->push(write_job{std::move(apply),
+                             [this, topic = std::move(topic), client_id = std::move(client_id)](
+                                 const outcome& out) { reply(topic, out, client_id); }});
+}
+
+provisioning_plane::outcome provisioning_plane::queue_and_wait(std::function<applied()> apply) {
+  std::mutex m;
+  std::condition_variable cv;
+  std::optional<outcome> result;
+  committer_->push(write_job{std::move(apply), [&](const outcome& out) {
+                               std::lock_guard lock(m);
+                               result = out;
+                               cv.notify_one();
+                             }});
+  std::unique_lock lock(m);
+  cv.wait(lock, [&] { return result.has_value(); });
+  return *result;
 }
 
 void provisioning_plane::run_hook_jobs() {
@@ -157,13 +246,13 @@ bool provisioning_plane::on_publish(std::string_view topic, std::string_view pay
           sha256_hex(std::string_view(reinterpret_cast<const char*>(der.data()), der.size()));
     }
   }
-  outcome out;
+  std::optional<outcome> out;
   if (!t) {
-    out = {t.error(), prov::rejected_payload(t.error(), t.describe())};
+    out = outcome{t.error(), prov::rejected_payload(t.error(), t.describe())};
   } else if (t->op == prov::operation::create_keys_and_certificate) {
-    out = create_keys(payload);
+    out = create_keys(payload, std::string(topic), who.client_id);
   } else if (t->op == prov::operation::create_certificate_from_csr) {
-    out = create_from_csr(payload);
+    out = create_from_csr(payload, std::string(topic), who.client_id);
   } else if (auto tmpl = store_.active(t->template_name); tmpl && tmpl->hook) {
     // The hook may take up to its timeout: on a worker, not this connection's thread.
     std::unique_lock lock(jobs_mutex_);
@@ -174,21 +263,20 @@ bool provisioning_plane::on_publish(std::string_view topic, std::string_view pay
         }
       }
       hook_jobs_.push_back([this, topic = std::string(topic), payload = std::string(payload),
-                            name = std::string(t->template_name), who = std::move(who)] {
-        reply(topic, register_thing(name, payload, who), who.client_id);
-      });
+                            name = std::string(t->template_name),
+                            who = std::move(who)] { register_thing(topic, name, payload, who); });
       lock.unlock();
       wake_.notify_one();
       return true;
     }
     lock.unlock();
-    out = {error::limit_exceeded, prov::rejected_payload(error::limit_exceeded,
-                                                         "too many RegisterThing waiting for "
-                                                         "pre-provisioning hooks")};
+    out = outcome{error::limit_exceeded, prov::rejected_payload(error::limit_exceeded,
+                                                                "too many RegisterThing waiting "
+                                                                "for pre-provisioning hooks")};
   } else {
-    out = register_thing(t->template_name, payload, who);
+    register_thing(topic, t->template_name, payload, who);
   }
-  reply(topic, out, who.client_id);
+  if (out) reply(topic, *out, who.client_id);
   return true;
 }
 
@@ -222,34 +310,51 @@ result<std::string> provisioning_plane::new_token(const std::string& certificate
   return token;
 }
 
-provisioning_plane::outcome provisioning_plane::create_keys(std::string_view payload) {
+provisioning_plane::applied provisioning_plane::register_issued(const x509::certificate& cert,
+                                                                const std::string& key_pem) {
+  auto rejected = [](const failure& f) {
+    return applied{{f.code, prov::rejected_payload(f.code, f.describe())}, {}, {}};
+  };
+  // Registered INACTIVE: RegisterThing activates it as the template says.
+  auto id = sec_.reg()->register_certificate(cert, registry::certificate_status::inactive,
+                                             &sec_.ca().certificate);
+  if (!id) return rejected(fail(error::internal_error, id.describe()));
+  auto token = new_token(*id);
+  if (!token) return rejected(token.fail());
+  auto forget = [this, t = *token] {
+    std::lock_guard lock(mutex_);
+    tokens_.erase(t);
+  };
+  auto payload = key_pem.empty() ? prov::create_from_csr_accepted(*id, cert.pem(), *token)
+                                 : prov::create_keys_accepted(*id, cert.pem(), key_pem, *token);
+  return {{{}, std::move(payload)}, {}, std::move(forget)};
+}
+
+std::optional<provisioning_plane::outcome> provisioning_plane::create_keys(
+    std::string_view payload, const std::string& topic, const std::string& client_id) {
   auto rejected = [](const failure& f) {
     return outcome{f.code, prov::rejected_payload(f.code, f.describe())};
   };
   if (auto ok = prov::parse_create_keys(payload); !ok) return rejected(ok.fail());
-  auto* reg = sec_.reg();
-  if (reg == nullptr) return rejected(fail(error::internal_error, "the registry is off"));
-  auto issued = sec_.issue_device("AWS IoT Certificate");
+  if (sec_.reg() == nullptr) return rejected(fail(error::internal_error, "the registry is off"));
+  // The key and certificate here, on the connection's thread; the write with the others.
+  auto issued = sec_.issue_device("AWS IoT Certificate", settings_.key_algorithm);
   if (!issued) return rejected(fail(error::internal_error, issued.describe()));
-  const auto& [cert, key] = *issued;
-  // Registered INACTIVE: RegisterThing activates it as the template says.
-  auto id = reg->register_certificate(cert.pem(), registry::certificate_status::inactive,
-                                      sec_.ca().certificate.pem());
-  if (!id) return rejected(fail(error::internal_error, id.describe()));
-  sec_.changed();
-  auto token = new_token(*id);
-  if (!token) return rejected(token.fail());
-  return {{}, prov::create_keys_accepted(*id, cert.pem(), key.pem(), *token)};
+  auto made = std::make_shared<std::pair<x509::certificate, std::string>>(std::move(issued->first),
+                                                                          issued->second.pem());
+  queue_reply([this, made] { return register_issued(made->first, made->second); }, topic,
+              client_id);
+  return std::nullopt;
 }
 
-provisioning_plane::outcome provisioning_plane::create_from_csr(std::string_view payload) {
+std::optional<provisioning_plane::outcome> provisioning_plane::create_from_csr(
+    std::string_view payload, const std::string& topic, const std::string& client_id) {
   auto rejected = [](const failure& f) {
     return outcome{f.code, prov::rejected_payload(f.code, f.describe())};
   };
   auto csr = prov::parse_create_from_csr(payload);
   if (!csr) return rejected(csr.fail());
-  auto* reg = sec_.reg();
-  if (reg == nullptr) return rejected(fail(error::internal_error, "the registry is off"));
+  if (sec_.reg() == nullptr) return rejected(fail(error::internal_error, "the registry is off"));
   x509::certificate_request req;
   req.client_auth = true;
   req.days = 365;
@@ -258,13 +363,9 @@ provisioning_plane::outcome provisioning_plane::create_from_csr(std::string_view
     return rejected(
         fail(error::certificate_invalid, "certificateSigningRequest: " + cert.describe()));
   }
-  auto id = reg->register_certificate(cert->pem(), registry::certificate_status::inactive,
-                                      sec_.ca().certificate.pem());
-  if (!id) return rejected(fail(error::internal_error, id.describe()));
-  sec_.changed();
-  auto token = new_token(*id);
-  if (!token) return rejected(token.fail());
-  return {{}, prov::create_from_csr_accepted(*id, cert->pem(), *token)};
+  auto made = std::make_shared<x509::certificate>(std::move(*cert));
+  queue_reply([this, made] { return register_issued(*made, {}); }, topic, client_id);
+  return std::nullopt;
 }
 
 result<bool> provisioning_plane::provision_just_in_time(const std::string& certificate_id,
@@ -279,8 +380,14 @@ result<bool> provisioning_plane::provision_just_in_time(const std::string& certi
   if (!record) return fail(error::internal_error, "the certificate is not registered");
   auto plan = prov::evaluate(t->parsed, {}, certificate_parameters(*record));
   if (!plan) return plan.fail();
-  std::lock_guard lock(mutex_);
-  auto out = apply_plan(t->name, *plan, *record);
+  auto out = queue_and_wait([&] {
+    // The record again: a batch applied before this one may have changed it.
+    const auto now = sec_.reg()->find_certificate(certificate_id);
+    if (!now) {
+      return applied{{error::internal_error, "the certificate is not registered"}, {}, {}};
+    }
+    return apply_plan(t->name, *plan, *now);
+  });
   if (out.code) return failure{out.code, out.payload, {}};
   return true;
 }
@@ -310,56 +417,88 @@ result<prov::hook_response> provisioning_plane::ask_hook(
                                  t.hook->target_arn, r);
 }
 
-provisioning_plane::outcome provisioning_plane::register_thing(std::string_view template_name,
-                                                               std::string_view payload,
-                                                               const requester& who) {
-  auto rejected = [](const failure& f) {
-    return outcome{f.code, prov::rejected_payload(f.code, f.describe())};
+void provisioning_plane::register_thing(std::string_view topic, std::string_view template_name,
+                                        std::string_view payload, const requester& who) {
+  auto refuse = [&](const failure& f) {
+    reply(topic, {f.code, prov::rejected_payload(f.code, f.describe())}, who.client_id);
   };
   auto req = prov::parse_register_thing(payload);
-  if (!req) return rejected(req.fail());
+  if (!req) return refuse(req.fail());
   const auto tmpl = store_.active(template_name);
   if (!tmpl) {
-    return rejected(fail(error::template_not_found,
-                         "no provisioning template '" + std::string(template_name) + "'"));
+    return refuse(fail(error::template_not_found,
+                       "no provisioning template '" + std::string(template_name) + "'"));
   }
   if (!tmpl->enabled) {
-    return rejected(fail(error::template_not_found,
-                         "provisioning template '" + std::string(template_name) + "' is disabled"));
+    return refuse(fail(error::template_not_found,
+                       "provisioning template '" + std::string(template_name) + "' is disabled"));
   }
   if (tmpl->type != prov::fleet_provisioning_type) {
-    return rejected(
-        fail(error::invalid_request, "provisioning template '" + std::string(template_name) +
-                                         "' is a JITP template, not for RegisterThing"));
+    return refuse(fail(error::invalid_request, "provisioning template '" +
+                                                   std::string(template_name) +
+                                                   "' is a JITP template, not for RegisterThing"));
   }
-  auto* reg = sec_.reg();
-  if (reg == nullptr) return rejected(fail(error::internal_error, "the registry is off"));
+  if (sec_.reg() == nullptr) return refuse(fail(error::internal_error, "the registry is off"));
   auto parameters = req->parameters;
   if (tmpl->hook) {
     auto answer = ask_hook(*tmpl, req->ownership_token, req->parameters, who);
-    if (!answer) return rejected(answer.fail());
+    if (!answer) return refuse(answer.fail());
     if (!answer->allow) {
-      return rejected(fail(error::access_denied, "the pre-provisioning hook refused the device"));
+      return refuse(fail(error::access_denied, "the pre-provisioning hook refused the device"));
     }
     for (auto& [k, v] : answer->overrides) parameters[k] = std::move(v);
   }
+  queue_reply(
+      [this, name = std::string(template_name), token = std::move(req->ownership_token),
+       parameters = std::move(parameters)] { return apply_register(name, token, parameters); },
+      std::string(topic), who.client_id);
+}
 
-  std::lock_guard lock(mutex_);  // one RegisterThing at a time: its checks hold until commit
-  const auto token = tokens_.find(req->ownership_token);
-  if (token == tokens_.end() || token->second.expires <= std::chrono::steady_clock::now()) {
-    return rejected(
-        fail(error::invalid_ownership_token, "Certificate ownership token is invalid or expired."));
+provisioning_plane::applied provisioning_plane::apply_register(
+    const std::string& template_name, const std::string& token,
+    const std::map<std::string, std::string>& parameters) {
+  auto rejected = [](const failure& f) {
+    return applied{{f.code, prov::rejected_payload(f.code, f.describe())}, {}, {}};
+  };
+  // The template again: it may have changed while the request waited.
+  const auto tmpl = store_.active(template_name);
+  if (!tmpl || !tmpl->enabled) {
+    return rejected(fail(error::template_not_found,
+                         "provisioning template '" + template_name + "' is gone or disabled"));
   }
-  const std::string cert_id = token->second.certificate_id;
-  const auto record = reg->find_certificate(cert_id);
+  // The committer thread applies one request at a time: its checks hold until the commit.
+  std::string cert_id;
+  {
+    std::lock_guard lock(mutex_);
+    const auto found = tokens_.find(token);
+    if (found == tokens_.end() || found->second.expires <= std::chrono::steady_clock::now()) {
+      return rejected(fail(error::invalid_ownership_token,
+                           "Certificate ownership token is invalid or expired."));
+    }
+    cert_id = found->second.certificate_id;
+  }
+  const auto record = sec_.reg()->find_certificate(cert_id);
   if (!record) {
     return rejected(fail(error::invalid_ownership_token, "the token's certificate is gone"));
   }
   auto plan = prov::evaluate(tmpl->parsed, parameters, certificate_parameters(*record));
   if (!plan) return rejected(plan.fail());
-
   auto out = apply_plan(template_name, *plan, *record);
-  if (!out.code) tokens_.erase(token);
+  if (out.out.code) return out;
+  // Spent at once (a second request of the batch with it is refused); usable again when
+  // the commit fails.
+  token_entry spent;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = tokens_.find(token);
+    spent = it->second;
+    tokens_.erase(it);
+  }
+  out.lost = [this, token, spent, also = std::move(out.lost)] {
+    if (also) also();
+    std::lock_guard lock(mutex_);
+    tokens_.emplace(token, spent);
+  };
   return out;
 }
 
@@ -487,26 +626,40 @@ result<provisioning_changes> apply_provisioning_plan(const provisioning_stores& 
   return provisioning_changes{changes.add_groups};
 }
 
-provisioning_plane::outcome provisioning_plane::apply_plan(
+provisioning_plane::applied provisioning_plane::apply_plan(
     std::string_view template_name, const prov::plan& planned,
     const registry::certificate_record& rec) {
   auto* reg = sec_.reg();
   if (reg == nullptr) {
-    return {make_error_code(error::internal_error),
-            prov::rejected_payload(error::internal_error, "the registry is off")};
+    return {{make_error_code(error::internal_error),
+             prov::rejected_payload(error::internal_error, "the registry is off")},
+            {},
+            {}};
   }
-  auto applied = apply_provisioning_plan({*reg, sec_.policies(), groups_, types_}, template_name,
-                                         planned, rec);
-  if (!applied) {
-    return {applied.error(), prov::rejected_payload(applied.error(), applied.fail().describe())};
+  auto made = apply_provisioning_plan({*reg, sec_.policies(), groups_, types_}, template_name,
+                                      planned, rec);
+  if (!made) {
+    return {{made.error(), prov::rejected_payload(made.error(), made.fail().describe())}, {}, {}};
   }
   sec_.changed();
   const auto* plan = &planned;
-  const auto& changes = *applied;
+  const auto& changes = *made;
 
-  // Continuous jobs that target a group the thing joined reach it now.
+  applied out{
+      {{},
+       prov::register_thing_accepted(plan->device_configuration,
+                                     plan->thing ? std::string_view(plan->thing->name) : "")},
+      {},
+      {}};
+  // Continuous jobs that target a group the thing joined reach it once committed.
   if (plan->thing && !changes.added_groups.empty()) {
-    const auto& thing = plan->thing->name;
+    out.committed = [this, thing = plan->thing->name] { reach_by_continuous_jobs(thing); };
+  }
+  return out;
+}
+
+void provisioning_plane::reach_by_continuous_jobs(const std::string& thing) {
+  {
     const auto member_of = groups_.memberships(thing);
     auto& store = jobs_.store();
     for (const auto& id : store.job_ids()) {
@@ -520,9 +673,6 @@ provisioning_plane::outcome provisioning_plane::apply_plan(
       if (auto out = jobs_.service().add_target(id, thing)) jobs_.publish(std::move(*out));
     }
   }
-  return {{},
-          prov::register_thing_accepted(plan->device_configuration,
-                                        plan->thing ? std::string_view(plan->thing->name) : "")};
 }
 
 }  // namespace iotblocks::gateway

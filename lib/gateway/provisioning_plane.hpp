@@ -18,6 +18,11 @@
 #include <iotblocks/registry/thing_groups.hpp>
 #include <iotblocks/registry/thing_types.hpp>
 
+#include <iotblocks/x509/certificate.hpp>
+#include <iotblocks/x509/issue.hpp>
+
+#include "core/group_commit.hpp"
+
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -25,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -74,6 +80,8 @@ class provisioning_plane {
   static constexpr std::size_t hook_workers = 4;
   /// Most such requests waiting (beyond: rejected, LimitExceeded).
   static constexpr std::size_t max_hook_jobs = 1000;
+  /// Most requests whose writes share one commit of each store.
+  static constexpr std::size_t max_batch = 64;
   ~provisioning_plane();
 
   /// What the plane takes from the gateway config.
@@ -84,6 +92,8 @@ class provisioning_plane {
     std::string template_arn_prefix;
     /// Pre-provisioning hook functions by Lambda ARN (outlive the plane).
     const std::vector<custom_authorizer>* hooks = nullptr;
+    /// The key CreateKeysAndCertificate makes.
+    x509::key_algorithm key_algorithm = x509::key_algorithm::p256;
   };
 
   /// Checks the configured templates and stores those `store` does not have yet (enabled,
@@ -117,22 +127,54 @@ class provisioning_plane {
     std::error_code code;  ///< empty on success
     std::string payload;   ///< the reply
   };
-  outcome create_keys(std::string_view payload);
-  outcome create_from_csr(std::string_view payload);
+  /// What a write of a request did, inside the batch's transactions.
+  struct applied {
+    outcome out;
+    std::function<void()> committed;  ///< after the commit, when `out` is a success
+    std::function<void()> lost;       ///< when the commit failed (the writes are gone)
+  };
+  /// The writes of one request, applied on the committer thread with the others queued
+  /// with it: one transaction per store for the whole batch (registry, thing groups,
+  /// policies), committed before `finish` runs (which replies).
+  struct write_job {
+    std::function<applied()> apply;
+    std::function<void(const outcome&)> finish;
+  };
+  /// Applies and commits `batch` (the committer thread).
+  void commit_batch(std::vector<write_job>& batch);
+  /// Queues `apply` and, once committed, replies on `topic`'s reply topic to `client_id`.
+  void queue_reply(std::function<applied()> apply, std::string topic, std::string client_id);
+  /// Queues `apply` and waits for its committed outcome (JITP, on a handshake thread).
+  outcome queue_and_wait(std::function<applied()> apply);
+  /// The certificate is made here; its registration and the reply are queued (nullopt),
+  /// or the request is refused at once.
+  std::optional<outcome> create_keys(std::string_view payload, const std::string& topic,
+                                     const std::string& client_id);
+  std::optional<outcome> create_from_csr(std::string_view payload, const std::string& topic,
+                                         const std::string& client_id);
+  /// Registers `cert` INACTIVE with a new ownership token (committer thread).
+  applied register_issued(const x509::certificate& cert, const std::string& key_pem);
   /// Who sent a request: its client id and the SHA-256 of its client certificate.
   struct requester {
     std::string client_id;
     std::string claim_certificate_id;
   };
-  outcome register_thing(std::string_view template_name, std::string_view payload,
-                         const requester& who);
+  /// Checks the request, asks the hook (when the template has one), then queues its writes
+  /// and the reply; a refusal before that is replied at once.
+  void register_thing(std::string_view topic, std::string_view template_name,
+                      std::string_view payload, const requester& who);
+  /// The writes of RegisterThing (committer thread).
+  applied apply_register(const std::string& template_name, const std::string& token,
+                         const std::map<std::string, std::string>& parameters);
   /// Publishes `out` on the reply topic of `topic`, to `client_id` only.
   void reply(std::string_view topic, const outcome& out, std::string_view client_id);
   void run_hook_jobs();
   result<std::string> new_token(const std::string& certificate_id);
-  /// Checks then applies `p` for the certificate `rec` (all steps or none); mutex_ held.
-  outcome apply_plan(std::string_view template_name, const provisioning::plan& planned,
+  /// Checks then applies `p` for the certificate `rec` (all steps or none); committer thread.
+  applied apply_plan(std::string_view template_name, const provisioning::plan& planned,
                      const registry::certificate_record& rec);
+  /// Continuous jobs targeting a group `thing` is in reach it.
+  void reach_by_continuous_jobs(const std::string& thing);
   /// The template's pre-provisioning hook's answer for the token's certificate.
   result<provisioning::hook_response> ask_hook(const provisioning::active_template& t,
                                                const std::string& token,
@@ -150,7 +192,7 @@ class provisioning_plane {
     std::string certificate_id;
     std::chrono::steady_clock::time_point expires;
   };
-  std::mutex mutex_;  ///< tokens_, and one RegisterThing at a time
+  std::mutex mutex_;  ///< tokens_
   std::map<std::string, token_entry, std::less<>> tokens_;
   /// RegisterThing on templates with a pre-provisioning hook, run by workers_.
   std::mutex jobs_mutex_;
@@ -158,6 +200,8 @@ class provisioning_plane {
   std::deque<std::function<void()>> hook_jobs_;
   std::vector<std::thread> workers_;  ///< started with the first hook job
   bool stopping_ = false;
+  /// Last: stopped (its queue committed) before the rest goes.
+  std::unique_ptr<core::group_commit<write_job>> committer_;
 };
 
 /// Whether `client_id` may receive a message on `topic`: replies under

@@ -129,7 +129,8 @@ class security {
   std::function<result<bool>(const std::string& certificate_id, const std::string& ca_id)>
       jit_provisioner;
   /// Issues a device certificate under the device CA for `thing`.
-  result<std::pair<x509::certificate, x509::private_key>> issue_device(std::string_view thing);
+  result<std::pair<x509::certificate, x509::private_key>> issue_device(
+      std::string_view thing, x509::key_algorithm key = x509::key_algorithm::p256);
 
   struct connection_state;
 

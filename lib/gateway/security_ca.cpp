@@ -76,8 +76,8 @@ result<device_ca> device_ca::load_or_create(const std::filesystem::path& dir) {
 }  // namespace detail
 
 result<std::pair<x509::certificate, x509::private_key>> security::issue_device(
-    std::string_view thing) {
-  auto key = x509::private_key::generate(x509::key_algorithm::p256);
+    std::string_view thing, x509::key_algorithm algorithm) {
+  auto key = x509::private_key::generate(algorithm);
   if (!key) return std::move(key).take_failure();
   x509::certificate_request req;
   req.subject.entries = {{"O", "iotblocks"}, {"CN", std::string(thing)}};

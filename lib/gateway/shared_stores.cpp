@@ -1,6 +1,7 @@
 #include "gateway/shared_stores.hpp"
 
 #ifdef IOTBLOCKS_GATEWAY_POSTGRES
+#include <iotblocks/postgres/jobs_store.hpp>
 #include <iotblocks/postgres/policy_persistence.hpp>
 #include <iotblocks/postgres/registry_store.hpp>
 #endif
@@ -45,6 +46,22 @@ result<policy::store> open_policy_store(const std::string& url, const std::files
   auto p = postgres::policy_persistence::open(url);
   if (!p) return std::move(p).take_failure();
   return policy::store::open(std::unique_ptr<policy::persistence>(std::move(*p)));
+#else
+  return no_postgres();
+#endif
+}
+
+result<std::unique_ptr<jobs::store>> open_jobs_store(const std::string& url,
+                                                     const std::filesystem::path& dir) {
+  if (auto path = sqlite_path(url, dir, "jobs.db")) {
+    auto s = jobs::sqlite_store::open(*path);
+    if (!s) return std::move(s).take_failure();
+    return std::unique_ptr<jobs::store>(std::move(*s));
+  }
+#ifdef IOTBLOCKS_GATEWAY_POSTGRES
+  auto s = postgres::jobs_store::open(url);
+  if (!s) return std::move(s).take_failure();
+  return std::unique_ptr<jobs::store>(std::move(*s));
 #else
   return no_postgres();
 #endif

@@ -1,12 +1,14 @@
-// Private: the registry and the policy store that `stores.registry` / `stores.policies`
-// name (config.hpp): an SQLite file in the data directory by default, or PostgreSQL
-// tables that several gateways share.
+// Private: the registry, the policy store and the jobs store that `stores.registry`,
+// `stores.policies` and `stores.jobs` name (config.hpp): an SQLite file in the data directory by
+// default, or PostgreSQL tables that several gateways share.
 #pragma once
 
+#include <iotblocks/jobs/store.hpp>
 #include <iotblocks/policy/store.hpp>
 #include <iotblocks/registry/registry.hpp>
 
 #include <filesystem>
+#include <memory>
 #include <string>
 
 namespace iotblocks::gateway::detail {
@@ -16,5 +18,8 @@ result<registry::registry> open_registry(const std::string& url, const std::file
                                          registry::options opts);
 /// `url`: "sqlite:" (`dir`/policies.db), "sqlite:PATH" or "postgresql://…".
 result<policy::store> open_policy_store(const std::string& url, const std::filesystem::path& dir);
+/// `url`: "sqlite:" (`dir`/jobs.db), "sqlite:PATH" or "postgresql://…".
+result<std::unique_ptr<jobs::store>> open_jobs_store(const std::string& url,
+                                                     const std::filesystem::path& dir);
 
 }  // namespace iotblocks::gateway::detail

@@ -19,6 +19,7 @@ const char* message(int ev) noexcept {
     case error::conflict: return "Job status does not allow the operation";
     case error::limit_exceeded: return "Limit exceeded";
     case error::not_a_jobs_topic: return "not a jobs request topic";
+    case error::store_changed: return "changed by another process since read";
   }
   return "unknown iotblocks.jobs error";
 }
@@ -46,6 +47,7 @@ std::string_view aws_code(std::error_code ec) noexcept {
     case error::conflict: return "Conflict";
     case error::limit_exceeded: return "LimitExceeded";
     case error::not_a_jobs_topic: return "InvalidTopic";
+    case error::store_changed: return "InternalError";
   }
   return "InternalError";
 }

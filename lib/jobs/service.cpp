@@ -6,6 +6,10 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <chrono>
+#include <functional>
+#include <random>
+#include <thread>
 #include <unordered_set>
 #include <utility>
 
@@ -155,6 +159,38 @@ outcome rejected(const jobs_topic& t, std::error_code ec, std::string_view msg, 
   return o;
 }
 
+/// A store's failure as the service reports it: store_changed (the operation runs again),
+/// anything else InternalError.
+std::error_code store_failure(std::error_code ec) {
+  return ec == error::store_changed ? ec : make_error_code(error::internal_error);
+}
+
+/// Attempts of one operation refused with store_changed before it gives up (InternalError).
+constexpr int max_attempts = 16;
+
+bool changed(const outcome& o) { return o.error == error::store_changed; }
+template <class T>
+bool changed(const result<T>& r) {
+  return !r && r.error() == error::store_changed;
+}
+
+/// Runs `attempt` again, on fresh reads, while another process changed what it read.
+/// Between attempts it waits a random time up to 2, 4, 8 … 50 ms: two processes that
+/// keep writing one row would otherwise retry in step and collide every time.
+template <class F>
+auto retry_changed(F&& attempt) {
+  thread_local std::minstd_rand jitter{static_cast<std::uint_fast32_t>(
+      std::chrono::steady_clock::now().time_since_epoch().count() ^
+      static_cast<std::int64_t>(std::hash<std::thread::id>{}(std::this_thread::get_id())))};
+  for (int i = 1;; ++i) {
+    auto r = attempt();
+    if (i == max_attempts || !changed(r)) return r;
+    const int cap_us = std::min(1000 << std::min(i, 6), 50'000);
+    std::this_thread::sleep_for(
+        std::chrono::microseconds(std::uniform_int_distribution<int>(0, cap_us)(jitter)));
+  }
+}
+
 }  // namespace
 
 struct service::pending_view {
@@ -164,6 +200,17 @@ struct service::pending_view {
 
 service::service(store& s, const clock& c, const jobs::limits& l)
     : store_(s), clock_(c), limits_(l), sequence_(s.last_sequence()) {}
+
+std::uint64_t service::next_sequence() {
+  if (!sequence_synced_) sequence_ = std::max(sequence_, store_.last_sequence());
+  sequence_synced_ = true;
+  return ++sequence_;
+}
+
+void service::begin_operation() {
+  store_.begin_reads();
+  sequence_synced_ = false;
+}
 
 service& service::notify_filter(std::function<bool(std::string_view)> f) {
   notify_filter_ = std::move(f);
@@ -277,7 +324,7 @@ void service::abort_job(batch& b, job& j, const abort_criterion& c, std::int64_t
 execution service::after_end(const execution& e, job& j, std::int64_t now) {
   if (j.status == job_status::in_progress &&
       e.retry_attempt < retries_allowed(j.retry_criteria, e.status)) {
-    return retry(e, ++sequence_, now);
+    return retry(e, next_sequence(), now);
   }
   close_one(j, e.status);
   return e;
@@ -294,7 +341,8 @@ void service::release_rollouts(batch& b, std::int64_t now, std::vector<std::stri
     std::unordered_set<std::string> seen;  // a thing a continuous job's add_target repeated
     for (auto& thing : store_.rollout_targets(id, from, n)) {
       if (!seen.insert(thing).second || store_.find_execution(thing, id)) continue;
-      b.executions.push_back(queue(id, thing, ++sequence_, now, j->in_progress_timeout_minutes));
+      b.executions.push_back(
+          queue(id, thing, next_sequence(), now, j->in_progress_timeout_minutes));
       ++j->open_executions;
       add_thing(things, thing);
     }
@@ -315,274 +363,299 @@ result<std::vector<message>> service::commit_and_push(batch& b,
   if (store_.groups_commits()) {
     durable = store_.commit_deferred(b);
   } else if (auto ec = store_.commit(b)) {
-    return failure{error::internal_error, ec.message(), {}};
+    return failure{store_failure(ec), ec.message(), {}};
   }
   std::vector<message> out;
   for (std::size_t i = 0; i < things.size(); ++i) push_changes(before[i], things[i], now, out);
   lock.unlock();
   if (durable.valid()) {
-    if (auto ec = durable.get()) return failure{error::internal_error, ec.message(), {}};
+    if (auto ec = durable.get()) return failure{store_failure(ec), ec.message(), {}};
   }
   return out;
 }
 
 result<std::vector<message>> service::create_job(const job_spec& spec) {
-  std::unique_lock lock{mutex_};
-  const std::int64_t t = now();
-  if (!valid_job_id(spec.id, limits_.max_job_id())) {
-    return failure{error::invalid_request, "jobId must be 1-64 characters of [a-zA-Z0-9_-]", {}};
-  }
-  if (spec.document.size() > limits_.max_document_size()) {
-    return failure{error::limit_exceeded, "the job document exceeds the maximum size", {}};
-  }
-  auto doc = json::parse(spec.document, {.max_depth = limits_.max_depth()});
-  if (!doc || !doc->IsObject()) {
-    return failure{error::invalid_request, "the job document must be a JSON object", {}};
-  }
-  if (spec.description.size() > max_description) {
-    return failure{error::invalid_request, "description exceeds 2028 characters", {}};
-  }
-  if (spec.targets.empty() && !spec.continuous) {
-    return failure{error::invalid_request, "targets is empty", {}};
-  }
-  if (spec.targets.size() > limits_.max_targets()) {
-    return failure{error::limit_exceeded, "too many targets", {}};
-  }
-  if (spec.in_progress_timeout_minutes < 0 ||
-      spec.in_progress_timeout_minutes > limits::max_timeout_minutes) {
-    return failure{error::invalid_request, "inProgressTimeoutInMinutes must be 1-10080", {}};
-  }
-  if (spec.rollout.enabled()) {
-    if (auto bad = check_rollout(spec.rollout); !bad.empty()) {
-      return failure{error::invalid_request, bad, {}};
+  return retry_changed([&]() -> result<std::vector<message>> {
+    std::unique_lock lock{mutex_};
+    begin_operation();
+    const std::int64_t t = now();
+    if (!valid_job_id(spec.id, limits_.max_job_id())) {
+      return failure{error::invalid_request, "jobId must be 1-64 characters of [a-zA-Z0-9_-]", {}};
     }
-  }
-  if (!spec.abort_criteria.empty()) {
-    if (auto bad = check_abort(spec.abort_criteria); !bad.empty()) {
-      return failure{error::invalid_request, bad, {}};
+    if (spec.document.size() > limits_.max_document_size()) {
+      return failure{error::limit_exceeded, "the job document exceeds the maximum size", {}};
     }
-  }
-  if (!spec.retry_criteria.empty()) {
-    if (auto bad = check_retry(spec.retry_criteria); !bad.empty()) {
-      return failure{error::invalid_request, bad, {}};
+    auto doc = json::parse(spec.document, {.max_depth = limits_.max_depth()});
+    if (!doc || !doc->IsObject()) {
+      return failure{error::invalid_request, "the job document must be a JSON object", {}};
     }
-  }
-  if (store_.find_job(spec.id)) return failure{error::resource_already_exists, {}, {}};
-  std::vector<std::string> things;
-  things.reserve(spec.targets.size());
-  std::unordered_set<std::string_view> seen;
-  seen.reserve(spec.targets.size());
-  for (const auto& thing : spec.targets) {
-    if (!valid_thing_name(thing, limits_.max_thing_name())) {
-      return failure{error::invalid_request, "invalid thing name in targets", {}};
+    if (spec.description.size() > max_description) {
+      return failure{error::invalid_request, "description exceeds 2028 characters", {}};
     }
-    if (seen.insert(thing).second) things.push_back(thing);
-  }
-  batch b;
-  job j;
-  j.id = spec.id;
-  j.document = json::write(*doc);
-  j.description = spec.description;
-  j.targets = spec.target_names;
-  j.continuous = spec.continuous;
-  j.in_progress_timeout_minutes = spec.in_progress_timeout_minutes;
-  j.created_at = t;
-  j.last_updated_at = t;
-  j.template_id = spec.template_id;
-  j.abort_criteria = spec.abort_criteria;
-  j.retry_criteria = spec.retry_criteria;
-  std::size_t now_queued = things.size();
-  if (spec.rollout.enabled()) {
-    j.rollout = spec.rollout;
-    j.progress = start_rollout(spec.rollout, things.size(), t);
-    now_queued = release(j.progress, j.rollout, 0, t);
-  }
-  j.open_executions = now_queued;
-  b.jobs.push_back(std::move(j));
-  b.executions.reserve(now_queued);
-  for (std::size_t i = 0; i < now_queued; ++i) {
-    b.executions.push_back(
-        queue(spec.id, things[i], ++sequence_, t, spec.in_progress_timeout_minutes));
-  }
-  if (spec.rollout.enabled()) {
-    b.rollouts.emplace_back(spec.id, things);
-    things.resize(now_queued);
-  }
-  return commit_and_push(b, things, t, lock);  // a failed one leaves a gap in the sequence
+    if (spec.targets.empty() && !spec.continuous) {
+      return failure{error::invalid_request, "targets is empty", {}};
+    }
+    if (spec.targets.size() > limits_.max_targets()) {
+      return failure{error::limit_exceeded, "too many targets", {}};
+    }
+    if (spec.in_progress_timeout_minutes < 0 ||
+        spec.in_progress_timeout_minutes > limits::max_timeout_minutes) {
+      return failure{error::invalid_request, "inProgressTimeoutInMinutes must be 1-10080", {}};
+    }
+    if (spec.rollout.enabled()) {
+      if (auto bad = check_rollout(spec.rollout); !bad.empty()) {
+        return failure{error::invalid_request, bad, {}};
+      }
+    }
+    if (!spec.abort_criteria.empty()) {
+      if (auto bad = check_abort(spec.abort_criteria); !bad.empty()) {
+        return failure{error::invalid_request, bad, {}};
+      }
+    }
+    if (!spec.retry_criteria.empty()) {
+      if (auto bad = check_retry(spec.retry_criteria); !bad.empty()) {
+        return failure{error::invalid_request, bad, {}};
+      }
+    }
+    if (store_.find_job(spec.id)) return failure{error::resource_already_exists, {}, {}};
+    std::vector<std::string> things;
+    things.reserve(spec.targets.size());
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(spec.targets.size());
+    for (const auto& thing : spec.targets) {
+      if (!valid_thing_name(thing, limits_.max_thing_name())) {
+        return failure{error::invalid_request, "invalid thing name in targets", {}};
+      }
+      if (seen.insert(thing).second) things.push_back(thing);
+    }
+    batch b;
+    job j;
+    j.id = spec.id;
+    j.document = json::write(*doc);
+    j.description = spec.description;
+    j.targets = spec.target_names;
+    j.continuous = spec.continuous;
+    j.in_progress_timeout_minutes = spec.in_progress_timeout_minutes;
+    j.created_at = t;
+    j.last_updated_at = t;
+    j.template_id = spec.template_id;
+    j.abort_criteria = spec.abort_criteria;
+    j.retry_criteria = spec.retry_criteria;
+    std::size_t now_queued = things.size();
+    if (spec.rollout.enabled()) {
+      j.rollout = spec.rollout;
+      j.progress = start_rollout(spec.rollout, things.size(), t);
+      now_queued = release(j.progress, j.rollout, 0, t);
+    }
+    j.open_executions = now_queued;
+    b.jobs.push_back(std::move(j));
+    b.executions.reserve(now_queued);
+    for (std::size_t i = 0; i < now_queued; ++i) {
+      b.executions.push_back(
+          queue(spec.id, things[i], next_sequence(), t, spec.in_progress_timeout_minutes));
+    }
+    if (spec.rollout.enabled()) {
+      b.rollouts.emplace_back(spec.id, things);
+      things.resize(now_queued);
+    }
+    return commit_and_push(b, things, t, lock);  // a failed one leaves a gap in the sequence
+  });
 }
 
 result<std::vector<message>> service::cancel_job(std::string_view id, bool force,
                                                  std::string_view reason_code,
                                                  std::string_view comment) {
-  std::unique_lock lock{mutex_};
-  const std::int64_t t = now();
-  auto j = store_.find_job(id);
-  if (!j) return failure{error::resource_not_found, "no job with this id", {}};
-  if (j->status == job_status::completed) {
-    return failure{error::conflict, "the job is COMPLETED", {}};
-  }
-  if (j->status == job_status::canceled && !force) {
-    return failure{error::conflict, "the job is already CANCELED", {}};
-  }
-  batch b;
-  std::vector<std::string> things;
-  for (auto& e : store_.executions_of(id)) {
-    if (e.status == execution_status::queued ||
-        (force && e.status == execution_status::in_progress)) {
-      (void)apply_service(e, execution_status::canceled, t);
-      things.push_back(e.thing);
-      b.executions.push_back(std::move(e));
-      close_one(*j, execution_status::canceled);
+  return retry_changed([&]() -> result<std::vector<message>> {
+    std::unique_lock lock{mutex_};
+    begin_operation();
+    const std::int64_t t = now();
+    auto j = store_.find_job(id);
+    if (!j) return failure{error::resource_not_found, "no job with this id", {}};
+    if (j->status == job_status::completed) {
+      return failure{error::conflict, "the job is COMPLETED", {}};
     }
-  }
-  if (!reason_code.empty()) j->reason_code = reason_code;
-  if (!comment.empty()) j->comment = comment;
-  j->status = job_status::canceled;
-  j->force_canceled = j->force_canceled || force;
-  j->completed_at = t;
-  j->last_updated_at = t;
-  b.jobs.push_back(std::move(*j));
-  return commit_and_push(b, things, t, lock);
+    if (j->status == job_status::canceled && !force) {
+      return failure{error::conflict, "the job is already CANCELED", {}};
+    }
+    batch b;
+    std::vector<std::string> things;
+    for (auto& e : store_.executions_of(id)) {
+      if (e.status == execution_status::queued ||
+          (force && e.status == execution_status::in_progress)) {
+        (void)apply_service(e, execution_status::canceled, t);
+        things.push_back(e.thing);
+        b.executions.push_back(std::move(e));
+        close_one(*j, execution_status::canceled);
+      }
+    }
+    if (!reason_code.empty()) j->reason_code = reason_code;
+    if (!comment.empty()) j->comment = comment;
+    j->status = job_status::canceled;
+    j->force_canceled = j->force_canceled || force;
+    j->completed_at = t;
+    j->last_updated_at = t;
+    b.jobs.push_back(std::move(*j));
+    return commit_and_push(b, things, t, lock);
+  });
 }
 
 result<std::vector<message>> service::delete_job(std::string_view id, bool force) {
-  std::unique_lock lock{mutex_};
-  const std::int64_t t = now();
-  auto j = store_.find_job(id);
-  if (!j) return failure{error::resource_not_found, "no job with this id", {}};
-  if (!force && j->status == job_status::in_progress) {
-    return failure{error::conflict, "the job is IN_PROGRESS: delete with force", {}};
-  }
-  std::vector<std::string> things;
-  for (const auto& e : store_.executions_of(id)) {
-    if (!is_terminal(e.status)) things.push_back(e.thing);
-  }
-  batch b;
-  b.erased_jobs.emplace_back(id);
-  return commit_and_push(b, things, t, lock);
+  return retry_changed([&]() -> result<std::vector<message>> {
+    std::unique_lock lock{mutex_};
+    begin_operation();
+    const std::int64_t t = now();
+    auto j = store_.find_job(id);
+    if (!j) return failure{error::resource_not_found, "no job with this id", {}};
+    if (!force && j->status == job_status::in_progress) {
+      return failure{error::conflict, "the job is IN_PROGRESS: delete with force", {}};
+    }
+    std::vector<std::string> things;
+    for (const auto& e : store_.executions_of(id)) {
+      if (!is_terminal(e.status)) things.push_back(e.thing);
+    }
+    batch b;
+    b.erased_jobs.emplace_back(id);
+    return commit_and_push(b, things, t, lock);
+  });
 }
 
 result<std::vector<message>> service::cancel_execution(std::string_view job_id,
                                                        std::string_view thing, bool force,
                                                        std::optional<std::int64_t> expected_version,
                                                        const status_details* details) {
-  std::unique_lock lock{mutex_};
-  const std::int64_t t = now();
-  auto e = store_.find_execution(thing, job_id);
-  auto j = store_.find_job(job_id);
-  if (!e || !j) return failure{error::resource_not_found, "no such job execution", {}};
-  if (details != nullptr) {
-    if (auto bad = check_status_details(*details, limits_); !bad.empty()) {
-      return failure{error::invalid_request, bad, {}};
+  return retry_changed([&]() -> result<std::vector<message>> {
+    std::unique_lock lock{mutex_};
+    begin_operation();
+    const std::int64_t t = now();
+    auto e = store_.find_execution(thing, job_id);
+    auto j = store_.find_job(job_id);
+    if (!e || !j) return failure{error::resource_not_found, "no such job execution", {}};
+    if (details != nullptr) {
+      if (auto bad = check_status_details(*details, limits_); !bad.empty()) {
+        return failure{error::invalid_request, bad, {}};
+      }
     }
-  }
-  if (expected_version && *expected_version != e->version) {
-    return failure{error::version_mismatch,
-                   "expectedVersion " + std::to_string(*expected_version) +
-                       " is not the current version " + std::to_string(e->version),
-                   {}};
-  }
-  if (e->status == execution_status::in_progress && !force) {
-    return failure{error::invalid_state_transition, "the execution is IN_PROGRESS: use force", {}};
-  }
-  if (auto ec = apply_service(*e, execution_status::canceled, t)) {
-    return failure{ec, "the execution is " + std::string(to_string(e->status)), {}};
-  }
-  if (details != nullptr) e->details = *details;
-  batch b;
-  b.executions.push_back(std::move(*e));
-  close_one(*j, execution_status::canceled);
-  b.jobs.push_back(std::move(*j));
-  std::vector<std::string> things{std::string{thing}};
-  finish_jobs(b, t, things);
-  return commit_and_push(b, things, t, lock);
+    if (expected_version && *expected_version != e->version) {
+      return failure{error::version_mismatch,
+                     "expectedVersion " + std::to_string(*expected_version) +
+                         " is not the current version " + std::to_string(e->version),
+                     {}};
+    }
+    if (e->status == execution_status::in_progress && !force) {
+      return failure{
+          error::invalid_state_transition, "the execution is IN_PROGRESS: use force", {}};
+    }
+    if (auto ec = apply_service(*e, execution_status::canceled, t)) {
+      return failure{ec, "the execution is " + std::string(to_string(e->status)), {}};
+    }
+    if (details != nullptr) e->details = *details;
+    batch b;
+    b.executions.push_back(std::move(*e));
+    close_one(*j, execution_status::canceled);
+    b.jobs.push_back(std::move(*j));
+    std::vector<std::string> things{std::string{thing}};
+    finish_jobs(b, t, things);
+    return commit_and_push(b, things, t, lock);
+  });
 }
 
 result<std::vector<message>> service::delete_execution(std::string_view job_id,
                                                        std::string_view thing,
                                                        std::int64_t execution_number, bool force) {
-  std::unique_lock lock{mutex_};
-  const std::int64_t t = now();
-  auto e = store_.find_execution(thing, job_id);
-  if (!e || e->execution_number != execution_number) {
-    return failure{error::resource_not_found, "no such job execution", {}};
-  }
-  batch b;
-  b.erased_executions.emplace_back(thing, job_id);
-  if (!is_terminal(e->status)) {
-    if (!force) {
-      return failure{error::invalid_state_transition,
-                     "the execution is " + std::string(to_string(e->status)) + ": use force",
-                     {}};
+  return retry_changed([&]() -> result<std::vector<message>> {
+    std::unique_lock lock{mutex_};
+    begin_operation();
+    const std::int64_t t = now();
+    auto e = store_.find_execution(thing, job_id);
+    if (!e || e->execution_number != execution_number) {
+      return failure{error::resource_not_found, "no such job execution", {}};
     }
-    if (auto j = store_.find_job(job_id)) {
-      --j->open_executions;
-      b.jobs.push_back(std::move(*j));
+    batch b;
+    b.erased_executions.emplace_back(thing, job_id);
+    if (!is_terminal(e->status)) {
+      if (!force) {
+        return failure{error::invalid_state_transition,
+                       "the execution is " + std::string(to_string(e->status)) + ": use force",
+                       {}};
+      }
+      if (auto j = store_.find_job(job_id)) {
+        --j->open_executions;
+        b.jobs.push_back(std::move(*j));
+      }
     }
-  }
-  std::vector<std::string> things{std::string{thing}};
-  finish_jobs(b, t, things);
-  return commit_and_push(b, things, t, lock);
+    std::vector<std::string> things{std::string{thing}};
+    finish_jobs(b, t, things);
+    return commit_and_push(b, things, t, lock);
+  });
 }
 
 result<std::vector<message>> service::add_target(std::string_view job_id, std::string_view thing) {
-  std::unique_lock lock{mutex_};
-  const std::int64_t t = now();
-  if (!valid_thing_name(thing, limits_.max_thing_name())) {
-    return failure{error::invalid_request, "invalid thing name", {}};
-  }
-  auto j = store_.find_job(job_id);
-  if (!j) return failure{error::resource_not_found, "no job with this id", {}};
-  if (!j->continuous || j->status != job_status::in_progress) {
-    return failure{error::conflict, "the job is not an IN_PROGRESS continuous job", {}};
-  }
-  if (store_.find_execution(thing, job_id)) return std::vector<message>{};
-  batch b;
-  if (j->rollout.enabled()) {  // joins the rollout: released at its rate by tick()
-    b.rollouts.emplace_back(j->id, std::vector<std::string>{std::string(thing)});
-    ++j->progress.targets;
+  return retry_changed([&]() -> result<std::vector<message>> {
+    std::unique_lock lock{mutex_};
+    begin_operation();
+    const std::int64_t t = now();
+    if (!valid_thing_name(thing, limits_.max_thing_name())) {
+      return failure{error::invalid_request, "invalid thing name", {}};
+    }
+    auto j = store_.find_job(job_id);
+    if (!j) return failure{error::resource_not_found, "no job with this id", {}};
+    if (!j->continuous || j->status != job_status::in_progress) {
+      return failure{error::conflict, "the job is not an IN_PROGRESS continuous job", {}};
+    }
+    if (store_.find_execution(thing, job_id)) return std::vector<message>{};
+    batch b;
+    if (j->rollout.enabled()) {  // joins the rollout: released at its rate by tick()
+      b.rollouts.emplace_back(j->id, std::vector<std::string>{std::string(thing)});
+      ++j->progress.targets;
+      j->last_updated_at = t;
+      b.jobs.push_back(std::move(*j));
+      return commit_and_push(b, {}, t, lock);
+    }
+    ++j->open_executions;
     j->last_updated_at = t;
+    b.executions.push_back(
+        queue(j->id, std::string(thing), next_sequence(), t, j->in_progress_timeout_minutes));
     b.jobs.push_back(std::move(*j));
-    return commit_and_push(b, {}, t, lock);
-  }
-  ++j->open_executions;
-  j->last_updated_at = t;
-  b.executions.push_back(
-      queue(j->id, std::string(thing), ++sequence_, t, j->in_progress_timeout_minutes));
-  b.jobs.push_back(std::move(*j));
-  return commit_and_push(b, {std::string{thing}}, t, lock);
+    return commit_and_push(b, {std::string{thing}}, t, lock);
+  });
 }
 
 result<std::vector<message>> service::remove_thing(std::string_view thing) {
-  std::unique_lock lock{mutex_};
-  const std::int64_t t = now();
-  batch b;
-  for (auto& e : store_.pending(thing)) {
-    (void)apply_service(e, execution_status::removed, t);
-    if (job* j = job_in(b, store_, e.job_id)) close_one(*j, execution_status::removed);
-    b.executions.push_back(std::move(e));
-  }
-  if (b.empty()) return std::vector<message>{};
-  std::vector<std::string> things{std::string{thing}};
-  finish_jobs(b, t, things);
-  return commit_and_push(b, things, t, lock);
+  return retry_changed([&]() -> result<std::vector<message>> {
+    std::unique_lock lock{mutex_};
+    begin_operation();
+    const std::int64_t t = now();
+    batch b;
+    for (auto& e : store_.pending(thing)) {
+      (void)apply_service(e, execution_status::removed, t);
+      if (job* j = job_in(b, store_, e.job_id)) close_one(*j, execution_status::removed);
+      b.executions.push_back(std::move(e));
+    }
+    if (b.empty()) return std::vector<message>{};
+    std::vector<std::string> things{std::string{thing}};
+    finish_jobs(b, t, things);
+    return commit_and_push(b, things, t, lock);
+  });
 }
 
 result<std::vector<message>> service::tick(time_point now_tp) {
-  std::unique_lock lock{mutex_};
-  const std::int64_t t = to_unix_ms(now_tp) / 1000;
-  batch b;
-  std::vector<std::string> things;
-  for (auto& e : store_.due(t)) {
-    if (apply_service(e, execution_status::timed_out, t)) continue;
-    add_thing(things, e.thing);
-    job* j = job_in(b, store_, e.job_id);
-    b.executions.push_back(j != nullptr ? after_end(e, *j, t) : std::move(e));
-  }
-  release_rollouts(b, t, things);
-  if (b.empty()) return std::vector<message>{};
-  finish_jobs(b, t, things);
-  return commit_and_push(b, things, t, lock);
+  return retry_changed([&]() -> result<std::vector<message>> {
+    std::unique_lock lock{mutex_};
+    begin_operation();
+    const std::int64_t t = to_unix_ms(now_tp) / 1000;
+    batch b;
+    std::vector<std::string> things;
+    for (auto& e : store_.due(t)) {
+      if (apply_service(e, execution_status::timed_out, t)) continue;
+      add_thing(things, e.thing);
+      job* j = job_in(b, store_, e.job_id);
+      b.executions.push_back(j != nullptr ? after_end(e, *j, t) : std::move(e));
+    }
+    release_rollouts(b, t, things);
+    if (b.empty()) return std::vector<message>{};
+    finish_jobs(b, t, things);
+    return commit_and_push(b, things, t, lock);
+  });
 }
 
 std::optional<job> service::describe_job(std::string_view id) const {
@@ -597,139 +670,143 @@ std::optional<execution> service::describe_execution(std::string_view job_id,
 }
 
 outcome service::handle(const jobs_topic& tp, std::string_view payload) {
-  const std::int64_t t = now();
-  auto req = parse_request(tp.op, payload, limits_);
-  if (!req) {
-    return rejected(tp, req.error(), req.fail().message, t, client_token_of(payload, limits_));
-  }
-  const std::string& token = req->client_token;
-  std::unique_lock lock{mutex_};
-  rapidjson::StringBuffer buf;
-  writer w{buf};
-  outcome o;
+  return retry_changed([&]() -> outcome {
+    const std::int64_t t = now();
+    auto req = parse_request(tp.op, payload, limits_);
+    if (!req) {
+      return rejected(tp, req.error(), req.fail().message, t, client_token_of(payload, limits_));
+    }
+    const std::string& token = req->client_token;
+    std::unique_lock lock{mutex_};
+    begin_operation();
+    rapidjson::StringBuffer buf;
+    writer w{buf};
+    outcome o;
 
-  if (tp.op == operation::get_pending) {
-    const auto list = store_.pending(tp.thing);
-    w.StartObject();
-    for (auto [name, status] : {std::pair{"inProgressJobs", execution_status::in_progress},
-                                std::pair{"queuedJobs", execution_status::queued}}) {
-      key(w, name);
-      w.StartArray();
-      for (const auto& e : list) {
-        if (e.status == status) write_summary(w, e);
-      }
-      w.EndArray();
-    }
-    close(w, t, token);
-    o.messages.push_back({reply_topic(tp, true), text(buf)});
-    return o;
-  }
-
-  if (tp.op == operation::describe) {
-    std::optional<execution> e;
-    if (tp.job_id == "$next") {
-      auto list = store_.pending(tp.thing);
-      if (!list.empty()) e = std::move(list.front());
-    } else {
-      e = store_.find_execution(tp.thing, tp.job_id);
-      if (!e) return rejected(tp, error::resource_not_found, "job execution not found", t, token);
-    }
-    if (e && req->update.execution_number && *req->update.execution_number != e->execution_number) {
-      return rejected(tp, error::resource_not_found, "no execution with this executionNumber", t,
-                      token);
-    }
-    w.StartObject();
-    if (e) {
-      std::optional<std::string> doc;
-      if (req->include_job_document) doc = store_.find_document(e->job_id);
-      key(w, "execution");
-      write_execution(w, *e, t, doc ? &*doc : nullptr);
-    }
-    close(w, t, token);
-    o.messages.push_back({reply_topic(tp, true), text(buf)});
-    return o;
-  }
-
-  // start-next and update change an execution.
-  std::optional<execution> e;
-  update_request u = req->update;
-  if (tp.op == operation::start_next) {
-    auto list = store_.pending(tp.thing);
-    if (list.empty()) {
+    if (tp.op == operation::get_pending) {
+      const auto list = store_.pending(tp.thing);
       w.StartObject();
+      for (auto [name, status] : {std::pair{"inProgressJobs", execution_status::in_progress},
+                                  std::pair{"queuedJobs", execution_status::queued}}) {
+        key(w, name);
+        w.StartArray();
+        for (const auto& e : list) {
+          if (e.status == status) write_summary(w, e);
+        }
+        w.EndArray();
+      }
       close(w, t, token);
       o.messages.push_back({reply_topic(tp, true), text(buf)});
       return o;
     }
-    e = std::move(list.front());
-    u.status = execution_status::in_progress;
-  } else {
-    e = store_.find_execution(tp.thing, tp.job_id);
-    if (!e) return rejected(tp, error::resource_not_found, "job execution not found", t, token);
-  }
-  // Progress reports (IN_PROGRESS → IN_PROGRESS) change neither the pending list nor the
-  // next execution: no pushes to compute.
-  const bool progress_only = tp.op == operation::update &&
-                             u.status == execution_status::in_progress &&
-                             e->status == execution_status::in_progress;
-  const pending_view before = progress_only ? pending_view{} : view_of(tp.thing);
-  const bool was_open = !is_terminal(e->status);
-  const bool changes = tp.op == operation::update || e->status == execution_status::queued;
-  std::future<std::error_code> durable;
-  std::vector<std::string> others;  // things whose executions an abort canceled
-  std::vector<pending_view> others_before;
-  if (changes) {
-    if (auto ec = apply_update(*e, u, t)) {
-      const bool with_state = ec == error::version_mismatch ||
-                              ec == error::invalid_state_transition ||
-                              ec == error::terminal_state_reached;
-      return rejected(tp, ec, {}, t, token, with_state ? &*e : nullptr);
+
+    if (tp.op == operation::describe) {
+      std::optional<execution> e;
+      if (tp.job_id == "$next") {
+        auto list = store_.pending(tp.thing);
+        if (!list.empty()) e = std::move(list.front());
+      } else {
+        e = store_.find_execution(tp.thing, tp.job_id);
+        if (!e) return rejected(tp, error::resource_not_found, "job execution not found", t, token);
+      }
+      if (e && req->update.execution_number &&
+          *req->update.execution_number != e->execution_number) {
+        return rejected(tp, error::resource_not_found, "no execution with this executionNumber", t,
+                        token);
+      }
+      w.StartObject();
+      if (e) {
+        std::optional<std::string> doc;
+        if (req->include_job_document) doc = store_.find_document(e->job_id);
+        key(w, "execution");
+        write_execution(w, *e, t, doc ? &*doc : nullptr);
+      }
+      close(w, t, token);
+      o.messages.push_back({reply_topic(tp, true), text(buf)});
+      return o;
     }
-    batch b;
-    if (was_open && is_terminal(e->status)) {
-      if (auto j = store_.find_job(e->job_id)) {
-        b.executions.push_back(after_end(*e, *j, t));
-        b.jobs.push_back(std::move(*j));
-        finish_jobs(b, t, others);
-        std::erase(others, std::string{tp.thing});
-        for (const auto& thing : others) others_before.push_back(view_of(thing));
+
+    // start-next and update change an execution.
+    std::optional<execution> e;
+    update_request u = req->update;
+    if (tp.op == operation::start_next) {
+      auto list = store_.pending(tp.thing);
+      if (list.empty()) {
+        w.StartObject();
+        close(w, t, token);
+        o.messages.push_back({reply_topic(tp, true), text(buf)});
+        return o;
+      }
+      e = std::move(list.front());
+      u.status = execution_status::in_progress;
+    } else {
+      e = store_.find_execution(tp.thing, tp.job_id);
+      if (!e) return rejected(tp, error::resource_not_found, "job execution not found", t, token);
+    }
+    // Progress reports (IN_PROGRESS → IN_PROGRESS) change neither the pending list nor the
+    // next execution: no pushes to compute.
+    const bool progress_only = tp.op == operation::update &&
+                               u.status == execution_status::in_progress &&
+                               e->status == execution_status::in_progress;
+    const pending_view before = progress_only ? pending_view{} : view_of(tp.thing);
+    const bool was_open = !is_terminal(e->status);
+    const bool changes = tp.op == operation::update || e->status == execution_status::queued;
+    std::future<std::error_code> durable;
+    std::vector<std::string> others;  // things whose executions an abort canceled
+    std::vector<pending_view> others_before;
+    if (changes) {
+      if (auto ec = apply_update(*e, u, t)) {
+        const bool with_state = ec == error::version_mismatch ||
+                                ec == error::invalid_state_transition ||
+                                ec == error::terminal_state_reached;
+        return rejected(tp, ec, {}, t, token, with_state ? &*e : nullptr);
+      }
+      batch b;
+      if (was_open && is_terminal(e->status)) {
+        if (auto j = store_.find_job(e->job_id)) {
+          b.executions.push_back(after_end(*e, *j, t));
+          b.jobs.push_back(std::move(*j));
+          finish_jobs(b, t, others);
+          std::erase(others, std::string{tp.thing});
+          for (const auto& thing : others) others_before.push_back(view_of(thing));
+        } else {
+          b.executions.push_back(*e);
+        }
       } else {
         b.executions.push_back(*e);
       }
+      if (store_.groups_commits()) {
+        durable = store_.commit_deferred(b);
+      } else if (auto ec = store_.commit(b)) {
+        return rejected(tp, store_failure(ec), ec.message(), t, token);
+      }
+    }
+    std::optional<std::string> doc;
+    if (req->include_job_document || tp.op == operation::start_next) {
+      doc = store_.find_document(e->job_id);
+    }
+    w.StartObject();
+    if (tp.op == operation::start_next) {
+      key(w, "execution");
+      write_execution(w, *e, t, doc ? &*doc : nullptr);
     } else {
-      b.executions.push_back(*e);
+      if (req->include_execution_state) write_state(w, *e);
+      if (req->include_job_document && doc) write_document(w, *doc);
     }
-    if (store_.groups_commits()) {
-      durable = store_.commit_deferred(b);
-    } else if (auto ec = store_.commit(b)) {
-      return rejected(tp, error::internal_error, ec.message(), t, token);
+    close(w, t, token);
+    o.messages.push_back({reply_topic(tp, true), text(buf)});
+    if (changes && !progress_only) {
+      push_changes(before, tp.thing, t, o.messages);
+      for (std::size_t i = 0; i < others.size(); ++i) {
+        push_changes(others_before[i], others[i], t, o.messages);
+      }
     }
-  }
-  std::optional<std::string> doc;
-  if (req->include_job_document || tp.op == operation::start_next) {
-    doc = store_.find_document(e->job_id);
-  }
-  w.StartObject();
-  if (tp.op == operation::start_next) {
-    key(w, "execution");
-    write_execution(w, *e, t, doc ? &*doc : nullptr);
-  } else {
-    if (req->include_execution_state) write_state(w, *e);
-    if (req->include_job_document && doc) write_document(w, *doc);
-  }
-  close(w, t, token);
-  o.messages.push_back({reply_topic(tp, true), text(buf)});
-  if (changes && !progress_only) {
-    push_changes(before, tp.thing, t, o.messages);
-    for (std::size_t i = 0; i < others.size(); ++i) {
-      push_changes(others_before[i], others[i], t, o.messages);
+    lock.unlock();  // the next request may go on while this one's commit is in flight
+    if (durable.valid()) {
+      if (auto ec = durable.get()) return rejected(tp, store_failure(ec), ec.message(), t, token);
     }
-  }
-  lock.unlock();  // the next request may go on while this one's commit is in flight
-  if (durable.valid()) {
-    if (auto ec = durable.get()) return rejected(tp, error::internal_error, ec.message(), t, token);
-  }
-  return o;
+    return o;
+  });
 }
 
 std::optional<std::vector<message>> router::route(std::string_view topic,

@@ -4,7 +4,7 @@
 #include "core/group_commit.hpp"
 #include "core/json.hpp"
 #include "core/sqlite.hpp"
-#include "jobs/config_json.hpp"
+#include "jobs/store_rows.hpp"
 
 #include <iotblocks/jobs/config.hpp>
 
@@ -78,101 +78,10 @@ constexpr const char* erase_executions_sql = "DELETE FROM executions WHERE job_i
 constexpr const char* erase_execution_sql =
     "DELETE FROM executions WHERE thing = ?1 AND job_id = ?2";
 
-std::string details_json(const status_details& d) {
-  rapidjson::Document doc;
-  doc.SetObject();
-  auto& a = doc.GetAllocator();
-  for (const auto& [k, v] : d) doc.AddMember(json::string_value(k, a), json::string_value(v, a), a);
-  return json::write(doc);
-}
-
-std::string targets_json(const std::vector<std::string>& targets) {
-  rapidjson::Document doc;
-  doc.SetArray();
-  auto& a = doc.GetAllocator();
-  for (const auto& t : targets) doc.PushBack(json::string_value(t, a), a);
-  return json::write(doc);
-}
-
 // Columns added after the first release, for files written before them.
 constexpr std::pair<const char*, const char*> added_columns[] = {
     {"jobs", "config TEXT NOT NULL DEFAULT '{}'"},
     {"executions", "retry_attempt INTEGER NOT NULL DEFAULT 0"}};
-
-// The job's rollout, abort and retry configurations, rollout progress, ended counts and
-// cancel reason, as one JSON object (the configurations in CreateJob's shapes).
-std::string config_json(const job& j) {
-  rapidjson::Document d;
-  d.SetObject();
-  auto& a = d.GetAllocator();
-  if (j.rollout.enabled()) {
-    d.AddMember("rollout", detail::write_rollout(j.rollout, a), a);
-    const auto& p = j.progress;
-    rapidjson::Value o(rapidjson::kObjectType);
-    o.AddMember("targets", static_cast<std::uint64_t>(p.targets), a);
-    o.AddMember("released", static_cast<std::uint64_t>(p.released), a);
-    o.AddMember("rate", p.rate, a);
-    o.AddMember("windowStart", p.window_start, a);
-    o.AddMember("windowReleased", static_cast<std::uint64_t>(p.window_released), a);
-    o.AddMember("notifiedMark", static_cast<std::uint64_t>(p.notified_mark), a);
-    o.AddMember("succeededMark", static_cast<std::uint64_t>(p.succeeded_mark), a);
-    d.AddMember("progress", o, a);
-  }
-  if (!j.abort_criteria.empty()) d.AddMember("abort", detail::write_abort(j.abort_criteria, a), a);
-  if (!j.retry_criteria.empty()) d.AddMember("retry", detail::write_retry(j.retry_criteria, a), a);
-  rapidjson::Value ended(rapidjson::kArrayType);
-  for (auto n : j.ended) ended.PushBack(static_cast<std::uint64_t>(n), a);
-  d.AddMember("ended", ended, a);
-  if (!j.reason_code.empty()) d.AddMember("reasonCode", json::string_value(j.reason_code, a), a);
-  if (!j.comment.empty()) d.AddMember("comment", json::string_value(j.comment, a), a);
-  if (!j.template_id.empty()) d.AddMember("template", json::string_value(j.template_id, a), a);
-  return json::write(d);
-}
-
-std::string read_config(std::string_view text, job& j) {
-  auto d = json::parse(text);
-  if (!d || !d->IsObject()) return "config is not a JSON object";
-  std::string bad;
-  if (const auto* r = json::find(*d, "rollout")) {
-    if (bad = detail::read_rollout(*r, j.rollout); !bad.empty()) return bad;
-    const auto* p = json::find(*d, "progress");
-    if (p == nullptr || !p->IsObject()) return "config: rollout without progress";
-    auto size = [&](std::string_view k, std::size_t& out) {
-      const auto* v = json::find(*p, k);
-      if (v == nullptr || !v->IsUint64()) return false;
-      out = static_cast<std::size_t>(v->GetUint64());
-      return true;
-    };
-    const auto* rate = json::find(*p, "rate");
-    const auto* start = json::find(*p, "windowStart");
-    auto& g = j.progress;
-    if (!size("targets", g.targets) || !size("released", g.released) ||
-        !size("windowReleased", g.window_released) || !size("notifiedMark", g.notified_mark) ||
-        !size("succeededMark", g.succeeded_mark) || rate == nullptr || !rate->IsNumber() ||
-        start == nullptr || !start->IsInt64() || g.released > g.targets) {
-      return "config: bad rollout progress";
-    }
-    g.rate = rate->GetDouble();
-    g.window_start = start->GetInt64();
-  }
-  if (const auto* v = json::find(*d, "abort")) {
-    if (bad = detail::read_abort(*v, j.abort_criteria); !bad.empty()) return bad;
-  }
-  if (const auto* v = json::find(*d, "retry")) {
-    if (bad = detail::read_retry(*v, j.retry_criteria); !bad.empty()) return bad;
-  }
-  if (const auto* v = json::find(*d, "ended")) {
-    if (!v->IsArray() || v->Size() != j.ended.size()) return "config: bad ended counts";
-    for (rapidjson::SizeType i = 0; i < v->Size(); ++i) {
-      if (!(*v)[i].IsUint64()) return "config: bad ended counts";
-      j.ended[i] = static_cast<std::size_t>((*v)[i].GetUint64());
-    }
-  }
-  if (auto v = json::get_string(*d, "reasonCode")) j.reason_code = std::string(*v);
-  if (auto v = json::get_string(*d, "comment")) j.comment = std::string(*v);
-  if (auto v = json::get_string(*d, "template")) j.template_id = std::string(*v);
-  return {};
-}
 
 failure bad_row(std::string_view table, std::string_view key, std::string_view what) {
   return failure{
@@ -235,14 +144,11 @@ struct sqlite_store::impl {
       j.completed_at = jobs->column_int64(7);
       j.open_executions = to_size(jobs->column_int64(8));
       j.description = std::string(jobs->column_text(9));
-      auto targets = json::parse(jobs->column_text(10));
-      if (!targets || !targets->IsArray()) return bad_row("jobs", j.id, "bad targets");
-      for (const auto& t : targets->GetArray()) {
-        if (!t.IsString()) return bad_row("jobs", j.id, "bad targets");
-        j.targets.emplace_back(json::view(t));
+      if (!detail::read_targets(jobs->column_text(10), j.targets)) {
+        return bad_row("jobs", j.id, "bad targets");
       }
       j.continuous = jobs->column_int64(11) != 0;
-      if (auto bad = read_config(jobs->column_text(12), j); !bad.empty()) {
+      if (auto bad = detail::read_config(jobs->column_text(12), j); !bad.empty()) {
         return bad_row("jobs", j.id, bad);
       }
       b.jobs.push_back(std::move(j));
@@ -263,11 +169,8 @@ struct sqlite_store::impl {
       auto status = parse_execution_status(execs->column_text(2));
       if (!status) return bad_row("executions", key, "unknown status");
       e.status = *status;
-      auto details = json::parse(execs->column_text(3));
-      if (!details || !details->IsObject()) return bad_row("executions", key, "bad status_details");
-      for (auto it = details->MemberBegin(); it != details->MemberEnd(); ++it) {
-        if (!it->value.IsString()) return bad_row("executions", key, "bad status_details");
-        e.details.emplace(std::string(json::view(it->name)), std::string(json::view(it->value)));
+      if (!detail::read_details(execs->column_text(3), e.details)) {
+        return bad_row("executions", key, "bad status_details");
       }
       e.version = execs->column_int64(4);
       e.execution_number = execs->column_int64(5);
@@ -361,13 +264,13 @@ struct sqlite_store::impl {
           .bind(8, j.completed_at)
           .bind(9, static_cast<std::int64_t>(j.open_executions))
           .bind(10, std::string_view(j.description))
-          .bind(11, std::string_view(targets_json(j.targets)))
+          .bind(11, std::string_view(detail::targets_json(j.targets)))
           .bind(12, j.continuous ? 1 : 0)
-          .bind(13, std::string_view(config_json(j)));
+          .bind(13, std::string_view(detail::config_json(j)));
       if (auto r = run(upsert_job); !r) return r;
     }
     for (const auto& e : b.executions) {
-      const std::string details = details_json(e.details);
+      const std::string details = detail::details_json(e.details);
       upsert_execution.bind(1, std::string_view(e.thing))
           .bind(2, std::string_view(e.job_id))
           .bind(3, to_string(e.status))

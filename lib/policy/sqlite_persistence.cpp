@@ -72,6 +72,16 @@ result<std::unique_ptr<sqlite_persistence>> sqlite_persistence::open(const std::
   return std::make_unique<sqlite_persistence>(std::move(*db));
 }
 
+result<void> sqlite_persistence::begin_batch() { return db_.exec("BEGIN IMMEDIATE"); }
+
+result<void> sqlite_persistence::commit_batch() {
+  auto r = db_.exec("COMMIT");
+  if (!r) (void)db_.exec("ROLLBACK");  // a busy COMMIT leaves the transaction open
+  return r;
+}
+
+void sqlite_persistence::rollback_batch() { (void)db_.exec("ROLLBACK"); }
+
 result<stored_policies> sqlite_persistence::load() {
   stored_policies out;
   if (auto r = each(db_, "SELECT name, default_version, next_version FROM policy",

@@ -20,6 +20,9 @@ class sqlite_persistence final : public persistence {
   result<stored_policies> load() override;
   /// False: other writers of the file are not watched here.
   result<bool> changed_elsewhere() override { return false; }
+  result<void> begin_batch() override;
+  result<void> commit_batch() override;
+  void rollback_batch() override;
   result<void> create_policy(std::string_view name, std::string_view document,
                              std::int64_t created_ms) override;
   result<void> add_version(std::string_view name, std::uint32_t version, std::string_view document,

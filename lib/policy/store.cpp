@@ -47,6 +47,8 @@ struct store::impl {
   store_options options;
   const clock* clk = nullptr;
   mutable std::mutex mutex;
+  /// Taken before `mutex` by every change, and held by a batch from begin to end.
+  std::recursive_mutex gate;
   std::map<std::string, policy_rec, std::less<>> policies;
   std::map<std::string, std::vector<std::string>, std::less<>> attachments;  // principal -> names
   std::map<std::string, std::pair<std::string, document>, std::less<>> resource_policies;
@@ -179,6 +181,32 @@ void store::refresh() const {
   (void)impl_->sync(false);
 }
 
+result<void> store::begin_batch() {
+  std::unique_lock gate(impl_->gate);
+  std::lock_guard lock(impl_->mutex);
+  if (auto synced = impl_->sync(true); !synced) return synced.fail();
+  if (auto r = impl_->db->begin_batch(); !r) return r;
+  gate.release();  // held until commit_batch() or rollback_batch()
+  return {};
+}
+
+result<void> store::commit_batch() {
+  std::unique_lock gate(impl_->gate, std::adopt_lock);
+  std::lock_guard lock(impl_->mutex);
+  auto r = impl_->db->commit_batch();
+  if (!r) {
+    if (auto rows = impl_->db->load()) (void)impl_->load(std::move(*rows));
+  }
+  return r;
+}
+
+void store::rollback_batch() {
+  std::unique_lock gate(impl_->gate, std::adopt_lock);
+  std::lock_guard lock(impl_->mutex);
+  impl_->db->rollback_batch();
+  if (auto rows = impl_->db->load()) (void)impl_->load(std::move(*rows));
+}
+
 store::store(std::unique_ptr<impl> p) noexcept : impl_(std::move(p)) {}
 store::store(store&&) noexcept = default;
 store& store::operator=(store&&) noexcept = default;
@@ -192,6 +220,7 @@ result<policy_info> store::create_policy(std::string_view name, std::string_view
   }
   auto doc = parse_document(text, impl_->options.documents);
   if (!doc) return std::move(doc).take_failure();
+  std::lock_guard gate(impl_->gate);  // a batch of another thread ends first
   std::lock_guard lock(impl_->mutex);
   if (auto synced = impl_->sync(true); !synced) return synced.fail();
   if (impl_->find(name) != nullptr) {
@@ -211,6 +240,7 @@ result<std::uint32_t> store::create_policy_version(std::string_view name, std::s
                                                    bool set_as_default) {
   auto doc = parse_document(text, impl_->options.documents);
   if (!doc) return std::move(doc).take_failure();
+  std::lock_guard gate(impl_->gate);  // a batch of another thread ends first
   std::lock_guard lock(impl_->mutex);
   if (auto synced = impl_->sync(true); !synced) return synced.fail();
   policy_rec* rec = impl_->find(name);
@@ -234,6 +264,7 @@ result<std::uint32_t> store::create_policy_version(std::string_view name, std::s
 }
 
 result<void> store::set_default_version(std::string_view name, std::uint32_t version) {
+  std::lock_guard gate(impl_->gate);  // a batch of another thread ends first
   std::lock_guard lock(impl_->mutex);
   if (auto synced = impl_->sync(true); !synced) return synced.fail();
   policy_rec* rec = impl_->find(name);
@@ -249,6 +280,7 @@ result<void> store::set_default_version(std::string_view name, std::uint32_t ver
 }
 
 result<void> store::delete_policy_version(std::string_view name, std::uint32_t version) {
+  std::lock_guard gate(impl_->gate);  // a batch of another thread ends first
   std::lock_guard lock(impl_->mutex);
   if (auto synced = impl_->sync(true); !synced) return synced.fail();
   policy_rec* rec = impl_->find(name);
@@ -269,6 +301,7 @@ result<void> store::delete_policy_version(std::string_view name, std::uint32_t v
 }
 
 result<void> store::delete_policy(std::string_view name) {
+  std::lock_guard gate(impl_->gate);  // a batch of another thread ends first
   std::lock_guard lock(impl_->mutex);
   if (auto synced = impl_->sync(true); !synced) return synced.fail();
   policy_rec* rec = impl_->find(name);
@@ -314,6 +347,7 @@ result<void> store::attach_policy(std::string_view name, std::string_view princi
   if (principal.empty() || principal.size() > impl_->options.max_principal_length) {
     return {core::error::invalid_argument, "a principal is 1 to max_principal_length characters"};
   }
+  std::lock_guard gate(impl_->gate);  // a batch of another thread ends first
   std::lock_guard lock(impl_->mutex);
   if (auto synced = impl_->sync(true); !synced) return synced.fail();
   if (impl_->find(name) == nullptr) return no_policy(name);
@@ -333,6 +367,7 @@ result<void> store::attach_policy(std::string_view name, std::string_view princi
 }
 
 result<void> store::detach_policy(std::string_view name, std::string_view principal) {
+  std::lock_guard gate(impl_->gate);  // a batch of another thread ends first
   std::lock_guard lock(impl_->mutex);
   if (auto synced = impl_->sync(true); !synced) return synced.fail();
   auto it = impl_->attachments.find(principal);
@@ -411,6 +446,7 @@ void store::invalidate() noexcept { impl_->generation.fetch_add(1, std::memory_o
 result<void> store::set_resource_policy(std::string_view arn, std::string_view text) {
   auto doc = parse_document(text, impl_->options.resource_documents);
   if (!doc) return std::move(doc).take_failure();
+  std::lock_guard gate(impl_->gate);  // a batch of another thread ends first
   std::lock_guard lock(impl_->mutex);
   if (auto synced = impl_->sync(true); !synced) return synced.fail();
   auto committed = impl_->db->put_resource_policy(arn, text);
@@ -436,6 +472,7 @@ result<void> store::remove_permission(std::string_view arn, std::string_view sta
 }
 
 result<void> store::remove_resource_policy(std::string_view arn) {
+  std::lock_guard gate(impl_->gate);  // a batch of another thread ends first
   std::lock_guard lock(impl_->mutex);
   if (auto synced = impl_->sync(true); !synced) return synced.fail();
   auto it = impl_->resource_policies.find(arn);

@@ -103,6 +103,10 @@ result<std::unique_ptr<policy_persistence>> policy_persistence::open(const std::
   return std::unique_ptr<policy_persistence>(new policy_persistence(std::move(p)));
 }
 
+result<void> policy_persistence::begin_batch() { return p_->db.begin_batch(); }
+result<void> policy_persistence::commit_batch() { return p_->db.commit_batch(); }
+void policy_persistence::rollback_batch() { p_->db.rollback_batch(); }
+
 result<bool> policy_persistence::changed_elsewhere() { return p_->db.changed_elsewhere(); }
 
 result<policy::stored_policies> policy_persistence::load() {

@@ -152,6 +152,18 @@ result<std::unique_ptr<registry_store>> registry_store::open(const std::string& 
   return std::unique_ptr<registry_store>(new registry_store(std::move(p)));
 }
 
+result<void> registry_store::begin_batch() {
+  if (auto r = p_->db.begin_batch(); !r) return storage(r.fail(), "batch");
+  return {};
+}
+
+result<void> registry_store::commit_batch() {
+  if (auto r = p_->db.commit_batch(); !r) return storage(r.fail(), "batch");
+  return {};
+}
+
+void registry_store::rollback_batch() { p_->db.rollback_batch(); }
+
 result<bool> registry_store::changed_elsewhere() {
   auto r = p_->db.changed_elsewhere();
   if (!r) return storage(r.fail(), "revision");

@@ -68,7 +68,26 @@ result<void> revisioned::commit_write() {
   return {};
 }
 
+result<void> revisioned::begin_batch() {
+  if (auto r = c_.begin(); !r) return r;
+  batch_ = true;
+  batch_writes_ = false;
+  return {};
+}
+
+result<void> revisioned::commit_batch() {
+  batch_ = false;
+  if (!batch_writes_) return c_.run("ROLLBACK");  // nothing written: nothing to announce
+  return commit_write();
+}
+
+void revisioned::rollback_batch() {
+  batch_ = false;
+  (void)c_.run("ROLLBACK");
+}
+
 result<bool> revisioned::changed_elsewhere() {
+  if (batch_) return false;
   auto rev = exec(revision_name_.c_str(), revision_sql_.c_str());
   if (!rev) {
     // begin() replaces a connection the server or the network dropped: look once more.

@@ -23,12 +23,28 @@ class revisioned {
 
   /// Runs `body()` (statements through exec()) in one transaction with the revision
   /// moved, and commits. On failure: ROLLBACK and the body's failure (SQLSTATE kept).
+  /// In a batch: within its transaction, under a savepoint (all or nothing).
   template <class F>
   result<void> write(F&& body) {
+    if (batch_) {
+      batch_writes_ = true;
+      if (auto r = c_.run("SAVEPOINT iotblocks_write"); !r) return r;
+      if (auto r = body(); !r) {
+        (void)c_.run("ROLLBACK TO SAVEPOINT iotblocks_write");
+        (void)c_.run("RELEASE SAVEPOINT iotblocks_write");
+        return std::move(r).take_failure();
+      }
+      return c_.run("RELEASE SAVEPOINT iotblocks_write");
+    }
     if (auto r = c_.begin(); !r) return r;
     if (auto r = body(); !r) return rollback(std::move(r).take_failure());
     return commit_write();
   }
+  /// A batch: the write()s until commit_batch() share one transaction (the revision moves
+  /// once, or not at all when none wrote); rollback_batch() drops them.
+  result<void> begin_batch();
+  result<void> commit_batch();
+  void rollback_batch();
   /// Runs `body()` in one REPEATABLE READ, READ ONLY transaction, which also notes the
   /// revision that snapshot belongs to.
   template <class F>
@@ -40,7 +56,8 @@ class revisioned {
     known_ = snapshot_;
     return out;
   }
-  /// True when another process moved the revision since the last call, read() or write().
+  /// True when another process moved the revision since the last call, read() or write()
+  /// (false within a batch: its transaction sees what it began with and its own writes).
   result<bool> changed_elsewhere();
 
   result<rows> exec(const char* name, const char* sql, std::initializer_list<param> params = {}) {
@@ -58,6 +75,8 @@ class revisioned {
   std::string table_, bump_sql_, revision_sql_, bump_name_, revision_name_;
   std::int64_t known_ = -1;  ///< this process has seen every change up to this revision
   std::int64_t snapshot_ = -1;
+  bool batch_ = false;         ///< a batch's transaction is open
+  bool batch_writes_ = false;  ///< it wrote (else its commit moves no revision)
 };
 
 }  // namespace iotblocks::postgres::detail

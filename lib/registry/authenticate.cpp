@@ -103,7 +103,7 @@ void decide(detail::registry_impl& d, const std::string& leaf_id, bytes_view lea
 }  // namespace
 
 authentication registry::authenticate(std::span<const bytes_view> chain) {
-  detail::synced_lock l{*d_, false};
+  detail::synced_lock l{*d_, false, true};  // gated: it may register a certificate
   auto& d = *d_;
   ++d.stats.authentications;
   authentication out;

@@ -75,6 +75,9 @@ struct registry_impl {
   std::shared_ptr<std::pmr::synchronized_pool_resource> record_pool =
       std::make_shared<std::pmr::synchronized_pool_resource>();
   mutable std::mutex mutex;
+  /// Taken before `mutex` by every write, and held by a batch from begin to end: other
+  /// threads' writes wait for the batch (their writes must not join its transaction).
+  mutable std::recursive_mutex gate;
   std::unique_ptr<store> db;
   options opts;
   std::chrono::steady_clock::time_point last_sync{};
@@ -91,15 +94,22 @@ struct registry_impl {
   statistics stats;
 };
 
-/// The registry's mutex, held after sync(write).
+/// The registry's mutex, held after sync(write); a write (and authentication, which may
+/// register a certificate) also holds the batch gate.
 class synced_lock {
  public:
-  synced_lock(registry_impl& d, bool write) : l_(d.mutex) { status_ = d.sync(write); }
+  synced_lock(registry_impl& d, bool write, bool gated = false)
+      : g_(d.gate, std::defer_lock), l_(d.mutex, std::defer_lock) {
+    if (write || gated) g_.lock();
+    l_.lock();
+    status_ = d.sync(write);
+  }
   /// The failure of a write's sync: the write must not go on.
   const result<void>& status() const noexcept { return status_; }
 
  private:
-  std::lock_guard<std::mutex> l_;
+  std::unique_lock<std::recursive_mutex> g_;
+  std::unique_lock<std::mutex> l_;
   result<void> status_;
 };
 

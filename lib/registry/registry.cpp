@@ -148,6 +148,36 @@ result<registry> registry::open(std::unique_ptr<store> s, options opts) {
   return registry{std::move(d)};
 }
 
+// batches
+
+result<void> registry::begin_batch() {
+  std::unique_lock gate(d_->gate);
+  detail::synced_lock l{*d_, true};
+  if (!l.status()) return l.status().fail();
+  if (auto r = d_->db->begin_batch(); !r) return r;
+  gate.release();  // held until commit_batch() or rollback_batch()
+  return {};
+}
+
+result<void> registry::commit_batch() {
+  std::unique_lock gate(d_->gate, std::adopt_lock);
+  lock l{d_->mutex};
+  auto r = d_->db->commit_batch();
+  if (!r) {
+    if (auto state = d_->db->load()) (void)d_->assign(std::move(*state));
+    d_->generation.fetch_add(1, std::memory_order_acq_rel);
+  }
+  return r;
+}
+
+void registry::rollback_batch() {
+  std::unique_lock gate(d_->gate, std::adopt_lock);
+  lock l{d_->mutex};
+  d_->db->rollback_batch();
+  if (auto state = d_->db->load()) (void)d_->assign(std::move(*state));
+  d_->generation.fetch_add(1, std::memory_order_acq_rel);
+}
+
 // registration code
 
 result<std::string> registry::registration_code() {
@@ -309,6 +339,20 @@ result<void> registry::delete_ca(std::string_view id) {
 
 result<std::string> registry::register_certificate(std::string_view pem, certificate_status status,
                                                    std::string_view ca_pem) {
+  // Parsed before the lock: OpenSSL's decoding is the costly part of a registration.
+  auto cert = x509::certificate::from_pem(pem);
+  if (!cert) return prefixed(std::move(cert).take_failure(), "certificate");
+  std::optional<x509::certificate> ca;
+  if (!ca_pem.empty()) {
+    auto parsed = x509::certificate::from_pem(ca_pem);
+    if (!parsed) return prefixed(std::move(parsed).take_failure(), "CA certificate");
+    ca = std::move(*parsed);
+  }
+  return register_certificate(std::move(*cert), status, ca ? &*ca : nullptr);
+}
+
+result<std::string> registry::register_certificate(x509::certificate c, certificate_status status,
+                                                   const x509::certificate* issuing_ca) {
   detail::synced_lock l{*d_, true};
   if (!l.status()) return l.status().fail();
   auto& d = *d_;
@@ -317,16 +361,14 @@ result<std::string> registry::register_certificate(std::string_view pem, certifi
     return fail(error::invalid_status,
                 fmt::format("{} is set by the registry only", to_string(status)));
   }
-  auto cert = x509::certificate::from_pem(pem);
-  if (!cert) return prefixed(std::move(cert).take_failure(), "certificate");
+  auto* cert = &c;
   if (d.certificates.contains(cert->id())) {
     return fail(error::already_exists,
                 fmt::format("certificate {} is registered already", cert->id()));
   }
   const ca_record* issuer = nullptr;
-  if (!ca_pem.empty()) {
-    auto ca = x509::certificate::from_pem(ca_pem);
-    if (!ca) return prefixed(std::move(ca).take_failure(), "CA certificate");
+  if (issuing_ca != nullptr) {
+    const auto* ca = issuing_ca;
     auto it = d.cas.find(ca->id());
     if (it == d.cas.end()) return fail(error::unknown_ca, "the given CA is not registered");
     if (!cert->issued_by(it->second.certificate)) {

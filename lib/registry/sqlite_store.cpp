@@ -123,6 +123,21 @@ result<void> sqlite_store::write(std::string_view sql, Bind&& bind) {
   return {};
 }
 
+result<void> sqlite_store::begin_batch() {
+  if (auto r = db_.exec("BEGIN IMMEDIATE"); !r) return storage_failure(r.fail(), "begin");
+  return {};
+}
+
+result<void> sqlite_store::commit_batch() {
+  if (auto r = db_.exec("COMMIT"); !r) {
+    (void)db_.exec("ROLLBACK");  // a busy COMMIT leaves the transaction open
+    return storage_failure(r.fail(), "commit");
+  }
+  return {};
+}
+
+void sqlite_store::rollback_batch() { (void)db_.exec("ROLLBACK"); }
+
 result<stored_state> sqlite_store::load() {
   stored_state out;
   auto fail = [](const failure& f) { return storage_failure(f, "load"); };

@@ -20,6 +20,9 @@ class sqlite_store final : public store {
   result<stored_state> load() override;
   /// False: the file's other writers (another process, the CLI) are not watched here.
   result<bool> changed_elsewhere() override { return false; }
+  result<void> begin_batch() override;
+  result<void> commit_batch() override;
+  void rollback_batch() override;
 
   result<void> set_registration_code(std::string_view code) override;
   result<void> delete_registration_code() override;

@@ -33,6 +33,8 @@ failure fail(error e, std::string message) { return failure{e, std::move(message
 struct thing_groups::impl {
   sqlite::database db;
   mutable std::mutex mutex;
+  /// Taken before `mutex` by every change, and held by a batch from begin to end.
+  std::recursive_mutex gate;
   std::map<std::string, thing_group, std::less<>> groups;
   std::map<std::string, std::set<std::string, std::less<>>, std::less<>> members;  // group → things
   std::map<std::string, std::set<std::string, std::less<>>, std::less<>>
@@ -60,6 +62,14 @@ struct thing_groups::impl {
     if (a) st->bind(i++, *a);
     if (b) st->bind(i++, *b);
     return st->run();
+  }
+
+  /// Replaces the in-memory view with what is committed.
+  result<void> reload() {
+    groups.clear();
+    members.clear();
+    of_thing.clear();
+    return load();
   }
 
   result<void> load() {
@@ -137,6 +147,32 @@ result<std::unique_ptr<thing_groups>> thing_groups::open(const std::string& path
 }
 
 thing_groups::thing_groups(std::unique_ptr<impl> p) : p_(std::move(p)) {}
+
+result<void> thing_groups::begin_batch() {
+  std::unique_lock gate{p_->gate};
+  std::lock_guard lock{p_->mutex};
+  if (auto r = p_->db.exec("BEGIN IMMEDIATE"); !r) return fail(error::storage, r.describe());
+  gate.release();  // held until commit_batch() or rollback_batch()
+  return {};
+}
+
+result<void> thing_groups::commit_batch() {
+  std::unique_lock gate{p_->gate, std::adopt_lock};
+  std::lock_guard lock{p_->mutex};
+  if (auto r = p_->db.exec("COMMIT"); !r) {
+    (void)p_->db.exec("ROLLBACK");  // a busy COMMIT leaves the transaction open
+    (void)p_->reload();
+    return fail(error::storage, r.describe());
+  }
+  return {};
+}
+
+void thing_groups::rollback_batch() {
+  std::unique_lock gate{p_->gate, std::adopt_lock};
+  std::lock_guard lock{p_->mutex};
+  (void)p_->db.exec("ROLLBACK");
+  (void)p_->reload();
+}
 thing_groups::~thing_groups() = default;
 
 result<thing_group> thing_groups::create(thing_group g) {
@@ -155,6 +191,7 @@ result<thing_group> thing_groups::create(thing_group g) {
       return fail(error::invalid_name, "invalid attribute " + k);
     }
   }
+  std::lock_guard gate{p_->gate};  // a batch of another thread ends first
   std::lock_guard lock{p_->mutex};
   if (auto it = p_->groups.find(g.name); it != p_->groups.end()) {
     const auto& e = it->second;
@@ -199,6 +236,7 @@ result<thing_group> thing_groups::describe(std::string_view name) const {
 }
 
 result<void> thing_groups::remove(std::string_view name) {
+  std::lock_guard gate{p_->gate};  // a batch of another thread ends first
   std::lock_guard lock{p_->mutex};
   if (!p_->groups.count(name)) return {};
   for (const auto& [n, g] : p_->groups) {
@@ -251,6 +289,7 @@ std::vector<std::string> thing_groups::ancestors(std::string_view name) const {
 
 result<void> thing_groups::add_thing(std::string_view group, std::string_view thing) {
   if (!valid_thing_name(thing)) return fail(error::invalid_name, "invalid thing name");
+  std::lock_guard gate{p_->gate};  // a batch of another thread ends first
   std::lock_guard lock{p_->mutex};
   if (!p_->groups.count(group)) {
     return fail(error::not_found, "no thing group " + std::string(group));
@@ -281,6 +320,7 @@ result<void> thing_groups::add_thing(std::string_view group, std::string_view th
 }
 
 result<void> thing_groups::remove_thing(std::string_view group, std::string_view thing) {
+  std::lock_guard gate{p_->gate};  // a batch of another thread ends first
   std::lock_guard lock{p_->mutex};
   if (!p_->groups.count(group)) {
     return fail(error::not_found, "no thing group " + std::string(group));
@@ -333,6 +373,7 @@ std::vector<std::string> thing_groups::memberships(std::string_view thing) const
 }
 
 result<void> thing_groups::forget_thing(std::string_view thing) {
+  std::lock_guard gate{p_->gate};  // a batch of another thread ends first
   std::lock_guard lock{p_->mutex};
   auto it = p_->of_thing.find(thing);
   if (it == p_->of_thing.end()) return {};

@@ -35,7 +35,8 @@ struct bnode {
   bool obj = false;
 };
 
-struct eval_state {
+// Hidden: evaluator.hpp declares it in the exported API (evaluator's pimpl).
+struct IOTBLOCKS_HIDDEN eval_state {
   explicit eval_state(evaluator_options o);
   ~eval_state();
 

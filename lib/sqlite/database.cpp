@@ -169,19 +169,34 @@ int database::changes() const noexcept { return sqlite3_changes(db_); }
 
 // transaction
 
-transaction::transaction(database& db) : db_(db), begun_(db.exec("BEGIN IMMEDIATE")) {
+namespace {
+// Inside a transaction already open on the connection (a caller's batch), a transaction
+// is a savepoint: its statements stay all or nothing, and the outer COMMIT makes them durable.
+bool in_transaction(database& db) noexcept { return sqlite3_get_autocommit(db.handle()) == 0; }
+}  // namespace
+
+transaction::transaction(database& db)
+    : db_(db),
+      nested_(in_transaction(db)),
+      begun_(db.exec(nested_ ? "SAVEPOINT iotblocks_nested" : "BEGIN IMMEDIATE")) {
   open_ = begun_.ok();
 }
 
 transaction::~transaction() {
-  if (open_) (void)db_.exec("ROLLBACK");
+  if (!open_) return;
+  if (nested_) {
+    (void)db_.exec("ROLLBACK TO iotblocks_nested");
+    (void)db_.exec("RELEASE iotblocks_nested");
+  } else {
+    (void)db_.exec("ROLLBACK");
+  }
 }
 
 result<void> transaction::commit() {
   if (!open_)
     return begun_.ok() ? result<void>{core::error::invalid_argument, "not in a transaction"}
                        : begun_;
-  auto r = db_.exec("COMMIT");
+  auto r = db_.exec(nested_ ? "RELEASE iotblocks_nested" : "COMMIT");
   if (r) open_ = false;
   return r;
 }

@@ -12,12 +12,15 @@
 #pragma once
 
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -100,7 +103,9 @@ class database {
   sqlite3* db_ = nullptr;
 };
 
-/// BEGIN IMMEDIATE on construction; rolls back unless commit() succeeded.
+/// BEGIN IMMEDIATE on construction; rolls back unless commit() succeeded. When the
+/// connection is already inside a transaction (a batch of the caller's), a savepoint
+/// instead: all or nothing within it, durable when the outer transaction commits.
 class transaction {
  public:
   explicit transaction(database& db);
@@ -114,8 +119,11 @@ class transaction {
 
  private:
   database& db_;
+  bool nested_ = false;
   result<void> begun_;
   bool open_ = false;
 };
 
 }  // namespace iotblocks::sqlite
+
+IOTBLOCKS_API_END

@@ -9,6 +9,8 @@
 //   q.push_with([&](auto& queue) { queue.push_back(op{.seq = next++}); });   // in order
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -17,6 +19,8 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::core {
 
@@ -101,3 +105,5 @@ class group_commit {
 };
 
 }  // namespace iotblocks::core
+
+IOTBLOCKS_API_END

@@ -7,10 +7,13 @@ policy are checked with botocore; a failing RegisterThing leaves nothing behind 
 the token; another claim connection never sees the reply; the claim certificate is refused
 outside the provisioning topics; the new certificate connects and publishes.
 
-  tests/gateway/aws_provisioning_test.py build/<dir>/apps/iotblocks/iotblocks [--measure N C]
+  tests/gateway/aws_provisioning_test.py build/<dir>/apps/iotblocks/iotblocks [--measure N C [KEYS]]
 
 --measure N C: afterwards, N more devices are provisioned (CreateKeysAndCertificate and
 RegisterThing each) over C claim connections and the rate printed (aws_provisioning_load.js).
+KEYS: p256 (the default: CreateKeysAndCertificate makes a P-256 key), rsa2048 (it makes an
+RSA-2048 key, as AWS: "provisioning_key_algorithm"), csr-p256 or csr-rsa2048
+(CreateCertificateFromCsr with a CSR of such a key made by openssl, the same CSR each time).
 """
 import json
 import os
@@ -74,6 +77,11 @@ def main():
     if not os.path.isdir(SDK):
         print("tests/peers has no node_modules: run `npm ci` there (scripts/setup.sh)")
         sys.exit(1)
+    measuring = len(sys.argv) in (5, 6) and sys.argv[2] == "--measure"
+    keys = sys.argv[5] if len(sys.argv) == 6 else "p256"
+    if measuring and keys not in ("p256", "rsa2048", "csr-p256", "csr-rsa2048"):
+        print("KEYS: p256, rsa2048, csr-p256 or csr-rsa2048")
+        sys.exit(2)
     d = tempfile.mkdtemp(prefix="iotblocks-provisioning-")
     try:
         ca, cert, key = base.make_server_tls(d)
@@ -99,12 +107,14 @@ def main():
                 "badtype": template("lamp", {"PolicyName": "device-policy"}, thing_type="Nope"),
             },
         }
+        if measuring and keys == "rsa2048":
+            config["provisioning_key_algorithm"] = "rsa2048"
         gw = base.Gateway(binary, d, config)
         gw.start()
         try:
             scenario(gw, d, ca)
-            if len(sys.argv) == 5 and sys.argv[2] == "--measure":
-                measure(gw, d, ca, sys.argv[3], sys.argv[4])
+            if measuring:
+                measure(gw, d, ca, sys.argv[3], sys.argv[4], keys)
         finally:
             gw.stop()
     finally:
@@ -115,12 +125,20 @@ def main():
     print("all passed")
 
 
-def measure(gw, d, ca, count, connections):
+def measure(gw, d, ca, count, connections, keys):
+    extra = []
+    if keys.startswith("csr-"):
+        csr = os.path.join(d, "measure.csr")
+        key = ["-newkey", "rsa:2048"] if keys == "csr-rsa2048" else \
+            ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
+        base.run(["openssl", "req"] + key + ["-nodes", "-keyout", os.path.join(d, "measure.key"),
+                                             "-out", csr, "-subj", "/CN=measured"])
+        extra = [csr]
     r = subprocess.run(["node", os.path.join(HERE, "aws_provisioning_load.js"),
                         str(gw.ports["mqtts"]), ca, os.path.join(d, "claim.pem"),
-                        os.path.join(d, "claim.key"), count, connections, "100000"],
+                        os.path.join(d, "claim.key"), count, connections, "100000"] + extra,
                        capture_output=True, text=True, timeout=600)
-    print(r.stdout.strip(), r.stderr[-2000:])
+    print(keys, r.stdout.strip(), r.stderr[-2000:])
     print("load average", open("/proc/loadavg").read().split()[:3])
 
 

@@ -119,7 +119,7 @@ TEST(GatewayConfig, StoresNameTheShadowStoreByUrl) {
            {R"({"stores": []})", "stores: expected an object"},
            {R"({"stores": {"shadows": "mysql://h/db"}})", "stores.shadows: expected sqlite:"},
            {R"({"stores": {"shadows": 1}})", "stores.shadows: expected a string"},
-           {R"({"stores": {"jobs": "sqlite:"}})", "stores.jobs: unknown key"}}) {
+           {R"({"stores": {"rules": "sqlite:"}})", "stores.rules: unknown key"}}) {
     auto bad = parse_config(text);
     ASSERT_FALSE(bad) << text;
     EXPECT_NE(bad.describe().find(error), std::string::npos) << bad.describe();
@@ -157,6 +157,20 @@ TEST(GatewayConfig, StoresNameTheRegistryAndPolicyStoresByUrl) {
   for (const auto& [text, error] : std::vector<std::pair<const char*, const char*>>{
            {R"({"stores": {"registry": "mysql://h/db"}})", "stores.registry: expected sqlite:"},
            {R"({"stores": {"policies": 2}})", "stores.policies: expected a string"}}) {
+    auto bad = parse_config(text);
+    ASSERT_FALSE(bad) << text;
+    EXPECT_NE(bad.describe().find(error), std::string::npos) << bad.describe();
+  }
+}
+
+TEST(GatewayConfig, StoresNameTheJobsStoreByUrl) {
+  auto c = parse_config(R"({"stores": {"jobs": "postgresql://iot@127.0.0.1:5432/iot"}})");
+  ASSERT_TRUE(c) << c.describe();
+  EXPECT_EQ(c->jobs_store, "postgresql://iot@127.0.0.1:5432/iot");
+  EXPECT_EQ(parse_config("{}")->jobs_store, "sqlite:");
+  for (const auto& [text, error] : std::vector<std::pair<const char*, const char*>>{
+           {R"({"stores": {"jobs": "mysql://h/db"}})", "stores.jobs: expected sqlite:"},
+           {R"({"stores": {"jobs": []}})", "stores.jobs: expected a string"}}) {
     auto bad = parse_config(text);
     ASSERT_FALSE(bad) << text;
     EXPECT_NE(bad.describe().find(error), std::string::npos) << bad.describe();

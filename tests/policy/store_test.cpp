@@ -2,6 +2,8 @@
 // limits, persistence across reopen, generations, sessions and their cache.
 #include <iotblocks/policy.hpp>
 
+#include "sqlite/database.hpp"
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -93,6 +95,37 @@ TEST_F(PolicyStore, AttachmentsAndDeletion) {
   ASSERT_TRUE(s.detach_policy("a", "cert-1"));  // idempotent
   ASSERT_TRUE(s.delete_policy("a"));
   EXPECT_EQ(s.list_policies(), (std::vector<std::string>{"b", "c"}));
+}
+
+// A batch's changes are one transaction: none in the file before commit_batch(), all after;
+// a refused change inside it changes nothing, a rolled-back batch leaves nothing behind.
+TEST_F(PolicyStore, BatchIsOneTransaction) {
+  auto attachments_in_file = [&] {
+    auto db = sqlite::database::open(path_, {.read_only = true}).value();
+    auto q = db.prepare("SELECT count(*) FROM policy_attachment").value();
+    EXPECT_TRUE(q.step().value());
+    return q.column_int64(0);
+  };
+  store s = open();
+  ASSERT_TRUE(s.create_policy("p", allow_connect));
+  ASSERT_TRUE(s.begin_batch());
+  ASSERT_TRUE(s.create_policy("q", deny_publish));
+  ASSERT_TRUE(s.attach_policy("p", "cert-1"));
+  ASSERT_TRUE(s.attach_policy("q", "cert-1"));
+  EXPECT_EQ(s.attach_policy("none", "cert-1").error(), error::no_such_policy);
+  EXPECT_EQ(s.attached_policies("cert-1"), (std::vector<std::string>{"p", "q"}));
+  EXPECT_EQ(attachments_in_file(), 0);
+  ASSERT_TRUE(s.commit_batch());
+  EXPECT_EQ(attachments_in_file(), 2);
+  ASSERT_TRUE(s.begin_batch());
+  ASSERT_TRUE(s.detach_policy("q", "cert-1"));
+  ASSERT_TRUE(s.create_policy("r", allow_publish));
+  s.rollback_batch();
+  EXPECT_EQ(s.attached_policies("cert-1"), (std::vector<std::string>{"p", "q"}));
+  EXPECT_EQ(s.get_policy("r").error(), error::no_such_policy);
+  store again = open();
+  EXPECT_EQ(again.attached_policies("cert-1"), (std::vector<std::string>{"p", "q"}));
+  EXPECT_EQ(again.list_policies(), (std::vector<std::string>{"p", "q"}));
 }
 
 TEST_F(PolicyStore, SurvivesReopen) {

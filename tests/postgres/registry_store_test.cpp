@@ -184,6 +184,46 @@ TEST(PostgresPolicyStore, ConcurrentCreatesOfOnePolicyGiveOneSuccess) {
   EXPECT_EQ(open_policies(url).list_policies().size(), std::size_t{n});
 }
 
+// A batch is one transaction: the other process sees none of its writes before
+// commit_batch() and all after; a write refused inside it (a unique key, under its savepoint)
+// leaves the rest; a rolled-back batch leaves nothing.
+TEST(PostgresRegistry, ABatchIsOneTransaction) {
+  const auto url = testing::fresh_database();
+  ASSERT_FALSE(url.empty());
+  auto a = open_registry(url), b = open_registry(url);
+  pki p;
+  a.register_ca(p.ca.pem(), p.verification(a.registration_code().value()), {.active = true})
+      .value();
+  ASSERT_TRUE(a.begin_batch());
+  const auto id = a.register_certificate(p.leaf("lamp-1").pem()).value();
+  a.create_thing({.name = "lamp-1"}).value();
+  // B commits lamp-x meanwhile: A's insert of it fails in the database, under its savepoint.
+  b.create_thing({.name = "lamp-x"}).value();
+  EXPECT_EQ(a.create_thing({.name = "lamp-x"}).error(), registry::error::already_exists);
+  a.attach_thing("lamp-1", id).value();
+  a.update_certificate(id, registry::certificate_status::active).value();
+  EXPECT_EQ(b.describe_thing("lamp-1").error(), registry::error::not_found);
+  ASSERT_TRUE(a.commit_batch());
+  EXPECT_EQ(b.list_thing_principals("lamp-1").value(), std::vector<std::string>{id});
+  EXPECT_EQ(b.find_certificate(id)->status, registry::certificate_status::active);
+
+  ASSERT_TRUE(a.begin_batch());
+  a.create_thing({.name = "lamp-2"}).value();
+  a.rollback_batch();
+  EXPECT_EQ(a.describe_thing("lamp-2").error(), registry::error::not_found);
+  EXPECT_EQ(b.describe_thing("lamp-2").error(), registry::error::not_found);
+
+  auto pa = open_policies(url), pb = open_policies(url);
+  ASSERT_TRUE(pa.begin_batch());
+  ASSERT_TRUE(pa.create_policy("device", R"({"Version":"2012-10-17","Statement":[
+    {"Effect":"Allow","Action":"iot:Connect","Resource":"*"}]})"));
+  ASSERT_TRUE(pa.attach_policy("device", id));
+  EXPECT_EQ(pa.attach_policy("none", id).error(), policy::error::no_such_policy);
+  EXPECT_EQ(pb.attached_policies(id), std::vector<std::string>{});
+  ASSERT_TRUE(pa.commit_batch());
+  EXPECT_EQ(pb.attached_policies(id), std::vector<std::string>{"device"});
+}
+
 TEST(PostgresRegistry, ConnectionsTheServerDroppedAreReplacedAtTheNextLook) {
   const auto url = testing::fresh_database();
   ASSERT_FALSE(url.empty());

@@ -56,6 +56,35 @@ TEST_F(Sqlite, UncommittedTransactionRollsBack) {
   EXPECT_EQ(count.column_int64(0), 0);
 }
 
+// Inside a caller's transaction a transaction is a savepoint: all or nothing on its own,
+// durable (and seen by other connections) only when the outer transaction commits.
+TEST_F(Sqlite, TransactionInsideATransactionIsASavepoint) {
+  auto db = sqlite::database::open(path()).value();
+  db.exec("CREATE TABLE t(x INTEGER)").value();
+  auto other = sqlite::database::open(path()).value();
+  auto count = [&](sqlite::database& on) {
+    auto q = on.prepare("SELECT count(*) FROM t").value();
+    EXPECT_TRUE(q.step().value());
+    return q.column_int64(0);
+  };
+  db.exec("BEGIN IMMEDIATE").value();
+  {
+    sqlite::transaction tx{db};
+    ASSERT_TRUE(tx.begun()) << tx.begun().describe();
+    db.exec("INSERT INTO t VALUES(1)").value();
+    tx.commit().value();
+  }
+  {
+    sqlite::transaction tx{db};
+    ASSERT_TRUE(tx.begun());
+    db.exec("INSERT INTO t VALUES(2)").value();
+  }  // not committed: only this one is undone
+  EXPECT_EQ(count(db), 1);
+  EXPECT_EQ(count(other), 0);  // the outer transaction is still open
+  db.exec("COMMIT").value();
+  EXPECT_EQ(count(other), 1);
+}
+
 TEST_F(Sqlite, ErrorsCarrySqliteCodesAndMessages) {
   auto db = sqlite::database::open(path()).value();
   auto bad = db.prepare("SELEC 1");

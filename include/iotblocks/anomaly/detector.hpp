@@ -12,6 +12,7 @@
 #pragma once
 
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 
 #include <cstddef>
@@ -23,6 +24,8 @@
 #include <string_view>
 #include <system_error>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::anomaly {
 
@@ -117,3 +120,5 @@ class series {
 };
 
 }  // namespace iotblocks::anomaly
+
+IOTBLOCKS_API_END

@@ -4,7 +4,11 @@
 //   ec.message();   // "value is NaN or infinite"
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::anomaly {
 
@@ -33,3 +37,5 @@ inline std::error_code make_error_code(error e) noexcept {
 
 template <>
 struct std::is_error_code_enum<iotblocks::anomaly::error> : std::true_type {};
+
+IOTBLOCKS_API_END

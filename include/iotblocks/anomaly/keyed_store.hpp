@@ -16,6 +16,7 @@
 
 #include <iotblocks/anomaly/detector.hpp>
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 
 #include <cstddef>
@@ -27,6 +28,8 @@
 #include <string_view>
 #include <system_error>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::anomaly {
 
@@ -109,3 +112,5 @@ class keyed_store {
 };
 
 }  // namespace iotblocks::anomaly
+
+IOTBLOCKS_API_END

@@ -22,6 +22,7 @@
 
 #include <iotblocks/anomaly/detector.hpp>
 #include <iotblocks/anomaly/series_csv.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 
 #include <cstddef>
@@ -29,6 +30,8 @@
 #include <span>
 #include <string>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::anomaly::nab {
 
@@ -247,3 +250,5 @@ result<search_validation> validate_search(std::string_view detector_name,
                                           const search_options& options = {});
 
 }  // namespace iotblocks::anomaly::nab
+
+IOTBLOCKS_API_END

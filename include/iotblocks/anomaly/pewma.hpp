@@ -26,6 +26,7 @@
 #pragma once
 
 #include <iotblocks/anomaly/detector.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 
 #include <cstddef>
@@ -33,6 +34,8 @@
 #include <span>
 #include <system_error>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::anomaly {
 
@@ -117,3 +120,5 @@ class pewma_batch {
 };
 
 }  // namespace iotblocks::anomaly
+
+IOTBLOCKS_API_END

@@ -10,12 +10,15 @@
 // trailing 'Z' are accepted; always UTC) or an integer count of Unix milliseconds.
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::anomaly {
 
@@ -40,3 +43,5 @@ result<std::vector<series_point>> parse_series_csv(std::string_view text,
 result<std::int64_t> parse_timestamp(std::string_view text);
 
 }  // namespace iotblocks::anomaly
+
+IOTBLOCKS_API_END

@@ -27,6 +27,7 @@
 #include <iotblocks/broker/message.hpp>
 #include <iotblocks/broker/options.hpp>
 #include <iotblocks/broker/store.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/mqtt/packet.hpp>
 
@@ -37,6 +38,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::broker {
 
@@ -166,10 +169,12 @@ class broker {
   /// the topics on each call: for operators' tools, not for the message path.
   std::vector<message_ptr> retained_page(std::string_view from, std::size_t limit) const;
 
-  struct impl;  ///< implementation detail
+  struct IOTBLOCKS_HIDDEN impl;  ///< implementation detail
 
  private:
   std::unique_ptr<impl> impl_;
 };
 
 }  // namespace iotblocks::broker
+
+IOTBLOCKS_API_END

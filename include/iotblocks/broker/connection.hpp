@@ -5,6 +5,7 @@
 #pragma once
 
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/mqtt/packet.hpp>
 
 #include <chrono>
@@ -14,6 +15,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::broker {
 
@@ -63,3 +66,5 @@ class connection {
 using connection_ptr = std::shared_ptr<connection>;
 
 }  // namespace iotblocks::broker
+
+IOTBLOCKS_API_END

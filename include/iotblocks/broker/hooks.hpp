@@ -4,11 +4,14 @@
 
 #include <iotblocks/broker/connection.hpp>
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/mqtt/packet.hpp>
 
 #include <cstdint>
 #include <memory>
 #include <string>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::broker {
 
@@ -65,3 +68,5 @@ struct publish_verdict {
 };
 
 }  // namespace iotblocks::broker
+
+IOTBLOCKS_API_END

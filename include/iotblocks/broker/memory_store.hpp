@@ -11,12 +11,15 @@
 #pragma once
 
 #include <iotblocks/broker/store.hpp>
+#include <iotblocks/core/export.hpp>
 
 #include <map>
 #include <mutex>
 #include <set>
 #include <utility>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::broker {
 
@@ -73,3 +76,5 @@ class memory_store final : public store {
 };
 
 }  // namespace iotblocks::broker
+
+IOTBLOCKS_API_END

@@ -2,10 +2,13 @@
 #pragma once
 
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/mqtt/properties.hpp>
 
 #include <cstdint>
 #include <string>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::broker {
 
@@ -22,3 +25,5 @@ struct message {
 };
 
 }  // namespace iotblocks::broker
+
+IOTBLOCKS_API_END

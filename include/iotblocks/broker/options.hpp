@@ -1,9 +1,13 @@
 // The broker's limits and features, and its counters.
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::broker {
 
@@ -36,3 +40,5 @@ struct broker_stats {
 };
 
 }  // namespace iotblocks::broker
+
+IOTBLOCKS_API_END

@@ -4,10 +4,13 @@
 #pragma once
 
 #include <iotblocks/broker/store.hpp>
+#include <iotblocks/core/export.hpp>
 
 #include <memory>
 #include <string>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::broker {
 
@@ -59,3 +62,5 @@ class sqlite_store final : public store {
 };
 
 }  // namespace iotblocks::broker
+
+IOTBLOCKS_API_END

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <iotblocks/broker/message.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/mqtt/packet.hpp>
 
@@ -21,6 +22,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::broker {
 
@@ -121,3 +124,5 @@ class store {
 };
 
 }  // namespace iotblocks::broker
+
+IOTBLOCKS_API_END

@@ -6,6 +6,7 @@
 //   std::string name = iotblocks::percent_decode("a%2Fb").value();  // "a/b"
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 
 #include <cstddef>
@@ -14,6 +15,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks {
 
@@ -90,3 +93,5 @@ result<std::string> percent_decode(std::string_view s);
 std::string percent_decode_lenient(std::string_view s);
 
 }  // namespace iotblocks
+
+IOTBLOCKS_API_END

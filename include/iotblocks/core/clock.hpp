@@ -6,9 +6,13 @@
 //   clock.now_ms();   // 1'700'000'060'000
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks {
 
@@ -57,3 +61,5 @@ class manual_clock final : public clock {
 };
 
 }  // namespace iotblocks
+
+IOTBLOCKS_API_END

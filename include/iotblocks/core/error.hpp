@@ -10,9 +10,13 @@
 // Value 0 is never an error in any category.
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <string>
 #include <string_view>
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks {
 
@@ -74,3 +78,5 @@ inline std::error_code make_error_code(error e) noexcept {
 
 template <>
 struct std::is_error_code_enum<iotblocks::core::error> : std::true_type {};
+
+IOTBLOCKS_API_END

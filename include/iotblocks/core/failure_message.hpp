@@ -13,12 +13,16 @@
 // API, with or without exceptions. Distinct objects: safe. Shared objects: unsafe.
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <type_traits>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks {
 
@@ -139,3 +143,5 @@ static_assert(std::is_trivially_copyable_v<failure_message>);
 static_assert(sizeof(failure_message) <= 96);
 
 }  // namespace iotblocks
+
+IOTBLOCKS_API_END

@@ -22,6 +22,7 @@
 #define IOTBLOCKS_EXCEPTIONS 0
 #endif
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/failure_message.hpp>
 
 #include <cstddef>
@@ -33,6 +34,8 @@
 #include <type_traits>
 #include <utility>
 #include <variant>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks {
 
@@ -156,3 +159,5 @@ class [[nodiscard]] result<void> {
 };
 
 }  // namespace iotblocks
+
+IOTBLOCKS_API_END

@@ -7,9 +7,13 @@
 //   iotblocks::append_utf8(s, U'\u00E9');   // "\xC3\xA9"
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks {
 
@@ -61,3 +65,5 @@ inline void append_utf8(std::string& out, char32_t cp) {
 }
 
 }  // namespace iotblocks
+
+IOTBLOCKS_API_END

@@ -5,8 +5,11 @@
 #pragma once
 
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/export.hpp>
 
 #include <cstdint>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks {
 
@@ -25,3 +28,5 @@ inline void format_uuid4(std::uint64_t hi, std::uint64_t lo, char* out) noexcept
 }
 
 }  // namespace iotblocks
+
+IOTBLOCKS_API_END

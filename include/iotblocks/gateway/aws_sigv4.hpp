@@ -12,6 +12,8 @@
 //   else use(out.access_key_id, out.service);   // "execute-api" (iot) or "iotdata"
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -23,6 +25,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::gateway::aws {
 
@@ -132,3 +136,5 @@ class sigv4_verifier {
 };
 
 }  // namespace iotblocks::gateway::aws
+
+IOTBLOCKS_API_END

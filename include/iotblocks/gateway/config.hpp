@@ -9,9 +9,11 @@
 #pragma once
 
 #include <iotblocks/broker/options.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/net/bridge.hpp>
 #include <iotblocks/net/server.hpp>
+#include <iotblocks/x509/issue.hpp>
 #include <iotblocks/x509/verifier.hpp>
 
 #include <cstdint>
@@ -19,6 +21,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::gateway {
 
@@ -124,6 +128,11 @@ struct config {
   /// a change made through one is seen by the others within 1 s (docs/postgres.md).
   std::string registry_store = "sqlite:";
   std::string policy_store = "sqlite:";
+  /// "stores": {"jobs": URL}: jobs, executions, job templates and rollouts. "sqlite:"
+  /// (default: jobs.db in data_dir), "sqlite:PATH", or a PostgreSQL URL that gateways may
+  /// share: reads go to the database, and a write based on rows another gateway changed
+  /// since is done again on fresh reads (docs/postgres.md).
+  std::string jobs_store = "sqlite:";
   std::size_t threads = 0;  ///< 0 = hardware cores
   std::string admin_token;  ///< bearer token of the admin REST API; empty: admin API disabled
   emqx_auth_config emqx_auth;
@@ -138,6 +147,9 @@ struct config {
   std::vector<named_document> provisioning_templates;
   /// Pre-provisioning hook functions by Lambda ARN (`name`): "provisioning_hooks".
   std::vector<custom_authorizer> provisioning_hooks;
+  /// "provisioning_key_algorithm": the key CreateKeysAndCertificate makes ("p256", the
+  /// default, or "rsa2048" as AWS, "rsa3072", "p384", "ed25519").
+  x509::key_algorithm provisioning_key_algorithm = x509::key_algorithm::p256;
   /// Policy enforcement: when false (default) every client may do everything.
   bool authorize = false;
   /// Policies attached to every connecting client (by name) when `authorize` is on.
@@ -166,3 +178,5 @@ result<config> load_config(const std::string& path);
 config default_config();
 
 }  // namespace iotblocks::gateway
+
+IOTBLOCKS_API_END

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <iotblocks/broker/broker.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/gateway/config.hpp>
 
@@ -19,6 +20,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::gateway {
 
@@ -57,3 +60,5 @@ class gateway {
 };
 
 }  // namespace iotblocks::gateway
+
+IOTBLOCKS_API_END

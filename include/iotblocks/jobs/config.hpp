@@ -8,12 +8,15 @@
 //           "thresholdPercentage":50,"minNumberOfExecutedThings":4}]})");
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/jobs/model.hpp>
 
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::jobs {
 
@@ -40,3 +43,5 @@ std::string to_json(const std::vector<abort_criterion>& criteria);
 std::string to_json(const std::vector<retry_criterion>& criteria);
 
 }  // namespace iotblocks::jobs
+
+IOTBLOCKS_API_END

@@ -5,8 +5,12 @@
 //   iotblocks::jobs::aws_code(ec);   // "VersionMismatch"
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <string_view>
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::jobs {
 
@@ -24,6 +28,9 @@ enum class error {
   conflict,                  ///< control plane: the job's status does not allow the operation
   limit_exceeded,            ///< control plane: too many targets, document too large
   not_a_jobs_topic,          ///< the topic is not under $aws/things/{thing}/jobs/ (route as usual)
+  /// A store's commit found rows that another process changed since this operation read them
+  /// (nothing written): read again and retry. The service retries; InternalError if it gives up.
+  store_changed,
 };
 
 const std::error_category& error_category() noexcept;
@@ -40,3 +47,5 @@ std::string_view aws_code(std::error_code ec) noexcept;
 
 template <>
 struct std::is_error_code_enum<iotblocks::jobs::error> : std::true_type {};
+
+IOTBLOCKS_API_END

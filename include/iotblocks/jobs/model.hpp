@@ -10,6 +10,7 @@
 //   e.deadline();                                       // 1700000310
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/jobs/error.hpp>
 
 #include <array>
@@ -21,6 +22,8 @@
 #include <string_view>
 #include <system_error>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::jobs {
 
@@ -306,3 +309,5 @@ std::error_code apply_update(execution& e, const update_request& u, std::int64_t
 std::error_code apply_service(execution& e, execution_status to, std::int64_t now);
 
 }  // namespace iotblocks::jobs
+
+IOTBLOCKS_API_END

@@ -7,11 +7,14 @@
 //   // r->update.status == execution_status::succeeded
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/jobs/model.hpp>
 
 #include <string>
 #include <string_view>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::jobs {
 
@@ -56,3 +59,5 @@ result<request> parse_request(operation op, std::string_view payload, const limi
 std::string client_token_of(std::string_view payload, const limits& l = {});
 
 }  // namespace iotblocks::jobs
+
+IOTBLOCKS_API_END

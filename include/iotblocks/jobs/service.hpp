@@ -13,6 +13,7 @@
 #pragma once
 
 #include <iotblocks/core/clock.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/jobs/model.hpp>
 #include <iotblocks/jobs/request.hpp>
@@ -25,6 +26,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::jobs {
 
@@ -153,12 +156,18 @@ class service {
   /// Releases the rollouts' executions due at `now` into `b`.
   void release_rollouts(batch& b, std::int64_t now, std::vector<std::string>& things);
 
+  /// The next execution sequence, after any another process stored (asked once per operation).
+  std::uint64_t next_sequence();
+  /// Under the lock, at the start of each attempt of an operation that may write.
+  void begin_operation();
+
   store& store_;
   const clock& clock_;
   jobs::limits limits_;
   std::function<bool(std::string_view)> notify_filter_;
   mutable std::mutex mutex_;
   std::uint64_t sequence_ = 0;
+  bool sequence_synced_ = false;
 };
 
 /// Routes jobs request topics to a service. Distinct objects: safe. Shared objects: safe.
@@ -175,3 +184,5 @@ class router {
 };
 
 }  // namespace iotblocks::jobs
+
+IOTBLOCKS_API_END

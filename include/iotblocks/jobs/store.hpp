@@ -8,6 +8,7 @@
 //   store->pending("lamp").size();   // 1
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/jobs/model.hpp>
 
@@ -21,6 +22,8 @@
 #include <system_error>
 #include <utility>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::jobs {
 
@@ -48,8 +51,13 @@ class store {
  public:
   virtual ~store() = default;
 
-  /// Applies `b` all or nothing; durable before it returns. Errors: the store's.
+  /// Applies `b` all or nothing; durable before it returns. Errors: the store's, or
+  /// error::store_changed (nothing written) from a store shared by several processes when a
+  /// row `b` writes changed since this process read it after the last begin_reads().
   virtual std::error_code commit(const batch& b) = 0;
+  /// The service starts an operation: the reads from here on are what its commit is based
+  /// on (a store that checks writes against reads forgets older reads). Default: nothing.
+  virtual void begin_reads() {}
   /// Applies `b` to what the reads see now and returns the commit's outcome, ready once `b`
   /// is durable (so that a caller can release its own lock while the commit is in flight and
   /// commits of concurrent callers are grouped). Batches become durable in call order; a
@@ -167,3 +175,5 @@ class sqlite_store final : public store {
 };
 
 }  // namespace iotblocks::jobs
+
+IOTBLOCKS_API_END

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/mqtt/error.hpp>
 #include <iotblocks/mqtt/packet.hpp>
@@ -29,6 +30,8 @@
 #include <cstdint>
 #include <optional>
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::mqtt {
 
@@ -174,3 +177,5 @@ class decoder {
 };
 
 }  // namespace iotblocks::mqtt
+
+IOTBLOCKS_API_END

@@ -19,11 +19,14 @@
 #pragma once
 
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/mqtt/packet.hpp>
 
 #include <array>
 #include <cstddef>
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::mqtt {
 
@@ -61,3 +64,5 @@ std::array<bytes_view, 2> encode_gather(const publish_view& p, protocol_version 
 publish_view as_view(const publish& p) noexcept;
 
 }  // namespace iotblocks::mqtt
+
+IOTBLOCKS_API_END

@@ -9,9 +9,13 @@
 //   mqtt::name(mqtt::reason_code::packet_too_large);   // "Packet too large"
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <cstdint>
 #include <string_view>
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::mqtt {
 
@@ -157,3 +161,5 @@ reason_code to_reason_code(std::error_code ec) noexcept;
 
 template <>
 struct std::is_error_code_enum<iotblocks::mqtt::error> : std::true_type {};
+
+IOTBLOCKS_API_END

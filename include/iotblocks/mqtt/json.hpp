@@ -8,11 +8,14 @@
 //   mqtt::packet p = mqtt::packet_from_json(j).value();
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/mqtt/packet.hpp>
 
 #include <string>
 #include <string_view>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::mqtt {
 
@@ -30,3 +33,5 @@ result<packet> packet_from_json(std::string_view json);
 #endif
 
 }  // namespace iotblocks::mqtt
+
+IOTBLOCKS_API_END

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/mqtt/error.hpp>
 #include <iotblocks/mqtt/properties.hpp>
 
@@ -29,6 +30,8 @@
 #include <string_view>
 #include <variant>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::mqtt {
 
@@ -459,3 +462,5 @@ publish to_owning(const publish_view& p);
 connect to_owning(const connect_view& p);
 
 }  // namespace iotblocks::mqtt
+
+IOTBLOCKS_API_END

@@ -12,12 +12,15 @@
 #pragma once
 
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/export.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <optional>
 #include <string_view>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::mqtt {
 
@@ -350,3 +353,5 @@ class properties : public property_getters<properties> {
 };
 
 }  // namespace iotblocks::mqtt
+
+IOTBLOCKS_API_END

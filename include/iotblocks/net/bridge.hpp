@@ -19,6 +19,7 @@
 #pragma once
 
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/mqtt/properties.hpp>
 #include <iotblocks/net/mqtt_client.hpp>
@@ -35,6 +36,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::net {
 
@@ -165,3 +168,5 @@ result<void> validate_options(const bridge_options& o);
 std::string default_bridge_client_id(std::string_view name);
 
 }  // namespace iotblocks::net
+
+IOTBLOCKS_API_END

@@ -7,7 +7,11 @@
 //   if (ec == net::error::timeout) retry_later();
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::net {
 
@@ -30,3 +34,5 @@ inline std::error_code make_error_code(error e) noexcept {
 
 template <>
 struct std::is_error_code_enum<iotblocks::net::error> : std::true_type {};
+
+IOTBLOCKS_API_END

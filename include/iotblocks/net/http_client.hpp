@@ -13,6 +13,7 @@
 //   if (!ec && res.status / 100 == 2) ok();
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/net/error.hpp>
 
@@ -25,6 +26,8 @@
 #include <system_error>
 #include <utility>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::net {
 
@@ -90,3 +93,5 @@ class http_client {
 };
 
 }  // namespace iotblocks::net
+
+IOTBLOCKS_API_END

@@ -10,6 +10,7 @@
 //   s.start();   // returns at once; s.stop() joins the threads
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 
 #include <chrono>
@@ -21,6 +22,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::net {
 
@@ -88,3 +91,5 @@ class http_server {
 std::string percent_decode(std::string_view s);
 
 }  // namespace iotblocks::net
+
+IOTBLOCKS_API_END

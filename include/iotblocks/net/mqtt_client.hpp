@@ -22,6 +22,7 @@
 #pragma once
 
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/mqtt/error.hpp>
 #include <iotblocks/mqtt/packet.hpp>
 #include <iotblocks/net/error.hpp>
@@ -37,6 +38,8 @@
 #include <string>
 #include <system_error>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::net {
 
@@ -138,3 +141,5 @@ class mqtt_client {
 };
 
 }  // namespace iotblocks::net
+
+IOTBLOCKS_API_END

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/mqtt/decoder.hpp>
 #include <iotblocks/mqtt/error.hpp>
@@ -30,6 +31,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::net {
 
@@ -222,3 +225,5 @@ class server {
 };
 
 }  // namespace iotblocks::net
+
+IOTBLOCKS_API_END

@@ -10,6 +10,7 @@
 //   std::string reply = client.exchange("192.0.2.7", 4998, "sendir,1:1,15,37993,1,1,246\r", o, ec);
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/net/error.hpp>
 
 #include <chrono>
@@ -18,6 +19,8 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::net {
 
@@ -48,3 +51,5 @@ class tcp_client {
 };
 
 }  // namespace iotblocks::net
+
+IOTBLOCKS_API_END

@@ -9,9 +9,12 @@
 #pragma once
 
 #include <iotblocks/broker/broker.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/net/server.hpp>
 
 #include <functional>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::net_broker {
 
@@ -58,3 +61,5 @@ class handler final : public net::handler {
 };
 
 }  // namespace iotblocks::net_broker
+
+IOTBLOCKS_API_END

@@ -12,12 +12,15 @@
 //   rules::engine engine{o};
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/rules/transport.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::net_rules {
 
@@ -66,3 +69,5 @@ class tcp_command_transport final : public rules::command_transport {
 };
 
 }  // namespace iotblocks::net_rules
+
+IOTBLOCKS_API_END

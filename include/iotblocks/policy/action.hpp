@@ -8,10 +8,14 @@
 //   policy::find_action("IOT:publish") == a;          // names are case-insensitive
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::policy {
 
@@ -52,3 +56,5 @@ std::string_view action_name(action_id a) noexcept;
 std::optional<action_id> find_action(std::string_view name) noexcept;
 
 }  // namespace iotblocks::policy
+
+IOTBLOCKS_API_END

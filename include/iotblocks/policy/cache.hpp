@@ -15,12 +15,15 @@
 // decisions depend on). Call clear() when the context changes.
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/policy/evaluate.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::policy {
 
@@ -60,3 +63,5 @@ class decision_cache {
 };
 
 }  // namespace iotblocks::policy
+
+IOTBLOCKS_API_END

@@ -12,6 +12,7 @@
 //   ctx.set("iot:Certificate.Subject.CommonName.1", "kitchen").value();  // second value
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 
 #include <array>
@@ -22,6 +23,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::policy {
 
@@ -134,3 +137,5 @@ struct context {
 std::string make_arn(const context& ctx, std::string_view type, std::string_view name);
 
 }  // namespace iotblocks::policy
+
+IOTBLOCKS_API_END

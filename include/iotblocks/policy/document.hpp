@@ -10,6 +10,7 @@
 //   doc->statement(0).sid;                         // for logs
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/policy/error.hpp>
 
@@ -19,6 +20,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::policy {
 
@@ -87,3 +90,5 @@ class document {
 result<document> parse_document(std::string_view json, const parse_options& options = {});
 
 }  // namespace iotblocks::policy
+
+IOTBLOCKS_API_END

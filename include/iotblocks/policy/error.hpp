@@ -6,8 +6,11 @@
 #pragma once
 
 #include <iotblocks/core/error.hpp>
+#include <iotblocks/core/export.hpp>
 
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::policy {
 
@@ -48,3 +51,5 @@ inline std::error_code make_error_code(error e) noexcept {
 
 template <>
 struct std::is_error_code_enum<iotblocks::policy::error> : std::true_type {};
+
+IOTBLOCKS_API_END

@@ -11,6 +11,7 @@
 //   log(d.to_json());   // {"decision":"ALLOWED","policy":"greenhouse_lux_policy",...}
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/policy/action.hpp>
 #include <iotblocks/policy/context.hpp>
 #include <iotblocks/policy/document.hpp>
@@ -20,6 +21,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::policy {
 
@@ -98,3 +101,5 @@ bool statement_applies(const document& doc, std::size_t index, const request& re
                        const context& ctx);
 
 }  // namespace iotblocks::policy
+
+IOTBLOCKS_API_END

@@ -8,12 +8,15 @@
 //   auto store = iotblocks::policy::store::open(std::move(p)).value();
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::policy {
 
@@ -48,6 +51,14 @@ class persistence {
   /// True when another process committed a change since the last call or since load().
   virtual result<bool> changed_elsewhere() = 0;
 
+  /// A batch: the writes from begin_batch() to commit_batch() are one transaction (each
+  /// write still all or nothing), durable when commit_batch() returns; rollback_batch()
+  /// drops them. A failed commit_batch() leaves none of them. Persistences that cannot
+  /// batch keep these defaults and commit each write on its own.
+  virtual result<void> begin_batch() { return {}; }
+  virtual result<void> commit_batch() { return {}; }
+  virtual void rollback_batch() {}
+
   /// The policy with `document` as version 1, the default.
   virtual result<void> create_policy(std::string_view name, std::string_view document,
                                      std::int64_t created_ms) = 0;
@@ -66,3 +77,5 @@ class persistence {
 };
 
 }  // namespace iotblocks::policy
+
+IOTBLOCKS_API_END

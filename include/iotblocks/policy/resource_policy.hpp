@@ -21,6 +21,7 @@
 //   d.allowed();   // true
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/policy/document.hpp>
 #include <iotblocks/policy/evaluate.hpp>
@@ -28,6 +29,8 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::policy {
 
@@ -76,3 +79,5 @@ result<std::string> add_permission(std::string_view existing, const permission& 
 result<std::string> remove_permission(std::string_view existing, std::string_view statement_id);
 
 }  // namespace iotblocks::policy
+
+IOTBLOCKS_API_END

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <iotblocks/core/clock.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/policy/cache.hpp>
 #include <iotblocks/policy/document.hpp>
@@ -30,6 +31,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::policy {
 
@@ -115,6 +118,17 @@ class store {
   /// last look; otherwise returns at once without a lock.
   void refresh() const;
 
+  /// Starts a batch on this thread: its changes until commit_batch() are one transaction
+  /// of the persistence (one durable commit; each change is still checked and all or
+  /// nothing, and in effect in memory at once). Other threads' changes wait until the
+  /// batch ends. Errors: the persistence's.
+  result<void> begin_batch();
+  /// Ends the batch: its changes are durable when this returns. On failure none is kept,
+  /// in the persistence or in memory (loaded again). Errors: the persistence's.
+  result<void> commit_batch();
+  /// Ends the batch dropping its changes, in the persistence and in memory.
+  void rollback_batch();
+
   /// Resource policies of rule destinations, keyed by destination ARN.
   result<void> set_resource_policy(std::string_view destination_arn, std::string_view document);
   result<void> add_permission(const permission& p);
@@ -160,3 +174,5 @@ class session {
 };
 
 }  // namespace iotblocks::policy
+
+IOTBLOCKS_API_END

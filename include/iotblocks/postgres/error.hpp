@@ -2,7 +2,11 @@
 // (the failure's message carries SQLSTATE and the server's text), the schema.
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::postgres {
 
@@ -22,3 +26,5 @@ inline std::error_code make_error_code(error e) noexcept {
 
 template <>
 struct std::is_error_code_enum<iotblocks::postgres::error> : std::true_type {};
+
+IOTBLOCKS_API_END

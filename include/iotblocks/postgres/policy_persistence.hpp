@@ -9,11 +9,14 @@
 //   store = iotblocks::policy::store::open(std::move(p)).value();
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/policy/persistence.hpp>
 
 #include <memory>
 #include <string>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::postgres {
 
@@ -29,6 +32,10 @@ class policy_persistence final : public policy::persistence {
 
   result<policy::stored_policies> load() override;
   result<bool> changed_elsewhere() override;
+  /// One transaction (the revision moves once); each write under a savepoint.
+  result<void> begin_batch() override;
+  result<void> commit_batch() override;
+  void rollback_batch() override;
   result<void> create_policy(std::string_view name, std::string_view document,
                              std::int64_t created_ms) override;
   result<void> add_version(std::string_view name, std::uint32_t version, std::string_view document,
@@ -48,3 +55,5 @@ class policy_persistence final : public policy::persistence {
 };
 
 }  // namespace iotblocks::postgres
+
+IOTBLOCKS_API_END

@@ -9,11 +9,14 @@
 //   auto reg = iotblocks::registry::registry::open(std::move(s)).value();
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/registry/store.hpp>
 
 #include <memory>
 #include <string>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::postgres {
 
@@ -29,6 +32,10 @@ class registry_store final : public registry::store {
 
   result<registry::stored_state> load() override;
   result<bool> changed_elsewhere() override;
+  /// One transaction (the revision moves once); each write under a savepoint.
+  result<void> begin_batch() override;
+  result<void> commit_batch() override;
+  void rollback_batch() override;
 
   result<void> set_registration_code(std::string_view code) override;
   result<void> delete_registration_code() override;
@@ -54,3 +61,5 @@ class registry_store final : public registry::store {
 };
 
 }  // namespace iotblocks::postgres
+
+IOTBLOCKS_API_END

@@ -8,6 +8,7 @@
 //   iotblocks::shadow::router router{*db};       // as with shadow::sqlite_store
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/shadow/store.hpp>
 
@@ -17,6 +18,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::postgres {
 
@@ -62,3 +65,5 @@ class shadow_store final : public shadow::store {
 };
 
 }  // namespace iotblocks::postgres
+
+IOTBLOCKS_API_END

@@ -7,8 +7,12 @@
 //   iotblocks::provisioning::aws_status(ec);   // 400
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <string_view>
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::provisioning {
 
@@ -44,3 +48,5 @@ int aws_status(std::error_code ec) noexcept;
 
 template <>
 struct std::is_error_code_enum<iotblocks::provisioning::error> : std::true_type {};
+
+IOTBLOCKS_API_END

@@ -8,12 +8,15 @@
 //   // a->allow, a->overrides == {{"Region", "eu"}}
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/provisioning/template.hpp>
 
 #include <map>
 #include <string>
 #include <string_view>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::provisioning {
 
@@ -42,3 +45,5 @@ std::string hook_event(const hook_request& r);
 result<hook_response> parse_hook_response(std::string_view body, const limits& l = {});
 
 }  // namespace iotblocks::provisioning
+
+IOTBLOCKS_API_END

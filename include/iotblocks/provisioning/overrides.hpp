@@ -8,12 +8,15 @@
 //   // "Resources.thing.Properties.ThingGroups: thing 'lamp-42' exists with another value …"
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/provisioning/plan.hpp>
 
 #include <map>
 #include <string>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::provisioning {
 
@@ -39,3 +42,5 @@ struct thing_changes {
 result<thing_changes> thing_changes_for(const thing_plan& t, const existing_thing* existing);
 
 }  // namespace iotblocks::provisioning
+
+IOTBLOCKS_API_END

@@ -4,10 +4,14 @@
 // to return to the device. Plain values, owning; applying them is the caller's job.
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::provisioning {
 
@@ -64,3 +68,5 @@ struct plan {
 };
 
 }  // namespace iotblocks::provisioning
+
+IOTBLOCKS_API_END

@@ -10,6 +10,7 @@
 //   // {"statusCode":400,"errorCode":"InvalidCertificateOwnershipToken","errorMessage":"expired"}
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/provisioning/template.hpp>
 
@@ -17,6 +18,8 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::provisioning {
 
@@ -73,3 +76,5 @@ std::string register_thing_accepted(const std::map<std::string, std::string>& de
 std::string rejected_payload(std::error_code ec, std::string_view message);
 
 }  // namespace iotblocks::provisioning
+
+IOTBLOCKS_API_END

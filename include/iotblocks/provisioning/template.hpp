@@ -12,6 +12,7 @@
 //   // "Resources.thing.Properties.ThingName: Ref to unknown parameter 'Serial'"
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/provisioning/plan.hpp>
 
@@ -20,6 +21,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::provisioning {
 
@@ -107,3 +110,5 @@ result<plan> evaluate(const provisioning_template& t,
 bool valid_template_name(std::string_view name) noexcept;
 
 }  // namespace iotblocks::provisioning
+
+IOTBLOCKS_API_END

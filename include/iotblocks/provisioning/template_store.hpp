@@ -11,6 +11,7 @@
 #pragma once
 
 #include <iotblocks/core/clock.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/provisioning/template.hpp>
 
@@ -21,6 +22,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::provisioning {
 
@@ -144,3 +147,5 @@ class template_store {
 };
 
 }  // namespace iotblocks::provisioning
+
+IOTBLOCKS_API_END

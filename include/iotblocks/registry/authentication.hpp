@@ -6,6 +6,7 @@
 //   if (!a.accepted()) log(a.reason.message(), a.message);
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/registry/records.hpp>
 
 #include <cstdint>
@@ -13,6 +14,8 @@
 #include <optional>
 #include <string>
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::registry {
 
@@ -41,3 +44,5 @@ struct authentication {
 };
 
 }  // namespace iotblocks::registry
+
+IOTBLOCKS_API_END

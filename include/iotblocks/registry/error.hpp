@@ -7,8 +7,11 @@
 #pragma once
 
 #include <iotblocks/core/error.hpp>
+#include <iotblocks/core/export.hpp>
 
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::registry {
 
@@ -56,3 +59,5 @@ inline std::error_code make_error_code(error e) noexcept {
 
 template <>
 struct std::is_error_code_enum<iotblocks::registry::error> : std::true_type {};
+
+IOTBLOCKS_API_END

@@ -13,6 +13,7 @@
 //   q->matches(d);   // true
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/registry/error.hpp>
 
@@ -22,6 +23,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::registry {
 
@@ -91,3 +94,5 @@ class fleet_query {
 };
 
 }  // namespace iotblocks::registry
+
+IOTBLOCKS_API_END

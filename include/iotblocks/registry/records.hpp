@@ -5,6 +5,7 @@
 //   if (r && r->status == iotblocks::registry::certificate_status::active) r->things;
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/registry/status.hpp>
 #include <iotblocks/x509/certificate.hpp>
 
@@ -12,6 +13,8 @@
 #include <map>
 #include <string>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::registry {
 
@@ -47,3 +50,5 @@ struct certificate_record {
 };
 
 }  // namespace iotblocks::registry
+
+IOTBLOCKS_API_END

@@ -19,6 +19,7 @@
 
 #include <iotblocks/core/bytes.hpp>
 #include <iotblocks/core/clock.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/registry/authentication.hpp>
 #include <iotblocks/registry/error.hpp>
@@ -36,6 +37,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::registry {
 
@@ -122,6 +125,10 @@ class registry {
   result<std::string> register_certificate(std::string_view pem,
                                            certificate_status status = certificate_status::inactive,
                                            std::string_view ca_pem = {});
+  /// The same for a parsed certificate and, when not null, the CA that issued it (no PEM
+  /// parsed while the registry is locked).
+  result<std::string> register_certificate(x509::certificate cert, certificate_status status,
+                                           const x509::certificate* ca);
   /// Registers a device certificate trusted by itself, with no CA registered
   /// (AWS RegisterCertificateWithoutCA): it must be valid now and pass the
   /// verification profile's checks as its own anchor. A device presenting it
@@ -179,6 +186,17 @@ class registry {
 
   statistics stats() const;
 
+  /// Starts a batch on this thread: its writes until commit_batch() are one transaction
+  /// of the store (one durable commit for them all; each write is still checked and all
+  /// or nothing, and visible in memory at once). Other threads' writes wait until the
+  /// batch ends. Errors: the store's.
+  result<void> begin_batch();
+  /// Ends the batch: its writes are durable when this returns. On failure none of them is
+  /// kept, in the store or in memory (reloaded from the store). Errors: the store's.
+  result<void> commit_batch();
+  /// Ends the batch dropping its writes, in the store and in memory.
+  void rollback_batch();
+
   /// Looks now whether another process changed the store (see options::sync_interval)
   /// and loads its changes. Errors: the store's.
   result<void> refresh();
@@ -197,3 +215,5 @@ bool valid_thing_name(std::string_view name) noexcept;
 bool valid_attribute_name(std::string_view name) noexcept;
 
 }  // namespace iotblocks::registry
+
+IOTBLOCKS_API_END

@@ -4,9 +4,12 @@
 //   iotblocks::registry::to_string(s);   // "ACTIVE"
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 
 #include <string_view>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::registry {
 
@@ -22,3 +25,5 @@ std::string_view to_string(ca_status s) noexcept;
 result<ca_status> parse_ca_status(std::string_view text);
 
 }  // namespace iotblocks::registry
+
+IOTBLOCKS_API_END

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/registry/records.hpp>
 #include <iotblocks/registry/status.hpp>
@@ -19,6 +20,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::registry {
 
@@ -62,6 +65,15 @@ class store {
   /// writes return false.
   virtual result<bool> changed_elsewhere() = 0;
 
+  /// A batch: the writes from begin_batch() to commit_batch() are one transaction (each
+  /// write still all or nothing), durable when commit_batch() returns; rollback_batch()
+  /// drops them. A failed commit_batch() leaves none of them. Stores that cannot batch
+  /// keep these defaults and commit each write on its own (rollback_batch() then drops
+  /// nothing).
+  virtual result<void> begin_batch() { return {}; }
+  virtual result<void> commit_batch() { return {}; }
+  virtual void rollback_batch() {}
+
   virtual result<void> set_registration_code(std::string_view code) = 0;
   virtual result<void> delete_registration_code() = 0;
 
@@ -84,3 +96,5 @@ class store {
 };
 
 }  // namespace iotblocks::registry
+
+IOTBLOCKS_API_END

@@ -10,6 +10,7 @@
 //   groups->things_in("building-1", true);   // {"lamp"}
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/registry/error.hpp>
 
@@ -20,6 +21,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::registry {
 
@@ -77,6 +80,16 @@ class thing_groups {
   /// Forgets a thing (it was deleted). Errors: storage.
   result<void> forget_thing(std::string_view thing);
 
+  /// Starts a batch on this thread: its changes until commit_batch() are one SQLite
+  /// transaction (one durable commit; each change still all or nothing, and in effect in
+  /// memory at once). Other threads' changes wait until the batch ends. Errors: storage.
+  result<void> begin_batch();
+  /// Ends the batch: durable when this returns. On failure none of its changes is kept,
+  /// in the file or in memory (loaded again). Errors: storage.
+  result<void> commit_batch();
+  /// Ends the batch dropping its changes, in the file and in memory.
+  void rollback_batch();
+
  private:
   struct impl;
   explicit thing_groups(std::unique_ptr<impl> p);
@@ -84,3 +97,5 @@ class thing_groups {
 };
 
 }  // namespace iotblocks::registry
+
+IOTBLOCKS_API_END

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <iotblocks/core/clock.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/registry/error.hpp>
 
@@ -21,6 +22,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::registry {
 
@@ -75,3 +78,5 @@ class thing_types {
 };
 
 }  // namespace iotblocks::registry
+
+IOTBLOCKS_API_END

@@ -16,6 +16,7 @@
 //   });
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/rules/error.hpp>
 
@@ -28,6 +29,8 @@
 #include <string_view>
 #include <system_error>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::rules {
 
@@ -107,3 +110,5 @@ using action_factory =
     std::function<result<std::unique_ptr<action>>(std::string_view parameters_json)>;
 
 }  // namespace iotblocks::rules
+
+IOTBLOCKS_API_END

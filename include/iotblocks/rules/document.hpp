@@ -11,6 +11,7 @@
 //   doc->actions[0].parameters;   // {"targetArn":...,"messageFormat":"RAW"} as JSON text
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/rules/error.hpp>
 
@@ -19,6 +20,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::rules {
 
@@ -60,3 +63,5 @@ result<rule_document> parse_rule_document(std::string_view json,
 result<void> validate_rule_name(std::string_view name);
 
 }  // namespace iotblocks::rules
+
+IOTBLOCKS_API_END

@@ -19,6 +19,7 @@
 
 #include <iotblocks/core/bytes.hpp>
 #include <iotblocks/core/clock.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/rules/action.hpp>
 #include <iotblocks/rules/document.hpp>
@@ -40,6 +41,8 @@
 #include <string_view>
 #include <system_error>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::policy {
 class document;
@@ -226,3 +229,5 @@ class engine {
 };
 
 }  // namespace iotblocks::rules
+
+IOTBLOCKS_API_END

@@ -6,7 +6,11 @@
 //   if (r.error() == rules::error::unknown_action) std::cerr << r.describe();
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::rules {
 
@@ -38,3 +42,5 @@ inline std::error_code make_error_code(error e) noexcept {
 
 template <>
 struct std::is_error_code_enum<iotblocks::rules::error> : std::true_type {};
+
+IOTBLOCKS_API_END

@@ -9,6 +9,7 @@
 //   auto items = store->query("sigfox", "1A2B3C", {}).value();   // oldest first
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/rules/error.hpp>
 
@@ -20,6 +21,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::rules {
 
@@ -83,3 +86,5 @@ class item_store {
 };
 
 }  // namespace iotblocks::rules
+
+IOTBLOCKS_API_END

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <iotblocks/core/clock.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/rules/error.hpp>
 
@@ -35,6 +36,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::rules {
 
@@ -173,3 +176,5 @@ class metric_store {
 };
 
 }  // namespace iotblocks::rules
+
+IOTBLOCKS_API_END

@@ -11,9 +11,12 @@
 //   engine.dispatch(m);
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/sql/message.hpp>
 
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::rules {
 
@@ -35,3 +38,5 @@ void set_mqtt_properties(sql::message& m, const Properties& props,
 }
 
 }  // namespace iotblocks::rules
+
+IOTBLOCKS_API_END

@@ -15,6 +15,7 @@
 //   r.failures.empty();   // every sink took it
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/rules/error.hpp>
 #include <iotblocks/rules/transport.hpp>
@@ -28,6 +29,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::rules {
 
@@ -131,3 +134,5 @@ class notifier {
 };
 
 }  // namespace iotblocks::rules
+
+IOTBLOCKS_API_END

@@ -11,6 +11,7 @@
 //                              // with error::no_such_destination
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/rules/error.hpp>
 
@@ -21,6 +22,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::rules {
 
@@ -73,3 +76,5 @@ class command_transport {
 };
 
 }  // namespace iotblocks::rules
+
+IOTBLOCKS_API_END

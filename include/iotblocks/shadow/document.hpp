@@ -10,6 +10,7 @@
 //   doc.get("", 1700000001, "lamp").body;   // the full document with state.delta
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/shadow/error.hpp>
 #include <iotblocks/shadow/limits.hpp>
@@ -19,6 +20,8 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::shadow {
 
@@ -110,3 +113,5 @@ outcome rejection(std::error_code ec, std::string_view message, std::int64_t now
 std::string client_token_of(std::string_view request, const limits& l = {});
 
 }  // namespace iotblocks::shadow
+
+IOTBLOCKS_API_END

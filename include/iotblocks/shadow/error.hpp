@@ -6,7 +6,11 @@
 //   ec.message();                          // "Version conflict"
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::shadow {
 
@@ -48,3 +52,5 @@ int http_status(std::error_code ec) noexcept;
 
 template <>
 struct std::is_error_code_enum<iotblocks::shadow::error> : std::true_type {};
+
+IOTBLOCKS_API_END

@@ -3,8 +3,12 @@
 //   auto l = iotblocks::shadow::limits{}.max_document_size(16 * 1024).max_depth(8);
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <chrono>
 #include <cstddef>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::shadow {
 
@@ -68,3 +72,5 @@ class limits {
 };
 
 }  // namespace iotblocks::shadow
+
+IOTBLOCKS_API_END

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <iotblocks/core/clock.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/shadow/document.hpp>
 #include <iotblocks/shadow/limits.hpp>
@@ -25,6 +26,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::shadow {
 
@@ -149,3 +152,5 @@ class router {
 };
 
 }  // namespace iotblocks::shadow
+
+IOTBLOCKS_API_END

@@ -7,6 +7,7 @@
 //   });                                   // durable when this returns
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/shadow/document.hpp>
 
@@ -20,6 +21,8 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::shadow {
 
@@ -146,3 +149,5 @@ class sqlite_store final : public store {
 };
 
 }  // namespace iotblocks::shadow
+
+IOTBLOCKS_API_END

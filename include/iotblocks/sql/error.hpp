@@ -7,7 +7,11 @@
 //   r.describe();   // "unknown function 'timestmp' (did you mean 'timestamp'?) at 1:8"
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::sql {
 
@@ -43,3 +47,5 @@ inline std::error_code make_error_code(error e) noexcept {
 
 template <>
 struct std::is_error_code_enum<iotblocks::sql::error> : std::true_type {};
+
+IOTBLOCKS_API_END

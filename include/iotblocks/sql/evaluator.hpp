@@ -15,6 +15,7 @@
 #pragma once
 
 #include <iotblocks/core/clock.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/sql/message.hpp>
 #include <iotblocks/sql/rule.hpp>
@@ -27,10 +28,12 @@
 #include <string>
 #include <string_view>
 
+IOTBLOCKS_API_BEGIN
+
 namespace iotblocks::sql {
 
 namespace detail {
-struct eval_state;
+struct IOTBLOCKS_HIDDEN eval_state;
 }
 
 /// Limits of one evaluation. Distinct objects: safe. Shared objects: unsafe.
@@ -105,3 +108,5 @@ class evaluator {
 };
 
 }  // namespace iotblocks::sql
+
+IOTBLOCKS_API_END

@@ -10,6 +10,7 @@
 //   auto rule = sql::compile(text, sql::compile_options{}.functions(&fns));
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/sql/message.hpp>
 #include <iotblocks/sql/value.hpp>
@@ -21,6 +22,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::sql {
 
@@ -63,3 +66,5 @@ class function_registry {
 std::span<const std::string_view> external_function_names() noexcept;
 
 }  // namespace iotblocks::sql
+
+IOTBLOCKS_API_END

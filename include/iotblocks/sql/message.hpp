@@ -10,11 +10,14 @@
 #pragma once
 
 #include <iotblocks/core/bytes.hpp>
+#include <iotblocks/core/export.hpp>
 
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string_view>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::sql {
 
@@ -47,3 +50,5 @@ struct message {
 };
 
 }  // namespace iotblocks::sql
+
+IOTBLOCKS_API_END

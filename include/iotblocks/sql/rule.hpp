@@ -8,6 +8,7 @@
 //   sql::matches_from(*r, "/topic/Greenhouse/LuxSensors");   // true: FROM applies
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/sql/error.hpp>
 #include <iotblocks/sql/functions.hpp>
@@ -17,6 +18,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::sql {
 
@@ -94,3 +97,5 @@ bool matches_from(const rule& r, std::string_view topic) noexcept;
 result<rule> compile(std::string_view sql, const compile_options& options = {});
 
 }  // namespace iotblocks::sql
+
+IOTBLOCKS_API_END

@@ -8,12 +8,15 @@
 //   evaluator.render(*t, msg);   // "my/iot/topic/republish"
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/sql/rule.hpp>
 
 #include <memory>
 #include <string>
 #include <string_view>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::sql {
 
@@ -40,3 +43,5 @@ result<substitution_template> compile_template(std::string_view text,
                                                const rule* variables_from = nullptr);
 
 }  // namespace iotblocks::sql
+
+IOTBLOCKS_API_END

@@ -8,6 +8,7 @@
 //   v.to_json();               // {"lux":36250,"ok":true}
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 
 #include <cstdint>
@@ -16,6 +17,8 @@
 #include <utility>
 #include <variant>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::sql {
 
@@ -93,3 +96,5 @@ class value {
 };
 
 }  // namespace iotblocks::sql
+
+IOTBLOCKS_API_END

@@ -15,6 +15,7 @@
 //   index.match("sensors/probe1/temperature", r);        // max QoS, all identifiers
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/topic/syntax.hpp>
 
@@ -25,6 +26,8 @@
 #include <span>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::topic {
 
@@ -202,3 +205,5 @@ class subscription_index {
 };
 
 }  // namespace iotblocks::topic
+
+IOTBLOCKS_API_END

@@ -10,6 +10,7 @@
 //   store.erase("sensors/probe1/temperature");   // an empty retained PUBLISH clears
 #pragma once
 
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/topic/syntax.hpp>
 
@@ -22,6 +23,8 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::topic {
 
@@ -188,3 +191,5 @@ class retained_store {
 };
 
 }  // namespace iotblocks::topic
+
+IOTBLOCKS_API_END

@@ -10,11 +10,15 @@
 //   for (std::string_view level : topic::levels("a//b")) { ... }   // "a", "", "b"
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <cstddef>
 #include <iterator>
 #include <optional>
 #include <string_view>
 #include <system_error>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::topic {
 
@@ -139,3 +143,5 @@ inline level_range levels(std::string_view s) noexcept { return level_range{s}; 
 
 template <>
 struct std::is_error_code_enum<iotblocks::topic::error> : std::true_type {};
+
+IOTBLOCKS_API_END

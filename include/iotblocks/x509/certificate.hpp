@@ -17,6 +17,7 @@
 
 #include <iotblocks/core/bytes.hpp>
 #include <iotblocks/core/clock.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/x509/error.hpp>
 
@@ -28,6 +29,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::x509 {
 
@@ -174,3 +177,5 @@ result<std::vector<byte_buffer>> pem_to_der(std::string_view pem, const parse_li
 std::string certificate_id(bytes_view der);
 
 }  // namespace iotblocks::x509
+
+IOTBLOCKS_API_END

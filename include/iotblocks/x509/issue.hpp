@@ -13,6 +13,7 @@
 #pragma once
 
 #include <iotblocks/core/clock.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/x509/certificate.hpp>
 #include <iotblocks/x509/verifier.hpp>
@@ -23,6 +24,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::x509 {
 
@@ -92,3 +95,5 @@ result<crl> issue_crl(const certificate& issuer, const private_key& issuer_key,
                       const iotblocks::clock* clock = nullptr);
 
 }  // namespace iotblocks::x509
+
+IOTBLOCKS_API_END

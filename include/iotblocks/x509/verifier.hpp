@@ -26,6 +26,7 @@
 
 #include <iotblocks/core/bytes.hpp>
 #include <iotblocks/core/clock.hpp>
+#include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/x509/certificate.hpp>
 #include <iotblocks/x509/error.hpp>
@@ -38,6 +39,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::x509 {
 
@@ -160,3 +163,5 @@ class verifier {
 };
 
 }  // namespace iotblocks::x509
+
+IOTBLOCKS_API_END

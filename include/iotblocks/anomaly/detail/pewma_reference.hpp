@@ -4,9 +4,13 @@
 // s2 - s1^2 loses every digit (or goes negative, giving NaN) on large offsets.
 #pragma once
 
+#include <iotblocks/core/export.hpp>
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
+
+IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::anomaly::detail {
 
@@ -47,3 +51,5 @@ struct pewma_reference {
 };
 
 }  // namespace iotblocks::anomaly::detail
+
+IOTBLOCKS_API_END
