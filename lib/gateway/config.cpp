@@ -286,7 +286,7 @@ result<config> load_config(const std::string& path) {
   auto c = parse_config(ss.str());
   if (!c) {
     auto f = std::move(c).take_failure();
-    f.message = failure_message::cat(path, ": ", f.message);
+    f.message = path + ": " + std::string{f.message.view()};
     return f;
   }
   return c;

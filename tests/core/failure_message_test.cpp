@@ -45,7 +45,7 @@ TEST(FailureMessage, CatFormatsTextAndIntegers) {
 
 TEST(FailureMessage, LongTextIsCutVisiblyAtACharacterBoundary) {
   const std::string ascii(200, 'a');
-  const failure_message m = ascii;
+  const failure_message m = std::string_view{ascii};
   EXPECT_TRUE(m.truncated());
   EXPECT_EQ(m.size(), failure_message::capacity);
   EXPECT_EQ(m.view(), std::string(failure_message::capacity - 3, 'a') + "...");
@@ -60,8 +60,37 @@ TEST(FailureMessage, LongTextIsCutVisiblyAtACharacterBoundary) {
   EXPECT_EQ((v.size() - 4) % 2, 0u);  // "x", whole characters, "..."
 }
 
+TEST(FailureMessage, LongStdStringIsKeptWholeAndSharedByCopies) {
+  // Host blocks build messages in a std::string (a file path, a JSON path, a
+  // certificate subject): such text is kept whole, not cut.
+  const std::string text =
+      "/etc/iotblocks/gateway.json: stores.registry: expected a URL "
+      "such as sqlite:///var/lib/iotblocks/registry.db, got \"x\"";
+  ASSERT_GT(text.size(), failure_message::capacity);
+  failure_message m = text;
+  EXPECT_TRUE(m.is_allocated());
+  EXPECT_FALSE(m.truncated());
+  EXPECT_EQ(m, text);
+  failure_message copy = m;
+  EXPECT_EQ(copy.data(), m.data());  // shared, not copied again
+  failure f{core::error::invalid_argument, m, {}};
+  m = "now a literal";  // the others still hold the text
+  EXPECT_EQ(copy, text);
+  EXPECT_EQ(f.describe(), text);
+  failure moved = std::move(f);
+  EXPECT_EQ(moved.message, text);
+  EXPECT_TRUE(f.message.empty());  // NOLINT: a moved-from message is empty
+  copy = moved.message;
+  const failure_message& same = copy;
+  copy = same;  // self-assignment keeps the text
+  EXPECT_EQ(copy, text);
+  // Short std::string text stays inline; cat() and views never allocate.
+  EXPECT_FALSE(failure_message{std::string{"short"}}.is_allocated());
+  EXPECT_TRUE(failure_message::cat(text).truncated());
+  EXPECT_FALSE(failure_message::cat(text).is_allocated());
+}
+
 TEST(FailureMessage, SizesStayFixed) {
-  static_assert(std::is_trivially_copyable_v<failure>);
   EXPECT_LE(sizeof(failure_message), 96u);
   EXPECT_LE(sizeof(failure), 128u);
 }

@@ -1,16 +1,22 @@
-// The text of a failure, held without allocating.
+// The text of a failure.
 //
-// A failure_message is either a pointer to text with static storage (a string
-// literal: nothing is copied) or up to `capacity` bytes copied into the object
-// (longer text is cut at a UTF-8 character boundary and ends with "..."):
+// A failure_message is a pointer to text with static storage (a string literal:
+// nothing is copied), up to `capacity` bytes copied into the object (text built
+// with cat() or given as a view; longer text is cut at a UTF-8 character boundary
+// and ends with "..."), or, for a std::string longer than `capacity`, the whole
+// text on the heap (the host-only blocks, which built that string already):
 //
 //   failure_message a = "expected '}'";                        // a pointer, no copy
 //   auto b = failure_message::cat("policy '", name, "' exists"); // copied inline
 //   auto c = failure_message::cat("topics[", i, "]: ", a);       // integers in decimal
+//   failure_message d = fmt::format("{}: {}", path, why);        // whole (host code)
 //   std::string_view v = b.view();
 //
-// It is trivially copyable, never allocates and never throws: it can cross any
-// API, with or without exceptions. Distinct objects: safe. Shared objects: unsafe.
+// It never throws. Literals, cat() and views never allocate: the firmware blocks
+// (core, topic, mqtt) build their messages only so, and their failures cross any
+// API without allocating. Only a message made from a long std::string owns heap
+// memory (shared by its copies, freed with the last; if that allocation fails the
+// text is cut as a view's would be). Distinct objects: safe. Shared objects: unsafe.
 #pragma once
 
 #include <iotblocks/core/export.hpp>
@@ -18,6 +24,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -28,11 +35,34 @@ namespace iotblocks {
 
 class failure_message {
  public:
-  /// Bytes of copied text the object holds; longer text is cut (and ends with "...").
+  /// Bytes of text the object holds inline; longer text from a view or cat() is
+  /// cut (and ends with "..."), from a std::string held on the heap.
   static constexpr std::size_t capacity = 88;
 
   /// No text: a failure then shows its error code's message.
   constexpr failure_message() noexcept : static_{nullptr, 0} {}
+
+  constexpr failure_message(const failure_message& other) noexcept : static_{nullptr, 0} {
+    copy_from(other);
+  }
+  constexpr failure_message(failure_message&& other) noexcept : static_{nullptr, 0} {
+    take_from(other);
+  }
+  constexpr failure_message& operator=(const failure_message& other) noexcept {
+    if (this != &other) {
+      release();
+      copy_from(other);
+    }
+    return *this;
+  }
+  constexpr failure_message& operator=(failure_message&& other) noexcept {
+    if (this != &other) {
+      release();
+      take_from(other);
+    }
+    return *this;
+  }
+  constexpr ~failure_message() { release(); }
 
   /// A string literal: the pointer is kept, nothing is copied. (A char array
   /// that is not a constant does not compile here: pass a std::string_view.)
@@ -46,12 +76,12 @@ class failure_message {
   noexcept  // NOLINT
       : failure_message(std::string_view{text}) {}
 
-  /// Copies `text` (cut to `capacity` bytes).
+  /// Copies `text` (cut to `capacity` bytes). Never allocates.
   failure_message(std::string_view text) noexcept { assign(text); }  // NOLINT
 
-  /// Compatibility with code that builds messages in a std::string: copies it.
-  failure_message(const std::string& text) noexcept  // NOLINT
-      : failure_message(std::string_view{text}) {}
+  /// A message built in a std::string (host code): copied whole, on the heap when
+  /// longer than `capacity`.
+  failure_message(const std::string& text) noexcept { assign_whole(text); }  // NOLINT
 
   /// Keeps `text` without copying: it must have static storage duration (a
   /// literal, a table of literals, an error category's message).
@@ -74,17 +104,19 @@ class failure_message {
   }
 
   std::string_view view() const noexcept {
-    return is_static_ ? std::string_view{static_.data, static_.size}
-                      : std::string_view{text_, size_};
+    return kind_ == kind::inline_text ? std::string_view{text_, size_}
+                                      : std::string_view{static_.data, static_.size};
   }
   operator std::string_view() const noexcept { return view(); }  // NOLINT
-  const char* data() const noexcept { return is_static_ ? static_.data : text_; }
-  std::size_t size() const noexcept { return is_static_ ? static_.size : size_; }
+  const char* data() const noexcept { return view().data(); }
+  std::size_t size() const noexcept { return view().size(); }
   bool empty() const noexcept { return size() == 0; }
   /// True when the text was longer than `capacity` and was cut.
   bool truncated() const noexcept { return truncated_; }
   /// True when the object points to static text rather than holding a copy.
-  bool is_static() const noexcept { return is_static_; }
+  bool is_static() const noexcept { return kind_ == kind::literal; }
+  /// True when the text is held on the heap (a std::string longer than `capacity`).
+  bool is_allocated() const noexcept { return kind_ == kind::allocated; }
 
   friend bool operator==(const failure_message& a, std::string_view b) noexcept {
     return a.view() == b;
@@ -103,8 +135,39 @@ class failure_message {
     const char* data;
     std::size_t size;
   };
+  enum class kind : std::uint8_t { literal, inline_text, allocated };
+
+  constexpr void copy_from(const failure_message& other) noexcept {
+    kind_ = other.kind_;
+    truncated_ = other.truncated_;
+    size_ = other.size_;
+    if (kind_ == kind::inline_text) {
+      std::memcpy(text_, other.text_, size_);
+    } else {
+      static_ = other.static_;
+      if (kind_ == kind::allocated) share_allocated();
+    }
+  }
+  constexpr void take_from(failure_message& other) noexcept {
+    kind_ = other.kind_;
+    truncated_ = other.truncated_;
+    size_ = other.size_;
+    if (kind_ == kind::inline_text) {
+      std::memcpy(text_, other.text_, size_);
+    } else {
+      static_ = other.static_;
+      other.kind_ = kind::literal;  // the heap text, if any, is ours now
+      other.static_ = {nullptr, 0};
+    }
+  }
+  constexpr void release() noexcept {
+    if (kind_ == kind::allocated) free_allocated();
+  }
 
   void assign(std::string_view text) noexcept;
+  void assign_whole(std::string_view text) noexcept;
+  void share_allocated() noexcept;  // one more owner of the heap text
+  void free_allocated() noexcept;   // one owner less; the last frees it
   void start() noexcept;
   void append(std::string_view text) noexcept;
   void append_signed(long long v) noexcept;
@@ -134,12 +197,11 @@ class failure_message {
     static_text_ref static_;
     char text_[capacity];
   };
-  std::uint8_t size_ = 0;  ///< bytes of text_ used (0 when static)
-  bool is_static_ = true;
+  std::uint8_t size_ = 0;  ///< bytes of text_ used (inline text only)
+  kind kind_ = kind::literal;
   bool truncated_ = false;
 };
 
-static_assert(std::is_trivially_copyable_v<failure_message>);
 static_assert(sizeof(failure_message) <= 96);
 
 }  // namespace iotblocks

@@ -1,8 +1,8 @@
 // A value or an error: the return type of every pure function in iotblocks.
 //
 // A failure carries an error code, a message for humans and, where the input
-// was text or bytes, the position of the fault. It never allocates: the message
-// is a failure_message (a pointer to a literal, or a short text held inline):
+// was text or bytes, the position of the fault. A literal or cat() message never
+// allocates; a long std::string message is kept whole (core/failure_message.hpp):
 //
 //   iotblocks::result<int> r = parse_port("80x");
 //   if (!r) std::cerr << r.describe();   // "trailing characters at 1:3"
@@ -57,8 +57,8 @@ position position_in(std::string_view text, std::size_t offset) noexcept;
 /// A position that has only a byte offset (binary input).
 inline position at_offset(std::size_t offset) noexcept { return position{offset, 0, 0}; }
 
-/// Why an operation failed: code, message and position, 128 bytes, trivially
-/// copyable, never allocating.
+/// Why an operation failed: code, message and position, 128 bytes; allocating
+/// only for a message made from a std::string longer than 88 bytes.
 struct failure {
   std::error_code code;
   failure_message message;  ///< empty means the code's message
