@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import aws_cli_test as base  # noqa: E402
 from aws_cli_test import check  # noqa: E402
 from aws_jobs_test import call, clients  # noqa: E402
-from aws_provisioning_test import CLAIM_POLICY, DEVICE_POLICY, SDK, template  # noqa: E402
+from aws_provisioning_test import SDK, claim_certificate, gateway_config, template  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ACCEPTED_BEFORE_KILL = 40  # devices accepted before the kill; more are in flight when it lands
@@ -32,21 +32,8 @@ def main():
         sys.exit(1)
     d = tempfile.mkdtemp(prefix="iotblocks-provisioning-crash-")
     try:
-        ca, cert, key = base.make_server_tls(d)
-        config = {
-            "data_dir": os.path.join(d, "data"),
-            "authorize": True,
-            "listeners": [
-                {"type": "mqtts", "port": 0, "tls": {"cert_file": cert, "key_file": key,
-                                                      "require_client_cert": True}},
-                {"type": "http", "port": 0},
-            ],
-            "aws_access_keys": [{"access_key_id": base.KEY, "secret_access_key": base.SECRET}],
-            "aws": {"region": base.REGION},
-            "policies": {"claim": CLAIM_POLICY, "device-policy": DEVICE_POLICY},
-            "provisioning_templates": {
-                "fleet": template("lamp", {"PolicyName": "device-policy"})},
-        }
+        ca, config = gateway_config(
+            d, {"fleet": template("lamp", {"PolicyName": "device-policy"})})
         gw = base.Gateway(binary, d, config)
         gw.start()
         try:
@@ -64,20 +51,7 @@ def main():
 
 
 def provision_until_killed(gw, d, ca):
-    iot, _ = clients(gw)
-    _, code = call(iot, "create_thing_group", thingGroupName="lamps")
-    check(code is None, "create-thing-group %s" % code)
-    _, code = call(iot, "create_thing_type", thingTypeName="LightBulb")
-    check(code is None, "create-thing-type %s" % code)
-    out, code = call(iot, "create_keys_and_certificate", setAsActive=True)
-    check(code is None, "claim certificate %s" % code)
-    claim_cert, claim_key = os.path.join(d, "claim.pem"), os.path.join(d, "claim.key")
-    with open(claim_cert, "w") as f:
-        f.write(out["certificatePem"])
-    with open(claim_key, "w") as f:
-        f.write(out["keyPair"]["PrivateKey"])
-    _, code = call(iot, "attach_policy", policyName="claim", target=out["certificateArn"])
-    check(code is None, "attach the claim policy %s" % code)
+    claim_cert, claim_key = claim_certificate(gw, d)
 
     # 0 devices: until killed; each accepted device is a line as soon as its reply arrives.
     load = subprocess.Popen(["node", os.path.join(HERE, "aws_provisioning_load.js"),

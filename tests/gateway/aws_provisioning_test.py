@@ -84,29 +84,16 @@ def main():
         sys.exit(2)
     d = tempfile.mkdtemp(prefix="iotblocks-provisioning-")
     try:
-        ca, cert, key = base.make_server_tls(d)
-        config = {
-            "data_dir": os.path.join(d, "data"),
-            "authorize": True,
-            "listeners": [
-                {"type": "mqtts", "port": 0, "tls": {"cert_file": cert, "key_file": key,
-                                                      "require_client_cert": True}},
-                {"type": "http", "port": 0},
-            ],
-            "aws_access_keys": [{"access_key_id": base.KEY, "secret_access_key": base.SECRET}],
-            "aws": {"region": base.REGION},
-            "policies": {"claim": CLAIM_POLICY, "device-policy": DEVICE_POLICY},
-            "provisioning_templates": {
-                "fleet": template({"Fn::If": ["IsLamp", "lamp", "other"]},
-                                  {"PolicyName": "device-policy"}),
-                # Valid JSON, not a policy: fails after the thing, its group and the
-                # certificate attachment are made, which are undone.
-                "broken": template("broken", {"PolicyDocument": '{"Statement": 5}'}),
-                "strict": template("lamp", {"PolicyName": "device-policy"}, version="v2",
-                                   overrides={"AttributePayload": "FAIL"}),
-                "badtype": template("lamp", {"PolicyName": "device-policy"}, thing_type="Nope"),
-            },
-        }
+        ca, config = gateway_config(d, {
+            "fleet": template({"Fn::If": ["IsLamp", "lamp", "other"]},
+                              {"PolicyName": "device-policy"}),
+            # Valid JSON, not a policy: fails after the thing, its group and the
+            # certificate attachment are made, which are undone.
+            "broken": template("broken", {"PolicyDocument": '{"Statement": 5}'}),
+            "strict": template("lamp", {"PolicyName": "device-policy"}, version="v2",
+                               overrides={"AttributePayload": "FAIL"}),
+            "badtype": template("lamp", {"PolicyName": "device-policy"}, thing_type="Nope"),
+        })
         if measuring and keys == "rsa2048":
             config["provisioning_key_algorithm"] = "rsa2048"
         gw = base.Gateway(binary, d, config)
@@ -142,7 +129,28 @@ def measure(gw, d, ca, count, connections, keys):
     print("load average", open("/proc/loadavg").read().split()[:3])
 
 
-def scenario(gw, d, ca):
+def gateway_config(d, templates):
+    """The server's CA file and a gateway config: mTLS and HTTP listeners, the access key, the
+    claim and device policies and `templates`."""
+    ca, cert, key = base.make_server_tls(d)
+    return ca, {
+        "data_dir": os.path.join(d, "data"),
+        "authorize": True,
+        "listeners": [
+            {"type": "mqtts", "port": 0, "tls": {"cert_file": cert, "key_file": key,
+                                                  "require_client_cert": True}},
+            {"type": "http", "port": 0},
+        ],
+        "aws_access_keys": [{"access_key_id": base.KEY, "secret_access_key": base.SECRET}],
+        "aws": {"region": base.REGION},
+        "policies": {"claim": CLAIM_POLICY, "device-policy": DEVICE_POLICY},
+        "provisioning_templates": templates,
+    }
+
+
+def claim_certificate(gw, d):
+    """The templates' group and type, and a claim certificate with the claim policy attached:
+    its certificate and key files."""
     iot, _ = clients(gw)
     _, code = call(iot, "create_thing_group", thingGroupName="lamps")
     check(code is None, "create-thing-group %s" % code)
@@ -157,6 +165,12 @@ def scenario(gw, d, ca):
         f.write(out["keyPair"]["PrivateKey"])
     _, code = call(iot, "attach_policy", policyName="claim", target=out["certificateArn"])
     check(code is None, "attach the claim policy %s" % code)
+    return claim_cert, claim_key
+
+
+def scenario(gw, d, ca):
+    iot, _ = clients(gw)
+    claim_cert, claim_key = claim_certificate(gw, d)
 
     csr_key, csr = os.path.join(d, "csr.key"), os.path.join(d, "device.csr")
     base.run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
