@@ -8,5 +8,8 @@
 #include <iotblocks/registry/registry.hpp>
 #include <iotblocks/registry/status.hpp>
 #include <iotblocks/registry/store.hpp>
+#include <iotblocks/registry/thing_group_store.hpp>
 #include <iotblocks/registry/thing_groups.hpp>
+#include <iotblocks/registry/thing_type_store.hpp>
+#include <iotblocks/registry/thing_types.hpp>
 #include <iotblocks/registry/users.hpp>

@@ -6,6 +6,8 @@
 #include "gateway/aws_index_config.hpp"
 #include "gateway/security.hpp"
 
+#include <charconv>
+
 namespace iotblocks::gateway::aws {
 namespace {
 
@@ -20,6 +22,49 @@ rapidjson::Value name_and_arn(const call& c, std::string_view name, alloc& a) {
 
 registry::thing_groups& groups_of(call& c) { return *c.g.groups; }
 
+/// thingGroupProperties: thingGroupDescription and attributePayload {attributes, merge}.
+std::optional<net::http_reply> read_properties(const rapidjson::Value& body,
+                                               registry::thing_group_update& u) {
+  const auto* props = json::find(body, "thingGroupProperties");
+  if (props == nullptr || props->IsNull()) return std::nullopt;
+  if (!props->IsObject()) return invalid("thingGroupProperties: expected an object");
+  std::optional<net::http_reply> bad;
+  if (auto d = string_member(*props, "thingGroupDescription", bad)) u.description = *d;
+  if (bad) return bad;
+  const auto* payload = json::find(*props, "attributePayload");
+  if (payload == nullptr || payload->IsNull()) return std::nullopt;
+  const auto* attrs = payload->IsObject() ? json::find(*payload, "attributes") : nullptr;
+  if (!payload->IsObject() || (attrs != nullptr && !attrs->IsObject())) {
+    return invalid("thingGroupProperties.attributePayload: expected {attributes: {...}}");
+  }
+  if (const auto* merge = json::find(*payload, "merge"); merge != nullptr && !merge->IsNull()) {
+    if (!merge->IsBool()) return invalid("attributePayload.merge: expected a boolean");
+    u.merge = merge->GetBool();
+  }
+  auto& out = u.attributes.emplace();
+  if (attrs == nullptr) return std::nullopt;
+  for (auto it = attrs->MemberBegin(); it != attrs->MemberEnd(); ++it) {
+    if (!it->value.IsString()) {
+      return invalid("attributePayload.attributes." + std::string(json::view(it->name)) +
+                     ": expected a string");
+    }
+    out[std::string(json::view(it->name))] = std::string(json::view(it->value));
+  }
+  return std::nullopt;
+}
+
+/// expectedVersion: a number in a body, a decimal in a query string.
+std::optional<net::http_reply> read_expected_version(std::string_view text,
+                                                     std::optional<std::int64_t>& out) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || p != text.data() + text.size() || v < 0) {
+    return invalid("expectedVersion: expected a non-negative integer");
+  }
+  out = v;
+  return std::nullopt;
+}
+
 net::http_reply create_thing_group(call& c) {
   rapidjson::Document body;
   if (auto b = body_object(c, body)) return *b;
@@ -28,27 +73,10 @@ net::http_reply create_thing_group(call& c) {
   g.name = c.params[0];
   if (auto parent = string_member(body, "parentGroupName", bad)) g.parent = *parent;
   if (bad) return *bad;
-  if (const auto* props = json::find(body, "thingGroupProperties"); props && !props->IsNull()) {
-    if (!props->IsObject()) return invalid("thingGroupProperties: expected an object");
-    if (auto d = string_member(*props, "thingGroupDescription", bad)) g.description = *d;
-    if (bad) return *bad;
-    if (const auto* payload = json::find(*props, "attributePayload");
-        payload && !payload->IsNull()) {
-      const auto* attrs = payload->IsObject() ? json::find(*payload, "attributes") : nullptr;
-      if (!payload->IsObject() || (attrs != nullptr && !attrs->IsObject())) {
-        return invalid("thingGroupProperties.attributePayload: expected {attributes: {...}}");
-      }
-      if (attrs != nullptr) {
-        for (auto it = attrs->MemberBegin(); it != attrs->MemberEnd(); ++it) {
-          if (!it->value.IsString()) {
-            return invalid("attributePayload.attributes." + std::string(json::view(it->name)) +
-                           ": expected a string");
-          }
-          g.attributes[std::string(json::view(it->name))] = std::string(json::view(it->value));
-        }
-      }
-    }
-  }
+  registry::thing_group_update props;
+  if (auto b = read_properties(body, props)) return *b;
+  if (props.description) g.description = *props.description;
+  if (props.attributes) g.attributes = *props.attributes;
   auto made = groups_of(c).create(std::move(g));
   if (!made) return error_for(made.fail());
   rapidjson::Document d;
@@ -57,6 +85,28 @@ net::http_reply create_thing_group(call& c) {
   put(d, "thingGroupName", made->name, a);
   put(d, "thingGroupArn", c.arn("thinggroup", made->name), a);
   put(d, "thingGroupId", group_id(made->name), a);
+  return ok(d);
+}
+
+net::http_reply update_thing_group(call& c) {
+  if (is_dynamic_group(c, c.params[0])) {
+    return invalid("thing group " + c.params[0] + " is dynamic: use update-dynamic-thing-group");
+  }
+  rapidjson::Document body;
+  if (auto b = body_object(c, body)) return *b;
+  registry::thing_group_update u;
+  if (auto b = read_properties(body, u)) return *b;
+  if (const auto* v = json::find(body, "expectedVersion"); v != nullptr && !v->IsNull()) {
+    if (!v->IsInt64() || v->GetInt64() < 0) {
+      return invalid("expectedVersion: expected a non-negative integer");
+    }
+    u.expected_version = v->GetInt64();
+  }
+  auto done = groups_of(c).update(c.params[0], u);
+  if (!done) return error_for(done.fail());
+  rapidjson::Document d;
+  d.SetObject();
+  d.AddMember("version", done->version, d.GetAllocator());
   return ok(d);
 }
 
@@ -142,13 +192,11 @@ net::http_reply delete_thing_group(call& c) {
   if (is_dynamic_group(c, c.params[0])) {
     return invalid("thing group " + c.params[0] + " is dynamic: use delete-dynamic-thing-group");
   }
+  std::optional<std::int64_t> expected;
   if (const auto v = c.r.query_param("expectedVersion"); !v.empty()) {
-    auto g = groups_of(c).describe(c.params[0]);
-    if (g && std::to_string(g->version) != v) {
-      return error(409, "VersionConflictException", "expectedVersion does not match");
-    }
+    if (auto b = read_expected_version(v, expected)) return *b;
   }
-  auto done = groups_of(c).remove(c.params[0]);
+  auto done = groups_of(c).remove(c.params[0], expected);
   if (!done) {
     if (done.fail().code == registry::error::in_use) return invalid(done.describe());
     return error_for(done.fail());
@@ -271,6 +319,7 @@ std::span<const operation> group_operations() {
        "iot:RemoveThingFromThingGroup"},
       {"POST", "/thing-groups/{}", create_thing_group, "iot:CreateThingGroup", "thinggroup"},
       {"GET", "/thing-groups/{}", describe_thing_group, "iot:DescribeThingGroup", "thinggroup"},
+      {"PATCH", "/thing-groups/{}", update_thing_group, "iot:UpdateThingGroup", "thinggroup"},
       {"DELETE", "/thing-groups/{}", delete_thing_group, "iot:DeleteThingGroup", "thinggroup"},
       {"GET", "/thing-groups/{}/things", list_things_in_thing_group, "iot:ListThingsInThingGroup",
        "thinggroup"},

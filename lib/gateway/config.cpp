@@ -182,7 +182,8 @@ result<config> parse_config(std::string_view text) {
   }
   if (const value* stores = json::find(root, "stores")) {
     if (!stores->IsObject()) return bad("stores", "expected an object");
-    if (auto f = only(*stores, "stores", {"shadows", "registry", "policies", "jobs"})) {
+    if (auto f = only(*stores, "stores",
+                      {"shadows", "registry", "policies", "jobs", "thing_groups", "thing_types"})) {
       return *f;
     }
     reader s{*stores, "stores", {}};
@@ -190,11 +191,15 @@ result<config> parse_config(std::string_view text) {
     s.str("registry", c.registry_store);
     s.str("policies", c.policy_store);
     s.str("jobs", c.jobs_store);
+    s.str("thing_groups", c.thing_groups_store);
+    s.str("thing_types", c.thing_types_store);
     if (s.error) return *s.error;
     for (const auto& [key, value] : {std::pair{"shadows", &c.shadow_store},
                                      {"registry", &c.registry_store},
                                      {"policies", &c.policy_store},
-                                     {"jobs", &c.jobs_store}}) {
+                                     {"jobs", &c.jobs_store},
+                                     {"thing_groups", &c.thing_groups_store},
+                                     {"thing_types", &c.thing_types_store}}) {
       const std::string_view url = *value;
       if (!url.starts_with("sqlite:") && !url.starts_with("postgresql://") &&
           !url.starts_with("postgres://")) {

@@ -2,6 +2,7 @@
 #include "gateway/config_rules.hpp"
 #include "gateway/gateway_impl.hpp"
 #include "gateway/security.hpp"
+#include "gateway/shared_stores.hpp"
 
 #include <iotblocks/core/error.hpp>
 #include <iotblocks/core/uuid.hpp>
@@ -157,11 +158,11 @@ result<void> gateway::start() {
   auto jobs = jobs_plane::open(g.cfg.jobs_store, dir, g.mqtt);
   if (!jobs) return jobs.fail();
   g.jobs = std::move(*jobs);
-  auto groups = registry::thing_groups::open((dir / "thing_groups.db").string());
+  auto groups = detail::open_thing_groups(g.cfg.thing_groups_store, dir);
   if (!groups) return failure{groups.error(), "thing groups: " + groups.describe(), {}};
   g.groups = std::move(*groups);
   g.sec->use_thing_groups(g.groups.get());
-  auto types = registry::thing_types::open((dir / "thing_types.db").string());
+  auto types = detail::open_thing_types(g.cfg.thing_types_store, dir);
   if (!types) return failure{types.error(), "thing types: " + types.describe(), {}};
   g.types = std::move(*types);
   if (g.cfg.authorize && g.sec->reg() != nullptr) {

@@ -4,6 +4,8 @@
 #include <iotblocks/postgres/jobs_store.hpp>
 #include <iotblocks/postgres/policy_persistence.hpp>
 #include <iotblocks/postgres/registry_store.hpp>
+#include <iotblocks/postgres/thing_group_store.hpp>
+#include <iotblocks/postgres/thing_type_store.hpp>
 #endif
 
 #include <system_error>
@@ -62,6 +64,34 @@ result<std::unique_ptr<jobs::store>> open_jobs_store(const std::string& url,
   auto s = postgres::jobs_store::open(url);
   if (!s) return std::move(s).take_failure();
   return std::unique_ptr<jobs::store>(std::move(*s));
+#else
+  return no_postgres();
+#endif
+}
+
+result<std::unique_ptr<registry::thing_groups>> open_thing_groups(
+    const std::string& url, const std::filesystem::path& dir) {
+  if (auto path = sqlite_path(url, dir, "thing_groups.db")) {
+    return registry::thing_groups::open(*path);
+  }
+#ifdef IOTBLOCKS_GATEWAY_POSTGRES
+  auto s = postgres::thing_group_store::open(url);
+  if (!s) return std::move(s).take_failure();
+  return registry::thing_groups::open(std::unique_ptr<registry::thing_group_store>(std::move(*s)));
+#else
+  return no_postgres();
+#endif
+}
+
+result<std::unique_ptr<registry::thing_types>> open_thing_types(const std::string& url,
+                                                                const std::filesystem::path& dir) {
+  if (auto path = sqlite_path(url, dir, "thing_types.db")) {
+    return registry::thing_types::open(*path);
+  }
+#ifdef IOTBLOCKS_GATEWAY_POSTGRES
+  auto s = postgres::thing_type_store::open(url);
+  if (!s) return std::move(s).take_failure();
+  return registry::thing_types::open(std::unique_ptr<registry::thing_type_store>(std::move(*s)));
 #else
   return no_postgres();
 #endif

@@ -2,18 +2,20 @@
 #include <iotblocks/postgres/registry_store.hpp>
 #include <iotblocks/registry/error.hpp>
 
-#include "core/json.hpp"
+#include "postgres/columns.hpp"
 #include "postgres/connection.hpp"
 #include "postgres/prepared.hpp"
 #include "postgres/revisioned.hpp"
 
-#include <charconv>
 #include <optional>
 
 namespace iotblocks::postgres {
 namespace {
 
 namespace rg = iotblocks::registry;
+using detail::attributes_json;
+using detail::parse_attributes;
+using detail::to_int64;
 using rerror = rg::error;
 
 constexpr int schema_version = 1;
@@ -44,13 +46,6 @@ failure storage(const failure& f, std::string_view what) {
   return {rerror::storage, std::string(what) + ": " + f.describe(), {}};
 }
 
-std::optional<std::int64_t> to_int64(std::string_view s) {
-  std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
 std::string bytea(bytes_view b) { return "\\x" + to_hex(b); }
 
 std::optional<byte_buffer> from_bytea(std::string_view s) {
@@ -67,26 +62,6 @@ std::optional<byte_buffer> from_bytea(std::string_view s) {
     const int hi = nibble(s[i]), lo = nibble(s[i + 1]);
     if (hi < 0 || lo < 0) return std::nullopt;
     out.push_back(static_cast<std::byte>(hi * 16 + lo));
-  }
-  return out;
-}
-
-std::string attributes_json(const std::map<std::string, std::string>& attributes) {
-  rapidjson::Document doc(rapidjson::kObjectType);
-  auto& alloc = doc.GetAllocator();
-  for (const auto& [k, v] : attributes) {
-    doc.AddMember(json::string_value(k, alloc), json::string_value(v, alloc), alloc);
-  }
-  return json::write(doc);
-}
-
-std::optional<std::map<std::string, std::string>> parse_attributes(std::string_view text) {
-  auto doc = json::parse(text);
-  if (!doc || !doc->IsObject()) return std::nullopt;
-  std::map<std::string, std::string> out;
-  for (const auto& m : doc->GetObject()) {
-    if (!m.value.IsString()) return std::nullopt;
-    out.emplace(json::view(m.name), json::view(m.value));
   }
   return out;
 }

@@ -28,8 +28,10 @@ revisioned::revisioned(connection c, std::string table)
       table_(std::move(table)),
       bump_sql_("UPDATE " + table_ + " SET revision = revision + 1 RETURNING revision"),
       revision_sql_("SELECT revision FROM " + table_),
+      lock_sql_(revision_sql_ + " FOR UPDATE"),
       bump_name_(table_ + "_bump"),
-      revision_name_(table_ + "_read") {}
+      revision_name_(table_ + "_read"),
+      lock_name_(table_ + "_lock") {}
 
 result<void> revisioned::create_table() {
   const std::string create = "CREATE TABLE " + table_ +
@@ -84,6 +86,14 @@ result<void> revisioned::commit_batch() {
 void revisioned::rollback_batch() {
   batch_ = false;
   (void)c_.run("ROLLBACK");
+}
+
+result<bool> revisioned::lock_current() {
+  auto rev = exec(lock_name_.c_str(), lock_sql_.c_str());
+  if (!rev) return std::move(rev).take_failure();
+  const auto v = revision_of(*rev);
+  if (!v) return no_revision(table_);
+  return batch_ || *v == known_;
 }
 
 result<bool> revisioned::changed_elsewhere() {

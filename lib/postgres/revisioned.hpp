@@ -56,6 +56,11 @@ class revisioned {
     known_ = snapshot_;
     return out;
   }
+  /// Inside write(): locks the revision row until the transaction ends (the component's
+  /// other writers wait) and tells whether the revision is still the one this process last
+  /// saw (read(), changed_elsewhere() or its own writes). False: another process wrote since,
+  /// and checks made on what this process holds in memory may be stale. In a batch: true.
+  result<bool> lock_current();
   /// True when another process moved the revision since the last call, read() or write()
   /// (false within a batch: its transaction sees what it began with and its own writes).
   result<bool> changed_elsewhere();
@@ -72,7 +77,7 @@ class revisioned {
 
   connection c_;
   prepared statements_;
-  std::string table_, bump_sql_, revision_sql_, bump_name_, revision_name_;
+  std::string table_, bump_sql_, revision_sql_, lock_sql_, bump_name_, revision_name_, lock_name_;
   std::int64_t known_ = -1;  ///< this process has seen every change up to this revision
   std::int64_t snapshot_ = -1;
   bool batch_ = false;         ///< a batch's transaction is open

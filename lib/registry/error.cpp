@@ -34,6 +34,7 @@ const char* message(int ev) noexcept {
     case error::hierarchy_conflict: return "thing group hierarchy conflict";
     case error::deprecated: return "thing type is deprecated";
     case error::invalid_query: return "invalid fleet indexing query";
+    case error::store_changed: return "the store was changed by another process";
   }
   return "unknown iotblocks.registry error";
 }

@@ -1,9 +1,11 @@
-// Thing types: the whole set in memory, every change written to SQLite first (one statement,
-// committed before the call returns).
+// Thing types: the whole set in memory, every change written to the store first (committed
+// before the call returns). A store shared by processes is looked at before each write (and
+// by reads at most every sync_interval) and loaded again when another process changed it; a
+// write that meets a change made meanwhile (store_changed) is checked again and retried.
 #include <iotblocks/registry/registry.hpp>
 #include <iotblocks/registry/thing_types.hpp>
 
-#include "core/sqlite.hpp"
+#include "registry/sqlite_type_store.hpp"
 
 #include <map>
 #include <mutex>
@@ -11,76 +13,59 @@
 namespace iotblocks::registry {
 namespace {
 
-constexpr const char* schema = R"sql(
-CREATE TABLE IF NOT EXISTS thing_types(
-  name TEXT PRIMARY KEY,
-  description TEXT NOT NULL,
-  searchable TEXT NOT NULL,
-  deprecated INTEGER NOT NULL,
-  deprecated_ms INTEGER NOT NULL,
-  created_ms INTEGER NOT NULL);
-)sql";
-
 failure fail(error e, std::string message) { return failure{e, std::move(message), {}}; }
 
-// Searchable attribute names in one column, '\n'-separated (not an attribute character).
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out.append(out.empty() ? "" : "\n").append(n);
-  return out;
-}
-
-std::vector<std::string> split(std::string_view text) {
-  std::vector<std::string> out;
-  while (!text.empty()) {
-    const auto end = text.find('\n');
-    out.emplace_back(text.substr(0, end));
-    text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
-  }
-  return out;
-}
+/// Attempts of one write that keeps meeting changes made by other processes.
+constexpr int max_attempts = 8;
 
 }  // namespace
 
 struct thing_types::impl {
-  sqlite::database db;
+  std::unique_ptr<thing_type_store> db;
   const iotblocks::clock& clock;
-  mutable std::mutex mutex;
+  thing_types_options opts;
+  std::mutex mutex;
+  std::chrono::steady_clock::time_point last_sync{};
   std::map<std::string, thing_type, std::less<>> types;
 
-  impl(sqlite::database d, const iotblocks::clock& c) : db(std::move(d)), clock(c) {}
+  impl(std::unique_ptr<thing_type_store> s, const iotblocks::clock& c, const thing_types_options& o)
+      : db(std::move(s)), clock(c), opts(o) {}
 
-  result<void> load() {
-    auto q = db.prepare(
-        "SELECT name, description, searchable, deprecated, deprecated_ms, created_ms "
-        "FROM thing_types");
-    if (!q) return std::move(q).take_failure();
-    for (;;) {
-      auto row = q->step();
-      if (!row) return std::move(row).take_failure();
-      if (!*row) return {};
-      thing_type t{.name = std::string(q->column_text(0)),
-                   .description = std::string(q->column_text(1)),
-                   .searchable_attributes = split(q->column_text(2)),
-                   .deprecated = q->column_int64(3) != 0,
-                   .deprecated_ms = q->column_int64(4),
-                   .created_ms = q->column_int64(5)};
-      types.emplace(t.name, std::move(t));
-    }
+  result<void> reload() {
+    auto all = db->load();
+    if (!all) return std::move(all).take_failure();
+    types.clear();
+    for (auto& t : *all) types.emplace(t.name, std::move(t));
+    last_sync = std::chrono::steady_clock::now();
+    return {};
   }
 
-  // Writes `t` (insert or replace) in one statement.
-  result<void> store(const thing_type& t) {
-    auto st = db.prepare("INSERT OR REPLACE INTO thing_types VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
-    if (!st) return fail(error::storage, st.describe());
-    st->bind(1, t.name)
-        .bind(2, t.description)
-        .bind(3, join(t.searchable_attributes))
-        .bind(4, t.deprecated ? 1 : 0)
-        .bind(5, t.deprecated_ms)
-        .bind(6, t.created_ms);
-    if (auto r = st->run(); !r) return fail(error::storage, r.describe());
-    return {};
+  /// Loads again when another process changed the store (reads look at most every
+  /// sync_interval and are served from memory when the store does not answer).
+  result<void> sync(bool write) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!write && now - last_sync < opts.sync_interval) return {};
+    last_sync = now;
+    auto changed = db->changed_elsewhere();
+    if (!changed) return write ? result<void>{changed.fail()} : result<void>{};
+    if (!*changed) return {};
+    auto r = reload();
+    return write ? r : result<void>{};
+  }
+
+  /// Runs `fn()` after a sync; again on fresh state while the store reports a change made
+  /// meanwhile by another process.
+  template <class F>
+  auto change(F&& fn) -> decltype(fn()) {
+    if (auto s = sync(true); !s) return s.fail();
+    for (int attempt = 1;; ++attempt) {
+      auto r = fn();
+      if (r || r.error() != error::store_changed) return r;
+      if (attempt == max_attempts) {
+        return fail(error::storage, "the thing types kept changing: " + r.describe());
+      }
+      if (auto s = reload(); !s) return s.fail();
+    }
   }
 
   result<thing_type*> find(std::string_view name) {
@@ -92,16 +77,26 @@ struct thing_types::impl {
 
 result<std::unique_ptr<thing_types>> thing_types::open(const std::string& path,
                                                        const iotblocks::clock& clock) {
-  auto db = sqlite::database::open(path);
-  if (!db) return std::move(db).take_failure();
-  if (auto r = db->exec(schema); !r) return std::move(r).take_failure();
-  auto p = std::make_unique<impl>(std::move(*db), clock);
-  if (auto r = p->load(); !r) return std::move(r).take_failure();
+  auto s = detail::sqlite_type_store::open(path);
+  if (!s) return std::move(s).take_failure();
+  return open(std::unique_ptr<thing_type_store>(std::move(*s)), clock);
+}
+
+result<std::unique_ptr<thing_types>> thing_types::open(std::unique_ptr<thing_type_store> store,
+                                                       const iotblocks::clock& clock,
+                                                       const thing_types_options& o) {
+  auto p = std::make_unique<impl>(std::move(store), clock, o);
+  if (auto r = p->reload(); !r) return std::move(r).take_failure();
   return std::unique_ptr<thing_types>(new thing_types(std::move(p)));
 }
 
 thing_types::thing_types(std::unique_ptr<impl> p) : p_(std::move(p)) {}
 thing_types::~thing_types() = default;
+
+result<void> thing_types::refresh() {
+  std::lock_guard lock{p_->mutex};
+  return p_->sync(true);
+}
 
 result<thing_type> thing_types::create(thing_type t) {
   if (!valid_thing_name(t.name)) {
@@ -120,18 +115,23 @@ result<thing_type> thing_types::create(thing_type t) {
     }
   }
   std::lock_guard lock{p_->mutex};
-  if (p_->types.count(t.name))
-    return fail(error::already_exists, "thing type " + t.name + " exists");
-  t.deprecated = false;
-  t.deprecated_ms = 0;
-  t.created_ms = p_->clock.now_ms();
-  if (auto r = p_->store(t); !r) return r.fail();
-  p_->types.emplace(t.name, t);
-  return t;
+  return p_->change([&]() -> result<thing_type> {
+    if (p_->types.count(t.name)) {
+      return fail(error::already_exists, "thing type " + t.name + " exists");
+    }
+    thing_type made = t;
+    made.deprecated = false;
+    made.deprecated_ms = 0;
+    made.created_ms = p_->clock.now_ms();
+    if (auto r = p_->db->insert_type(made); !r) return r.fail();
+    p_->types.emplace(made.name, made);
+    return made;
+  });
 }
 
 result<thing_type> thing_types::describe(std::string_view name) const {
   std::lock_guard lock{p_->mutex};
+  (void)p_->sync(false);
   auto t = p_->find(name);
   if (!t) return t.fail();
   return **t;
@@ -139,6 +139,7 @@ result<thing_type> thing_types::describe(std::string_view name) const {
 
 std::vector<thing_type> thing_types::list(std::string_view name) const {
   std::lock_guard lock{p_->mutex};
+  (void)p_->sync(false);
   std::vector<thing_type> out;
   for (const auto& [n, t] : p_->types) {
     if (name.empty() || n == name) out.push_back(t);
@@ -148,39 +149,41 @@ std::vector<thing_type> thing_types::list(std::string_view name) const {
 
 result<thing_type> thing_types::deprecate(std::string_view name, bool undo) {
   std::lock_guard lock{p_->mutex};
-  auto t = p_->find(name);
-  if (!t) return t.fail();
-  thing_type next = **t;
-  next.deprecated = !undo;
-  if (!undo) next.deprecated_ms = p_->clock.now_ms();
-  if (auto r = p_->store(next); !r) return r.fail();
-  **t = next;
-  return next;
+  return p_->change([&]() -> result<thing_type> {
+    auto t = p_->find(name);
+    if (!t) return t.fail();
+    thing_type next = **t;
+    next.deprecated = !undo;
+    if (!undo) next.deprecated_ms = p_->clock.now_ms();
+    if (auto r = p_->db->update_type(next); !r) return r.fail();
+    **t = next;
+    return next;
+  });
 }
 
 result<void> thing_types::remove(std::string_view name) {
   std::lock_guard lock{p_->mutex};
-  auto t = p_->find(name);
-  if (!t) return t.fail();
-  if (!(*t)->deprecated) {
-    return fail(error::deprecated,
-                "thing type " + std::string(name) + " must be deprecated before it is deleted");
-  }
-  const auto since = p_->clock.now_ms() - (*t)->deprecated_ms;
-  if (since < std::chrono::milliseconds(delete_after).count()) {
-    return fail(error::deprecated,
-                "thing type " + std::string(name) + " was deprecated less than 5 minutes ago");
-  }
-  auto st = p_->db.prepare("DELETE FROM thing_types WHERE name = ?1");
-  if (!st) return fail(error::storage, st.describe());
-  st->bind(1, name);
-  if (auto r = st->run(); !r) return fail(error::storage, r.describe());
-  p_->types.erase(p_->types.find(name));
-  return {};
+  return p_->change([&]() -> result<void> {
+    auto t = p_->find(name);
+    if (!t) return t.fail();
+    if (!(*t)->deprecated) {
+      return fail(error::deprecated,
+                  "thing type " + std::string(name) + " must be deprecated before it is deleted");
+    }
+    const auto since = p_->clock.now_ms() - (*t)->deprecated_ms;
+    if (since < std::chrono::milliseconds(delete_after).count()) {
+      return fail(error::deprecated,
+                  "thing type " + std::string(name) + " was deprecated less than 5 minutes ago");
+    }
+    if (auto r = p_->db->delete_type(name); !r) return r;
+    p_->types.erase(p_->types.find(name));
+    return {};
+  });
 }
 
 result<void> thing_types::assignable(std::string_view name) const {
   std::lock_guard lock{p_->mutex};
+  (void)p_->sync(false);
   auto t = p_->find(name);
   if (!t) return t.fail();
   if ((*t)->deprecated) {

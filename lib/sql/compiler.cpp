@@ -79,9 +79,16 @@ std::optional<std::int32_t> compiler::root_path(const ast& a) {
       return static_cast<std::int32_t>(i);
     }
   }
-  p_.paths.push_back({parent, a.text});
-  if (parent < 0) p_.root_paths.push_back(static_cast<std::uint32_t>(p_.paths.size() - 1));
-  return static_cast<std::int32_t>(p_.paths.size() - 1);
+  const auto id = static_cast<std::int32_t>(p_.paths.size());
+  p_.paths.push_back({parent, a.text, -1, -1});
+  if (parent < 0) {
+    p_.root_paths.push_back(static_cast<std::uint32_t>(id));
+  } else {
+    auto& up = p_.paths[static_cast<std::size_t>(parent)];
+    p_.paths.back().next_sibling = up.first_child;
+    up.first_child = id;
+  }
+  return id;
 }
 
 std::int32_t compiler::compile(const ast& a) {
@@ -251,6 +258,7 @@ std::int32_t compiler::compile_call(const ast& a) {
     node n;
     n.code = op::call;
     n.id = static_cast<std::uint32_t>(b);
+    n.fn = f.fn;
     return add_n(n, kids);
   }
   for (auto ext : external_function_names()) {

@@ -12,8 +12,6 @@
 
 namespace iotblocks::sql::detail {
 
-using builtin_fn = val (*)(eval_state& st, const val* args, std::size_t n);
-
 constexpr std::uint8_t variadic = 255;
 
 struct builtin {

@@ -8,9 +8,13 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <new>
+#include <type_traits>
 
 namespace iotblocks::sql::detail {
 namespace {
+
+static_assert(std::is_trivially_copyable_v<val> && std::is_trivially_destructible_v<val>);
 
 // --- object builder ------------------------------------------------------------
 std::int32_t b_new(eval_state& st) {
@@ -285,12 +289,15 @@ val eval(eval_state& st, std::int32_t idx) {
     case op::star: return st.root;
     case op::call:
     case op::external: {
-      val local[8];
-      val* args = n.count <= 8 ? local : st.alloc<val>(n.count);
+      // Arguments in uninitialised local storage (val is trivially copyable):
+      // zeroing eight values first cost more than most functions themselves.
+      constexpr std::uint32_t local_args = 8;
+      alignas(val) unsigned char local[local_args * sizeof(val)];
+      val* args = n.count <= local_args ? reinterpret_cast<val*>(local) : st.alloc<val>(n.count);
       if (!args) return val::undef();
-      for (std::uint32_t i = 0; i < n.count; ++i) args[i] = kid(i);
+      for (std::uint32_t i = 0; i < n.count; ++i) ::new (static_cast<void*>(args + i)) val(kid(i));
       if (n.code == op::external) return call_external(st, n, args);
-      return builtins()[n.id].fn(st, args, n.count);
+      return n.fn(st, args, n.count);
     }
     case op::cast: return cast_value(st, kid(0), static_cast<cast_type>(n.flags));
     case op::neg: return negate(kid(0));

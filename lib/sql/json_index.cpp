@@ -3,6 +3,7 @@
 #include "sql/eval_state.hpp"
 #include "sql/json_scan.hpp"
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <utility>
@@ -14,6 +15,9 @@ namespace od = simdjson::ondemand;
 
 class indexer {
  public:
+  /// Numbers of at most this many characters are taken as On Demand reads them.
+  static constexpr std::size_t max_trusted_double_chars = 17;
+
   indexer(eval_state& st, const char* padded, std::string_view payload, std::size_t max_depth)
       : st_(st), paths_(st.prog->paths), padded_(padded), payload_(payload), max_depth_(max_depth) {
     st_.path_seen.assign(paths_.size(), 0);
@@ -34,11 +38,14 @@ class indexer {
         if (has_backslash(v.raw_json_token())) {
           std::string_view s;
           if (v.get_string().get(s)) return false;
-        } else {
-          od::raw_json_string raw;
-          if (v.get_raw_json_string().get(raw)) return false;
+          return record(v, node);
         }
-        return record(v, node);
+        od::raw_json_string raw;
+        if (v.get_raw_json_string().get(raw)) return false;
+        if (node < 0) return true;
+        const auto token = trimmed(v.raw_json_token());  // quotes, nothing to unescape
+        if (token.size() < 2 || token.back() != '"') return record(v, node);
+        return set(node, val::string(token.substr(1, token.size() - 2)));
       }
       case od::json_type::number: {
         od::number n;
@@ -46,7 +53,14 @@ class indexer {
         if (node < 0) return true;
         if (n.is_int64()) return set(node, val::integer(n.get_int64()));
         // Other numbers from their text: simdjson 3.0.1's On Demand reads some
-        // doubles of more than 19 digits as 0 (123789012340123456.7890).
+        // doubles of more than 19 digits as 0 (123789012340123456.7890). Shorter
+        // ones it reads correctly rounded, as from_chars does: not parsed twice.
+        // (Zeros and subnormals keep the text path: from_chars reports underflow.)
+        if (n.is_double() && std::isnormal(n.get_double())) {
+          const auto text = trimmed(v.raw_json_token());
+          if (text.size() <= max_trusted_double_chars)
+            return set(node, json::number(n.get_double(), text));
+        }
         return record(v, node);
       }
       case od::json_type::boolean: {
@@ -68,7 +82,8 @@ class indexer {
     if (depth + 2 >= max_depth_) return false;
     od::object o;
     if (v.get_object().get(o)) return false;
-    const bool wanted = node == -1 || (node >= 0 && has_children(node));
+    const bool wanted =
+        node == -1 || (node >= 0 && paths_[static_cast<std::size_t>(node)].first_child >= 0);
     for (auto f : o) {
       od::field field;
       std::string_view key;
@@ -78,10 +93,10 @@ class indexer {
     }
     // The object has been read to its end: wanted members not met are absent.
     if (wanted) {
-      for (std::size_t id = 0; id < paths_.size(); ++id) {
-        if (paths_[id].parent == node && !st_.path_seen[id])
-          set(static_cast<std::int32_t>(id), val::undef());
-      }
+      for_each_child(node, [&](std::uint32_t id) {
+        if (!st_.path_seen[id]) set(static_cast<std::int32_t>(id), val::undef());
+        return true;
+      });
     }
     return true;
   }
@@ -105,31 +120,43 @@ class indexer {
   bool read_key(od::field& field, std::string_view& key) {
     const char* k = field.key().raw();
     const char* end = padded_ + payload_.size();
-    const void* q = k < end ? std::memchr(k, '"', static_cast<std::size_t>(end - k)) : nullptr;
-    if (q) {
-      key = {k, static_cast<std::size_t>(static_cast<const char*>(q) - k)};
-      if (!has_backslash(key)) return true;
+    // Keys are short: one inline pass to the quote or the first backslash.
+    const char* q = k;
+    while (q < end && *q != '"' && *q != '\\') ++q;
+    if (q < end && *q == '"') {
+      key = {k, static_cast<std::size_t>(q - k)};
+      return true;
     }
     return !field.unescaped_key().get(key);
   }
 
-  bool has_children(std::int32_t node) const noexcept {
-    for (const auto& p : paths_) {
-      if (p.parent == node) return true;
+  /// Calls `f(id)` for each path directly under `node` (-1: the root) until it returns false.
+  template <class F>
+  void for_each_child(std::int32_t node, F f) const {
+    if (node < 0) {
+      for (const auto id : st_.prog->root_paths) {
+        if (!f(id)) return;
+      }
+      return;
     }
-    return false;
+    for (auto c = paths_[static_cast<std::size_t>(node)].first_child; c >= 0;
+         c = paths_[static_cast<std::size_t>(c)].next_sibling) {
+      if (!f(static_cast<std::uint32_t>(c))) return;
+    }
   }
 
   /// The path under `node` named `key`, unless an earlier member had that name.
   std::int32_t first_child(std::int32_t node, std::string_view key) {
-    for (std::size_t id = 0; id < paths_.size(); ++id) {
-      if (paths_[id].parent == node && paths_[id].key == key) {
-        if (st_.path_seen[id]) return -2;
+    std::int32_t found = -2;
+    for_each_child(node, [&](std::uint32_t id) {
+      if (paths_[id].key != key) return true;
+      if (!st_.path_seen[id]) {
         st_.path_seen[id] = 1;
-        return static_cast<std::int32_t>(id);
+        found = static_cast<std::int32_t>(id);
       }
-    }
-    return -2;
+      return false;
+    });
+    return found;
   }
 
   /// A token's text in the payload, without the whitespace that follows it.

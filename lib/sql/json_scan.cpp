@@ -137,7 +137,12 @@ val number(std::string_view t) noexcept {
     if (zero || under) return val::integer(0);
     return val::undef();
   }
-  if (ec != std::errc{} || p != e || !std::isfinite(d)) return val::undef();
+  if (ec != std::errc{} || p != e) return val::undef();
+  return number(d, t);
+}
+
+val number(double d, std::string_view t) noexcept {
+  if (!std::isfinite(d)) return val::undef();
   if (d == std::trunc(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0) {
     return val::integer(static_cast<std::int64_t>(d));
   }

@@ -30,6 +30,8 @@ val to_val(std::string_view text, arena& mem) noexcept;
 
 /// Converts JSON number text (Int when whole and within 64 bits, as SQL 2016-03-23).
 val number(std::string_view text) noexcept;
+/// number(text) when `d` is the correctly rounded value of the non-integer number `text`.
+val number(double d, std::string_view text) noexcept;
 
 /// Unescapes the inside of a JSON string (without quotes).
 bool unescape(std::string_view raw, arena& mem, std::string_view& out) noexcept;

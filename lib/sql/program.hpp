@@ -16,6 +16,10 @@
 
 namespace iotblocks::sql::detail {
 
+struct eval_state;
+/// A built-in function: the arguments, evaluated, and their count.
+using builtin_fn = val (*)(eval_state& st, const val* args, std::size_t n);
+
 enum class op : std::uint8_t {
   constant,   ///< node.constant
   root_path,  ///< payload path id
@@ -23,7 +27,7 @@ enum class op : std::uint8_t {
   member,     ///< kids[0].name
   variable,   ///< SET slot id
   star,       ///< the payload (JSON value or binary)
-  call,       ///< built-in id
+  call,       ///< built-in id, bound to `fn` at compile time
   external,   ///< registered function id
   cast,       ///< flags = cast_type
   neg,
@@ -56,13 +60,16 @@ struct node {
   std::uint32_t first = 0;  ///< children: kids[first, first + count)
   std::uint32_t count = 0;
   std::uint32_t id = 0;
-  std::string_view name;  ///< member key
+  std::string_view name;    ///< member key
+  builtin_fn fn = nullptr;  ///< op::call: the function, resolved when compiling
   val constant;
 };
 
 struct path_node {
   std::int32_t parent = -1;  ///< -1: the payload root
   std::string key;
+  std::int32_t first_child = -1;   ///< a path under this one (-1: none)
+  std::int32_t next_sibling = -1;  ///< the next path under the same parent
 };
 
 struct item_spec {

@@ -94,5 +94,24 @@ TEST(SqlEvaluate, NoAllocationForMatchingStarAndProjections) {
   }
 }
 
+// The statement and message of sql_benchmark's BM_Projection5Fields2Functions:
+// nested paths read in the validating pass, two built-in functions, a flat output.
+TEST(SqlEvaluate, NoAllocationForProjectionWithFunctions) {
+  const std::string payload =
+      R"({"device":"greenhouse_lux_probe_1","lux":36250,"sensors":{"temp":21.5,"hum":48},)"
+      R"("location":{"site":"north","row":12},"battery":3.7,"ts":1700000000123})";
+  auto r = compile(
+      "SELECT sensors.temp AS temp, sensors.hum AS hum, location.site AS site, location.row AS "
+      "row, battery, upper(device) AS dev, round(sensors.temp) AS t FROM 't'");
+  ASSERT_TRUE(r.ok()) << r.describe();
+  evaluator ev;
+  const auto m = msg_of(payload);
+  auto out = ev.evaluate(*r, m);
+  ASSERT_TRUE(out.ok() && out->has_value());
+  EXPECT_EQ(**out, R"({"temp":21.5,"hum":48,"site":"north","row":12,"battery":3.7,)"
+                   R"("dev":"GREENHOUSE_LUX_PROBE_1","t":22})");
+  EXPECT_EQ(allocations_of(ev, *r, m), 0u);
+}
+
 }  // namespace
 }  // namespace iotblocks::sql

@@ -133,6 +133,12 @@ struct config {
   /// share: reads go to the database, and a write based on rows another gateway changed
   /// since is done again on fresh reads (docs/postgres.md).
   std::string jobs_store = "sqlite:";
+  /// "stores": {"thing_groups": URL, "thing_types": URL}: thing groups (hierarchy,
+  /// attributes, memberships) and thing types. "sqlite:" (default: thing_groups.db /
+  /// thing_types.db in data_dir), "sqlite:PATH", or a PostgreSQL URL that gateways may
+  /// share: a change made through one is seen by the others within 1 s (docs/postgres.md).
+  std::string thing_groups_store = "sqlite:";
+  std::string thing_types_store = "sqlite:";
   std::size_t threads = 0;  ///< 0 = hardware cores
   std::string admin_token;  ///< bearer token of the admin REST API; empty: admin API disabled
   emqx_auth_config emqx_auth;

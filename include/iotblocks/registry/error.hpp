@@ -47,6 +47,8 @@ enum class error {
   deprecated,  ///< the thing type is deprecated (or, to delete it, not deprecated long enough)
   // fleet indexing
   invalid_query,  ///< a fleet indexing query that does not parse or exceeds a limit
+  // stores shared by processes
+  store_changed,  ///< another process wrote since this one loaded: load again and retry
 };
 
 const std::error_category& error_category() noexcept;

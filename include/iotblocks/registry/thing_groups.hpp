@@ -1,7 +1,8 @@
 // Static thing groups as AWS IoT has them: named groups with a parent (a hierarchy up to 7
 // levels), attributes and a description; things added to and removed from groups. A thing in
-// a child group is in each of its ancestors. Kept in a SQLite file, each change committed
-// before the call returns.
+// a child group is in each of its ancestors. Kept in a thing_group_store (a SQLite file by
+// default, or PostgreSQL shared by many processes), each change committed before the call
+// returns.
 //
 //   auto groups = iotblocks::registry::thing_groups::open("groups.db").value();
 //   groups->create({.name = "building-1"});
@@ -13,11 +14,14 @@
 #include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/registry/error.hpp>
+#include <iotblocks/registry/thing_group_store.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,15 +30,19 @@ IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::registry {
 
-/// One thing group.
-struct thing_group {
-  std::string name{};         ///< [a-zA-Z0-9:_-]{1,128}
-  std::string parent{};       ///< empty for a root group
-  std::string description{};  ///< up to 2028 characters
-  std::map<std::string, std::string> attributes{};
-  std::int64_t version = 0;     ///< 1 on creation (set by the store)
-  std::int64_t created_ms = 0;  ///< set by the store
-  friend bool operator==(const thing_group&, const thing_group&) = default;
+/// What update() changes; what is not given stays.
+struct thing_group_update {
+  std::optional<std::string> description{};
+  /// The new attributes, or with `merge` those to set (an empty value removes the key).
+  std::optional<std::map<std::string, std::string>> attributes{};
+  bool merge = false;
+  std::optional<std::int64_t> expected_version{};  ///< the update fails at another version
+};
+
+struct thing_groups_options {
+  /// How often reads look whether another process changed a shared store (writes always
+  /// look first): the bound on how stale a read can be.
+  std::chrono::milliseconds sync_interval{1000};
 };
 
 /// Distinct objects: safe. Shared objects: safe.
@@ -48,6 +56,9 @@ class thing_groups {
 
   /// Opens (or creates) the file and loads it. Errors: SQLite's, or storage.
   static result<std::unique_ptr<thing_groups>> open(const std::string& path);
+  /// Loads `store`. Errors: the store's.
+  static result<std::unique_ptr<thing_groups>> open(std::unique_ptr<thing_group_store> store,
+                                                    const thing_groups_options& o = {});
   ~thing_groups();
   thing_groups(const thing_groups&) = delete;
   thing_groups& operator=(const thing_groups&) = delete;
@@ -57,9 +68,12 @@ class thing_groups {
   /// description), already_exists (another configuration), storage.
   result<thing_group> create(thing_group g);
   result<thing_group> describe(std::string_view name) const;
+  /// Changes description and attributes; the version moves by one (returned). Errors:
+  /// not_found, version_conflict (expected_version), invalid_name, limit_exceeded, storage.
+  result<thing_group> update(std::string_view name, const thing_group_update& u);
   /// Deletes a group and its memberships. A missing group succeeds (as AWS). Errors: in_use
-  /// (it has child groups), storage.
-  result<void> remove(std::string_view name);
+  /// (it has child groups), version_conflict (`expected_version`), storage.
+  result<void> remove(std::string_view name, std::optional<std::int64_t> expected_version = {});
   /// Group names, sorted: all, or the children of `parent` (`recursive`: every descendant).
   std::vector<std::string> list(std::string_view parent = {}, bool recursive = true) const;
   /// The ancestors of a group, root first.
@@ -80,7 +94,11 @@ class thing_groups {
   /// Forgets a thing (it was deleted). Errors: storage.
   result<void> forget_thing(std::string_view thing);
 
-  /// Starts a batch on this thread: its changes until commit_batch() are one SQLite
+  /// Looks now whether another process changed a shared store, and loads it if so.
+  /// Errors: the store's.
+  result<void> refresh();
+
+  /// Starts a batch on this thread: its changes until commit_batch() are one store
   /// transaction (one durable commit; each change still all or nothing, and in effect in
   /// memory at once). Other threads' changes wait until the batch ends. Errors: storage.
   result<void> begin_batch();

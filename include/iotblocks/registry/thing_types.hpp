@@ -1,7 +1,8 @@
 // Thing types as AWS IoT has them: a name, a description and up to three searchable attribute
 // names, fixed at creation; a type can be deprecated (no new things get it) and deprecated
 // again or undeprecated; it can be deleted five minutes after its deprecation, once no thing
-// has it. Kept in a SQLite file, each change committed before the call returns.
+// has it. Kept in a thing_type_store (a SQLite file by default, or PostgreSQL shared by many
+// processes), each change committed before the call returns.
 //
 //   auto types = iotblocks::registry::thing_types::open("thing_types.db").value();
 //   types->create({.name = "LightBulb", .searchable_attributes = {"wattage"}});
@@ -14,6 +15,7 @@
 #include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/registry/error.hpp>
+#include <iotblocks/registry/thing_type_store.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -27,15 +29,10 @@ IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::registry {
 
-/// One thing type.
-struct thing_type {
-  std::string name{};                                ///< [a-zA-Z0-9:_-]{1,128}
-  std::string description{};                         ///< up to 2028 characters
-  std::vector<std::string> searchable_attributes{};  ///< up to 3 attribute names
-  bool deprecated = false;                           ///< set by deprecate()
-  std::int64_t deprecated_ms = 0;                    ///< when it was last deprecated
-  std::int64_t created_ms = 0;                       ///< set by the store
-  friend bool operator==(const thing_type&, const thing_type&) = default;
+struct thing_types_options {
+  /// How often reads look whether another process changed a shared store (writes always
+  /// look first): the bound on how stale a read can be.
+  std::chrono::milliseconds sync_interval{1000};
 };
 
 /// Distinct objects: safe. Shared objects: safe.
@@ -51,6 +48,11 @@ class thing_types {
   /// delay) comes from `clock`. Errors: SQLite's, or storage.
   static result<std::unique_ptr<thing_types>> open(const std::string& path,
                                                    const clock& clock = default_clock());
+  /// Loads `store`; time comes from `clock`, which must outlive the object. Errors: the
+  /// store's.
+  static result<std::unique_ptr<thing_types>> open(std::unique_ptr<thing_type_store> store,
+                                                   const clock& clock = default_clock(),
+                                                   const thing_types_options& o = {});
   ~thing_types();
   thing_types(const thing_types&) = delete;
   thing_types& operator=(const thing_types&) = delete;
@@ -70,6 +72,9 @@ class thing_types {
   result<void> remove(std::string_view name);
   /// Whether a thing may be given this type now. Errors: not_found, deprecated.
   result<void> assignable(std::string_view name) const;
+  /// Looks now whether another process changed a shared store, and loads it if so.
+  /// Errors: the store's.
+  result<void> refresh();
 
  private:
   struct impl;
