@@ -25,6 +25,7 @@
 #endif
 
 #include "broker_url.hpp"
+#include "service_worker_options.hpp"
 #include "worker_loop.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -44,19 +45,9 @@ namespace {
 
 namespace asio = boost::asio;
 
-struct shadow_worker_args {
-  std::string broker = "mqtt://127.0.0.1:1883";
-  std::string store;
-  std::string group = "iotblocks-shadow";
-  std::string client_id;
-  std::string request_prefix;
-  std::string ca_file, cert_file, key_file;
-  bool insecure = false;
-  unsigned stats_seconds = 0;
-  unsigned reply_qos = 1;
-  unsigned max_in_flight = 256;
+struct shadow_worker_args : service_worker_options {
+  shadow_worker_args() { group = "iotblocks-shadow"; }
   unsigned connections = 4;
-  std::uint32_t session_expiry = 3600;
 };
 
 /// The request topics after "$aws/" (or --request-prefix); the workers' own replies
@@ -223,40 +214,13 @@ void setup(CLI::App& root) {
       "worker",
       "Serve $aws/things/+/shadow/# from an MQTT 5 broker; workers sharing --share-group split "
       "the requests");
-  w->add_option("--broker", a.broker, "mqtt://host[:port], mqtts://host[:port] or host[:port]")
-      ->capture_default_str();
-  w->add_option("--store", a.store, "sqlite:PATH or postgresql://… (libpq URI)")->required();
-  w->add_option("--share-group", a.group, "shared-subscription group ($share/<group>/…)")
-      ->capture_default_str();
-  w->add_option("--request-prefix", a.request_prefix,
-                "the requests arrive on <prefix>things/… instead of $aws/things/… (a bridge's "
-                "remapping, for brokers whose shared subscriptions miss $ topics: mosquitto 2.0)");
-  w->add_option("--client-id", a.client_id,
-                "MQTT client id; a named worker keeps its session (default <group>-shadow-<pid>)");
-  w->add_option("--ca-file", a.ca_file, "CAs that verify the broker (turns TLS on)");
-  w->add_option("--cert", a.cert_file, "client certificate chain for mutual TLS (turns TLS on)");
-  w->add_option("--key", a.key_file, "its private key");
-  w->add_flag("--insecure", a.insecure, "TLS: accept any broker certificate");
-  w->add_option("--reply-qos", a.reply_qos, "QoS of the replies")
-      ->check(CLI::Range(0, 1))
-      ->capture_default_str();
-  w->add_option("--max-in-flight", a.max_in_flight,
-                "most unacknowledged requests held (MQTT 5 Receive Maximum)")
-      ->check(CLI::Range(1, 65535))
-      ->capture_default_str();
+  add_service_worker_options(*w, a, "shadow", "sqlite:PATH or postgresql://… (libpq URI)",
+                             "shared-subscription group ($share/<group>/…)", "QoS of the replies");
   w->add_option("--connections", a.connections, "PostgreSQL connections (half of them commit)")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
-  w->add_option("--session-expiry", a.session_expiry,
-                "seconds the broker keeps a named worker's session (--client-id)")
-      ->capture_default_str();
-  w->add_option("--stats", a.stats_seconds, "print counts every N seconds (0: only at exit)");
   w->callback([] {
-    if (a.group.empty() || a.group.find_first_of("/+#") != std::string::npos)
-      throw error(usage, "--share-group: expected a name without '/', '+' or '#'");
-    if (!a.request_prefix.empty() && (!a.request_prefix.ends_with('/') ||
-                                      a.request_prefix.find_first_of("+#") != std::string::npos))
-      throw error(usage, "--request-prefix: expected topic levels ending in '/', no wildcards");
+    check_service_worker_options(a);
     run_shadow_worker(a);
   });
 }

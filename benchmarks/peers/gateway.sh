@@ -5,7 +5,8 @@
 #  1. throughput/latency: fan-in (100 publishers -> 1 subscriber) and fan-out
 #     (1 publisher -> 100 subscribers), QoS 0 and 1, 128-byte payloads, closed
 #     loop (--inflight); median of RUNS; ratio gateway/mosquitto; broker CPU;
-#  2. RSS of each broker before/after IDLE idle MQTT connections;
+#  2. RSS of each broker before/after IDLE idle MQTT connections (and the rate
+#     at which they were accepted), then IDLE_TLS idle MQTT-over-TLS connections;
 #  3. TLS handshakes/s (openssl s_time, new sessions, TLS 1.3, ECDSA P-256
 #     certificate made here) against the gateway's mqtts listener and a
 #     mosquitto TLS listener.
@@ -17,7 +18,9 @@
 #   WINDOW (publishes outstanding per publisher, default 64), INFLIGHT_IN / INFLIGHT_OUT
 #   (end-to-end window per publisher for fan-in / fan-out, defaults 10 / 50; 0 = open loop),
 #   INFLIGHT_OUT_QOS (broker in-flight QoS 1/2 per subscriber, both brokers, default 256),
-#   IDLE (idle connections, default 10000; 0 skips), TLS_SECONDS (default 5; 0 skips),
+#   IDLE (idle connections, default 10000; 0 skips; 100000 needs `ulimit -n` above it,
+#   spread over source addresses 127.0.0.x), IDLE_TLS (idle TLS connections, default 1000;
+#   0 skips), TLS_SECONDS (default 5; 0 skips),
 #   TABLES ("perf idle tls" by default).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,6 +35,7 @@ inflight_in=${INFLIGHT_IN:-10}
 inflight_out=${INFLIGHT_OUT:-50}
 inflight_qos=${INFLIGHT_OUT_QOS:-256}
 idle=${IDLE:-10000}
+idle_tls=${IDLE_TLS:-1000}
 tls_seconds=${TLS_SECONDS:-5}
 tables=${TABLES:-perf idle tls}
 work=$(mktemp -d)
@@ -147,18 +151,36 @@ fi
 
 if [[ " $tables " == *" idle "* ]] && [ "$idle" -gt 0 ]; then
   echo
-  for b in "mosquitto:$mport:$mpid" "iotblocks:$gport:$gpid"; do
-    IFS=: read -r name port pid <<< "$b"
-    python3 "$here/../bench/idle_clients.py" --port "$port" --pid "$pid" --count "$idle" \
-      --label "$name" >> "$work/idle.jsonl" || true
-  done
-  python3 - "$work/idle.jsonl" <<'PY'
+  files=$(ulimit -n)
+  need=$((idle + idle_tls + 100))  # each broker holds one descriptor per connection
+  if [ "$files" != unlimited ] && [ "$files" -le "$need" ]; then
+    echo "idle: IDLE=$idle IDLE_TLS=$idle_tls need more than $need open files; the limit here is $files" \
+         "(raise the hard limit: ulimit -Hn, or LimitNOFILE)"
+  else
+    # Per broker: the plain connections, then (while they stay open, so that the
+    # memory they take is not reused) the TLS ones on its TLS listener.
+    for b in "mosquitto:$mport:$mtls:$mpid" "iotblocks:$gport:$gtls:$gpid"; do
+      IFS=: read -r name port tport pid <<< "$b"
+      python3 "$here/../bench/idle_clients.py" --port "$port" --pid "$pid" --count "$idle" \
+        --label "$name" --hold-until "$work/release-$name" > "$work/idle-$name.json" & held=$!
+      pids+=("$held")
+      while kill -0 "$held" 2>/dev/null && [ ! -s "$work/idle-$name.json" ]; do sleep 0.2; done
+      cat "$work/idle-$name.json" >> "$work/idle.jsonl"
+      if [ "$idle_tls" -gt 0 ]; then
+        python3 "$here/../bench/idle_clients.py" --port "$tport" --pid "$pid" --count "$idle_tls" \
+          --label "$name-tls" --tls >> "$work/idle.jsonl" || true
+      fi
+      touch "$work/release-$name"; wait "$held" || true
+    done
+    python3 - "$work/idle.jsonl" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    print(f"idle {r['label']:10} {r['connected']:6d} connections: RSS {r['rss_before_kb']} -> "
-          f"{r['rss_after_kb']} KiB, {r['bytes_per_connection']} bytes per connection")
+    print(f"idle {r['label']:14} {r['connected']:6d} connections: RSS {r['rss_before_kb']} -> "
+          f"{r['rss_after_kb']} KiB, {r['bytes_per_connection']} bytes per connection, "
+          f"connected in {r['connect_s']} s ({r['accepts_per_s']}/s)")
 PY
+  fi
 fi
 
 if [[ " $tables " == *" tls "* ]] && [ "$tls_seconds" -gt 0 ]; then

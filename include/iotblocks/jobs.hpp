@@ -5,6 +5,7 @@
 
 #include <iotblocks/jobs/config.hpp>
 #include <iotblocks/jobs/error.hpp>
+#include <iotblocks/jobs/managed_templates.hpp>
 #include <iotblocks/jobs/model.hpp>
 #include <iotblocks/jobs/request.hpp>
 #include <iotblocks/jobs/service.hpp>

@@ -98,7 +98,7 @@ void broker::tick(clock::time_point now) {
       std::lock_guard lock(s->mutex);
       if (s->connection || s->expiry_seconds == 0xFFFFFFFF) continue;
       gone = now - s->offline_since >= std::chrono::seconds(s->expiry_seconds);
-      std::erase_if(s->queue, [&](outgoing& o) {
+      erase_if(s->queue, [&](outgoing& o) {
         if (!impl::expired(o, now)) return false;
         impl_->forget(o);
         impl_->stats.dropped.fetch_add(1, std::memory_order_relaxed);

@@ -4,8 +4,9 @@
 #include <iotblocks/broker/broker.hpp>
 #include <iotblocks/topic/index.hpp>
 
+#include "broker/lazy_queue.hpp"
+
 #include <chrono>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -46,7 +47,7 @@ struct session : std::enable_shared_from_this<session> {
   std::uint32_t client_maximum_packet_size = 0;  ///< 0: no limit
   std::uint16_t next_packet_id = 1;
   std::map<std::uint16_t, outgoing> inflight;  ///< our QoS 1/2 awaiting acknowledgement
-  std::deque<outgoing> queue;                  ///< waiting for a window slot or a connection
+  lazy_queue<outgoing> queue;                  ///< waiting for a window slot or a connection
   std::set<std::uint16_t> incoming_qos2;       ///< PUBREC sent, PUBREL awaited
   std::unordered_map<std::uint16_t, std::string> aliases;  ///< topic aliases from the client
   std::map<std::string, mqtt::subscribe_options> subscriptions;

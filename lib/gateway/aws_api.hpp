@@ -81,6 +81,8 @@ std::span<const operation> data_operations();
 /// AWS IoT Jobs: control-plane operations (part of iot_operations()) and the jobs data
 /// plane, signing name "iot-jobs-data" (aws_api_jobs.cpp).
 std::span<const operation> jobs_operations();
+/// ListManagedJobTemplates, DescribeManagedJobTemplate (aws_api_jobs_managed.cpp).
+std::span<const operation> managed_job_template_operations();
 std::span<const operation> jobs_data_operations();
 /// Static thing groups (aws_api_groups.cpp), part of iot_operations().
 std::span<const operation> group_operations();
@@ -105,6 +107,8 @@ bool is_dynamic_group(call& c, std::string_view group);
 /// The thing is in `group` now: the IN_PROGRESS continuous jobs that target the group or an
 /// ancestor give it an execution (aws_api_groups.cpp).
 void reached_by_group_jobs(call& c, std::string_view thing);
+/// describe- and update-event-configurations (aws_api_events.cpp), part of iot_operations().
+std::span<const operation> event_operations();
 /// Provisioning templates and their versions (aws_api_provisioning.cpp), part of iot_operations().
 std::span<const operation> provisioning_template_operations();
 /// Nothing when a thing may be given `type` (empty: no type), else the AWS error (404 for a

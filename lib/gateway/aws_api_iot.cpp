@@ -521,6 +521,8 @@ std::span<const operation> iot_operations() {
     v.insert(v.end(), dynamic.begin(), dynamic.end());
     const auto templates = provisioning_template_operations();
     v.insert(v.end(), templates.begin(), templates.end());
+    const auto events = event_operations();
+    v.insert(v.end(), events.begin(), events.end());
     return v;
   }();
   return all;

@@ -8,10 +8,12 @@
 #include "jobs/aws_json.hpp"
 
 #include <iotblocks/jobs/config.hpp>
+#include <iotblocks/jobs/managed_templates.hpp>
 
 #include <algorithm>
 #include <charconv>
 #include <unordered_set>
+#include <vector>
 
 namespace iotblocks::gateway::aws {
 namespace {
@@ -87,9 +89,21 @@ std::optional<std::string> name_of_arn(std::string_view arn, std::string_view ki
 }
 
 // CreateJob fields this gateway does not implement: refused, never ignored.
-constexpr std::string_view unsupported_fields[] = {
-    "documentSource",     "presignedUrlConfig", "namespaceId",
-    "documentParameters", "schedulingConfig",   "destinationPackageVersions"};
+constexpr std::string_view unsupported_fields[] = {"documentSource", "presignedUrlConfig",
+                                                   "namespaceId", "destinationPackageVersions"};
+
+/// CreateJob's documentParameters (a map of strings) into `out`.
+std::optional<net::http_reply> document_parameters(const rapidjson::Value& body,
+                                                   jobs::parameter_map& out) {
+  const auto* v = json::find(body, "documentParameters");
+  if (v == nullptr || v->IsNull()) return std::nullopt;
+  if (!v->IsObject()) return invalid("documentParameters: expected a map of strings");
+  for (auto it = v->MemberBegin(); it != v->MemberEnd(); ++it) {
+    if (!it->value.IsString()) return invalid("documentParameters: expected a map of strings");
+    out.emplace(json::view(it->name), json::view(it->value));
+  }
+  return std::nullopt;
+}
 
 /// The refusal of the first unsupported member of `body` among `names`, if any.
 std::optional<net::http_reply> refuse_unsupported(const rapidjson::Value& body,
@@ -140,6 +154,11 @@ std::optional<net::http_reply> job_configs(const rapidjson::Value& body, jobs::j
     auto r = jobs::parse_retry_config(*v);
     if (!r) return invalid(r.fail().message);
     spec.retry_criteria = std::move(*r);
+  }
+  if (auto v = member("schedulingConfig")) {
+    auto r = jobs::parse_scheduling_config(*v);
+    if (!r) return invalid(r.fail().message);
+    spec.scheduling = *r;
   }
   return std::nullopt;
 }
@@ -206,10 +225,13 @@ net::http_reply create_job(call& c) {
   if (spec.targets.empty() && !spec.continuous) {
     return invalid("targets: the thing groups have no things (a SNAPSHOT job needs some)");
   }
+  if (auto b = document_parameters(body, spec.document_parameters)) return *b;
   if (template_arn) {
     auto id = name_of_arn(*template_arn, "jobtemplate");
     if (!id) return invalid("jobTemplateArn: not a job template ARN: " + *template_arn);
-    auto merged = jobs_of(c).from_template(*id, std::move(spec));
+    auto merged = id->find(':') != std::string::npos  // "AWS-Reboot:1.0": a managed template
+                      ? jobs::service::from_managed_template(*id, std::move(spec))
+                      : jobs_of(c).from_template(*id, std::move(spec));
     if (!merged) return jobs_error(merged.fail());
     spec = std::move(*merged);
   }
@@ -253,7 +275,8 @@ net::http_reply list_jobs(call& c) {
   if (bad) return *bad;
   const std::string status = c.r.query_param("status");
   if (!status.empty() && !jobs::parse_job_status(status)) {
-    return invalid("status: expected IN_PROGRESS, CANCELED, DELETION_IN_PROGRESS or COMPLETED");
+    return invalid(
+        "status: expected IN_PROGRESS, CANCELED, DELETION_IN_PROGRESS, COMPLETED or SCHEDULED");
   }
   if (!c.r.query_param("thingGroupId").empty()) return invalid("thingGroupId: use thingGroupName");
   const std::string group = c.r.query_param("thingGroupName");
@@ -654,25 +677,34 @@ net::http_reply data_update(call& c) {
 }  // namespace
 
 std::span<const operation> jobs_operations() {
-  static const operation all[] = {
-      {"GET", "/jobs", list_jobs, "iot:ListJobs"},
-      {"PUT", "/jobs/{}", create_job, "iot:CreateJob", "job"},
-      {"GET", "/jobs/{}", describe_job, "iot:DescribeJob", "job"},
-      {"DELETE", "/jobs/{}", delete_job, "iot:DeleteJob", "job"},
-      {"PUT", "/jobs/{}/cancel", cancel_job, "iot:CancelJob", "job"},
-      {"GET", "/jobs/{}/job-document", get_job_document, "iot:GetJobDocument", "job"},
-      {"GET", "/jobs/{}/things", list_job_executions_for_job, "iot:ListJobExecutionsForJob", "job"},
-      {"GET", "/things/{}/jobs", list_job_executions_for_thing, "iot:ListJobExecutionsForThing",
-       "thing"},
-      {"GET", "/things/{}/jobs/{}", describe_job_execution, "iot:DescribeJobExecution", "thing"},
-      {"PUT", "/things/{}/jobs/{}/cancel", cancel_job_execution, "iot:CancelJobExecution", "thing"},
-      {"DELETE", "/things/{}/jobs/{}/executionNumber/{}", delete_job_execution,
-       "iot:DeleteJobExecution", "thing"},
-      {"GET", "/job-templates", list_job_templates, "iot:ListJobTemplates"},
-      {"PUT", "/job-templates/{}", create_job_template, "iot:CreateJobTemplate", "jobtemplate"},
-      {"GET", "/job-templates/{}", describe_job_template, "iot:DescribeJobTemplate", "jobtemplate"},
-      {"DELETE", "/job-templates/{}", delete_job_template, "iot:DeleteJobTemplate", "jobtemplate"},
-  };
+  static const auto all = [] {
+    std::vector<operation> v = {
+        {"GET", "/jobs", list_jobs, "iot:ListJobs"},
+        {"PUT", "/jobs/{}", create_job, "iot:CreateJob", "job"},
+        {"GET", "/jobs/{}", describe_job, "iot:DescribeJob", "job"},
+        {"DELETE", "/jobs/{}", delete_job, "iot:DeleteJob", "job"},
+        {"PUT", "/jobs/{}/cancel", cancel_job, "iot:CancelJob", "job"},
+        {"GET", "/jobs/{}/job-document", get_job_document, "iot:GetJobDocument", "job"},
+        {"GET", "/jobs/{}/things", list_job_executions_for_job, "iot:ListJobExecutionsForJob",
+         "job"},
+        {"GET", "/things/{}/jobs", list_job_executions_for_thing, "iot:ListJobExecutionsForThing",
+         "thing"},
+        {"GET", "/things/{}/jobs/{}", describe_job_execution, "iot:DescribeJobExecution", "thing"},
+        {"PUT", "/things/{}/jobs/{}/cancel", cancel_job_execution, "iot:CancelJobExecution",
+         "thing"},
+        {"DELETE", "/things/{}/jobs/{}/executionNumber/{}", delete_job_execution,
+         "iot:DeleteJobExecution", "thing"},
+        {"GET", "/job-templates", list_job_templates, "iot:ListJobTemplates"},
+        {"PUT", "/job-templates/{}", create_job_template, "iot:CreateJobTemplate", "jobtemplate"},
+        {"GET", "/job-templates/{}", describe_job_template, "iot:DescribeJobTemplate",
+         "jobtemplate"},
+        {"DELETE", "/job-templates/{}", delete_job_template, "iot:DeleteJobTemplate",
+         "jobtemplate"},
+    };
+    const auto managed = managed_job_template_operations();
+    v.insert(v.end(), managed.begin(), managed.end());
+    return v;
+  }();
   return all;
 }
 

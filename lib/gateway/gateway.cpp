@@ -80,6 +80,26 @@ net::transport transport_of(const std::string& type) {
   return net::transport::tcp;
 }
 
+/// Opens event_configurations.db and publishes the enabled registry events of every committed
+/// change to things, thing groups and thing types, whichever route made it.
+void wire_registry_events(gateway::impl& g, const std::filesystem::path& dir) {
+  auto store = event_config_store::open((dir / "event_configurations.db").string(),
+                                        default_clock().now_ms());
+  if (!store) {
+    // describe/update-event-configurations answer InternalFailureException; nothing is published.
+    g.log.write(log_level::error, "event_configurations_unavailable",
+                {{"error", store.describe()}});
+    return;
+  }
+  g.event_config = std::move(*store);
+  g.events = std::make_unique<registry_events>(
+      *g.event_config, g.mqtt, event_context{g.cfg.aws.account_id, g.cfg.aws.region, 0, {}});
+  auto observer = [events = g.events.get()](const registry::change& c) { events->on_change(c); };
+  if (auto* reg = g.sec->reg()) reg->on_change(observer);
+  g.groups->on_change(observer);
+  g.types->on_change(observer);
+}
+
 }  // namespace
 
 gateway::impl::impl(config c)
@@ -165,6 +185,7 @@ result<void> gateway::start() {
   auto types = detail::open_thing_types(g.cfg.thing_types_store, dir);
   if (!types) return failure{types.error(), "thing types: " + types.describe(), {}};
   g.types = std::move(*types);
+  wire_registry_events(g, dir);
   if (g.cfg.authorize && g.sec->reg() != nullptr) {
     auto templates =
         provisioning::template_store::open((dir / "provisioning_templates.db").string());

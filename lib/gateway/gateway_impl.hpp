@@ -14,9 +14,11 @@
 
 #include "gateway/bridges.hpp"
 #include "gateway/connectivity.hpp"
+#include "gateway/event_config.hpp"
 #include "gateway/jobs_plane.hpp"
 #include "gateway/operator_log.hpp"
 #include "gateway/provisioning_plane.hpp"
+#include "gateway/registry_events.hpp"
 #include "gateway/reserved_topics.hpp"
 #include "gateway/rule_store.hpp"
 
@@ -44,6 +46,10 @@ struct gateway::impl {
   std::unique_ptr<jobs_plane> jobs;                ///< AWS IoT Jobs (jobs_plane.cpp)
   std::unique_ptr<registry::thing_groups> groups;  ///< static thing groups (thing_groups.db)
   std::unique_ptr<registry::thing_types> types;    ///< thing types (thing_types.db)
+  /// Which AWS IoT events are published (event_configurations.db; null when unreadable).
+  std::unique_ptr<event_config_store> event_config;
+  /// Registry events from the registry's, groups' and types' changes (registry_events.hpp).
+  std::unique_ptr<registry_events> events;
   /// Provisioning templates (provisioning_templates.db), with "authorize" and the registry.
   std::unique_ptr<provisioning::template_store> templates;
   /// Fleet provisioning, with the template store (provisioning_plane.cpp).

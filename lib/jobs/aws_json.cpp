@@ -98,8 +98,30 @@ rapidjson::Value write_job(const job& j, const std::vector<execution>& execution
   if (!j.retry_criteria.empty()) {
     o.AddMember("jobExecutionsRetryConfig", write_retry(j.retry_criteria, a), a);
   }
-  if (!j.template_id.empty())
+  if (j.template_id.find(':') != std::string::npos) {
+    // A managed template: its ARN has no account ("arn:aws:iot:<region>::jobtemplate/…").
+    const auto region_end = arn_prefix.substr(0, arn_prefix.size() - 1).rfind(':');
+    const std::string no_account = std::string(arn_prefix.substr(0, region_end + 1)) + ':';
+    put_arn(o, "jobTemplateArn", no_account, "jobtemplate", j.template_id, a);
+  } else if (!j.template_id.empty()) {
     put_arn(o, "jobTemplateArn", arn_prefix, "jobtemplate", j.template_id, a);
+  }
+  if (j.scheduling.enabled()) {
+    rapidjson::Value s(rapidjson::kObjectType);
+    if (j.scheduling.start_time != 0) {
+      put(s, "startTime", format_date_time(j.scheduling.start_time), a);
+    }
+    if (j.scheduling.end_time != 0) put(s, "endTime", format_date_time(j.scheduling.end_time), a);
+    if (j.scheduling.behavior != end_behavior::none) {
+      put(s, "endBehavior", to_string(j.scheduling.behavior), a);
+    }
+    o.AddMember("schedulingConfig", s, a);
+  }
+  if (!j.document_parameters.empty()) {
+    rapidjson::Value m(rapidjson::kObjectType);
+    for (const auto& [k, v] : j.document_parameters) put(m, k, v, a);
+    o.AddMember("documentParameters", m, a);
+  }
   if (!j.reason_code.empty()) put(o, "reasonCode", j.reason_code, a);
   if (!j.comment.empty()) put(o, "comment", j.comment, a);
   o.AddMember("isConcurrent", false, a);

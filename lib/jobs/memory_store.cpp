@@ -252,6 +252,31 @@ std::vector<std::string> memory_store::rolling_out() const {
   return out;
 }
 
+/// A schedule still to run: SCHEDULED, or an endTime not applied yet.
+static bool schedule_pending(const job& j) {
+  return j.status == job_status::scheduled ||
+         (j.status == job_status::in_progress && j.scheduling.end_time != 0 && !j.schedule_ended);
+}
+
+std::vector<std::string> store::scheduled() const {
+  std::vector<std::string> out;
+  for (auto& id : job_ids()) {
+    auto j = find_job(id);
+    if (j && schedule_pending(*j)) out.push_back(std::move(id));
+  }
+  return out;
+}
+
+std::vector<std::string> memory_store::scheduled() const {
+  std::lock_guard lock{p_->mutex};
+  std::vector<std::string> out;
+  for (const auto& [id, j] : p_->jobs) {
+    if (schedule_pending(j)) out.push_back(id);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::optional<job_template> memory_store::find_template(std::string_view id) const {
   std::lock_guard lock{p_->mutex};
   auto it = p_->templates.find(id);

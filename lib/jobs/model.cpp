@@ -11,6 +11,7 @@ std::string_view to_string(job_status s) noexcept {
     case job_status::canceled: return "CANCELED";
     case job_status::completed: return "COMPLETED";
     case job_status::deletion_in_progress: return "DELETION_IN_PROGRESS";
+    case job_status::scheduled: return "SCHEDULED";
   }
   return "IN_PROGRESS";
 }
@@ -38,7 +39,7 @@ std::optional<execution_status> parse_execution_status(std::string_view s) noexc
 
 std::optional<job_status> parse_job_status(std::string_view s) noexcept {
   for (auto v : {job_status::in_progress, job_status::canceled, job_status::completed,
-                 job_status::deletion_in_progress}) {
+                 job_status::deletion_in_progress, job_status::scheduled}) {
     if (to_string(v) == s) return v;
   }
   return std::nullopt;

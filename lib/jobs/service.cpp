@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <limits>
 #include <random>
 #include <thread>
 #include <unordered_set>
@@ -193,11 +194,6 @@ auto retry_changed(F&& attempt) {
 
 }  // namespace
 
-struct service::pending_view {
-  std::vector<std::string> ids;  // sorted, for set comparison
-  std::string next;
-};
-
 service::service(store& s, const clock& c, const jobs::limits& l)
     : store_(s), clock_(c), limits_(l), sequence_(s.last_sequence()) {}
 
@@ -230,6 +226,20 @@ service::pending_view service::view_of(std::string_view thing) const {
 void service::push_changes(const pending_view& before, std::string_view thing, std::int64_t now,
                            std::vector<message>& out) const {
   if (notify_filter_ && !notify_filter_(thing)) return;
+  build_pushes(before, thing, now, out, nullptr);
+}
+
+std::vector<message> service::pushes_since(std::string_view thing, pending_view& last) const {
+  std::vector<message> out;
+  std::lock_guard lock{mutex_};
+  pending_view now_view;
+  build_pushes(last, thing, now(), out, &now_view);
+  last = std::move(now_view);
+  return out;
+}
+
+void service::build_pushes(const pending_view& before, std::string_view thing, std::int64_t now,
+                           std::vector<message>& out, pending_view* after) const {
   const auto list = store_.pending(thing);
   std::vector<std::string> ids;
   ids.reserve(list.size());
@@ -273,6 +283,7 @@ void service::push_changes(const pending_view& before, std::string_view thing, s
     w.EndObject();
     out.push_back({topic_prefix(thing) + "/notify-next", text(b)});
   }
+  if (after != nullptr) *after = {std::move(ids), next};
 }
 
 // `b.jobs` holds the jobs whose counts the caller already adjusted.
@@ -298,8 +309,16 @@ void service::abort_job(batch& b, job& j, const abort_criterion& c, std::int64_t
   j.comment = "abortConfig: " + std::string(to_string(c.type)) + " executions reached " +
               json::write(rapidjson::Value(c.threshold_percentage)) + "% of at least " +
               std::to_string(c.min_executed_things) + " executed things";
+  cancel_open(b, j, false, now, things);
+}
+
+void service::cancel_open(batch& b, job& j, bool force, std::int64_t now,
+                          std::vector<std::string>& things) const {
   auto cancel = [&](execution& e) {
-    if (e.status != execution_status::queued) return false;
+    if (e.status != execution_status::queued &&
+        !(force && e.status == execution_status::in_progress)) {
+      return false;
+    }
     (void)apply_service(e, execution_status::canceled, now);
     close_one(j, execution_status::canceled);
     add_thing(things, e.thing);
@@ -350,6 +369,53 @@ void service::release_rollouts(batch& b, std::int64_t now, std::vector<std::stri
   }
 }
 
+void service::run_schedules(batch& b, std::int64_t now, std::vector<std::string>& things) {
+  for (const auto& id : store_.scheduled()) {
+    // Only a job whose start or end is due joins the batch (else every tick would write).
+    const auto peek = store_.find_job(id);
+    if (!peek) continue;
+    const auto& s = peek->scheduling;
+    const bool start_due = peek->status == job_status::scheduled && now >= s.start_time;
+    const bool end_due = s.end_time != 0 && !peek->schedule_ended && now >= s.end_time;
+    if (!start_due && !end_due) continue;
+    job* j = job_in(b, store_, id);
+    if (j == nullptr) continue;
+    if (j->status == job_status::scheduled && now >= j->scheduling.start_time) {
+      j->status = job_status::in_progress;
+      std::size_t n = std::numeric_limits<std::int32_t>::max();  // every thing, without a rollout
+      if (j->rollout.enabled()) {
+        j->progress = start_rollout(j->rollout, j->progress.targets, now);
+        n = release(j->progress, j->rollout, 0, now);
+      }
+      std::unordered_set<std::string> seen;  // a thing a continuous job's add_target repeated
+      for (auto& thing : store_.rollout_targets(id, 0, n)) {
+        if (!seen.insert(thing).second) continue;
+        b.executions.push_back(
+            queue(id, thing, next_sequence(), now, j->in_progress_timeout_minutes));
+        ++j->open_executions;
+        add_thing(things, thing);
+      }
+      j->last_updated_at = now;
+    }
+    if (j->status != job_status::in_progress || j->scheduling.end_time == 0 || j->schedule_ended ||
+        now < j->scheduling.end_time) {
+      continue;
+    }
+    j->schedule_ended = true;
+    j->last_updated_at = now;
+    const auto behavior = j->scheduling.behavior;
+    if (behavior == end_behavior::cancel || behavior == end_behavior::force_cancel) {
+      const bool force = behavior == end_behavior::force_cancel;
+      cancel_open(b, *j, force, now, things);
+      j->status = job_status::canceled;
+      j->force_canceled = force;
+      j->completed_at = now;
+    } else if (j->rollout.enabled()) {  // STOP_ROLLOUT: the things not reached get none
+      j->progress.targets = j->progress.released;
+    }
+  }
+}
+
 result<std::vector<message>> service::commit_and_push(batch& b,
                                                       const std::vector<std::string>& things,
                                                       std::int64_t now,
@@ -392,6 +458,12 @@ result<std::vector<message>> service::create_job(const job_spec& spec) {
     if (spec.description.size() > max_description) {
       return failure{error::invalid_request, "description exceeds 2028 characters", {}};
     }
+    if (!spec.document_parameters.empty() && spec.template_id.find(':') == std::string::npos) {
+      return failure{error::invalid_request,
+                     "documentParameters can only be used when creating jobs from AWS managed "
+                     "templates",
+                     {}};
+    }
     if (spec.targets.empty() && !spec.continuous) {
       return failure{error::invalid_request, "targets is empty", {}};
     }
@@ -417,6 +489,11 @@ result<std::vector<message>> service::create_job(const job_spec& spec) {
         return failure{error::invalid_request, bad, {}};
       }
     }
+    if (spec.scheduling.enabled()) {
+      if (auto bad = check_scheduling(spec.scheduling, t); !bad.empty()) {
+        return failure{error::invalid_request, bad, {}};
+      }
+    }
     if (store_.find_job(spec.id)) return failure{error::resource_already_exists, {}, {}};
     std::vector<std::string> things;
     things.reserve(spec.targets.size());
@@ -439,8 +516,20 @@ result<std::vector<message>> service::create_job(const job_spec& spec) {
     j.created_at = t;
     j.last_updated_at = t;
     j.template_id = spec.template_id;
+    j.document_parameters = spec.document_parameters;
     j.abort_criteria = spec.abort_criteria;
     j.retry_criteria = spec.retry_criteria;
+    j.scheduling = spec.scheduling;
+    if (spec.scheduling.start_time != 0) {  // its things wait until tick() starts it
+      j.status = job_status::scheduled;
+      if (spec.rollout.enabled()) {
+        j.rollout = spec.rollout;
+        j.progress = start_rollout(spec.rollout, things.size(), t);
+      }
+      b.jobs.push_back(std::move(j));
+      b.rollouts.emplace_back(spec.id, std::move(things));
+      return commit_and_push(b, {}, t, lock);
+    }
     std::size_t now_queued = things.size();
     if (spec.rollout.enabled()) {
       j.rollout = spec.rollout;
@@ -599,12 +688,14 @@ result<std::vector<message>> service::add_target(std::string_view job_id, std::s
     }
     auto j = store_.find_job(job_id);
     if (!j) return failure{error::resource_not_found, "no job with this id", {}};
-    if (!j->continuous || j->status != job_status::in_progress) {
+    if (!j->continuous ||
+        (j->status != job_status::in_progress && j->status != job_status::scheduled)) {
       return failure{error::conflict, "the job is not an IN_PROGRESS continuous job", {}};
     }
     if (store_.find_execution(thing, job_id)) return std::vector<message>{};
     batch b;
-    if (j->rollout.enabled()) {  // joins the rollout: released at its rate by tick()
+    if (j->rollout.enabled() ||
+        j->status == job_status::scheduled) {  // joins the rollout: released at its rate by tick()
       b.rollouts.emplace_back(j->id, std::vector<std::string>{std::string(thing)});
       ++j->progress.targets;
       j->last_updated_at = t;
@@ -651,6 +742,7 @@ result<std::vector<message>> service::tick(time_point now_tp) {
       job* j = job_in(b, store_, e.job_id);
       b.executions.push_back(j != nullptr ? after_end(e, *j, t) : std::move(e));
     }
+    run_schedules(b, t, things);
     release_rollouts(b, t, things);
     if (b.empty()) return std::vector<message>{};
     finish_jobs(b, t, things);

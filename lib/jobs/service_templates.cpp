@@ -1,5 +1,6 @@
 // The jobs service's job templates: CreateJobTemplate, DeleteJobTemplate, and CreateJob's
 // jobTemplateArn (from_template).
+#include <iotblocks/jobs/managed_templates.hpp>
 #include <iotblocks/jobs/service.hpp>
 
 #include "core/json.hpp"
@@ -74,6 +75,29 @@ result<job_spec> service::from_template(std::string_view id, job_spec spec) cons
   if (spec.abort_criteria.empty()) spec.abort_criteria = t->abort_criteria;
   if (spec.retry_criteria.empty()) spec.retry_criteria = t->retry_criteria;
   spec.template_id = t->id;
+  return spec;
+}
+
+result<job_spec> service::from_managed_template(std::string_view name_version, job_spec spec) {
+  const auto colon = name_version.find(':');
+  const auto name = name_version.substr(0, colon);
+  const auto version =
+      colon == std::string_view::npos ? std::string_view{} : name_version.substr(colon + 1);
+  const auto* t = find_managed_template(name, version);
+  if (!t) {
+    return failure{
+        error::resource_not_found, "no managed job template " + std::string(name_version), {}};
+  }
+  if (!spec.document.empty()) {
+    return failure{error::invalid_request,
+                   "a job from a managed template takes its document from the template",
+                   {}};
+  }
+  auto doc = document_from_template(*t, spec.document_parameters);
+  if (!doc) return doc.fail();
+  spec.document = std::move(*doc);
+  if (spec.description.empty()) spec.description = t->description;
+  spec.template_id = std::string(t->name) + ':' + std::string(t->version);
   return spec;
 }
 

@@ -389,6 +389,7 @@ std::vector<std::string> sqlite_store::rollout_targets(std::string_view job_id, 
   return p_->copy.rollout_targets(job_id, from, count);
 }
 std::vector<std::string> sqlite_store::rolling_out() const { return p_->copy.rolling_out(); }
+std::vector<std::string> sqlite_store::scheduled() const { return p_->copy.scheduled(); }
 std::optional<job_template> sqlite_store::find_template(std::string_view id) const {
   return p_->copy.find_template(id);
 }

@@ -48,6 +48,21 @@ std::string config_json(const job& j) {
   if (!j.reason_code.empty()) d.AddMember("reasonCode", json::string_value(j.reason_code, a), a);
   if (!j.comment.empty()) d.AddMember("comment", json::string_value(j.comment, a), a);
   if (!j.template_id.empty()) d.AddMember("template", json::string_value(j.template_id, a), a);
+  if (j.scheduling.enabled()) {
+    rapidjson::Value o(rapidjson::kObjectType);
+    o.AddMember("startTime", j.scheduling.start_time, a);
+    o.AddMember("endTime", j.scheduling.end_time, a);
+    o.AddMember("endBehavior", json::string_value(to_string(j.scheduling.behavior), a), a);
+    o.AddMember("ended", j.schedule_ended, a);
+    d.AddMember("scheduling", o, a);
+  }
+  if (!j.document_parameters.empty()) {
+    rapidjson::Value o(rapidjson::kObjectType);
+    for (const auto& [k, v] : j.document_parameters) {
+      o.AddMember(json::string_value(k, a), json::string_value(v, a), a);
+    }
+    d.AddMember("documentParameters", o, a);
+  }
   return json::write(d);
 }
 
@@ -93,6 +108,28 @@ std::string read_config(std::string_view text, job& j) {
   if (auto v = json::get_string(*d, "reasonCode")) j.reason_code = std::string(*v);
   if (auto v = json::get_string(*d, "comment")) j.comment = std::string(*v);
   if (auto v = json::get_string(*d, "template")) j.template_id = std::string(*v);
+  if (const auto* v = json::find(*d, "scheduling")) {
+    auto start = v->IsObject() ? json::get_int64(*v, "startTime") : std::nullopt;
+    auto end = v->IsObject() ? json::get_int64(*v, "endTime") : std::nullopt;
+    auto behavior = v->IsObject() ? json::get_string(*v, "endBehavior") : std::nullopt;
+    auto ended = v->IsObject() ? json::get_bool(*v, "ended") : std::nullopt;
+    if (!start || !end || !behavior || !ended) return "config: bad scheduling";
+    j.scheduling.start_time = *start;
+    j.scheduling.end_time = *end;
+    if (!behavior->empty()) {
+      auto b = parse_end_behavior(*behavior);
+      if (!b) return "config: bad scheduling endBehavior";
+      j.scheduling.behavior = *b;
+    }
+    j.schedule_ended = *ended;
+  }
+  if (const auto* v = json::find(*d, "documentParameters")) {
+    if (!v->IsObject()) return "config: bad documentParameters";
+    for (auto it = v->MemberBegin(); it != v->MemberEnd(); ++it) {
+      if (!it->value.IsString()) return "config: bad documentParameters";
+      j.document_parameters.emplace(json::view(it->name), json::view(it->value));
+    }
+  }
   return {};
 }
 

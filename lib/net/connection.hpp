@@ -72,6 +72,12 @@ class write_batch {
     if (small_.capacity() > keep_bytes) byte_buffer{}.swap(small_);
     if (pieces_.capacity() > keep_pieces) std::vector<piece>{}.swap(pieces_);
   }
+  /// Empties the batch and frees all its memory (an idle connection holds none).
+  void release() noexcept {
+    byte_buffer{}.swap(small_);
+    std::vector<piece>{}.swap(pieces_);
+    bytes_ = 0;
+  }
   void swap(write_batch& o) noexcept {
     small_.swap(o.small_);
     pieces_.swap(o.pieces_);
@@ -94,16 +100,17 @@ class write_batch {
 template <class Stream>
 class connection_impl final : public connection,
                               public tls_peer_sink,
+                              private deadline_heap::entry,
                               public std::enable_shared_from_this<connection_impl<Stream>> {
  public:
   template <class... Args>
-  connection_impl(server::impl& srv, const listener& l, std::uint64_t id, tcp::socket socket,
-                  Args&&... args)
+  connection_impl(server::impl& srv, thread_deadlines& deadlines, const listener& l,
+                  std::uint64_t id, tcp::socket socket, Args&&... args)
       : srv_(srv),
+        deadlines_(deadlines),
         listener_(l),
         id_(id),
         stream_(std::move(socket), std::forward<Args>(args)...),
-        timer_(stream_.get_executor()),
         decoder_(mqtt::role::server) {
     apply_limits(decoder_, srv.options.decoder);
     boost::system::error_code ec;
@@ -113,7 +120,6 @@ class connection_impl final : public connection,
       peer_.port = ep.port();
     }
     peer_.kind = l.options.kind;
-    deadline_ = std::chrono::steady_clock::now() + srv.options.connect_timeout;
   }
 
   std::uint64_t id() const noexcept override { return id_; }
@@ -141,10 +147,13 @@ class connection_impl final : public connection,
   }
   void set_idle_timeout(std::chrono::milliseconds t) override {
     post([self = this->shared_from_this(), t] {
-      if (self->closing_) return;  // a closing connection keeps its close deadline
+      if (self->closing_ || self->closed_) return;  // a closing one keeps its close deadline
       self->idle_ = t;
-      self->deadline_ = t.count() > 0 ? std::chrono::steady_clock::now() + t
-                                      : std::chrono::steady_clock::time_point::max();
+      if (t.count() > 0) {
+        self->deadlines_.arm(*self, std::chrono::steady_clock::now() + t);
+      } else {
+        self->deadlines_.cancel(*self);
+      }
     });
   }
   void post(std::function<void()> fn) override {
@@ -153,11 +162,16 @@ class connection_impl final : public connection,
 
   // Starts the handshakes and the read loop on the connection's thread.
   void start() {
-    // Coroutines start lazily: each takes a reference as a parameter, which its
-    // frame holds from creation on, so the connection outlives them.
-    auto self = this->shared_from_this();
-    asio::co_spawn(stream_.get_executor(), watchdog(self), asio::detached);
-    asio::co_spawn(stream_.get_executor(), run(self), asio::detached);
+    if constexpr (std::is_same_v<Stream, tcp::socket>) {
+      // Plain TCP has no handshake: completion handlers instead of a coroutine,
+      // so an idle connection holds one pending wait (a shared_ptr), not
+      // coroutine frames (about 1.5 KB with GCC 12).
+      asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->open_plain(); });
+    } else {
+      // The coroutine starts lazily: it takes a reference as a parameter, which its
+      // frame holds from creation on, so the connection outlives it.
+      asio::co_spawn(stream_.get_executor(), run(this->shared_from_this()), asio::detached);
+    }
   }
 
   bool check_tls_peer(peer_info& from_tls) override {
@@ -173,6 +187,8 @@ class connection_impl final : public connection,
 
  private:
   asio::awaitable<void> run(std::shared_ptr<connection_impl> self) {
+    // Handshakes and CONNECT must finish in time; the handler then sets the keep-alive.
+    deadlines_.arm(*this, std::chrono::steady_clock::now() + srv_.options.connect_timeout);
     if (!co_await handshake()) {
       srv_.stats.handshake_failures.fetch_add(1, std::memory_order_relaxed);
       shutdown_now();
@@ -181,59 +197,80 @@ class connection_impl final : public connection,
     opened_ = true;
     srv_.register_connection(self);
     srv_.callbacks->on_open(self);
+    // (Named, not an argument of the call: GCC 12 miscompiles a co_await there.)
     const auto why = co_await read_loop();
+    end_reading(why);
+  }
+
+  // The read side ended (peer closed, error, protocol error, our close).
+  void end_reading(std::error_code why) {
     reading_ = false;
     // The peer ended first: a close still writing finishes its write (no linger then).
     if (!closing_ || lingering_) shutdown_now();
     finish(why);
   }
 
-  // Reads and dispatches until the peer closes, an error, or a protocol error.
-  asio::awaitable<std::error_code> read_loop() {
-    if constexpr (std::is_same_v<Stream, tcp::socket>) {
-      // Non-blocking reads into the thread's buffer; an idle connection only
-      // waits for readability and holds no buffer of its own.
-      boost::system::error_code ec;
-      stream_.non_blocking(true, ec);
-      if (ec) co_return ec;
-      auto& buffer = thread_buffer(srv_.options.read_buffer_size);
-      while (!closed_) {
-        const std::size_t n = stream_.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
-        if (ec == asio::error::would_block || ec == asio::error::try_again) {
-          auto [wec] = co_await stream_.async_wait(tcp::socket::wait_read, use_tuple);
-          if (wec) co_return wec;
-          continue;
-        }
-        if (ec) co_return ec;
-        if (!consume(bytes_view{buffer.data(), n})) break;
-        if (n == buffer.size()) {
-          co_await asio::post(stream_.get_executor(), asio::use_awaitable);  // fairness
-        } else {
-          // A short read drained the socket: wait for the next bytes. (Same thread as
-          // the reactor, so bytes arriving since the read still signal the wait.)
-          auto [wec] = co_await stream_.async_wait(tcp::socket::wait_read, use_tuple);
-          if (wec) co_return wec;
-        }
+  // Plain TCP, on the connection's thread: what run() does for the other transports.
+  void open_plain() {
+    deadlines_.arm(*this, std::chrono::steady_clock::now() + srv_.options.connect_timeout);
+    opened_ = true;
+    auto self = this->shared_from_this();
+    srv_.register_connection(self);
+    srv_.callbacks->on_open(self);
+    boost::system::error_code ec;
+    stream_.non_blocking(true, ec);
+    if (ec) return end_reading(ec);
+    read_plain();
+  }
+
+  // Non-blocking reads into the thread's buffer until the socket is drained;
+  // an idle connection only waits for readability and holds no buffer of its own.
+  void read_plain() {
+    auto& buffer = thread_buffer(srv_.options.read_buffer_size);
+    boost::system::error_code ec;
+    while (!closed_) {
+      const std::size_t n = stream_.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) return wait_plain();
+      if (ec) return end_reading(ec);
+      if (!consume(bytes_view{buffer.data(), n})) break;
+      if (n == buffer.size()) {  // more may be waiting: let the thread's other work run first
+        return asio::post(stream_.get_executor(),
+                          [self = this->shared_from_this()] { self->read_plain(); });
       }
-      co_return std::error_code{};
-    } else {
-      // TLS and WebSocket streams keep their own buffers anyway: one per
-      // connection, small at first, grown while reads fill it, shrunk back.
-      const std::size_t small = std::min<std::size_t>(2048, srv_.options.read_buffer_size);
-      std::vector<std::byte> buffer(small);
-      while (!closed_) {
-        auto [ec, n] =
-            co_await stream_.async_read_some(asio::buffer(buffer.data(), buffer.size()), use_tuple);
-        if (ec) co_return ec;
-        if (!consume(bytes_view{buffer.data(), n})) break;
-        if (n == buffer.size() && buffer.size() < srv_.options.read_buffer_size) {
-          buffer.resize(std::min(buffer.size() * 2, srv_.options.read_buffer_size));
-        } else if (n < small / 2 && buffer.size() > small) {
-          std::vector<std::byte>(small).swap(buffer);
-        }
-      }
-      co_return std::error_code{};
+      // A short read drained the socket: wait for the next bytes. (Same thread as
+      // the reactor, so bytes arriving since the read still signal the wait.)
+      return wait_plain();
     }
+    end_reading({});
+  }
+
+  void wait_plain() {
+    stream_.async_wait(tcp::socket::wait_read,
+                       [self = this->shared_from_this()](const boost::system::error_code& ec) {
+                         if (ec) return self->end_reading(ec);
+                         self->read_plain();
+                       });
+  }
+
+  // Reads and dispatches until the peer closes, an error, or a protocol error
+  // (TLS and WebSocket; plain TCP uses read_plain()).
+  asio::awaitable<std::error_code> read_loop() {
+    // TLS and WebSocket streams keep their own buffers anyway: one per
+    // connection, small at first, grown while reads fill it, shrunk back.
+    const std::size_t small = std::min<std::size_t>(2048, srv_.options.read_buffer_size);
+    std::vector<std::byte> buffer(small);
+    while (!closed_) {
+      auto [ec, n] =
+          co_await stream_.async_read_some(asio::buffer(buffer.data(), buffer.size()), use_tuple);
+      if (ec) co_return ec;
+      if (!consume(bytes_view{buffer.data(), n})) break;
+      if (n == buffer.size() && buffer.size() < srv_.options.read_buffer_size) {
+        buffer.resize(std::min(buffer.size() * 2, srv_.options.read_buffer_size));
+      } else if (n < small / 2 && buffer.size() > small) {
+        std::vector<std::byte>(small).swap(buffer);
+      }
+    }
+    co_return std::error_code{};
   }
 
   static std::vector<std::byte>& thread_buffer(std::size_t size) {
@@ -253,7 +290,7 @@ class connection_impl final : public connection,
       if (discarded_ > srv_.options.close_linger_bytes) shutdown_now();
       return !closed_;
     }
-    if (idle_.count() > 0) deadline_ = std::chrono::steady_clock::now() + idle_;
+    if (idle_.count() > 0) deadlines_.arm(*this, std::chrono::steady_clock::now() + idle_);
     if (!feed(in)) {
       begin_close();  // after a protocol error: flush the DISCONNECT, then close
       return !closed_;
@@ -455,18 +492,29 @@ class connection_impl final : public connection,
 
   // On the connection's thread: writes the pending batch, or ends the write phase.
   void flush() {
+    bool quiet = false;
     {
       std::lock_guard lock(write_mutex_);
       if (pending_.empty() || closed_) {
         write_active_ = false;
         writing_bytes_ = 0;
-        pending_.clear();
+        // The write phase is over. After a quiet spell the buffers go back, so an idle
+        // connection holds none; one writing steadily keeps them rather than allocating
+        // them again for its next phase (they go back at the first phase after a pause).
+        const auto now = std::chrono::steady_clock::now();
+        quiet = now - last_phase_end_ > keep_buffers_between_phases;
+        last_phase_end_ = now;
+        if (quiet) pending_.release();
       } else {
         writing_.swap(pending_);
         writing_bytes_ = writing_.bytes();
       }
     }
     if (writing_.empty()) {
+      if (quiet) {
+        writing_.release();
+        std::vector<asio::const_buffer>{}.swap(iov_);
+      }
       if (closing_) linger();
       return;
     }
@@ -503,8 +551,7 @@ class connection_impl final : public connection,
       idle_ = std::chrono::milliseconds(0);
       if (const auto linger = srv_.options.close_linger; linger.count() > 0) {
         // The whole close (last writes, then the linger) is bounded.
-        deadline_ = std::min(deadline_, std::chrono::steady_clock::now() + linger);
-        timer_.cancel();  // the watchdog re-arms with the new deadline
+        deadlines_.arm(*this, std::min(due(), std::chrono::steady_clock::now() + linger));
       }
     }
     bool active = false;
@@ -539,7 +586,7 @@ class connection_impl final : public connection,
     auto& sock = beast::get_lowest_layer(stream_);
     sock.shutdown(tcp::socket::shutdown_both, ignored);
     sock.close(ignored);
-    timer_.cancel();
+    deadlines_.cancel(*this);
     std::lock_guard lock(write_mutex_);
     write_closed_ = true;
     pending_.clear();
@@ -552,25 +599,15 @@ class connection_impl final : public connection,
     srv_.callbacks->on_close(this->shared_from_this(), why);
   }
 
-  // Closes connections that stay silent past their deadline (handshake and
-  // CONNECT before the handler sets a keep-alive, then 1.5 x keep-alive).
-  asio::awaitable<void> watchdog(std::shared_ptr<connection_impl> /*keep alive*/) {
-    while (!closed_) {
-      timer_.expires_at(deadline_);
-      (void)co_await timer_.async_wait(use_tuple);  // cancelled or expired: both re-check
-      if (closed_) break;
-      if (std::chrono::steady_clock::now() >= deadline_) {
-        shutdown_now();
-        break;
-      }
-    }
-  }
+  // Silent past the deadline (handshake and CONNECT before the handler sets a
+  // keep-alive, then 1.5 x keep-alive, or the end of a close's linger).
+  void expired() override { shutdown_now(); }
 
   server::impl& srv_;
+  thread_deadlines& deadlines_;
   const listener& listener_;
   std::uint64_t id_;
   Stream stream_;
-  asio::steady_timer timer_;
   mqtt::decoder decoder_;
   peer_info peer_;
   std::mutex write_mutex_;  // guards pending_, writing_bytes_, write_active_, write_closed_
@@ -578,10 +615,11 @@ class connection_impl final : public connection,
   write_batch writing_;     // being written (connection's thread only)
   std::vector<asio::const_buffer> iov_;
   std::size_t writing_bytes_ = 0;
+  static constexpr std::chrono::seconds keep_buffers_between_phases{1};
+  std::chrono::steady_clock::time_point last_phase_end_{};  // guarded by write_mutex_
   bool write_active_ = false;  // a flush is posted or a write is in progress
   bool write_closed_ = false;
   std::chrono::milliseconds idle_{0};
-  std::chrono::steady_clock::time_point deadline_;
   bool closing_ = false;    // close begun: last writes, then linger
   bool lingering_ = false;  // our side shut down, discarding input
   bool reading_ = true;     // the read loop runs

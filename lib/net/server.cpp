@@ -28,6 +28,7 @@ server::impl::impl(server_options o) : options(std::move(o)) {
   if (options.threads == 0) options.threads = std::max(1u, std::thread::hardware_concurrency());
   for (std::size_t i = 0; i < options.threads; ++i) {
     contexts.push_back(std::make_unique<asio::io_context>(1));
+    deadlines.push_back(std::make_unique<thread_deadlines>(*contexts.back()));
     guards.emplace_back(contexts.back()->get_executor());
   }
   tokens = options.max_accepts_per_second;
@@ -69,7 +70,8 @@ bool admit(server::impl& s) {
 
 asio::awaitable<void> accept_loop(server::impl& s, listener& l) {
   for (;;) {
-    auto& ctx = *s.contexts[s.next_context.fetch_add(1) % s.contexts.size()];
+    const auto index = s.next_context.fetch_add(1) % s.contexts.size();
+    auto& ctx = *s.contexts[index];
     auto [ec, socket] = co_await l.acceptor.async_accept(ctx, use_tuple);
     if (ec == asio::error::operation_aborted || !l.acceptor.is_open()) co_return;
     if (ec) continue;  // e.g. EMFILE: keep serving the others
@@ -82,16 +84,24 @@ asio::awaitable<void> accept_loop(server::impl& s, listener& l) {
     const auto id = s.next_id.fetch_add(1);
     switch (l.options.kind) {
       case transport::tcp:
-        std::make_shared<connection_impl<tcp::socket>>(s, l, id, std::move(socket))->start();
+        std::make_shared<connection_impl<tcp::socket>>(s, *s.deadlines[index], l, id,
+                                                       std::move(socket))
+            ->start();
         break;
       case transport::tls:
-        std::make_shared<connection_impl<tls_stream>>(s, l, id, std::move(socket), *l.ssl)->start();
+        std::make_shared<connection_impl<tls_stream>>(s, *s.deadlines[index], l, id,
+                                                      std::move(socket), *l.ssl)
+            ->start();
         break;
       case transport::ws:
-        std::make_shared<connection_impl<ws_stream>>(s, l, id, std::move(socket))->start();
+        std::make_shared<connection_impl<ws_stream>>(s, *s.deadlines[index], l, id,
+                                                     std::move(socket))
+            ->start();
         break;
       case transport::wss:
-        std::make_shared<connection_impl<wss_stream>>(s, l, id, std::move(socket), *l.ssl)->start();
+        std::make_shared<connection_impl<wss_stream>>(s, *s.deadlines[index], l, id,
+                                                      std::move(socket), *l.ssl)
+            ->start();
         break;
     }
   }

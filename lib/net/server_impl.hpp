@@ -3,6 +3,8 @@
 
 #include <iotblocks/net/server.hpp>
 
+#include "net/deadline_heap.hpp"
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -36,6 +38,37 @@ inline void apply_limits(mqtt::decoder& d, const mqtt::decoder_limits& l) {
       .validate_payload_utf8(l.validate_payload_utf8);
 }
 
+/// One io thread's connection deadlines (handshake, keep-alive, close linger)
+/// and the one timer that serves them all. Its thread only.
+class thread_deadlines {
+ public:
+  explicit thread_deadlines(boost::asio::io_context& ctx) : timer_(ctx) {}
+  /// Arms or moves `e`'s deadline (deadline_heap::arm) and the timer if it is earlier.
+  void arm(deadline_heap::entry& e, deadline_heap::time_point due) {
+    heap_.arm(e, due);
+    schedule();
+  }
+  void cancel(deadline_heap::entry& e) noexcept { heap_.cancel(e); }
+
+ private:
+  void schedule() {
+    const auto next = heap_.next();
+    if (next >= timer_at_) return;
+    timer_at_ = next;
+    timer_.expires_at(next);  // cancels the wait for a later time
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;  // re-armed (a newer wait is pending) or stopped
+      timer_at_ = deadline_heap::time_point::max();
+      heap_.expire(deadline_heap::clock::now());
+      schedule();
+    });
+  }
+
+  deadline_heap heap_;
+  boost::asio::steady_timer timer_;
+  deadline_heap::time_point timer_at_ = deadline_heap::time_point::max();
+};
+
 }  // namespace iotblocks::net::detail
 
 namespace iotblocks::net {
@@ -50,6 +83,9 @@ struct server::impl {
 
   server_options options;
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts;
+  /// One per context, same index. Destroyed before the contexts: connections the
+  /// contexts destroy then (server teardown) leave no dangling entry in use.
+  std::vector<std::unique_ptr<detail::thread_deadlines>> deadlines;
   std::vector<work_guard> guards;
   std::vector<std::thread> threads;
   std::deque<detail::listener> listeners;

@@ -6,13 +6,16 @@
 #include <iotblocks/postgres/jobs_store.hpp>
 
 #include "jobs/store_rows.hpp"
+#include "postgres/columns.hpp"
 #include "postgres/connection.hpp"
 #include "postgres/prepared.hpp"
 
+#include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <map>
 #include <mutex>
+#include <string>
+#include <vector>
 
 namespace iotblocks::postgres {
 namespace {
@@ -119,6 +122,12 @@ constexpr const char* upsert_template_sql =
 constexpr const char* erase_template_sql = "DELETE FROM iotblocks_job_templates WHERE id = $1";
 // After the job's last position; the caller locks the job's row first, so that two processes
 // appending to one rollout take turns.
+// The change feed (postgres::jobs_changes): one NOTIFY per up to notify_bytes of thing
+// names ('\n' between them; AWS thing names have none), delivered at COMMIT.
+constexpr const char* notify_sql = "SELECT pg_notify('iotblocks_jobs', $1)";
+constexpr const char* open_things_of_job_sql =
+    "SELECT DISTINCT thing FROM iotblocks_job_executions WHERE job_id = $1 AND open";
+constexpr std::size_t notify_bytes = 7000;  // a NOTIFY payload holds < 8000 bytes
 constexpr const char* lock_job_sql = "SELECT 1 FROM iotblocks_jobs WHERE id = $1 FOR UPDATE";
 constexpr const char* append_rollout_sql =
     "INSERT INTO iotblocks_job_rollout_targets(job_id, position, thing) "
@@ -128,12 +137,7 @@ constexpr const char* append_rollout_sql =
 #undef IOTBLOCKS_JOB_COLUMNS
 #undef IOTBLOCKS_EXECUTION_COLUMNS
 
-std::optional<std::int64_t> to_int64(std::string_view s) {
-  std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
+using detail::to_int64;
 
 std::string num(std::int64_t v) { return std::to_string(v); }
 std::string num(std::uint64_t v) { return std::to_string(v); }
@@ -290,9 +294,35 @@ struct jobs_store::impl {
     return {};
   }
 
-  /// Erasures first, then templates, rollouts, jobs and executions (as memory_store).
+  /// NOTIFY iotblocks_jobs with the things whose executions `b` changes.
+  result<void> notify(const jobs::batch& b, std::vector<std::string> things) {
+    for (const auto& e : b.executions) things.push_back(e.thing);
+    for (const auto& [thing, job_id] : b.erased_executions) things.push_back(thing);
+    std::sort(things.begin(), things.end());
+    things.erase(std::unique(things.begin(), things.end()), things.end());
+    std::string payload;
+    for (std::size_t i = 0; i < things.size(); ++i) {
+      if (!payload.empty()) payload += '\n';
+      payload += things[i];
+      if (payload.size() < notify_bytes && i + 1 < things.size()) continue;
+      if (auto r = exec("jobs_notify", notify_sql, {payload}); !r) {
+        return std::move(r).take_failure();
+      }
+      payload.clear();
+    }
+    return {};
+  }
+
+  /// Erasures first, then templates, rollouts, jobs and executions (as memory_store); then
+  /// the change feed's NOTIFY.
   result<void> write(const jobs::batch& b) {
+    std::vector<std::string> erased_things;  // open executions of the erased jobs
     for (const auto& id : b.erased_jobs) {
+      auto open_things = exec("jobs_open_things_of_job", open_things_of_job_sql, {id});
+      if (!open_things) return std::move(open_things).take_failure();
+      for (int i = 0; i < PQntuples(open_things->get()); ++i) {
+        erased_things.emplace_back(detail::text(*open_things, i, 0));
+      }
       if (auto at = seen_at(job_key(id))) {
         auto r = exec("jobs_erase_job_at", erase_job_at_sql, {id, num(*at)});
         if (!r) return std::move(r).take_failure();
@@ -343,7 +373,7 @@ struct jobs_store::impl {
     for (const auto& e : b.executions) {
       if (auto r = write_execution(e); !r) return r;
     }
-    return {};
+    return notify(b, std::move(erased_things));
   }
 };
 

@@ -5,6 +5,7 @@
 
 #include <iotblocks/registry/store.hpp>
 #include "registry/chain_cache.hpp"
+#include "registry/change_queue.hpp"
 #include "registry/id_index.hpp"
 
 #include <atomic>
@@ -92,6 +93,7 @@ struct registry_impl {
   std::vector<x509::crl> crls;                           ///< added to `trust` again on reload
   chain_cache cache;
   statistics stats;
+  change_queue changes;  ///< thing changes for the observer (on_change)
 };
 
 /// The registry's mutex, held after sync(write); a write (and authentication, which may

@@ -155,18 +155,23 @@ result<void> registry::begin_batch() {
   detail::synced_lock l{*d_, true};
   if (!l.status()) return l.status().fail();
   if (auto r = d_->db->begin_batch(); !r) return r;
+  d_->changes.begin_batch();
   gate.release();  // held until commit_batch() or rollback_batch()
   return {};
 }
 
 result<void> registry::commit_batch() {
-  std::unique_lock gate(d_->gate, std::adopt_lock);
-  lock l{d_->mutex};
-  auto r = d_->db->commit_batch();
-  if (!r) {
-    if (auto state = d_->db->load()) (void)d_->assign(std::move(*state));
-    d_->generation.fetch_add(1, std::memory_order_acq_rel);
+  result<void> r;
+  {
+    std::unique_lock gate(d_->gate, std::adopt_lock);
+    lock l{d_->mutex};
+    r = d_->db->commit_batch();
+    if (!r) {
+      if (auto state = d_->db->load()) (void)d_->assign(std::move(*state));
+      d_->generation.fetch_add(1, std::memory_order_acq_rel);
+    }
   }
+  d_->changes.end_batch(r.ok());
   return r;
 }
 
@@ -176,6 +181,7 @@ void registry::rollback_batch() {
   d_->db->rollback_batch();
   if (auto state = d_->db->load()) (void)d_->assign(std::move(*state));
   d_->generation.fetch_add(1, std::memory_order_acq_rel);
+  d_->changes.end_batch(false);
 }
 
 // registration code

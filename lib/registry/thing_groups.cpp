@@ -7,6 +7,8 @@
 
 #include <iotblocks/core/clock.hpp>
 
+#include "registry/change_queue.hpp"
+#include "registry/shared_view.hpp"
 #include "registry/sqlite_group_store.hpp"
 
 #include <algorithm>
@@ -17,9 +19,6 @@ namespace iotblocks::registry {
 namespace {
 
 failure fail(error e, std::string message) { return failure{e, std::move(message), {}}; }
-
-/// Attempts of one write that keeps meeting changes made by other processes.
-constexpr int max_attempts = 8;
 
 using name_set = std::set<std::string, std::less<>>;
 
@@ -40,13 +39,14 @@ result<void> check_properties(const thing_group& g) {
 
 }  // namespace
 
-struct thing_groups::impl {
+struct thing_groups::impl : detail::shared_view<thing_groups::impl> {
+  static constexpr const char* kept_changing = "the thing groups kept changing: ";
+  detail::change_queue changes;
   std::unique_ptr<thing_group_store> db;
   thing_groups_options opts;
   std::mutex mutex;
   /// Taken before `mutex` by every change, and held by a batch from begin to end.
   std::recursive_mutex gate;
-  std::chrono::steady_clock::time_point last_sync{};
   std::map<std::string, thing_group, std::less<>> groups;
   std::map<std::string, name_set, std::less<>> members;   // group → things
   std::map<std::string, name_set, std::less<>> of_thing;  // thing → groups
@@ -66,36 +66,8 @@ struct thing_groups::impl {
       members[group].insert(thing);
       of_thing[thing].insert(std::move(group));
     }
-    last_sync = std::chrono::steady_clock::now();
+    loaded();
     return {};
-  }
-
-  /// Loads again when another process changed the store (reads look at most every
-  /// sync_interval and are served from memory when the store does not answer).
-  result<void> sync(bool write) {
-    const auto now = std::chrono::steady_clock::now();
-    if (!write && now - last_sync < opts.sync_interval) return {};
-    last_sync = now;
-    auto changed = db->changed_elsewhere();
-    if (!changed) return write ? result<void>{changed.fail()} : result<void>{};
-    if (!*changed) return {};
-    auto r = reload();
-    return write ? r : result<void>{};
-  }
-
-  /// Runs `fn()` (checks on the in-memory state, then one store write) after a sync; again
-  /// on fresh state while the store reports a change made meanwhile by another process.
-  template <class F>
-  auto change(F&& fn) -> decltype(fn()) {
-    if (auto s = sync(true); !s) return s.fail();
-    for (int attempt = 1;; ++attempt) {
-      auto r = fn();
-      if (r || r.error() != error::store_changed) return r;
-      if (attempt == max_attempts) {
-        return fail(error::storage, "the thing groups kept changing: " + r.describe());
-      }
-      if (auto s = reload(); !s) return s.fail();
-    }
   }
 
   std::vector<std::string> chain(std::string_view name) const {  // root first, without name
@@ -161,18 +133,21 @@ result<void> thing_groups::begin_batch() {
   std::lock_guard lock{p_->mutex};
   if (auto s = p_->sync(true); !s) return s;
   if (auto r = p_->db->begin_batch(); !r) return r;
+  p_->changes.begin_batch();
   gate.release();  // held until commit_batch() or rollback_batch()
   return {};
 }
 
 result<void> thing_groups::commit_batch() {
-  std::unique_lock gate{p_->gate, std::adopt_lock};
-  std::lock_guard lock{p_->mutex};
-  if (auto r = p_->db->commit_batch(); !r) {
-    (void)p_->reload();
-    return r;
+  result<void> r;
+  {
+    std::unique_lock gate{p_->gate, std::adopt_lock};
+    std::lock_guard lock{p_->mutex};
+    r = p_->db->commit_batch();
+    if (!r) (void)p_->reload();
   }
-  return {};
+  p_->changes.end_batch(r.ok());
+  return r;
 }
 
 void thing_groups::rollback_batch() {
@@ -180,7 +155,10 @@ void thing_groups::rollback_batch() {
   std::lock_guard lock{p_->mutex};
   p_->db->rollback_batch();
   (void)p_->reload();
+  p_->changes.end_batch(false);
 }
+
+void thing_groups::on_change(change_observer f) { p_->changes.observe(std::move(f)); }
 
 result<thing_group> thing_groups::create(thing_group g) {
   if (!valid_thing_name(g.name)) return fail(error::invalid_name, "invalid thing group name");
@@ -188,6 +166,7 @@ result<thing_group> thing_groups::create(thing_group g) {
     return fail(error::invalid_name, "invalid parent group name");
   }
   if (auto r = check_properties(g); !r) return r.fail();
+  detail::changes_flush flush{p_->changes};
   std::lock_guard gate{p_->gate};  // a batch of another thread ends first
   std::lock_guard lock{p_->mutex};
   return p_->change([&]() -> result<thing_group> {
@@ -213,6 +192,7 @@ result<thing_group> thing_groups::create(thing_group g) {
       return r.fail();
     }
     p_->groups.emplace(made.name, made);
+    p_->changes.push(thing_group_change{change_op::created, made, p_->chain(made.name)});
     return made;
   });
 }
@@ -226,6 +206,7 @@ result<thing_group> thing_groups::describe(std::string_view name) const {
 }
 
 result<thing_group> thing_groups::update(std::string_view name, const thing_group_update& u) {
+  detail::changes_flush flush{p_->changes};
   std::lock_guard gate{p_->gate};
   std::lock_guard lock{p_->mutex};
   return p_->change([&]() -> result<thing_group> {
@@ -258,12 +239,14 @@ result<thing_group> thing_groups::update(std::string_view name, const thing_grou
       return r.fail();
     }
     it->second = next;
+    p_->changes.push(thing_group_change{change_op::updated, next, p_->chain(next.name)});
     return next;
   });
 }
 
 result<void> thing_groups::remove(std::string_view name,
                                   std::optional<std::int64_t> expected_version) {
+  detail::changes_flush flush{p_->changes};
   std::lock_guard gate{p_->gate};  // a batch of another thread ends first
   std::lock_guard lock{p_->mutex};
   return p_->change([&]() -> result<void> {
@@ -282,8 +265,12 @@ result<void> thing_groups::remove(std::string_view name,
     }
     const std::string key(name);
     if (auto m = p_->members.find(key); m != p_->members.end()) {
-      for (const auto& thing : name_set(m->second)) p_->drop_member(key, thing);
+      for (const auto& thing : name_set(m->second)) {
+        p_->drop_member(key, thing);
+        p_->changes.push(membership_change{change_op::removed, key, thing});
+      }
     }
+    p_->changes.push(thing_group_change{change_op::deleted, p_->groups.at(key), p_->chain(key)});
     p_->groups.erase(key);
     return {};
   });
@@ -316,6 +303,7 @@ std::vector<std::string> thing_groups::ancestors(std::string_view name) const {
 
 result<void> thing_groups::add_thing(std::string_view group, std::string_view thing) {
   if (!valid_thing_name(thing)) return fail(error::invalid_name, "invalid thing name");
+  detail::changes_flush flush{p_->changes};
   std::lock_guard gate{p_->gate};  // a batch of another thread ends first
   std::lock_guard lock{p_->mutex};
   return p_->change([&]() -> result<void> {
@@ -341,11 +329,13 @@ result<void> thing_groups::add_thing(std::string_view group, std::string_view th
     const std::string g(group), t(thing);
     p_->members[g].insert(t);
     p_->of_thing[t].insert(g);
+    p_->changes.push(membership_change{change_op::added, g, t});
     return {};
   });
 }
 
 result<void> thing_groups::remove_thing(std::string_view group, std::string_view thing) {
+  detail::changes_flush flush{p_->changes};
   std::lock_guard gate{p_->gate};  // a batch of another thread ends first
   std::lock_guard lock{p_->mutex};
   return p_->change([&]() -> result<void> {
@@ -356,6 +346,7 @@ result<void> thing_groups::remove_thing(std::string_view group, std::string_view
     if (m == p_->members.end() || !m->second.count(thing)) return {};
     if (auto r = p_->db->remove_member(group, thing); !r) return r;
     p_->drop_member(std::string(group), std::string(thing));
+    p_->changes.push(membership_change{change_op::removed, std::string(group), std::string(thing)});
     return {};
   });
 }
@@ -396,6 +387,7 @@ std::vector<std::string> thing_groups::memberships(std::string_view thing) const
 }
 
 result<void> thing_groups::forget_thing(std::string_view thing) {
+  detail::changes_flush flush{p_->changes};
   std::lock_guard gate{p_->gate};  // a batch of another thread ends first
   std::lock_guard lock{p_->mutex};
   return p_->change([&]() -> result<void> {
@@ -403,7 +395,10 @@ result<void> thing_groups::forget_thing(std::string_view thing) {
     if (it == p_->of_thing.end()) return {};
     if (auto r = p_->db->forget_thing(thing); !r) return r;
     const std::string t(thing);
-    for (const auto& g : name_set(it->second)) p_->drop_member(g, t);
+    for (const auto& g : name_set(it->second)) {
+      p_->drop_member(g, t);
+      p_->changes.push(membership_change{change_op::removed, g, t});
+    }
     return {};
   });
 }

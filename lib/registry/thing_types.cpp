@@ -5,6 +5,8 @@
 #include <iotblocks/registry/registry.hpp>
 #include <iotblocks/registry/thing_types.hpp>
 
+#include "registry/change_queue.hpp"
+#include "registry/shared_view.hpp"
 #include "registry/sqlite_type_store.hpp"
 
 #include <map>
@@ -15,17 +17,15 @@ namespace {
 
 failure fail(error e, std::string message) { return failure{e, std::move(message), {}}; }
 
-/// Attempts of one write that keeps meeting changes made by other processes.
-constexpr int max_attempts = 8;
-
 }  // namespace
 
-struct thing_types::impl {
+struct thing_types::impl : detail::shared_view<thing_types::impl> {
+  static constexpr const char* kept_changing = "the thing types kept changing: ";
+  detail::change_queue changes;
   std::unique_ptr<thing_type_store> db;
   const iotblocks::clock& clock;
   thing_types_options opts;
   std::mutex mutex;
-  std::chrono::steady_clock::time_point last_sync{};
   std::map<std::string, thing_type, std::less<>> types;
 
   impl(std::unique_ptr<thing_type_store> s, const iotblocks::clock& c, const thing_types_options& o)
@@ -36,36 +36,8 @@ struct thing_types::impl {
     if (!all) return std::move(all).take_failure();
     types.clear();
     for (auto& t : *all) types.emplace(t.name, std::move(t));
-    last_sync = std::chrono::steady_clock::now();
+    loaded();
     return {};
-  }
-
-  /// Loads again when another process changed the store (reads look at most every
-  /// sync_interval and are served from memory when the store does not answer).
-  result<void> sync(bool write) {
-    const auto now = std::chrono::steady_clock::now();
-    if (!write && now - last_sync < opts.sync_interval) return {};
-    last_sync = now;
-    auto changed = db->changed_elsewhere();
-    if (!changed) return write ? result<void>{changed.fail()} : result<void>{};
-    if (!*changed) return {};
-    auto r = reload();
-    return write ? r : result<void>{};
-  }
-
-  /// Runs `fn()` after a sync; again on fresh state while the store reports a change made
-  /// meanwhile by another process.
-  template <class F>
-  auto change(F&& fn) -> decltype(fn()) {
-    if (auto s = sync(true); !s) return s.fail();
-    for (int attempt = 1;; ++attempt) {
-      auto r = fn();
-      if (r || r.error() != error::store_changed) return r;
-      if (attempt == max_attempts) {
-        return fail(error::storage, "the thing types kept changing: " + r.describe());
-      }
-      if (auto s = reload(); !s) return s.fail();
-    }
   }
 
   result<thing_type*> find(std::string_view name) {
@@ -114,6 +86,7 @@ result<thing_type> thing_types::create(thing_type t) {
                                            "' is not [a-zA-Z0-9_.,@/:#-]{1,128}");
     }
   }
+  detail::changes_flush flush{p_->changes};
   std::lock_guard lock{p_->mutex};
   return p_->change([&]() -> result<thing_type> {
     if (p_->types.count(t.name)) {
@@ -125,6 +98,7 @@ result<thing_type> thing_types::create(thing_type t) {
     made.created_ms = p_->clock.now_ms();
     if (auto r = p_->db->insert_type(made); !r) return r.fail();
     p_->types.emplace(made.name, made);
+    p_->changes.push(thing_type_change{change_op::created, made});
     return made;
   });
 }
@@ -148,6 +122,7 @@ std::vector<thing_type> thing_types::list(std::string_view name) const {
 }
 
 result<thing_type> thing_types::deprecate(std::string_view name, bool undo) {
+  detail::changes_flush flush{p_->changes};
   std::lock_guard lock{p_->mutex};
   return p_->change([&]() -> result<thing_type> {
     auto t = p_->find(name);
@@ -157,11 +132,13 @@ result<thing_type> thing_types::deprecate(std::string_view name, bool undo) {
     if (!undo) next.deprecated_ms = p_->clock.now_ms();
     if (auto r = p_->db->update_type(next); !r) return r.fail();
     **t = next;
+    p_->changes.push(thing_type_change{change_op::updated, next});
     return next;
   });
 }
 
 result<void> thing_types::remove(std::string_view name) {
+  detail::changes_flush flush{p_->changes};
   std::lock_guard lock{p_->mutex};
   return p_->change([&]() -> result<void> {
     auto t = p_->find(name);
@@ -176,10 +153,14 @@ result<void> thing_types::remove(std::string_view name) {
                   "thing type " + std::string(name) + " was deprecated less than 5 minutes ago");
     }
     if (auto r = p_->db->delete_type(name); !r) return r;
-    p_->types.erase(p_->types.find(name));
+    const auto gone = p_->types.find(name);
+    p_->changes.push(thing_type_change{change_op::deleted, gone->second});
+    p_->types.erase(gone);
     return {};
   });
 }
+
+void thing_types::on_change(change_observer f) { p_->changes.observe(std::move(f)); }
 
 result<void> thing_types::assignable(std::string_view name) const {
   std::lock_guard lock{p_->mutex};

@@ -72,6 +72,7 @@ void refresh_attached(detail::registry_impl& d, std::string_view thing_name) {
 }  // namespace
 
 result<void> registry::create_thing(const thing& t) {
+  detail::changes_flush flush{d_->changes};
   detail::synced_lock l{*d_, true};
   if (!l.status()) return l.status().fail();
   if (auto r = validate(t, d_->opts.max_attributes); !r) return r;
@@ -81,11 +82,13 @@ result<void> registry::create_thing(const thing& t) {
   thing stored = t;
   stored.version = 1;
   if (auto r = d_->db->insert_thing(stored); !r) return r;
+  d_->changes.push(thing_change{change_op::created, stored, {}});
   d_->things.emplace(stored.name, std::move(stored));
   return {};
 }
 
 result<void> registry::update_thing(const thing& t, std::optional<std::int64_t> expected_version) {
+  detail::changes_flush flush{d_->changes};
   detail::synced_lock l{*d_, true};
   if (!l.status()) return l.status().fail();
   auto it = d_->things.find(t.name);
@@ -100,6 +103,7 @@ result<void> registry::update_thing(const thing& t, std::optional<std::int64_t> 
   thing stored = t;
   stored.version = it->second.version + 1;
   if (auto r = d_->db->update_thing(stored, it->second.version); !r) return r;
+  d_->changes.push(thing_change{change_op::updated, stored, it->second.type});
   it->second = std::move(stored);
   refresh_attached(*d_, t.name);
   return {};
@@ -107,6 +111,7 @@ result<void> registry::update_thing(const thing& t, std::optional<std::int64_t> 
 
 result<void> registry::delete_thing(std::string_view name,
                                     std::optional<std::int64_t> expected_version) {
+  detail::changes_flush flush{d_->changes};
   detail::synced_lock l{*d_, true};
   if (!l.status()) return l.status().fail();
   auto it = d_->things.find(name);
@@ -123,9 +128,12 @@ result<void> registry::delete_thing(std::string_view name,
   }
   if (auto r = d_->db->delete_thing(name); !r) return r;
   d_->thing_principals.erase(std::string{name});
+  d_->changes.push(thing_change{change_op::deleted, it->second, it->second.type});
   d_->things.erase(it);
   return {};
 }
+
+void registry::on_change(change_observer f) { d_->changes.observe(std::move(f)); }
 
 result<thing> registry::describe_thing(std::string_view name) const {
   detail::synced_lock l{*d_, false};

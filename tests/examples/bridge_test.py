@@ -120,10 +120,14 @@ def scenario(work, version):
 
     # Fences: one more message each way through the bridge; any echo or loop of the
     # messages above would have arrived before them.
+    # Each fence is awaited on both sides: the local copy can reach its watcher after
+    # the bridged one.
     central.publish("plants/plant-a/commands/fence", "end")
-    wait_until(lambda: site.count("commands/fence"), "the inbound fence")
+    wait_until(lambda: site.count("commands/fence") and
+               central.count("plants/plant-a/commands/fence"), "the inbound fence")
     site.publish("telemetry/fence", "end")
-    wait_until(lambda: central.count("plants/plant-a/telemetry/fence"), "the outbound fence")
+    wait_until(lambda: central.count("plants/plant-a/telemetry/fence") and
+               site.count("telemetry/fence"), "the outbound fence")
     expected_site["commands/fence"] = "end"
     expected_site["telemetry/fence"] = "end"
     expected_hq["plants/plant-a/commands/fence"] = "end"

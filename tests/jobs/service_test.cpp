@@ -271,3 +271,38 @@ TEST_P(JobsService, NotifyFilterSkipsPushes) {
 IOTBLOCKS_JOBS_ON_EVERY_STORE(JobsService);
 
 }  // namespace
+
+namespace {
+
+using namespace iotblocks;
+using namespace iotblocks::jobs;
+
+// pushes_since: the pushes that bring a device from what it was last told to the store now,
+// whoever changed the store; the service's own pushes switched off (notify_filter).
+TEST_P(JobsService, PushesSinceWhatTheDeviceWasLastTold) {
+  service quiet{store, clock};
+  quiet.notify_filter([](std::string_view) { return false; });
+  ASSERT_TRUE(quiet.create_job({"a", "{}", {"fan"}, 0}).value().empty());
+  service::pending_view last;
+  auto out = svc.pushes_since("fan", last);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].topic, "$aws/things/fan/jobs/notify");
+  EXPECT_EQ(out[1].topic, "$aws/things/fan/jobs/notify-next");
+  EXPECT_NE(out[1].payload.find(R"("jobId":"a")"), std::string::npos) << out[1].payload;
+  EXPECT_TRUE(svc.pushes_since("fan", last).empty());  // nothing changed since
+  ASSERT_TRUE(quiet.create_job({"b", "{}", {"fan"}, 0}));
+  out = svc.pushes_since("fan", last);
+  ASSERT_EQ(out.size(), 1u);  // the list changed, the next did not
+  EXPECT_EQ(out[0].topic, "$aws/things/fan/jobs/notify");
+  ASSERT_TRUE(quiet.cancel_job("a"));
+  out = svc.pushes_since("fan", last);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_NE(out[1].payload.find(R"("jobId":"b")"), std::string::npos) << out[1].payload;
+  ASSERT_TRUE(quiet.cancel_job("b"));
+  out = svc.pushes_since("fan", last);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].payload.find("execution"), std::string::npos) << out[1].payload;
+  EXPECT_TRUE(last.ids.empty());
+}
+
+}  // namespace

@@ -12,6 +12,7 @@
 
 #include <iotblocks/core/export.hpp>
 #include <iotblocks/jobs/error.hpp>
+#include <iotblocks/jobs/scheduling.hpp>
 
 #include <array>
 #include <cstddef>
@@ -27,8 +28,8 @@ IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::jobs {
 
-/// A job's status (AWS's JobStatus without SCHEDULED).
-enum class job_status { in_progress, canceled, completed, deletion_in_progress };
+/// A job's status (AWS's JobStatus). SCHEDULED: a schedulingConfig startTime not reached yet.
+enum class job_status { in_progress, canceled, completed, deletion_in_progress, scheduled };
 
 /// A job execution's status (AWS's JobExecutionStatus).
 enum class execution_status {
@@ -70,6 +71,9 @@ bool transition_allowed(execution_status from, execution_status to, actor who) n
 
 /// statusDetails: name → value, kept sorted so that replies are deterministic.
 using status_details = std::map<std::string, std::string, std::less<>>;
+
+/// CreateJob's documentParameters (managed templates): key → value, sorted.
+using parameter_map = std::map<std::string, std::string, std::less<>>;
 
 /// Named limits; defaults are AWS IoT's where AWS has one.
 /// Distinct objects: safe. Shared objects: unsafe.
@@ -240,7 +244,14 @@ struct job {
   ended_counts ended = {};
   std::string reason_code = {};  ///< CancelJob's reasonCode, or the abort's
   std::string comment = {};      ///< CancelJob's comment, or the abort's
-  std::string template_id = {};  ///< the job template it was created from (may be empty)
+  /// The job template it was created from (may be empty); a managed one as
+  /// "<name>:<version>" (managed_templates.hpp).
+  std::string template_id = {};
+  parameter_map document_parameters = {};  ///< CreateJob's documentParameters
+  /// schedulingConfig: SCHEDULED until start_time (its things wait in
+  /// store::rollout_targets); at end_time its behavior applies once (schedule_ended).
+  scheduling_config scheduling = {};
+  bool schedule_ended = false;
   friend bool operator==(const job&, const job&) = default;
 };
 

@@ -48,6 +48,8 @@ struct job_spec {
   std::vector<std::string> target_names = {};        ///< kept as job::targets
   bool continuous = false;                           ///< job::continuous
   std::string template_id = {};                      ///< job::template_id
+  parameter_map document_parameters = {};            ///< job::document_parameters
+  scheduling_config scheduling = {};                 ///< schedulingConfig
   rollout_config rollout = {};                       ///< jobExecutionsRolloutConfig
   std::vector<abort_criterion> abort_criteria = {};  ///< abortConfig
   std::vector<retry_criterion> retry_criteria = {};  ///< jobExecutionsRetryConfig
@@ -77,8 +79,10 @@ class service {
 
   /// CreateJob: the job IN_PROGRESS and a QUEUED execution per target (with a rollout, the
   /// first minute's share; tick() releases the rest), then the notify (and notify-next where
-  /// the next execution changed) pushes. Errors: invalid_request (id, document, target name,
-  /// timeout, rollout, abort or retry configuration), limit_exceeded,
+  /// the next execution changed) pushes. With a schedulingConfig startTime the job is
+  /// SCHEDULED with no execution until tick() reaches startTime. Errors: invalid_request (id,
+  /// document, target name, timeout, rollout, abort, retry or scheduling configuration),
+  /// limit_exceeded,
   /// resource_already_exists, internal_error.
   result<std::vector<message>> create_job(const job_spec& spec);
   /// CancelJob: the job CANCELED (with `reason_code` and `comment`), its QUEUED executions
@@ -127,6 +131,12 @@ class service {
   /// abort and retry configurations; `spec` wins where it sets them). Errors:
   /// resource_not_found.
   result<job_spec> from_template(std::string_view id, job_spec spec) const;
+  /// `spec` made from managed template `name_version` ("AWS-Reboot:1.0", or without the
+  /// version: the newest) and `spec.document_parameters`: the substituted document, the
+  /// template's description when `spec` has none, job::template_id "<name>:<version>".
+  /// Errors: resource_not_found (no such template), invalid_request (spec has a document;
+  /// a parameter unknown, missing or not matching its regex).
+  static result<job_spec> from_managed_template(std::string_view name_version, job_spec spec);
 
   std::optional<job> describe_job(std::string_view id) const;
   std::optional<execution> describe_execution(std::string_view job_id,
@@ -135,11 +145,24 @@ class service {
   /// The device API: one request on a parsed topic.
   outcome handle(const jobs_topic& t, std::string_view payload);
 
+  /// A thing's pending executions as its last pushes told it (empty: none).
+  struct pending_view {
+    std::vector<std::string> ids;  ///< "jobId#executionNumber", sorted
+    std::string next;              ///< the first of them in queue order
+  };
+  /// The notify / notify-next pushes that take a device from `last` to the thing's pending
+  /// executions now (none when nothing changed), and `last` set to now. For a process that
+  /// pushes what other processes changed on a shared store (`jobs worker`); ignores
+  /// notify_filter().
+  std::vector<message> pushes_since(std::string_view thing, pending_view& last) const;
+
  private:
-  struct pending_view;
   pending_view view_of(std::string_view thing) const;
   void push_changes(const pending_view& before, std::string_view thing, std::int64_t now,
                     std::vector<message>& out) const;
+  /// push_changes without the filter; `after`, if given, receives the view now.
+  void build_pushes(const pending_view& before, std::string_view thing, std::int64_t now,
+                    std::vector<message>& out, pending_view* after) const;
   /// Commits `b` (deferred) and builds the pushes under `lock`, then releases it and waits
   /// until `b` is durable, so that concurrent callers' commits are grouped.
   result<std::vector<message>> commit_and_push(batch& b, const std::vector<std::string>& things,
@@ -155,6 +178,13 @@ class service {
   execution after_end(const execution& e, job& j, std::int64_t now);
   /// Releases the rollouts' executions due at `now` into `b`.
   void release_rollouts(batch& b, std::int64_t now, std::vector<std::string>& things);
+  /// Starts the SCHEDULED jobs whose startTime passed and applies the endBehavior of those
+  /// whose endTime passed.
+  void run_schedules(batch& b, std::int64_t now, std::vector<std::string>& things);
+  /// CANCELED: `j`'s QUEUED executions (with `force` IN_PROGRESS ones too), in `b` or the
+  /// store; their things added to `things`.
+  void cancel_open(batch& b, job& j, bool force, std::int64_t now,
+                   std::vector<std::string>& things) const;
 
   /// The next execution sequence, after any another process stored (asked once per operation).
   std::uint64_t next_sequence();

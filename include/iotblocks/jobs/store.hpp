@@ -90,6 +90,9 @@ class store {
                                                    std::size_t count) const = 0;
   /// Ids of IN_PROGRESS jobs whose rollout has things left, sorted.
   virtual std::vector<std::string> rolling_out() const = 0;
+  /// Ids of jobs with a schedule still to run: SCHEDULED, or IN_PROGRESS with an endTime
+  /// not applied yet; sorted. Default: through job_ids() and find_job().
+  virtual std::vector<std::string> scheduled() const;
   virtual std::optional<job_template> find_template(std::string_view id) const = 0;
   /// Job template ids, sorted.
   virtual std::vector<std::string> template_ids() const = 0;
@@ -117,6 +120,7 @@ class memory_store final : public store {
   std::vector<std::string> rollout_targets(std::string_view job_id, std::size_t from,
                                            std::size_t count) const override;
   std::vector<std::string> rolling_out() const override;
+  std::vector<std::string> scheduled() const override;
   std::optional<job_template> find_template(std::string_view id) const override;
   std::vector<std::string> template_ids() const override;
 
@@ -160,6 +164,7 @@ class sqlite_store final : public store {
   std::vector<std::string> rollout_targets(std::string_view job_id, std::size_t from,
                                            std::size_t count) const override;
   std::vector<std::string> rolling_out() const override;
+  std::vector<std::string> scheduled() const override;
   std::optional<job_template> find_template(std::string_view id) const override;
   std::vector<std::string> template_ids() const override;
 

@@ -22,6 +22,7 @@
 #include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/registry/authentication.hpp>
+#include <iotblocks/registry/changes.hpp>
 #include <iotblocks/registry/error.hpp>
 #include <iotblocks/registry/records.hpp>
 #include <iotblocks/registry/status.hpp>
@@ -168,6 +169,9 @@ class registry {
   result<void> detach_thing(std::string_view thing_name, std::string_view certificate_id);
   /// Ids of the certificates attached to a thing.
   result<std::vector<std::string>> list_thing_principals(std::string_view thing_name) const;
+  /// Observes the committed changes of things (created, updated, deleted) made through this
+  /// object, replacing the previous observer.
+  void on_change(change_observer f);
 
   // Authentication.
 

@@ -13,6 +13,7 @@
 
 #include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
+#include <iotblocks/registry/changes.hpp>
 #include <iotblocks/registry/error.hpp>
 #include <iotblocks/registry/thing_group_store.hpp>
 
@@ -97,6 +98,10 @@ class thing_groups {
   /// Looks now whether another process changed a shared store, and loads it if so.
   /// Errors: the store's.
   result<void> refresh();
+
+  /// Observes the committed changes made through this object (groups created, updated and
+  /// deleted, memberships added and removed), replacing the previous observer.
+  void on_change(change_observer f);
 
   /// Starts a batch on this thread: its changes until commit_batch() are one store
   /// transaction (one durable commit; each change still all or nothing, and in effect in

@@ -14,6 +14,7 @@
 #include <iotblocks/core/clock.hpp>
 #include <iotblocks/core/export.hpp>
 #include <iotblocks/core/result.hpp>
+#include <iotblocks/registry/changes.hpp>
 #include <iotblocks/registry/error.hpp>
 #include <iotblocks/registry/thing_type_store.hpp>
 
@@ -70,6 +71,9 @@ class thing_types {
   /// Deletes a type. The caller checks that no thing has it. Errors: not_found, deprecated
   /// (not deprecated, or less than delete_after ago: the message says which), storage.
   result<void> remove(std::string_view name);
+  /// Observes the committed changes made through this object (created, deprecated or
+  /// undeprecated, deleted), replacing the previous observer.
+  void on_change(change_observer f);
   /// Whether a thing may be given this type now. Errors: not_found, deprecated.
   result<void> assignable(std::string_view name) const;
   /// Looks now whether another process changed a shared store, and loads it if so.

@@ -1,0 +1,209 @@
+// schedulingConfig: the date-time format, AWS's rules at their boundaries, the JSON shape, and
+// scheduled jobs through the service on every store: SCHEDULED with no execution until a
+// tick at startTime (also after a restart), then executions and pushes; at endTime CANCEL,
+// FORCE_CANCEL and STOP_ROLLOUT.
+#include <iotblocks/core/error.hpp>
+#include <iotblocks/jobs/scheduling.hpp>
+#include <iotblocks/jobs/service.hpp>
+
+#include <gtest/gtest.h>
+
+#include "jobs/store_kinds.hpp"
+
+#include <memory>
+#include <string>
+
+namespace {
+
+using namespace iotblocks;
+using namespace iotblocks::jobs;
+using namespace std::chrono_literals;
+
+constexpr std::int64_t t0 = 1'700'000'000;  // 2023-11-14T22:13:20
+constexpr std::int64_t minute = 60;
+
+TEST(Scheduling, DateTimesParseAndFormatInUtc) {
+  EXPECT_EQ(parse_date_time("2023-11-14T22:13"), t0 - 20);
+  EXPECT_EQ(parse_date_time("2023-11-14T22:13:20"), t0);
+  EXPECT_EQ(parse_date_time("2023-11-14T22:13:20Z"), t0);
+  EXPECT_EQ(parse_date_time("1970-01-01T00:00"), 0);
+  EXPECT_EQ(parse_date_time("2024-02-29T00:00"), 1'709'164'800);
+  for (auto bad : {"2023-02-29T00:00", "2023-11-14 22:13", "2023-11-14T24:00", "2023-11-14T22:60",
+                   "2023-13-01T00:00", "2023-11-14", "2023-11-14T22:13:2", "x023-11-14T22:13",
+                   "2023-11-14T22:13:20ZZ", ""}) {
+    EXPECT_FALSE(parse_date_time(bad)) << bad;
+  }
+  EXPECT_EQ(format_date_time(t0 - 20), "2023-11-14T22:13");
+  EXPECT_EQ(format_date_time(t0), "2023-11-14T22:13:20");
+  EXPECT_EQ(format_date_time(1'709'164'800), "2024-02-29T00:00");
+}
+
+TEST(Scheduling, AwssRulesAtTheirBoundaries) {
+  const std::int64_t now = t0;
+  auto check = [&](std::int64_t start, std::int64_t end) {
+    return check_scheduling({start, end, end_behavior::none}, now);
+  };
+  EXPECT_EQ(check(now + 30 * minute, 0), "");
+  EXPECT_NE(check(now + 30 * minute - 1, 0), "");
+  EXPECT_EQ(check(now + max_start_ahead, 0), "");
+  EXPECT_NE(check(now + max_start_ahead + 1, 0), "");
+  EXPECT_EQ(check(0, now + 30 * minute), "");
+  EXPECT_NE(check(0, now + 30 * minute - 1), "");
+  EXPECT_EQ(check(now + 60 * minute, now + 90 * minute), "");
+  EXPECT_NE(check(now + 60 * minute, now + 90 * minute - 1), "")
+      << "endTime within 30 minutes of startTime";
+  EXPECT_EQ(check(now + 60 * minute, now + max_end_ahead), "");
+  EXPECT_NE(check(now + 60 * minute, now + max_end_ahead + 1), "");
+  EXPECT_NE(check(now + 60 * minute, now + 30 * minute), "") << "endTime before startTime";
+}
+
+TEST(Scheduling, TheJsonShape) {
+  auto c = parse_scheduling_config(
+      R"({"startTime":"2023-11-14T23:00","endTime":"2023-11-15T01:00","endBehavior":"CANCEL"})");
+  ASSERT_TRUE(c) << c.describe();
+  EXPECT_EQ(c->start_time, *parse_date_time("2023-11-14T23:00"));
+  EXPECT_EQ(c->end_time, *parse_date_time("2023-11-15T01:00"));
+  EXPECT_EQ(c->behavior, end_behavior::cancel);
+  EXPECT_EQ(parse_scheduling_config(to_json(*c)).value(), *c);
+  for (auto bad : {R"({"startTime":"tomorrow"})", R"({"startTime":5})", R"({"endBehavior":"STOP"})",
+                   R"({"other":"x"})", R"([1])",
+                   R"j({"maintenanceWindows":[{"startTime":"cron(0 0 * * ? *)",)j"
+                   R"j("durationInMinutes":60}]})j"}) {
+    auto r = parse_scheduling_config(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error(), error::invalid_request) << bad;
+  }
+  EXPECT_EQ(parse_scheduling_config("{").error(), core::error::invalid_json);
+}
+
+struct ScheduledJobs : ::testing::TestWithParam<test_stores::store_kind> {
+  manual_clock clock{from_unix_ms(t0 * 1000)};
+  test_stores::test_store holder{GetParam()};
+  std::unique_ptr<service> svc = std::make_unique<service>(holder.get(), clock);
+  std::unique_ptr<router> r = std::make_unique<router>(*svc);
+
+  void restart() {
+    r.reset();
+    svc.reset();
+    if (GetParam() == test_stores::store_kind::sqlite) holder.reopen();
+    svc = std::make_unique<service>(holder.get(), clock);
+    r = std::make_unique<router>(*svc);
+  }
+  std::vector<message> tick_at(std::int64_t t) {
+    clock.set(from_unix_ms(t * 1000));
+    auto out = svc->tick(clock.now());
+    EXPECT_TRUE(out) << out.describe();
+    return out ? *out : std::vector<message>{};
+  }
+  job_spec scheduled(std::string id, std::vector<std::string> things, std::int64_t start,
+                     std::int64_t end = 0, end_behavior b = end_behavior::none) {
+    job_spec s{std::move(id), R"({"op":"x"})", std::move(things)};
+    s.scheduling = {start, end, b};
+    return s;
+  }
+  void update(std::string_view thing, std::string_view job, std::string_view payload) {
+    auto out = r->route(
+        "$aws/things/" + std::string(thing) + "/jobs/" + std::string(job) + "/update", payload);
+    ASSERT_TRUE(out && !out->empty());
+    ASSERT_TRUE(out->at(0).topic.ends_with("/accepted")) << out->at(0).payload;
+  }
+};
+
+TEST_P(ScheduledJobs, ScheduledUntilStartTimeThenQueued) {
+  const std::int64_t start = t0 + 40 * minute;
+  auto made = svc->create_job(scheduled("s", {"a", "b"}, start));
+  ASSERT_TRUE(made) << made.describe();
+  EXPECT_TRUE(made->empty()) << "no push before the start";
+  EXPECT_EQ(svc->describe_job("s")->status, job_status::scheduled);
+  EXPECT_FALSE(svc->describe_execution("s", "a"));
+  EXPECT_TRUE(tick_at(start - 1).empty());
+  EXPECT_FALSE(svc->describe_execution("s", "a"));
+  EXPECT_EQ(svc->describe_job("s")->last_updated_at, t0)
+      << "a tick before the start writes nothing";
+  restart();  // the schedule is durable
+  EXPECT_EQ(svc->describe_job("s")->status, job_status::scheduled);
+  auto out = tick_at(start);
+  EXPECT_EQ(svc->describe_job("s")->status, job_status::in_progress);
+  for (const char* thing : {"a", "b"}) {
+    auto e = svc->describe_execution("s", thing);
+    ASSERT_TRUE(e) << thing;
+    EXPECT_EQ(e->status, execution_status::queued);
+    EXPECT_EQ(e->queued_at, start);
+  }
+  EXPECT_EQ(out.size(), 4u) << "notify and notify-next for each thing";
+  EXPECT_TRUE(tick_at(start + 1).empty()) << "started once";
+  update("a", "s", R"({"status":"SUCCEEDED"})");
+  update("b", "s", R"({"status":"SUCCEEDED"})");
+  EXPECT_EQ(svc->describe_job("s")->status, job_status::completed);
+}
+
+TEST_P(ScheduledJobs, EndTimeCancelsOrForceCancels) {
+  const std::int64_t start = t0 + 40 * minute, end = start + 30 * minute;
+  ASSERT_TRUE(svc->create_job(scheduled("c", {"a", "b"}, start, end, end_behavior::cancel)));
+  ASSERT_TRUE(svc->create_job(scheduled("f", {"a", "b"}, start, end, end_behavior::force_cancel)));
+  tick_at(start);
+  update("a", "c", R"({"status":"IN_PROGRESS"})");
+  restart();
+  tick_at(end - 1);
+  EXPECT_EQ(svc->describe_job("c")->status, job_status::in_progress);
+  update("b", "f", R"({"status":"IN_PROGRESS"})");  // a's next is c; f on b
+  tick_at(end);
+  auto c = svc->describe_job("c").value();
+  EXPECT_EQ(c.status, job_status::canceled);
+  EXPECT_FALSE(c.force_canceled);
+  EXPECT_EQ(svc->describe_execution("c", "a")->status, execution_status::in_progress);
+  EXPECT_EQ(svc->describe_execution("c", "b")->status, execution_status::canceled);
+  auto f = svc->describe_job("f").value();
+  EXPECT_EQ(f.status, job_status::canceled);
+  EXPECT_TRUE(f.force_canceled);
+  EXPECT_EQ(svc->describe_execution("f", "a")->status, execution_status::canceled);
+  EXPECT_EQ(svc->describe_execution("f", "b")->status, execution_status::canceled);
+}
+
+TEST_P(ScheduledJobs, StopRolloutLeavesTheRestWithoutExecutions) {
+  const std::int64_t start = t0 + 40 * minute, end = start + 30 * minute;
+  auto spec = scheduled("r", {"a", "b", "c"}, start, end, end_behavior::stop_rollout);
+  spec.rollout.maximum_per_minute = 1;
+  ASSERT_TRUE(svc->create_job(spec));
+  tick_at(start);
+  EXPECT_TRUE(svc->describe_execution("r", "a"));
+  EXPECT_FALSE(svc->describe_execution("r", "b")) << "one a minute";
+  tick_at(start + minute);
+  EXPECT_TRUE(svc->describe_execution("r", "b"));
+  update("a", "r", R"({"status":"SUCCEEDED"})");
+  update("b", "r", R"({"status":"SUCCEEDED"})");
+  EXPECT_EQ(svc->describe_job("r")->status, job_status::in_progress) << "c is still to come";
+  tick_at(end);  // c's minute came long ago, but the rollout stops at endTime
+  EXPECT_FALSE(svc->describe_execution("r", "c"));
+  EXPECT_EQ(svc->describe_job("r")->status, job_status::completed);
+  tick_at(end + minute);
+  EXPECT_FALSE(svc->describe_execution("r", "c"));
+}
+
+TEST_P(ScheduledJobs, AScheduledJobIsCanceledAndRefusedAsAws) {
+  ASSERT_TRUE(svc->create_job(scheduled("x", {"a"}, t0 + 40 * minute)));
+  ASSERT_TRUE(svc->cancel_job("x"));
+  EXPECT_EQ(svc->describe_job("x")->status, job_status::canceled);
+  tick_at(t0 + 50 * minute);
+  EXPECT_FALSE(svc->describe_execution("x", "a"));
+  EXPECT_EQ(svc->create_job(scheduled("y", {"a"}, t0 + 10 * minute)).error(),
+            error::invalid_request);
+  EXPECT_EQ(svc->create_job(scheduled("y", {"a"}, t0 + 40 * minute, t0 + 50 * minute)).error(),
+            error::invalid_request);
+  EXPECT_FALSE(svc->describe_job("y"));
+}
+
+TEST_P(ScheduledJobs, AContinuousScheduledJobTakesThingsAddedBeforeItsStart) {
+  auto spec = scheduled("g", {"a"}, t0 + 40 * minute);
+  spec.continuous = true;
+  ASSERT_TRUE(svc->create_job(spec));
+  ASSERT_TRUE(svc->add_target("g", "b"));
+  EXPECT_FALSE(svc->describe_execution("g", "b"));
+  tick_at(t0 + 40 * minute);
+  EXPECT_TRUE(svc->describe_execution("g", "a"));
+  EXPECT_TRUE(svc->describe_execution("g", "b"));
+}
+
+IOTBLOCKS_JOBS_ON_EVERY_STORE(ScheduledJobs);
+
+}  // namespace
