@@ -172,6 +172,7 @@ BENCHMARK_CAPTURE(BM_Detector, ewma, "ewma", "");
 BENCHMARK_CAPTURE(BM_Detector, ensemble, "ensemble", "");
 BENCHMARK_CAPTURE(BM_Detector, ensemble_without_likelihood, "ensemble", "likelihood=0");
 BENCHMARK_CAPTURE(BM_Detector, ensemble_fast_level, "ensemble", "fast_level=1");
+BENCHMARK_CAPTURE(BM_Detector, ensemble_fast_residual, "ensemble", "fast_residual=1");
 BENCHMARK_CAPTURE(BM_Detector, bocpd, "bocpd", "");
 BENCHMARK_CAPTURE(BM_Detector, bocpd_120_runs, "bocpd", "max_runs=120");
 

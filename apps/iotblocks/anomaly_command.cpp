@@ -129,9 +129,13 @@ std::string nab_data_dir(const std::string& given) {
 struct nab_options {
   std::vector<std::string> detectors, sets, grid;
   std::string data, export_dir, folds, select = "pooled", profile;
-  bool json = false, per_file = false, search = false;
+  bool json = false, per_file = false, search = false, flags = false;
   double margin = 0;
 };
+
+anomaly::nab::output output_of(const nab_options& o) {
+  return o.flags ? anomaly::nab::output::flag : anomaly::nab::output::score;
+}
 
 // Every combination of the --grid axes ("key=v1,v2,...") on top of --set.
 std::vector<std::string> grid_candidates(const nab_options& o) {
@@ -189,6 +193,7 @@ void search_command(const nab_options& o, const anomaly::nab::corpus& corpus,
                     const std::vector<std::string>& detectors) {
   anomaly::nab::search_options options;
   options.rule = selection_rule(o);
+  options.what = output_of(o);
   options.margin = o.margin;
   for (const auto& s : o.sets) options.base += s + ",";
   std::vector<anomaly::nab::axis> axes;
@@ -267,6 +272,7 @@ void folds_command(const nab_options& o, const anomaly::nab::corpus& corpus,
   const auto candidates = grid_candidates(o);
   anomaly::nab::validation_options options;
   options.rule = selection_rule(o);
+  options.what = output_of(o);
   const bool inner = options.rule != anomaly::nab::selection::best_pooled;
   for (const auto& name : detectors) {
     auto v = anomaly::nab::cross_validate(name, candidates, corpus, options);
@@ -357,7 +363,7 @@ void nab_command(const nab_options& o) {
     d.sets = sets;
     const auto model = build(d);
     const auto start = std::chrono::steady_clock::now();
-    const auto files = anomaly::nab::run(*model, *corpus);
+    const auto files = anomaly::nab::run(*model, *corpus, output_of(o));
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!o.export_dir.empty()) {
@@ -435,6 +441,9 @@ void setup(CLI::App& root) {
                   "With --search: points a value must gain over the current one to replace it "
                   "(default 0)")
       ->check(CLI::Range(0.0, 100.0));
+  nab->add_flag("--flags", nab_opts.flags,
+                "Score each row 1 where the detector flagged it, else 0: detections at the "
+                "detector's own threshold parameter (e.g. the ensemble's alarm), none learnt");
   nab->add_option("--profile", nab_opts.profile,
                   "Only this cost profile (standard, reward_low_FP_rate, reward_low_FN_rate)");
   nab->callback([] { nab_command(nab_opts); });

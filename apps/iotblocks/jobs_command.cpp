@@ -1,13 +1,16 @@
 // `iotblocks jobs create|list|describe|list-executions|describe-execution|cancel|
 //  cancel-execution|delete --store jobs.db …`: AWS IoT Jobs' control plane on a jobs store
-// file (the gateway's <data_dir>/jobs.db) through the jobs service, offline: no gateway may
-// have the file open. Prints the AWS CLI's response shapes (CreateJob, ListJobs, DescribeJob,
-// ListJobExecutionsForJob / ForThing, DescribeJobExecution, CancelJob). Exit codes: 1 the
-// service refused the operation (no such job, a conflict), 2 usage, 3 bad input (a document
-// or configuration that does not parse), 4 the store failed.
+// file (the gateway's <data_dir>/jobs.db) through the jobs service, beside a running gateway
+// or not: the store refuses a commit based on reads another process changed (the service
+// runs it again) and leaves the notify pushes for the gateway to publish. Prints the AWS CLI's
+// response shapes (CreateJob, ListJobs, DescribeJob, ListJobExecutionsForJob / ForThing,
+// DescribeJobExecution, CancelJob). Exit codes: 1 the service refused the operation (no such job, a
+// conflict), 2 usage, 3 bad input (a document or configuration that does not parse), 4 the store
+// failed.
 #include "command.hpp"
 
 #include <iotblocks/jobs/config.hpp>
+#include <iotblocks/jobs/managed_templates.hpp>
 #include <iotblocks/jobs/service.hpp>
 #include <iotblocks/jobs/store.hpp>
 #ifdef IOTBLOCKS_JOBS_GROUPS
@@ -65,6 +68,8 @@ struct job_options {
   bool force = false;
   std::string reason_code;
   std::string comment;
+  std::int64_t execution_number = 0;  ///< 0: the current attempt
+  bool before_substitution = false;
 };
 
 std::unique_ptr<jobs::sqlite_store> open_store(const common_options& o) {
@@ -211,12 +216,12 @@ void create(const common_options& o, const create_options& c) {
   }
   auto store = open_store(o);
   jobs::service svc{*store};
+  svc.announce_pushes(true);  // a gateway on the file publishes them (take_announced)
   if (!c.template_id.empty()) {
     auto merged = svc.from_template(c.template_id, std::move(spec));
     if (!merged) refused(merged.fail());
     spec = std::move(*merged);
   }
-  // The notify pushes are not sent: a device learns of the job on its next get or start-next.
   if (auto out = svc.create_job(spec); !out) refused(out.fail());
   rapidjson::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
@@ -256,7 +261,9 @@ void describe(const common_options& o, const job_options& opts) {
   rapidjson::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
   d.AddMember("job", jobs::detail::write_job(j, store->executions_of(j.id), o.arn_prefix(), a), a);
-  d.AddMember("document", json::string_value(j.document, a), a);  // GetJobDocument's
+  const std::string doc =
+      opts.before_substitution ? jobs::document_before_substitution(j) : j.document;
+  d.AddMember("document", json::string_value(doc, a), a);  // GetJobDocument's
   print(d, o);
 }
 
@@ -299,7 +306,10 @@ void list_executions(const common_options& o, const job_options& opts) {
 
 void describe_execution(const common_options& o, const job_options& opts) {
   auto store = open_store(o);
-  auto e = store->find_execution(opts.thing, opts.job_id);
+  jobs::service svc{*store};
+  std::optional<std::int64_t> number;
+  if (opts.execution_number != 0) number = opts.execution_number;
+  auto e = svc.describe_execution(opts.job_id, opts.thing, number);
   if (!e) throw error(no_result, "no such job execution: " + opts.job_id + " on " + opts.thing);
   rapidjson::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
@@ -318,6 +328,7 @@ void cancel(const common_options& o, const job_options& opts) {
   if (opts.comment.size() > 2028) throw error(usage, "--comment: at most 2028 characters");
   auto store = open_store(o);
   jobs::service svc{*store};
+  svc.announce_pushes(true);  // a gateway on the file publishes them (take_announced)
   auto out = svc.cancel_job(opts.job_id, opts.force, opts.reason_code, opts.comment);
   if (!out) refused(out.fail());
   const auto j = find_job(*store, opts.job_id);
@@ -332,6 +343,7 @@ void cancel(const common_options& o, const job_options& opts) {
 void cancel_execution(const common_options& o, const job_options& opts) {
   auto store = open_store(o);
   jobs::service svc{*store};
+  svc.announce_pushes(true);  // a gateway on the file publishes them (take_announced)
   if (auto out = svc.cancel_execution(opts.job_id, opts.thing, opts.force); !out) {
     refused(out.fail());
   }
@@ -340,6 +352,7 @@ void cancel_execution(const common_options& o, const job_options& opts) {
 void remove(const common_options& o, const job_options& opts) {
   auto store = open_store(o);
   jobs::service svc{*store};
+  svc.announce_pushes(true);  // a gateway on the file publishes them (take_announced)
   if (auto out = svc.delete_job(opts.job_id, opts.force); !out) refused(out.fail());
 }
 
@@ -358,7 +371,8 @@ CLI::Option* add_job_id(CLI::App* cmd, const std::shared_ptr<job_options>& j) {
 
 void setup(CLI::App& root) {
   auto* cmd = root.add_subcommand(
-      "jobs", "AWS IoT Jobs on a jobs store file (offline: no gateway may have it open)");
+      "jobs",
+      "AWS IoT Jobs on a jobs store file (a running gateway's too: it publishes the pushes)");
   cmd->require_subcommand(1);
   auto o = std::make_shared<common_options>();
   auto c = std::make_shared<create_options>();
@@ -397,6 +411,8 @@ void setup(CLI::App& root) {
   auto* de = cmd->add_subcommand("describe", "DescribeJob, and the job document");
   add_common(de, o);
   add_job_id(de, j)->required();
+  de->add_flag("--before-substitution", j->before_substitution,
+               "The document of a managed template's job with its placeholders");
   de->callback([o, j] { describe(*o, *j); });
 
   auto* le = cmd->add_subcommand(
@@ -412,6 +428,9 @@ void setup(CLI::App& root) {
   add_common(dx, o);
   add_job_id(dx, j)->required();
   dx->add_option("--thing", j->thing, "Thing name")->required();
+  dx->add_option("--execution-number", j->execution_number,
+                 "That attempt (an earlier one a retry ended); default: the current one")
+      ->check(CLI::PositiveNumber);
   dx->callback([o, j] { describe_execution(*o, *j); });
 
   auto* ca = cmd->add_subcommand("cancel", "CancelJob: QUEUED executions (--force: all) CANCELED");

@@ -1,6 +1,7 @@
 // "ensemble": several simple statistics of a series, each calibrated against the
 // series' own history, combined by their maximum, with a rest period after an
-// alarm. Constant memory (3,336 bytes per series, 3,848 with fast_level=1), no look-ahead.
+// alarm. Constant memory (3,336 bytes per series, 3,848 with fast_level=1, 3,856 with
+// fast_residual=1), no look-ahead.
 //
 // Features of point x (all from state before x):
 //   deviation  |x - m| / s               m, s: EWMA mean and std (weight alpha)
@@ -9,6 +10,8 @@
 //   season     |x - m_k| / s_k           m_k, s_k: EWMA stats of time-of-day slot k
 //   fast level |l2 - m| / s              l2: EWMA mean (weight 2 level_alpha); only with
 //                                        fast_level=1, its 512 bytes after the rest
+//   fast residual |x - m4| / s4          m4, s4: EWMA mean and std (weight 4 alpha); only
+//                                        with fast_residual=1, instead of the fast level
 // Each raw feature r is ranked against its own past values (a histogram over
 // log10 r, 8 bins per decade): calibrated = -log10 P(past >= r), plus
 // record_weight * log2(r / max past r) when r beats every past value. The score
@@ -55,7 +58,8 @@ struct ensemble_params {
   std::uint32_t likelihood_window = 20;
   double likelihood_alpha = 0.001;
   double likelihood_min_std = 0.02;
-  std::uint32_t fast_level = 0;  // 1: a second level feature at 2 level_alpha
+  std::uint32_t fast_level = 0;     // 1: a second level feature at 2 level_alpha
+  std::uint32_t fast_residual = 0;  // 1: a residual against a baseline at 4 alpha
 };
 
 constexpr std::uint32_t max_window = 32;
@@ -148,6 +152,13 @@ struct fast_level_state {
   calibrator cal;
 };
 
+// After ensemble_state when fast_residual=1: a faster baseline and its own ranking.
+struct fast_residual_state {
+  ewma base;
+  calibrator cal;
+};
+constexpr double fast_residual_speed = 4;  // its weight, in units of alpha
+
 class ensemble final : public detector {
  public:
   explicit ensemble(const ensemble_params& p) : p_(p) {
@@ -168,10 +179,12 @@ class ensemble final : public detector {
            ",likelihood_window=" + std::to_string(p_.likelihood_window) +
            ",likelihood_alpha=" + format_double(p_.likelihood_alpha) +
            ",likelihood_min_std=" + format_double(p_.likelihood_min_std) +
-           ",fast_level=" + std::to_string(p_.fast_level);
+           ",fast_level=" + std::to_string(p_.fast_level) +
+           (p_.fast_residual ? ",fast_residual=1" : "");
   }
   std::size_t state_size() const noexcept override {
-    return sizeof(ensemble_state) + (p_.fast_level ? sizeof(fast_level_state) : 0);
+    return sizeof(ensemble_state) + (p_.fast_level ? sizeof(fast_level_state) : 0) +
+           (p_.fast_residual ? sizeof(fast_residual_state) : 0);
   }
   void init(mutable_bytes_view s) const noexcept override {
     auto* st = new (s.data()) ensemble_state{};
@@ -181,6 +194,10 @@ class ensemble final : public detector {
     for (auto& c : st->cal) c.scale = 1;
     if (p_.fast_level) {
       auto* f = new (s.data() + sizeof(ensemble_state)) fast_level_state{};
+      f->cal.scale = 1;
+    }
+    if (p_.fast_residual) {
+      auto* f = new (s.data() + sizeof(ensemble_state)) fast_residual_state{};
       f->cal.scale = 1;
     }
   }
@@ -193,6 +210,9 @@ class ensemble final : public detector {
     fast_level_state* fast =
         p_.fast_level ? &state_as<fast_level_state>(state.subspan(sizeof(ensemble_state)))
                       : nullptr;
+    fast_residual_state* resid =
+        p_.fast_residual ? &state_as<fast_residual_state>(state.subspan(sizeof(ensemble_state)))
+                         : nullptr;
     out = point_result{};
     out.value = x;
     const double n = static_cast<double>(++s.count);
@@ -205,6 +225,7 @@ class ensemble final : public detector {
       raw[0] = ratio(x - s.base.mean, sd);
       raw[1] = ratio(s.level.mean - s.base.mean, sd);
       if (fast) raw[features] = ratio(fast->mean - s.base.mean, sd);
+      if (resid) raw[features] = ratio(x - resid->base.mean, std::sqrt(resid->base.var));
       if (s.base.var > 0) {
         raw[2] = std::min(std::fabs(std::log((s.level.var + 1e-300) / s.base.var)), max_raw);
       }
@@ -227,6 +248,7 @@ class ensemble final : public detector {
     s.base.add(x, std::max(1 / n, p_.alpha));
     s.level.add(x, std::max(1 / n, p_.level_alpha));
     if (fast) fast->mean += std::max(1 / n, std::min(1.0, 2 * p_.level_alpha)) * (x - fast->mean);
+    if (resid) resid->base.add(x, std::max(1 / n, std::min(1.0, fast_residual_speed * p_.alpha)));
     if (p_.season) {
       s.season[slot].add(x, std::max(1.0 / (s.season_count[slot] + 1), p_.season_alpha));
       s.season_count[slot] = std::min(s.season_count[slot] + 1, 1e9f);
@@ -240,8 +262,10 @@ class ensemble final : public detector {
     double score = 0;
     out.warming_up = s.count <= p_.training;
     calibrator* cal[features + 1] = {&s.cal[0], &s.cal[1], &s.cal[2], &s.cal[3],
-                                     fast ? &fast->cal : nullptr};
-    const int used = fast ? features + 1 : features;
+                                     fast    ? &fast->cal
+                                     : resid ? &resid->cal
+                                             : nullptr};
+    const int used = cal[features] ? features + 1 : features;
     double pos[features + 1];
     for (int i = 0; i < used; ++i) pos[i] = calibrator::position(raw[i]);
     if (!out.warming_up) {
@@ -304,7 +328,7 @@ class ensemble final : public detector {
   std::size_t encoded_size() const noexcept override {
     return 8 + 8 + 8 * 2 + 8 * 4 + slots * (16 + 4) +
            features * (24 + 8 * calibrator::groups + 4 * bins) + 8 * (max_window + 4) + 8 +
-           (p_.fast_level ? 8 + cal_bytes : 0);
+           (p_.fast_level ? 8 + cal_bytes : 0) + (p_.fast_residual ? 16 + cal_bytes : 0);
   }
   void encode(bytes_view state, byte_buffer& out) const override {
     const auto& s = state_as<ensemble_state>(state);
@@ -333,6 +357,12 @@ class ensemble final : public detector {
     if (p_.fast_level) {
       const auto& f = state_as<fast_level_state>(state.subspan(sizeof(ensemble_state)));
       put_f64(out, f.mean);
+      put_cal(f.cal);
+    }
+    if (p_.fast_residual) {
+      const auto& f = state_as<fast_residual_state>(state.subspan(sizeof(ensemble_state)));
+      put_f64(out, f.base.mean);
+      put_f64(out, f.base.var);
       put_cal(f.cal);
     }
   }
@@ -367,8 +397,8 @@ class ensemble final : public detector {
     };
     for (auto& c : s.cal) get_cal(c);
     // A state from before the likelihood ends here: that layer starts afresh. (The
-    // fast level came after it: its states always have one.)
-    if (r.remaining() != 0 || p_.fast_level) {
+    // fast level and the fast residual came after it: their states always have one.)
+    if (r.remaining() != 0 || p_.fast_level || p_.fast_residual) {
       for (double& v : s.lik.ring) f64(v, true), ok &= v <= 1;
       f64(s.lik.sum, true);
       f64(s.lik.mean, false);
@@ -383,9 +413,16 @@ class ensemble final : public detector {
       f64(f.mean, false);
       get_cal(f.cal);
     }
+    fast_residual_state fr{};
+    if (p_.fast_residual) {
+      f64(fr.base.mean, false);
+      f64(fr.base.var, true);
+      get_cal(fr.cal);
+    }
     if (!ok || !r.ok() || r.remaining() != 0) return error::invalid_snapshot;
     new (state.data()) ensemble_state{s};
     if (p_.fast_level) new (state.data() + sizeof(ensemble_state)) fast_level_state{f};
+    if (p_.fast_residual) new (state.data() + sizeof(ensemble_state)) fast_residual_state{fr};
     return {};
   }
 
@@ -414,10 +451,16 @@ result<std::shared_ptr<const detector>> make_ensemble(std::string_view text) {
                                       {"season", &p.season, 0, 1},
                                       {"likelihood", &p.likelihood, 0, 1},
                                       {"likelihood_window", &p.likelihood_window, 1, max_window},
-                                      {"fast_level", &p.fast_level, 0, 1}};
+                                      {"fast_level", &p.fast_level, 0, 1},
+                                      {"fast_residual", &p.fast_residual, 0, 1}};
     return set_parameter(k, v, reals, wholes, "ensemble");
   });
   if (!r) return std::move(r).take_failure();
+  if (p.fast_level && p.fast_residual) {  // one fifth feature: the state stays under 4 KiB
+    return failure{error::invalid_parameter,
+                   "fast_residual: excludes fast_level (one fifth feature, state under 4 KiB)",
+                   {}};
+  }
   return std::shared_ptr<const detector>(std::make_shared<ensemble>(p));
 }
 

@@ -118,7 +118,7 @@ result<corpus> load_corpus(const std::string& dir) {
   return c;
 }
 
-std::vector<scored_file> run(const detector& model, const corpus& c) {
+std::vector<scored_file> run(const detector& model, const corpus& c, output what) {
   std::vector<scored_file> out;
   std::vector<std::uint64_t> storage((model.state_size() + 7) / 8);
   const mutable_bytes_view state{reinterpret_cast<std::byte*>(storage.data()), model.state_size()};
@@ -132,7 +132,8 @@ std::vector<scored_file> run(const detector& model, const corpus& c) {
     point_result r;
     for (const auto& p : f.points) {
       s.time_ms.push_back(p.time_ms);
-      s.scores.push_back(model.update(state, p.value, p.time_ms, r) ? 0.0 : r.score);
+      const bool rejected = static_cast<bool>(model.update(state, p.value, p.time_ms, r));
+      s.scores.push_back(rejected ? 0.0 : what == output::flag ? (r.anomaly ? 1.0 : 0.0) : r.score);
     }
     out.push_back(std::move(s));
   }

@@ -54,7 +54,10 @@ result<search_result> search(std::string_view detector_name, std::span<const axi
   const auto merit = [&](const std::string& text) -> result<double> {
     if (auto it = seen.find(text); it != seen.end()) return it->second;
     const std::string candidates[] = {text};
-    auto v = cross_validate(detector_name, candidates, one, options.scoring);
+    validation_options inner;
+    inner.scoring = options.scoring;
+    inner.what = options.what;
+    auto v = cross_validate(detector_name, candidates, one, inner);
     if (!v) return std::move(v).take_failure();
     double m = v->front().in_sample;
     if (options.rule == selection::inner_folds) m = v->front().held_out;
@@ -96,7 +99,7 @@ result<search_result> search(std::string_view detector_name, std::span<const axi
   out.evaluated = seen.size();
   auto model = make_detector(detector_name, out.parameters);
   if (!model) return std::move(model).take_failure();
-  const auto files = run(**model, c);
+  const auto files = run(**model, c, options.what);
   auto s = score(files, profile, options.scoring);
   if (!s) return std::move(s).take_failure();
   out.threshold = s->threshold;
@@ -131,9 +134,11 @@ result<search_validation> validate_search(std::string_view detector_name,
     const corpus test = subset(c, cat, true);
     auto model = make_detector(detector_name, chosen->parameters);
     if (!model) return std::move(model).take_failure();
-    auto held = score_at(run(**model, test), profile, chosen->threshold, options.scoring);
+    auto held =
+        score_at(run(**model, test, options.what), profile, chosen->threshold, options.scoring);
     if (!held) return std::move(held).take_failure();
-    auto in = score_at(run(**whole_model, test), profile, whole->threshold, options.scoring);
+    auto in = score_at(run(**whole_model, test, options.what), profile, whole->threshold,
+                       options.scoring);
     if (!in) return std::move(in).take_failure();
     pooled.add(*held);
     out.folds.push_back(detail::make_fold(cat, chosen->parameters, chosen->threshold, chosen->score,

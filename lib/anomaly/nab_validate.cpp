@@ -129,7 +129,7 @@ result<std::vector<validation>> cross_validate(std::string_view detector_name,
   for (const auto& text : candidates) {
     auto model = make_detector(detector_name, text);
     if (!model) return std::move(model).take_failure();
-    runs.push_back(run(**model, c));
+    runs.push_back(run(**model, c, options.what));
     std::stable_sort(runs.back().begin(), runs.back().end(), by_category);
   }
   const std::size_t all = runs.front().size();

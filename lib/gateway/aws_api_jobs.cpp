@@ -248,6 +248,9 @@ net::http_reply create_job(call& c) {
 }
 
 net::http_reply describe_job(call& c) {
+  // beforeSubstitution: a Job carries no document, so the answer is the same either way.
+  bool before = false;
+  if (auto bad = flag(c, "beforeSubstitution", before)) return *bad;
   auto j = jobs_of(c).describe_job(c.params[0]);
   if (!j) return error(404, "ResourceNotFoundException", "no such job: " + c.params[0]);
   rapidjson::Document d;
@@ -260,7 +263,14 @@ net::http_reply describe_job(call& c) {
 }
 
 net::http_reply get_job_document(call& c) {
-  auto doc = c.g.jobs->store().find_document(c.params[0]);
+  bool before = false;
+  if (auto bad = flag(c, "beforeSubstitution", before)) return *bad;
+  std::optional<std::string> doc;
+  if (before) {  // a managed template's placeholders, not the values substituted
+    if (auto j = jobs_of(c).describe_job(c.params[0])) doc = jobs::document_before_substitution(*j);
+  } else {
+    doc = c.g.jobs->store().find_document(c.params[0]);
+  }
   if (!doc) return error(404, "ResourceNotFoundException", "no such job: " + c.params[0]);
   rapidjson::Document d;
   d.SetObject();
@@ -345,22 +355,14 @@ net::http_reply delete_job(call& c) {
   return {200, ""};
 }
 
-/// The executionNumber query parameter, checked against the execution's.
-std::optional<net::http_reply> check_execution_number(const call& c, const jobs::execution& e) {
-  const std::string v = c.r.query_param("executionNumber");
-  if (v.empty()) return std::nullopt;
-  auto n = integer(v);
-  if (!n) return invalid("executionNumber: expected an integer");
-  if (*n != e.execution_number) {
-    return error(404, "ResourceNotFoundException", "no such job execution");
-  }
-  return std::nullopt;
-}
-
 net::http_reply describe_job_execution(call& c) {
-  auto e = jobs_of(c).describe_execution(c.params[1], c.params[0]);
+  std::optional<std::int64_t> number;  // absent: the current attempt; else that attempt
+  if (const std::string v = c.r.query_param("executionNumber"); !v.empty()) {
+    number = integer(v);
+    if (!number) return invalid("executionNumber: expected an integer");
+  }
+  auto e = jobs_of(c).describe_execution(c.params[1], c.params[0], number);
   if (!e) return error(404, "ResourceNotFoundException", "no such job execution");
-  if (auto b = check_execution_number(c, *e)) return *b;
   rapidjson::Document d;
   d.SetObject();
   auto& a = d.GetAllocator();

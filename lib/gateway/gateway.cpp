@@ -73,6 +73,10 @@ result<std::unique_ptr<shadow::store>> open_shadow_store(const std::string& url,
 #endif
 }
 
+event_context events_context(const gateway::impl& g) {
+  return event_context{g.cfg.aws.account_id, g.cfg.aws.region, 0, {}};
+}
+
 net::transport transport_of(const std::string& type) {
   if (type == "mqtts") return net::transport::tls;
   if (type == "ws") return net::transport::ws;
@@ -80,9 +84,8 @@ net::transport transport_of(const std::string& type) {
   return net::transport::tcp;
 }
 
-/// Opens event_configurations.db and publishes the enabled registry events of every committed
-/// change to things, thing groups and thing types, whichever route made it.
-void wire_registry_events(gateway::impl& g, const std::filesystem::path& dir) {
+/// Opens event_configurations.db (before the jobs plane, whose events it configures).
+void open_event_config(gateway::impl& g, const std::filesystem::path& dir) {
   auto store = event_config_store::open((dir / "event_configurations.db").string(),
                                         default_clock().now_ms());
   if (!store) {
@@ -92,8 +95,13 @@ void wire_registry_events(gateway::impl& g, const std::filesystem::path& dir) {
     return;
   }
   g.event_config = std::move(*store);
-  g.events = std::make_unique<registry_events>(
-      *g.event_config, g.mqtt, event_context{g.cfg.aws.account_id, g.cfg.aws.region, 0, {}});
+}
+
+/// Publishes the enabled registry events of every committed change to things, thing groups and
+/// thing types, whichever route made it.
+void wire_registry_events(gateway::impl& g) {
+  if (g.event_config == nullptr) return;
+  g.events = std::make_unique<registry_events>(*g.event_config, g.mqtt, events_context(g));
   auto observer = [events = g.events.get()](const registry::change& c) { events->on_change(c); };
   if (auto* reg = g.sec->reg()) reg->on_change(observer);
   g.groups->on_change(observer);
@@ -175,7 +183,9 @@ result<void> gateway::start() {
   g.shadow_store = std::move(*store);
   g.shadows = std::make_unique<shadow::service>(*g.shadow_store);
   g.shadow_router = std::make_unique<shadow::router>(*g.shadows);
-  auto jobs = jobs_plane::open(g.cfg.jobs_store, dir, g.mqtt);
+  open_event_config(g, dir);
+  auto jobs =
+      jobs_plane::open(g.cfg.jobs_store, dir, g.mqtt, g.event_config.get(), events_context(g));
   if (!jobs) return jobs.fail();
   g.jobs = std::move(*jobs);
   auto groups = detail::open_thing_groups(g.cfg.thing_groups_store, dir);
@@ -185,7 +195,7 @@ result<void> gateway::start() {
   auto types = detail::open_thing_types(g.cfg.thing_types_store, dir);
   if (!types) return failure{types.error(), "thing types: " + types.describe(), {}};
   g.types = std::move(*types);
-  wire_registry_events(g, dir);
+  wire_registry_events(g);
   if (g.cfg.authorize && g.sec->reg() != nullptr) {
     auto templates =
         provisioning::template_store::open((dir / "provisioning_templates.db").string());

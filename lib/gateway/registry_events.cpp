@@ -217,9 +217,8 @@ std::vector<event_message> registry_event_messages(const registry::change& c,
   return out;
 }
 
-void registry_events::on_change(const registry::change& c) {
-  if (!any_enabled(c, config_)) return;
-  event_context ctx = base_;
+event_context event_context_now(const event_context& base) {
+  event_context ctx = base;
   ctx.now_ms = default_clock().now_ms();
   ctx.event_id = [] {
     thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -227,14 +226,24 @@ void registry_events::on_change(const registry::change& c) {
     format_uuid4(rng(), rng(), id);
     return std::string(id, sizeof id);
   };
-  for (auto& e : registry_event_messages(c, ctx)) {
-    if (!config_.enabled(e.type)) continue;
+  return ctx;
+}
+
+void publish_enabled(const event_config_store& config, broker::broker& b,
+                     std::vector<event_message> messages) {
+  for (auto& e : messages) {
+    if (!config.enabled(e.type)) continue;
     broker::message m;
     m.topic = std::move(e.topic);
     m.payload = to_buffer(e.payload);
     m.qos = 1;
-    broker_.publish(m);
+    b.publish(m);
   }
+}
+
+void registry_events::on_change(const registry::change& c) {
+  if (!any_enabled(c, config_)) return;
+  publish_enabled(config_, broker_, registry_event_messages(c, event_context_now(base_)));
 }
 
 }  // namespace iotblocks::gateway

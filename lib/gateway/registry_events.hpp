@@ -43,6 +43,13 @@ struct event_context {
 std::vector<event_message> registry_event_messages(const registry::change& c,
                                                    const event_context& ctx);
 
+/// `base` at the time now, with a random UUID for each "eventId".
+event_context event_context_now(const event_context& base);
+
+/// Publishes (QoS 1) those of `messages` whose type `config` enables.
+void publish_enabled(const event_config_store& config, broker::broker& b,
+                     std::vector<event_message> messages);
+
 /// Distinct objects: safe. Shared objects: safe.
 class registry_events {
  public:

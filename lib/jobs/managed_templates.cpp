@@ -217,4 +217,12 @@ result<std::string> document_from_template(const managed_template& t, const para
   return substitute_parameters(t.document, all);
 }
 
+std::string document_before_substitution(const job& j) {
+  const std::string_view id = j.template_id;
+  const auto colon = id.find(':');
+  if (colon == std::string_view::npos) return j.document;  // no managed template
+  const auto* t = find_managed_template(id.substr(0, colon), id.substr(colon + 1));
+  return t != nullptr ? std::string(t->document) : j.document;
+}
+
 }  // namespace iotblocks::jobs

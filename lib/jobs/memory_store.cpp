@@ -7,6 +7,7 @@
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
 
 namespace iotblocks::jobs {
 
@@ -33,8 +34,32 @@ struct memory_store::impl {
   std::set<std::tuple<std::int64_t, std::string, std::string>> deadlines;  // (when, thing, job)
   string_map<std::vector<std::string>> rollouts;  // job → things in release order
   std::map<std::string, job_template, std::less<>> templates;
+  std::map<std::string, pending_view, std::less<>> announced;  // thing → view before
+  // thing '\n' job id → the attempts a retry ended, oldest first
+  std::map<std::string, std::vector<execution>, std::less<>> attempts;
+
+  static std::string attempt_key(std::string_view thing, std::string_view job_id) {
+    std::string k{thing};
+    k += '\n';
+    k += job_id;
+    return k;
+  }
   std::uint64_t last_sequence = 0;
   std::size_t count = 0;
+
+  /// Everything but the mutex from `o`, which is left empty.
+  void take(impl& o) {
+    jobs = std::exchange(o.jobs, {});
+    by_thing = std::exchange(o.by_thing, {});
+    things_of_job = std::exchange(o.things_of_job, {});
+    deadlines = std::exchange(o.deadlines, {});
+    rollouts = std::exchange(o.rollouts, {});
+    templates = std::exchange(o.templates, {});
+    announced = std::exchange(o.announced, {});
+    attempts = std::exchange(o.attempts, {});
+    last_sequence = std::exchange(o.last_sequence, 0);
+    count = std::exchange(o.count, 0);
+  }
 
   void unschedule(const execution& e) {
     if (e.deadline() != 0) deadlines.erase({e.deadline(), e.thing, e.job_id});
@@ -68,6 +93,7 @@ struct memory_store::impl {
     unschedule(*it);
     v.erase(it);
     --count;
+    attempts.erase(attempt_key(thing, job_id));
     if (v.empty()) by_thing.erase(list);
     if (auto things = things_of_job.find(job_id); things != things_of_job.end()) {
       std::erase(things->second, thing);
@@ -90,6 +116,7 @@ struct memory_store::impl {
       unschedule(*it);
       v.erase(it);
       --count;
+      attempts.erase(attempt_key(thing, id));
       if (v.empty()) by_thing.erase(list);
     }
     things_of_job.erase(things);
@@ -104,6 +131,8 @@ std::error_code memory_store::commit(const batch& b) {
   for (const auto& id : b.erased_jobs) p_->erase_job(id);
   for (const auto& [thing, job_id] : b.erased_executions) p_->erase_execution(thing, job_id);
   for (const auto& id : b.erased_templates) p_->templates.erase(id);
+  for (const auto& thing : b.erased_announced) p_->announced.erase(thing);
+  for (const auto& [thing, view] : b.announced) p_->announced.try_emplace(thing, view);
   for (const auto& t : b.templates) p_->templates.insert_or_assign(t.id, t);
   for (const auto& [id, things] : b.rollouts) {
     auto& list = p_->rollouts[id];
@@ -111,6 +140,15 @@ std::error_code memory_store::commit(const batch& b) {
   }
   for (const auto& j : b.jobs) p_->jobs.insert_or_assign(j.id, j);
   for (const auto& e : b.executions) p_->put(e);
+  for (const auto& e : b.attempts) {
+    auto& list = p_->attempts[impl::attempt_key(e.thing, e.job_id)];
+    std::erase_if(list,
+                  [&](const execution& x) { return x.execution_number == e.execution_number; });
+    list.push_back(e);
+    std::sort(list.begin(), list.end(), [](const execution& x, const execution& y) {
+      return x.execution_number < y.execution_number;
+    });
+  }
   return {};
 }
 
@@ -267,6 +305,15 @@ std::vector<std::string> store::scheduled() const {
   return out;
 }
 
+std::vector<std::string> store::schedule_due(std::int64_t now) const {
+  std::vector<std::string> out;
+  for (auto& id : scheduled()) {
+    auto j = find_job(id);
+    if (j && schedule_at(*j) != 0 && schedule_at(*j) <= now) out.push_back(std::move(id));
+  }
+  return out;
+}
+
 std::vector<std::string> memory_store::scheduled() const {
   std::lock_guard lock{p_->mutex};
   std::vector<std::string> out;
@@ -290,6 +337,25 @@ std::vector<std::string> memory_store::template_ids() const {
   out.reserve(p_->templates.size());
   for (const auto& [id, t] : p_->templates) out.push_back(id);
   return out;
+}
+
+std::vector<std::pair<std::string, pending_view>> memory_store::announced() const {
+  std::lock_guard lock{p_->mutex};
+  return {p_->announced.begin(), p_->announced.end()};
+}
+
+std::vector<execution> memory_store::attempts(std::string_view thing,
+                                              std::string_view job_id) const {
+  std::lock_guard lock{p_->mutex};
+  auto it = p_->attempts.find(impl::attempt_key(thing, job_id));
+  if (it == p_->attempts.end()) return {};
+  return it->second;
+}
+
+void memory_store::replace_with(memory_store& other) {
+  if (&other == this) return;
+  std::scoped_lock lock{p_->mutex, other.p_->mutex};
+  p_->take(*other.p_);
 }
 
 std::size_t memory_store::size() const {

@@ -182,4 +182,12 @@ std::error_code apply_service(execution& e, execution_status to, std::int64_t no
   return {};
 }
 
+std::int64_t schedule_at(const job& j) noexcept {
+  if (j.status == job_status::scheduled) return std::max<std::int64_t>(j.scheduling.start_time, 1);
+  if (j.status == job_status::in_progress && j.scheduling.end_time != 0 && !j.schedule_ended) {
+    return j.scheduling.end_time;
+  }
+  return 0;
+}
+
 }  // namespace iotblocks::jobs

@@ -213,6 +213,39 @@ service& service::notify_filter(std::function<bool(std::string_view)> f) {
   return *this;
 }
 
+service& service::announce_pushes(bool on) {
+  announce_ = on;
+  return *this;
+}
+
+result<std::vector<message>> service::take_announced() {
+  return retry_changed([&]() -> result<std::vector<message>> {
+    std::unique_lock lock{mutex_};
+    (void)store_.refresh();
+    begin_operation();
+    auto owed = store_.announced();
+    if (owed.empty()) return std::vector<message>{};
+    const std::int64_t t = now();
+    batch b;
+    std::vector<message> out;
+    for (auto& [thing, before] : owed) {
+      push_changes(before, thing, t, out);
+      b.erased_announced.push_back(std::move(thing));
+    }
+    std::future<std::error_code> durable;
+    if (store_.groups_commits()) {
+      durable = store_.commit_deferred(b);
+    } else if (auto ec = store_.commit(b)) {
+      return failure{store_failure(ec), ec.message(), {}};
+    }
+    lock.unlock();
+    if (durable.valid()) {
+      if (auto ec = durable.get()) return failure{store_failure(ec), ec.message(), {}};
+    }
+    return out;
+  });
+}
+
 service::pending_view service::view_of(std::string_view thing) const {
   pending_view v;
   auto list = store_.pending(thing);
@@ -340,9 +373,10 @@ void service::cancel_open(batch& b, job& j, bool force, std::int64_t now,
   for (auto& e : from_store) b.executions.push_back(std::move(e));
 }
 
-execution service::after_end(const execution& e, job& j, std::int64_t now) {
+execution service::after_end(const execution& e, job& j, std::int64_t now, batch& b) {
   if (j.status == job_status::in_progress &&
       e.retry_attempt < retries_allowed(j.retry_criteria, e.status)) {
+    b.attempts.push_back(e);  // DescribeJobExecution still finds it by its executionNumber
     return retry(e, next_sequence(), now);
   }
   close_one(j, e.status);
@@ -370,14 +404,8 @@ void service::release_rollouts(batch& b, std::int64_t now, std::vector<std::stri
 }
 
 void service::run_schedules(batch& b, std::int64_t now, std::vector<std::string>& things) {
-  for (const auto& id : store_.scheduled()) {
-    // Only a job whose start or end is due joins the batch (else every tick would write).
-    const auto peek = store_.find_job(id);
-    if (!peek) continue;
-    const auto& s = peek->scheduling;
-    const bool start_due = peek->status == job_status::scheduled && now >= s.start_time;
-    const bool end_due = s.end_time != 0 && !peek->schedule_ended && now >= s.end_time;
-    if (!start_due && !end_due) continue;
+  // Only a job whose start or end is due joins the batch (else every tick would write).
+  for (const auto& id : store_.schedule_due(now)) {
     job* j = job_in(b, store_, id);
     if (j == nullptr) continue;
     if (j->status == job_status::scheduled && now >= j->scheduling.start_time) {
@@ -421,9 +449,13 @@ result<std::vector<message>> service::commit_and_push(batch& b,
                                                       std::int64_t now,
                                                       std::unique_lock<std::mutex>& lock) {
   std::vector<pending_view> before;
-  before.reserve(things.size());
-  for (const auto& t : things) {
-    before.push_back(notify_filter_ && !notify_filter_(t) ? pending_view{} : view_of(t));
+  if (announce_) {  // the publishing process builds them (take_announced)
+    for (const auto& t : things) b.announced.emplace_back(t, view_of(t));
+  } else {
+    before.reserve(things.size());
+    for (const auto& t : things) {
+      before.push_back(notify_filter_ && !notify_filter_(t) ? pending_view{} : view_of(t));
+    }
   }
   std::future<std::error_code> durable;
   if (store_.groups_commits()) {
@@ -432,7 +464,9 @@ result<std::vector<message>> service::commit_and_push(batch& b,
     return failure{store_failure(ec), ec.message(), {}};
   }
   std::vector<message> out;
-  for (std::size_t i = 0; i < things.size(); ++i) push_changes(before[i], things[i], now, out);
+  if (!announce_) {
+    for (std::size_t i = 0; i < things.size(); ++i) push_changes(before[i], things[i], now, out);
+  }
   lock.unlock();
   if (durable.valid()) {
     if (auto ec = durable.get()) return failure{store_failure(ec), ec.message(), {}};
@@ -740,7 +774,7 @@ result<std::vector<message>> service::tick(time_point now_tp) {
       if (apply_service(e, execution_status::timed_out, t)) continue;
       add_thing(things, e.thing);
       job* j = job_in(b, store_, e.job_id);
-      b.executions.push_back(j != nullptr ? after_end(e, *j, t) : std::move(e));
+      b.executions.push_back(j != nullptr ? after_end(e, *j, t, b) : std::move(e));
     }
     run_schedules(b, t, things);
     release_rollouts(b, t, things);
@@ -755,10 +789,16 @@ std::optional<job> service::describe_job(std::string_view id) const {
   return store_.find_job(id);
 }
 
-std::optional<execution> service::describe_execution(std::string_view job_id,
-                                                     std::string_view thing) const {
+std::optional<execution> service::describe_execution(
+    std::string_view job_id, std::string_view thing,
+    std::optional<std::int64_t> execution_number) const {
   std::lock_guard lock{mutex_};
-  return store_.find_execution(thing, job_id);
+  auto e = store_.find_execution(thing, job_id);
+  if (!e || !execution_number || *execution_number == e->execution_number) return e;
+  for (auto& a : store_.attempts(thing, job_id)) {
+    if (a.execution_number == *execution_number) return std::move(a);
+  }
+  return std::nullopt;
 }
 
 outcome service::handle(const jobs_topic& tp, std::string_view payload) {
@@ -803,8 +843,15 @@ outcome service::handle(const jobs_topic& tp, std::string_view payload) {
       }
       if (e && req->update.execution_number &&
           *req->update.execution_number != e->execution_number) {
-        return rejected(tp, error::resource_not_found, "no execution with this executionNumber", t,
-                        token);
+        std::optional<execution> earlier;  // an attempt a retry ended
+        for (auto& a : store_.attempts(e->thing, e->job_id)) {
+          if (a.execution_number == *req->update.execution_number) earlier = std::move(a);
+        }
+        if (!earlier) {
+          return rejected(tp, error::resource_not_found, "no execution with this executionNumber",
+                          t, token);
+        }
+        e = std::move(earlier);
       }
       w.StartObject();
       if (e) {
@@ -856,7 +903,7 @@ outcome service::handle(const jobs_topic& tp, std::string_view payload) {
       batch b;
       if (was_open && is_terminal(e->status)) {
         if (auto j = store_.find_job(e->job_id)) {
-          b.executions.push_back(after_end(*e, *j, t));
+          b.executions.push_back(after_end(*e, *j, t, b));
           b.jobs.push_back(std::move(*j));
           finish_jobs(b, t, others);
           std::erase(others, std::string{tp.thing});

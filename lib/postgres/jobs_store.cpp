@@ -20,7 +20,7 @@
 namespace iotblocks::postgres {
 namespace {
 
-constexpr int schema_version = 1;
+constexpr int schema_version = 2;
 
 // Text columns compare in byte order (COLLATE "C"), as the SQLite store's do. `revision`
 // moves with every write of the row; `deadline`, `open` and `rolling` are copies of what
@@ -50,6 +50,29 @@ constexpr const char* create_v1[] = {
     "job_id text COLLATE \"C\" NOT NULL, position bigint NOT NULL, thing text NOT NULL, "
     "PRIMARY KEY(job_id, position))",
 };
+
+// Version 2: `schedule_at` (jobs::schedule_at(): when the job's schedule next acts, 0 for
+// never), so that a tick reads the jobs whose schedule is due through an index.
+// and the attempts a retry ended (jobs::store::attempts), which DescribeJobExecution reads.
+constexpr const char* migrate_v2[] = {
+    "ALTER TABLE iotblocks_jobs ADD COLUMN schedule_at bigint NOT NULL DEFAULT 0",
+    "CREATE TABLE iotblocks_job_execution_attempts("
+    "thing text COLLATE \"C\" NOT NULL, job_id text COLLATE \"C\" NOT NULL, "
+    "status text NOT NULL, status_details text NOT NULL, version bigint NOT NULL, "
+    "execution_number bigint NOT NULL, sequence bigint NOT NULL, queued_at bigint NOT NULL, "
+    "started_at bigint NOT NULL, last_updated_at bigint NOT NULL, "
+    "in_progress_timeout_minutes bigint NOT NULL, in_progress_deadline bigint NOT NULL, "
+    "step_deadline bigint NOT NULL, retry_attempt bigint NOT NULL, "
+    "PRIMARY KEY(thing, job_id, execution_number))",
+    "CREATE INDEX iotblocks_job_execution_attempts_by_job "
+    "ON iotblocks_job_execution_attempts(job_id)",
+    "CREATE INDEX iotblocks_jobs_schedule ON iotblocks_jobs(schedule_at) WHERE schedule_at > 0",
+};
+/// The rows version 1 left whose schedule_at is to be set (their config holds a schedule).
+constexpr const char* scheduled_v1_sql =
+    "SELECT id, status, config FROM iotblocks_jobs WHERE config LIKE '%\"scheduling\"%'";
+constexpr const char* set_schedule_at_sql =
+    "UPDATE iotblocks_jobs SET schedule_at = $2 WHERE id = $1";
 
 #define IOTBLOCKS_JOB_COLUMNS                                                             \
   "id, document, description, targets, continuous, status, in_progress_timeout_minutes, " \
@@ -83,18 +106,39 @@ constexpr const char* rollout_targets_sql =
     "SELECT thing FROM iotblocks_job_rollout_targets WHERE job_id = $1 "
     "ORDER BY position OFFSET $2 LIMIT $3";
 constexpr const char* rolling_out_sql = "SELECT id FROM iotblocks_jobs WHERE rolling ORDER BY id";
+constexpr const char* scheduled_sql =
+    "SELECT id FROM iotblocks_jobs WHERE schedule_at > 0 ORDER BY id";
+constexpr const char* schedule_due_sql =
+    "SELECT id FROM iotblocks_jobs WHERE schedule_at > 0 AND schedule_at <= $1 ORDER BY id";
+// An attempt has no revision (it never changes): 0 in its place, never noted.
+constexpr const char* attempts_sql =
+    "SELECT thing, job_id, status, status_details, version, execution_number, sequence, "
+    "queued_at, started_at, last_updated_at, in_progress_timeout_minutes, in_progress_deadline, "
+    "step_deadline, retry_attempt, 0 FROM iotblocks_job_execution_attempts "
+    "WHERE thing = $1 AND job_id = $2 ORDER BY execution_number";
+constexpr const char* insert_attempt_sql =
+    "INSERT INTO iotblocks_job_execution_attempts(thing, job_id, status, status_details, "
+    "version, execution_number, sequence, queued_at, started_at, last_updated_at, "
+    "in_progress_timeout_minutes, in_progress_deadline, step_deadline, retry_attempt) "
+    "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
+    "ON CONFLICT(thing, job_id, execution_number) DO NOTHING";
+constexpr const char* erase_attempts_sql =
+    "DELETE FROM iotblocks_job_execution_attempts WHERE thing = $1 AND job_id = $2";
+constexpr const char* erase_job_attempts_sql =
+    "DELETE FROM iotblocks_job_execution_attempts WHERE job_id = $1";
 constexpr const char* find_template_sql = "SELECT body FROM iotblocks_job_templates WHERE id = $1";
 constexpr const char* template_ids_sql = "SELECT id FROM iotblocks_job_templates ORDER BY id";
 
 constexpr const char* insert_job_sql =
     "INSERT INTO iotblocks_jobs(" IOTBLOCKS_JOB_COLUMNS
-    ", rolling) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14) "
+    ", rolling, schedule_at) "
+    "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $15) "
     "ON CONFLICT(id) DO NOTHING";
 constexpr const char* update_job_sql =
     "UPDATE iotblocks_jobs SET document = $2, description = $3, targets = $4, continuous = $5, "
     "status = $6, in_progress_timeout_minutes = $7, force_canceled = $8, created_at = $9, "
     "last_updated_at = $10, completed_at = $11, open_executions = $12, config = $13, "
-    "rolling = $14, revision = revision + 1 WHERE id = $1 AND revision = $15";
+    "rolling = $14, schedule_at = $16, revision = revision + 1 WHERE id = $1 AND revision = $15";
 constexpr const char* insert_execution_sql =
     "INSERT INTO iotblocks_job_executions(" IOTBLOCKS_EXECUTION_COLUMNS
     ", open, deadline) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, "
@@ -171,6 +215,7 @@ struct jobs_store::impl {
   /// Rows read since begin_reads(): key → revision of the first read.
   std::map<std::string, std::int64_t, std::less<>> seen;
   std::atomic<std::uint64_t> commits{0};
+  std::atomic<std::uint64_t> rows_read{0};
 
   explicit impl(detail::connection c) : conn(std::move(c)) {}
 
@@ -178,7 +223,9 @@ struct jobs_store::impl {
   result<detail::rows> read(const char* name, const char* sql,
                             std::initializer_list<detail::param> params) {
     if (PQstatus(conn.native()) == CONNECTION_BAD) PQreset(conn.native());
-    return statements.exec(conn, name, sql, params);
+    auto r = statements.exec(conn, name, sql, params);
+    if (r) rows_read.fetch_add(static_cast<std::uint64_t>(PQntuples(r->get())));
+    return r;
   }
 
   void note(std::string key, std::string_view revision) {
@@ -190,8 +237,10 @@ struct jobs_store::impl {
     return it->second;
   }
 
-  /// Row `i` of a SELECT of the execution columns; nullopt if it does not read back.
-  std::optional<jobs::execution> execution_at(const detail::rows& r, int i) {
+  /// Row `i` of a SELECT of the execution columns; nullopt if it does not read back. Its
+  /// revision is noted unless `note_revision` is false (an attempt's row has none).
+  std::optional<jobs::execution> execution_at(const detail::rows& r, int i,
+                                              bool note_revision = true) {
     auto t = [&](int col) { return detail::text(r, i, col); };
     jobs::execution e;
     e.thing = std::string(t(0));
@@ -218,7 +267,7 @@ struct jobs_store::impl {
         e.sequence = static_cast<std::uint64_t>(*v);
       }
     }
-    note(execution_key(e.thing, e.job_id), t(14));
+    if (note_revision) note(execution_key(e.thing, e.job_id), t(14));
     return e;
   }
 
@@ -254,17 +303,18 @@ struct jobs_store::impl {
     const std::string config = jobs::detail::config_json(j);
     const std::string timeout = num(j.in_progress_timeout_minutes), created = num(j.created_at),
                       updated = num(j.last_updated_at), completed = num(j.completed_at),
-                      open = num(static_cast<std::uint64_t>(j.open_executions));
+                      open = num(static_cast<std::uint64_t>(j.open_executions)),
+                      schedule = num(jobs::schedule_at(j));
     const auto at = seen_at(job_key(j.id));
     const std::string revision = at ? num(*at) : std::string{};
     auto r = at ? exec("jobs_update_job", update_job_sql,
                        {j.id, j.document, j.description, targets, flag(j.continuous),
                         jobs::to_string(j.status), timeout, flag(j.force_canceled), created,
-                        updated, completed, open, config, flag(rolling(j)), revision})
+                        updated, completed, open, config, flag(rolling(j)), revision, schedule})
                 : exec("jobs_insert_job", insert_job_sql,
                        {j.id, j.document, j.description, targets, flag(j.continuous),
                         jobs::to_string(j.status), timeout, flag(j.force_canceled), created,
-                        updated, completed, open, config, flag(rolling(j))});
+                        updated, completed, open, config, flag(rolling(j)), schedule});
     if (!r) return std::move(r).take_failure();
     if (touched_none(*r)) return changed("job " + j.id);
     return {};
@@ -336,6 +386,9 @@ struct jobs_store::impl {
       if (auto r = exec("jobs_erase_rollout", erase_rollout_sql, {id}); !r) {
         return std::move(r).take_failure();
       }
+      if (auto r = exec("jobs_erase_job_attempts", erase_job_attempts_sql, {id}); !r) {
+        return std::move(r).take_failure();
+      }
     }
     for (const auto& [thing, job_id] : b.erased_executions) {
       if (auto at = seen_at(execution_key(thing, job_id))) {
@@ -343,6 +396,9 @@ struct jobs_store::impl {
         if (!r) return std::move(r).take_failure();
         if (touched_none(*r)) return changed("execution " + thing + "/" + job_id);
       } else if (auto r = exec("jobs_erase_execution", erase_execution_sql, {thing, job_id}); !r) {
+        return std::move(r).take_failure();
+      }
+      if (auto r = exec("jobs_erase_attempts", erase_attempts_sql, {thing, job_id}); !r) {
         return std::move(r).take_failure();
       }
     }
@@ -373,9 +429,41 @@ struct jobs_store::impl {
     for (const auto& e : b.executions) {
       if (auto r = write_execution(e); !r) return r;
     }
+    for (const auto& e : b.attempts) {
+      const std::string details = jobs::detail::details_json(e.details);
+      auto r = exec("jobs_insert_attempt", insert_attempt_sql,
+                    {e.thing, e.job_id, jobs::to_string(e.status), details, num(e.version),
+                     num(e.execution_number), num(e.sequence), num(e.queued_at), num(e.started_at),
+                     num(e.last_updated_at), num(e.in_progress_timeout_minutes),
+                     num(e.in_progress_deadline), num(e.step_deadline), num(e.retry_attempt)});
+      if (!r) return std::move(r).take_failure();
+    }
     return notify(b, std::move(erased_things));
   }
 };
+
+namespace {
+
+/// The schedule_at column, with the value of each row that has a schedule.
+result<void> migrate_to_v2(detail::connection& c) {
+  for (const char* sql : migrate_v2) {
+    if (auto r = c.run(sql); !r) return r;
+  }
+  auto rows = c.exec(scheduled_v1_sql);
+  if (!rows) return std::move(rows).take_failure();
+  for (int i = 0; i < PQntuples(rows->get()); ++i) {
+    jobs::job j;
+    auto status = jobs::parse_job_status(detail::text(*rows, i, 1));
+    if (!status || !jobs::detail::read_config(detail::text(*rows, i, 2), j).empty()) continue;
+    j.status = *status;
+    const auto at = jobs::schedule_at(j);
+    if (at == 0) continue;
+    if (auto r = c.run(set_schedule_at_sql, {detail::text(*rows, i, 0), num(at)}); !r) return r;
+  }
+  return {};
+}
+
+}  // namespace
 
 jobs_store::jobs_store(std::unique_ptr<impl> p) : p_(std::move(p)) {}
 jobs_store::~jobs_store() = default;
@@ -399,7 +487,10 @@ result<std::unique_ptr<jobs_store>> jobs_store::open(const std::string& url) {
     for (const char* sql : create_v1) {
       if (auto r = c.run(sql); !r) return (void)c.run("ROLLBACK"), r.fail();
     }
-    if (auto r = c.set_schema("jobs", 1); !r) return (void)c.run("ROLLBACK"), r.fail();
+  }
+  if (*version < 2) {
+    if (auto r = migrate_to_v2(c); !r) return (void)c.run("ROLLBACK"), r.fail();
+    if (auto r = c.set_schema("jobs", 2); !r) return (void)c.run("ROLLBACK"), r.fail();
   }
   if (auto r = c.run("COMMIT"); !r) return r.fail();
   return std::unique_ptr<jobs_store>(new jobs_store(std::move(p)));
@@ -521,6 +612,28 @@ std::vector<std::string> jobs_store::rolling_out() const {
   return p_->ids("jobs_rolling_out", rolling_out_sql);
 }
 
+std::vector<jobs::execution> jobs_store::attempts(std::string_view thing,
+                                                  std::string_view job_id) const {
+  std::lock_guard lock{p_->mu};
+  std::vector<jobs::execution> out;
+  auto r = p_->read("jobs_attempts", attempts_sql, {thing, job_id});
+  if (!r) return out;
+  for (int i = 0; i < PQntuples(r->get()); ++i) {
+    if (auto e = p_->execution_at(*r, i, false)) out.push_back(std::move(*e));
+  }
+  return out;
+}
+
+std::vector<std::string> jobs_store::scheduled() const {
+  std::lock_guard lock{p_->mu};
+  return p_->ids("jobs_scheduled", scheduled_sql);
+}
+
+std::vector<std::string> jobs_store::schedule_due(std::int64_t now) const {
+  std::lock_guard lock{p_->mu};
+  return p_->ids("jobs_schedule_due", schedule_due_sql, {num(now)});
+}
+
 std::optional<jobs::job_template> jobs_store::find_template(std::string_view id) const {
   std::lock_guard lock{p_->mu};
   auto r = p_->read("jobs_find_template", find_template_sql, {id});
@@ -533,6 +646,10 @@ std::optional<jobs::job_template> jobs_store::find_template(std::string_view id)
 std::vector<std::string> jobs_store::template_ids() const {
   std::lock_guard lock{p_->mu};
   return p_->ids("jobs_template_ids", template_ids_sql);
+}
+
+std::uint64_t jobs_store::rows_read() const noexcept {
+  return p_->rows_read.load(std::memory_order_relaxed);
 }
 
 std::uint64_t jobs_store::commits() const noexcept {

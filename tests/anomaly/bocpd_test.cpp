@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "anomaly/noise.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -15,13 +17,7 @@
 namespace iotblocks::anomaly {
 namespace {
 
-std::vector<double> noise(std::size_t n, double mean, double sd, unsigned seed) {
-  std::mt19937_64 rng{seed};
-  std::normal_distribution<double> g{mean, sd};
-  std::vector<double> v(n);
-  for (auto& x : v) x = g(rng);
-  return v;
-}
+using testing::noise;
 
 // A level step of 8 standard deviations at index 1000: the highest score so far is
 // at the step, the first flag (alarm 4, score 0.444) is at 1000, the predictive

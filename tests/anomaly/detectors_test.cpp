@@ -5,14 +5,19 @@
 
 #include <gtest/gtest.h>
 
+#include "anomaly/noise.hpp"
+
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
 namespace iotblocks::anomaly {
 namespace {
+
+using testing::noise;
 
 constexpr std::int64_t five_minutes = 300'000;
 
@@ -156,14 +161,6 @@ TEST_P(EveryDetector, ScoresAreInTheUnitIntervalAndRankLikeTheRawStatistic) {
 INSTANTIATE_TEST_SUITE_P(All, EveryDetector,
                          ::testing::Values("pewma", "ewma", "ensemble", "bocpd"));
 
-std::vector<double> noise(std::size_t n, double mean, double sd, unsigned seed) {
-  std::mt19937_64 rng{seed};
-  std::normal_distribution<double> g{mean, sd};
-  std::vector<double> v(n);
-  for (auto& x : v) x = g(rng);
-  return v;
-}
-
 TEST(Ensemble, FlagsASpikeOnceAndRestsAfterwards) {
   series s{make_detector("ensemble").value()};
   auto data = noise(3000, 50, 2, 1);
@@ -273,6 +270,63 @@ TEST(Ensemble, FastLevelKeepsTheDetectorContract) {
   EXPECT_EQ(d->decode(short_state, copy.state()), error::invalid_snapshot);
   const std::size_t mean_at = plain->encoded_size();
   for (std::size_t i = mean_at; i < mean_at + 8; ++i) encoded[i] = std::byte{0xFF};
+  EXPECT_EQ(d->decode(encoded, copy.state()), error::invalid_snapshot);
+}
+
+// fast_residual=1: a residual against a faster baseline (EWMA at 4 alpha) with its own
+// ranking, in 520 more bytes after the rest of the state; it excludes fast_level=1 (one
+// fifth feature, so the state stays under 4 KiB). Same contract as the fast level.
+TEST(Ensemble, FastResidualKeepsTheDetectorContract) {
+  EXPECT_EQ(make_detector("ensemble", "fast_residual=2").error(), error::invalid_parameter);
+  EXPECT_EQ(make_detector("ensemble", "fast_residual=1,fast_level=1").error(),
+            error::invalid_parameter);
+  const auto d = make_detector("ensemble", "fast_residual=1").value();
+  EXPECT_EQ(make_detector("ensemble", d->parameters()).value()->parameters(), d->parameters());
+  const auto plain = make_detector("ensemble").value();
+  EXPECT_EQ(make_detector("ensemble", "fast_residual=0").value()->parameters(),
+            plain->parameters());
+  EXPECT_EQ(d->state_size(), plain->state_size() + 520);
+  EXPECT_LE(d->state_size(), 4096u);
+  EXPECT_EQ(d->encoded_size(), plain->encoded_size() + 520);
+  series s{d}, twin{d}, one{plain};
+  auto data = noise(3000, 50, 2, 5);
+  for (std::size_t i = 1500; i < 3000; ++i) data[i] += 10;  // a lasting step of 5 sd
+  for (std::size_t i = 2000; i < 2003; ++i) data[i] += 8;   // later, a 3-point spike
+  bool flagged = false, differs = false;
+  for (std::size_t i = 0; i < 2500; ++i) {
+    const auto t = static_cast<std::int64_t>(i) * five_minutes;
+    const auto r = s.update(data[i], t).value();
+    EXPECT_EQ(r.raw, twin.update(data[i], t).value().raw);
+    ASSERT_GE(r.score, 0.0);
+    ASSERT_LE(r.score, 1.0);
+    if (i >= 2000 && i < 2003) flagged |= r.anomaly;
+    differs |= r.raw != one.update(data[i], t).value().raw;
+  }
+  EXPECT_TRUE(flagged);
+  EXPECT_TRUE(differs);  // the fifth feature takes part
+  const byte_buffer before{s.state().begin(), s.state().end()};
+  point_result r;
+  EXPECT_EQ(s.update(std::nan(""), 0, r), error::non_finite_value);
+  EXPECT_EQ(byte_buffer(s.state().begin(), s.state().end()), before);
+  byte_buffer encoded;
+  d->encode(s.state(), encoded);
+  ASSERT_EQ(encoded.size(), d->encoded_size());
+  series copy{d};
+  ASSERT_FALSE(d->decode(encoded, copy.state()));
+  byte_buffer again;
+  d->encode(copy.state(), again);
+  EXPECT_EQ(again, encoded);
+  for (std::size_t i = 2500; i < 3000; ++i) {
+    const auto t = static_cast<std::int64_t>(i) * five_minutes;
+    EXPECT_EQ(s.update(data[i], t).value().raw, copy.update(data[i], t).value().raw);
+  }
+  // A state without the residual is refused, and so is a negative variance in it.
+  byte_buffer short_state;
+  plain->encode(one.state(), short_state);
+  EXPECT_EQ(d->decode(short_state, copy.state()), error::invalid_snapshot);
+  const std::size_t var_at = plain->encoded_size() + 8;
+  const double negative = -1;
+  std::memcpy(encoded.data() + var_at, &negative, 8);
   EXPECT_EQ(d->decode(encoded, copy.state()), error::invalid_snapshot);
 }
 

@@ -369,6 +369,41 @@ TEST(NabSearch, AMarginKeepsValuesThatGainLess) {
   EXPECT_EQ(kept.merit, at_start);
 }
 
+// output::flag: each row is the detector's own flag, so detections sit at its own
+// threshold parameter. run() records 1 exactly where point_result::anomaly is set; a
+// fold learns no threshold, so every held-out category scores what it scores in-sample.
+TEST(NabValidate, FlagsAreTheDetectorsOwnDetections) {
+  const corpus c = make_corpus();
+  const auto model = make_detector("ewma", "threshold=4").value();
+  const auto flags = run(*model, c, output::flag);
+  ASSERT_EQ(flags.size(), c.files.size());
+  std::size_t flagged = 0;
+  for (std::size_t i = 0; i < c.files.size(); ++i) {
+    series s{model};
+    for (std::size_t j = 0; j < c.files[i].points.size(); ++j) {
+      const bool anomaly = s.update(c.files[i].points[j].value).value().anomaly;
+      EXPECT_EQ(flags[i].scores[j], anomaly ? 1.0 : 0.0) << i << ":" << j;
+      flagged += anomaly;
+    }
+  }
+  EXPECT_GT(flagged, 0u);
+  validation_options o;
+  o.what = output::flag;
+  const std::vector<std::string> candidates{"threshold=4"};
+  const auto v = cross_validate("ewma", candidates, c, o).value();
+  const auto swept = cross_validate("ewma", candidates, c).value();
+  for (std::size_t pi = 0; pi < v.size(); ++pi) {
+    const auto& profile = c.profiles[pi];
+    EXPECT_NEAR(v[pi].in_sample, score_at(flags, profile, 1.0).value().normalized, 1e-9);
+    EXPECT_NE(v[pi].in_sample, swept[pi].in_sample);  // the sweep chose another threshold
+    for (const auto& f : v[pi].folds) {
+      EXPECT_EQ(f.held_out_score, f.in_sample) << profile.name << " " << f.held_out;
+      EXPECT_EQ(f.held_out_score,
+                score_at(only(flags, f.held_out, true), profile, 1.0).value().normalized);
+    }
+  }
+}
+
 TEST(NabSearch, AnEmptyAxisIsRefused) {
   const corpus c = make_four(false);
   const std::vector<axis> bad{{"alpha", {}}};

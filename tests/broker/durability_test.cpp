@@ -13,8 +13,6 @@ using mqtt::protocol_version;
 using mqtt::reason_code;
 using namespace std::chrono_literals;
 
-constexpr auto v5 = protocol_version::v5;
-
 TEST(MemoryBrokerStore, PubackWaitsForTheCommitWhenSomethingDurableIsOwed) {
   harness h;
   auto store = std::make_shared<memory_store>();

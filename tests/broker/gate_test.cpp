@@ -14,9 +14,6 @@ namespace {
 using mqtt::protocol_version;
 using mqtt::reason_code;
 
-constexpr auto v5 = protocol_version::v5;
-constexpr auto v311 = protocol_version::v3_1_1;
-
 struct gated : harness {
   std::vector<std::string> seen;  // on_accepted topics
   gated() {

@@ -19,6 +19,9 @@
 
 namespace iotblocks::broker::testing {
 
+inline constexpr auto v5 = mqtt::protocol_version::v5;
+inline constexpr auto v311 = mqtt::protocol_version::v3_1_1;
+
 /// What the broker wrote to one client, and whether it closed the connection.
 class memory_connection final : public connection {
  public:

@@ -21,9 +21,6 @@ std::int64_t wall_clock_ms() {
       .count();
 }
 
-constexpr auto v5 = protocol_version::v5;
-constexpr auto v311 = protocol_version::v3_1_1;
-
 TEST(MemoryBroker, Qos0And1And2AreDeliveredAtTheGrantedQos) {
   harness h;
   client sub(h, v5), pub(h, v5);

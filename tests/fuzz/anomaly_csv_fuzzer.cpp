@@ -1,6 +1,6 @@
 // Series CSV, timestamps and detector parameter text on hostile input: errors,
 // never crashes. Parsed series are run through every detector (and the ensemble
-// with fast_level=1).
+// with fast_level=1 and with fast_residual=1).
 #include <iotblocks/anomaly/detector.hpp>
 #include <iotblocks/anomaly/series_csv.hpp>
 
@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     };
     for (auto name : detector_names()) run(name, "");
-    run("ensemble", "fast_level=1");  // the option's fifth feature and extra state
+    run("ensemble", "fast_level=1");     // the option's fifth feature and extra state
+    run("ensemble", "fast_residual=1");  // the other fifth feature
   } else if (!points.fail().where.known()) {
     std::abort();  // CSV errors always carry a position
   }

@@ -1,5 +1,8 @@
-// Replays fuzzer inputs (files or directories of files) through
-// LLVMFuzzerTestOneInput, so every fuzzer's corpus runs under gcc in ctest.
+// Replays fuzzer inputs (files or directories of files) through one fuzzer's
+// entry point, so every fuzzer's corpus runs under gcc in ctest:
+//   fuzz_replay <fuzzer name> <file or directory>...
+// Each fuzzer's LLVMFuzzerTestOneInput is compiled here as iotblocks_fuzz_<name>
+// (tests/fuzz/CMakeLists.txt); fuzzers.inc lists them.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -7,23 +10,49 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <string_view>
 #include <vector>
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
+using fuzz_entry = int (*)(const std::uint8_t* data, std::size_t size);
+
+#define FUZZER(name) extern "C" int iotblocks_fuzz_##name(const std::uint8_t*, std::size_t);
+#include "fuzzers.inc"
+#undef FUZZER
 
 namespace {
 
-void replay(const std::filesystem::path& file) {
+struct fuzzer {
+  std::string_view name;
+  fuzz_entry entry;
+};
+
+#define FUZZER(name) fuzzer{#name, iotblocks_fuzz_##name},
+constexpr fuzzer fuzzers[] = {
+#include "fuzzers.inc"
+};
+#undef FUZZER
+
+void replay(fuzz_entry entry, const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   std::vector<char> bytes{std::istreambuf_iterator<char>(in), {}};
-  LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  entry(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: fuzz_replay <fuzzer> <file or directory>...\n");
+    return 2;
+  }
+  const auto* found = std::find_if(std::begin(fuzzers), std::end(fuzzers),
+                                   [&](const fuzzer& f) { return f.name == argv[1]; });
+  if (found == std::end(fuzzers)) {
+    std::fprintf(stderr, "fuzz_replay: no fuzzer named %s\n", argv[1]);
+    return 2;
+  }
   std::size_t count = 0;
-  for (int i = 1; i < argc; ++i) {
+  for (int i = 2; i < argc; ++i) {
     const std::filesystem::path arg = argv[i];
     if (std::filesystem::is_directory(arg)) {
       std::vector<std::filesystem::path> files;
@@ -31,12 +60,12 @@ int main(int argc, char** argv) {
         if (entry.is_regular_file()) files.push_back(entry.path());
       }
       std::sort(files.begin(), files.end());
-      for (const auto& f : files) replay(f), ++count;
+      for (const auto& f : files) replay(found->entry, f), ++count;
     } else {
-      replay(arg);
+      replay(found->entry, arg);
       ++count;
     }
   }
-  std::printf("replayed %zu inputs\n", count);
+  std::printf("replayed %zu inputs with %s\n", count, argv[1]);
   return count > 0 ? 0 : 1;
 }

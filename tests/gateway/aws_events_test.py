@@ -6,7 +6,9 @@ publish `$aws/events/thing/…`, `thingGroup/…`, `thingGroupMembership/…`,
 seen by mosquitto_sub over mTLS with a certificate whose policy allows iot:Subscribe and
 iot:Receive on them; each enabled event arrives once, disabled types publish nothing, a
 subscriber allowed to receive thing events only gets those only, and the configuration
-survives a restart.
+survives a restart. Jobs events: JOB and JOB_EXECUTION from the CLI, botocore's iot-jobs-data,
+the console's route, a thing's deletion and a device over MQTT, each once when enabled and none for a refused change;
+POLICY, CERTIFICATE and CA_CERTIFICATE are stored but publish nothing (AWS documents no topic).
 
   tests/gateway/aws_events_test.py build/<dir>/apps/iotblocks/iotblocks
 """
@@ -20,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -106,8 +109,159 @@ def common(p, event_type, operation):
             and isinstance(p.get("timestamp"), int) and p["timestamp"] > 1_600_000_000_000)
 
 
+def admin(gw, method, path, body):
+    req = urllib.request.Request(gw.url + path, method=method, data=json.dumps(body).encode(),
+                                 headers={"Authorization": "Bearer " + TOKEN})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def jobs_events(gw, d, ca, iot, data, monitor):
+    """JOB and JOB_EXECUTION events: none while disabled, each once when enabled, none for a
+    refused change; POLICY, CERTIFICATE and CA_CERTIFICATE are stored but publish nothing."""
+    arn = jobs_test.thing_arn
+    for t in ("dev-1", "dev-2"):  # THING is disabled by now: no event
+        _, code = call(iot, "create_thing", thingName=t)
+        check(code is None, "create-thing %s %s" % (t, code))
+    _, code = call(iot, "create_job", jobId="quiet-job", targets=[arn("dev-1")], document="{}")
+    check(code is None, "create-job quiet-job %s" % code)
+    _, code = call(data, "update_job_execution", thingName="dev-1", jobId="quiet-job",
+                   status="SUCCEEDED")
+    check(code is None, "quiet-job SUCCEEDED while JOB and JOB_EXECUTION are disabled %s" % code)
+
+    enable = {t: {"Enabled": True}
+              for t in ("JOB", "JOB_EXECUTION", "POLICY", "CERTIFICATE", "CA_CERTIFICATE")}
+    rc, _, err = base.aws(gw, "iot", "update-event-configurations", "--event-configurations",
+                          json.dumps(enable))
+    check(rc == 0, "enable JOB, JOB_EXECUTION, POLICY, CERTIFICATE, CA_CERTIFICATE " + err)
+    _, code = call(iot, "create_policy", policyName="quiet-policy",
+                   policyDocument=json.dumps(events_policy("quiet")))
+    check(code is None, "create-policy while POLICY is enabled %s" % code)
+    _, code = call(iot, "create_keys_and_certificate", setAsActive=True)
+    check(code is None, "create-keys-and-certificate while CERTIFICATE is enabled %s" % code)
+
+    rc, _, err = base.aws(gw, "iot", "create-job", "--job-id", "fw-1", "--targets", arn("dev-1"),
+                          arn("dev-2"), "--document", '{"to":"2.0"}', "--description", "fw 2.0")
+    check(rc == 0, "create-job fw-1 " + err)
+    _, code = call(data, "update_job_execution", thingName="dev-2", jobId="fw-1",
+                   status="FAILED", expectedVersion=9)
+    check(code == "InvalidStateTransitionException",  # iot-jobs-data: a stale version
+          "a stale expectedVersion is refused %s" % code)
+    _, code = call(data, "update_job_execution", thingName="dev-1", jobId="fw-1",
+                   status="SUCCEEDED", statusDetails={"version": "2.0"})
+    check(code is None, "dev-1 SUCCEEDED %s" % code)
+    _, code = call(data, "update_job_execution", thingName="dev-2", jobId="fw-1",
+                   status="FAILED")
+    check(code is None, "dev-2 FAILED %s" % code)
+    _, code = call(iot, "cancel_job", jobId="fw-1")
+    check(code is not None, "cancel-job of a COMPLETED job is refused %s" % code)
+    _, code = call(iot, "create_job", jobId="fw-2", targets=[arn("dev-1")], document="{}")
+    check(code is None, "create-job fw-2 %s" % code)
+    check(admin(gw, "PUT", "/admin/iot/jobs/fw-2/cancel", {"comment": "not needed"}) == 200,
+          "the console's cancel-job fw-2")
+    _, code = call(iot, "delete_job_execution", jobId="fw-1", thingName="dev-1",
+                   executionNumber=1)
+    check(code is None, "delete-job-execution fw-1 dev-1 %s" % code)
+    _, code = call(iot, "delete_job", jobId="fw-2")
+    check(code is None, "delete-job fw-2 %s" % code)
+    _, code = call(iot, "create_job", jobId="fw-3", targets=[arn("dev-2")], document="{}")
+    check(code is None, "create-job fw-3 %s" % code)
+    _, code = call(iot, "delete_thing", thingName="dev-2")
+    check(code is None, "delete-thing dev-2 (its fw-3 execution REMOVED) %s" % code)
+    # A device over MQTT (mosquitto_pub over mTLS): the broker's jobs topics.
+    cert, key = group_test.device(iot, d, "dev-3")
+    principals, _ = call(iot, "list_thing_principals", thingName="dev-3")
+    call(iot, "create_policy", policyName="dev-3-jobs", policyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iot:Connect", "Resource": PREFIX + "client/dev-3"},
+            {"Effect": "Allow", "Action": "iot:Publish",
+             "Resource": PREFIX + "topic/$aws/things/dev-3/jobs/*"}]}))
+    _, code = call(iot, "attach_policy", policyName="dev-3-jobs",
+                   target=principals["principals"][0])
+    check(code is None, "attach-policy dev-3-jobs %s" % code)
+    _, code = call(iot, "create_job", jobId="fw-4", targets=[arn("dev-3")], document="{}")
+    check(code is None, "create-job fw-4 %s" % code)
+    r = base.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(gw.ports["mqtts"]), "--cafile",
+                  ca, "--cert", cert, "--key", key, "-i", "dev-3", "-V", "mqttv5", "-q", "1",
+                  "-t", "$aws/things/dev-3/jobs/fw-4/update", "-m",
+                  '{"status":"REJECTED","statusDetails":{"why":"battery"}}'])
+    check(r.returncode == 0, "the device's REJECTED over MQTT " + r.stderr)
+
+    seen = monitor.until("$aws/events/jobExecution/fw-4/rejected")
+    expected = [
+        "$aws/events/jobExecution/fw-1/succeeded",
+        "$aws/events/job/fw-1/completed",  # in the batch of dev-2's FAILED: the job first
+        "$aws/events/jobExecution/fw-1/failed",
+        "$aws/events/job/fw-2/canceled",
+        "$aws/events/jobExecution/fw-2/canceled",
+        "$aws/events/jobExecution/fw-1/deleted",
+        "$aws/events/job/fw-2/deleted",
+        "$aws/events/job/fw-3/completed",
+        "$aws/events/jobExecution/fw-3/removed",
+        "$aws/events/job/fw-4/completed",
+        "$aws/events/jobExecution/fw-4/rejected",
+    ]
+    topics = [t for t, _ in seen]
+    check(topics == expected, "each jobs event once, none while disabled or for a refused change, "
+          "none for POLICY or CERTIFICATE:\n  got      %s\n  expected %s" % (topics, expected))
+    by = dict(reversed(seen))  # the first payload of each topic
+
+    def common_jobs(p, event_type, operation):
+        return (p.get("eventType") == event_type and p.get("operation") == operation
+                and UUID.match(p.get("eventId", "")) is not None
+                and isinstance(p.get("timestamp"), int)
+                and 1_600_000_000 < p["timestamp"] < 10_000_000_000)  # seconds, as AWS shows
+
+    described, _ = call(iot, "describe_job", jobId="fw-1")
+    p = by.get("$aws/events/job/fw-1/completed", {})
+    created_ms = int(described.get("job", {}).get("createdAt", 0).timestamp() * 1000)
+    check(common_jobs(p, "JOB", "completed") and p.get("jobId") == "fw-1"
+          and p.get("status") == "COMPLETED" and p.get("targetSelection") == "SNAPSHOT"
+          and p.get("targets") == [arn("dev-1"), arn("dev-2")]
+          and p.get("description") == "fw 2.0" and p.get("createdAt") == created_ms
+          and isinstance(p.get("completedAt"), int) and p["completedAt"] >= created_ms
+          and p.get("lastUpdatedAt") == p["completedAt"]
+          and p.get("jobProcessDetails") == {
+              "numberOfCanceledThings": 0, "numberOfRejectedThings": 0,
+              "numberOfFailedThings": 1, "numberOfRemovedThings": 0,
+              "numberOfSucceededThings": 1}, "JOB completed payload %s" % p)
+    p = by.get("$aws/events/jobExecution/fw-1/succeeded", {})
+    check(common_jobs(p, "JOB_EXECUTION", "succeeded") and p.get("jobId") == "fw-1"
+          and p.get("thingArn") == arn("dev-1") and p.get("status") == "SUCCEEDED"
+          and p.get("statusDetails") == {"version": "2.0"},
+          "JOB_EXECUTION succeeded payload %s" % p)
+    p = by.get("$aws/events/jobExecution/fw-1/failed", {})
+    check(common_jobs(p, "JOB_EXECUTION", "failed") and p.get("thingArn") == arn("dev-2")
+          and p.get("status") == "FAILED" and p.get("statusDetails") == {},
+          "JOB_EXECUTION failed payload %s" % p)
+    p = by.get("$aws/events/job/fw-2/canceled", {})
+    check(common_jobs(p, "JOB", "canceled") and p.get("status") == "CANCELED"
+          and "jobProcessDetails" not in p, "JOB canceled payload %s" % p)
+    p = by.get("$aws/events/jobExecution/fw-2/canceled", {})
+    check(common_jobs(p, "JOB_EXECUTION", "canceled") and p.get("status") == "CANCELED",
+          "JOB_EXECUTION canceled payload %s" % p)
+    p = by.get("$aws/events/job/fw-2/deleted", {})
+    check(common_jobs(p, "JOB", "deleted") and p.get("status") == "DELETED"
+          and p.get("comment") == "not needed", "JOB deleted payload %s" % p)
+    p = by.get("$aws/events/jobExecution/fw-1/deleted", {})
+    check(common_jobs(p, "JOB_EXECUTION", "deleted") and p.get("status") == "SUCCEEDED"
+          and p.get("thingArn") == arn("dev-1"), "JOB_EXECUTION deleted payload %s" % p)
+    p = by.get("$aws/events/jobExecution/fw-3/removed", {})
+    check(common_jobs(p, "JOB_EXECUTION", "removed") and p.get("status") == "REMOVED"
+          and p.get("thingArn") == arn("dev-2"), "JOB_EXECUTION removed payload %s" % p)
+    p = by.get("$aws/events/jobExecution/fw-4/rejected", {})
+    check(common_jobs(p, "JOB_EXECUTION", "rejected") and p.get("status") == "REJECTED"
+          and p.get("statusDetails") == {"why": "battery"}, "JOB_EXECUTION rejected payload %s" % p)
+    p = by.get("$aws/events/job/fw-4/completed", {})
+    check(p.get("jobProcessDetails", {}).get("numberOfRejectedThings") == 1,
+          "JOB completed after a rejection %s" % p)
+
+
 def scenario(gw, d, ca):
-    iot, _ = jobs_test.clients(gw)
+    iot, data = jobs_test.clients(gw)
     rc, out, err = base.aws(gw, "iot", "describe-event-configurations")
     configs = (out or {}).get("eventConfigurations", {})
     check(rc == 0 and sorted(configs) == sorted(ALL_TYPES)
@@ -261,6 +415,7 @@ def scenario(gw, d, ca):
               and isinstance(p.get("deprecationDate"), int)
               and p.get("searchableAttributes") == ["watts"] and UUID.match(p.get("thingTypeId", "")),
               "THING_TYPE_EVENT on deprecate, nothing for the disabled THING %s" % seen)
+        jobs_events(gw, d, ca, iot, data, monitor)
     finally:
         monitor.stop()
         narrow.stop()
@@ -294,7 +449,7 @@ def main():
         try:
             rc, out, err = base.aws(gw, "iot", "describe-event-configurations")
             got = {k: v["Enabled"] for k, v in (out or {}).get("eventConfigurations", {}).items()}
-            want = {t: t in ALL_TYPES[1:6] for t in ALL_TYPES}
+            want = {t: t != "THING" for t in ALL_TYPES}
             check(rc == 0 and got == want
                   and out.get("lastModifiedDate", 0) >= out.get("creationDate", 1),
                   "the configuration survives a restart %s %s" % (got, err))

@@ -9,7 +9,8 @@ process) and the AWS IoT Device SDK v2 for JavaScript unchanged:
   lost and no execution in two states. A minute passing while the gateway is down is made by
   moving the stored window start back 60 s in jobs.db (sqlite3) before the restart.
 - jobExecutionsRetryConfig: the SDK device fails its first attempt, is told of attempt 2 by
-  notify-next, and succeeds; describe-job-execution shows executionNumber 2.
+  notify-next, and succeeds; describe-job-execution shows executionNumber 2, and with
+  --execution-number 1 the FAILED attempt the retry ended.
 - abortConfig: failures over the threshold cancel the job (reasonCode, comment) and its
   QUEUED executions; cancel-job with reasonCode and comment; refusals of bad configurations.
 - job templates: create (from a document or a job), describe, list, delete, and create-job
@@ -179,9 +180,15 @@ def retry(gw, d, ca):
     out, code = call(iot, "list_job_executions_for_thing", thingName="lamp")
     s = out.get("executionSummaries", [{}])[0].get("jobExecutionSummary", {})
     check(s.get("retryAttempt") == 1, "list-job-executions-for-thing: retryAttempt 1 %s" % s)
+    out, code = call(iot, "describe_job_execution", jobId="flaky", thingName="lamp",
+                     executionNumber=1)
+    e = out.get("execution", {})
+    check(code is None and e.get("status") == "FAILED" and e.get("executionNumber") == 1,
+          "describe-job-execution --execution-number 1: the attempt the retry ended %s %s"
+          % (e, code))
     _, code = call(iot, "describe_job_execution", jobId="flaky", thingName="lamp",
-                   executionNumber=1)
-    check(code == "ResourceNotFoundException", "the ended attempt is not kept: %s" % code)
+                   executionNumber=3)
+    check(code == "ResourceNotFoundException", "no attempt 3: %s" % code)
 
 
 def abort(gw):

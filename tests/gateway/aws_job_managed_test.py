@@ -5,7 +5,8 @@
   describe-managed-job-template (documentParameters, document; another version is 404);
 - create-job --job-template-arn arn:aws:iot:<region>::jobtemplate/AWS-Download-File:1.0
   --document-parameters: get-job-document is the template's document with the values
-  substituted (JSON-escaped; optional parameters not given empty), describe-job shows the
+  substituted (JSON-escaped; optional parameters not given empty), with beforeSubstitution
+  the template's document with its placeholders, describe-job shows the
   template's ARN, documentParameters and description; a device reads the same document
   through iot-jobs-data; after a restart describe-job still shows them;
 - refusals as InvalidRequestException: a required parameter missing, an unknown one, a value
@@ -96,6 +97,22 @@ def jobs_from_templates(gw):
           and action["input"]["path"] == "" and action["runAsUser"] == ""
           and "${" not in out["document"],
           "get-job-document: the parameters substituted %s %s" % (out, err))
+    # beforeSubstitution (not in Debian's botocore model): the template's placeholders.
+    status, _, before = base.signed(gw, "GET", "/jobs/dl-1/job-document?beforeSubstitution=true")
+    template = json.loads(before.get("document", "{}"))
+    args = template.get("steps", [{}])[0].get("action", {}).get("input", {}).get("args")
+    check(status == 200 and args == ["${aws:iot:parameter:downloadUrl}",
+                                     "${aws:iot:parameter:filePath}"] and url not in before["document"],
+          "get-job-document beforeSubstitution=true: the placeholders %s %s" % (status, before))
+    status, _, after = base.signed(gw, "GET", "/jobs/dl-1/job-document?beforeSubstitution=false")
+    check(status == 200 and json.loads(after.get("document", "{}")) == doc,
+          "beforeSubstitution=false: the substituted document %s" % status)
+    base.expect_error(gw, "beforeSubstitution=yes", 400, "InvalidRequestException", "GET",
+                      "/jobs/dl-1/job-document?beforeSubstitution=yes")
+    status, _, described = base.signed(gw, "GET", "/jobs/dl-1?beforeSubstitution=true")
+    check(status == 200 and described.get("job", {}).get("documentParameters")
+          == {"downloadUrl": url, "filePath": "/tmp/fw.bin"},
+          "describe-job beforeSubstitution=true %s %s" % (status, described))
     rc, out, err = aws(gw, "iot", "describe-job", "--job-id", "dl-1")
     job = (out or {}).get("job", {})
     check(rc == 0 and job.get("jobTemplateArn") == MANAGED + "AWS-Download-File:1.0"

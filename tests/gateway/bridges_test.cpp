@@ -11,7 +11,9 @@
 #include <boost/asio/io_context.hpp>
 
 #include <gtest/gtest.h>
+
 #include <unistd.h>
+#include "net/run_until.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -25,15 +27,7 @@ namespace {
 
 using iotblocks::testing::mosquitto_broker;
 
-bool run_until(boost::asio::io_context& io, const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    io.restart();
-    io.run_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
+using iotblocks::testing::run_until;
 
 /// An MQTT client that subscribes to `filter` and counts what it receives by
 /// topic.

@@ -8,11 +8,13 @@
 #include <iotblocks/net_broker/handler.hpp>
 
 #include <gtest/gtest.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include "net/child_process.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -24,6 +26,8 @@
 namespace iotblocks::gateway {
 namespace {
 
+using iotblocks::testing::run_capture;
+
 using broker::action;
 using broker::broker_options;
 using broker::client_info;
@@ -32,16 +36,6 @@ using broker::message;
 using namespace std::chrono_literals;
 
 // Runs a shell command and returns its standard output.
-std::string run(const std::string& command) {
-  std::string out;
-  if (FILE* p = ::popen(command.c_str(), "r")) {
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    ::pclose(p);
-  }
-  return out;
-}
 
 class Broker : public ::testing::Test {
  protected:
@@ -64,11 +58,11 @@ class Broker : public ::testing::Test {
   // mosquitto_pub until the subscriber has what it waits for (so there is no
   // race with the SUBSCRIBE), and returns what it printed.
   std::string pub_until_received(const std::string& sub_args, const std::string& pub_args) {
-    auto sub =
-        std::async(std::launch::async, [&] { return run(client("mosquitto_sub", sub_args)); });
+    auto sub = std::async(std::launch::async,
+                          [&] { return run_capture(client("mosquitto_sub", sub_args)); });
     for (int i = 0; i < 100; ++i) {
       if (sub.wait_for(100ms) == std::future_status::ready) break;
-      run(client("mosquitto_pub", pub_args));
+      run_capture(client("mosquitto_pub", pub_args));
     }
     return sub.get();
   }
@@ -98,10 +92,11 @@ TEST_F(Broker, Mqtt5ClientsAndSubscriptionIdentifiers) {
 
 TEST_F(Broker, RetainedMessageReachesLaterSubscriber) {
   start();
-  run(client("mosquitto_pub", "-t doorbell/front -r -q 1 -m ring"));
+  run_capture(client("mosquitto_pub", "-t doorbell/front -r -q 1 -m ring"));
   EXPECT_EQ(broker_.retained_count(), 1u);
-  EXPECT_EQ(run(client("mosquitto_sub", "-t 'doorbell/+' -C 1 -W 10 -v")), "doorbell/front ring\n");
-  run(client("mosquitto_pub", "-t doorbell/front -r -q 1 -n"));  // empty retained clears
+  EXPECT_EQ(run_capture(client("mosquitto_sub", "-t 'doorbell/+' -C 1 -W 10 -v")),
+            "doorbell/front ring\n");
+  run_capture(client("mosquitto_pub", "-t doorbell/front -r -q 1 -n"));  // empty retained clears
   EXPECT_EQ(broker_.retained_count(), 0u);
 }
 
@@ -109,10 +104,11 @@ TEST_F(Broker, WillIsPublishedWhenAClientDisappears) {
   start();
   // A client with a (retained) will is killed without DISCONNECT; a later
   // subscriber finds the will, so no sleep races the subscription.
-  run("timeout -s KILL 1 " + client("mosquitto_sub",
-                                    "-t x -i dying --will-topic status/dying "
-                                    "--will-payload gone --will-retain"));
-  EXPECT_EQ(run(client("mosquitto_sub", "-t 'status/#' -C 1 -W 10 -v")), "status/dying gone\n");
+  run_capture("timeout -s KILL 1 " + client("mosquitto_sub",
+                                            "-t x -i dying --will-topic status/dying "
+                                            "--will-payload gone --will-retain"));
+  EXPECT_EQ(run_capture(client("mosquitto_sub", "-t 'status/#' -C 1 -W 10 -v")),
+            "status/dying gone\n");
 }
 
 TEST_F(Broker, AuthorizationRefusesAndNeverDelivers) {
@@ -126,10 +122,10 @@ TEST_F(Broker, AuthorizationRefusesAndNeverDelivers) {
             "Greenhouse/probe_1 ok\n");
   // Denied (MQTT 5, QoS 1: PUBACK 0x87) and not delivered to a subscriber.
   auto sub = std::async(std::launch::async, [&] {
-    return run(client("mosquitto_sub", "-t 'Greenhouse/#' -C 1 -W 3 -v"));
+    return run_capture(client("mosquitto_sub", "-t 'Greenhouse/#' -C 1 -W 3 -v"));
   });
   std::this_thread::sleep_for(300ms);
-  run(client("mosquitto_pub", "-V mqttv5 -q 1 -i probe_1 -t Greenhouse/probe_2 -m spoof"));
+  run_capture(client("mosquitto_pub", "-V mqttv5 -q 1 -i probe_1 -t Greenhouse/probe_2 -m spoof"));
   EXPECT_EQ(sub.get(), "");
   EXPECT_EQ(broker_.stats().messages_in.load(), 1u);
 }
@@ -170,10 +166,11 @@ TEST_F(Broker, MalformedClientIsDisconnectedOthersServed) {
 TEST_F(Broker, PersistentSessionQueuesQoS1WhileOffline) {
   start();
   // Subscribe with a persistent session, then leave.
-  run(client("mosquitto_sub", "-i keeper -c -q 1 -t 'queue/#' -W 1") + " >/dev/null 2>&1");
-  run(client("mosquitto_pub", "-q 1 -t queue/a -m m1"));
-  run(client("mosquitto_pub", "-q 1 -t queue/a -m m2"));
-  EXPECT_EQ(run(client("mosquitto_sub", "-i keeper -c -q 1 -t 'queue/#' -C 2 -W 10")), "m1\nm2\n");
+  run_capture(client("mosquitto_sub", "-i keeper -c -q 1 -t 'queue/#' -W 1") + " >/dev/null 2>&1");
+  run_capture(client("mosquitto_pub", "-q 1 -t queue/a -m m1"));
+  run_capture(client("mosquitto_pub", "-q 1 -t queue/a -m m2"));
+  EXPECT_EQ(run_capture(client("mosquitto_sub", "-i keeper -c -q 1 -t 'queue/#' -C 2 -W 10")),
+            "m1\nm2\n");
 }
 
 // Reads from a raw socket until the server closes it (or `limit`); decodes

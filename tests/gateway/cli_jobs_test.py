@@ -3,7 +3,9 @@
 gateway on the same files: groups and a certificate made through the AWS API (botocore),
 then with the gateway stopped the CLI creates jobs (things, a group, rollout, abort, retry,
 timeout), the gateway serves them to iot-jobs-data (start-next, update to SUCCEEDED and
-FAILED), and with it stopped again the CLI lists those executions; cancel and delete with
+FAILED), and with it stopped again the CLI lists those executions; the CLI beside the running
+gateway: its job and its cancel reach a subscribed device as notify / notify-next, and a
+device update based on the gateway's older copy is refused; cancel and delete with
 and without --force; provisioning templates validated, evaluated and registered by the CLI
 (all or nothing) and seen by the gateway; the console's /admin/iot routes; bad input.
 
@@ -15,6 +17,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -193,6 +197,103 @@ def jobs_served(gw):
           "lamp-1 starts the reboot job %s" % code)
 
 
+class Subscriber:
+    """mosquitto_sub (MQTT 5) on a thing's notify and notify-next topics, line-buffered so that
+    its debug output tells when the SUBACK came (the constructor waits for it); take() gives
+    the (topic, payload) messages as they arrive."""
+
+    def __init__(self, gw, thing):
+        self.messages, self.cond = [], threading.Condition()
+        self.proc = subprocess.Popen(
+            ["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", str(gw.ports["mqtt"]),
+             "-V", "mqttv5", "-i", thing + "-device", "-d", "-v",
+             "-t", "$aws/things/%s/jobs/notify" % thing,
+             "-t", "$aws/things/%s/jobs/notify-next" % thing],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.subscribed = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+        check(self.subscribed.wait(10), "mosquitto_sub subscribed to %s's pushes" % thing)
+
+    def _read(self):
+        for line in self.proc.stdout:
+            if "SUBACK" in line:
+                self.subscribed.set()
+            elif line.startswith("$aws/things/"):
+                topic, _, payload = line.rstrip("\n").partition(" ")
+                with self.cond:
+                    self.messages.append((topic, json.loads(payload)))
+                    self.cond.notify_all()
+
+    def take(self, count, timeout=10):
+        """The first `count` messages not taken yet, waiting up to `timeout` s for them."""
+        with self.cond:
+            self.cond.wait_for(lambda: len(self.messages) >= count, timeout)
+            got, self.messages = self.messages[:count], self.messages[count:]
+            return dict(got)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def jobs_beside_running_gateway(gw, cli):
+    """The CLI on the store of the running gateway: the gateway reads in its job and pushes
+    notify / notify-next to the subscribed device as for a job made through the HTTP API;
+    the CLI's force cancel ends the execution the device started through the gateway, and
+    the device's update that follows (on the gateway's older copy) is refused, not applied."""
+    iot, data = clients(gw)
+    iot.create_thing(thingName="desk-1")
+    sub = Subscriber(gw, "desk-1")
+    try:
+        rc, out, err = cli("jobs", "create", "--job-id", "live-1", "--things", "desk-1",
+                           "--document-inline", '{"operation":"blink"}')
+        check(rc == 0, "jobs create beside the running gateway %s" % err)
+        got = sub.take(2)
+        notify = got.get("$aws/things/desk-1/jobs/notify", {})
+        nxt = got.get("$aws/things/desk-1/jobs/notify-next", {}).get("execution", {})
+        check([j["jobId"] for j in notify.get("jobs", {}).get("QUEUED", [])] == ["live-1"],
+              "the device gets notify with the CLI's job QUEUED %s" % got)
+        check(nxt.get("jobId") == "live-1" and nxt.get("status") == "QUEUED" and
+              nxt.get("jobDocument") == {"operation": "blink"} and
+              nxt.get("versionNumber") == 1 and nxt.get("executionNumber") == 1,
+              "the device gets notify-next with the CLI's execution and document %s" % got)
+        out, code = call(data, "start_next_pending_job_execution", thingName="desk-1")
+        check(code is None and out["execution"]["jobId"] == "live-1",
+              "the device starts the CLI's job through the gateway %s" % code)
+        sub.take(2)  # the gateway's own pushes for the start
+        rc, _, err = cli("jobs", "cancel", "--job-id", "live-1", "--force")
+        check(rc == 0, "jobs cancel --force beside the running gateway %s" % err)
+        _, code = call(data, "update_job_execution", thingName="desk-1", jobId="live-1",
+                       status="SUCCEEDED", expectedVersion=2)
+        check(code == "TerminalStateException",
+              "the device's update after the CLI's cancel is refused: %s" % code)
+        got = sub.take(2)
+        check(got.get("$aws/things/desk-1/jobs/notify") is not None and
+              "execution" not in got.get("$aws/things/desk-1/jobs/notify-next", {"execution": 1}),
+              "the CLI's cancel reaches the device: nothing pending %s" % got)
+        out, code = call(iot, "describe_job_execution", jobId="live-1", thingName="desk-1")
+        ex = out.get("execution", {})
+        check(ex.get("status") == "CANCELED" and ex.get("versionNumber") == 2,
+              "the execution stays CANCELED at the device's version 2 %s" % ex)
+        out, code = call(iot, "describe_job", jobId="live-1")
+        details = out.get("job", {}).get("jobProcessDetails", {})
+        check(out.get("job", {}).get("status") == "CANCELED" and
+              details.get("numberOfCanceledThings") == 1 and
+              details.get("numberOfSucceededThings") == 0,
+              "the job is CANCELED with one canceled execution, none succeeded %s" % details)
+        rc, _, err = cli("jobs", "delete", "--job-id", "live-1")
+        check(rc == 0, "jobs delete beside the running gateway %s" % err)
+        # A read alone goes to the gateway's copy, which reads the file in every second.
+        deadline, code = time.time() + 5, None
+        while code != "ResourceNotFoundException" and time.time() < deadline:
+            _, code = call(iot, "describe_job", jobId="live-1")
+            if code is None:
+                time.sleep(0.05)
+        check(code == "ResourceNotFoundException", "the gateway reads the deletion in %s" % code)
+    finally:
+        sub.stop()
+
+
 def jobs_after(cli):
     """With the gateway stopped, the CLI lists what it ran, then cancels and deletes."""
     rc, out, err = cli("jobs", "list-executions", "--job-id", "fw-1")
@@ -211,12 +312,22 @@ def jobs_after(cli):
     check(rc == 0 and e.get("status") == "FAILED" and
           e["statusDetails"]["detailsMap"] == {"reason": "flash"} and e["versionNumber"] == 3,
           "describe-execution: DescribeJobExecution with statusDetails %s %s" % (out, err))
+    rc, out, err = cli("jobs", "describe-execution", "--job-id", "fw-1", "--thing", "lamp-2",
+                       "--execution-number", "1")
+    check(rc == 0 and out["execution"]["executionNumber"] == 1,
+          "describe-execution --execution-number 1 (the current attempt) %s" % err)
+    rc, _, err = cli("jobs", "describe-execution", "--job-id", "fw-1", "--thing", "lamp-2",
+                     "--execution-number", "2")
+    check(rc == 1, "describe-execution of an attempt there is not: exit 1 %s" % err)
     rc, _, err = cli("jobs", "describe-execution", "--job-id", "fw-1", "--thing", "lamp-9")
     check(rc == 1 and "no such job execution" in err, "describe-execution unknown: exit 1")
     rc, out, err = cli("jobs", "describe", "--job-id", "fw-1")
     d = out["job"]["jobProcessDetails"]
     check(d["numberOfSucceededThings"] == 1 and d["numberOfFailedThings"] == 1 and
           d["numberOfQueuedThings"] == 1, "describe counts 1 succeeded, 1 failed, 1 queued")
+    rc, before, err = cli("jobs", "describe", "--job-id", "fw-1", "--before-substitution")
+    check(rc == 0 and before["document"] == out["document"],
+          "describe --before-substitution of a job without a managed template: its document")
 
     rc, _, err = cli("jobs", "delete", "--job-id", "reboot")
     check(rc == 1, "delete an IN_PROGRESS job without --force: exit 1 %s" % err)
@@ -382,7 +493,12 @@ def main():
         config = {
             "data_dir": data,
             "authorize": True,
-            "listeners": [{"type": "http", "port": 0}],
+            "listeners": [{"type": "http", "port": 0},
+                          {"type": "mqtt", "address": "127.0.0.1", "port": 0}],
+            # Devices without a certificate (the mosquitto_sub of the live jobs check).
+            "policies": {"devices": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]}},
+            "default_policies": ["devices"],
             "aws": {"region": base.REGION},
             "admin_token": TOKEN,
             "aws_access_keys": [{"access_key_id": base.KEY, "secret_access_key": base.SECRET}],
@@ -403,6 +519,7 @@ def main():
         gw.start()
         try:
             jobs_served(gw)
+            jobs_beside_running_gateway(gw, cli)
         finally:
             gw.stop()
         jobs_after(cli)

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "net/child_process.hpp"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -18,18 +20,9 @@
 namespace iotblocks::gateway {
 namespace {
 
-using namespace std::chrono_literals;
+using iotblocks::testing::run_capture;
 
-std::string run(const std::string& command) {
-  std::string out;
-  if (FILE* p = ::popen(command.c_str(), "r")) {
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    ::pclose(p);
-  }
-  return out;
-}
+using namespace std::chrono_literals;
 
 constexpr std::string_view open_policy = R"({"Version":"2012-10-17","Statement":[
   {"Effect":"Allow","Action":"iot:Connect","Resource":"arn:aws:iot:*:*:client/${iot:ClientId}"},
@@ -77,8 +70,8 @@ class Gateway : public ::testing::Test {
   // Starts mosquitto_sub, then calls `send` until the subscriber exits (so the
   // SUBSCRIBE cannot race the message); returns what it printed.
   std::string until_received(const std::string& sub_args, const std::function<void()>& send) {
-    auto sub =
-        std::async(std::launch::async, [&] { return run(client("mosquitto_sub", sub_args)); });
+    auto sub = std::async(std::launch::async,
+                          [&] { return run_capture(client("mosquitto_sub", sub_args)); });
     for (int i = 0; i < 100; ++i) {
       if (sub.wait_for(100ms) == std::future_status::ready) break;
       send();
@@ -121,8 +114,8 @@ TEST_F(Gateway, RuleRepublishes) {
   start(R"(,"rules":{"Copy":{"sql":"SELECT lux, topic(2) AS probe FROM 'lux/+' WHERE lux > 100",
       "actions":[{"republish":{"topic":"alerts/${topic(2)}","qos":0}}]}})");
   const auto out = until_received("-t 'alerts/#' -C 1 -W 20 -v", [&] {
-    run(client("mosquitto_pub", "-t lux/p1 -m '{\"lux\":50}'"));
-    run(client("mosquitto_pub", "-t lux/p1 -m '{\"lux\":500}'"));
+    run_capture(client("mosquitto_pub", "-t lux/p1 -m '{\"lux\":50}'"));
+    run_capture(client("mosquitto_pub", "-t lux/p1 -m '{\"lux\":500}'"));
   });
   EXPECT_EQ(out, "alerts/p1 {\"lux\":500,\"probe\":\"p1\"}\n");
 }
@@ -132,9 +125,9 @@ TEST_F(Gateway, RuleSqlSeesMqtt5PropertiesAndATraceId) {
         R"(get_mqtt_property('content_type') AS ct, traceid() AS trace FROM 'props'",)"
         R"("actions":[{"republish":{"topic":"props/out","qos":0}}]}})");
   const auto out = until_received("-t props/out -C 1 -W 20", [&] {
-    run(client("mosquitto_pub",
-               "-V mqttv5 -t props -m '{}' -D publish user-property site berlin "
-               "-D publish content-type application/json"));
+    run_capture(client("mosquitto_pub",
+                       "-V mqttv5 -t props -m '{}' -D publish user-property site berlin "
+                       "-D publish content-type application/json"));
   });
   const std::regex shape(
       R"re(\{"site":\["berlin"\],"ct":"application/json","trace":"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"\}\n)re");
@@ -144,16 +137,16 @@ TEST_F(Gateway, RuleSqlSeesMqtt5PropertiesAndATraceId) {
 TEST_F(Gateway, ShadowRoundTripOverMqttAndHttp) {
   start();
   const auto out = until_received("-t '$aws/things/lamp/shadow/update/accepted' -C 1 -W 20", [&] {
-    run(client("mosquitto_pub",
-               "-t '$aws/things/lamp/shadow/update' -m "
-               "'{\"state\":{\"desired\":{\"on\":true}}}'"));
+    run_capture(client("mosquitto_pub",
+                       "-t '$aws/things/lamp/shadow/update' -m "
+                       "'{\"state\":{\"desired\":{\"on\":true}}}'"));
   });
   EXPECT_NE(out.find("\"desired\":{\"on\":true}"), std::string::npos) << out;
   const auto get = http("GET", "/things/lamp/shadow");
   EXPECT_EQ(get.status, 200u);
   EXPECT_NE(get.body.find("\"desired\":{\"on\":true}"), std::string::npos) << get.body;
   const auto got = until_received("-t '$aws/things/lamp/shadow/get/accepted' -C 1 -W 20", [&] {
-    run(client("mosquitto_pub", "-t '$aws/things/lamp/shadow/get' -n"));
+    run_capture(client("mosquitto_pub", "-t '$aws/things/lamp/shadow/get' -n"));
   });
   EXPECT_NE(got.find("\"desired\":{\"on\":true}"), std::string::npos) << got;
   EXPECT_EQ(http("GET", "/things/nothing/shadow").status, 404u);
@@ -165,8 +158,8 @@ TEST_F(Gateway, PolicyDeniesPublishOutsideOwnTopic) {
   // probe_1 may publish on Greenhouse/probe_1 only: the denied message sent
   // first must never reach the subscriber, the allowed one must.
   const auto out = until_received("-i watcher -t 'Greenhouse/#' -C 1 -W 20 -v", [&] {
-    run(client("mosquitto_pub", "-i probe_1 -V 5 -q 1 -t Greenhouse/probe_2 -m forged"));
-    run(client("mosquitto_pub", "-i probe_1 -V 5 -q 1 -t Greenhouse/probe_1 -m real"));
+    run_capture(client("mosquitto_pub", "-i probe_1 -V 5 -q 1 -t Greenhouse/probe_2 -m forged"));
+    run_capture(client("mosquitto_pub", "-i probe_1 -V 5 -q 1 -t Greenhouse/probe_1 -m real"));
   });
   EXPECT_EQ(out, "Greenhouse/probe_1 real\n");
 }

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "jobs/clock.hpp"
+
 #include "jobs/store_kinds.hpp"
 
 #include <rapidjson/document.h>
@@ -18,7 +20,7 @@ using namespace iotblocks;
 using namespace iotblocks::jobs;
 using namespace std::chrono_literals;
 
-constexpr std::int64_t t0 = 1'700'000'000;
+using iotblocks::jobs::testing::t0;
 
 struct JobConfigs : ::testing::TestWithParam<test_stores::store_kind> {
   manual_clock clock{from_unix_ms(t0 * 1000)};
@@ -293,10 +295,32 @@ TEST_P(JobConfigs, RetryQueuesTheNextAttemptAndTheDeviceIsTold) {
   EXPECT_EQ(e.retry_attempt, 1);
   EXPECT_EQ(e.version, 1);
   EXPECT_EQ(svc->describe_job("fw")->status, job_status::in_progress);
-  // The ended attempt is gone: naming it is ResourceNotFound.
+  // The ended attempt cannot be updated any more: naming it is ResourceNotFound.
   out = route("a", "fw/update", R"({"status":"IN_PROGRESS","executionNumber":1})");
   EXPECT_NE(out.at(0).payload.find("ResourceNotFound"), std::string::npos);
+  // It is kept: DescribeJobExecution with its executionNumber finds it as it ended.
+  auto check_first = [&] {
+    auto first = svc->describe_execution("fw", "a", 1);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->status, execution_status::failed);
+    EXPECT_EQ(first->execution_number, 1);
+    EXPECT_EQ(first->retry_attempt, 0);
+    EXPECT_EQ(first->version, 3);  // start-next, then FAILED
+    EXPECT_EQ(first->details, (status_details{{"e", "disk"}}));
+    EXPECT_EQ(svc->describe_execution("fw", "a", 2)->status, execution_status::queued);
+    EXPECT_FALSE(svc->describe_execution("fw", "a", 3));
+    auto got = route("a", "fw/get", R"({"executionNumber":1,"includeJobDocument":false})");
+    ASSERT_FALSE(got.empty());
+    rapidjson::Document d;
+    d.Parse(got[0].payload.c_str());
+    ASSERT_TRUE(got[0].topic.ends_with("/get/accepted")) << got[0].payload;
+    EXPECT_STREQ(d["execution"]["status"].GetString(), "FAILED");
+    EXPECT_EQ(d["execution"]["executionNumber"].GetInt64(), 1);
+    EXPECT_STREQ(d["execution"]["statusDetails"]["e"].GetString(), "disk");
+  };
+  check_first();
   restart();
+  check_first();
   EXPECT_EQ(exec("fw", "a")->retry_attempt, 1);
   update("a", "fw", R"({"status":"IN_PROGRESS","executionNumber":2})");
   update("a", "fw", R"({"status":"FAILED"})");  // no retries left
@@ -304,6 +328,11 @@ TEST_P(JobConfigs, RetryQueuesTheNextAttemptAndTheDeviceIsTold) {
   auto j = svc->describe_job("fw").value();
   EXPECT_EQ(j.status, job_status::completed);
   EXPECT_EQ(count_of(j.ended, execution_status::failed), 1u);  // attempts count once
+  EXPECT_EQ(holder.get().attempts("a", "fw").size(), 1u);
+  ASSERT_TRUE(svc->delete_job("fw"));
+  EXPECT_TRUE(holder.get().attempts("a", "fw").empty()) << "erased with the job";
+  restart();
+  EXPECT_TRUE(holder.get().attempts("a", "fw").empty());
 }
 
 TEST_P(JobConfigs, RetryOnTimeoutButNeverOnRejected) {

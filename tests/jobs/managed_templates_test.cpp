@@ -144,6 +144,13 @@ TEST_P(ManagedJobs, AJobFromAManagedTemplateKeepsItsParameters) {
   EXPECT_EQ(j.document_parameters, spec.document_parameters);
   auto doc = parsed(j.document);
   EXPECT_STREQ(doc["steps"][0]["action"]["input"]["args"][0].GetString(), "https://example.com/fw");
+  // beforeSubstitution: the template's document, its placeholders in place.
+  const auto before = document_before_substitution(j);
+  EXPECT_EQ(before, find_managed_template("AWS-Download-File", "1.0")->document);
+  EXPECT_STREQ(parsed(before)["steps"][0]["action"]["input"]["args"][0].GetString(),
+               "${aws:iot:parameter:downloadUrl}");
+  ASSERT_TRUE(svc->create_job(job_spec{"plain", R"({"op":"x"})", {"lamp"}}));
+  EXPECT_EQ(document_before_substitution(svc->describe_job("plain").value()), R"({"op":"x"})");
   // Without a version: the newest.
   EXPECT_EQ(
       service::from_managed_template("AWS-Reboot", job_spec{"r", "", {"lamp"}}).value().template_id,

@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include "jobs/clock.hpp"
+
 namespace {
 
 using namespace iotblocks::jobs;
 
-constexpr std::int64_t t0 = 1'700'000'000;
+using iotblocks::jobs::testing::t0;
 
 TEST(JobsRollout, ConstantRateReleasesOneShareAMinute) {
   rollout_config c{.maximum_per_minute = 3};

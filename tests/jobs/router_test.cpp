@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "jobs/clock.hpp"
+
 #include "jobs/store_kinds.hpp"
 
 #include <string>
@@ -15,7 +17,7 @@ namespace {
 using namespace iotblocks;
 using namespace iotblocks::jobs;
 
-constexpr std::int64_t t0 = 1'700'000'000;
+using iotblocks::jobs::testing::t0;
 
 struct JobsRouterTest : ::testing::TestWithParam<test_stores::store_kind> {
   manual_clock clock{from_unix_ms(t0 * 1000)};

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "jobs/clock.hpp"
+
 #include "jobs/store_kinds.hpp"
 
 #include <memory>
@@ -19,7 +21,7 @@ using namespace iotblocks;
 using namespace iotblocks::jobs;
 using namespace std::chrono_literals;
 
-constexpr std::int64_t t0 = 1'700'000'000;  // 2023-11-14T22:13:20
+using iotblocks::jobs::testing::t0;
 constexpr std::int64_t minute = 60;
 
 TEST(Scheduling, DateTimesParseAndFormatInUtc) {

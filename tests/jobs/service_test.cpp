@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "jobs/clock.hpp"
+
 #include "jobs/store_kinds.hpp"
 
 #include <string>
@@ -14,7 +16,7 @@ using namespace iotblocks;
 using namespace iotblocks::jobs;
 using namespace std::chrono_literals;
 
-constexpr std::int64_t t0 = 1'700'000'000;
+using iotblocks::jobs::testing::t0;
 
 struct JobsService : ::testing::TestWithParam<test_stores::store_kind> {
   manual_clock clock{from_unix_ms(t0 * 1000)};

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "jobs/clock.hpp"
+
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -27,7 +29,7 @@ using namespace iotblocks::jobs;
 using test_stores::store_kind;
 using test_stores::test_store;
 
-constexpr std::int64_t t0 = 1'700'000'000;
+using iotblocks::jobs::testing::t0;
 
 job make_job(std::string id) {
   job j;

@@ -165,9 +165,9 @@ TEST_P(Malformed, RefusedWithReasonCodeAndOffset) {
   }
 }
 
-std::string name_of(const testing::TestParamInfo<malformed_case>& c) { return c.param.name; }
+std::string malformed_name(const testing::TestParamInfo<malformed_case>& c) { return c.param.name; }
 
-INSTANTIATE_TEST_SUITE_P(Spec, Malformed, testing::ValuesIn(load()), name_of);
+INSTANTIATE_TEST_SUITE_P(Spec, Malformed, testing::ValuesIn(load()), malformed_name);
 
 }  // namespace
 }  // namespace iotblocks::mqtt

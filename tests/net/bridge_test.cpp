@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "net/run_until.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -30,15 +32,7 @@ struct seen {
 };
 
 // Runs the io_context until `done` holds; false after 30 s (a hang guard only).
-bool run_until(boost::asio::io_context& io, const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    io.restart();
-    io.run_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
+using iotblocks::testing::run_until;
 
 bridge_options options_for(std::uint16_t port, mqtt::protocol_version v,
                            std::vector<bridge_topic> topics) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <csignal>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -84,6 +85,18 @@ inline long long json_line_field(const std::string& text, const std::string& eve
   const auto k = text.find("\"" + key + "\":", at);
   if (k == std::string::npos) return -1;
   return std::stoll(text.substr(k + key.size() + 3));
+}
+
+/// Runs `command` with the shell and returns what it wrote to stdout.
+inline std::string run_capture(const std::string& command) {
+  std::string out;
+  if (FILE* p = ::popen(command.c_str(), "r")) {
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    ::pclose(p);
+  }
+  return out;
 }
 
 }  // namespace iotblocks::testing

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "net/run_until.hpp"
+
 #include <functional>
 #include <string>
 #include <vector>
@@ -24,15 +26,7 @@ struct received {
 
 // Runs the io_context until `done` holds; false after a generous 30 s deadline
 // (a hang guard, not a timing assertion).
-bool run_until(boost::asio::io_context& io, const std::function<bool()>& done) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    io.restart();
-    io.run_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
+using iotblocks::testing::run_until;
 
 mqtt_client_options options_for(const mosquitto_broker& b, std::string id,
                                 mqtt::protocol_version v = mqtt::protocol_version::v3_1_1) {

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "read_file.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,12 +17,7 @@
 namespace iotblocks::policy {
 namespace {
 
-std::string read(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using iotblocks::testing::read_whole_file;
 
 const std::map<std::string, std::error_code> codes = {
     {"invalid_document", error::invalid_document},
@@ -42,7 +39,7 @@ const std::map<std::string, std::error_code> codes = {
 };
 
 TEST(PolicyDocument, InvalidDocumentsReportCodeAndPosition) {
-  const std::string expected_text = read("tests/data/policy/invalid_expected.json");
+  const std::string expected_text = read_whole_file("tests/data/policy/invalid_expected.json");
   auto expected = json::parse(expected_text);
   ASSERT_TRUE(expected);
   std::size_t count = 0;
@@ -50,7 +47,7 @@ TEST(PolicyDocument, InvalidDocumentsReportCodeAndPosition) {
     const std::string name(json::view(m->name));
     SCOPED_TRACE(name);
     ++count;
-    const std::string text = read("tests/data/policy/invalid/" + name + ".json");
+    const std::string text = read_whole_file("tests/data/policy/invalid/" + name + ".json");
     ASSERT_FALSE(text.empty());
     auto doc = parse_document(text);
     ASSERT_FALSE(doc);

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "read_file.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -13,19 +15,14 @@
 namespace iotblocks::policy {
 namespace {
 
-std::string read(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using iotblocks::testing::read_whole_file;
 
 constexpr std::string_view function_arn =
     "arn:aws:lambda:us-east-1:987654321012:function:LambdaForWeatherCorp";
 constexpr std::string_view rule_arn = "arn:aws:iot:us-east-1:123456789012:rule/WeatherCorpRule";
 
 TEST(PolicyResource, CrossAccountTable) {
-  auto file = json::parse(read("tests/data/policy/resource/cross_account.json"));
+  auto file = json::parse(read_whole_file("tests/data/policy/resource/cross_account.json"));
   ASSERT_TRUE(file) << file.describe();
   auto doc = parse_document(json::write((*file)["policy"]), resource_policy_options());
   ASSERT_TRUE(doc) << doc.describe();

@@ -20,13 +20,13 @@ constexpr std::string_view allow_publish = R"({"Version":"2012-10-17","Statement
 constexpr std::string_view deny_publish = R"({"Version":"2012-10-17","Statement":[
   {"Sid":"NoPublish","Effect":"Deny","Action":"iot:Publish","Resource":"*"}]})";
 
-class PolicyStore : public testing::Test {
+class PolicyStore : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
            ("iotblocks_policy_store_" +
             std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-            testing::UnitTest::GetInstance()->current_test_info()->name());
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     path_ = (dir_ / "policies.db").string();

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "read_file.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -28,12 +30,7 @@ std::vector<std::string> case_files() {
   return out;
 }
 
-std::string read(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using iotblocks::testing::read_whole_file;
 
 void fill(context& ctx, const rapidjson::Value& vars) {
   for (auto m = vars.MemberBegin(); m != vars.MemberEnd(); ++m) {
@@ -46,10 +43,10 @@ void fill(context& ctx, const rapidjson::Value& vars) {
   }
 }
 
-class PolicyTable : public testing::TestWithParam<std::string> {};
+class PolicyTable : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(PolicyTable, Decisions) {
-  const std::string text = read(cases_dir / (GetParam() + ".json"));
+  const std::string text = read_whole_file(cases_dir / (GetParam() + ".json"));
   auto file = json::parse(text);
   ASSERT_TRUE(file) << file.describe();
   std::map<std::string, document> docs;
@@ -112,8 +109,8 @@ TEST_P(PolicyTable, Decisions) {
   EXPECT_GE(count, 5u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Files, PolicyTable, testing::ValuesIn(case_files()),
-                         [](const testing::TestParamInfo<std::string>& i) { return i.param; });
+INSTANTIATE_TEST_SUITE_P(Files, PolicyTable, ::testing::ValuesIn(case_files()),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
 TEST(PolicyTableFiles, AllScenariosPresent) {
   const auto files = case_files();

@@ -276,5 +276,88 @@ TEST(PostgresJobsStore, ASchemaFromANewerBuildIsRefused) {
   EXPECT_EQ(s.error(), error::schema_too_new);
 }
 
+// A tick asks the store for the jobs whose schedule is due (schedule_at index): with many
+// jobs without a schedule it reads only the due one, not every job.
+TEST(PostgresJobsStore, ATickReadsOnlyTheJobsWhoseScheduleIsDue) {
+  const auto url = testing::fresh_database();
+  ASSERT_FALSE(url.empty());
+  auto s = jobs_store::open(url);
+  ASSERT_TRUE(s) << s.describe();
+  constexpr std::int64_t t0 = 1'700'000'000;
+  manual_clock clock{from_unix_ms(t0 * 1000)};
+  jobs::service svc{**s, clock};
+  constexpr int plain = 150;
+  for (int i = 0; i < plain; ++i) {
+    ASSERT_TRUE(svc.create_job(
+        {.id = "plain-" + std::to_string(i), .document = "{}", .targets = {"lamp"}}));
+  }
+  jobs::job_spec soon{.id = "soon", .document = "{}", .targets = {"fan"}};
+  soon.scheduling.start_time = t0 + 3600;
+  jobs::job_spec later{.id = "later", .document = "{}", .targets = {"fan"}};
+  later.scheduling.start_time = t0 + 7200;
+  later.scheduling.end_time = t0 + 9000;
+  ASSERT_TRUE(svc.create_job(soon));
+  ASSERT_TRUE(svc.create_job(later));
+  EXPECT_EQ((*s)->scheduled(), (std::vector<std::string>{"later", "soon"}));
+
+  auto read_by_tick = [&] {
+    const auto before = (*s)->rows_read();
+    EXPECT_TRUE(svc.tick(clock.now()));
+    return (*s)->rows_read() - before;
+  };
+  EXPECT_EQ(read_by_tick(), 0u) << "nothing due: no row read";
+  clock.advance(std::chrono::seconds(3600));
+  const auto rows = read_by_tick();  // soon: its id, its row, its thing, the sequence
+  EXPECT_LE(rows, 6u) << "a tick read " << rows << " rows for one due job among " << plain + 2;
+  EXPECT_EQ((*s)->find_job("soon")->status, jobs::job_status::in_progress);
+  EXPECT_EQ((*s)->find_job("later")->status, jobs::job_status::scheduled);
+  EXPECT_EQ((*s)->scheduled(), (std::vector<std::string>{"later"}));
+  clock.advance(std::chrono::seconds(3600));
+  ASSERT_TRUE(svc.tick(clock.now()));
+  EXPECT_EQ((*s)->find_job("later")->status, jobs::job_status::in_progress);
+  EXPECT_EQ((*s)->schedule_due(t0 + 8000), std::vector<std::string>{}) << "the end is not due yet";
+  EXPECT_EQ((*s)->schedule_due(t0 + 9000), std::vector<std::string>{"later"})
+      << "its endTime is what it waits for now";
+}
+
+// A database of schema version 1 (no schedule_at, no attempts table) is migrated: a job
+// scheduled then starts, and a retried execution keeps its ended attempt.
+TEST(PostgresJobsStore, AVersion1DatabaseGetsScheduleAt) {
+  const auto url = testing::fresh_database();
+  ASSERT_FALSE(url.empty());
+  constexpr std::int64_t t0 = 1'700'000'000;
+  manual_clock clock{from_unix_ms(t0 * 1000)};
+  {
+    auto s = jobs_store::open(url);
+    ASSERT_TRUE(s) << s.describe();
+    jobs::service svc{**s, clock};
+    jobs::job_spec soon{.id = "soon", .document = "{}", .targets = {"fan"}};
+    soon.scheduling.start_time = t0 + 3600;
+    ASSERT_TRUE(svc.create_job(soon));
+  }
+  const std::string cmd = "psql -q '" + url +
+                          "' -c \"ALTER TABLE iotblocks_jobs DROP COLUMN schedule_at; DROP TABLE "
+                          "iotblocks_job_execution_attempts; UPDATE iotblocks_schema SET "
+                          "version = 1 WHERE component = 'jobs'\" "
+                          ">/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  auto s = jobs_store::open(url);
+  ASSERT_TRUE(s) << s.describe();
+  EXPECT_EQ((*s)->scheduled(), std::vector<std::string>{"soon"});
+  jobs::service svc{**s, clock};
+  clock.advance(std::chrono::seconds(3600));
+  ASSERT_TRUE(svc.tick(clock.now()));
+  EXPECT_EQ((*s)->find_job("soon")->status, jobs::job_status::in_progress);
+  jobs::job_spec flaky{.id = "flaky", .document = "{}", .targets = {"lamp"}};
+  flaky.retry_criteria = {{jobs::failure_type::failed, 1}};
+  ASSERT_TRUE(svc.create_job(flaky));
+  jobs::router r{svc};
+  ASSERT_TRUE(r.route("$aws/things/lamp/jobs/flaky/update", R"({"status":"FAILED"})"));
+  auto first = svc.describe_execution("flaky", "lamp", 1);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, jobs::execution_status::failed);
+  EXPECT_EQ(svc.describe_execution("flaky", "lamp")->execution_number, 2);
+}
+
 }  // namespace
 }  // namespace iotblocks::postgres

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "read_file.hpp"
+
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -14,12 +16,7 @@ namespace {
 using namespace iotblocks::provisioning;
 using params = std::map<std::string, std::string>;
 
-std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using iotblocks::testing::read_whole_file;
 
 const params pseudo{{"AWS::IoT::Certificate::Id", "c0ffee"}};
 
@@ -51,7 +48,7 @@ void expect_failure(const std::string& body, error code, const std::string& mess
 }
 
 TEST(ProvisioningEvaluate, FleetExampleGivesThePlan) {
-  auto t = parse_template(read("tests/data/provisioning/fleet.json"));
+  auto t = parse_template(read_whole_file("tests/data/provisioning/fleet.json"));
   ASSERT_TRUE(t) << t.describe();
   auto p = evaluate(*t, {{"SerialNumber", "42"}}, pseudo);
   ASSERT_TRUE(p) << p.describe();
@@ -92,7 +89,7 @@ TEST(ProvisioningEvaluate, FleetExampleGivesThePlan) {
 }
 
 TEST(ProvisioningEvaluate, PseudoParametersCannotBeSetByTheDevice) {
-  auto t = parse_template(read("tests/data/provisioning/fleet.json"));
+  auto t = parse_template(read_whole_file("tests/data/provisioning/fleet.json"));
   ASSERT_TRUE(t);
   auto p =
       evaluate(*t, {{"SerialNumber", "1"}, {"AWS::IoT::Certificate::Id", "someone-else"}}, pseudo);

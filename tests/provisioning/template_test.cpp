@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "read_file.hpp"
+
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -12,12 +14,7 @@ namespace {
 
 using namespace iotblocks::provisioning;
 
-std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using iotblocks::testing::read_whole_file;
 
 void expect_refused(const std::string& body, error code, const std::string& message_part) {
   auto t = parse_template(body);
@@ -27,7 +24,7 @@ void expect_refused(const std::string& body, error code, const std::string& mess
 }
 
 TEST(ProvisioningTemplate, ParsesTheFleetExample) {
-  auto t = parse_template(read("tests/data/provisioning/fleet.json"));
+  auto t = parse_template(read_whole_file("tests/data/provisioning/fleet.json"));
   ASSERT_TRUE(t) << t.describe();
   EXPECT_EQ(t->parameter_names(), (std::vector<std::string>{"SerialNumber", "Model", "Location",
                                                             "Tags", "AWS::IoT::Certificate::Id"}));

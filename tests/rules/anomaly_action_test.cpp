@@ -22,7 +22,7 @@ double number_after(const std::string& text, const std::string& key) {
 
 using iotblocks::testing::recorder;
 
-class recording_publisher final : public publisher {
+class payload_recorder final : public publisher {
  public:
   result<void> publish(std::string_view topic, std::string_view payload, std::uint8_t,
                        bool) override {
@@ -33,7 +33,7 @@ class recording_publisher final : public publisher {
 };
 
 TEST(AnomalyAction, FlagsASpikePerDevice) {
-  auto pub = std::make_shared<recording_publisher>();
+  auto pub = std::make_shared<payload_recorder>();
   engine_options o;
   o.tick_interval = std::chrono::milliseconds(0);
   o.publisher = pub;
@@ -71,7 +71,7 @@ TEST(AnomalyAction, FlagsASpikePerDevice) {
 // The same with the NAB-default detector (ensemble, anomaly likelihood on): no
 // bounds in its output, the spike flagged with a score near 1.
 TEST(AnomalyAction, FlagsASpikeWithTheEnsemble) {
-  auto pub = std::make_shared<recording_publisher>();
+  auto pub = std::make_shared<payload_recorder>();
   engine_options o;
   o.tick_interval = std::chrono::milliseconds(0);
   o.publisher = pub;

@@ -72,7 +72,7 @@ class scripted_device final : public command_transport {
 
 using testing::fast_options;
 
-message msg(std::string_view topic, std::string_view payload) {
+message probe_msg(std::string_view topic, std::string_view payload) {
   return testing::msg(topic, payload, "probe_7");
 }
 
@@ -88,7 +88,7 @@ TEST(Transport, HttpAndCommandActionsWithoutTransportsFailWithNoSuchDestination)
   ASSERT_TRUE(e.add_rule("no_io", R"({"sql":"SELECT * FROM 'a'","actions":[
       {"http":{"url":"https://ops.example/hook"}},
       {"command":{"host":"192.0.2.7","port":4998,"payload":"on\r"}}]})"));
-  e.dispatch(msg("a", "{}"));
+  e.dispatch(probe_msg("a", "{}"));
   ASSERT_TRUE(e.flush());
   const auto metrics = e.metrics("no_io").value();
   EXPECT_EQ(metrics.actions_failed, 2u);
@@ -120,7 +120,7 @@ TEST(Transport, HttpActionHandsItsRequestToTheTransportAndRetries5xx) {
       "actions":[{"http":{"url":"https://ops.example/ingest/${topic(3)}","method":"PUT",
                           "timeoutMs":1500,
                           "headers":[{"key":"x-client","value":"${clientid()}"}]}}]})"));
-  e.dispatch(msg("greenhouse/lux/probe_7", R"({"lux":1200,"other":1})"));
+  e.dispatch(probe_msg("greenhouse/lux/probe_7", R"({"lux":1200,"other":1})"));
   ASSERT_TRUE(e.flush());
   ASSERT_TRUE(http->requests.wait_for(2));
   const auto req = http->requests.items().at(1);
@@ -145,7 +145,7 @@ TEST(Transport, CommandActionHandsItsRequestToTheTransport) {
       "actions":[{"command":{"host":"blaster-${topic(2)}","port":4998,
                              "payload":"sendir,1:${topic(2)},15\r","expect":"completeir"}},
                  {"command":{"host":"blaster","port":4998,"expect":"busy"}}]})"));
-  e.dispatch(msg("shade/1/set", R"({"position":1})"));
+  e.dispatch(probe_msg("shade/1/set", R"({"position":1})"));
   ASSERT_TRUE(e.flush());
   ASSERT_TRUE(device->sent.wait_for(2));
   auto sent = device->sent.items();

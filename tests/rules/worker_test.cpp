@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include "net/run_until.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <csignal>
@@ -36,15 +38,7 @@ using namespace std::chrono_literals;
 
 using process = testing::child_process;
 
-bool run_until(boost::asio::io_context& io, const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    io.restart();
-    io.run_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
+using iotblocks::testing::run_until;
 
 long long field(const std::string& text, const std::string& event, const std::string& key) {
   return testing::json_line_field(text, event, key);

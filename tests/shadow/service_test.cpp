@@ -6,13 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include "shadow/clock.hpp"
+
 #include <string>
 #include <vector>
 
 namespace iotblocks::shadow {
 namespace {
 
-constexpr std::int64_t t0 = 1700000000;
+using iotblocks::shadow::testing::t0;
 
 struct fixture {
   manual_clock clock{from_unix_ms(t0 * 1000)};

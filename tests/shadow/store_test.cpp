@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "shadow/clock.hpp"
+
 #include <atomic>
 #include <filesystem>
 #include <string>
@@ -38,7 +40,7 @@ class temp_db {
   std::filesystem::path path_;
 };
 
-constexpr std::int64_t t0 = 1700000000;
+using iotblocks::shadow::testing::t0;
 
 std::string stored(store& st, const shadow_key& key) {
   std::string out;

@@ -11,10 +11,10 @@ namespace {
 using test::read_file;
 using ::testing::ElementsAre;
 
-const std::string data = "tests/data/x509/";
+const std::string data_dir = "tests/data/x509/";
 
 TEST(Certificate, ReadsEveryFieldOfTheVector) {
-  const auto c = certificate::from_pem(read_file(data + "device.pem")).value();
+  const auto c = certificate::from_pem(read_file(data_dir + "device.pem")).value();
   EXPECT_EQ(c.id(), "d99fbbbc5626ef64b7f6aebc353e2527e3138ec6b4a220146a2abd43acd5cc68");
   EXPECT_EQ(c.version(), 3);
   EXPECT_EQ(c.common_name(), "device-0001");
@@ -54,18 +54,18 @@ TEST(Certificate, ReadsEveryFieldOfTheVector) {
 }
 
 TEST(Certificate, PemAndDerAreTheSameCertificate) {
-  const auto pem = certificate::from_pem(read_file(data + "device.pem")).value();
-  const auto der = certificate::from_der(as_bytes(read_file(data + "device.der"))).value();
+  const auto pem = certificate::from_pem(read_file(data_dir + "device.pem")).value();
+  const auto der = certificate::from_der(as_bytes(read_file(data_dir + "device.der"))).value();
   EXPECT_EQ(pem, der);
-  EXPECT_EQ(as_string_view(der.der()), read_file(data + "device.der"));
-  EXPECT_EQ(pem.pem(), read_file(data + "device.pem"));
+  EXPECT_EQ(as_string_view(der.der()), read_file(data_dir + "device.der"));
+  EXPECT_EQ(pem.pem(), read_file(data_dir + "device.pem"));
   EXPECT_EQ(certificate_id(der.der()), der.id());
   auto again = certificate::from_native(pem.native_handle()).value();
   EXPECT_EQ(again.id(), pem.id());
 }
 
 TEST(Certificate, ChainFileWithTextAroundTheBlocks) {
-  const auto chain = parse_pem_chain(read_file(data + "chain.pem")).value();
+  const auto chain = parse_pem_chain(read_file(data_dir + "chain.pem")).value();
   ASSERT_EQ(chain.size(), 2u);
   EXPECT_EQ(chain[0].common_name(), "device-0001");
   EXPECT_EQ(chain[1].common_name(), "Acme Test Root");
@@ -75,23 +75,23 @@ TEST(Certificate, ChainFileWithTextAroundTheBlocks) {
   EXPECT_TRUE(chain[0].issued_by(chain[1]));
   EXPECT_FALSE(chain[1].issued_by(chain[0]));
   EXPECT_TRUE(chain[1].issued_by(chain[1]));
-  const auto ders = pem_to_der(read_file(data + "chain.pem")).value();
+  const auto ders = pem_to_der(read_file(data_dir + "chain.pem")).value();
   ASSERT_EQ(ders.size(), 2u);
-  EXPECT_EQ(as_string_view(ders[0]), read_file(data + "device.der"));
+  EXPECT_EQ(as_string_view(ders[0]), read_file(data_dir + "device.der"));
 }
 
 TEST(Certificate, ConcatenatedDerAndAutodetection) {
-  const auto root = certificate::from_pem(read_file(data + "root.pem")).value();
-  std::string both = read_file(data + "device.der");
+  const auto root = certificate::from_pem(read_file(data_dir + "root.pem")).value();
+  std::string both = read_file(data_dir + "device.der");
   both.append(as_string_view(root.der()));
   const auto chain = parse_chain(both).value();
   ASSERT_EQ(chain.size(), 2u);
   EXPECT_EQ(chain[1], root);
-  EXPECT_EQ(parse_chain(read_file(data + "chain.pem")).value().size(), 2u);
+  EXPECT_EQ(parse_chain(read_file(data_dir + "chain.pem")).value().size(), 2u);
 }
 
 TEST(Certificate, LegacyVersion1Certificate) {
-  const auto c = certificate::from_pem(read_file(data + "v1_rsa.pem")).value();
+  const auto c = certificate::from_pem(read_file(data_dir + "v1_rsa.pem")).value();
   EXPECT_EQ(c.version(), 1);
   EXPECT_EQ(c.public_key_type(), key_type::rsa);
   EXPECT_EQ(c.public_key_bits(), 2048);
@@ -104,30 +104,30 @@ TEST(Certificate, LegacyVersion1Certificate) {
 }
 
 TEST(Certificate, RejectsNonCanonicalDer) {
-  auto r = certificate::from_der(as_bytes(read_file(data + "device_ber.der")));
+  auto r = certificate::from_der(as_bytes(read_file(data_dir + "device_ber.der")));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), error::not_canonical_der);
 }
 
 TEST(Certificate, PemErrorsCarryPositions) {
-  auto bad = certificate::from_pem(read_file(data + "bad_base64.pem"));
+  auto bad = certificate::from_pem(read_file(data_dir + "bad_base64.pem"));
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error(), error::invalid_pem);
   EXPECT_EQ(bad.fail().where.line, 2u);
   EXPECT_EQ(bad.fail().where.column, 5u);
 
-  auto truncated = certificate::from_pem(read_file(data + "truncated.pem"));
+  auto truncated = certificate::from_pem(read_file(data_dir + "truncated.pem"));
   ASSERT_FALSE(truncated);
   EXPECT_EQ(truncated.error(), error::invalid_pem);
   EXPECT_EQ(truncated.fail().where.line, 1u);
 
-  auto key = parse_pem_chain(read_file(data + "private_key_block.pem"));
+  auto key = parse_pem_chain(read_file(data_dir + "private_key_block.pem"));
   ASSERT_FALSE(key);
   EXPECT_EQ(key.error(), error::unexpected_pem_block);
 
   EXPECT_EQ(certificate::from_pem("hello").error(), error::no_certificate);
   EXPECT_EQ(parse_pem_chain("").error(), error::no_certificate);
-  EXPECT_EQ(certificate::from_pem(read_file(data + "chain.pem")).error(),
+  EXPECT_EQ(certificate::from_pem(read_file(data_dir + "chain.pem")).error(),
             error::too_many_certificates);
   EXPECT_EQ(
       certificate::from_pem("-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----").error(),
@@ -141,28 +141,28 @@ TEST(Certificate, PemErrorsCarryPositions) {
 TEST(Certificate, DerErrors) {
   EXPECT_EQ(certificate::from_der({}).error(), error::no_certificate);
   EXPECT_EQ(certificate::from_der(as_bytes("\x30\x03\x02\x01\x01")).error(), error::invalid_der);
-  std::string trailing = read_file(data + "device.der") + "x";
+  std::string trailing = read_file(data_dir + "device.der") + "x";
   auto r = certificate::from_der(as_bytes(trailing));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), error::invalid_der);
   EXPECT_EQ(r.fail().where.offset, 710u);
   // Every truncation of a valid certificate fails cleanly.
-  const std::string der = read_file(data + "device.der");
+  const std::string der = read_file(data_dir + "device.der");
   for (std::size_t n = 0; n < der.size(); ++n) {
     EXPECT_FALSE(certificate::from_der(as_bytes(std::string_view{der}.substr(0, n))));
   }
 }
 
 TEST(Certificate, LimitsAreEnforced) {
-  const std::string chain = read_file(data + "chain.pem");
+  const std::string chain = read_file(data_dir + "chain.pem");
   EXPECT_EQ(parse_pem_chain(chain, {.max_chain_length = 1}).error(), error::too_many_certificates);
   EXPECT_EQ(parse_pem_chain(chain, {.max_input_size = 100}).error(), error::too_large);
   EXPECT_EQ(parse_pem_chain(chain, {.max_certificate_size = 500}).error(), error::too_large);
-  EXPECT_EQ(
-      certificate::from_der(as_bytes(read_file(data + "device.der")), {.max_certificate_size = 709})
-          .error(),
-      error::too_large);
-  std::string three = read_file(data + "device.der");
+  EXPECT_EQ(certificate::from_der(as_bytes(read_file(data_dir + "device.der")),
+                                  {.max_certificate_size = 709})
+                .error(),
+            error::too_large);
+  std::string three = read_file(data_dir + "device.der");
   three += three + three;
   EXPECT_EQ(parse_der_chain(as_bytes(three), {.max_chain_length = 2}).error(),
             error::too_many_certificates);

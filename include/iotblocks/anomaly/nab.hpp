@@ -119,10 +119,18 @@ result<corpus> load_corpus(const std::string& dir);
 /// Errors: error::invalid_corpus naming every path tried.
 result<std::string> locate_corpus(std::span<const std::string> candidates);
 
-/// Runs `model` over every file (a fresh state per file), one score per row
-/// (point_result::score, in [0, 1]). A value the detector rejects scores 0 and leaves
-/// its state as it was.
-std::vector<scored_file> run(const detector& model, const corpus& c);
+/// What run() records for a row.
+enum class output {
+  score,  ///< point_result::score, in [0, 1]
+  /// 1 where the detector flagged the row (point_result::anomaly), else 0: detections
+  /// are the detector's own, at its own threshold parameter (a sweep can only choose
+  /// between them, every row and none).
+  flag,
+};
+
+/// Runs `model` over every file (a fresh state per file), one score per row (`what`).
+/// A value the detector rejects scores 0 and leaves its state as it was.
+std::vector<scored_file> run(const detector& model, const corpus& c, output what = output::score);
 
 /// Scores a corpus at a fixed `threshold` (no sweep): what a detector tuned elsewhere
 /// earns here. `normalized` uses the same S_null and S_perfect as score().
@@ -191,6 +199,7 @@ enum class selection {
 struct validation_options {
   scoring_options scoring;
   selection rule = selection::best_pooled;
+  output what = output::score;  ///< output::flag: no threshold is learnt anywhere
 };
 
 /// `candidates`: parameter texts for make_detector(detector_name, ...), at least one

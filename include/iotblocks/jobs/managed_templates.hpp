@@ -66,6 +66,11 @@ result<std::string> substitute_parameters(std::string_view document, const param
 /// Errors: invalid_request naming the parameter.
 result<std::string> document_from_template(const managed_template& t, const parameter_map& values);
 
+/// Job `j`'s document before substitution (GetJobDocument `beforeSubstitution`): for a job
+/// made from a managed template (job::template_id "<name>:<version>"), that template's
+/// document with its `${aws:iot:parameter:<key>}` placeholders; else the job's document.
+std::string document_before_substitution(const job& j);
+
 }  // namespace iotblocks::jobs
 
 IOTBLOCKS_API_END

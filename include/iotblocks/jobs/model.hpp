@@ -255,6 +255,10 @@ struct job {
   friend bool operator==(const job&, const job&) = default;
 };
 
+/// When `j`'s schedule next acts: its startTime while SCHEDULED, its endTime while
+/// IN_PROGRESS with the end not applied yet; 0 when it never will.
+std::int64_t schedule_at(const job& j) noexcept;
+
 /// A job template (CreateJobTemplate): what CreateJob takes from it when given its ARN.
 struct job_template {
   std::string id;                                ///< [a-zA-Z0-9_-], 1..64

@@ -72,6 +72,11 @@ class service {
 
   /// Which things get notify / notify-next pushes built; default: all.
   service& notify_filter(std::function<bool(std::string_view thing)> f);
+  /// For a process that publishes nothing (the `iotblocks jobs` CLI on a gateway's store):
+  /// each control-plane change leaves its pushes owed in the store (batch::announced: the
+  /// things and what their devices knew before) instead of building them; the publishing
+  /// process's take_announced() sends them. The device API (handle) still builds its own.
+  service& announce_pushes(bool on);
 
   const jobs::limits& limits() const noexcept { return limits_; }
   /// The clock's time in seconds.
@@ -139,22 +144,27 @@ class service {
   static result<job_spec> from_managed_template(std::string_view name_version, job_spec spec);
 
   std::optional<job> describe_job(std::string_view id) const;
-  std::optional<execution> describe_execution(std::string_view job_id,
-                                              std::string_view thing) const;
+  /// The thing's execution of the job: its current attempt, or with `execution_number`
+  /// that attempt (an earlier one a retry ended, store::attempts), nullopt when none.
+  std::optional<execution> describe_execution(
+      std::string_view job_id, std::string_view thing,
+      std::optional<std::int64_t> execution_number = std::nullopt) const;
 
   /// The device API: one request on a parsed topic.
   outcome handle(const jobs_topic& t, std::string_view payload);
 
   /// A thing's pending executions as its last pushes told it (empty: none).
-  struct pending_view {
-    std::vector<std::string> ids;  ///< "jobId#executionNumber", sorted
-    std::string next;              ///< the first of them in queue order
-  };
+  using pending_view = jobs::pending_view;
   /// The notify / notify-next pushes that take a device from `last` to the thing's pending
   /// executions now (none when nothing changed), and `last` set to now. For a process that
   /// pushes what other processes changed on a shared store (`jobs worker`); ignores
   /// notify_filter().
   std::vector<message> pushes_since(std::string_view thing, pending_view& last) const;
+  /// What other processes committed to the store: store::refresh(), then the notify /
+  /// notify-next pushes they left owed (announce_pushes), built against the store now
+  /// (filtered by notify_filter), erased from the store in one commit before they are
+  /// returned. For the process that publishes (the gateway calls it every second).
+  result<std::vector<message>> take_announced();
 
  private:
   pending_view view_of(std::string_view thing) const;
@@ -174,8 +184,9 @@ class service {
   void abort_job(batch& b, job& j, const abort_criterion& c, std::int64_t now,
                  std::vector<std::string>& things) const;
   /// The execution to store after `e` ended at `now` on job `j`: `e`, or its next attempt
-  /// when the job's retry criteria allow one (then `j` stays open).
-  execution after_end(const execution& e, job& j, std::int64_t now);
+  /// when the job's retry criteria allow one (then `j` stays open and `e` is kept in
+  /// `b.attempts`).
+  execution after_end(const execution& e, job& j, std::int64_t now, batch& b);
   /// Releases the rollouts' executions due at `now` into `b`.
   void release_rollouts(batch& b, std::int64_t now, std::vector<std::string>& things);
   /// Starts the SCHEDULED jobs whose startTime passed and applies the endBehavior of those
@@ -195,6 +206,7 @@ class service {
   const clock& clock_;
   jobs::limits limits_;
   std::function<bool(std::string_view)> notify_filter_;
+  bool announce_ = false;
   mutable std::mutex mutex_;
   std::uint64_t sequence_ = 0;
   bool sequence_synced_ = false;

@@ -27,6 +27,13 @@ IOTBLOCKS_API_BEGIN
 
 namespace iotblocks::jobs {
 
+/// A thing's pending executions as its devices were last told by notify / notify-next.
+struct pending_view {
+  std::vector<std::string> ids;  ///< "jobId#executionNumber", sorted
+  std::string next;              ///< the first of them in queue order ("" when none)
+  friend bool operator==(const pending_view&, const pending_view&) = default;
+};
+
 /// One atomic change: jobs written (inserted or replaced), executions written, jobs erased
 /// with all their executions, and single executions erased (erasures apply first).
 struct batch {
@@ -39,9 +46,18 @@ struct batch {
   std::vector<std::pair<std::string, std::vector<std::string>>> rollouts = {};
   std::vector<job_template> templates = {};        ///< written (inserted or replaced)
   std::vector<std::string> erased_templates = {};  ///< erased first
+  /// Pushes owed to a thing's devices, left for the process that publishes (a gateway) by
+  /// one that cannot (service::announce_pushes): the thing and its pending executions as
+  /// its devices knew them before this batch. A thing already owed keeps its first view.
+  std::vector<std::pair<std::string, pending_view>> announced = {};
+  std::vector<std::string> erased_announced = {};  ///< things whose pushes went out; first
+  /// Ended attempts of retried executions, kept beside the execution's current attempt
+  /// (written as they are; erased with their execution or job).
+  std::vector<execution> attempts = {};
   bool empty() const noexcept {
     return erased_jobs.empty() && jobs.empty() && executions.empty() && erased_executions.empty() &&
-           rollouts.empty() && templates.empty() && erased_templates.empty();
+           rollouts.empty() && templates.empty() && erased_templates.empty() && announced.empty() &&
+           erased_announced.empty() && attempts.empty();
   }
 };
 
@@ -93,9 +109,26 @@ class store {
   /// Ids of jobs with a schedule still to run: SCHEDULED, or IN_PROGRESS with an endTime
   /// not applied yet; sorted. Default: through job_ids() and find_job().
   virtual std::vector<std::string> scheduled() const;
+  /// Ids of the jobs whose schedule acts by `now`: SCHEDULED with startTime ≤ now, or
+  /// IN_PROGRESS with an endTime ≤ now not applied yet; sorted. What each tick() reads.
+  /// Default: scheduled() filtered through find_job().
+  virtual std::vector<std::string> schedule_due(std::int64_t now) const;
   virtual std::optional<job_template> find_template(std::string_view id) const = 0;
   /// Job template ids, sorted.
   virtual std::vector<std::string> template_ids() const = 0;
+  /// The ended attempts of `thing`'s execution of `job_id` before its current one
+  /// (batch::attempts), by executionNumber. Default: none (a store that does not keep them).
+  virtual std::vector<execution> attempts(std::string_view thing, std::string_view job_id) const {
+    (void)thing, (void)job_id;
+    return {};
+  }
+  /// The pushes owed (batch::announced), by thing. Default: none (a store that does not
+  /// keep them).
+  virtual std::vector<std::pair<std::string, pending_view>> announced() const { return {}; }
+  /// Reads in what other processes committed since this one last read the store, for a
+  /// store that serves reads from a copy. Returns true when the reads changed. Default:
+  /// false (every read goes to the record, or one process owns it).
+  virtual bool refresh() { return false; }
 };
 
 /// Jobs in memory. Distinct objects: safe. Shared objects: safe.
@@ -123,9 +156,14 @@ class memory_store final : public store {
   std::vector<std::string> scheduled() const override;
   std::optional<job_template> find_template(std::string_view id) const override;
   std::vector<std::string> template_ids() const override;
+  std::vector<std::pair<std::string, pending_view>> announced() const override;
+  std::vector<execution> attempts(std::string_view thing, std::string_view job_id) const override;
 
   /// Executions held.
   std::size_t size() const;
+  /// Takes `other`'s content in one step (readers see the old content or the new, never a
+  /// mix); `other` is left empty.
+  void replace_with(memory_store& other);
 
  private:
   struct impl;
@@ -136,8 +174,12 @@ class memory_store final : public store {
 /// store in memory (a memory_store), loaded at open. commit_deferred() changes the copy at
 /// once and queues the batch; a committer thread writes all batches queued in one
 /// transaction and then readies their outcomes (group commit). When a transaction fails,
-/// the copy is loaded from the file again and every queued batch fails. One process owns a
-/// database file at a time.
+/// the copy is loaded from the file again and every queued batch fails.
+/// Several processes may open one file (a gateway and the `iotblocks jobs` CLI): each
+/// transaction first compares SQLite's `PRAGMA data_version` with the one its copy was read
+/// at, and when another connection committed in between it writes nothing, reloads the copy
+/// and fails the queued batches with error::store_changed (the service runs them again on
+/// the fresh copy). refresh() reloads the copy when the file changed and no write is queued.
 /// Distinct objects: safe. Shared objects: safe.
 class sqlite_store final : public store {
  public:
@@ -167,9 +209,17 @@ class sqlite_store final : public store {
   std::vector<std::string> scheduled() const override;
   std::optional<job_template> find_template(std::string_view id) const override;
   std::vector<std::string> template_ids() const override;
+  std::vector<std::pair<std::string, pending_view>> announced() const override;
+  std::vector<execution> attempts(std::string_view thing, std::string_view job_id) const override;
+  /// Reloads the copy when another connection committed to the file since it was read
+  /// (one `PRAGMA data_version` when nothing changed). While batches of this store are
+  /// queued it reads nothing and returns false (their transaction checks instead).
+  bool refresh() override;
 
   /// Executions held.
   std::size_t size() const;
+  /// Copies loaded from the file again after open (another process's commits).
+  std::uint64_t reloads() const noexcept;
   /// Transactions committed since open (fewer than batches when commits were grouped).
   std::uint64_t commits() const noexcept;
 

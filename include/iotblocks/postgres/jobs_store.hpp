@@ -50,11 +50,19 @@ class jobs_store final : public jobs::store {
   std::vector<std::string> rollout_targets(std::string_view job_id, std::size_t from,
                                            std::size_t count) const override;
   std::vector<std::string> rolling_out() const override;
+  /// One query on the `schedule_at` column (its partial index): the jobs with a schedule.
+  std::vector<std::string> scheduled() const override;
+  /// One query on the `schedule_at` index: only the jobs whose schedule is due are read.
+  std::vector<std::string> schedule_due(std::int64_t now) const override;
+  std::vector<jobs::execution> attempts(std::string_view thing,
+                                        std::string_view job_id) const override;
   std::optional<jobs::job_template> find_template(std::string_view id) const override;
   std::vector<std::string> template_ids() const override;
 
   /// Transactions committed since open.
   std::uint64_t commits() const noexcept;
+  /// Rows the store's reads returned since open (what a call costs, for tests).
+  std::uint64_t rows_read() const noexcept;
 
  private:
   struct impl;
