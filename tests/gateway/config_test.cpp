@@ -74,7 +74,7 @@ TEST(GatewayConfig, ErrorsNameTheValue) {
 
 TEST(GatewayConfig, FileErrorsKeepThePathAndTheJsonPathWhole) {
   // A deep directory: the message is longer than a failure holds inline.
-  const auto dir = std::filesystem::path{testing::TempDir()} /
+  const auto dir = std::filesystem::path{::testing::TempDir()} /
                    "iotblocks-gateway-config-test-with-a-long-directory-name" / "etc";
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "gateway.json").string();

@@ -5,6 +5,7 @@
 #include <iotblocks/jobs/service.hpp>
 
 #include "core/json.hpp"
+#include "jobs/clock.hpp"
 #include "jobs/store_kinds.hpp"
 
 #include <gtest/gtest.h>
@@ -18,7 +19,7 @@ namespace {
 using namespace iotblocks;
 using namespace iotblocks::jobs;
 
-constexpr std::int64_t t0 = 1'700'000'000;
+using iotblocks::jobs::testing::t0;
 
 std::unique_ptr<sqlite_store> open_file(const std::string& path) {
   auto s = sqlite_store::open(path);
