@@ -59,10 +59,22 @@ cortex_m4() {
     "$core" -o "$build/mqtt_codec.elf" 2> >(grep -v "is not implemented and will always fail" >&2)
   arm-none-eabi-g++ "${flags[@]}" benchmarks/footprint/empty.cpp -o "$build/empty.elf" \
     2> >(grep -v "is not implemented and will always fail" >&2)
-  local codec empty
+  # The same with a program that only sets a std::error_code of the mqtt category:
+  # what <system_error> and the category's messages cost, apart from the codec.
+  arm-none-eabi-g++ "${flags[@]}" -Iinclude benchmarks/footprint/error_code.cpp "$mqtt" "$core" \
+    -o "$build/error_code.elf" 2> >(grep -v "is not implemented and will always fail" >&2)
+  # And a program with one error category of its own, without iotblocks.
+  arm-none-eabi-g++ "${flags[@]}" benchmarks/footprint/error_category.cpp \
+    -o "$build/error_category.elf" 2> >(grep -v "is not implemented and will always fail" >&2)
+  local codec empty errc ecat
   codec=$(arm-none-eabi-size "$build/mqtt_codec.elf" | awk 'NR == 2 { print $1 + $2 }')
   empty=$(arm-none-eabi-size "$build/empty.elf" | awk 'NR == 2 { print $1 + $2 }')
+  errc=$(arm-none-eabi-size "$build/error_code.elf" | awk 'NR == 2 { print $1 + $2 }')
+  ecat=$(arm-none-eabi-size "$build/error_category.elf" | awk 'NR == 2 { print $1 + $2 }')
   printf '| %-46s | %7s |\n' "decode + encode program, linked, less empty" "$((codec - empty))"
+  printf '| %-46s | %7s |\n' "std::error_code (mqtt category) only, less empty" "$((errc - empty))"
+  printf '| %-46s | %7s |\n' "an error category of one's own, less empty" "$((ecat - empty))"
+  printf '| %-46s | %7s |\n' "decode + encode, less the error_code program" "$((codec - errc))"
   sans_io_objects "$build"
 }
 

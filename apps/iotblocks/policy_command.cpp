@@ -51,7 +51,7 @@ std::string located(const std::string& path, const failure& f) {
   std::string out = path == "-" ? "stdin" : path;
   if (f.where.known())
     out += ":" + std::to_string(f.where.line) + ":" + std::to_string(f.where.column);
-  return out + ": " + (f.message.empty() ? f.code.message() : f.message);
+  return out + ": " + (f.message.empty() ? f.code.message() : std::string{f.message.view()});
 }
 
 policy::document load(const std::string& path, const policy::parse_options& o) {
@@ -115,7 +115,7 @@ void check(const check_options& o) {
     str("code");
     str(f.code.message());
     str("message");
-    str(f.message.empty() ? f.code.message() : f.message);
+    str(f.message.empty() ? f.code.message() : std::string{f.message.view()});
     where(f.where);
     w.EndObject();
   }

@@ -207,7 +207,7 @@ void run_verify(const verify_args& a) {
   }
   w.EndObject();
   print_line(buf.GetString());
-  if (!r) throw error(no_result, "chain does not verify: " + r.fail().message);
+  if (!r) throw error(no_result, "chain does not verify: " + std::string{r.fail().message.view()});
 }
 
 void setup(CLI::App& root) {

@@ -4,6 +4,7 @@
 #include <iotblocks/core/bytes.hpp>
 #include <iotblocks/core/clock.hpp>
 #include <iotblocks/core/error.hpp>
+#include <iotblocks/core/failure_message.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/core/utf8.hpp>
 #include <iotblocks/core/version.hpp>

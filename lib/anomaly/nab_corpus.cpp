@@ -85,7 +85,7 @@ result<corpus> load_corpus(const std::string& dir) {
     auto points = parse_series_csv(*text);
     if (!points) {
       failure fail = std::move(points).take_failure();
-      fail.message = f.name + ": " + fail.message;
+      fail.message = f.name + ": " + std::string{fail.message.view()};
       return fail;
     }
     f.points = std::move(*points);

@@ -124,9 +124,9 @@ result<std::vector<series_point>> parse_series_csv(std::string_view text,
   std::ptrdiff_t time_col = -1, value_col = -1;
   std::size_t line_start = 0;
   std::uint32_t line_no = 0;
-  auto fail = [&](error e, std::string msg, std::size_t column) {
+  auto fail = [&](error e, failure_message msg, std::size_t column) {
     position where{line_start + column, line_no, static_cast<std::uint32_t>(column + 1)};
-    return failure{e, std::move(msg), where};
+    return failure{e, msg, where};
   };
   while (line_start < text.size()) {
     ++line_no;

@@ -123,7 +123,7 @@ result<rapidjson::Document> parse(std::string_view text, const parse_options& op
   doc.Populate(generate);
   if (too_deep) {
     return {core::error::json_too_deep,
-            "JSON nesting deeper than " + std::to_string(options.max_depth) + " levels",
+            failure_message::cat("JSON nesting deeper than ", options.max_depth, " levels"),
             position_in(text, parsed.Offset())};
   }
   if (bad_surrogate) {
@@ -136,7 +136,7 @@ result<rapidjson::Document> parse(std::string_view text, const parse_options& op
   }
   if (parsed.IsError()) {
     return {core::error::invalid_json,
-            std::string{"invalid JSON: "} + rapidjson::GetParseError_En(parsed.Code()),
+            failure_message::cat("invalid JSON: ", rapidjson::GetParseError_En(parsed.Code())),
             position_in(text, parsed.Offset())};
   }
   return doc;

@@ -21,7 +21,10 @@ net::http_reply error_reply(int status, const failure& f) {
   rapidjson::Document d;
   d.SetObject();
   auto& a = d.GetAllocator();
-  d.AddMember("error", json::string_value(f.message.empty() ? f.code.message() : f.message, a), a);
+  d.AddMember(
+      "error",
+      json::string_value(f.message.empty() ? f.code.message() : std::string{f.message.view()}, a),
+      a);
   if (f.code) {
     d.AddMember(
         "code",

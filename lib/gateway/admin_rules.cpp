@@ -138,7 +138,7 @@ net::http_reply rules_route(gateway::impl& g, const net::incoming_request& r) {
             sql::compile(*sql_text, sql::compile_options{}.functions(g.sec->sql_functions().get()));
         if (!q) {
           auto f = q.fail();
-          f.message = "sql: " + f.message;
+          f.message = "sql: " + std::string{f.message.view()};
           return error_reply(400, f);
         }
       }

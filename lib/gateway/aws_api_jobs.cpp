@@ -31,7 +31,7 @@ net::http_reply jobs_error(const failure& f,
                            std::string_view conflict_type = "InvalidRequestException") {
   using jobs::error;
   const std::error_code ec = f.code;
-  const std::string message = f.message.empty() ? ec.message() : f.message;
+  const std::string message = f.message.empty() ? ec.message() : std::string{f.message.view()};
   if (ec == error::resource_not_found) {
     return aws::error(404, "ResourceNotFoundException", message);
   }

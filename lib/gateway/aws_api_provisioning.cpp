@@ -18,7 +18,7 @@ namespace prov = iotblocks::provisioning;
 net::http_reply prov_error(const failure& f) {
   using prov::error;
   const std::error_code ec = f.code;
-  const std::string message = f.message.empty() ? ec.message() : f.message;
+  const std::string message = f.message.empty() ? ec.message() : std::string{f.message.view()};
   if (ec == error::template_not_found) return aws::error(404, "ResourceNotFoundException", message);
   if (ec == error::template_exists) {
     return aws::error(409, "ResourceAlreadyExistsException", message);

@@ -294,7 +294,7 @@ result<config> load_config(const std::string& path) {
   auto c = parse_config(ss.str());
   if (!c) {
     auto f = std::move(c).take_failure();
-    f.message = path + ": " + f.message;
+    f.message = path + ": " + std::string{f.message.view()};
     return f;
   }
   return c;

@@ -14,8 +14,8 @@
 namespace iotblocks::gateway::detail {
 
 /// An invalid_argument failure whose message starts with the JSON path.
-inline failure bad(const std::string& path, const std::string& what) {
-  return failure{core::error::invalid_argument, path + ": " + what, {}};
+inline failure bad(const std::string& path, std::string_view what) {
+  return failure{core::error::invalid_argument, path + ": " + std::string{what}, {}};
 }
 
 /// Checks that every member of `obj` is one of `keys`.

@@ -1,13 +1,13 @@
 // The decoder's state machine: fixed header byte by byte, then the body either
 // straight from the caller's span (zero-copy) or reassembled in buffer_.
+#include <iotblocks/core/error.hpp>
 #include <iotblocks/mqtt/decoder.hpp>
 
 #include "mqtt/decode.hpp"
 #include "mqtt/wire.hpp"
 
 #include <algorithm>
-#include <cstdio>
-#include <string>
+#include <string_view>
 
 namespace iotblocks::mqtt {
 namespace {
@@ -73,15 +73,20 @@ reason_code decoder::reason() const noexcept {
   return state_ == state::failed ? to_reason_code(error_) : reason_code::success;
 }
 
-iotblocks::failure decoder::last_failure() const {
+iotblocks::failure decoder::last_failure() const noexcept {
   if (state_ != state::failed) return {};
-  std::string message = make_error_code(error_).message();
-  if (error_detail_ != nullptr) message.append(" (").append(error_detail_).append(")");
   const reason_code rc = reason();
-  char code[8];
-  std::snprintf(code, sizeof code, "0x%02X", static_cast<unsigned>(rc));
-  message.append(", reason code ").append(code).append(" ").append(name(rc));
-  return {error_, std::move(message), at_offset(static_cast<std::size_t>(error_offset_))};
+  constexpr std::string_view digits = "0123456789ABCDEF";
+  const auto v = static_cast<unsigned>(rc);
+  const char code[] = {'0', 'x', digits[(v >> 4) & 0xF], digits[v & 0xF]};
+  const std::string_view hex{code, sizeof code};
+  const char* what = iotblocks::detail::static_message(make_error_code(error_));
+  const std::string_view detail = error_detail_ != nullptr ? error_detail_ : "";
+  const auto message =
+      detail.empty()
+          ? failure_message::cat(what, ", reason code ", hex, " ", name(rc))
+          : failure_message::cat(what, " (", detail, "), reason code ", hex, " ", name(rc));
+  return {error_, message, at_offset(static_cast<std::size_t>(error_offset_))};
 }
 
 std::size_t decoder::fail(error e, std::uint64_t at, const char* detail,

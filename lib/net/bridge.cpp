@@ -44,7 +44,8 @@ struct bridge::impl : std::enable_shared_from_this<impl> {
 
   impl(asio::any_io_executor ex, bridge_options o, sink local)
       : options(std::move(o)), local_sink(std::move(local)) {
-    if (auto ok = validate_options(options); !ok) throw std::invalid_argument(ok.fail().message);
+    if (auto ok = validate_options(options); !ok)
+      throw std::invalid_argument(std::string{ok.fail().message.view()});
     if (options.client.client_id.empty())
       options.client.client_id = default_bridge_client_id(options.name);
     if (options.notification_topic.empty())

@@ -108,7 +108,7 @@ result<void> validate_options(const bridge_options& o) {
   if (o.topics.empty()) return bad("at least one topic is needed");
   for (std::size_t i = 0; i < o.topics.size(); ++i) {
     if (auto ok = validate(o.topics[i]); !ok)
-      return bad(fmt::format("topics[{}]: {}", i, ok.fail().message));
+      return bad(fmt::format("topics[{}]: {}", i, ok.fail().message.view()));
   }
   if (!o.notification_topic.empty() && topic::validate_name(o.notification_topic))
     return bad("notification_topic is not a valid topic name");

@@ -33,9 +33,9 @@ registration_event make_event(const detail::registry_impl& d, const std::string&
   return e;
 }
 
-void reject(authentication& out, std::error_code reason, std::string message) {
+void reject(authentication& out, std::error_code reason, std::string_view message) {
   out.reason = reason;
-  out.message = std::move(message);
+  out.message = message;
 }
 
 // Decides for a chain that verified (now or earlier) up to the CA `anchor_id`.
@@ -138,7 +138,7 @@ authentication registry::authenticate(std::span<const bytes_view> chain) {
     auto c = x509::certificate::from_der(der, o.limits);
     if (!c) {
       reject(out, c.error(),
-             fmt::format("certificate {}: {}", parsed.size() + 1, c.fail().message));
+             fmt::format("certificate {}: {}", parsed.size() + 1, c.fail().message.view()));
       return out;
     }
     parsed.push_back(std::move(*c));

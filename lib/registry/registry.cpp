@@ -105,7 +105,7 @@ result<void> registry_impl::sync(bool write) {
 
 namespace {
 
-failure fail(error e, std::string message) { return failure{e, std::move(message), {}}; }
+failure fail(error e, failure_message message) { return failure{e, message, {}}; }
 
 failure prefixed(failure f, std::string_view what) {
   f.message = fmt::format("{}: {}", what, f.message.empty() ? f.code.message() : f.message);
@@ -261,9 +261,9 @@ result<std::string> registry::register_ca(std::string_view ca_pem,
   // The CA as an issuer, with the verification certificate below it: the
   // checks (strict: keyUsage, SKI, critical basicConstraints) device chains get.
   if (auto r = self.verify(std::span<const x509::certificate>(&*verification, 1), o); !r) {
-    return fail(
-        error::ca_certificate_invalid,
-        fmt::format("the CA cannot issue device certificates that verify: {}", r.fail().message));
+    return fail(error::ca_certificate_invalid,
+                fmt::format("the CA cannot issue device certificates that verify: {}",
+                            r.fail().message.view()));
   }
   const auto same_subject = std::count_if(d.cas.begin(), d.cas.end(), [&](const auto& kv) {
     return kv.second.certificate.subject() == ca->subject();

@@ -459,7 +459,7 @@ result<std::vector<certificate>> parse_pem_chain(std::string_view pem, const par
     if (!x) {
       failure f = std::move(x).take_failure();
       f.message = fmt::format("certificate {}: {}", out.size() + 1,
-                              f.message.empty() ? f.code.message() : f.message);
+                              f.message.empty() ? f.code.message() : std::string{f.message.view()});
       f.where = position_in(pem, b.offset);
       return f;
     }

@@ -266,8 +266,9 @@ result<verified_chain> run_verify(const verifier_data& d, X509* leaf, STACK_OF(X
       if (auto r = strict::check_certificate(anchor, n - 1, n == 1, true); !r) return r.fail();
     } else if (const auto& v = d.anchor_verdicts[anchor_index->second]) {
       failure f = *v;  // recorded with depth -1
-      if (const auto at = f.message.find("(depth -1"); at != std::string::npos) {
-        f.message.replace(at, 9, fmt::format("(depth {}", n - 1));
+      const std::string_view m = f.message.view();
+      if (const auto at = m.find("(depth -1"); at != std::string_view::npos) {
+        f.message = fmt::format("{}(depth {}{}", m.substr(0, at), n - 1, m.substr(at + 9));
       }
       return f;
     }
@@ -375,7 +376,7 @@ result<verified_chain> verifier::verify(std::span<const bytes_view> chain,
     auto x = ossl::parse_der(chain[i], false);
     if (!x) {
       failure f = std::move(x).take_failure();
-      f.message = fmt::format("certificate {}: {}", i + 1, f.message);
+      f.message = fmt::format("certificate {}: {}", i + 1, f.message.view());
       return f;
     }
     if (i == 0) {

@@ -41,7 +41,7 @@ TEST(SeriesCsv, ErrorsCarryLineAndColumn) {
   EXPECT_EQ(r.fail().where.line, 2u);
   r = parse_series_csv("2014-02-30 00:00:00,1\n");
   EXPECT_EQ(r.error(), error::invalid_csv);
-  EXPECT_NE(r.fail().message.find("no such date"), std::string::npos);
+  EXPECT_NE(r.fail().message.view().find("no such date"), std::string::npos);
   EXPECT_EQ(parse_series_csv("nan\n").error(), error::invalid_csv);
   EXPECT_EQ(parse_series_csv("inf\n").error(), error::invalid_csv);
   EXPECT_EQ(parse_series_csv("a,b,c\n").error(), error::invalid_csv);

@@ -67,7 +67,7 @@ TEST(GatewayBridgeConfig, ReadsEveryKey) {
 TEST(GatewayBridgeConfig, ErrorsNameTheJsonPath) {
   auto error = [](const std::string& bridges) {
     auto c = parse_config(R"({"bridges":)" + bridges + "}");
-    return c ? std::string("ok") : c.fail().message;
+    return c ? std::string("ok") : std::string{c.fail().message.view()};
   };
   EXPECT_EQ(error(R"({})"), "bridges: expected an array");
   EXPECT_EQ(error(R"([{"address":"h","topics":["a"]}])"), "bridges[0].name: required");

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <string>
 #include <utility>
 
 namespace iotblocks::gateway {
@@ -67,6 +70,19 @@ TEST(GatewayConfig, ErrorsNameTheValue) {
   ASSERT_FALSE(syntax);
   EXPECT_EQ(syntax.fail().where.line, 2u) << syntax.describe();
   EXPECT_FALSE(load_config("/nonexistent/gw.json"));
+}
+
+TEST(GatewayConfig, FileErrorsKeepThePathAndTheJsonPathWhole) {
+  // A deep directory: the message is longer than a failure holds inline.
+  const auto dir = std::filesystem::path{::testing::TempDir()} /
+                   "iotblocks-gateway-config-test-with-a-long-directory-name" / "etc";
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "gateway.json").string();
+  std::ofstream{path} << R"({"limits":{"max_conections":1}})";
+  const auto c = load_config(path);
+  std::filesystem::remove_all(dir.parent_path());
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.fail().message, path + ": limits.max_conections: unknown key");
 }
 
 TEST(GatewayConfig, ReadsNotifyTopicsAndAlarms) {

@@ -56,7 +56,7 @@ TEST(JobsConfig, RolloutRefusals) {
     auto r = parse_rollout_config(text);
     ASSERT_FALSE(r) << text;
     EXPECT_EQ(r.error(), error::invalid_request) << text;
-    EXPECT_NE(r.fail().message.find(message), std::string::npos) << r.fail().message;
+    EXPECT_NE(r.fail().message.view().find(message), std::string::npos) << r.fail().message;
   }
   EXPECT_EQ(parse_rollout_config("{").error(), error::invalid_json);
   EXPECT_EQ(parse_rollout_config(std::string(40, '[') + std::string(40, ']')).error(),
@@ -92,7 +92,7 @@ TEST(JobsConfig, AbortRoundTripsAndRefusals) {
       }) {
     auto r = parse_abort_config(bad);
     EXPECT_EQ(r.error(), error::invalid_request) << bad;
-    EXPECT_NE(r.fail().message.find("abortConfig"), std::string::npos) << r.fail().message;
+    EXPECT_NE(r.fail().message.view().find("abortConfig"), std::string::npos) << r.fail().message;
   }
 }
 

@@ -69,7 +69,7 @@ TEST(ManagedTemplates, ParametersAreCheckedAgainstTheTemplate) {
     auto r = document_from_template(t, values);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), error::invalid_request);
-    EXPECT_NE(r.fail().message.find(says), std::string::npos) << r.fail().message;
+    EXPECT_NE(r.fail().message.view().find(says), std::string::npos) << r.fail().message;
   };
   refused(dl, {{"downloadUrl", "u"}}, "filePath is required");
   refused(dl, {{"downloadUrl", "u"}, {"filePath", "f"}, {"mode", "x"}},
@@ -87,7 +87,7 @@ TEST(ManagedTemplates, RegexMismatchIsRefused) {
   const auto& reboot = *find_managed_template("AWS-Reboot");
   auto r = document_from_template(reboot, {{"runAsUser", std::string(300, 'u')}});
   ASSERT_FALSE(r);
-  EXPECT_NE(r.fail().message.find("does not match (.){0,256}"), std::string::npos)
+  EXPECT_NE(r.fail().message.view().find("does not match (.){0,256}"), std::string::npos)
       << r.fail().message;
 }
 
@@ -104,13 +104,13 @@ TEST(SubstituteParameters, RefusesMalformedPlaceholdersWithTheirPosition) {
   ASSERT_FALSE(r);
   r = substitute_parameters(R"({"x":"${aws:iot:parameter:b}"})", v);
   ASSERT_FALSE(r);
-  EXPECT_NE(r.fail().message.find("b has no value"), std::string::npos);
+  EXPECT_NE(r.fail().message.view().find("b has no value"), std::string::npos);
   EXPECT_FALSE(substitute_parameters("[1]", v));
   EXPECT_FALSE(substitute_parameters("{", v));
   EXPECT_FALSE(substitute_parameters(R"({"x":${aws:iot:parameter:a}})", v));  // not JSON
   r = substitute_parameters(R"({"x":"${aws:iot:parameter:)" + std::string(129, 'k') + "}\"}", v);
   ASSERT_FALSE(r);
-  EXPECT_NE(r.fail().message.find("1-128"), std::string::npos);
+  EXPECT_NE(r.fail().message.view().find("1-128"), std::string::npos);
   EXPECT_EQ(
       substitute_parameters(R"({"x":"${aws:iot:parameter:a}${aws:iot:parameter:a}-"})", v).value(),
       R"({"x":"11-"})");

@@ -1,13 +1,19 @@
 // Steady state: decoding allocates nothing, whether packets arrive whole or
-// straddle put() calls (after the reassembly buffer has grown once). Counted
-// with a replacement global operator new.
+// straddle put() calls (after the reassembly buffer has grown once); nor do the
+// failure paths of the decoder and of topic validation (the failure, its text
+// written to a caller's buffer). Counted with a replacement global operator new.
 #include "support.hpp"
 
 #include <gtest/gtest.h>
 
+#include <iotblocks/topic/index.hpp>
+#include <iotblocks/topic/syntax.hpp>
+
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <string>
+#include <string_view>
 
 namespace {
 std::atomic<long> allocations{0};
@@ -95,6 +101,49 @@ TEST(MqttAllocations, NoneWhenEncodingIntoACallerBuffer) {
   for (int i = 0; i < 100; ++i) encode(v, protocol_version::v3_1_1, mutable_bytes_view{out}, ec);
   EXPECT_EQ(allocations.load() - before, 0);
   EXPECT_FALSE(ec);
+}
+
+TEST(MqttAllocations, NoneOnTheDecoderFailurePath) {
+  decoder d{role::server};
+  d.protocol(protocol_version::v3_1_1);
+  const byte_buffer bad = test::hex("30 05 00 03 61 2f 23");  // PUBLISH to "a/#"
+  std::error_code ec;
+  char text[160];
+  const long before = allocations.load();
+  EXPECT_EQ(d.put(bad, ec), 0u);
+  const failure f = d.last_failure();
+  const std::string_view described = f.describe_to(text);
+  EXPECT_EQ(allocations.load() - before, 0);
+  EXPECT_EQ(ec, error::topic_name_invalid);
+  EXPECT_EQ(f.code, error::topic_name_invalid);
+  EXPECT_EQ(described,
+            "topic name invalid (topic name), reason code 0x90 Topic Name invalid at byte 2");
+  // The counter is live: describe() builds a std::string longer than the
+  // small-string buffer, which allocates.
+  const std::string copy = f.describe();
+  EXPECT_GT(allocations.load() - before, 0);
+  EXPECT_EQ(copy, described);
+}
+
+TEST(MqttAllocations, NoneOnTheTopicValidationFailurePath) {
+  topic::subscription_index index;
+  char text[160];
+  const long before = allocations.load();
+  EXPECT_EQ(topic::validate_filter("a/#/b"), topic::error::multi_level_not_last);
+  EXPECT_EQ(topic::validate_name("a/+"), topic::error::wildcard_in_name);
+  const result<bool> refused = index.subscribe("a/#/b", 1);
+  const result<bool> options = index.subscribe("a/b", 1, {.qos = 3});
+  ASSERT_FALSE(refused);
+  ASSERT_FALSE(options);
+  const std::string_view described = refused.fail().describe_to(text);
+  EXPECT_EQ(allocations.load() - before, 0);
+  EXPECT_EQ(refused.error(), topic::error::multi_level_not_last);
+  EXPECT_EQ(described, "invalid topic filter");
+  EXPECT_EQ(options.error(), topic::error::invalid_options);
+  EXPECT_EQ(options.fail().message, "QoS, retain handling or subscription identifier out of range");
+  const std::string copy = options.describe();  // the counter is live
+  EXPECT_GT(allocations.load() - before, 0);
+  EXPECT_EQ(copy, options.fail().message.view());
 }
 
 }  // namespace

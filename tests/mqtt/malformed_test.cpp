@@ -157,7 +157,7 @@ TEST_P(Malformed, RefusedWithReasonCodeAndOffset) {
         << "chunk " << chunk << ": " << d.last_failure().describe();
     const failure f = d.last_failure();
     EXPECT_EQ(f.where.offset, c.offset);
-    EXPECT_NE(f.message.find("reason code 0x"), std::string::npos) << f.message;
+    EXPECT_NE(f.message.view().find("reason code 0x"), std::string::npos) << f.message;
     // The error sticks until reset().
     std::error_code again;
     EXPECT_EQ(d.put(c.bytes, again), 0u);

@@ -99,7 +99,7 @@ TEST(PostgresItemStore, ABatchTheServerRefusesStoresNone) {
   auto r = (*s)->put_batch(batch);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), error::statement_failed);
-  EXPECT_TRUE(r.fail().message.starts_with("22021")) << r.describe();
+  EXPECT_TRUE(r.fail().message.view().starts_with("22021")) << r.describe();
   EXPECT_EQ((*s)->count("sigfox").value(), 0u);
   batch.back() = reading("d", "10", "\xff");
   batch.back().hash_key = std::string("d\0e", 3);  // refused before the server sees it

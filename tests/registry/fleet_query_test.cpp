@@ -160,7 +160,7 @@ TEST(FleetQuery, ErrorsHavePositions) {
        }) {
     const auto f = parse_error(e.query);
     EXPECT_EQ(f.where.offset, e.offset) << e.query << ": " << f.describe();
-    EXPECT_NE(f.message.find(e.says), std::string::npos) << e.query << ": " << f.message;
+    EXPECT_NE(f.message.view().find(e.says), std::string::npos) << e.query << ": " << f.message;
     EXPECT_EQ(f.where.column, e.offset + 1) << e.query;
   }
 }
@@ -170,23 +170,23 @@ TEST(FleetQuery, Limits) {
   for (int i = 0; i < 11; ++i) twelve += " OR thingName:a";
   EXPECT_TRUE(fleet_query::parse(twelve));
   const auto f = parse_error(twelve + " OR thingName:a");
-  EXPECT_NE(f.message.find("more than 12 terms"), std::string::npos) << f.message;
+  EXPECT_NE(f.message.view().find("more than 12 terms"), std::string::npos) << f.message;
   EXPECT_EQ(f.where.offset, twelve.size() + 14);  // the 13th value
 
   std::string deep(16, '(');
-  EXPECT_NE(parse_error(deep + "a" + std::string(16, ')')).message.find("nested deeper"),
+  EXPECT_NE(parse_error(deep + "a" + std::string(16, ')')).message.view().find("nested deeper"),
             std::string::npos);
   std::string nots;
   for (int i = 0; i < 40; ++i) nots += "NOT ";
-  EXPECT_NE(parse_error(nots + "a").message.find("nested deeper"), std::string::npos);
+  EXPECT_NE(parse_error(nots + "a").message.view().find("nested deeper"), std::string::npos);
   EXPECT_TRUE(fleet_query::parse(std::string(15, '(') + "a" + std::string(15, ')')));
 
-  EXPECT_NE(parse_error(std::string(1025, 'a')).message.find("longer than 1024"),
+  EXPECT_NE(parse_error(std::string(1025, 'a')).message.view().find("longer than 1024"),
             std::string::npos);
   // A leading wildcard allows 100 characters at most (AWS).
   std::string padded = "thingName:*a AND attributes.x:" + std::string(70, 'b');
   EXPECT_TRUE(fleet_query::parse(padded));
-  EXPECT_NE(parse_error(padded + "b").message.find("at most 100"), std::string::npos);
+  EXPECT_NE(parse_error(padded + "b").message.view().find("at most 100"), std::string::npos);
 }
 
 TEST(FleetQuery, ThingGroupIndexHasItsOwnFields) {

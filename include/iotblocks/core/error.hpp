@@ -13,6 +13,7 @@
 #include <iotblocks/core/export.hpp>
 
 #include <string>
+#include <string_view>
 #include <system_error>
 
 IOTBLOCKS_API_BEGIN
@@ -32,11 +33,22 @@ class error_category_impl final : public std::error_category {
 
   const char* name() const noexcept override { return name_; }
   std::string message(int ev) const override { return message_(ev); }
+  /// The same text as message(), without allocating (static storage).
+  const char* text(int ev) const noexcept { return message_(ev); }
 
  private:
   const char* name_;
   message_fn message_;
 };
+
+/// The message of `ec` without allocating: the static text of an iotblocks error
+/// category (every category named "iotblocks.*" is an error_category_impl), or
+/// nullptr for another category.
+inline const char* static_message(const std::error_code& ec) noexcept {
+  const std::string_view name = ec.category().name();
+  if (!name.starts_with("iotblocks.")) return nullptr;
+  return static_cast<const error_category_impl&>(ec.category()).text(ec.value());
+}
 
 }  // namespace detail
 

@@ -1,10 +1,13 @@
 // A value or an error: the return type of every pure function in iotblocks.
 //
 // A failure carries an error code, a message for humans and, where the input
-// was text or bytes, the position of the fault:
+// was text or bytes, the position of the fault. A literal or cat() message never
+// allocates; a long std::string message is kept whole (core/failure_message.hpp):
 //
 //   iotblocks::result<int> r = parse_port("80x");
 //   if (!r) std::cerr << r.describe();   // "trailing characters at 1:3"
+//   char buf[128];
+//   if (!r) puts(r.fail().describe_to(buf).data());  // the same, no allocation
 //   int port = r.value();                  // throws std::system_error on failure
 //
 // Built without exceptions (-fno-exceptions), value() on a failure calls the
@@ -20,9 +23,11 @@
 #endif
 
 #include <iotblocks/core/export.hpp>
+#include <iotblocks/core/failure_message.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -52,14 +57,21 @@ position position_in(std::string_view text, std::size_t offset) noexcept;
 /// A position that has only a byte offset (binary input).
 inline position at_offset(std::size_t offset) noexcept { return position{offset, 0, 0}; }
 
-/// Why an operation failed.
+/// Why an operation failed: code, message and position, 128 bytes; allocating
+/// only for a message made from a std::string longer than 88 bytes.
 struct failure {
   std::error_code code;
-  std::string message;  ///< empty means code.message()
+  failure_message message;  ///< empty means the code's message
   position where;
 
-  /// "message at line:column" (or "at byte N", or just the message).
+  /// "message at line:column" (or "at byte N", or just the message). Allocates
+  /// the string it returns (a host convenience); describe_to does not.
   std::string describe() const;
+  /// Writes what describe() returns into `out`, cut to fit, NUL-terminated when
+  /// `out` is not empty, and returns a view of the text written. Never allocates:
+  /// with an empty message it writes the message of an iotblocks error category,
+  /// or "<category> error <value>" for another category.
+  std::string_view describe_to(std::span<char> out) const noexcept;
 };
 
 /// Called on a failure that cannot be returned when iotblocks is built without
@@ -84,8 +96,8 @@ class [[nodiscard]] result {
   requires std::is_constructible_v<T, U&&> result(U&& v)
       : v_(std::in_place_index<0>, std::forward<U>(v)) {}          // NOLINT
   result(failure f) : v_(std::in_place_index<1>, std::move(f)) {}  // NOLINT
-  result(std::error_code ec, std::string message = {}, position where = {})
-      : v_(std::in_place_index<1>, failure{ec, std::move(message), where}) {}
+  result(std::error_code ec, failure_message message = {}, position where = {})
+      : v_(std::in_place_index<1>, failure{ec, message, where}) {}
 
   bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
@@ -129,8 +141,8 @@ class [[nodiscard]] result<void> {
 
   result() = default;
   result(failure f) : f_(std::move(f)) {}  // NOLINT
-  result(std::error_code ec, std::string message = {}, position where = {})
-      : f_{ec, std::move(message), where} {}
+  result(std::error_code ec, failure_message message = {}, position where = {})
+      : f_{ec, message, where} {}
 
   bool ok() const noexcept { return !f_.code; }
   explicit operator bool() const noexcept { return ok(); }

@@ -141,8 +141,9 @@ class decoder {
   reason_code reason() const noexcept;
   /// Stream offset of the byte at fault (a field's first byte).
   std::uint64_t error_offset() const noexcept { return error_offset_; }
-  /// The last error as code, message and byte offset.
-  iotblocks::failure last_failure() const;
+  /// The last error as code, message (with the reason code) and byte offset.
+  /// Never allocates.
+  iotblocks::failure last_failure() const noexcept;
 
   /// Starts a new stream: forgets partial input, errors and a CONNECT seen;
   /// keeps the role, the limits and a version set with protocol().
