@@ -97,7 +97,8 @@ TEST_F(SharedJobsFile, CliJobIsReadAndPushedByARunningGateway) {
   }
   EXPECT_EQ(gw_store->reloads(), 1u);
   auto got = route("$aws/things/lamp/jobs/get", "{}");
-  auto queued = payload_on(got, "$aws/things/lamp/jobs/get/accepted")["queuedJobs"].GetArray();
+  const auto accepted = payload_on(got, "$aws/things/lamp/jobs/get/accepted");
+  auto queued = accepted["queuedJobs"].GetArray();
   ASSERT_EQ(queued.Size(), 1u);
   EXPECT_STREQ(queued[0]["jobId"].GetString(), "fw-1");
 
