@@ -29,10 +29,10 @@ endif()
 set(IOTBLOCKS_TEST_CXX_FLAGS "" CACHE STRING "Extra compile flags of the test programs (;-separated)")
 add_library(iotblocks_test_options INTERFACE)
 target_compile_options(iotblocks_test_options INTERFACE ${IOTBLOCKS_TEST_CXX_FLAGS})
-# Test programs compiled as unity batches of this many files (0: one file at a
-# time). Most of a test file's compile time is its headers (GoogleTest, Asio, the
-# blocks'), parsed once per batch; the CI presets set it.
-set(IOTBLOCKS_TEST_UNITY_BATCH 0 CACHE STRING "Files per unity batch of the test programs (0: off)")
+# Test programs and the CLI compiled as unity batches of this many files (0: one
+# file at a time). Most of such a file's compile time is its headers (GoogleTest,
+# CLI11, Asio, the blocks'), parsed once per batch; the CI presets set it.
+set(IOTBLOCKS_UNITY_BATCH 0 CACHE STRING "Files per unity batch of the test programs and the CLI (0: off)")
 
 # Shared libraries (BUILD_SHARED_LIBS): SONAME libiotblocks_<name>.so.<major>.<minor>
 # while the major version is 0 (a 0.x release may change the ABI), .so.<major> from
@@ -124,9 +124,9 @@ function(iotblocks_add_tests component)
     iotblocks_test_options)
   target_include_directories(${component}_tests PRIVATE ${PROJECT_SOURCE_DIR}/lib
                                                         ${PROJECT_SOURCE_DIR}/tests)
-  if(IOTBLOCKS_TEST_UNITY_BATCH GREATER 0)
+  if(IOTBLOCKS_UNITY_BATCH GREATER 0)
     set_target_properties(${component}_tests PROPERTIES UNITY_BUILD ON
-                          UNITY_BUILD_BATCH_SIZE ${IOTBLOCKS_TEST_UNITY_BATCH})
+                          UNITY_BUILD_BATCH_SIZE ${IOTBLOCKS_UNITY_BATCH})
   endif()
   # gtest_discover_tests splits a list given as PROPERTIES (only the first label
   # would stick), so the labels are set by a file ctest reads after the discovered

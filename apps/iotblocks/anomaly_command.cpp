@@ -16,6 +16,7 @@
 
 namespace iotblocks::cli {
 namespace {
+namespace IOTBLOCKS_CLI_UNIT {
 
 struct detector_options {
   std::string name = "pewma";
@@ -460,5 +461,6 @@ void setup(CLI::App& root) {
 
 const registrar reg{40, &setup};
 
+}  // namespace IOTBLOCKS_CLI_UNIT
 }  // namespace
 }  // namespace iotblocks::cli

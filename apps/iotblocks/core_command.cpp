@@ -7,6 +7,7 @@
 
 namespace iotblocks::cli {
 namespace {
+namespace IOTBLOCKS_CLI_UNIT {
 
 void setup(CLI::App& root) {
   auto* cmd =
@@ -23,5 +24,6 @@ void setup(CLI::App& root) {
 
 const registrar reg{0, &setup};
 
+}  // namespace IOTBLOCKS_CLI_UNIT
 }  // namespace
 }  // namespace iotblocks::cli

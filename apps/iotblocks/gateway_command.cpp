@@ -18,6 +18,7 @@
 
 namespace iotblocks::cli {
 namespace {
+namespace IOTBLOCKS_CLI_UNIT {
 
 struct run_options {
   std::string config;
@@ -105,5 +106,6 @@ void setup(CLI::App& root) {
 
 const registrar reg{110, &setup};
 
+}  // namespace IOTBLOCKS_CLI_UNIT
 }  // namespace
 }  // namespace iotblocks::cli

@@ -30,6 +30,7 @@
 
 namespace iotblocks::cli {
 namespace {
+namespace IOTBLOCKS_CLI_UNIT {
 
 using alloc = rapidjson::Document::AllocatorType;
 
@@ -458,5 +459,6 @@ void setup(CLI::App& root) {
 
 const registrar reg{85, &setup};
 
+}  // namespace IOTBLOCKS_CLI_UNIT
 }  // namespace
 }  // namespace iotblocks::cli

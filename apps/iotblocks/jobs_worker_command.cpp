@@ -51,6 +51,7 @@
 
 namespace iotblocks::cli {
 namespace {
+namespace IOTBLOCKS_CLI_UNIT {
 
 namespace asio = boost::asio;
 
@@ -345,6 +346,7 @@ void setup(CLI::App& root) {
 // After `jobs` (order 85) so the subcommand exists.
 const registrar reg{86, &setup};
 
+}  // namespace IOTBLOCKS_CLI_UNIT
 }  // namespace
 }  // namespace iotblocks::cli
 #endif  // IOTBLOCKS_JOBS_WORKER

@@ -16,6 +16,7 @@
 
 namespace iotblocks::cli {
 namespace {
+namespace IOTBLOCKS_CLI_UNIT {
 
 struct options {
   std::string protocol;  // empty: from the CONNECT (server) or 5
@@ -120,5 +121,6 @@ void setup(CLI::App& root) {
 
 const registrar reg{20, &setup};
 
+}  // namespace IOTBLOCKS_CLI_UNIT
 }  // namespace
 }  // namespace iotblocks::cli

@@ -24,6 +24,7 @@
 
 namespace iotblocks::cli {
 namespace {
+namespace IOTBLOCKS_CLI_UNIT {
 
 struct eval_options {
   std::vector<std::string> policies;
@@ -197,5 +198,6 @@ void setup(CLI::App& root) {
 
 const registrar reg{70, &setup};
 
+}  // namespace IOTBLOCKS_CLI_UNIT
 }  // namespace
 }  // namespace iotblocks::cli

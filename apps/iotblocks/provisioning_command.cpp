@@ -23,6 +23,7 @@ namespace iotblocks::cli {
 using alloc = rapidjson::Document::AllocatorType;
 
 namespace {
+namespace IOTBLOCKS_CLI_UNIT {
 
 void put(rapidjson::Value& o, std::string_view k, std::string_view v, alloc& a) {
   o.AddMember(json::string_value(k, a), json::string_value(v, a), a);
@@ -34,6 +35,7 @@ rapidjson::Value strings(const std::map<std::string, std::string>& m, alloc& a) 
   return o;
 }
 
+}  // namespace IOTBLOCKS_CLI_UNIT
 }  // namespace
 
 std::unique_ptr<provisioning::template_store> open_template_store(const std::string& path) {
@@ -60,6 +62,7 @@ std::map<std::string, std::string> read_parameters(const std::string& text) {
 }
 
 rapidjson::Value plan_json(const provisioning::plan& p, alloc& a) {
+  using namespace IOTBLOCKS_CLI_UNIT;  // put, strings
   rapidjson::Value o(rapidjson::kObjectType);
   if (p.thing) {
     const auto& t = *p.thing;
@@ -105,6 +108,7 @@ rapidjson::Value plan_json(const provisioning::plan& p, alloc& a) {
 }
 
 namespace {
+namespace IOTBLOCKS_CLI_UNIT {
 
 struct options {
   std::string template_file;
@@ -265,5 +269,6 @@ void setup(CLI::App& root) {
 
 const registrar reg{86, &setup};
 
+}  // namespace IOTBLOCKS_CLI_UNIT
 }  // namespace
 }  // namespace iotblocks::cli

@@ -31,6 +31,7 @@
 
 namespace iotblocks::cli {
 namespace {
+namespace IOTBLOCKS_CLI_UNIT {
 
 struct register_options {
   std::string data_dir;
@@ -133,9 +134,11 @@ void register_thing(const register_options& o) {
   print_line(json::write(*accepted, o.pretty));
 }
 
+}  // namespace IOTBLOCKS_CLI_UNIT
 }  // namespace
 
 void add_register_thing(CLI::App* provision) {
+  using namespace IOTBLOCKS_CLI_UNIT;  // register_options, register_thing
   auto o = std::make_shared<register_options>();
   auto* cmd = provision->add_subcommand(
       "register-thing", "RegisterThing on a gateway's data directory, all or nothing");

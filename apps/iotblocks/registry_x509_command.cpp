@@ -23,6 +23,7 @@
 
 namespace iotblocks::cli {
 namespace {
+namespace IOTBLOCKS_CLI_UNIT {
 
 using writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
@@ -281,5 +282,6 @@ void setup(CLI::App& root) {
 
 const registrar reg{60, &setup};
 
+}  // namespace IOTBLOCKS_CLI_UNIT
 }  // namespace
 }  // namespace iotblocks::cli

@@ -17,6 +17,7 @@
 
 namespace iotblocks::cli {
 namespace {
+namespace IOTBLOCKS_CLI_UNIT {
 
 using writer = rapidjson::Writer<rapidjson::StringBuffer>;
 void put(writer& w, std::string_view k, std::string_view v) {
@@ -164,5 +165,6 @@ void setup(CLI::App& root) {
 
 const registrar reg{90, &setup};
 
+}  // namespace IOTBLOCKS_CLI_UNIT
 }  // namespace
 }  // namespace iotblocks::cli

@@ -45,6 +45,7 @@
 
 namespace iotblocks::cli {
 namespace {
+namespace IOTBLOCKS_CLI_UNIT {
 
 namespace asio = boost::asio;
 
@@ -299,6 +300,7 @@ void setup(CLI::App& root) {
 // After `rules` (order 90) so the subcommand exists.
 const registrar reg{91, &setup};
 
+}  // namespace IOTBLOCKS_CLI_UNIT
 }  // namespace
 }  // namespace iotblocks::cli
 #endif  // IOTBLOCKS_RULES_WORKER

@@ -15,6 +15,7 @@
 
 namespace iotblocks::cli {
 namespace {
+namespace IOTBLOCKS_CLI_UNIT {
 
 struct apply_options {
   std::string doc;
@@ -85,5 +86,6 @@ void setup(CLI::App& root) {
 
 const registrar reg{80, &setup};
 
+}  // namespace IOTBLOCKS_CLI_UNIT
 }  // namespace
 }  // namespace iotblocks::cli

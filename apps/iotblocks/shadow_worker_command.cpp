@@ -42,6 +42,7 @@
 
 namespace iotblocks::cli {
 namespace {
+namespace IOTBLOCKS_CLI_UNIT {
 
 namespace asio = boost::asio;
 
@@ -228,6 +229,7 @@ void setup(CLI::App& root) {
 // After `shadow` (order 80) so the subcommand exists.
 const registrar reg{81, &setup};
 
+}  // namespace IOTBLOCKS_CLI_UNIT
 }  // namespace
 }  // namespace iotblocks::cli
 #endif  // IOTBLOCKS_SHADOW_WORKER

@@ -20,6 +20,7 @@
 
 namespace iotblocks::cli {
 namespace {
+namespace IOTBLOCKS_CLI_UNIT {
 
 struct eval_args {
   std::string sql;
@@ -148,5 +149,6 @@ void setup(CLI::App& root) {
 
 const registrar reg{30, &setup};
 
+}  // namespace IOTBLOCKS_CLI_UNIT
 }  // namespace
 }  // namespace iotblocks::cli

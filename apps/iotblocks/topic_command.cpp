@@ -16,6 +16,7 @@
 
 namespace iotblocks::cli {
 namespace {
+namespace IOTBLOCKS_CLI_UNIT {
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -137,5 +138,6 @@ void setup(CLI::App& root) {
 
 const registrar reg{10, &setup};
 
+}  // namespace IOTBLOCKS_CLI_UNIT
 }  // namespace
 }  // namespace iotblocks::cli

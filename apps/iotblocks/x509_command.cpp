@@ -21,6 +21,7 @@
 
 namespace iotblocks::cli {
 namespace {
+namespace IOTBLOCKS_CLI_UNIT {
 
 using writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
@@ -254,5 +255,6 @@ void setup(CLI::App& root) {
 
 const registrar reg{50, &setup};
 
+}  // namespace IOTBLOCKS_CLI_UNIT
 }  // namespace
 }  // namespace iotblocks::cli

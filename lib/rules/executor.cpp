@@ -1,5 +1,7 @@
 #include "rules/executor.hpp"
 
+#include <iotblocks/core/result.hpp>  // IOTBLOCKS_EXCEPTIONS
+
 #include <algorithm>
 #include <cmath>
 #include <exception>
@@ -98,11 +100,15 @@ void executor::run_slot(const std::shared_ptr<action_slot>& slot) {
                                     j.values, j.attempt, &j.progress});
     }
     std::vector<action_status> results(batch.size());
+#if IOTBLOCKS_EXCEPTIONS
     try {
       slot->impl->execute_batch(inputs, results);
     } catch (const std::exception& e) {
       for (auto& r : results) r = action_status::fail(error::action_failed, e.what(), false);
     }
+#else
+    slot->impl->execute_batch(inputs, results);
+#endif
     const auto now = steady::now();
     for (std::size_t i = 0; i < batch.size(); ++i) {
       auto& j = batch[i];

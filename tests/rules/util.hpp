@@ -4,14 +4,12 @@
 #include <iotblocks/rules/engine.hpp>
 
 #include "core/recorder.hpp"
+#include "read_file.hpp"
 
 #include <unistd.h>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -54,15 +52,10 @@ inline engine_options fast_options() {
   return o;
 }
 
-inline std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+/// A file of tests/data/rules; empty if it cannot be read.
+inline std::string data(const std::string& name) {
+  return iotblocks::testing::read_whole_file("tests/data/rules/" + name);
 }
-
-inline std::string data(const std::string& name) { return read_file("tests/data/rules/" + name); }
 
 /// A fresh directory under the system temp dir, removed on destruction.
 class temp_dir {
