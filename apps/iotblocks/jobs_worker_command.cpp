@@ -32,6 +32,7 @@
 
 #include "broker_url.hpp"
 #include "service_worker_options.hpp"
+#include "store_url.hpp"
 #include "worker_loop.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -68,27 +69,14 @@ const char* const request_filters[] = {
     "things/+/jobs/+/update",
 };
 
-bool is_postgres(const std::string& url) {
-  return url.starts_with("postgresql://") || url.starts_with("postgres://");
-}
-
 std::unique_ptr<jobs::store> open_store(const std::string& url) {
-  if (url.starts_with("sqlite:")) {
-    if (url.size() == 7) throw error(usage, "--store: sqlite:PATH needs a path");
-    auto s = jobs::sqlite_store::open(url.substr(7));
-    if (!s) throw error(bad_input, url + ": " + s.describe());
-    return std::move(*s);
-  }
-  if (is_postgres(url)) {
+  return open_store_url<std::unique_ptr<jobs::store>>(
+      url, [](const std::string& path) { return jobs::sqlite_store::open(path); },
 #ifdef IOTBLOCKS_JOBS_WORKER_POSTGRES
-    auto s = postgres::jobs_store::open(url);
-    if (!s) throw error(bad_input, "--store: " + s.describe());
-    return std::move(*s);
+      [](const std::string& u) { return postgres::jobs_store::open(u); });
 #else
-    throw error(usage, "--store: this build has no postgres component (libpq-dev)");
+      nullptr);
 #endif
-  }
-  throw error(usage, "--store: expected sqlite:PATH or postgresql://…");
 }
 
 #ifdef IOTBLOCKS_JOBS_WORKER_POSTGRES
@@ -119,7 +107,7 @@ void run_jobs_worker(const jobs_worker_args& a) {
   auto store = open_store(a.store);
   jobs::service service{*store};
   jobs::router router{service};
-  const bool shared = is_postgres(a.store);
+  const bool shared = is_postgres_url(a.store);
   changes_ptr changes;
 #ifdef IOTBLOCKS_JOBS_WORKER_POSTGRES
   if (shared) {

@@ -22,6 +22,7 @@
 
 #include "broker_url.hpp"
 #include "core/json.hpp"
+#include "store_url.hpp"
 #include "worker_loop.hpp"
 
 #ifdef IOTBLOCKS_RULES_WORKER_POSTGRES
@@ -100,22 +101,13 @@ class client_publisher final : public rules::publisher {
 /// The item store --store names (nullptr when none).
 std::shared_ptr<rules::item_store> open_store(const std::string& url) {
   if (url.empty()) return nullptr;
-  if (url.starts_with("sqlite:")) {
-    if (url.size() == 7) throw error(usage, "--store: sqlite:PATH needs a path");
-    auto s = rules::sqlite_item_store::open(url.substr(7));
-    if (!s) throw error(bad_input, url + ": " + s.describe());
-    return std::move(*s);
-  }
-  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+  return open_store_url<std::shared_ptr<rules::item_store>>(
+      url, [](const std::string& path) { return rules::sqlite_item_store::open(path); },
 #ifdef IOTBLOCKS_RULES_WORKER_POSTGRES
-    auto s = postgres::item_store::open(url);
-    if (!s) throw error(bad_input, "--store: " + s.describe());
-    return std::move(*s);
+      [](const std::string& u) { return postgres::item_store::open(u); });
 #else
-    throw error(usage, "--store: this build has no postgres component (libpq-dev)");
+      nullptr);
 #endif
-  }
-  throw error(usage, "--store: expected sqlite:PATH or postgresql://…");
 }
 
 /// A message received beyond --max-in-flight, dispatched when one finishes.

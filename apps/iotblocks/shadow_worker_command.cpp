@@ -26,6 +26,7 @@
 
 #include "broker_url.hpp"
 #include "service_worker_options.hpp"
+#include "store_url.hpp"
 #include "worker_loop.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -59,26 +60,18 @@ const char* const request_filters[] = {
 };
 
 std::unique_ptr<shadow::store> open_store(const shadow_worker_args& a) {
-  const std::string& url = a.store;
-  if (url.starts_with("sqlite:")) {
-    if (url.size() == 7) throw error(usage, "--store: sqlite:PATH needs a path");
-    auto s = shadow::sqlite_store::open(url.substr(7));
-    if (!s) throw error(bad_input, url + ": " + s.describe());
-    return std::move(*s);
-  }
-  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+  return open_store_url<std::unique_ptr<shadow::store>>(
+      a.store, [](const std::string& path) { return shadow::sqlite_store::open(path); },
 #ifdef IOTBLOCKS_SHADOW_WORKER_POSTGRES
-    postgres::shadow_store::options o;
-    o.connections = a.connections;
-    o.committers = std::max(1u, a.connections / 2);
-    auto s = postgres::shadow_store::open(url, o);
-    if (!s) throw error(bad_input, "--store: " + s.describe());
-    return std::move(*s);
+      [&a](const std::string& url) {
+        postgres::shadow_store::options o;
+        o.connections = a.connections;
+        o.committers = std::max(1u, a.connections / 2);
+        return postgres::shadow_store::open(url, o);
+      });
 #else
-    throw error(usage, "--store: this build has no postgres component (libpq-dev)");
+      nullptr);
 #endif
-  }
-  throw error(usage, "--store: expected sqlite:PATH or postgresql://…");
 }
 
 void run_shadow_worker(const shadow_worker_args& a) {
