@@ -4,6 +4,7 @@
 #include <iotblocks/broker/broker.hpp>
 #include <iotblocks/topic/index.hpp>
 
+#include "broker/lazy_container.hpp"
 #include "broker/lazy_queue.hpp"
 
 #include <array>
@@ -53,10 +54,11 @@ struct session : std::enable_shared_from_this<session> {
   std::uint16_t client_receive_maximum = 65535;
   std::uint32_t client_maximum_packet_size = 0;  ///< 0: no limit
   std::uint16_t next_packet_id = 1;
-  std::map<std::uint16_t, outgoing> inflight;  ///< our QoS 1/2 awaiting acknowledgement
-  lazy_queue<outgoing> queue;                  ///< waiting for a window slot or a connection
-  std::set<std::uint16_t> incoming_qos2;       ///< PUBREC sent, PUBREL awaited
-  std::map<std::string, mqtt::subscribe_options> subscriptions;
+  /// Our QoS 1/2 awaiting acknowledgement.
+  lazy_container<std::map<std::uint16_t, outgoing>> inflight;
+  lazy_queue<outgoing> queue;  ///< waiting for a window slot or a connection
+  lazy_container<std::set<std::uint16_t>> incoming_qos2;  ///< PUBREC sent, PUBREL awaited
+  lazy_container<std::map<std::string, mqtt::subscribe_options>> subscriptions;
   std::unique_ptr<message> will;  ///< null: none (an idle session holds no empty message)
   std::uint32_t will_delay = 0;   ///< seconds (MQTT 5)
   bool clean_start = true;
