@@ -56,10 +56,11 @@ class lazy_container {
     if (!c_) c_ = std::make_unique<C>();
     return *c_;
   }
-  // What an empty one iterates (never modified).
+  // What an empty one iterates: never modified, never destroyed (sessions may
+  // still be torn down while statics are).
   static C& none() {
-    static C c;
-    return c;
+    static C* const c = new C;
+    return *c;
   }
 
   std::unique_ptr<C> c_;
