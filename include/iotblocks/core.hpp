@@ -5,6 +5,7 @@
 #include <iotblocks/core/clock.hpp>
 #include <iotblocks/core/error.hpp>
 #include <iotblocks/core/failure_message.hpp>
+#include <iotblocks/core/peer.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/core/utf8.hpp>
 #include <iotblocks/core/version.hpp>

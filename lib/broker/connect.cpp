@@ -276,7 +276,8 @@ void broker::impl::on_connect(const connection_ptr& c, const mqtt::connect_view&
   session_ptr s;
   bool present = false;
   session_ptr taken;  // the session whose connection was taken over
-  std::optional<message> old_will, old_presence;
+  std::unique_ptr<message> old_will;
+  std::optional<message> old_presence;
   std::uint32_t old_delay = 0;
   {
     std::lock_guard lock(clients_mutex);
@@ -328,8 +329,7 @@ void broker::impl::on_connect(const connection_ptr& c, const mqtt::connect_view&
   s->version = v;
   s->expiry_seconds = expiry;
   s->clean_start = p.clean_start;
-  s->aliases.clear();
-  s->out_aliases.clear();
+  s->aliases.reset();
   s->unacked_in = 0;
   s->pending_acks = 0;
   s->disconnect_reason.clear();
@@ -362,7 +362,7 @@ void broker::impl::on_connect(const connection_ptr& c, const mqtt::connect_view&
     }
     w.properties.remove(mqtt::property_id::will_delay_interval);
     w.publisher = s->client_id;
-    s->will = std::move(w);
+    s->will = std::make_unique<message>(std::move(w));
   }
   if (db) {  // the will survives a restart (authorized now: after one, nobody can ask)
     const bool keep = s->will && allowed(*s, action::publish, s->will->topic);

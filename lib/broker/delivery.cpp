@@ -71,12 +71,14 @@ void broker::impl::transmit(session& s, outgoing& o, bool dup) {
     // Outgoing topic aliases, within the client's Topic Alias Maximum: the
     // first topics get one, later ones go out in full.
     if (s.client_alias_maximum > 0) {
-      if (auto it = s.out_aliases.find(m.topic); it != s.out_aliases.end()) {
+      if (!s.aliases) s.aliases = std::make_unique<topic_aliases>();
+      auto& out = s.aliases->out;
+      if (auto it = out.find(m.topic); it != out.end()) {
         props.set_topic_alias(it->second);
         p.topic = {};
-      } else if (s.out_aliases.size() < s.client_alias_maximum) {
-        new_alias = static_cast<std::uint16_t>(s.out_aliases.size() + 1);
-        s.out_aliases.emplace(m.topic, new_alias);
+      } else if (out.size() < s.client_alias_maximum) {
+        new_alias = static_cast<std::uint16_t>(out.size() + 1);
+        out.emplace(m.topic, new_alias);
         props.set_topic_alias(new_alias);
       }
     }
@@ -87,7 +89,7 @@ void broker::impl::transmit(session& s, outgoing& o, bool dup) {
   if (ec) return;
   const auto total = head_size + m.payload.size();
   if (s.client_maximum_packet_size != 0 && total > s.client_maximum_packet_size) {
-    if (new_alias != 0) s.out_aliases.erase(m.topic);       // the client never saw it
+    if (new_alias != 0) s.aliases->out.erase(m.topic);      // the client never saw it
     stats.dropped.fetch_add(1, std::memory_order_relaxed);  // MQTT-3.1.2-25: discard
     return;
   }
@@ -282,13 +284,19 @@ void broker::impl::on_publish(const connection_ptr& c, const session_ptr& sp,
                           "topic alias 0 or above the Topic Alias Maximum");
       }
       if (topic_name.empty()) {
-        auto it = s.aliases.find(*alias);
-        if (it == s.aliases.end()) {
+        const std::string* aliased = nullptr;
+        if (s.aliases) {
+          if (auto it = s.aliases->in.find(*alias); it != s.aliases->in.end()) {
+            aliased = &it->second;
+          }
+        }
+        if (aliased == nullptr) {
           return disconnect(s, reason_code::protocol_error, "empty topic with an unknown alias");
         }
-        topic_name = it->second;
+        topic_name = *aliased;
       } else {
-        s.aliases[*alias] = topic_name;
+        if (!s.aliases) s.aliases = std::make_unique<topic_aliases>();
+        s.aliases->in[*alias] = topic_name;
       }
     }
   }

@@ -83,13 +83,14 @@ std::string presence_payload(std::string_view client_id, std::string_view event_
   return j;
 }
 
-std::string random_session_id() {
+std::array<char, 32> random_session_id() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
+  std::array<char, 32> out{};
+  std::size_t at = 0;
   for (int half = 0; half < 2; ++half) {
     auto v = rng();
-    for (int i = 0; i < 16; ++i, v >>= 4) out += hex[v & 15];
+    for (int i = 0; i < 16; ++i, v >>= 4) out[at++] = hex[v & 15];
   }
   return out;
 }

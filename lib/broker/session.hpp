@@ -4,8 +4,10 @@
 #include <iotblocks/broker/broker.hpp>
 #include <iotblocks/topic/index.hpp>
 
+#include "broker/lazy_container.hpp"
 #include "broker/lazy_queue.hpp"
 
+#include <array>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -32,6 +34,12 @@ struct outgoing {
   std::uint64_t seq = 0;  ///< row in the store (durable sessions), 0 = none
 };
 
+/// MQTT 5 topic aliases of one connection, both ways.
+struct topic_aliases {
+  std::unordered_map<std::uint16_t, std::string> in;   ///< from the client
+  std::unordered_map<std::string, std::uint16_t> out;  ///< ours towards the client
+};
+
 /// One client's session; `mutex` guards everything below it. Distinct
 /// objects: safe. Shared objects: safe under `mutex`.
 struct session : std::enable_shared_from_this<session> {
@@ -46,24 +54,24 @@ struct session : std::enable_shared_from_this<session> {
   std::uint16_t client_receive_maximum = 65535;
   std::uint32_t client_maximum_packet_size = 0;  ///< 0: no limit
   std::uint16_t next_packet_id = 1;
-  std::map<std::uint16_t, outgoing> inflight;  ///< our QoS 1/2 awaiting acknowledgement
-  lazy_queue<outgoing> queue;                  ///< waiting for a window slot or a connection
-  std::set<std::uint16_t> incoming_qos2;       ///< PUBREC sent, PUBREL awaited
-  std::unordered_map<std::uint16_t, std::string> aliases;  ///< topic aliases from the client
-  std::map<std::string, mqtt::subscribe_options> subscriptions;
-  std::optional<message> will;
-  std::uint32_t will_delay = 0;  ///< seconds (MQTT 5)
+  /// Our QoS 1/2 awaiting acknowledgement.
+  lazy_container<std::map<std::uint16_t, outgoing>> inflight;
+  lazy_queue<outgoing> queue;  ///< waiting for a window slot or a connection
+  lazy_container<std::set<std::uint16_t>> incoming_qos2;  ///< PUBREC sent, PUBREL awaited
+  lazy_container<std::map<std::string, mqtt::subscribe_options>> subscriptions;
+  std::unique_ptr<message> will;  ///< null: none (an idle session holds no empty message)
+  std::uint32_t will_delay = 0;   ///< seconds (MQTT 5)
   bool clean_start = true;
   bool durable = false;                    ///< persisted in the store (expiry > 0 and a store)
   bool dead = false;                       ///< ended: deliveries racing the end are dropped
   std::uint32_t unacked_in = 0;            ///< QoS 1 PUBLISH from the client awaiting a commit
   std::uint32_t pending_acks = 0;          ///< acks waiting for a commit: later ones queue behind
   std::uint16_t client_alias_maximum = 0;  ///< Topic Alias Maximum of the client
-  std::unordered_map<std::string, std::uint16_t> out_aliases;  ///< ours towards the client
-  std::string disconnect_reason;          ///< for the presence event (AWS names)
-  std::string session_uuid;               ///< sessionIdentifier of the presence events
-  std::unique_ptr<auth_exchange> reauth;  ///< a re-authentication (AUTH 0x19) in progress
-  std::uint64_t connects = 0;             ///< versionNumber of the presence events
+  std::unique_ptr<topic_aliases> aliases;  ///< made on the first alias either way
+  std::string disconnect_reason;           ///< for the presence event (AWS names)
+  std::array<char, 32> session_uuid{};     ///< sessionIdentifier of the presence events (hex)
+  std::unique_ptr<auth_exchange> reauth;   ///< a re-authentication (AUTH 0x19) in progress
+  std::uint64_t connects = 0;              ///< versionNumber of the presence events
 };
 using session_ptr = std::shared_ptr<session>;
 
@@ -86,7 +94,7 @@ std::string presence_payload(std::string_view client_id, std::string_view event_
                              std::string_view session_id, std::string_view principal,
                              std::string_view ip, std::uint64_t version, std::string_view reason);
 /// 32 hex digits.
-std::string random_session_id();
+std::array<char, 32> random_session_id();
 /// Milliseconds since the Unix epoch.
 std::int64_t wall_ms();
 

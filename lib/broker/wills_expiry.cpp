@@ -12,8 +12,9 @@ std::optional<message> broker::impl::presence(const session& s, std::string_view
   m.topic = "$aws/events/presence/" + std::string(event) + "/" + s.client_id;
   const auto& principal = s.info.username.empty() ? s.client_id : s.info.username;
   const std::string ip = s.info.peer != nullptr ? s.info.peer->address : std::string{};
-  m.payload = to_buffer(
-      presence_payload(s.client_id, event, s.session_uuid, principal, ip, s.connects, reason));
+  m.payload =
+      to_buffer(presence_payload(s.client_id, event, {s.session_uuid.data(), s.session_uuid.size()},
+                                 principal, ip, s.connects, reason));
   return m;
 }
 
@@ -65,7 +66,8 @@ void broker::impl::end_session(const connection_ptr& c, bool send_will) {
   if (!c->user) return;
   auto s = std::static_pointer_cast<session>(c->user);
   c->user.reset();
-  std::optional<message> will, event;
+  std::unique_ptr<message> will;
+  std::optional<message> event;
   std::uint32_t delay = 0, expiry = 0;
   std::uint64_t generation = 0;
   {

@@ -69,6 +69,14 @@ void decoder::reset() noexcept {
   buffer_.clear();
 }
 
+void decoder::resume(const stream_state& s) noexcept {
+  reset();
+  offset_ = packet_start_ = s.offset;
+  version_ = s.version;
+  version_preset_ = s.version_preset;
+  connect_seen_ = s.connect_seen;
+}
+
 reason_code decoder::reason() const noexcept {
   return state_ == state::failed ? to_reason_code(error_) : reason_code::success;
 }

@@ -100,6 +100,7 @@ class write_batch {
 template <class Stream>
 class connection_impl final : public connection,
                               public tls_peer_sink,
+                              public buffer_holder,
                               private deadline_heap::entry,
                               public std::enable_shared_from_this<connection_impl<Stream>> {
  public:
@@ -110,9 +111,7 @@ class connection_impl final : public connection,
         deadlines_(deadlines),
         listener_(l),
         id_(id),
-        stream_(std::move(socket), std::forward<Args>(args)...),
-        decoder_(mqtt::role::server) {
-    apply_limits(decoder_, srv.options.decoder);
+        stream_(std::move(socket), std::forward<Args>(args)...) {
     boost::system::error_code ec;
     auto ep = beast::get_lowest_layer(stream_).remote_endpoint(ec);
     if (!ec) {
@@ -120,6 +119,7 @@ class connection_impl final : public connection,
       peer_.port = ep.port();
     }
     peer_.kind = l.options.kind;
+    peer_.transport = name(l.options.kind);
   }
 
   std::uint64_t id() const noexcept override { return id_; }
@@ -140,10 +140,17 @@ class connection_impl final : public connection,
     post([self = this->shared_from_this()] { self->begin_close(); });
   }
   void set_protocol(mqtt::protocol_version v) override {
-    post([self = this->shared_from_this(), v] { self->decoder_.protocol(v); });
+    post([self = this->shared_from_this(), v] {
+      if (self->decoder_) {
+        self->decoder_->protocol(v);
+      } else {
+        self->between_packets_.version = v;
+        self->between_packets_.version_preset = true;
+      }
+    });
   }
   std::optional<mqtt::protocol_version> protocol() const noexcept override {
-    return decoder_.protocol();
+    return decoder_ ? decoder_->protocol() : between_packets_.version;
   }
   void set_idle_timeout(std::chrono::milliseconds t) override {
     post([self = this->shared_from_this(), t] {
@@ -295,8 +302,11 @@ class connection_impl final : public connection,
       begin_close();  // after a protocol error: flush the DISCONNECT, then close
       return !closed_;
     }
-    // A large packet left a large reassembly buffer: give it back.
-    if (decoder_.buffer_capacity() > 4096 && !decoder_.in_packet()) decoder_.shrink_buffer();
+    // Between packets: the decoder (and any reassembly buffer) goes back.
+    if (!decoder_->in_packet()) {
+      between_packets_ = decoder_->between_packets();
+      decoder_.reset();
+    }
     return true;
   }
 
@@ -304,17 +314,29 @@ class connection_impl final : public connection,
   // handler closed the connection: what follows is not processed.
   bool feed(bytes_view in) {
     auto self = this->shared_from_this();
+    auto& decoder = decoding();
     while (!in.empty() && !closing_ && !closed_) {
       std::error_code ec;
-      in = in.subspan(decoder_.put(in, ec));
-      if (decoder_.has_packet()) {
-        srv_.callbacks->on_packet(self, decoder_.get());
+      in = in.subspan(decoder.put(in, ec));
+      if (decoder.has_packet()) {
+        srv_.callbacks->on_packet(self, decoder.get());
       } else if (ec && ec != mqtt::error::need_more) {
-        srv_.callbacks->on_protocol_error(self, decoder_.reason(), decoder_.last_failure());
+        srv_.callbacks->on_protocol_error(self, decoder.reason(), decoder.last_failure());
         return false;
       }
     }
     return true;
+  }
+
+  // The decoder, made when bytes arrive: between packets a connection keeps
+  // only the stream's state (an idle one holds no decoder, about 300 bytes).
+  mqtt::decoder& decoding() {
+    if (!decoder_) {
+      decoder_ = std::make_unique<mqtt::decoder>(mqtt::role::server);
+      apply_limits(*decoder_, srv_.options.decoder);
+      decoder_->resume(between_packets_);
+    }
+    return *decoder_;
   }
 
   asio::awaitable<bool> handshake() {
@@ -467,13 +489,15 @@ class connection_impl final : public connection,
     {
       std::lock_guard lock(write_mutex_);
       if (write_closed_) return;
-      pending_.copy(head);
+      if (!out_) out_ = std::make_unique<write_buffers>();
+      auto& pending = out_->pending;
+      pending.copy(head);
       if (body && body->size() <= copy_limit) {
-        pending_.copy(*body);
+        pending.copy(*body);
       } else if (body) {
-        pending_.share(std::move(body));
+        pending.share(std::move(body));
       }
-      if (pending_.bytes() + writing_bytes_ > srv_.options.max_write_queue_bytes) {
+      if (pending.bytes() + writing_bytes_ > srv_.options.max_write_queue_bytes) {
         overflow = true;  // a reader this slow would exhaust memory
         write_closed_ = true;
       } else if (!write_active_) {
@@ -492,46 +516,57 @@ class connection_impl final : public connection,
 
   // On the connection's thread: writes the pending batch, or ends the write phase.
   void flush() {
-    bool quiet = false;
+    write_buffers* out = nullptr;
+    bool holding = false;
     {
       std::lock_guard lock(write_mutex_);
-      if (pending_.empty() || closed_) {
+      if (!out_ || out_->pending.empty() || closed_) {
         write_active_ = false;
         writing_bytes_ = 0;
         // The write phase is over. After a quiet spell the buffers go back, so an idle
         // connection holds none; one writing steadily keeps them rather than allocating
-        // them again for its next phase (they go back at the first phase after a pause).
+        // them again for its next phase. One that goes quiet holding them has them
+        // taken back by its thread's sweep (release_buffers_if_quiet).
         const auto now = std::chrono::steady_clock::now();
-        quiet = now - last_phase_end_ > keep_buffers_between_phases;
+        if (now - last_phase_end_ > keep_buffers_between_phases) out_.reset();
         last_phase_end_ = now;
-        if (quiet) pending_.release();
+        holding = out_ != nullptr;
       } else {
-        writing_.swap(pending_);
-        writing_bytes_ = writing_.bytes();
+        out = out_.get();  // stays while write_active_: only this thread frees it
+        out->writing.swap(out->pending);
+        writing_bytes_ = out->writing.bytes();
       }
     }
-    if (writing_.empty()) {
-      if (quiet) {
-        writing_.release();
-        std::vector<asio::const_buffer>{}.swap(iov_);
+    if (out == nullptr) {
+      if (holding && !holding_listed_) {
+        holding_listed_ = true;
+        deadlines_.holds_buffers(this->weak_from_this());
       }
       if (closing_) linger();
       return;
     }
-    iov_.clear();
-    writing_.for_each([this](bytes_view b) { iov_.emplace_back(b.data(), b.size()); });
+    out->iov.clear();
+    out->writing.for_each([out](bytes_view b) { out->iov.emplace_back(b.data(), b.size()); });
     auto done = [self = this->shared_from_this()](boost::system::error_code ec, std::size_t n) {
       self->written(ec, n);
     };
     if constexpr (is_websocket<Stream>) {
-      stream_.async_write(iov_, std::move(done));
+      stream_.async_write(out->iov, std::move(done));
     } else {
-      asio::async_write(stream_, iov_, std::move(done));
+      asio::async_write(stream_, out->iov, std::move(done));
     }
   }
 
+  bool release_buffers_if_quiet(std::chrono::steady_clock::time_point now) override {
+    std::lock_guard lock(write_mutex_);
+    if (write_active_ || now - last_phase_end_ < keep_buffers_between_phases) return false;
+    out_.reset();
+    holding_listed_ = false;
+    return true;
+  }
+
   void written(boost::system::error_code ec, std::size_t n) {
-    writing_.clear();
+    out_->writing.clear();  // out_ stays while write_active_
     if (ec) {
       {
         std::lock_guard lock(write_mutex_);
@@ -589,7 +624,7 @@ class connection_impl final : public connection,
     deadlines_.cancel(*this);
     std::lock_guard lock(write_mutex_);
     write_closed_ = true;
-    pending_.clear();
+    if (out_) out_->pending.clear();  // (a write in progress still uses out_->writing)
   }
 
   void finish(std::error_code why) {
@@ -608,16 +643,24 @@ class connection_impl final : public connection,
   const listener& listener_;
   std::uint64_t id_;
   Stream stream_;
-  mqtt::decoder decoder_;
+  std::unique_ptr<mqtt::decoder> decoder_;       // while a packet is being read
+  mqtt::decoder::stream_state between_packets_;  // while decoder_ is null
   peer_info peer_;
-  std::mutex write_mutex_;  // guards pending_, writing_bytes_, write_active_, write_closed_
-  write_batch pending_;     // queued, not being written yet
-  write_batch writing_;     // being written (connection's thread only)
-  std::vector<asio::const_buffer> iov_;
+  // What a connection holds while it writes; freed when its writing is quiet.
+  struct write_buffers {
+    write_batch pending;  // queued, not being written yet
+    write_batch writing;  // being written (connection's thread only)
+    std::vector<asio::const_buffer> iov;
+  };
+  // Guards out_ (made by queue() from any thread, freed on this thread only while
+  // no write is active), out_->pending, writing_bytes_, write_active_, write_closed_.
+  std::mutex write_mutex_;
+  std::unique_ptr<write_buffers> out_;
   std::size_t writing_bytes_ = 0;
   static constexpr std::chrono::seconds keep_buffers_between_phases{1};
   std::chrono::steady_clock::time_point last_phase_end_{};  // guarded by write_mutex_
-  bool write_active_ = false;  // a flush is posted or a write is in progress
+  bool write_active_ = false;    // a flush is posted or a write is in progress
+  bool holding_listed_ = false;  // in the thread's sweep (connection's thread only)
   bool write_closed_ = false;
   std::chrono::milliseconds idle_{0};
   bool closing_ = false;    // close begun: last writes, then linger

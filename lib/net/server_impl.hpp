@@ -38,19 +38,58 @@ inline void apply_limits(mqtt::decoder& d, const mqtt::decoder_limits& l) {
       .validate_payload_utf8(l.validate_payload_utf8);
 }
 
+/// A connection that keeps write buffers between write phases (a steady writer
+/// reuses them); asked now and then to give them back once it is quiet.
+class buffer_holder {
+ public:
+  /// On the connection's thread. True: nothing held any more (the buffers went
+  /// back); false: still writing or recently written, ask again later.
+  virtual bool release_buffers_if_quiet(std::chrono::steady_clock::time_point now) = 0;
+
+ protected:
+  ~buffer_holder() = default;
+};
+
 /// One io thread's connection deadlines (handshake, keep-alive, close linger)
-/// and the one timer that serves them all. Its thread only.
+/// and the one timer that serves them all; and the connections of the thread
+/// holding write buffers, asked every `sweep_period` to give them back (so a
+/// connection idle after a burst holds none). Its thread only.
 class thread_deadlines {
  public:
-  explicit thread_deadlines(boost::asio::io_context& ctx) : timer_(ctx) {}
+  static constexpr std::chrono::seconds sweep_period{1};
+
+  explicit thread_deadlines(boost::asio::io_context& ctx) : timer_(ctx), sweep_timer_(ctx) {}
   /// Arms or moves `e`'s deadline (deadline_heap::arm) and the timer if it is earlier.
   void arm(deadline_heap::entry& e, deadline_heap::time_point due) {
     heap_.arm(e, due);
     schedule();
   }
   void cancel(deadline_heap::entry& e) noexcept { heap_.cancel(e); }
+  /// Asks `h` every sweep_period until it holds nothing. Call once per holding spell.
+  void holds_buffers(std::weak_ptr<buffer_holder> h) {
+    holders_.push_back(std::move(h));
+    if (holders_.size() > 1) return;  // the sweep is armed
+    sweep_timer_.expires_after(sweep_period);
+    sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) sweep();
+    });
+  }
+  std::size_t holding_buffers() const noexcept { return holders_.size(); }
 
  private:
+  void sweep() {
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(holders_, [now](const std::weak_ptr<buffer_holder>& w) {
+      auto h = w.lock();
+      return !h || h->release_buffers_if_quiet(now);
+    });
+    if (holders_.empty()) return;
+    sweep_timer_.expires_after(sweep_period);
+    sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) sweep();
+    });
+  }
+
   void schedule() {
     const auto next = heap_.next();
     if (next >= timer_at_) return;
@@ -67,6 +106,8 @@ class thread_deadlines {
   deadline_heap heap_;
   boost::asio::steady_timer timer_;
   deadline_heap::time_point timer_at_ = deadline_heap::time_point::max();
+  std::vector<std::weak_ptr<buffer_holder>> holders_;
+  boost::asio::steady_timer sweep_timer_;
 };
 
 }  // namespace iotblocks::net::detail

@@ -5,23 +5,13 @@ namespace iotblocks::net_broker {
 namespace {
 
 // A net connection as the broker sees it. The net connection's `user` slot
-// holds it until on_close, and it holds the net connection.
+// holds it until on_close, and it holds the net connection, whose peer info
+// the broker reads (the same type: no copy).
 class bound final : public broker::connection {
  public:
-  explicit bound(net::connection_ptr c) : c_(std::move(c)) {
-    const auto& p = c_->peer();
-    peer_.address = p.address;
-    peer_.port = p.port;
-    peer_.transport = std::string(net::name(p.kind));
-    peer_.alpn = p.alpn;
-    peer_.chain = p.chain;
-    peer_.server_name = p.server_name;
-    peer_.ws_target = p.ws_target;
-    peer_.ws_headers = p.ws_headers;
-    peer_.identity = p.identity;
-  }
+  explicit bound(net::connection_ptr c) : c_(std::move(c)) {}
   std::uint64_t id() const noexcept override { return c_->id(); }
-  const broker::peer_info& peer() const noexcept override { return peer_; }
+  const broker::peer_info& peer() const noexcept override { return c_->peer(); }
   void send(bytes_view head, broker::shared_bytes body) override {
     c_->send(head, std::move(body));
   }
@@ -32,7 +22,6 @@ class bound final : public broker::connection {
 
  private:
   net::connection_ptr c_;
-  broker::peer_info peer_;
 };
 
 std::shared_ptr<bound> bound_of(const net::connection_ptr& c) {

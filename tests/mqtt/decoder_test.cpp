@@ -163,6 +163,41 @@ TEST(MqttDecoder, ResetStartsANewStream) {
   EXPECT_EQ(d.offset(), 15u);
 }
 
+// A fresh decoder resumed from between_packets() goes on as the first would
+// have: the CONNECT's version, a second CONNECT refused, offsets continued.
+TEST(MqttDecoder, ResumesAStreamFromItsStateBetweenPackets) {
+  const auto connect = hex("10 0e 00 04 4d 51 54 54 05 02 00 3c 00 00 01 63");
+  decoder first{role::server};
+  std::error_code ec;
+  first.put(connect, ec);
+  ASSERT_TRUE(first.has_packet());
+  ASSERT_FALSE(first.in_packet());
+  const auto state = first.between_packets();
+
+  decoder next{role::server};
+  next.resume(state);
+  EXPECT_EQ(next.protocol(), protocol_version::v5);
+  EXPECT_EQ(next.offset(), connect.size());
+  // PUBLISH with a property list (5.0): decodes as after the CONNECT.
+  next.put(hex("30 06 00 01 61 00 68 69"), ec);
+  ASSERT_TRUE(next.has_packet()) << next.last_failure().describe();
+  EXPECT_EQ(std::get<publish_view>(next.get()).payload.size(), 2u);
+  // A second CONNECT is refused, at its stream offset.
+  next.put(connect, ec);
+  EXPECT_EQ(ec, error::connect_repeated);
+  EXPECT_EQ(next.error_offset(), connect.size() + 8);
+
+  // A version set with protocol() carries over as set, CONNECT not required.
+  decoder preset{role::server};
+  preset.protocol(protocol_version::v3_1_1);
+  decoder after{role::server};
+  after.resume(preset.between_packets());
+  after.put(hex("c0 00"), ec);
+  EXPECT_TRUE(after.has_packet());
+  after.reset();
+  EXPECT_EQ(after.protocol(), protocol_version::v3_1_1);
+}
+
 struct accepted_case {
   const char* name;
   role self;

@@ -6,6 +6,7 @@
 
 #include <iotblocks/core/bytes.hpp>
 #include <iotblocks/core/export.hpp>
+#include <iotblocks/core/peer.hpp>
 #include <iotblocks/mqtt/packet.hpp>
 
 #include <chrono>
@@ -25,19 +26,7 @@ namespace iotblocks::broker {
 using shared_bytes = std::shared_ptr<const byte_buffer>;
 
 /// The peer as the transport saw it, for the authentication and authorization hooks.
-struct peer_info {
-  std::string address;  ///< remote IP (empty: not an IP transport)
-  std::uint16_t port = 0;
-  std::string transport;           ///< "tcp", "tls", "ws", "wss", or the embedder's name
-  std::string alpn;                ///< negotiated ALPN protocol, if any
-  std::vector<byte_buffer> chain;  ///< client certificate chain (DER, leaf first), TLS only
-  std::string server_name;         ///< TLS server name indication, if sent
-  /// WebSocket only: the upgrade request's target (path and query, as sent) and headers.
-  std::string ws_target;
-  std::vector<std::pair<std::string, std::string>> ws_headers;
-  /// Who the transport's upgrade check found the peer to be (e.g. "aws-sigv4:<key id>").
-  std::string identity;
-};
+using peer_info = iotblocks::peer_info;
 
 /// One client connection. The broker calls it from the threads that call the
 /// broker (and from the store's thread after a commit): an implementation used

@@ -145,6 +145,23 @@ class decoder {
   /// Never allocates.
   iotblocks::failure last_failure() const noexcept;
 
+  /// Where a stream stands between two packets: all a fresh decoder (same role
+  /// and limits) needs to go on with it (resume()). A server with many idle
+  /// connections keeps this, 16 bytes, instead of a decoder per connection.
+  struct stream_state {
+    std::uint64_t offset = 0;  ///< bytes consumed so far
+    std::optional<protocol_version> version;
+    bool version_preset = false;  ///< set with protocol(), not read from a CONNECT
+    bool connect_seen = false;    ///< a second CONNECT (CONNACK) is a protocol error
+  };
+  /// The stream's state. Precondition: !in_packet() (nothing half-read to carry over).
+  stream_state between_packets() const noexcept {
+    return {offset_, version_, version_preset_, connect_seen_};
+  }
+  /// Goes on with a stream where between_packets() left it, as if this decoder
+  /// had decoded what came before. Keeps the role and the limits.
+  void resume(const stream_state& s) noexcept;
+
   /// Starts a new stream: forgets partial input, errors and a CONNECT seen;
   /// keeps the role, the limits and a version set with protocol().
   void reset() noexcept;

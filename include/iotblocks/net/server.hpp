@@ -16,6 +16,7 @@
 
 #include <iotblocks/core/bytes.hpp>
 #include <iotblocks/core/export.hpp>
+#include <iotblocks/core/peer.hpp>
 #include <iotblocks/core/result.hpp>
 #include <iotblocks/mqtt/decoder.hpp>
 #include <iotblocks/mqtt/error.hpp>
@@ -80,23 +81,15 @@ struct server_options {
   mqtt::decoder_limits decoder;  ///< applied to every connection
 };
 
-/// What the transport knows about the peer. Filled before on_open.
 /// Bytes shared by several writes (e.g. one PUBLISH payload sent to every
 /// subscriber); kept alive until written.
 using shared_bytes = std::shared_ptr<const byte_buffer>;
 
-struct peer_info {
-  std::string address;  ///< remote IP
-  std::uint16_t port = 0;
-  transport kind = transport::tcp;
-  std::string alpn;                ///< negotiated ALPN protocol, if any
-  std::vector<byte_buffer> chain;  ///< client certificate chain (DER, leaf first), TLS only
-  std::string server_name;         ///< TLS server name indication, if sent
-  /// WebSocket only: the upgrade request's target (path and query, as sent) and headers.
-  std::string ws_target;
-  std::vector<std::pair<std::string, std::string>> ws_headers;
-  /// Who the handler's upgrade check found the peer to be (e.g. "aws-sigv4:<key id>").
-  std::string identity;
+/// What the transport knows about the peer. Filled before on_open. A handler
+/// can hand it on as the iotblocks::peer_info it is (net_broker does: no copy).
+struct peer_info : iotblocks::peer_info {
+  net::transport kind =
+      net::transport::tcp;  ///< also named in `transport` ("tcp", "tls", "ws", "wss")
 };
 
 /// The handler's answer to a WebSocket upgrade request: `status` 0 accepts; any
