@@ -313,6 +313,29 @@ TEST_P(ScheduledJobs, ABadWindowIsRefused) {
   EXPECT_FALSE(svc->describe_job("bad"));
 }
 
+// CreateJobTemplate's maintenanceWindows: stored with the template, given to a job made
+// from it without its own, and checked as a job's are.
+TEST_P(ScheduledJobs, ATemplatesWindowsGoToItsJobs) {
+  job_template t;
+  t.id = "tpl";
+  t.description = "nightly";
+  t.document = R"({"op":"x"})";
+  t.maintenance_windows = {{"cron(0 23 * * ? *)", 30}};
+  ASSERT_TRUE(svc->create_template(t));
+  restart();
+  EXPECT_EQ(svc->describe_template("tpl")->maintenance_windows, t.maintenance_windows);
+  auto spec = svc->from_template("tpl", job_spec{"j", "", {"a"}});
+  ASSERT_TRUE(spec) << spec.describe();
+  EXPECT_EQ(spec->scheduling.maintenance_windows, t.maintenance_windows);
+  ASSERT_TRUE(svc->create_job(*spec));
+  EXPECT_FALSE(svc->describe_execution("j", "a")) << "22:13: outside the 23:00 window";
+  tick_at(*parse_date_time("2023-11-14T23:00"));
+  EXPECT_TRUE(svc->describe_execution("j", "a"));
+  t.id = "bad";
+  t.maintenance_windows = {{"cron(0 0 * * ? *)", 1431}};
+  EXPECT_EQ(svc->create_template(t).error(), error::invalid_request);
+}
+
 IOTBLOCKS_JOBS_ON_EVERY_STORE(ScheduledJobs);
 
 }  // namespace

@@ -274,6 +274,8 @@ struct job_template {
   rollout_config rollout = {};
   std::vector<abort_criterion> abort_criteria = {};
   std::vector<retry_criterion> retry_criteria = {};
+  /// maintenanceWindows: a job made from the template without its own gets them.
+  std::vector<maintenance_window> maintenance_windows = {};
   std::int64_t created_at = 0;
   friend bool operator==(const job_template&, const job_template&) = default;
 };
