@@ -4,6 +4,7 @@
 #pragma once
 
 #include <iotblocks/jobs/config.hpp>
+#include <iotblocks/jobs/cron.hpp>
 #include <iotblocks/jobs/error.hpp>
 #include <iotblocks/jobs/managed_templates.hpp>
 #include <iotblocks/jobs/model.hpp>

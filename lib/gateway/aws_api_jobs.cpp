@@ -256,9 +256,10 @@ net::http_reply describe_job(call& c) {
   rapidjson::Document d;
   d.SetObject();
   auto& a = d.GetAllocator();
-  d.AddMember(
-      "job", jobs::detail::write_job(*j, c.g.jobs->store().executions_of(j->id), c.arn_prefix(), a),
-      a);
+  d.AddMember("job",
+              jobs::detail::write_job(*j, c.g.jobs->store().executions_of(j->id), c.arn_prefix(), a,
+                                      jobs_of(c).now()),
+              a);
   return ok(d);
 }
 
@@ -485,8 +486,8 @@ net::http_reply delete_job_execution(call& c) {
 // --- job templates ------------------------------------------------------------------------
 
 // CreateJobTemplate fields this gateway does not implement: refused, never ignored.
-constexpr std::string_view unsupported_template_fields[] = {
-    "documentSource", "presignedUrlConfig", "maintenanceWindows", "destinationPackageVersions"};
+constexpr std::string_view unsupported_template_fields[] = {"documentSource", "presignedUrlConfig",
+                                                            "destinationPackageVersions"};
 
 net::http_reply create_job_template(call& c) {
   rapidjson::Document body;
@@ -513,6 +514,7 @@ net::http_reply create_job_template(call& c) {
     t.rollout = j->rollout;
     t.abort_criteria = j->abort_criteria;
     t.retry_criteria = j->retry_criteria;
+    t.maintenance_windows = j->scheduling.maintenance_windows;
   } else {
     t.document = std::move(*document);
   }
@@ -522,6 +524,11 @@ net::http_reply create_job_template(call& c) {
   if (given.rollout.enabled()) t.rollout = given.rollout;
   if (!given.abort_criteria.empty()) t.abort_criteria = given.abort_criteria;
   if (!given.retry_criteria.empty()) t.retry_criteria = given.retry_criteria;
+  if (const auto* v = json::find(body, "maintenanceWindows"); v != nullptr && !v->IsNull()) {
+    auto r = jobs::parse_maintenance_windows(json::write(*v));
+    if (!r) return invalid(r.fail().message);
+    t.maintenance_windows = std::move(*r);
+  }
   if (auto r = jobs_of(c).create_template(std::move(t)); !r) {
     return jobs_error(r.fail(), "ConflictException");
   }
@@ -553,6 +560,16 @@ net::http_reply describe_job_template(call& c) {
   if (!t->abort_criteria.empty()) put_json(d, "abortConfig", jobs::to_json(t->abort_criteria), a);
   if (!t->retry_criteria.empty()) {
     put_json(d, "jobExecutionsRetryConfig", jobs::to_json(t->retry_criteria), a);
+  }
+  if (!t->maintenance_windows.empty()) {
+    rapidjson::Value windows(rapidjson::kArrayType);
+    for (const auto& w : t->maintenance_windows) {
+      rapidjson::Value o(rapidjson::kObjectType);
+      put(o, "startTime", w.start_time, a);
+      o.AddMember("durationInMinutes", w.duration_minutes, a);
+      windows.PushBack(o, a);
+    }
+    d.AddMember("maintenanceWindows", windows, a);
   }
   return ok(d);
 }

@@ -68,7 +68,7 @@ rapidjson::Value write_job_summary(const job& j, std::string_view arn_prefix, al
 }
 
 rapidjson::Value write_job(const job& j, const std::vector<execution>& executions,
-                           std::string_view arn_prefix, alloc& a) {
+                           std::string_view arn_prefix, alloc& a, std::int64_t now) {
   rapidjson::Value o(rapidjson::kObjectType);
   put_arn(o, "jobArn", arn_prefix, "job", j.id, a);
   put(o, "jobId", j.id, a);
@@ -115,7 +115,20 @@ rapidjson::Value write_job(const job& j, const std::vector<execution>& execution
     if (j.scheduling.behavior != end_behavior::none) {
       put(s, "endBehavior", to_string(j.scheduling.behavior), a);
     }
+    if (!j.scheduling.maintenance_windows.empty()) {
+      s.AddMember("maintenanceWindows", write_windows(j.scheduling.maintenance_windows, a), a);
+    }
     o.AddMember("schedulingConfig", s, a);
+  }
+  if (!j.scheduling.maintenance_windows.empty() && now != 0 &&
+      (j.status == job_status::scheduled || j.status == job_status::in_progress)) {
+    rapidjson::Value next(rapidjson::kArrayType);  // the next seven window starts
+    for (auto t : next_window_starts(j.scheduling, now)) {
+      rapidjson::Value r(rapidjson::kObjectType);
+      put(r, "startTime", format_date_time(t), a);
+      next.PushBack(r, a);
+    }
+    o.AddMember("scheduledJobRollouts", next, a);
   }
   if (!j.document_parameters.empty()) {
     rapidjson::Value m(rapidjson::kObjectType);

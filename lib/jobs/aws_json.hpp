@@ -21,9 +21,10 @@ using alloc = rapidjson::Document::AllocatorType;
 // "/" and the name.
 
 rapidjson::Value write_job_summary(const job& j, std::string_view arn_prefix, alloc& a);
-/// With jobProcessDetails counted from `executions` (the job's).
+/// With jobProcessDetails counted from `executions` (the job's); with maintenance windows
+/// and `now` (seconds since the epoch) given, scheduledJobRollouts: the next seven starts.
 rapidjson::Value write_job(const job& j, const std::vector<execution>& executions,
-                           std::string_view arn_prefix, alloc& a);
+                           std::string_view arn_prefix, alloc& a, std::int64_t now = 0);
 rapidjson::Value write_execution_summary(const execution& e, alloc& a);
 /// approximateSecondsBeforeTimedOut from `now` (seconds since the epoch).
 rapidjson::Value write_execution(const execution& e, std::int64_t now, std::string_view arn_prefix,

@@ -271,6 +271,9 @@ std::string to_json(const job_template& t) {
   if (!t.retry_criteria.empty()) {
     d.AddMember("jobExecutionsRetryConfig", detail::write_retry(t.retry_criteria, a), a);
   }
+  if (!t.maintenance_windows.empty()) {
+    d.AddMember("maintenanceWindows", detail::write_windows(t.maintenance_windows, a), a);
+  }
   return json::write(d);
 }
 
@@ -308,6 +311,9 @@ result<job_template> parse_job_template(std::string_view text, const limits& l) 
   }
   if (const auto* v = json::find(*doc, "jobExecutionsRetryConfig"); v && fault.empty()) {
     fault = detail::read_retry(*v, t.retry_criteria);
+  }
+  if (const auto* v = json::find(*doc, "maintenanceWindows"); v && fault.empty()) {
+    fault = detail::read_windows(*v, t.maintenance_windows);
   }
   if (!fault.empty()) return bad(fault);
   return t;

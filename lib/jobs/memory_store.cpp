@@ -283,7 +283,7 @@ std::vector<std::string> memory_store::rolling_out() const {
   std::lock_guard lock{p_->mutex};
   std::vector<std::string> out;
   for (const auto& [id, j] : p_->jobs) {
-    if (j.status == job_status::in_progress && j.rollout.enabled() && !j.progress.done()) {
+    if (j.status == job_status::in_progress && rolls_out(j) && !j.progress.done()) {
       out.push_back(id);
     }
   }

@@ -1,8 +1,10 @@
 // schedulingConfig: times, AWS's rules and the JSON shape.
+#include <iotblocks/jobs/cron.hpp>
 #include <iotblocks/jobs/error.hpp>
 #include <iotblocks/jobs/scheduling.hpp>
 
 #include "core/json.hpp"
+#include "jobs/config_json.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -79,6 +81,21 @@ std::string format_date_time(std::int64_t seconds) {
 }
 
 std::string check_scheduling(const scheduling_config& c, std::int64_t now) {
+  if (c.maintenance_windows.size() > max_maintenance_windows) {
+    return "schedulingConfig.maintenanceWindows: at most " +
+           std::to_string(max_maintenance_windows) + " windows";
+  }
+  for (std::size_t i = 0; i < c.maintenance_windows.size(); ++i) {
+    const auto& w = c.maintenance_windows[i];
+    const auto at = "schedulingConfig.maintenanceWindows[" + std::to_string(i) + "]";
+    if (auto cron = parse_cron(w.start_time); !cron) {
+      return at + ".startTime: " + std::string(cron.fail().message.view()) + " (character " +
+             std::to_string(cron.fail().where.offset + 1) + ")";
+    }
+    if (w.duration_minutes < 1 || w.duration_minutes > max_window_minutes) {
+      return at + ".durationInMinutes: expected 1-1430";
+    }
+  }
   if (c.start_time != 0) {
     if (c.start_time < now + min_schedule_lead) {
       return "schedulingConfig.startTime must be at least 30 minutes from the current time";
@@ -117,7 +134,10 @@ result<scheduling_config> parse_scheduling_config(std::string_view text) {
     const auto& v = it->value;
     if (v.IsNull()) continue;
     if (name == "maintenanceWindows") {
-      return bad("schedulingConfig.maintenanceWindows is not supported");
+      auto e =
+          detail::read_windows(v, c.maintenance_windows, "schedulingConfig.maintenanceWindows");
+      if (!e.empty()) return bad(std::move(e));
+      continue;
     }
     if (name != "startTime" && name != "endTime" && name != "endBehavior") {
       return bad("schedulingConfig: unknown member " + std::string(name));
@@ -154,6 +174,9 @@ std::string to_json(const scheduling_config& c) {
   }
   if (c.behavior != end_behavior::none) {
     d.AddMember("endBehavior", json::string_value(to_string(c.behavior), a), a);
+  }
+  if (!c.maintenance_windows.empty()) {
+    d.AddMember("maintenanceWindows", detail::write_windows(c.maintenance_windows, a), a);
   }
   return json::write(d);
 }

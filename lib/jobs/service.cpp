@@ -114,6 +114,18 @@ job* job_in(batch& b, const store& st, std::string_view id) {
   return &b.jobs.back();
 }
 
+// How many more of `j`'s things get their execution at `now` (advancing j.progress): none
+// outside its maintenance windows; with a rollout, the rollout's share; else all the rest.
+std::size_t release_now(job& j, std::int64_t now) {
+  if (!rollout_open(j.scheduling, now)) return 0;
+  if (j.rollout.enabled()) {
+    return release(j.progress, j.rollout, count_of(j.ended, execution_status::succeeded), now);
+  }
+  const std::size_t n = j.progress.targets - j.progress.released;
+  j.progress.released = j.progress.targets;
+  return n;
+}
+
 void add_thing(std::vector<std::string>& things, std::string_view thing) {
   if (std::find(things.begin(), things.end(), thing) == things.end()) things.emplace_back(thing);
 }
@@ -326,7 +338,7 @@ void service::finish_jobs(batch& b, std::int64_t now, std::vector<std::string>& 
       if (auto c = abort_due(j.abort_criteria, j.ended)) abort_job(b, j, *c, now, things);
     }
     if (j.open_executions == 0 && j.status == job_status::in_progress && !j.continuous &&
-        (!j.rollout.enabled() || j.progress.done())) {
+        (!rolls_out(j) || j.progress.done())) {
       j.status = job_status::completed;
       j.completed_at = now;
     }
@@ -385,11 +397,16 @@ execution service::after_end(const execution& e, job& j, std::int64_t now, batch
 
 void service::release_rollouts(batch& b, std::int64_t now, std::vector<std::string>& things) {
   for (const auto& id : store_.rolling_out()) {
+    const bool loaded =
+        std::none_of(b.jobs.begin(), b.jobs.end(), [&](const job& x) { return x.id == id; });
     job* j = job_in(b, store_, id);
     if (j == nullptr || j->status != job_status::in_progress) continue;
+    if (!rollout_open(j->scheduling, now)) {  // paused outside its maintenance windows
+      if (loaded) b.jobs.pop_back();          // unchanged: not written
+      continue;
+    }
     const std::size_t from = j->progress.released;
-    const std::size_t n =
-        release(j->progress, j->rollout, count_of(j->ended, execution_status::succeeded), now);
+    const std::size_t n = release_now(*j, now);
     if (n == 0) continue;
     std::unordered_set<std::string> seen;  // a thing a continuous job's add_target repeated
     for (auto& thing : store_.rollout_targets(id, from, n)) {
@@ -411,9 +428,9 @@ void service::run_schedules(batch& b, std::int64_t now, std::vector<std::string>
     if (j->status == job_status::scheduled && now >= j->scheduling.start_time) {
       j->status = job_status::in_progress;
       std::size_t n = std::numeric_limits<std::int32_t>::max();  // every thing, without a rollout
-      if (j->rollout.enabled()) {
+      if (rolls_out(*j)) {  // with maintenance windows, none outside them
         j->progress = start_rollout(j->rollout, j->progress.targets, now);
-        n = release(j->progress, j->rollout, 0, now);
+        n = release_now(*j, now);
       }
       std::unordered_set<std::string> seen;  // a thing a continuous job's add_target repeated
       for (auto& thing : store_.rollout_targets(id, 0, n)) {
@@ -438,7 +455,7 @@ void service::run_schedules(batch& b, std::int64_t now, std::vector<std::string>
       j->status = job_status::canceled;
       j->force_canceled = force;
       j->completed_at = now;
-    } else if (j->rollout.enabled()) {  // STOP_ROLLOUT: the things not reached get none
+    } else if (rolls_out(*j)) {  // STOP_ROLLOUT: the things not reached get none
       j->progress.targets = j->progress.released;
     }
   }
@@ -554,21 +571,19 @@ result<std::vector<message>> service::create_job(const job_spec& spec) {
     j.abort_criteria = spec.abort_criteria;
     j.retry_criteria = spec.retry_criteria;
     j.scheduling = spec.scheduling;
+    if (spec.rollout.enabled()) j.rollout = spec.rollout;
     if (spec.scheduling.start_time != 0) {  // its things wait until tick() starts it
       j.status = job_status::scheduled;
-      if (spec.rollout.enabled()) {
-        j.rollout = spec.rollout;
-        j.progress = start_rollout(spec.rollout, things.size(), t);
-      }
+      if (rolls_out(j)) j.progress = start_rollout(spec.rollout, things.size(), t);
       b.jobs.push_back(std::move(j));
       b.rollouts.emplace_back(spec.id, std::move(things));
       return commit_and_push(b, {}, t, lock);
     }
     std::size_t now_queued = things.size();
-    if (spec.rollout.enabled()) {
-      j.rollout = spec.rollout;
+    const bool rolling = rolls_out(j);
+    if (rolling) {  // with maintenance windows and no startTime: none outside a window
       j.progress = start_rollout(spec.rollout, things.size(), t);
-      now_queued = release(j.progress, j.rollout, 0, t);
+      now_queued = release_now(j, t);
     }
     j.open_executions = now_queued;
     b.jobs.push_back(std::move(j));
@@ -577,7 +592,7 @@ result<std::vector<message>> service::create_job(const job_spec& spec) {
       b.executions.push_back(
           queue(spec.id, things[i], next_sequence(), t, spec.in_progress_timeout_minutes));
     }
-    if (spec.rollout.enabled()) {
+    if (rolling) {
       b.rollouts.emplace_back(spec.id, things);
       things.resize(now_queued);
     }
@@ -728,7 +743,7 @@ result<std::vector<message>> service::add_target(std::string_view job_id, std::s
     }
     if (store_.find_execution(thing, job_id)) return std::vector<message>{};
     batch b;
-    if (j->rollout.enabled() ||
+    if (rolls_out(*j) ||
         j->status == job_status::scheduled) {  // joins the rollout: released at its rate by tick()
       b.rollouts.emplace_back(j->id, std::vector<std::string>{std::string(thing)});
       ++j->progress.targets;

@@ -32,10 +32,10 @@ result<void> service::create_template(job_template t) {
       t.in_progress_timeout_minutes > limits::max_timeout_minutes) {
     return failure{error::invalid_request, "inProgressTimeoutInMinutes must be 1-10080", {}};
   }
-  for (const auto& bad :
-       {t.rollout.enabled() ? check_rollout(t.rollout) : std::string{},
-        t.abort_criteria.empty() ? std::string{} : check_abort(t.abort_criteria),
-        t.retry_criteria.empty() ? std::string{} : check_retry(t.retry_criteria)}) {
+  for (const auto& bad : {t.rollout.enabled() ? check_rollout(t.rollout) : std::string{},
+                          t.abort_criteria.empty() ? std::string{} : check_abort(t.abort_criteria),
+                          t.retry_criteria.empty() ? std::string{} : check_retry(t.retry_criteria),
+                          check_scheduling({0, 0, end_behavior::none, t.maintenance_windows}, 0)}) {
     if (!bad.empty()) return failure{error::invalid_request, bad, {}};
   }
   if (store_.find_template(t.id)) {
@@ -74,6 +74,9 @@ result<job_spec> service::from_template(std::string_view id, job_spec spec) cons
   if (!spec.rollout.enabled()) spec.rollout = t->rollout;
   if (spec.abort_criteria.empty()) spec.abort_criteria = t->abort_criteria;
   if (spec.retry_criteria.empty()) spec.retry_criteria = t->retry_criteria;
+  if (spec.scheduling.maintenance_windows.empty()) {
+    spec.scheduling.maintenance_windows = t->maintenance_windows;
+  }
   spec.template_id = t->id;
   return spec;
 }

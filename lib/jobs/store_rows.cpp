@@ -27,8 +27,8 @@ std::string config_json(const job& j) {
   rapidjson::Document d;
   d.SetObject();
   auto& a = d.GetAllocator();
-  if (j.rollout.enabled()) {
-    d.AddMember("rollout", write_rollout(j.rollout, a), a);
+  if (j.rollout.enabled()) d.AddMember("rollout", write_rollout(j.rollout, a), a);
+  if (rolls_out(j)) {
     const auto& p = j.progress;
     rapidjson::Value o(rapidjson::kObjectType);
     o.AddMember("targets", static_cast<std::uint64_t>(p.targets), a);
@@ -54,6 +54,9 @@ std::string config_json(const job& j) {
     o.AddMember("endTime", j.scheduling.end_time, a);
     o.AddMember("endBehavior", json::string_value(to_string(j.scheduling.behavior), a), a);
     o.AddMember("ended", j.schedule_ended, a);
+    if (!j.scheduling.maintenance_windows.empty()) {
+      o.AddMember("maintenanceWindows", write_windows(j.scheduling.maintenance_windows, a), a);
+    }
     d.AddMember("scheduling", o, a);
   }
   if (!j.document_parameters.empty()) {
@@ -72,8 +75,10 @@ std::string read_config(std::string_view text, job& j) {
   std::string bad;
   if (const auto* r = json::find(*d, "rollout")) {
     if (bad = read_rollout(*r, j.rollout); !bad.empty()) return bad;
-    const auto* p = json::find(*d, "progress");
-    if (p == nullptr || !p->IsObject()) return "config: rollout without progress";
+    if (json::find(*d, "progress") == nullptr) return "config: rollout without progress";
+  }
+  if (const auto* p = json::find(*d, "progress")) {
+    if (!p->IsObject()) return "config: bad rollout progress";
     auto size = [&](std::string_view k, std::size_t& out) {
       const auto* v = json::find(*p, k);
       if (v == nullptr || !v->IsUint64()) return false;
@@ -122,6 +127,9 @@ std::string read_config(std::string_view text, job& j) {
       j.scheduling.behavior = *b;
     }
     j.schedule_ended = *ended;
+    if (const auto* w = json::find(*v, "maintenanceWindows")) {
+      if (bad = read_windows(*w, j.scheduling.maintenance_windows); !bad.empty()) return bad;
+    }
   }
   if (const auto* v = json::find(*d, "documentParameters")) {
     if (!v->IsObject()) return "config: bad documentParameters";

@@ -188,7 +188,7 @@ std::string num(std::uint64_t v) { return std::to_string(v); }
 const char* flag(bool b) { return b ? "true" : "false"; }
 
 bool rolling(const jobs::job& j) {
-  return j.status == jobs::job_status::in_progress && j.rollout.enabled() && !j.progress.done();
+  return j.status == jobs::job_status::in_progress && jobs::rolls_out(j) && !j.progress.done();
 }
 
 bool touched_none(const detail::rows& r) { return std::string_view(PQcmdTuples(r.get())) == "0"; }

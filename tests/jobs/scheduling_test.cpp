@@ -1,7 +1,7 @@
 // schedulingConfig: the date-time format, AWS's rules at their boundaries, the JSON shape, and
 // scheduled jobs through the service on every store: SCHEDULED with no execution until a
 // tick at startTime (also after a restart), then executions and pushes; at endTime CANCEL,
-// FORCE_CANCEL and STOP_ROLLOUT.
+// FORCE_CANCEL and STOP_ROLLOUT; maintenance windows gating the rollout.
 #include <iotblocks/core/error.hpp>
 #include <iotblocks/jobs/scheduling.hpp>
 #include <iotblocks/jobs/service.hpp>
@@ -68,9 +68,7 @@ TEST(Scheduling, TheJsonShape) {
   EXPECT_EQ(c->behavior, end_behavior::cancel);
   EXPECT_EQ(parse_scheduling_config(to_json(*c)).value(), *c);
   for (auto bad : {R"({"startTime":"tomorrow"})", R"({"startTime":5})", R"({"endBehavior":"STOP"})",
-                   R"({"other":"x"})", R"([1])",
-                   R"j({"maintenanceWindows":[{"startTime":"cron(0 0 * * ? *)",)j"
-                   R"j("durationInMinutes":60}]})j"}) {
+                   R"({"other":"x"})", R"([1])"}) {
     auto r = parse_scheduling_config(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error(), error::invalid_request) << bad;
@@ -204,6 +202,138 @@ TEST_P(ScheduledJobs, AContinuousScheduledJobTakesThingsAddedBeforeItsStart) {
   tick_at(t0 + 40 * minute);
   EXPECT_TRUE(svc->describe_execution("g", "a"));
   EXPECT_TRUE(svc->describe_execution("g", "b"));
+}
+
+// Maintenance windows: daily at 00:00 for 2 minutes, one thing a minute. The job starts
+// (IN_PROGRESS) at its startTime outside a window, releases only inside windows, pauses
+// when one closes mid-rollout and resumes in the next; the windows survive a restart.
+TEST_P(ScheduledJobs, AWindowOpensClosesMidRolloutAndResumesInTheNext) {
+  const std::int64_t start = t0 + 40 * minute;  // 22:53:20
+  const std::int64_t w1 = *parse_date_time("2023-11-15T00:00"), w2 = w1 + 24 * 3600;
+  auto spec = scheduled("w", {"a", "b", "c", "d"}, start);
+  spec.scheduling.maintenance_windows = {{"cron(0 0 * * ? *)", 2}};
+  spec.rollout.maximum_per_minute = 1;
+  ASSERT_TRUE(svc->create_job(spec));
+  EXPECT_TRUE(tick_at(start).empty());
+  EXPECT_EQ(svc->describe_job("w")->status, job_status::in_progress) << "started, paused";
+  EXPECT_FALSE(svc->describe_execution("w", "a"));
+  EXPECT_TRUE(tick_at(w1 - 1).empty());
+  EXPECT_EQ(svc->describe_job("w")->last_updated_at, start) << "a paused tick writes nothing";
+  restart();
+  EXPECT_EQ(tick_at(w1).size(), 2u) << "a's notify and notify-next";
+  EXPECT_TRUE(svc->describe_execution("w", "a"));
+  EXPECT_FALSE(svc->describe_execution("w", "b")) << "one a minute";
+  tick_at(w1 + minute);
+  EXPECT_TRUE(svc->describe_execution("w", "b"));
+  EXPECT_TRUE(tick_at(w1 + 2 * minute).empty()) << "the window closed mid-rollout";
+  EXPECT_FALSE(svc->describe_execution("w", "c"));
+  restart();
+  EXPECT_TRUE(tick_at(w1 + 3 * 3600).empty());
+  EXPECT_FALSE(svc->describe_execution("w", "c"));
+  EXPECT_EQ(svc->describe_job("w")->status, job_status::in_progress);
+  tick_at(w2);
+  auto c = svc->describe_execution("w", "c");
+  ASSERT_TRUE(c) << "resumed in the next window";
+  EXPECT_EQ(c->queued_at, w2);
+  EXPECT_FALSE(svc->describe_execution("w", "d"));
+  tick_at(w2 + minute);
+  EXPECT_TRUE(svc->describe_execution("w", "d"));
+  for (const char* thing : {"a", "b", "c", "d"}) update(thing, "w", R"({"status":"SUCCEEDED"})");
+  EXPECT_EQ(svc->describe_job("w")->status, job_status::completed);
+}
+
+// Without startTime or a rollout: created inside a window, every thing is released at once;
+// outside, at the next window's first tick.
+TEST_P(ScheduledJobs, WithoutStartTimeOrRolloutAWindowReleasesEveryThing) {
+  auto now_open = scheduled("open", {"a"}, 0);
+  now_open.scheduling.maintenance_windows = {{"cron(0 22 * * ? *)", 60}};  // t0 is 22:13:20
+  auto made = svc->create_job(now_open);
+  ASSERT_TRUE(made) << made.describe();
+  EXPECT_EQ(made->size(), 2u);
+  EXPECT_TRUE(svc->describe_execution("open", "a"));
+  auto later = scheduled("later", {"b", "c"}, 0);
+  later.scheduling.maintenance_windows = {{"cron(0 23 * * ? *)", 30}};
+  made = svc->create_job(later);
+  ASSERT_TRUE(made) << made.describe();
+  EXPECT_TRUE(made->empty());
+  EXPECT_EQ(svc->describe_job("later")->status, job_status::in_progress);
+  EXPECT_FALSE(svc->describe_execution("later", "b"));
+  restart();
+  const std::int64_t w = *parse_date_time("2023-11-14T23:00");
+  EXPECT_TRUE(tick_at(w - 1).empty());
+  EXPECT_EQ(tick_at(w).size(), 4u) << "b and c, notify and notify-next each";
+  EXPECT_TRUE(svc->describe_execution("later", "b"));
+  EXPECT_TRUE(svc->describe_execution("later", "c"));
+  update("b", "later", R"({"status":"SUCCEEDED"})");
+  update("c", "later", R"({"status":"SUCCEEDED"})");
+  EXPECT_EQ(svc->describe_job("later")->status, job_status::completed);
+}
+
+// endTime acts whether a window is open or not: CANCEL inside one, STOP_ROLLOUT outside.
+TEST_P(ScheduledJobs, EndTimeAppliesInsideAndOutsideAWindow) {
+  const std::int64_t start = t0 + 40 * minute;  // 22:53:20: rollout minutes start at :20
+  const std::int64_t w1 = *parse_date_time("2023-11-15T00:00");
+  auto in = scheduled("in", {"a", "b", "c"}, start, w1 + 90, end_behavior::cancel);
+  auto out =
+      scheduled("out", {"a", "b", "c", "d"}, start, w1 + 3 * 3600, end_behavior::stop_rollout);
+  for (auto* s : {&in, &out}) {
+    s->scheduling.maintenance_windows = {{"cron(0 0 * * ? *)", 2}};
+    s->rollout.maximum_per_minute = 1;
+    ASSERT_TRUE(svc->create_job(*s));
+  }
+  tick_at(start);
+  tick_at(w1);
+  tick_at(w1 + minute);
+  EXPECT_TRUE(svc->describe_execution("in", "b"));
+  tick_at(w1 + 90);  // in's endTime, inside the window (and out's next rollout minute)
+  EXPECT_EQ(svc->describe_job("in")->status, job_status::canceled);
+  EXPECT_EQ(svc->describe_execution("in", "a")->status, execution_status::canceled);
+  EXPECT_EQ(svc->describe_execution("in", "b")->status, execution_status::canceled);
+  EXPECT_FALSE(svc->describe_execution("in", "c"));
+  EXPECT_EQ(svc->describe_job("out")->status, job_status::in_progress);
+  EXPECT_TRUE(svc->describe_execution("out", "c"));
+  tick_at(w1 + 2 * minute + 20);
+  EXPECT_FALSE(svc->describe_execution("out", "d")) << "the window closed";
+  for (const char* thing : {"a", "b", "c"}) update(thing, "out", R"({"status":"SUCCEEDED"})");
+  EXPECT_EQ(svc->describe_job("out")->status, job_status::in_progress) << "d is still to come";
+  tick_at(w1 + 3 * 3600);  // out's endTime, outside a window: the rollout stops
+  EXPECT_EQ(svc->describe_job("out")->status, job_status::completed);
+  tick_at(w1 + 24 * 3600);
+  EXPECT_FALSE(svc->describe_execution("out", "d"));
+  EXPECT_FALSE(svc->describe_execution("in", "c"));
+}
+
+TEST_P(ScheduledJobs, ABadWindowIsRefused) {
+  auto spec = scheduled("bad", {"a"}, 0);
+  spec.scheduling.maintenance_windows = {{"cron(0 0 * * * *)", 60}};
+  auto made = svc->create_job(spec);
+  ASSERT_FALSE(made);
+  EXPECT_EQ(made.error(), error::invalid_request);
+  EXPECT_NE(std::string(made.fail().message.view()).find("exactly one of"), std::string::npos);
+  EXPECT_FALSE(svc->describe_job("bad"));
+}
+
+// CreateJobTemplate's maintenanceWindows: stored with the template, given to a job made
+// from it without its own, and checked as a job's are.
+TEST_P(ScheduledJobs, ATemplatesWindowsGoToItsJobs) {
+  job_template t;
+  t.id = "tpl";
+  t.description = "nightly";
+  t.document = R"({"op":"x"})";
+  t.maintenance_windows = {{"cron(0 23 * * ? *)", 30}};
+  ASSERT_TRUE(svc->create_template(t));
+  restart();
+  EXPECT_EQ(svc->describe_template("tpl")->maintenance_windows, t.maintenance_windows);
+  auto spec = svc->from_template("tpl", job_spec{"j", "", {"a"}});
+  ASSERT_TRUE(spec) << spec.describe();
+  EXPECT_EQ(spec->scheduling.maintenance_windows, t.maintenance_windows);
+  ASSERT_TRUE(svc->create_job(*spec));
+  EXPECT_FALSE(svc->describe_execution("j", "a")) << "22:13: outside the 23:00 window";
+  tick_at(*parse_date_time("2023-11-14T23:00"));
+  EXPECT_TRUE(svc->describe_execution("j", "a"));
+  t.id = "bad";
+  t.maintenance_windows = {{"cron(0 0 * * ? *)", 1431}};
+  EXPECT_EQ(svc->create_template(t).error(), error::invalid_request);
 }
 
 IOTBLOCKS_JOBS_ON_EVERY_STORE(ScheduledJobs);

@@ -320,6 +320,39 @@ TEST(PostgresJobsStore, ATickReadsOnlyTheJobsWhoseScheduleIsDue) {
       << "its endTime is what it waits for now";
 }
 
+// Maintenance windows on PostgreSQL: the job is listed by rolling_out() (the `rolling`
+// column) while paused outside its window, its windows come back from the config column in
+// another store on the same database, and a tick inside the window releases its things.
+TEST(PostgresJobsStore, MaintenanceWindowsSurviveAReopenAndGateTheRollout) {
+  const auto url = testing::fresh_database();
+  ASSERT_FALSE(url.empty());
+  constexpr std::int64_t t0 = 1'700'000'000;  // 2023-11-14T22:13:20Z
+  manual_clock clock{from_unix_ms(t0 * 1000)};
+  jobs::job_spec spec{.id = "w", .document = "{}", .targets = {"lamp", "fan"}};
+  spec.scheduling.maintenance_windows = {{"cron(0 23 * * ? *)", 30}};
+  {
+    auto s = jobs_store::open(url);
+    ASSERT_TRUE(s) << s.describe();
+    jobs::service svc{**s, clock};
+    ASSERT_TRUE(svc.create_job(spec));
+    EXPECT_EQ((*s)->rolling_out(), std::vector<std::string>{"w"});
+    EXPECT_FALSE((*s)->find_execution("lamp", "w")) << "22:13: outside the 23:00 window";
+  }
+  auto s = jobs_store::open(url);
+  ASSERT_TRUE(s) << s.describe();
+  EXPECT_EQ((*s)->find_job("w")->scheduling.maintenance_windows,
+            spec.scheduling.maintenance_windows);
+  jobs::service svc{**s, clock};
+  clock.set(from_unix_ms((t0 + 46 * 60 + 40 - 1) * 1000));  // 22:59:59
+  ASSERT_TRUE(svc.tick(clock.now()));
+  EXPECT_FALSE((*s)->find_execution("lamp", "w"));
+  clock.advance(std::chrono::seconds(1));  // 23:00
+  ASSERT_TRUE(svc.tick(clock.now()));
+  EXPECT_TRUE((*s)->find_execution("lamp", "w"));
+  EXPECT_TRUE((*s)->find_execution("fan", "w"));
+  EXPECT_EQ((*s)->rolling_out(), std::vector<std::string>{}) << "every thing released";
+}
+
 // A database of schema version 1 (no schedule_at, no attempts table) is migrated: a job
 // scheduled then starts, and a retried execution keeps its ended attempt.
 TEST(PostgresJobsStore, AVersion1DatabaseGetsScheduleAt) {

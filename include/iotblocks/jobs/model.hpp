@@ -238,7 +238,7 @@ struct job {
   std::int64_t completed_at = 0;    ///< 0 until COMPLETED or CANCELED
   std::size_t open_executions = 0;  ///< QUEUED or IN_PROGRESS; COMPLETED when it reaches 0
   rollout_config rollout = {};
-  rollout_progress progress = {};  ///< only when rollout.enabled()
+  rollout_progress progress = {};  ///< only when rolls_out()
   std::vector<abort_criterion> abort_criteria = {};
   std::vector<retry_criterion> retry_criteria = {};
   ended_counts ended = {};
@@ -255,6 +255,12 @@ struct job {
   friend bool operator==(const job&, const job&) = default;
 };
 
+/// Whether `j` releases its things over time (store::rollout_targets, `progress`): with a
+/// rollout configuration or maintenance windows.
+inline bool rolls_out(const job& j) noexcept {
+  return j.rollout.enabled() || !j.scheduling.maintenance_windows.empty();
+}
+
 /// When `j`'s schedule next acts: its startTime while SCHEDULED, its endTime while
 /// IN_PROGRESS with the end not applied yet; 0 when it never will.
 std::int64_t schedule_at(const job& j) noexcept;
@@ -268,6 +274,8 @@ struct job_template {
   rollout_config rollout = {};
   std::vector<abort_criterion> abort_criteria = {};
   std::vector<retry_criterion> retry_criteria = {};
+  /// maintenanceWindows: a job made from the template without its own gets them.
+  std::vector<maintenance_window> maintenance_windows = {};
   std::int64_t created_at = 0;
   friend bool operator==(const job_template&, const job_template&) = default;
 };
