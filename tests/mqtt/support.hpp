@@ -19,7 +19,7 @@ namespace iotblocks::mqtt::test {
 /// Stops the test program on a broken test fixture (a missing or malformed file).
 [[noreturn]] inline void fatal(const std::string& what) {
 #if IOTBLOCKS_EXCEPTIONS
-  fatal(what);
+  throw std::runtime_error(what);
 #else
   std::fprintf(stderr, "%s\n", what.c_str());
   std::abort();
