@@ -142,6 +142,17 @@ wait_port "$mport"; wait_port "$mtls"
 
 hz=$(getconf CLK_TCK)
 echo "load before: $(uptime)"
+# What one system call costs on this host (getppid, less the loop): mosquitto makes about
+# ten per fan-in message (reads, a write, epoll_ctl), the gateway batches, so ratios
+# taken on hosts whose system calls cost very differently are not comparable.
+python3 - <<'PY'
+import os, time
+def ns(f, n=200000):
+    t = time.perf_counter()
+    for _ in range(n): f()
+    return (time.perf_counter() - t) / n * 1e9
+print(f"host: {min(ns(os.getppid) for _ in range(3)) - min(ns(int) for _ in range(3)):.0f} ns per system call")
+PY
 echo "gateway threads: $thread_counts, bench threads: $bench_threads, duration ${duration}s x $runs runs"
 
 # bench arguments per shape and QoS ("-" for the storm).
