@@ -289,15 +289,14 @@ void add_aws_routes(gateway::impl& g) {
       (*policies)[k.id];  // unreadable: an empty set denies everything
     }
   }
-  std::shared_ptr<aws::index_config_store> indexing;
   if (auto store = aws::index_config_store::open(g.cfg.data_dir + "/fleet_indexing.db")) {
-    indexing = std::move(*store);
+    g.indexing = std::move(*store);
   } else {
     // The fleet indexing calls answer InternalFailureException.
     g.log.write(log_level::error, "fleet_indexing_unavailable", {{"error", store.describe()}});
   }
   auto requests = std::make_shared<std::atomic<std::uint64_t>>(0);
-  auto entry = [&g, verifier, policies, throttle, tags, indexing,
+  auto entry = [&g, verifier, policies, throttle, tags, indexing = g.indexing,
                 requests](const net::incoming_request& r) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())

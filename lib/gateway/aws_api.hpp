@@ -102,11 +102,15 @@ std::span<const operation> dynamic_group_operations();
 /// A thing was created or changed (attributes, type, static groups): its memberships of the
 /// dynamic thing groups follow their queries.
 void dynamic_groups_refresh(call& c, std::string_view thing);
+/// A message the broker accepted changed what fleet indexing knows of a thing: a presence
+/// event (connectivity.*) or an accepted shadow update or delete (shadow.*). The thing's
+/// memberships of the dynamic groups whose queries read those fields follow them.
+void dynamic_groups_follow(gateway::impl& g, std::string_view topic);
 /// Whether `group` is a dynamic thing group.
 bool is_dynamic_group(call& c, std::string_view group);
 /// The thing is in `group` now: the IN_PROGRESS continuous jobs that target the group or an
 /// ancestor give it an execution (aws_api_groups.cpp).
-void reached_by_group_jobs(call& c, std::string_view thing);
+void reached_by_group_jobs(gateway::impl& g, std::string_view thing);
 /// describe- and update-event-configurations (aws_api_events.cpp), part of iot_operations().
 std::span<const operation> event_operations();
 /// Provisioning templates and their versions (aws_api_provisioning.cpp), part of iot_operations().

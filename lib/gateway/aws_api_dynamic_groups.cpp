@@ -1,9 +1,10 @@
 // Dynamic thing groups over the AWS-shaped API (`aws iot create-dynamic-thing-group` …): a
 // thing group of registry::thing_groups whose query (registry::fleet_query, kept in
 // fleet_indexing.db) decides its things. Membership is evaluated against the registry when the
-// group is created or its query updated (every thing), and when a thing is created, updated or
-// added to or removed from a static group (that thing); a thing that joins gets the group's
-// continuous jobs, as with static groups. Shadow and connectivity changes are not followed.
+// group is created or its query updated (every thing); for one thing when it is created,
+// updated or added to or removed from a static group (every group), and when its shadow is
+// updated or deleted or it connects or disconnects (the groups whose queries read shadow.* or
+// connectivity.*). A thing that joins gets the group's continuous jobs, as with static groups.
 #include <iotblocks/registry/fleet_query.hpp>
 
 #include "gateway/aws_api.hpp"
@@ -19,9 +20,34 @@ namespace {
 std::string group_id(std::string_view name) { return uuid_from("thinggroup/" + std::string(name)); }
 
 /// Whether `q` (an AWS_Things query) matches the thing.
-bool member(call& c, const indexing_config& cfg, const registry::fleet_query& q,
+bool member(gateway::impl& g, const indexing_config& cfg, const registry::fleet_query& q,
             const registry::thing& t) {
-  return q.matches(index_document(c, cfg, t, q.reads("shadow.")));
+  return q.matches(index_document(g, cfg, t, q.reads("shadow.")));
+}
+
+/// Makes the thing's memberships of `groups` what their queries say now.
+void refresh(gateway::impl& g, std::string_view thing,
+             const std::vector<std::pair<std::string, registry::fleet_query>>& groups) {
+  if (groups.empty()) return;
+  auto* reg = g.sec->reg();
+  if (reg == nullptr) return;
+  auto t = reg->describe_thing(thing);
+  if (!t) return;
+  const auto cfg = g.indexing->get();
+  const auto current = g.groups->groups_of(thing);
+  bool joined = false, changed = false;
+  for (const auto& [name, q] : groups) {
+    const bool in = std::binary_search(current.begin(), current.end(), name);
+    if (member(g, cfg, q, *t) == in) continue;
+    // A failure (the thing is in 10 groups already) leaves the membership as it was.
+    auto done = in ? g.groups->remove_thing(name, thing) : g.groups->add_thing(name, thing);
+    if (done) {
+      changed = true;
+      joined = joined || !in;
+    }
+  }
+  if (changed) g.sec->changed();
+  if (joined) reached_by_group_jobs(g, thing);
 }
 
 /// Makes the group's things those its query matches now.
@@ -33,12 +59,12 @@ std::optional<net::http_reply> evaluate(call& c, const std::string& group,
   const auto before = c.g.groups->things_in(group);
   for (const auto& t : reg->list_things()) {
     const bool in = std::binary_search(before.begin(), before.end(), t.name);
-    if (member(c, cfg, q, t) == in) continue;
+    if (member(c.g, cfg, q, t) == in) continue;
     auto done = in ? c.g.groups->remove_thing(group, t.name) : c.g.groups->add_thing(group, t.name);
     // A thing in 10 groups already stays out (as in dynamic_groups_refresh); a store failure
     // is reported, and the next evaluation of the query completes the membership.
     if (!done && done.fail().code == registry::error::storage) return error_for(done.fail());
-    if (done && !in) reached_by_group_jobs(c, t.name);
+    if (done && !in) reached_by_group_jobs(c.g, t.name);
   }
   c.g.sec->changed();  // the group's policies follow its things
   return std::nullopt;
@@ -186,30 +212,30 @@ bool is_dynamic_group(call& c, std::string_view group) {
 }
 
 void dynamic_groups_refresh(call& c, std::string_view thing) {
-  if (c.indexing == nullptr) return;
-  auto* reg = c.g.sec->reg();
-  if (reg == nullptr) return;
-  const auto groups = c.indexing->dynamic_groups();
-  if (groups.empty()) return;
-  auto t = reg->describe_thing(thing);
-  if (!t) return;
-  const auto cfg = c.indexing->get();
-  const auto current = c.g.groups->groups_of(thing);
-  bool joined = false, changed = false;
-  for (const auto& [name, dg] : groups) {
-    auto q = registry::fleet_query::parse(dg.query);
-    if (!q) continue;
-    const bool in = std::binary_search(current.begin(), current.end(), name);
-    if (member(c, cfg, *q, *t) == in) continue;
-    // A failure (the thing is in 10 groups already) leaves the membership as it was.
-    auto done = in ? c.g.groups->remove_thing(name, thing) : c.g.groups->add_thing(name, thing);
-    if (done) {
-      changed = true;
-      joined = joined || !in;
-    }
+  if (c.indexing != nullptr) refresh(c.g, thing, c.indexing->dynamic_queries());
+}
+
+void dynamic_groups_follow(gateway::impl& g, std::string_view topic) {
+  if (g.indexing == nullptr) return;
+  constexpr std::string_view presence = "$aws/events/presence/", things = "$aws/things/";
+  std::string_view thing, fields;
+  if (topic.starts_with(presence)) {
+    topic.remove_prefix(presence.size());
+    const auto slash = topic.find('/');
+    if (slash == std::string_view::npos) return;
+    thing = topic.substr(slash + 1);  // the client id: AWS keys connectivity by it
+    fields = "connectivity.";
+  } else if (topic.starts_with(things) &&
+             (topic.ends_with("/update/accepted") || topic.ends_with("/delete/accepted"))) {
+    topic.remove_prefix(things.size());
+    const auto slash = topic.find('/');
+    if (slash == std::string_view::npos || !topic.substr(slash).starts_with("/shadow/")) return;
+    thing = topic.substr(0, slash);
+    fields = "shadow.";
+  } else {
+    return;
   }
-  if (changed) c.g.sec->changed();
-  if (joined) reached_by_group_jobs(c, thing);
+  refresh(g, thing, g.indexing->dynamic_queries(fields));
 }
 
 std::span<const operation> dynamic_group_operations() {

@@ -244,7 +244,7 @@ net::http_reply add_thing_to_thing_group(call& c) {
   }
   if (auto ok = groups_of(c).add_thing(group, thing); !ok) return error_for(ok.fail());
   c.g.sec->changed();  // the group's policies apply to the thing's connections now
-  reached_by_group_jobs(c, thing);
+  reached_by_group_jobs(c.g, thing);
   dynamic_groups_refresh(c, thing);  // thingGroupNames changed
   return {200, "{}"};
 }
@@ -287,10 +287,10 @@ net::http_reply list_thing_groups_for_thing(call& c) {
 
 }  // namespace
 
-void reached_by_group_jobs(call& c, std::string_view thing) {
+void reached_by_group_jobs(gateway::impl& g, std::string_view thing) {
   // Continuous jobs that target one of the thing's groups or their ancestors reach it now.
-  const auto member_of = groups_of(c).memberships(thing);
-  auto& store = c.g.jobs->store();
+  const auto member_of = g.groups->memberships(thing);
+  auto& store = g.jobs->store();
   for (const auto& id : store.job_ids()) {
     auto j = store.find_job(id);
     if (!j || !j->continuous || j->status != jobs::job_status::in_progress) continue;
@@ -299,8 +299,8 @@ void reached_by_group_jobs(call& c, std::string_view thing) {
              std::binary_search(member_of.begin(), member_of.end(), t.substr(11));
     });
     if (!targeted) continue;
-    if (auto out = c.g.jobs->service().add_target(id, thing)) {
-      c.g.jobs->publish(std::move(*out));
+    if (auto out = g.jobs->service().add_target(id, thing)) {
+      g.jobs->publish(std::move(*out));
     }
   }
 }

@@ -119,7 +119,7 @@ net::http_reply list_indices(call& c) {
 }
 
 /// The shadows of `thing` the configuration indexes, as {"<name or empty>": state object}.
-std::vector<std::pair<std::string, rapidjson::Document>> shadows_of(call& c,
+std::vector<std::pair<std::string, rapidjson::Document>> shadows_of(gateway::impl& g,
                                                                     const indexing_config& cfg,
                                                                     const std::string& thing) {
   std::vector<std::pair<std::string, rapidjson::Document>> out;
@@ -129,7 +129,7 @@ std::vector<std::pair<std::string, rapidjson::Document>> shadows_of(call& c,
     names.insert(names.end(), cfg.named_shadows.begin(), cfg.named_shadows.end());
   }
   for (const auto& name : names) {
-    auto got = c.g.shadows->get({thing, name});
+    auto got = g.shadows->get({thing, name});
     if (!got.accepted()) continue;
     auto doc = json::parse(got.body);
     if (!doc || !doc->IsObject()) continue;
@@ -189,19 +189,19 @@ std::string shadow_json(const std::vector<std::pair<std::string, rapidjson::Docu
 
 }  // namespace
 
-registry::thing_document index_document(call& c, const indexing_config& cfg,
+registry::thing_document index_document(gateway::impl& g, const indexing_config& cfg,
                                         const registry::thing& t, bool with_shadow) {
   registry::thing_document doc;
   doc.add("thingName", t.name);
   doc.add("thingId", uuid_from(t.name));
   if (!t.type.empty()) doc.add("thingTypeName", t.type);
-  for (const auto& g : c.g.groups->groups_of(t.name)) doc.add("thingGroupNames", g);
+  for (const auto& group : g.groups->groups_of(t.name)) doc.add("thingGroupNames", group);
   for (const auto& [k, v] : t.attributes) doc.add("attributes." + k, v);
   if (with_shadow) {
-    for (const auto& [name, s] : shadows_of(c, cfg, t.name)) index_shadow(doc, name, s);
+    for (const auto& [name, s] : shadows_of(g, cfg, t.name)) index_shadow(doc, name, s);
   }
   if (cfg.connectivity_mode == "STATUS") {
-    const auto link = c.g.connectivity.of(t.name);
+    const auto link = g.connectivity.of(t.name);
     doc.add("connectivity.connected", link && link->connected ? "true" : "false");
     if (link) {
       doc.add("connectivity.timestamp", std::to_string(link->timestamp_ms));
@@ -231,13 +231,13 @@ net::http_reply search_things(call& c, const indexing_config& cfg, const registr
   rapidjson::Value arr(rapidjson::kArrayType);
   for (const auto& t : things) {
     if (t.name < from) continue;
-    if (!q.matches(index_document(c, cfg, t, query_reads_shadow))) continue;
+    if (!q.matches(index_document(c.g, cfg, t, query_reads_shadow))) continue;
     if (arr.Size() == max) {
       put(d, "nextToken", make_token(t.name), a);
       break;
     }
     const auto groups = c.g.groups->groups_of(t.name);
-    const auto shadows = shadows_of(c, cfg, t.name);
+    const auto shadows = shadows_of(c.g, cfg, t.name);
     const auto link = connectivity ? c.g.connectivity.of(t.name) : std::nullopt;
     rapidjson::Value o(rapidjson::kObjectType);
     put(o, "thingName", t.name, a);

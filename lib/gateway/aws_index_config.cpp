@@ -172,6 +172,17 @@ struct index_config_store::impl {
   sqlite::database db;
   indexing_config current;
   std::map<std::string, dynamic_group, std::less<>> dynamic;
+  std::map<std::string, registry::fleet_query, std::less<>> queries;  ///< of `dynamic`, parsed
+
+  void keep(std::string name, dynamic_group g) {
+    // A query that no longer parses (stored by an older version) matches nothing.
+    if (auto q = registry::fleet_query::parse(g.query)) {
+      queries.insert_or_assign(name, std::move(*q));
+    } else {
+      queries.erase(name);
+    }
+    dynamic.insert_or_assign(std::move(name), std::move(g));
+  }
 };
 
 result<std::unique_ptr<index_config_store>> index_config_store::open(const std::string& path) {
@@ -198,9 +209,9 @@ result<std::unique_ptr<index_config_store>> index_config_store::open(const std::
     auto row = groups->step();
     if (!row) return std::move(row).take_failure();
     if (!*row) break;
-    p->dynamic[std::string(groups->column_text(0))] =
-        dynamic_group{std::string(groups->column_text(1)), std::string(groups->column_text(2)),
-                      std::string(groups->column_text(3))};
+    p->keep(std::string(groups->column_text(0)),
+            dynamic_group{std::string(groups->column_text(1)), std::string(groups->column_text(2)),
+                          std::string(groups->column_text(3))});
   }
   return std::unique_ptr<index_config_store>(new index_config_store(std::move(p)));
 }
@@ -244,7 +255,7 @@ result<void> index_config_store::set_dynamic(std::string_view name, const dynami
   st->bind(1, name).bind(2, std::string_view(g.query)).bind(3, std::string_view(g.index_name));
   st->bind(4, std::string_view(g.query_version));
   if (auto r = st->run(); !r) return storage_failure(r.fail());  // autocommit: durable
-  p_->dynamic[std::string(name)] = g;
+  p_->keep(std::string(name), g);
   return {};
 }
 
@@ -255,7 +266,18 @@ result<void> index_config_store::remove_dynamic(std::string_view name) {
   st->bind(1, name);
   if (auto r = st->run(); !r) return storage_failure(r.fail());
   if (auto it = p_->dynamic.find(name); it != p_->dynamic.end()) p_->dynamic.erase(it);
+  if (auto it = p_->queries.find(name); it != p_->queries.end()) p_->queries.erase(it);
   return {};
+}
+
+std::vector<std::pair<std::string, registry::fleet_query>> index_config_store::dynamic_queries(
+    std::string_view prefix) const {
+  std::lock_guard lock(p_->mu);
+  std::vector<std::pair<std::string, registry::fleet_query>> out;
+  for (const auto& [name, q] : p_->queries) {
+    if (prefix.empty() || q.reads(prefix)) out.emplace_back(name, q);
+  }
+  return out;
 }
 
 }  // namespace iotblocks::gateway::aws

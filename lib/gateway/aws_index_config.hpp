@@ -5,6 +5,7 @@
 #pragma once
 
 #include <iotblocks/core/result.hpp>
+#include <iotblocks/gateway/gateway.hpp>
 #include <iotblocks/registry/fleet_query.hpp>
 #include <iotblocks/registry/records.hpp>
 
@@ -15,6 +16,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace iotblocks::gateway::aws {
@@ -36,11 +39,9 @@ std::optional<std::string> read_thing_indexing(const rapidjson::Value& v, indexi
 /// Reads a ThingGroupIndexingConfiguration into `c`.
 std::optional<std::string> read_group_indexing(const rapidjson::Value& v, indexing_config& c);
 
-struct call;
-
 /// The searchable document of a thing (aws_api_index.cpp): registry fields, connectivity when
 /// indexed, and the indexed shadows when `with_shadow`.
-registry::thing_document index_document(call& c, const indexing_config& cfg,
+registry::thing_document index_document(gateway::impl& g, const indexing_config& cfg,
                                         const registry::thing& t, bool with_shadow);
 
 /// A dynamic thing group's query.
@@ -64,6 +65,10 @@ class index_config_store {
 
   /// The dynamic thing groups, by name.
   std::map<std::string, dynamic_group, std::less<>> dynamic_groups() const;
+  /// The dynamic groups' queries, parsed when stored, by group name: all of them, or those
+  /// with a term under `prefix` ("shadow.", "connectivity."; a term without a field too).
+  std::vector<std::pair<std::string, registry::fleet_query>> dynamic_queries(
+      std::string_view prefix = {}) const;
   /// Stores (creates or replaces) a dynamic group's query; durable when it returns.
   result<void> set_dynamic(std::string_view name, const dynamic_group& g);
   result<void> remove_dynamic(std::string_view name);

@@ -1,4 +1,5 @@
 // The reference gateway: composition of broker, transports, HTTP, rules, shadows, policies.
+#include "gateway/aws_api.hpp"
 #include "gateway/config_rules.hpp"
 #include "gateway/gateway_impl.hpp"
 #include "gateway/security.hpp"
@@ -246,7 +247,10 @@ result<void> gateway::start() {
   // Every accepted message: Basic Ingest, shadow requests, then the rules.
   g.mqtt.on_accepted([&g](const broker::message& m, const broker::client_info* from) {
     const std::string_view client = from != nullptr ? std::string_view(from->client_id) : "";
-    if (from == nullptr) g.connectivity.on_message(m.topic, as_string_view(m.payload));
+    if (from == nullptr) {  // the gateway's own: presence events, shadow replies
+      g.connectivity.on_message(m.topic, as_string_view(m.payload));
+      aws::dynamic_groups_follow(g, m.topic);
+    }
     if (m.topic.starts_with(basic_ingest_prefix)) return g.basic_ingest(m, from);
     if (g.provisioning && g.provisioning->on_publish(m.topic, as_string_view(m.payload), from)) {
       return;

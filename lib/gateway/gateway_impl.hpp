@@ -32,6 +32,9 @@
 namespace iotblocks::gateway {
 
 class security;
+namespace aws {
+class index_config_store;
+}
 
 struct gateway::impl {
   config cfg;
@@ -62,6 +65,8 @@ struct gateway::impl {
   /// provisioning) claims its own before start() installs the gates.
   reserved_topics reserved;
   connectivity_tracker connectivity;  ///< from the presence events, for fleet indexing
+  /// fleet_indexing.db: indexing configuration, dynamic groups (null without the AWS API).
+  std::shared_ptr<aws::index_config_store> indexing;
   std::atomic<std::uint64_t> shadow_updates{0};
   std::atomic<std::uint64_t> basic_ingest_unknown{0};  ///< `$aws/rules/<r>/…` naming no rule
   std::vector<endpoint> endpoints;

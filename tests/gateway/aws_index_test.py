@@ -5,7 +5,8 @@ search-index over things with types, attributes, groups, classic and named shado
 connectivity (a mosquitto_sub client connected as a thing), several query shapes (a range, a
 comparison, NOT, OR, field grouping), pagination with nextToken, the AWS_ThingGroups index,
 an invalid query's InvalidQueryException (400, with the position), a search on an OFF index
-refused. The things, groups and shadows are made through botocore in this process (the same
+refused; dynamic thing groups (attributes, and shadow and connectivity fields followed as
+they change). The things, groups and shadows are made through botocore in this process (the same
 service models, no CLI start-up per call).
 
   tests/gateway/aws_index_test.py build/<dir>/apps/iotblocks/iotblocks
@@ -294,6 +295,58 @@ def connectivity(gw, mqtt_port):
           "lamp-2's disconnectReason %s" % out["connectivity"])
 
 
+def dynamic_groups_follow(gw, mqtt_port):
+    """Dynamic groups on shadow.* and connectivity.* follow shadow updates (HTTP and MQTT),
+    shadow deletes and connections, without an update of the thing."""
+    iot, data = client(gw, "iot"), client(gw, "iot-data")
+
+    def things_in(group, want):
+        deadline = time.time() + 10
+        while True:
+            got = sorted(iot.list_things_in_thing_group(thingGroupName=group)["things"])
+            if got == want or time.time() > deadline:
+                return got
+
+    iot.create_dynamic_thing_group(thingGroupName="hot", queryString="shadow.reported.temp>28")
+    iot.create_dynamic_thing_group(thingGroupName="online",
+                                   queryString="connectivity.connected:true")
+    check(things_in("hot", ["lamp-2"]) == ["lamp-2"], "hot at creation: lamp-2 (30)")
+    arn = iot.describe_thing_group(thingGroupName="hot")["thingGroupArn"]
+    iot.create_job(jobId="cool-down", targets=[arn], document="{}", targetSelection="CONTINUOUS")
+    data.update_thing_shadow(thingName="lamp-1", payload=json.dumps(
+        {"state": {"reported": {"temp": 35}}}))
+    got = things_in("hot", ["lamp-1", "lamp-2"])
+    check(got == ["lamp-1", "lamp-2"], "an update-thing-shadow moves lamp-1 into hot %s" % got)
+    jobs = [e["jobId"] for e in
+            iot.list_job_executions_for_thing(thingName="lamp-1")["executionSummaries"]]
+    check("cool-down" in jobs, "lamp-1 got hot's continuous job when it joined %s" % jobs)
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(mqtt_port), "-i", "sensor",
+                    "-t", "$aws/things/lamp-2/shadow/update", "-q", "1",
+                    "-m", json.dumps({"state": {"reported": {"temp": 20}}})], check=True)
+    got = things_in("hot", ["lamp-1"])
+    check(got == ["lamp-1"], "a shadow update over MQTT moves lamp-2 out of hot %s" % got)
+    data.delete_thing_shadow(thingName="lamp-1")
+    got = things_in("hot", [])
+    check(got == [], "delete-thing-shadow moves lamp-1 out of hot %s" % got)
+
+    check(things_in("online", []) == [], "online at creation: nobody")
+    sub = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(mqtt_port),
+                            "-i", "pump-7", "-t", "lab/never"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        got = things_in("online", ["pump-7"])
+        check(got == ["pump-7"], "pump-7 connecting joins online %s" % got)
+    finally:
+        # SIGKILL: mosquitto_sub's SIGTERM handler can deadlock on its own lock right after
+        # connecting; a connection lost counts as a disconnection alike.
+        sub.kill()
+        sub.wait(timeout=10)
+    got = things_in("online", [])
+    check(got == [], "pump-7 disconnecting leaves online %s" % got)
+    for group in ("hot", "online"):
+        iot.delete_dynamic_thing_group(thingGroupName=group)
+
+
 def main():
     binary = sys.argv[1]
     d = tempfile.mkdtemp(prefix="iotblocks-aws-index-")
@@ -318,6 +371,7 @@ def main():
             queries(gw)
             dynamic_groups(gw)
             connectivity(gw, mqtt_port)
+            dynamic_groups_follow(gw, mqtt_port)
             gw.stop()
             gw.start()
             iot = client(gw, "iot")
