@@ -58,7 +58,7 @@ struct create_options {
   std::string description;
   std::string selection = "SNAPSHOT";
   std::int64_t timeout = 0;
-  std::string rollout, abort, retry;  ///< JSON text, or @file
+  std::string rollout, abort, retry, scheduling;  ///< JSON text, or @file
   std::string template_id;
 };
 
@@ -191,6 +191,11 @@ void create(const common_options& o, const create_options& c) {
     auto r = jobs::parse_retry_config(inline_or_file(c.retry));
     if (!r) throw error(bad_input, "--retry: " + r.describe());
     spec.retry_criteria = std::move(*r);
+  }
+  if (!c.scheduling.empty()) {
+    auto r = jobs::parse_scheduling_config(inline_or_file(c.scheduling));
+    if (!r) throw error(bad_input, "--scheduling: " + r.describe());
+    spec.scheduling = std::move(*r);
   }
   std::vector<std::string> things = c.things, groups = c.groups;
   for (const auto& arn : c.targets) {
@@ -400,6 +405,9 @@ void setup(CLI::App& root) {
   cr->add_option("--rollout", c->rollout, "jobExecutionsRolloutConfig JSON, or @file");
   cr->add_option("--abort", c->abort, "abortConfig JSON, or @file");
   cr->add_option("--retry", c->retry, "jobExecutionsRetryConfig JSON, or @file");
+  cr->add_option("--scheduling", c->scheduling,
+                 "schedulingConfig JSON (startTime, endTime, endBehavior, maintenanceWindows), or "
+                 "@file");
   cr->add_option("--job-template", c->template_id,
                  "Job template id: what the job does not set comes from it");
   cr->callback([o, c] { create(*o, *c); });

@@ -67,13 +67,30 @@ struct parser {
     return std::nullopt;
   }
 
+  // `nW` or `LW` in day-of-month (text[i, end), the W at i + w): a field of its own.
+  std::optional<failure> nearest_weekday(std::size_t i, std::size_t end, std::size_t w,
+                                         bool alone) {
+    if (!alone) return fail(i + w, where(dom_f) + "W takes one day, not a list");
+    if (i + w + 1 != end) return fail(i + w + 1, where(dom_f) + "unexpected character after W");
+    if (w == 1 && (text[i] == 'L' || text[i] == 'l')) {
+      out.last_weekday_of_month = true;
+      return std::nullopt;
+    }
+    int day = 0;
+    std::size_t p = i;
+    if (auto e = value(dom_f, p, i + w, day)) return e;
+    if (p != i + w) return fail(p, where(dom_f) + "W takes one day, not a range or a step");
+    out.nearest_weekday = static_cast<std::uint8_t>(day);
+    return std::nullopt;
+  }
+
   // One item of a field's comma list: text[i, end).
   std::optional<failure> item(int f, std::size_t i, std::size_t end, bool alone) {
     const auto lo = specs[f].lo, hi = specs[f].hi;
     const std::string_view s = text.substr(i, end - i);
     if (s.empty()) return fail(i, where(f) + "empty item in a list");
     if (auto w = s.find_first_of("Ww"); w != std::string_view::npos && f == dom_f) {
-      return fail(i + w, where(f) + "W (the nearest weekday) is not supported");
+      return nearest_weekday(i, end, w, alone);
     }
     if (s == "?") {
       if (f != dom_f && f != dow_f) return fail(i, where(f) + "? is only for the day fields");
@@ -188,6 +205,16 @@ struct parser {
   }
 };
 
+// The weekday (MON-FRI) nearest day n of a month whose day d is weekday w (SUN = 1) and
+// whose last day is `last`, within the month; 0 when the month has no day n.
+unsigned nearest_weekday(unsigned n, unsigned d, unsigned w, unsigned last) {
+  if (n > last) return 0;
+  const unsigned wn = (w - 1 + 35 + n - d) % 7 + 1;  // n's weekday
+  if (wn == 7) return n == 1 ? 3 : n - 1;            // SAT: FRI, or MON after the 1st
+  if (wn == 1) return n == last ? n - 2 : n + 1;     // SUN: MON, or FRI before the last
+  return n;
+}
+
 bool day_matches(const cron_expression& c, const std::chrono::year_month_day& ymd,
                  std::chrono::weekday wd) {
   const int y = static_cast<int>(ymd.year());
@@ -197,8 +224,12 @@ bool day_matches(const cron_expression& c, const std::chrono::year_month_day& ym
   const auto d = static_cast<unsigned>(ymd.day());
   const auto last = static_cast<unsigned>(
       std::chrono::year_month_day_last{ymd.year(), std::chrono::month_day_last{ymd.month()}}.day());
-  if (!c.any_day) return ((c.days >> d) & 1u) != 0 || (c.last_day && d == last);
   const unsigned w = wd.c_encoding() + 1;  // SUN = 1
+  if (!c.any_day) {
+    return ((c.days >> d) & 1u) != 0 || (c.last_day && d == last) ||
+           (c.nearest_weekday != 0 && d == nearest_weekday(c.nearest_weekday, d, w, last)) ||
+           (c.last_weekday_of_month && d == nearest_weekday(last, d, w, last));
+  }
   return ((c.weekdays >> w) & 1u) != 0 || (((c.last_weekdays >> w) & 1u) != 0 && d + 7 > last) ||
          ((c.nth[w] >> ((d - 1) / 7 + 1)) & 1u) != 0;
 }

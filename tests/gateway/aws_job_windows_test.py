@@ -113,10 +113,10 @@ def main():
 
             # Refusals name the window, the field and the character.
             for what, w, says in [
-                    ("W in day-of-month", {"startTime": "cron(0 0 15W * ? *)",
-                                           "durationInMinutes": 5},
-                     "maintenanceWindows[0].startTime: cron: Day-of-month: W (the nearest "
-                     "weekday) is not supported (character 12)"),
+                    ("W in a list", {"startTime": "cron(0 0 15W,L * ? *)",
+                                     "durationInMinutes": 5},
+                     "maintenanceWindows[0].startTime: cron: Day-of-month: W takes one day, "
+                     "not a list (character 12)"),
                     ("both day fields", {"startTime": "cron(0 0 * * MON *)",
                                          "durationInMinutes": 5},
                      "exactly one of Day-of-month and Day-of-week must be ? (character 10)"),

@@ -2,7 +2,7 @@
 """`iotblocks jobs …` and `iotblocks provision …` on a gateway's data directory, and the
 gateway on the same files: groups and a certificate made through the AWS API (botocore),
 then with the gateway stopped the CLI creates jobs (things, a group, rollout, abort, retry,
-timeout), the gateway serves them to iot-jobs-data (start-next, update to SUCCEEDED and
+scheduling, timeout), the gateway serves them to iot-jobs-data (start-next, update to SUCCEEDED and
 FAILED), and with it stopped again the CLI lists those executions; the CLI beside the running
 gateway: its job and its cancel reach a subscribed device as notify / notify-next, and a
 device update based on the gateway's older copy is refused; cancel and delete with
@@ -11,6 +11,7 @@ and without --force; provisioning templates validated, evaluated and registered 
 
   tests/gateway/cli_jobs_test.py build/<dir>/apps/iotblocks/iotblocks
 """
+import datetime
 import json
 import os
 import shutil
@@ -128,6 +129,19 @@ def jobs_offline(cli):
     rc, out, err = cli("jobs", "create", "--job-id", "reboot", "--document", doc,
                        "--targets", "arn:aws:iot:%s:000000000000:thing/lamp-1" % base.REGION)
     check(rc == 0, "jobs create --document FILE --targets ARN %s" % err)
+    window = {"startTime": "cron(0 2 LW * ? *)", "durationInMinutes": 60}
+    rc, out, err = cli("jobs", "create", "--job-id", "windowed", "--document-inline", "{}",
+                       "--things", "lamp-1", "--scheduling", json.dumps(
+                           {"startTime": (datetime.datetime.now(datetime.timezone.utc) +
+                                          datetime.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M"),
+                            "maintenanceWindows": [window]}))
+    rc2, out, err2 = cli("jobs", "describe", "--job-id", "windowed")
+    job = (out or {}).get("job", {})
+    check(rc == 0 and rc2 == 0 and job.get("status") == "SCHEDULED"
+          and job.get("schedulingConfig", {}).get("maintenanceWindows") == [window],
+          "jobs create --scheduling: SCHEDULED with its window %s %s %s" % (job, err, err2))
+    rc, _, err = cli("jobs", "delete", "--job-id", "windowed", "--force")
+    check(rc == 0, "jobs delete of the SCHEDULED job %s" % err)
     rc, out, err = cli("jobs", "create", "--job-id", "later", "--document-inline", "{}",
                        "--thing-groups", "empty", "--target-selection", "CONTINUOUS")
     check(rc == 0, "a CONTINUOUS job on an empty group %s" % err)
@@ -144,6 +158,11 @@ def jobs_offline(cli):
             (["--job-id", "j2", "--document-inline", "{}", "--things", "x", "--retry",
               '{"criteriaList":[{"failureType":"FAILED","numberOfRetries":11}]}'], 3,
              "numberOfRetries", "a retry out of range"),
+            (["--job-id", "j2", "--document-inline", "{}", "--things", "x", "--scheduling",
+              '{"maintenanceWindows":[{"startTime":"cron(0 0 15W,L * ? *)",'
+              '"durationInMinutes":5}]}'], 3,
+             "cron: Day-of-month: W takes one day, not a list (character 12)",
+             "a maintenance window's cron expression at fault"),
             (["--job-id", "j2", "--document-inline", "{}", "--things", "lamp-7"], 1,
              "no such thing: lamp-7", "a thing the registry does not have"),
             (["--job-id", "j2", "--document-inline", "{}", "--thing-groups", "nope"], 1,

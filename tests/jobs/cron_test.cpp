@@ -68,6 +68,25 @@ TEST(Cron, NextMatchInUtc) {
   EXPECT_EQ(next("cron(0 0 1 1 ? 2028)", t0), at("2028-01-01T00:00")) << "within the span";
 }
 
+TEST(Cron, NearestWeekday) {
+  auto c = parse_cron("cron(0 9 15W * ? *)");
+  ASSERT_TRUE(c) << c.describe();
+  EXPECT_EQ(c->nearest_weekday, 15);
+  EXPECT_EQ(c->days, 0u);
+  EXPECT_TRUE(parse_cron("cron(0 9 lw * ? *)").value().last_weekday_of_month);
+  EXPECT_EQ(next("cron(0 9 15W * ? *)", t0), at("2023-11-15T09:00")) << "a Wednesday itself";
+  EXPECT_EQ(next("cron(0 9 18W * ? *)", t0), at("2023-11-17T09:00")) << "Saturday: Friday";
+  EXPECT_EQ(next("cron(0 9 19W * ? *)", t0), at("2023-11-20T09:00")) << "Sunday: Monday";
+  EXPECT_EQ(next("cron(0 9 1W 6 ? *)", t0), at("2024-06-03T09:00"))
+      << "Saturday the 1st: Monday the 3rd, not the month before";
+  EXPECT_EQ(next("cron(0 9 31W 3 ? *)", t0), at("2024-03-29T09:00"))
+      << "Sunday the 31st: Friday the 29th, not the month after";
+  EXPECT_EQ(next("cron(0 9 LW * ? *)", t0), at("2023-11-30T09:00")) << "Thursday the 30th";
+  EXPECT_EQ(next("cron(0 9 LW 12 ? *)", t0), at("2023-12-29T09:00")) << "Sunday the 31st";
+  EXPECT_EQ(next("cron(0 9 LW 9 ? *)", t0), at("2024-09-30T09:00")) << "Monday the 30th";
+  EXPECT_EQ(next("cron(0 9 30W 2 ? *)", t0), std::nullopt) << "February has no 30th";
+}
+
 TEST(Cron, FaultsNameTheFieldAndPosition) {
   struct bad_case {
     std::string text;
@@ -78,8 +97,13 @@ TEST(Cron, FaultsNameTheFieldAndPosition) {
       {"", 0, "empty"},
       {"cron(0 0 * * * *)", 9, "exactly one of Day-of-month and Day-of-week must be ?"},
       {"cron(0 0 ? * ? *)", 9, "exactly one of"},
-      {"cron(0 0 15W * ? *)", 11, "W (the nearest weekday) is not supported"},
-      {"cron(0 0 LW * ? *)", 10, "W (the nearest weekday)"},
+      {"cron(0 0 15W,16 * ? *)", 11, "Day-of-month: W takes one day, not a list"},
+      {"cron(0 0 1,LW * ? *)", 12, "W takes one day, not a list"},
+      {"cron(0 0 1-15W * ? *)", 10, "W takes one day, not a range or a step"},
+      {"cron(0 0 15WX * ? *)", 12, "unexpected character after W"},
+      {"cron(0 0 32W * ? *)", 9, "Day-of-month: 32 is out of range 1-31"},
+      {"cron(0 0 W * ? *)", 9, "Day-of-month: a value is missing"},
+      {"cron(0 0 ? * 2W *)", 14, "unexpected character 'W'"},
       {"cron(60 0 * * ? *)", 5, "Minutes: 60 is out of range 0-59"},
       {"cron(0 24 * * ? *)", 7, "Hours: 24 is out of range"},
       {"cron(0 0 0 * ? *)", 9, "Day-of-month: 0 is out of range 1-31"},
@@ -166,9 +190,9 @@ TEST(MaintenanceWindows, TheJsonShape) {
   eleven += "]}";
   auto one = [](std::string item) { return R"j({"maintenanceWindows":[)j" + item + "]}"; };
   const std::pair<std::string, const char*> bad[] = {
-      {one(R"j({"startTime":"cron(0 0 15W * ? *)","durationInMinutes":5})j"),
-       "schedulingConfig.maintenanceWindows[0].startTime: cron: Day-of-month: W (the nearest "
-       "weekday) is not supported (character 12)"},
+      {one(R"j({"startTime":"cron(0 0 15W,L * ? *)","durationInMinutes":5})j"),
+       "schedulingConfig.maintenanceWindows[0].startTime: cron: Day-of-month: W takes one day, "
+       "not a list (character 12)"},
       {one(R"j({"startTime":"cron(0 0 * * ? *)","durationInMinutes":0})j"),
        "schedulingConfig.maintenanceWindows[0].durationInMinutes: required, an integer 1-1430"},
       {one(R"j({"startTime":"cron(0 0 * * ? *)","durationInMinutes":1431})j"),

@@ -23,17 +23,19 @@ namespace iotblocks::jobs {
 /// A parsed expression. Day-of-week counts 1 (SUN) to 7 (SAT), as AWS's does.
 /// Distinct objects: safe. Shared objects: safe to read.
 struct cron_expression {
-  std::uint64_t minutes = 0;          ///< bit m: minute m (0..59)
-  std::uint32_t hours = 0;            ///< bit h: hour h (0..23)
-  std::uint32_t days = 0;             ///< bit d: day of month d (1..31)
-  bool last_day = false;              ///< `L` in day-of-month: the month's last day
-  bool any_day = false;               ///< `?` in day-of-month: day-of-week decides
-  std::uint16_t months = 0;           ///< bit m: month m (1..12)
-  std::uint8_t weekdays = 0;          ///< bit d: weekday d (1..7)
-  std::uint8_t last_weekdays = 0;     ///< `dL`: bit d, the month's last weekday d
-  std::array<std::uint8_t, 8> nth{};  ///< `d#n`: bit n of nth[d], the n-th weekday d (1..5)
-  bool any_weekday = false;           ///< `?` in day-of-week: day-of-month decides
-  std::bitset<230> years;             ///< bit y - 1970: year y (1970..2199)
+  std::uint64_t minutes = 0;           ///< bit m: minute m (0..59)
+  std::uint32_t hours = 0;             ///< bit h: hour h (0..23)
+  std::uint32_t days = 0;              ///< bit d: day of month d (1..31)
+  bool last_day = false;               ///< `L` in day-of-month: the month's last day
+  std::uint8_t nearest_weekday = 0;    ///< `nW`: the weekday (MON-FRI) nearest day n (1..31)
+  bool last_weekday_of_month = false;  ///< `LW`: the month's last weekday (MON-FRI)
+  bool any_day = false;                ///< `?` in day-of-month: day-of-week decides
+  std::uint16_t months = 0;            ///< bit m: month m (1..12)
+  std::uint8_t weekdays = 0;           ///< bit d: weekday d (1..7)
+  std::uint8_t last_weekdays = 0;      ///< `dL`: bit d, the month's last weekday d
+  std::array<std::uint8_t, 8> nth{};   ///< `d#n`: bit n of nth[d], the n-th weekday d (1..5)
+  bool any_weekday = false;            ///< `?` in day-of-week: day-of-month decides
+  std::bitset<230> years;              ///< bit y - 1970: year y (1970..2199)
   friend bool operator==(const cron_expression&, const cron_expression&) = default;
 };
 
@@ -42,8 +44,10 @@ inline constexpr std::int64_t cron_search_days = 1827;
 
 /// Parses `cron(…)` (or the six fields without the wrapper). Each field takes `*`, values,
 /// `a-b` ranges and `,` lists, with `/step` after `*`, a value or a range; months also
-/// JAN..DEC, weekdays SUN..SAT. Day-of-month takes `L`; day-of-week `L` (SAT), `dL` and
-/// `d#n`; exactly one of the two is `?`. `W` (nearest weekday) is refused. Errors:
+/// JAN..DEC, weekdays SUN..SAT. Day-of-month takes `L`, and alone `nW` (the weekday nearest
+/// day n within its month: a Saturday moves to Friday, a Sunday to Monday, never across the
+/// month's ends; no match in a month without day n) and `LW` (the last weekday); day-of-week
+/// `L` (SAT), `dL` and `d#n`; exactly one of the two is `?`. Errors:
 /// invalid_request with a message naming the field and the position of the fault in `text`.
 result<cron_expression> parse_cron(std::string_view text);
 
