@@ -207,7 +207,8 @@ result<void> gateway::start() {
     provisioning_plane::settings ps{
         "arn:aws:iam::" + g.cfg.aws.account_id + ":role/iotblocks-config",
         "arn:aws:iot:" + g.cfg.aws.region + ":" + g.cfg.aws.account_id + ":provisioningtemplate/",
-        &g.cfg.provisioning_hooks, g.cfg.provisioning_key_algorithm};
+        &g.cfg.provisioning_hooks, g.cfg.provisioning_key_algorithm,
+        (dir / "provisioning_tokens.db").string()};
     auto p = provisioning_plane::open(g.cfg.provisioning_templates, std::move(ps), *g.templates,
                                       *g.sec, *g.groups, *g.types, *g.jobs, g.mqtt);
     if (!p) return p.fail();

@@ -14,7 +14,6 @@
 #include <iotblocks/x509/issue.hpp>
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <array>
@@ -107,6 +106,9 @@ result<std::unique_ptr<provisioning_plane>> provisioning_plane::open(
     }
     for (const auto& t : gone) (void)groups.forget_thing(t);
   }
+  auto tokens = ownership_tokens::open(p->settings_.tokens_file);
+  if (!tokens) return tokens.fail();
+  p->tokens_ = std::move(*tokens);
   auto* plane = p.get();
   p->committer_ = std::make_unique<core::group_commit<write_job>>(
       [plane](std::vector<write_job>& batch) { plane->commit_batch(batch); }, max_batch);
@@ -178,11 +180,15 @@ void provisioning_plane::commit_batch(std::vector<write_job>& batch) {
   } else {
     groups_.rollback_batch();
   }
+  // The ownership tokens handed out by the replies are durable before them; spent ones
+  // leave the file once the registry has their RegisterThing (a failure: at the next batch).
+  if (committed) committed = tokens_->persist_issued();
   if (committed) {
     committed = reg->commit_batch();
   } else {
     reg->rollback_batch();
   }
+  if (committed) (void)tokens_->persist_spent();
   sec_.changed();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     auto& r = results[i];
@@ -293,23 +299,6 @@ void provisioning_plane::reply(std::string_view topic, const outcome& out,
   reply_target = {};
 }
 
-result<std::string> provisioning_plane::new_token(const std::string& certificate_id) {
-  std::array<unsigned char, 32> raw{};
-  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
-    return fail(error::internal_error, "no randomness for the ownership token");
-  }
-  std::string token =
-      to_hex(bytes_view(reinterpret_cast<const std::byte*>(raw.data()), raw.size()));
-  const auto now = std::chrono::steady_clock::now();
-  std::lock_guard lock(mutex_);
-  std::erase_if(tokens_, [&](const auto& e) { return e.second.expires <= now; });
-  if (tokens_.size() >= max_tokens) {
-    return fail(error::limit_exceeded, "too many certificate ownership tokens outstanding");
-  }
-  tokens_.emplace(token, token_entry{certificate_id, now + token_lifetime});
-  return token;
-}
-
 provisioning_plane::applied provisioning_plane::register_issued(const x509::certificate& cert,
                                                                 const std::string& key_pem) {
   auto rejected = [](const failure& f) {
@@ -319,12 +308,9 @@ provisioning_plane::applied provisioning_plane::register_issued(const x509::cert
   auto id = sec_.reg()->register_certificate(cert, registry::certificate_status::inactive,
                                              &sec_.ca().certificate);
   if (!id) return rejected(fail(error::internal_error, id.describe()));
-  auto token = new_token(*id);
+  auto token = tokens_->issue(*id);
   if (!token) return rejected(token.fail());
-  auto forget = [this, t = *token] {
-    std::lock_guard lock(mutex_);
-    tokens_.erase(t);
-  };
+  auto forget = [this, t = *token] { tokens_->forget(t); };
   auto payload = key_pem.empty() ? prov::create_from_csr_accepted(*id, cert.pem(), *token)
                                  : prov::create_keys_accepted(*id, cert.pem(), key_pem, *token);
   return {{{}, std::move(payload)}, {}, std::move(forget)};
@@ -396,14 +382,11 @@ result<prov::hook_response> provisioning_plane::ask_hook(
     const prov::active_template& t, const std::string& token,
     const std::map<std::string, std::string>& parameters, const requester& who) {
   prov::hook_request r;
-  {
-    std::lock_guard lock(mutex_);
-    const auto found = tokens_.find(token);
-    if (found == tokens_.end() || found->second.expires <= std::chrono::steady_clock::now()) {
-      return fail(error::invalid_ownership_token,
-                  "Certificate ownership token is invalid or expired.");
-    }
-    r.certificate_id = found->second.certificate_id;
+  if (auto cert = tokens_->certificate_of(token)) {
+    r.certificate_id = std::move(*cert);
+  } else {
+    return fail(error::invalid_ownership_token,
+                "Certificate ownership token is invalid or expired.");
   }
   const auto record = sec_.reg()->find_certificate(r.certificate_id);
   if (!record) return fail(error::invalid_ownership_token, "the token's certificate is gone");
@@ -467,17 +450,12 @@ provisioning_plane::applied provisioning_plane::apply_register(
                          "provisioning template '" + template_name + "' is gone or disabled"));
   }
   // The committer thread applies one request at a time: its checks hold until the commit.
-  std::string cert_id;
-  {
-    std::lock_guard lock(mutex_);
-    const auto found = tokens_.find(token);
-    if (found == tokens_.end() || found->second.expires <= std::chrono::steady_clock::now()) {
-      return rejected(fail(error::invalid_ownership_token,
-                           "Certificate ownership token is invalid or expired."));
-    }
-    cert_id = found->second.certificate_id;
+  const auto cert_id = tokens_->certificate_of(token);
+  if (!cert_id) {
+    return rejected(
+        fail(error::invalid_ownership_token, "Certificate ownership token is invalid or expired."));
   }
-  const auto record = sec_.reg()->find_certificate(cert_id);
+  const auto record = sec_.reg()->find_certificate(*cert_id);
   if (!record) {
     return rejected(fail(error::invalid_ownership_token, "the token's certificate is gone"));
   }
@@ -487,17 +465,10 @@ provisioning_plane::applied provisioning_plane::apply_register(
   if (out.out.code) return out;
   // Spent at once (a second request of the batch with it is refused); usable again when
   // the commit fails.
-  token_entry spent;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = tokens_.find(token);
-    spent = it->second;
-    tokens_.erase(it);
-  }
+  auto spent = tokens_->spend(token);
   out.lost = [this, token, spent, also = std::move(out.lost)] {
     if (also) also();
-    std::lock_guard lock(mutex_);
-    tokens_.emplace(token, spent);
+    if (spent) tokens_->restore(token, *spent);
   };
   return out;
 }

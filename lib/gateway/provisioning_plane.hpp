@@ -22,6 +22,7 @@
 #include <iotblocks/x509/issue.hpp>
 
 #include "core/group_commit.hpp"
+#include "gateway/ownership_tokens.hpp"
 
 #include <chrono>
 #include <condition_variable>
@@ -72,10 +73,6 @@ result<provisioning_changes> apply_provisioning_plan(const provisioning_stores& 
 /// Distinct objects: safe. Shared objects: safe.
 class provisioning_plane {
  public:
-  /// How long a certificateOwnershipToken stays valid.
-  static constexpr std::chrono::minutes token_lifetime{5};
-  /// Most tokens outstanding at once (CreateKeysAndCertificate is refused beyond).
-  static constexpr std::size_t max_tokens = 100'000;
   /// Threads that run RegisterThing on templates with a pre-provisioning hook.
   static constexpr std::size_t hook_workers = 4;
   /// Most such requests waiting (beyond: rejected, LimitExceeded).
@@ -94,6 +91,8 @@ class provisioning_plane {
     const std::vector<custom_authorizer>* hooks = nullptr;
     /// The key CreateKeysAndCertificate makes.
     x509::key_algorithm key_algorithm = x509::key_algorithm::p256;
+    /// The outstanding ownership tokens' file (ownership_tokens.hpp); empty: memory only.
+    std::string tokens_file{};
   };
 
   /// Checks the configured templates and stores those `store` does not have yet (enabled,
@@ -169,7 +168,6 @@ class provisioning_plane {
   /// Publishes `out` on the reply topic of `topic`, to `client_id` only.
   void reply(std::string_view topic, const outcome& out, std::string_view client_id);
   void run_hook_jobs();
-  result<std::string> new_token(const std::string& certificate_id);
   /// Checks then applies `p` for the certificate `rec` (all steps or none); committer thread.
   applied apply_plan(std::string_view template_name, const provisioning::plan& planned,
                      const registry::certificate_record& rec);
@@ -188,12 +186,7 @@ class provisioning_plane {
   broker::broker& broker_;
   provisioning::template_store& store_;
   settings settings_;
-  struct token_entry {
-    std::string certificate_id;
-    std::chrono::steady_clock::time_point expires;
-  };
-  std::mutex mutex_;  ///< tokens_
-  std::map<std::string, token_entry, std::less<>> tokens_;
+  std::unique_ptr<ownership_tokens> tokens_;
   /// RegisterThing on templates with a pre-provisioning hook, run by workers_.
   std::mutex jobs_mutex_;
   std::condition_variable wake_;

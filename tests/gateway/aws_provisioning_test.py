@@ -5,7 +5,8 @@ policy allows only the provisioning topics, calls CreateKeysAndCertificate and R
 with a template from the config; the thing, its group, attributes, certificate status and
 policy are checked with botocore; a failing RegisterThing leaves nothing behind and keeps
 the token; another claim connection never sees the reply; the claim certificate is refused
-outside the provisioning topics; the new certificate connects and publishes.
+outside the provisioning topics; the new certificate connects and publishes; a token handed
+out before a kill -9 of the gateway serves its RegisterThing after the restart, once.
 
   tests/gateway/aws_provisioning_test.py build/<dir>/apps/iotblocks/iotblocks [--measure N C [KEYS]]
 
@@ -100,6 +101,7 @@ def main():
         gw.start()
         try:
             scenario(gw, d, ca)
+            token_survives_restart(gw, d, ca)
             if measuring:
                 measure(gw, d, ca, sys.argv[3], sys.argv[4], keys)
         finally:
@@ -274,6 +276,42 @@ def scenario(gw, d, ca):
     check(out.get("things") == ["lamp-0042"],
           "the failed RegisterThing left no thing attached to the certificate %s %s"
           % (out, code))
+
+
+def request(gw, d, ca, topic, payload, reply):
+    """One provisioning request with the claim certificate (mosquitto_rr, MQTT 5): the JSON
+    reply on `topic`/`reply`, None when none came."""
+    r = subprocess.run(["mosquitto_rr", "-h", "127.0.0.1", "-p", str(gw.ports["mqtts"]),
+                        "--cafile", ca, "--cert", os.path.join(d, "claim.pem"),
+                        "--key", os.path.join(d, "claim.key"), "-i", "claim-rr", "-q", "1",
+                        "-t", topic, "-e", topic + "/" + reply, "-m", json.dumps(payload),
+                        "-W", "10"], capture_output=True, text=True, timeout=30)
+    return json.loads(r.stdout) if r.returncode == 0 and r.stdout.strip() else None
+
+
+def kill_and_restart(gw):
+    gw.proc.kill()  # SIGKILL: nothing written at exit
+    gw.proc.wait(timeout=20)
+    gw.proc = None
+    gw.start()
+
+
+def token_survives_restart(gw, d, ca):
+    """An ownership token handed out before a kill -9 of the gateway still serves one
+    RegisterThing after the restart; once spent it stays spent across another."""
+    created = request(gw, d, ca, "$aws/certificates/create/json", {}, "accepted") or {}
+    token = created.get("certificateOwnershipToken", "")
+    check(len(token) == 64, "CreateKeysAndCertificate before the kill %r" % list(created))
+    kill_and_restart(gw)
+    register = "$aws/provisioning-templates/fleet/provision/json"
+    body = {"certificateOwnershipToken": token, "parameters": {"SerialNumber": "0077"}}
+    out = request(gw, d, ca, register, body, "accepted") or {}
+    check(out.get("thingName") == "lamp-0077",
+          "RegisterThing after kill -9 and restart with the earlier token %r" % out)
+    kill_and_restart(gw)
+    out = request(gw, d, ca, register, body, "rejected") or {}
+    check(out.get("errorCode") == "InvalidCertificateOwnershipToken",
+          "after another kill -9 the spent token is still refused %r" % out)
 
 
 if __name__ == "__main__":
