@@ -225,15 +225,28 @@ provisioning_plane::outcome provisioning_plane::queue_and_wait(std::function<app
   return *result;
 }
 
-void provisioning_plane::run_hook_jobs() {
+bool provisioning_plane::post(std::function<void()> job) {
+  {
+    std::lock_guard lock(jobs_mutex_);
+    if (waiting_.size() >= max_waiting) return false;
+    if (workers_.empty()) {
+      for (std::size_t i = 0; i < workers; ++i) workers_.emplace_back([this] { run_jobs(); });
+    }
+    waiting_.push_back(std::move(job));
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void provisioning_plane::run_jobs() {
   for (;;) {
     std::function<void()> job;
     {
       std::unique_lock lock(jobs_mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !hook_jobs_.empty(); });
-      if (hook_jobs_.empty()) return;  // stopping, nothing left
-      job = std::move(hook_jobs_.front());
-      hook_jobs_.pop_front();
+      wake_.wait(lock, [this] { return stopping_ || !waiting_.empty(); });
+      if (waiting_.empty()) return;  // stopping, nothing left
+      job = std::move(waiting_.front());
+      waiting_.pop_front();
     }
     job();
   }
@@ -261,21 +274,11 @@ bool provisioning_plane::on_publish(std::string_view topic, std::string_view pay
     out = create_from_csr(payload, std::string(topic), who.client_id);
   } else if (auto tmpl = store_.active(t->template_name); tmpl && tmpl->hook) {
     // The hook may take up to its timeout: on a worker, not this connection's thread.
-    std::unique_lock lock(jobs_mutex_);
-    if (hook_jobs_.size() < max_hook_jobs) {
-      if (workers_.empty()) {
-        for (std::size_t i = 0; i < hook_workers; ++i) {
-          workers_.emplace_back([this] { run_hook_jobs(); });
-        }
-      }
-      hook_jobs_.push_back([this, topic = std::string(topic), payload = std::string(payload),
-                            name = std::string(t->template_name),
-                            who = std::move(who)] { register_thing(topic, name, payload, who); });
-      lock.unlock();
-      wake_.notify_one();
+    if (post([this, topic = std::string(topic), payload = std::string(payload),
+              name = std::string(t->template_name),
+              who] { register_thing(topic, name, payload, who); })) {
       return true;
     }
-    lock.unlock();
     out = outcome{error::limit_exceeded, prov::rejected_payload(error::limit_exceeded,
                                                                 "too many RegisterThing waiting "
                                                                 "for pre-provisioning hooks")};
@@ -323,13 +326,26 @@ std::optional<provisioning_plane::outcome> provisioning_plane::create_keys(
   };
   if (auto ok = prov::parse_create_keys(payload); !ok) return rejected(ok.fail());
   if (sec_.reg() == nullptr) return rejected(fail(error::internal_error, "the registry is off"));
-  // The key and certificate here, on the connection's thread; the write with the others.
-  auto issued = sec_.issue_device("AWS IoT Certificate", settings_.key_algorithm);
-  if (!issued) return rejected(fail(error::internal_error, issued.describe()));
-  auto made = std::make_shared<std::pair<x509::certificate, std::string>>(std::move(issued->first),
-                                                                          issued->second.pem());
-  queue_reply([this, made] { return register_issued(made->first, made->second); }, topic,
-              client_id);
+  // The key and certificate: an elliptic-curve key here, on the connection's thread (well
+  // under a millisecond); an RSA key (tens to hundreds of milliseconds) on a worker, so the
+  // connections of this thread do not wait for it. The write with the others.
+  auto issue = [this, topic, client_id] {
+    auto issued = sec_.issue_device("AWS IoT Certificate", settings_.key_algorithm);
+    if (!issued) {
+      const auto f = fail(error::internal_error, issued.describe());
+      return reply(topic, {f.code, prov::rejected_payload(f.code, f.describe())}, client_id);
+    }
+    auto made = std::make_shared<std::pair<x509::certificate, std::string>>(
+        std::move(issued->first), issued->second.pem());
+    queue_reply([this, made] { return register_issued(made->first, made->second); }, topic,
+                client_id);
+  };
+  const auto alg = settings_.key_algorithm;
+  if (alg != x509::key_algorithm::rsa_2048 && alg != x509::key_algorithm::rsa_3072) {
+    issue();
+  } else if (!post(issue)) {
+    return rejected(fail(error::limit_exceeded, "too many CreateKeysAndCertificate waiting"));
+  }
   return std::nullopt;
 }
 

@@ -73,10 +73,11 @@ result<provisioning_changes> apply_provisioning_plan(const provisioning_stores& 
 /// Distinct objects: safe. Shared objects: safe.
 class provisioning_plane {
  public:
-  /// Threads that run RegisterThing on templates with a pre-provisioning hook.
-  static constexpr std::size_t hook_workers = 4;
+  /// Threads that run what would hold a connection's thread too long: RegisterThing on
+  /// templates with a pre-provisioning hook, CreateKeysAndCertificate with RSA keys.
+  static constexpr std::size_t workers = 4;
   /// Most such requests waiting (beyond: rejected, LimitExceeded).
-  static constexpr std::size_t max_hook_jobs = 1000;
+  static constexpr std::size_t max_waiting = 1000;
   /// Most requests whose writes share one commit of each store.
   static constexpr std::size_t max_batch = 64;
   ~provisioning_plane();
@@ -167,7 +168,9 @@ class provisioning_plane {
                          const std::map<std::string, std::string>& parameters);
   /// Publishes `out` on the reply topic of `topic`, to `client_id` only.
   void reply(std::string_view topic, const outcome& out, std::string_view client_id);
-  void run_hook_jobs();
+  /// Queues `job` for the workers; false when max_waiting are waiting already.
+  bool post(std::function<void()> job);
+  void run_jobs();
   /// Checks then applies `p` for the certificate `rec` (all steps or none); committer thread.
   applied apply_plan(std::string_view template_name, const provisioning::plan& planned,
                      const registry::certificate_record& rec);
@@ -187,11 +190,11 @@ class provisioning_plane {
   provisioning::template_store& store_;
   settings settings_;
   std::unique_ptr<ownership_tokens> tokens_;
-  /// RegisterThing on templates with a pre-provisioning hook, run by workers_.
+  /// Requests waiting for workers_ (post()).
   std::mutex jobs_mutex_;
   std::condition_variable wake_;
-  std::deque<std::function<void()>> hook_jobs_;
-  std::vector<std::thread> workers_;  ///< started with the first hook job
+  std::deque<std::function<void()>> waiting_;
+  std::vector<std::thread> workers_;  ///< started with the first job
   bool stopping_ = false;
   /// Last: stopped (its queue committed) before the rest goes.
   std::unique_ptr<core::group_commit<write_job>> committer_;
