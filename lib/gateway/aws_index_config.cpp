@@ -175,7 +175,8 @@ struct index_config_store::impl {
   std::map<std::string, registry::fleet_query, std::less<>> queries;  ///< of `dynamic`, parsed
 
   void keep(std::string name, dynamic_group g) {
-    // A query that no longer parses (stored by an older version) matches nothing.
+    // A query that no longer parses (stored by an older version) is not evaluated: the
+    // group keeps the things it has.
     if (auto q = registry::fleet_query::parse(g.query)) {
       queries.insert_or_assign(name, std::move(*q));
     } else {
