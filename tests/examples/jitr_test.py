@@ -137,8 +137,7 @@ with tempfile.TemporaryDirectory() as work:
         assert cert_id in ids and out[0].split()[1] not in ids, listed
 
         # Every message the watcher got, in order: one event, one report (nothing after).
-        watcher.terminate()
-        watcher.wait(timeout=10)
+        harness.stop([watcher], timeout=5)
         time.sleep(0.2)
         rest = []
         while not seen.empty():

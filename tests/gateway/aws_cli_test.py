@@ -50,6 +50,17 @@ def run(args, **kw):
     return subprocess.run(args, capture_output=True, text=True, timeout=60, **kw)
 
 
+def stop_process(proc, timeout=5):
+    """SIGTERM, then SIGKILL when `proc` has not exited within `timeout` seconds
+    (mosquitto_sub's SIGTERM handler can deadlock on its own lock)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
 class Gateway:
     def __init__(self, binary, workdir, config):
         self.binary, self.workdir, self.config = binary, workdir, config

@@ -92,8 +92,7 @@ class Subscriber:
         return out
 
     def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
+        base.stop_process(self.proc)
 
 
 def admin_certificate(gw, thing):

@@ -22,7 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from aws_cli_test import (Gateway, KEY, SECRET, REGION, aws, check, failures,  # noqa: E402
-                          make_server_tls, signed)
+                          make_server_tls, signed, stop_process)
 import botocore.exceptions  # noqa: E402
 import botocore.session  # noqa: E402
 
@@ -286,8 +286,7 @@ def connectivity(gw, mqtt_port):
         check(rc == 0 and conn.get("connected") is True and conn.get("timestamp", 0) > 0,
               "lamp-2's connectivity %s %s" % (conn, err))
     finally:
-        sub.terminate()
-        sub.wait(timeout=10)
+        stop_process(sub)
     ok, got = wait_for(gw, "connectivity.connected:true", [])
     check(ok, "after mosquitto_sub ended nothing is connected %s" % got)
     out = client(gw, "iot").search_index(queryString="thingName:lamp-2")["things"][0]

@@ -251,8 +251,7 @@ class Subscriber:
             return dict(got)
 
     def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
+        base.stop_process(self.proc)
 
 
 def jobs_beside_running_gateway(gw, cli):
