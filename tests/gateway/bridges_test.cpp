@@ -51,6 +51,14 @@ struct probe {
     auto it = got.find(topic);
     return it == got.end() ? 0 : it->second.size();
   }
+  /// "topic x count, …": what a failed wait saw.
+  std::string seen() const {
+    std::string out;
+    for (const auto& [topic, payloads] : got) {
+      out += topic + " x" + std::to_string(payloads.size()) + ", ";
+    }
+    return out;
+  }
   net::mqtt_client client;
   std::map<std::string, std::vector<std::string>> got;
   bool subscribed = false;
@@ -125,9 +133,20 @@ TEST_P(GatewayBridge, InOutAndBothWithPrefixesWithoutLoops) {
   // A last round trip through both brokers: anything looping would have shown
   // by now.
   remote.client.publish("cloud/cmd/fence", to_buffer("end"), 1, false);
-  ASSERT_TRUE(run_until(io, [&] { return local.count("site/cmd/fence") == 1; }));
+  // On a failure: what each side got and the bridge's counters (connects, imports, drops).
+  auto state = [&] {
+    std::string m = "local: " + local.seen() + "\nremote: " + remote.seen() + "\n";
+    for (const auto* name :
+         {"iotblocks_bridge_connects_total", "iotblocks_bridge_imported_total",
+          "iotblocks_bridge_exported_total", "iotblocks_bridge_dropped_echo_total",
+          "iotblocks_bridge_dropped_refused_total", "iotblocks_bridge_pending"}) {
+      m += std::string(name) + " " + metric(*gw_, name) + "\n";
+    }
+    return m;
+  };
+  ASSERT_TRUE(run_until(io, [&] { return local.count("site/cmd/fence") == 1; })) << state();
   local.client.publish("site/tele/fence", to_buffer("end"), 1, false);
-  ASSERT_TRUE(run_until(io, [&] { return remote.count("cloud/site/tele/fence") == 1; }));
+  ASSERT_TRUE(run_until(io, [&] { return remote.count("cloud/site/tele/fence") == 1; })) << state();
   EXPECT_EQ(local.count("l/sync/a"), 1u);   // its own publish, not an echo
   EXPECT_EQ(local.count("l/sync/b"), 1u);   // imported once
   EXPECT_EQ(remote.count("r/sync/a"), 1u);  // exported once
