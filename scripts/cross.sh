@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Cross builds of the sans-I/O blocks (docs/firmware.md). Installs Debian's cross
 # toolchains when they are missing (as root, or with sudo), then:
-#   cortex-m4  builds core, topic and mqtt for Cortex-M4 (-Os -fno-exceptions -fno-rtti),
+#   cortex-m4  builds baremetal, core, topic and mqtt for Cortex-M4 (-Os -fno-exceptions -fno-rtti),
 #              compiles the sans-I/O objects of anomaly, policy, shadow and sql,
 #              prints each block's object text (arm-none-eabi-size), and links the
-#              programs of benchmarks/footprint (flash and static RAM)
+#              programs of benchmarks/footprint (flash and static RAM), and
+#              examples/firmware, run under qemu-system-arm (netduinoplus2)
 #   aarch64    builds core, topic, mqtt and their unit tests for 64-bit Arm Linux
 #   armhf      the same for 32-bit Arm Linux (ARMv7-A, hard float)
 #   linux      both: builds aarch64 then armhf, then runs the six test programs
@@ -51,30 +52,54 @@ cortex_m4() {
   printf '| %-46s | %7s |\n' "mqtt: encoder" "$(text_of "$mqtt" '^encoder')"
   printf '| %-46s | %7s |\n' "mqtt: decoder (decode, decoder)" "$(text_of "$mqtt" '^decode')"
   printf '| %-46s | %7s |\n' "mqtt (all: codec, properties, packets, errors)" "$(text_of "$mqtt" .)"
-  # Linked: a program that decodes and encodes (benchmarks/footprint), --gc-sections,
-  # newlib-nano; its text + data less an empty program's.
+  # Linked: programs of benchmarks/footprint with --gc-sections and newlib-nano, their
+  # text + data less an empty program's; with iotblocks::baremetal (libstdc++'s
+  # system_error.o left out, lib/baremetal/system_error.cpp) and, to compare, without.
+  local baremetal=$build/lib/baremetal/libiotblocks_baremetal.a
   local flags=(-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -fno-exceptions
-               -fno-rtti -std=c++20 -Wl,--gc-sections --specs=nano.specs --specs=nosys.specs)
-  arm-none-eabi-g++ "${flags[@]}" -Iinclude benchmarks/footprint/mqtt_codec.cpp "$mqtt" "$topic" \
-    "$core" -o "$build/mqtt_codec.elf" 2> >(grep -v "is not implemented and will always fail" >&2)
-  arm-none-eabi-g++ "${flags[@]}" benchmarks/footprint/empty.cpp -o "$build/empty.elf" \
-    2> >(grep -v "is not implemented and will always fail" >&2)
-  # The same with a program that only sets a std::error_code of the mqtt category:
-  # what <system_error> and the category's messages cost, apart from the codec.
-  arm-none-eabi-g++ "${flags[@]}" -Iinclude benchmarks/footprint/error_code.cpp "$mqtt" "$core" \
-    -o "$build/error_code.elf" 2> >(grep -v "is not implemented and will always fail" >&2)
-  # And a program with one error category of its own, without iotblocks.
-  arm-none-eabi-g++ "${flags[@]}" benchmarks/footprint/error_category.cpp \
-    -o "$build/error_category.elf" 2> >(grep -v "is not implemented and will always fail" >&2)
-  local codec empty errc ecat
-  codec=$(arm-none-eabi-size "$build/mqtt_codec.elf" | awk 'NR == 2 { print $1 + $2 }')
-  empty=$(arm-none-eabi-size "$build/empty.elf" | awk 'NR == 2 { print $1 + $2 }')
-  errc=$(arm-none-eabi-size "$build/error_code.elf" | awk 'NR == 2 { print $1 + $2 }')
-  ecat=$(arm-none-eabi-size "$build/error_category.elf" | awk 'NR == 2 { print $1 + $2 }')
-  printf '| %-46s | %7s |\n' "decode + encode program, linked, less empty" "$((codec - empty))"
-  printf '| %-46s | %7s |\n' "std::error_code (mqtt category) only, less empty" "$((errc - empty))"
-  printf '| %-46s | %7s |\n' "an error category of one's own, less empty" "$((ecat - empty))"
-  printf '| %-46s | %7s |\n' "decode + encode, less the error_code program" "$((codec - errc))"
+               -fno-rtti -std=c++20 -Wl,--gc-sections --specs=nano.specs --specs=nosys.specs
+               -Iinclude)
+  link_program() {
+    local name=$1
+    shift
+    arm-none-eabi-g++ "${flags[@]}" "$@" -o "$build/$name.elf" \
+      2> >(grep -v "is not implemented and will always fail" >&2)
+  }
+  flash_of() { arm-none-eabi-size "$build/$1.elf" | awk 'NR == 2 { print $1 + $2 }'; }
+  local codec=benchmarks/footprint/mqtt_codec.cpp errc=benchmarks/footprint/error_code.cpp
+  link_program empty benchmarks/footprint/empty.cpp
+  link_program mqtt_codec "$codec" "$mqtt" "$topic" "$core" "$baremetal"
+  link_program mqtt_codec_libstdcxx "$codec" "$mqtt" "$topic" "$core"
+  # A program that only sets a std::error_code of the mqtt category.
+  link_program error_code "$errc" "$mqtt" "$core" "$baremetal"
+  link_program error_code_libstdcxx "$errc" "$mqtt" "$core"
+  # One error category of its own, without iotblocks: what system_error.o costs.
+  link_program error_category benchmarks/footprint/error_category.cpp
+  link_program error_category_baremetal benchmarks/footprint/error_category.cpp "$baremetal"
+  # iotblocks::baremetal yields to libstdc++ when a program needs system_error.o:
+  # the link succeeds and std::generic_category is libstdc++'s (strong), while the
+  # codec program keeps the library's weak std::system_category.
+  link_program system_error benchmarks/footprint/system_error.cpp "$baremetal"
+  # (grep reads all of nm's output: with -q, pipefail would see nm's SIGPIPE)
+  arm-none-eabi-nm "$build/system_error.elf" | grep -c " T _ZNSt3_V216generic_categoryEv$" >/dev/null ||
+    { echo "cross: system_error.elf does not use libstdc++'s generic_category" >&2; return 1; }
+  arm-none-eabi-nm "$build/mqtt_codec.elf" | grep -c " W _ZNSt3_V215system_categoryEv$" >/dev/null ||
+    { echo "cross: mqtt_codec.elf does not use iotblocks::baremetal's system_category" >&2; return 1; }
+  local empty
+  empty=$(flash_of empty)
+  printf '| %-46s | %7s |\n' "decode + encode program, linked, less empty" \
+    "$(($(flash_of mqtt_codec) - empty))"
+  printf '| %-46s | %7s |\n' "the same with libstdc++'s system_error.o" \
+    "$(($(flash_of mqtt_codec_libstdcxx) - empty))"
+  printf '| %-46s | %7s |\n' "std::error_code (mqtt category) only" "$(($(flash_of error_code) - empty))"
+  printf '| %-46s | %7s |\n' "the same with libstdc++'s system_error.o" \
+    "$(($(flash_of error_code_libstdcxx) - empty))"
+  printf '| %-46s | %7s |\n' "an error category of one's own (libstdc++)" \
+    "$(($(flash_of error_category) - empty))"
+  printf '| %-46s | %7s |\n' "the same with iotblocks::baremetal" \
+    "$(($(flash_of error_category_baremetal) - empty))"
+  printf '| %-46s | %7s |\n' "decode + encode, less the error_code program" \
+    "$(($(flash_of mqtt_codec) - $(flash_of error_code)))"
   sans_io_objects "$build"
 }
 
@@ -140,6 +165,40 @@ sans_io_objects() {
   printf '| %-46s | %7s |\n' "shadow (the sources kept)" "$(text_of "$out/shadow.a" .)"
   printf '| %-46s | %7s |\n' "sql (the sources kept)" "$(text_of "$out/sql.a" .)"
   linked_programs "$build"
+  firmware_example "$build"
+}
+
+# examples/firmware for the STM32F405 of qemu's netduinoplus2 (stm32f405.ld), linked
+# with the blocks it uses and newlib's semihosting (rdimon), then run: the program
+# checks itself and prints "thermostat: ok".
+firmware_example() {
+  install qemu-system-arm
+  local build=$1 out=$1/sans-io
+  local flags=(-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -fno-exceptions
+               -fno-rtti -std=c++20 -Wno-psabi -Wall -Wextra -Werror -Iinclude
+               -isystem "$out/include")
+  local objects=() file
+  for file in thermostat main startup; do
+    arm-none-eabi-g++ "${flags[@]}" -c "examples/firmware/$file.cpp" -o "$build/firmware_$file.o"
+    objects+=("$build/firmware_$file.o")
+  done
+  arm-none-eabi-g++ "${flags[@]}" -nostartfiles -T examples/firmware/stm32f405.ld \
+    -Wl,--gc-sections --specs=nano.specs --specs=rdimon.specs "${objects[@]}" \
+    "$out/shadow.a" "$out/anomaly.a" "$out/core_json.a" "$build/lib/mqtt/libiotblocks_mqtt.a" \
+    "$build/lib/topic/libiotblocks_topic.a" "$build/lib/core/libiotblocks_core.a" \
+    "$build/lib/baremetal/libiotblocks_baremetal.a" -o "$build/thermostat.elf" \
+    2> >(grep -v "is not implemented and will always fail" >&2)
+  echo
+  arm-none-eabi-size "$build/thermostat.elf" |
+    awk 'NR == 2 { printf "examples/firmware (thermostat.elf): flash %d bytes, static RAM %d bytes\n", $1 + $2, $2 + $3 }'
+  local log
+  log=$(timeout 120 qemu-system-arm -M netduinoplus2 -nographic -monitor none -serial none \
+        -semihosting-config enable=on,target=native -kernel "$build/thermostat.elf" 2>&1) || {
+    printf '%s\nexamples/firmware failed under qemu-system-arm\n' "$log" >&2
+    return 1
+  }
+  echo "$log"
+  grep -q "^thermostat: ok" <<<"$log"
 }
 
 # Linked programs of benchmarks/footprint, one per block, with --gc-sections and
@@ -148,6 +207,7 @@ sans_io_objects() {
 linked_programs() {
   local build=$1 out=$1/sans-io
   local core=$build/lib/core/libiotblocks_core.a topic=$build/lib/topic/libiotblocks_topic.a
+  core+=" $build/lib/baremetal/libiotblocks_baremetal.a"  # every program, last
   local flags=(-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -fno-exceptions
                -fno-rtti -std=c++20 -Wno-psabi -Wl,--gc-sections --specs=nano.specs
                --specs=nosys.specs -Iinclude)

@@ -27,8 +27,7 @@ const char* message(int ev) noexcept {
 }  // namespace
 
 const std::error_category& error_category() noexcept {
-  static const iotblocks::detail::error_category_impl category{"iotblocks.jobs", &message};
-  return category;
+  return iotblocks::detail::lasting_category<&message>("iotblocks.jobs");
 }
 
 std::string_view aws_code(std::error_code ec) noexcept {

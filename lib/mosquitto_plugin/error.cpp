@@ -18,9 +18,7 @@ const char* message(int ev) noexcept {
 }  // namespace
 
 const std::error_category& error_category() noexcept {
-  static const iotblocks::detail::error_category_impl category{"iotblocks.mosquitto_plugin",
-                                                               &message};
-  return category;
+  return iotblocks::detail::lasting_category<&message>("iotblocks.mosquitto_plugin");
 }
 
 }  // namespace iotblocks::mosquitto_plugin

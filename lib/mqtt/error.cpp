@@ -56,8 +56,7 @@ const char* message(int ev) noexcept {
 }  // namespace
 
 const std::error_category& error_category() noexcept {
-  static const detail::error_category_impl category{"iotblocks.mqtt", &message};
-  return category;
+  return detail::lasting_category<&message>("iotblocks.mqtt");
 }
 
 reason_code to_reason_code(error e) noexcept {

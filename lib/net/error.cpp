@@ -19,8 +19,7 @@ const char* message(int ev) noexcept {
 }  // namespace
 
 const std::error_category& error_category() noexcept {
-  static const detail::error_category_impl category{"iotblocks.net", &message};
-  return category;
+  return detail::lasting_category<&message>("iotblocks.net");
 }
 
 }  // namespace iotblocks::net

@@ -35,8 +35,7 @@ const char* message(int ev) noexcept {
 }  // namespace
 
 const std::error_category& error_category() noexcept {
-  static const iotblocks::detail::error_category_impl category{"iotblocks.policy", &message};
-  return category;
+  return iotblocks::detail::lasting_category<&message>("iotblocks.policy");
 }
 
 }  // namespace iotblocks::policy

@@ -67,8 +67,7 @@ void write_action(rapidjson::Writer<rapidjson::StringBuffer>& w, const action_sp
 }  // namespace
 
 const std::error_category& error_category() noexcept {
-  static const iotblocks::detail::error_category_impl category{"iotblocks.rules", &message};
-  return category;
+  return iotblocks::detail::lasting_category<&message>("iotblocks.rules");
 }
 
 result<void> validate_rule_name(std::string_view name) {

@@ -37,8 +37,7 @@ const char* message(int ev) noexcept {
 }  // namespace
 
 const std::error_category& error_category() noexcept {
-  static const iotblocks::detail::error_category_impl category{"iotblocks.shadow", &message};
-  return category;
+  return iotblocks::detail::lasting_category<&message>("iotblocks.shadow");
 }
 
 int http_status(std::error_code ec) noexcept {

@@ -22,8 +22,7 @@ failure fail(sqlite3* db, int rc, std::string_view what) {
 }  // namespace
 
 const std::error_category& error_category() noexcept {
-  static const detail::error_category_impl category{"iotblocks.sqlite", &message};
-  return category;
+  return detail::lasting_category<&message>("iotblocks.sqlite");
 }
 
 // statement

@@ -34,8 +34,7 @@ std::error_code check_common(std::string_view s, const limits& l) noexcept {
 }  // namespace
 
 const std::error_category& error_category() noexcept {
-  static const detail::error_category_impl category{"iotblocks.topic", &message};
-  return category;
+  return detail::lasting_category<&message>("iotblocks.topic");
 }
 
 bool has_wildcards(std::string_view filter) noexcept {

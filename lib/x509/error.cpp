@@ -33,8 +33,7 @@ const char* message(int ev) noexcept {
 }  // namespace
 
 const std::error_category& error_category() noexcept {
-  static const detail::error_category_impl category{"iotblocks.x509", &message};
-  return category;
+  return detail::lasting_category<&message>("iotblocks.x509");
 }
 
 }  // namespace iotblocks::x509

@@ -12,6 +12,7 @@
 
 #include <iotblocks/core/export.hpp>
 
+#include <new>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -40,6 +41,17 @@ class error_category_impl final : public std::error_category {
   const char* name_;
   message_fn message_;
 };
+
+/// The category of a component whose messages are `Messages`: made on first use
+/// and never destroyed, so error codes stay usable in other objects' destructors at
+/// exit, and a bare-metal program registers no exit-time destructor for it.
+template <error_category_impl::message_fn Messages>
+const std::error_category& lasting_category(const char* name) noexcept {
+  alignas(error_category_impl) static unsigned char storage[sizeof(error_category_impl)];
+  static const error_category_impl* const category =
+      ::new (static_cast<void*>(storage)) error_category_impl(name, Messages);
+  return *category;
+}
 
 /// The message of `ec` without allocating: the static text of an iotblocks error
 /// category (every category named "iotblocks.*" is an error_category_impl), or
