@@ -20,9 +20,7 @@ void _fini() {}
 void* __dso_handle = nullptr;
 
 // The thread pointer of the one thread (shadow and sql keep thread_local scratch).
-[[gnu::naked]] void* __aeabi_read_tp() {
-  __asm__("ldr r0, =_tls_block\n bx lr\n .ltorg");
-}
+[[gnu::naked]] void* __aeabi_read_tp() { __asm__("ldr r0, =_tls_block\n bx lr\n .ltorg"); }
 
 [[noreturn]] void Reset_Handler() {
   std::memcpy(_sdata, _sidata, static_cast<std::size_t>(_edata - _sdata));
@@ -48,7 +46,10 @@ using handler = void (*)();
     Default_Handler,  // MemManage
     Default_Handler,  // BusFault
     Default_Handler,  // UsageFault
-    nullptr, nullptr, nullptr, nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
     Default_Handler,  // SVCall
     Default_Handler,  // DebugMonitor
     nullptr,

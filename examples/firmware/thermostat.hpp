@@ -36,8 +36,7 @@ class device {
   /// Bytes from the broker, in any chunks: acts on every complete packet and appends
   /// what to send to `out`. `now`: seconds, for the shadow's metadata. A malformed
   /// stream gives the decoder's error (the connection is then to be closed).
-  std::error_code receive(iotblocks::bytes_view in, std::int64_t now,
-                          iotblocks::byte_buffer& out);
+  std::error_code receive(iotblocks::bytes_view in, std::int64_t now, iotblocks::byte_buffer& out);
 
   /// One temperature sample in hundredths of a degree: scored by PEWMA, published on
   /// dt/<thing>/temperature as {"centi_celsius":N,"score_permille":N,"anomaly":B}.
@@ -54,8 +53,7 @@ class device {
  private:
   std::error_code on_packet(const iotblocks::mqtt::packet_view& p, std::int64_t now,
                             iotblocks::byte_buffer& out);
-  std::error_code on_delta(std::string_view payload, std::int64_t now,
-                           iotblocks::byte_buffer& out);
+  std::error_code on_delta(std::string_view payload, std::int64_t now, iotblocks::byte_buffer& out);
   std::error_code publish(std::string topic, std::string payload, std::uint8_t qos,
                           iotblocks::byte_buffer& out);
   std::uint16_t next_packet_id() noexcept;

@@ -24,7 +24,8 @@ class broker_side {
   std::vector<mqtt::packet> read(const byte_buffer& bytes) {
     std::vector<mqtt::packet> out;
     std::error_code ec;
-    d_.put_all(bytes, [&](const mqtt::packet_view& p) { out.push_back(mqtt::to_owning(p)); }, ec);
+    d_.put_all(
+        bytes, [&](const mqtt::packet_view& p) { out.push_back(mqtt::to_owning(p)); }, ec);
     EXPECT_FALSE(ec) << ec.message();
     return out;
   }

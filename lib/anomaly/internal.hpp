@@ -71,6 +71,8 @@ struct tail_table {
   double c[intervals][4];
 };
 extern const tail_table the_tail_table;
+/// The table from erfc, exp and log10 at run time (what the constant table holds).
+tail_table compute_tail_table() noexcept;
 /// log10_normal_tail for z >= 32 (asymptotic series; infinity for infinity).
 double log10_normal_tail_asymptotic(double z) noexcept;
 

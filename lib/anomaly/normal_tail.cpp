@@ -1,5 +1,7 @@
 // -log10 of the two-sided normal tail: the table of cubics and the asymptotic series
-// behind detail::log10_normal_tail (internal.hpp).
+// behind detail::log10_normal_tail (internal.hpp). The table is constant data
+// (flash on a microcontroller, no start-up work), written by
+// scripts/normal_tail_table.py from the formula compute_tail_table() evaluates.
 #include "anomaly/internal.hpp"
 
 #include <cmath>
@@ -10,7 +12,9 @@ namespace {
 
 constexpr double ln10 = 2.30258509299404568402;
 
-tail_table make_tail_table() noexcept {
+}  // namespace
+
+tail_table compute_tail_table() noexcept {
   // g and g' at the knots z = i / 16, then each interval's cubic Hermite polynomial in
   // the position x in [0, 1) within it.
   constexpr int knots = tail_table::intervals + 1;
@@ -34,9 +38,9 @@ tail_table make_tail_table() noexcept {
   return t;
 }
 
-}  // namespace
-
-const tail_table the_tail_table = make_tail_table();  // before main; no guard when used
+constinit const tail_table the_tail_table = {{
+#include "normal_tail_table.inc"
+}};
 
 double log10_normal_tail_asymptotic(double z) noexcept {
   if (z == HUGE_VAL) return HUGE_VAL;

@@ -34,9 +34,7 @@ asm(".weak _ZTVNSt3_V214error_categoryE");
 #if _GLIBCXX_USE_CXX11_ABI
 // The entry libstdc++'s copy-on-write-string ABI calls; only its own exception
 // classes of that ABI do, which a program without exceptions never makes.
-[[gnu::weak]] std::__cow_string std::error_category::_M_message(int) const {
-  __builtin_trap();
-}
+[[gnu::weak]] std::__cow_string std::error_category::_M_message(int) const { __builtin_trap(); }
 #endif
 
 [[gnu::weak]] std::error_condition std::error_category::default_error_condition(

@@ -326,6 +326,17 @@ TEST(PewmaKernel, FastExpsAreWithinThreeUlps) {
 namespace iotblocks::anomaly {
 namespace {
 
+// The constant table is the formula's at run time, bit for bit, with this C library
+// (x86-64 glibc, where the table was generated: scripts/normal_tail_table.py).
+TEST(NormalTailTable, IsTheComputedOne) {
+  const auto computed = detail::compute_tail_table();
+  for (int i = 0; i < detail::tail_table::intervals; ++i) {
+    for (int k = 0; k < 4; ++k) {
+      ASSERT_EQ(detail::the_tail_table.c[i][k], computed.c[i][k]) << "interval " << i << " " << k;
+    }
+  }
+}
+
 // The [0, 1] score of |Z|: exact where erfc is representable, asymptotic beyond
 // Z = 30, continuous there, strictly increasing (no ties among extreme points), 1
 // only at infinity.
