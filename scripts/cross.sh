@@ -30,6 +30,10 @@ install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# What every Cortex-M4 compile and link below uses (the preset's flags).
+m4=(-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -fno-exceptions -fno-rtti
+    -std=c++20)
+
 # text of the objects of archive $1 whose names match $2 (a grep -E pattern)
 text_of() {
   arm-none-eabi-size "$1" | awk -v pat="$2" 'NR > 1 && $6 ~ pat { sum += $1 } END { print sum + 0 }'
@@ -56,9 +60,7 @@ cortex_m4() {
   # text + data less an empty program's; with iotblocks::baremetal (libstdc++'s
   # system_error.o left out, lib/baremetal/system_error.cpp) and, to compare, without.
   local baremetal=$build/lib/baremetal/libiotblocks_baremetal.a
-  local flags=(-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -fno-exceptions
-               -fno-rtti -std=c++20 -Wl,--gc-sections --specs=nano.specs --specs=nosys.specs
-               -Iinclude)
+  local flags=("${m4[@]}" -Wl,--gc-sections --specs=nano.specs --specs=nosys.specs -Iinclude)
   link_program() {
     local name=$1
     shift
@@ -121,9 +123,8 @@ sans_io_objects() {
   mkdir -p "$out/include"
   ln -sfn /usr/include/rapidjson "$out/include/rapidjson"
   ln -sfn /usr/include/fmt "$out/include/fmt"
-  local flags=(-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -fno-exceptions
-               -fno-rtti -std=c++20 -Wno-psabi -Wall -Wextra -Wpedantic -Wconversion -Wshadow
-               -Werror -Iinclude -Ilib -isystem "$out/include" -DFMT_HEADER_ONLY)
+  local flags=("${m4[@]}" -Wno-psabi -Wall -Wextra -Wpedantic -Wconversion -Wshadow -Werror
+               -Iinclude -Ilib -isystem "$out/include" -DFMT_HEADER_ONLY)
   local -A sources=(
     [anomaly]="error parameters normal_tail crc32 series factory pewma pewma_x86 ewma series_csv
                nab_score nab_validate nab_search ensemble bocpd"
@@ -174,9 +175,7 @@ sans_io_objects() {
 firmware_example() {
   install qemu-system-arm
   local build=$1 out=$1/sans-io
-  local flags=(-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -fno-exceptions
-               -fno-rtti -std=c++20 -Wno-psabi -Wall -Wextra -Werror -Iinclude
-               -isystem "$out/include")
+  local flags=("${m4[@]}" -Wno-psabi -Wall -Wextra -Werror -Iinclude -isystem "$out/include")
   local objects=() file
   for file in thermostat main startup; do
     arm-none-eabi-g++ "${flags[@]}" -c "examples/firmware/$file.cpp" -o "$build/firmware_$file.o"
@@ -208,9 +207,8 @@ linked_programs() {
   local build=$1 out=$1/sans-io
   local core=$build/lib/core/libiotblocks_core.a topic=$build/lib/topic/libiotblocks_topic.a
   core+=" $build/lib/baremetal/libiotblocks_baremetal.a"  # every program, last
-  local flags=(-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -fno-exceptions
-               -fno-rtti -std=c++20 -Wno-psabi -Wl,--gc-sections --specs=nano.specs
-               --specs=nosys.specs -Iinclude)
+  local flags=("${m4[@]}" -Wno-psabi -Wl,--gc-sections --specs=nano.specs --specs=nosys.specs
+               -Iinclude)
   local -A archives=(
     [topic_match]="$topic $core"
     [pewma_score]="$out/anomaly.a $core"
